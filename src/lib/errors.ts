@@ -1,0 +1,22 @@
+// Stable error codes for failures that are not resource validation issues (those are `Issue`s) and not
+// analyzer findings (those are IST codes in analyze/messages.ts). Code matches on `code`, never on text.
+// docs/errors.md lists every code; errors.test.ts keeps the two in sync.
+
+export const ERROR_CODES = {
+  ISM_YAML_PARSE: 'A file is not valid YAML or JSON.',
+  ISM_NOT_A_RESOURCE: 'A document is not a Kubernetes-style object (apiVersion, kind, metadata).',
+  ISM_UNKNOWN_KIND: 'A document names a kind or apiVersion that Isthmus does not know.',
+  ISM_FILE_READ: 'A file or folder named on the command line or in a watched folder cannot be read.',
+  ISM_USAGE: 'A command was called with arguments it does not accept.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class IsthmusError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IsthmusError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,33 @@
+// A small leveled logger: structured fields, formatting only when the level is enabled.
+// Composition roots (bin/) choose the sink and level; library code receives a Logger.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, off: 100 };
+
+export interface Logger {
+  readonly level: LogLevel;
+  enabled(level: Exclude<LogLevel, 'off'>): boolean;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+  const enabled = (l: Exclude<LogLevel, 'off'>): boolean => RANK[l] >= RANK[level];
+  const emit = (l: Exclude<LogLevel, 'off'>, msg: string, fields?: Record<string, unknown>): void => {
+    if (!enabled(l)) return;
+    const extra = fields === undefined ? '' : ' ' + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+    write(`${new Date().toISOString()} ${l} ${msg}${extra}`);
+  };
+  return {
+    level,
+    enabled,
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+export const silentLogger: Logger = createLogger('off', () => undefined);
