@@ -74,7 +74,7 @@ export function loadText(text: string, file: string): LoadResult {
     const docLine = nodeLine(doc.contents, lc) ?? (doc.range ? lc.linePos(doc.range[0]).line : 1);
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const line = e.linePos?.[0]?.line ?? docLine;
+        const line = e.pos !== undefined ? lc.linePos(e.pos[0]).line : docLine;
         problems.push({ file, line, message: `yaml: ${e.message.split('\n')[0] ?? e.message}` });
       }
       continue;

@@ -77,7 +77,7 @@ export function zodIssuesToIssues(base: string, issues: readonly z.core.$ZodIssu
         break;
       case 'invalid_value':
         out.push(
-          error(path, `invalid value ${describe(iss.input)}; must be one of ${iss.values.map((v) => String(v)).join(', ')}`),
+          error(path, `invalid value ${JSON.stringify(iss.input) ?? 'nothing'}; must be one of ${iss.values.map((v) => String(v)).join(', ')}`),
         );
         break;
       case 'too_small':

@@ -1,0 +1,50 @@
+// The `isthmus` command tree. Each verb lives in its own file and registers itself here; this file only
+// assembles them. Errors with a stable code (IsthmusError) are printed as `error: <message>` with exit 1.
+
+import { Command, CommanderError } from 'commander';
+import type { KindRegistry } from '../api/kind.js';
+import { IsthmusError } from '../lib/errors.js';
+import type { CliIO } from './output.js';
+import { registerValidate } from './validate.js';
+
+export const VERSION = '0.1.0';
+
+export interface CliDeps {
+  readonly io: CliIO;
+  readonly registry: KindRegistry;
+}
+
+export function createProgram(deps: CliDeps): Command {
+  const { io } = deps;
+  const program = new Command('isthmus')
+    .description('Isthmus: a service mesh that speaks Istio. Validate, analyze and run Istio config on a laptop.')
+    .version(VERSION, '--version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  registerValidate(program, io, deps.registry);
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  let code = 0;
+  const io: CliIO = { ...deps.io, setExitCode: (c) => (code = c) };
+  const program = createProgram({ ...deps, io });
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; usage errors exit 64 as istioctl's ExitIncorrectUsage.
+      return e.exitCode === 0 ? 0 : 64;
+    }
+    if (e instanceof IsthmusError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
