@@ -15,8 +15,17 @@ export type TypedEntry<B> = ResourceEntry & { readonly resource: Resource<B> };
 /** What a diagnostic is about: a valid entry, or a document that failed validation. */
 export type Subject = ResourceEntry | InvalidEntry;
 
+/** The parts of Istio's MeshConfig analyzers read (istioctl's `--meshConfigFile`). */
+export interface MeshConfigView {
+  /** Default `istio-system`. */
+  readonly rootNamespace?: string;
+  readonly defaultProviders?: { readonly accessLogging?: readonly string[] };
+  readonly defaultConfig?: { readonly proxyMetadata?: Readonly<Record<string, string>> };
+}
+
 export interface AnalysisContext {
   readonly entries: readonly ResourceEntry[];
+  readonly meshConfig: MeshConfigView;
   readonly invalid: readonly InvalidEntry[];
   /** Every entry of `kind` (any served version), in load order. */
   list<B>(kind: KindDescriptor<B>): readonly TypedEntry<B>[];
@@ -58,6 +67,8 @@ export interface RunOptions {
   readonly suppress?: readonly Suppression[];
   /** Drop diagnostics less severe than this level (`--output-threshold`); default Info (keep everything). */
   readonly outputThreshold?: MessageLevel;
+  /** Mesh configuration; default Istio's (root namespace `istio-system`, no default providers). */
+  readonly meshConfig?: MeshConfigView;
 }
 
 /** Annotation listing codes (comma separated, `*` for all) not to report for the annotated resource. */
@@ -105,6 +116,7 @@ class Context implements AnalysisContext {
     readonly entries: readonly ResourceEntry[],
     readonly invalid: readonly InvalidEntry[],
     availableKinds: readonly string[] | undefined,
+    readonly meshConfig: MeshConfigView,
   ) {
     for (const e of entries) {
       const id = kindId(groupOf(e.resource.apiVersion), e.resource.kind);
@@ -165,7 +177,7 @@ export function runAnalyzersWith(
   invalid: readonly InvalidEntry[],
   opts: RunOptions = {},
 ): Diagnostic[] {
-  const ctx = new Context(entries, invalid, opts.availableKinds);
+  const ctx = new Context(entries, invalid, opts.availableKinds, opts.meshConfig ?? {});
   const selected = opts.only === undefined ? analyzers : analyzers.filter((a) => opts.only?.includes(a.name) === true);
   for (const a of selected) {
     ctx.analyzer = a.name;

@@ -2,7 +2,7 @@
 // exportTo. Wording follows Istio's pkg/config/validation/validation.go.
 
 import { at, error, warning, type Issue } from '../lib/issue.js';
-import { isDns1123Label } from './names.js';
+import { isIstioDns1123Label } from './validation/common.js';
 import { obj, stringMap, z } from './schema.js';
 
 /** istio.type.v1beta1.WorkloadSelector */
@@ -93,7 +93,7 @@ export function exportToIssues(
       seen.add(key);
     } else if (key === '~') {
       out.push(error(path, 'exportTo ~ (none) is not allowed for Istio configuration objects'));
-    } else if (key !== '*' && key !== '.' && !isDns1123Label(key)) {
+    } else if (key !== '*' && key !== '.' && !isIstioDns1123Label(key)) {
       out.push(error(path, 'only .,*, or a valid DNS 1123 label is allowed as exportTo entry'));
     } else {
       seen.add(key);

@@ -2,6 +2,7 @@
 // (left-aligned columns separated by three spaces, upper-case headers).
 
 import { stringify } from 'yaml';
+import { IsthmusError } from '../lib/errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
@@ -9,7 +10,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml']
 export function parseOutputFormat(v: string): OutputFormat {
   if ((OUTPUT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
   if (v === 'short') return 'table';
-  throw new Error(`invalid output format "${v}": must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  throw new IsthmusError('ISM_USAGE', `invalid output format "${v}": must be one of ${OUTPUT_FORMATS.join(', ')}`);
 }
 
 export function renderData(value: unknown, format: 'json' | 'yaml'): string {

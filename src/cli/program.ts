@@ -5,13 +5,17 @@ import { Command, CommanderError } from 'commander';
 import type { KindRegistry } from '../api/kind.js';
 import { IsthmusError } from '../lib/errors.js';
 import type { CliIO } from './output.js';
+import { registerAnalyze } from './analyze.js';
 import { registerValidate } from './validate.js';
+import { registerWatch } from './watch.js';
 
 export const VERSION = '0.1.0';
 
 export interface CliDeps {
   readonly io: CliIO;
   readonly registry: KindRegistry;
+  /** Resolves when a long-running command should stop (SIGINT/SIGTERM). */
+  readonly stopSignal?: () => Promise<void>;
 }
 
 export function createProgram(deps: CliDeps): Command {
@@ -23,6 +27,8 @@ export function createProgram(deps: CliDeps): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerValidate(program, io, deps.registry);
+  registerAnalyze(program, io, deps.registry);
+  registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   return program;
 }
 
@@ -42,7 +48,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     }
     if (e instanceof IsthmusError) {
       io.stderr(`error: ${e.message}\n`);
-      return 1;
+      return e.code === 'ISM_USAGE' ? 64 : 1;
     }
     io.stderr(`error: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

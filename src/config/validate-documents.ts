@@ -6,6 +6,7 @@ import type { KindRegistry } from '../api/kind.js';
 import type { LoadedDocument, LoadProblem } from '../api/load.js';
 import { validateObject, type ValidateOptions } from '../api/validate.js';
 import { error } from '../lib/issue.js';
+import { entryKey } from './store.js';
 
 export interface ValidatedDocuments {
   readonly entries: readonly ResourceEntry[];
@@ -39,4 +40,25 @@ export function validateDocuments(
     }
   }
   return { entries, invalid };
+}
+
+export interface DuplicateDefinition {
+  readonly kept: ResourceEntry;
+  readonly ignored: ResourceEntry;
+}
+
+/**
+ * One entry per resource identity (group/Kind/namespace/name), the first definition winning, as the
+ * config store does when two files define the same object; the others are returned to be reported.
+ */
+export function firstDefinitions(entries: readonly ResourceEntry[]): { unique: ResourceEntry[]; duplicates: DuplicateDefinition[] } {
+  const seen = new Map<string, ResourceEntry>();
+  const duplicates: DuplicateDefinition[] = [];
+  for (const e of entries) {
+    const key = entryKey(e);
+    const kept = seen.get(key);
+    if (kept === undefined) seen.set(key, e);
+    else duplicates.push({ kept, ignored: e });
+  }
+  return { unique: [...seen.values()], duplicates };
 }

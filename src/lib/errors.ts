@@ -3,9 +3,6 @@
 // docs/errors.md lists every code; errors.test.ts keeps the two in sync.
 
 export const ERROR_CODES = {
-  ISM_YAML_PARSE: 'A file is not valid YAML or JSON.',
-  ISM_NOT_A_RESOURCE: 'A document is not a Kubernetes-style object (apiVersion, kind, metadata).',
-  ISM_UNKNOWN_KIND: 'A document names a kind or apiVersion that Isthmus does not know.',
   ISM_FILE_READ: 'A file or folder named on the command line or in a watched folder cannot be read.',
   ISM_USAGE: 'A command was called with arguments it does not accept.',
 } as const;

@@ -32,7 +32,9 @@ export const PATTERNS = {
 
 /** A string that must match `pattern` (a CRD `pattern`), reported as Kubernetes does. */
 export function patterned(pattern: string, flags = ''): z.ZodString {
-  return z.string().regex(new RegExp(pattern, flags), `should match '${pattern}'`);
+  return z.string().regex(new RegExp(pattern, flags), {
+    error: (iss) => `Invalid value: ${JSON.stringify(iss.input)}: should match '${pattern}'`,
+  });
 }
 
 export const HostnameSchema = patterned(PATTERNS.hostname).min(1).max(253);

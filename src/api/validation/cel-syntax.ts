@@ -17,6 +17,7 @@ const RESERVED = new Set([
 ]);
 const LITERAL_WORDS = new Set(['true', 'false', 'null']);
 const OPS = ['&&', '||', '<=', '>=', '==', '!=', '<', '>', '+', '-', '*', '/', '%', '!', '?', ':', '.', ',', '(', ')', '[', ']', '{', '}'];
+const PRIMARY_START = "{'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}";
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 
 class CelError extends Error {
@@ -210,15 +211,13 @@ class Parser {
         this.expr();
         this.expect(']');
         n = 'other';
-      } else if (this.isOp('{') && (n === 'ident' || n === 'select') && this.messageAllowed) {
+      } else if (this.isOp('{') && (n === 'ident' || n === 'select')) {
         this.next();
         this.fieldInits();
         n = 'other';
       } else return n;
     }
   }
-
-  private messageAllowed = true;
 
   private fieldInits(): void {
     if (this.isOp('}')) {
@@ -262,7 +261,7 @@ class Parser {
       this.mapInits();
       return 'other';
     }
-    return this.fail(t);
+    return this.fail(t, PRIMARY_START);
   }
 
   private identTail(t: Tok): Node {

@@ -4,7 +4,6 @@
 
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
-import { isDns1123Label } from '../names.js';
 import { parseGoDuration } from './duration.js';
 
 /** google.protobuf.Duration as Istio validates it (ValidateDuration): >= 1ms, millisecond precision. */
@@ -32,6 +31,16 @@ export function percentErrors(val: number): string[] {
   return val < 0 || val > 100 ? [`percentage ${val} is not in range 0..100`] : [];
 }
 
+// Istio's own label rules (pkg/config/labels/instance.go): unlike Kubernetes object names, they allow
+// upper case, and a wildcard label may be `*`, `*foo` or `*-foo`.
+const ISTIO_DNS1123_LABEL = /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+const ISTIO_WILDCARD_LABEL = /^(\*|(\*|\*-)?[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)$/;
+
+/** Istio's labels.IsDNS1123Label (case-insensitive, at most 63 characters). */
+export function isIstioDns1123Label(s: string): boolean {
+  return s.length <= 63 && ISTIO_DNS1123_LABEL.test(s);
+}
+
 function dns1123Preconditions(name: string): string[] {
   if (name.length > 255) return [`domain name ${JSON.stringify(name)} too long (max 255)`];
   if (name.length === 0) return ['empty domain name not allowed'];
@@ -45,7 +54,7 @@ function dns1123Labels(domain: string): string[] {
   for (let i = 0; i < parts.length; i++) {
     const label = parts[i] ?? '';
     if (i === parts.length - 1 && label === '') return [];
-    if (!isDns1123Label(label)) return [`domain name ${JSON.stringify(domain)} invalid (label ${JSON.stringify(label)} invalid)`];
+    if (!isIstioDns1123Label(label)) return [`domain name ${JSON.stringify(domain)} invalid (label ${JSON.stringify(label)} invalid)`];
   }
   return [];
 }
@@ -56,7 +65,7 @@ export function fqdnErrors(fqdn: string): string[] {
 }
 
 function isWildcardDns1123Label(s: string): boolean {
-  return s === '*' || (s.startsWith('*') && isDns1123Label(s.slice(1))) || isDns1123Label(s);
+  return s.length <= 63 && ISTIO_WILDCARD_LABEL.test(s);
 }
 
 /** A host that may start with a wildcard label (`*.example.com`, `*`), Istio's ValidateWildcardDomain. */
@@ -134,8 +143,8 @@ export function namespaceSlashHostErrors(hostname: string, isGateway: boolean): 
   if (ns.length === 0 || name.length === 0) out.push('config namespace and dnsName in host entry cannot be empty');
   if (!isGateway) {
     const n = ns.startsWith('~') ? ns.slice(1) : ns;
-    if (n !== '' && n !== '*' && n !== '.' && !isDns1123Label(n)) out.push(`invalid namespace value ${JSON.stringify(ns)} in sidecar`);
-  } else if (ns !== '*' && ns !== '.' && !isDns1123Label(ns)) {
+    if (n !== '' && n !== '*' && n !== '.' && !isIstioDns1123Label(n)) out.push(`invalid namespace value ${JSON.stringify(ns)} in sidecar`);
+  } else if (ns !== '*' && ns !== '.' && !isIstioDns1123Label(ns)) {
     out.push(`invalid namespace value ${JSON.stringify(ns)} in gateway`);
   }
   out.push(...sidecarOrGatewayHostnamePartErrors(name, isGateway));
