@@ -1,8 +1,9 @@
-// Types and checks shared by several Istio kinds: workload selectors, policy target references,
-// exportTo. Wording follows Istio's pkg/config/validation/validation.go.
+// Types and checks shared by several Istio kinds: workload selectors (the security/telemetry
+// `matchLabels` one and the networking `labels` one of Sidecar and EnvoyFilter), policy target references,
+// exportTo, oneof. Wording follows Istio's pkg/config/validation/validation.go.
 
 import { at, error, warning, type Issue } from '../lib/issue.js';
-import { isIstioDns1123Label } from './validation/common.js';
+import { isIstioDns1123Label } from './validation/istio-labels.js';
 import { obj, stringMap, z } from './schema.js';
 
 /** istio.type.v1beta1.WorkloadSelector */
@@ -18,17 +19,32 @@ export const PolicyTargetReferenceSchema = obj({
 });
 export type PolicyTargetReference = z.infer<typeof PolicyTargetReferenceSchema>;
 
+/** istio.networking.v1alpha3.WorkloadSelector (Sidecar, EnvoyFilter): note `labels`, not `matchLabels`. */
+export const AlphaWorkloadSelectorSchema = obj({ labels: stringMap.optional() });
+export type AlphaWorkloadSelector = z.infer<typeof AlphaWorkloadSelectorSchema>;
+
+/** The label checks of ValidateWorkloadSelector and ValidateAlphaWorkloadSelector; `field` names the label map. */
+function selectorLabelsIssues(path: string, field: string, labels: Readonly<Record<string, string>>, emptyWarning: string): Issue[] {
+  const out: Issue[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    if (k === '') out.push(error(at(path, field), `empty key is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
+    if (k.includes('*') || v.includes('*'))
+      out.push(error(at(at(path, field), k), `wildcard is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
+  }
+  if (Object.keys(labels).length === 0) out.push(warning(path, emptyWarning));
+  return out;
+}
+
+/** Istio's ValidateWorkloadSelector (`matchLabels`). */
 export function workloadSelectorIssues(path: string, selector: WorkloadSelector | undefined): Issue[] {
   if (selector === undefined) return [];
-  const out: Issue[] = [];
-  const labels = selector.matchLabels ?? {};
-  for (const [k, v] of Object.entries(labels)) {
-    if (k === '') out.push(error(at(path, 'matchLabels'), `empty key is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
-    if (k.includes('*') || v.includes('*'))
-      out.push(error(at(at(path, 'matchLabels'), k), `wildcard is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
-  }
-  if (Object.keys(labels).length === 0) out.push(warning(path, 'workload selector specified without labels'));
-  return out;
+  return selectorLabelsIssues(path, 'matchLabels', selector.matchLabels ?? {}, 'workload selector specified without labels');
+}
+
+/** Istio's ValidateAlphaWorkloadSelector (`labels`); the empty-selector warning differs by kind. */
+export function alphaWorkloadSelectorIssues(path: string, selector: AlphaWorkloadSelector | undefined, emptyWarning: string): Issue[] {
+  if (selector === undefined) return [];
+  return selectorLabelsIssues(path, 'labels', selector.labels ?? {}, emptyWarning);
 }
 
 /** Kinds a policy's targetRef(s) may point at (Istio's allowedTargetRefs). */

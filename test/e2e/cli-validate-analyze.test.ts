@@ -146,6 +146,12 @@ spec:
     assert.match(relaxed.stdout, /^Warning \[IST0128\] \(DestinationRule default\/api -:\d+\) DestinationRule default\/api in namespace default has TLS mode set to SIMPLE but no caCertificates are set to validate server identity for host: api.example.com$/m);
     const strict = await runIsthmus(['analyze', '--failure-threshold', 'Warning', '-'], { input: warningsOnly });
     assert.equal(strict.code, 79);
+    const quiet = await runIsthmus(['analyze', '--output-threshold', 'Error', '-'], { input: warningsOnly });
+    assert.equal(quiet.code, 0);
+    assert.equal(quiet.stdout, '');
+    const badLevel = await runIsthmus(['analyze', '--failure-threshold', 'Fatal', '-'], { input: warningsOnly });
+    assert.equal(badLevel.code, 64);
+    assert.match(badLevel.stderr, /invalid --failure-threshold "Fatal": must be one of Info, Warning, Error/);
   });
 
   it('turns schema errors into IST0106 and unparsable files into exit 65', async () => {

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../src/bin/isthmus.ts', import.meta.url));
+// Resolved here so that the child finds tsx whatever its working directory.
+const TSX = import.meta.resolve('tsx');
 
 export interface RunResult {
   readonly code: number | null;
@@ -13,7 +15,7 @@ export interface RunResult {
 }
 
 export function startIsthmus(args: readonly string[], opts: { cwd?: string } = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  return spawn(process.execPath, ['--import', TSX, BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1' } });
 }
 
 export function runIsthmus(args: readonly string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {

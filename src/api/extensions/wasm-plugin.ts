@@ -11,6 +11,7 @@ import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { enumOf, int32, obj, z } from '../schema.js';
 import { unsupportedDryRunIssues } from '../security/authorization-policy.js';
+import { byteLength } from '../validation/go-format.js';
 import { goUrlParse, goUrlParseRequestUri } from '../validation/go-url.js';
 
 export const PLUGIN_PHASES = ['UNSPECIFIED_PHASE', 'AUTHN', 'AUTHZ', 'STATS'] as const;
@@ -124,10 +125,6 @@ export function wasmPluginUrlError(url: string | undefined): string | undefined 
   if (!p.ok) return p.message;
   if (!['', 'file', 'http', 'https', 'oci'].includes(p.scheme)) return `url contains unsupported scheme: ${p.scheme}`;
   return undefined;
-}
-
-function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
 }
 
 function vmConfigIssue(vm: VmConfig | undefined): Issue | undefined {

@@ -236,7 +236,7 @@ export function headerMatchesIssues(path: string, headers: readonly HTTPHeaderMa
   return listMapIssues(path, headers, (h) => h.name);
 }
 
-export function headerFilterIssues(path: string, f: HTTPHeaderFilter): Issue[] {
+function headerFilterIssues(path: string, f: HTTPHeaderFilter): Issue[] {
   return [
     ...listMapIssues(at(path, 'set'), f.set, (h) => h.name),
     ...listMapIssues(at(path, 'add'), f.add, (h) => h.name),
@@ -245,7 +245,7 @@ export function headerFilterIssues(path: string, f: HTTPHeaderFilter): Issue[] {
 }
 
 /** CEL on HTTPRequestMirrorFilter and Fraction. */
-export function mirrorFilterIssues(path: string, m: HTTPRequestMirrorFilter): Issue[] {
+function mirrorFilterIssues(path: string, m: HTTPRequestMirrorFilter): Issue[] {
   const out = backendRefIssues(at(path, 'backendRef'), m.backendRef);
   if (m.percent !== undefined && m.fraction !== undefined)
     out.push(error(path, 'Only one of percent or fraction may be specified in HTTPRequestMirrorFilter'));
@@ -258,7 +258,7 @@ export function mirrorFilterIssues(path: string, m: HTTPRequestMirrorFilter): Is
  * The CEL rules that tie a route filter's `type` to its config field:
  * "filter.X must be nil if the filter.type is not T" / "filter.X must be specified for T filter.type".
  */
-export function filterTypeIssues(path: string, filter: Record<string, unknown>, fieldsByType: Readonly<Record<string, string>>): Issue[] {
+function filterTypeIssues(path: string, filter: Record<string, unknown>, fieldsByType: Readonly<Record<string, string>>): Issue[] {
   const out: Issue[] = [];
   const type = filter['type'];
   for (const [t, field] of Object.entries(fieldsByType)) {
@@ -270,7 +270,7 @@ export function filterTypeIssues(path: string, filter: Record<string, unknown>, 
 }
 
 /** CEL on a filters list: "<Type> filter cannot be repeated" for each of `types`. */
-export function repeatedFilterIssues(path: string, filters: readonly { type: string }[] | undefined, types: readonly string[]): Issue[] {
+function repeatedFilterIssues(path: string, filters: readonly { type: string }[] | undefined, types: readonly string[]): Issue[] {
   if (filters === undefined) return [];
   const out: Issue[] = [];
   for (const t of types) if (filters.filter((f) => f.type === t).length > 1) out.push(error(path, `${t} filter cannot be repeated`));
@@ -285,8 +285,41 @@ export function totalMatchesIssues(path: string, counts: readonly number[]): Iss
     : [];
 }
 
+/**
+ * One filters list (a rule's or a backendRef's) of HTTPRoute or GRPCRoute: the types that cannot repeat,
+ * each filter's type/field CEL rules, and the header-modifier and mirror filters both kinds have. `more`
+ * adds the kind's own checks on one filter (at its path).
+ */
+export function routeFiltersIssues<F extends SharedRouteFilter>(
+  path: string,
+  filters: readonly F[] | undefined,
+  fieldsByType: Readonly<Record<string, string>>,
+  notRepeatable: readonly string[],
+  more: (path: string, filter: F) => Issue[] = () => [],
+): Issue[] {
+  if (filters === undefined) return [];
+  const out = repeatedFilterIssues(path, filters, notRepeatable);
+  filters.forEach((f, i) => {
+    const p = at(path, i);
+    out.push(...filterTypeIssues(p, f, fieldsByType));
+    if (f.requestHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'requestHeaderModifier'), f.requestHeaderModifier));
+    if (f.responseHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'responseHeaderModifier'), f.responseHeaderModifier));
+    if (f.requestMirror !== undefined) out.push(...mirrorFilterIssues(at(p, 'requestMirror'), f.requestMirror));
+    out.push(...more(p, f));
+  });
+  return out;
+}
+
+/** The filter fields HTTPRoute and GRPCRoute share. */
+type SharedRouteFilter = {
+  type: string;
+  requestHeaderModifier?: HTTPHeaderFilter | undefined;
+  responseHeaderModifier?: HTTPHeaderFilter | undefined;
+  requestMirror?: HTTPRequestMirrorFilter | undefined;
+};
+
 /** TCPRoute/TLSRoute v1alpha2 CEL: rule names are unique within the route. */
-export function uniqueRuleNameIssues(path: string, rules: readonly { name?: string | undefined }[]): Issue[] {
+function uniqueRuleNameIssues(path: string, rules: readonly { name?: string | undefined }[]): Issue[] {
   const seen = new Set<string>();
   for (const r of rules) {
     if (r.name === undefined) continue;
@@ -297,8 +330,26 @@ export function uniqueRuleNameIssues(path: string, rules: readonly { name?: stri
 }
 
 /** A route's `rules` count check used where the schema does not bound it (version-dependent limits). */
-export function maxItemsIssues(path: string, items: readonly unknown[] | undefined, max: number): Issue[] {
+function maxItemsIssues(path: string, items: readonly unknown[] | undefined, max: number): Issue[] {
   return items !== undefined && items.length > max ? [error(path, `must have at most ${max} entries`)] : [];
+}
+
+/** A TCPRoute or TLSRoute rule (tcproute_types.go, tlsroute_types.go): an optional name and 1..16 backendRefs. */
+export const BackendRefsRuleSchema = obj({
+  name: SectionNameSchema.optional(),
+  backendRefs: z.array(BackendRefSchema).min(1).max(16),
+});
+export type BackendRefsRule = z.infer<typeof BackendRefsRuleSchema>;
+
+/**
+ * The rules of a TCPRoute or TLSRoute, whose limits depend on the version: at most `maxRules` rules, names
+ * unique when `uniqueNames` (v1alpha2), and each backendRef's CEL rule.
+ */
+export function backendRefsRulesIssues(path: string, rules: readonly BackendRefsRule[], maxRules: number, uniqueNames: boolean): Issue[] {
+  const out = maxItemsIssues(path, rules, maxRules);
+  if (uniqueNames) out.push(...uniqueRuleNameIssues(path, rules));
+  rules.forEach((rule, i) => rule.backendRefs.forEach((b, j) => out.push(...backendRefIssues(at(at(at(path, i), 'backendRefs'), j), b))));
+  return out;
 }
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';

@@ -10,19 +10,16 @@ import { enumOf, obj, z } from '../schema.js';
 import {
   BackendRefSchema,
   backendRefIssues,
-  filterTypeIssues,
   GATEWAY_API_GROUP,
-  headerFilterIssues,
   headerMatchesIssues,
   HostnameSchema,
   HTTPHeaderFilterSchema,
   HTTPHeaderMatchSchema,
   HTTPRequestMirrorFilterSchema,
   LocalObjectReferenceSchema,
-  mirrorFilterIssues,
   ParentReferenceSchema,
   parentRefsIssues,
-  repeatedFilterIssues,
+  routeFiltersIssues,
   SectionNameSchema,
   totalMatchesIssues,
 } from './common.js';
@@ -104,16 +101,7 @@ function methodMatchIssues(path: string, m: GRPCMethodMatch): Issue[] {
 }
 
 function filtersIssues(path: string, filters: readonly GRPCRouteFilter[] | undefined): Issue[] {
-  if (filters === undefined) return [];
-  const out = repeatedFilterIssues(path, filters, NOT_REPEATABLE);
-  filters.forEach((f, i) => {
-    const p = at(path, i);
-    out.push(...filterTypeIssues(p, f, FIELDS_BY_TYPE));
-    if (f.requestHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'requestHeaderModifier'), f.requestHeaderModifier));
-    if (f.responseHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'responseHeaderModifier'), f.responseHeaderModifier));
-    if (f.requestMirror !== undefined) out.push(...mirrorFilterIssues(at(p, 'requestMirror'), f.requestMirror));
-  });
-  return out;
+  return routeFiltersIssues(path, filters, FIELDS_BY_TYPE, NOT_REPEATABLE);
 }
 
 export function validateGRPCRoute(r: GRPCRoute): Issue[] {

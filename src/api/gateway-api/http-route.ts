@@ -14,11 +14,9 @@ import { durationMs } from '../validation/duration.js';
 import {
   BackendRefSchema,
   backendRefIssues,
-  filterTypeIssues,
   GATEWAY_API_GROUP,
   GatewayDurationSchema,
   HeaderNameSchema,
-  headerFilterIssues,
   HTTPHeaderFilterSchema,
   HTTPHeaderMatchSchema,
   headerMatchesIssues,
@@ -27,13 +25,12 @@ import {
   listMapIssues,
   listSetIssues,
   LocalObjectReferenceSchema,
-  mirrorFilterIssues,
   ParentReferenceSchema,
   parentRefsIssues,
+  routeFiltersIssues,
   patterned,
   PortNumberSchema,
   PreciseHostnameSchema,
-  repeatedFilterIssues,
   SectionNameSchema,
   totalMatchesIssues,
 } from './common.js';
@@ -232,17 +229,13 @@ function filtersIssues(path: string, filters: readonly HTTPRouteFilter[] | undef
   const out: Issue[] = [];
   if (filters.some((f) => f.type === 'RequestRedirect') && filters.some((f) => f.type === 'URLRewrite'))
     out.push(error(path, 'May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both'));
-  out.push(...repeatedFilterIssues(path, filters, NOT_REPEATABLE));
-  filters.forEach((f, i) => {
-    const p = at(path, i);
-    out.push(...filterTypeIssues(p, f, FIELDS_BY_TYPE));
-    if (f.requestHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'requestHeaderModifier'), f.requestHeaderModifier));
-    if (f.responseHeaderModifier !== undefined) out.push(...headerFilterIssues(at(p, 'responseHeaderModifier'), f.responseHeaderModifier));
-    if (f.requestMirror !== undefined) out.push(...mirrorFilterIssues(at(p, 'requestMirror'), f.requestMirror));
-    if (f.requestRedirect !== undefined) out.push(...pathModifierIssues(at(at(p, 'requestRedirect'), 'path'), f.requestRedirect.path));
-    if (f.urlRewrite !== undefined) out.push(...pathModifierIssues(at(at(p, 'urlRewrite'), 'path'), f.urlRewrite.path));
-    if (f.cors !== undefined) out.push(...corsIssues(at(p, 'cors'), f.cors));
-  });
+  out.push(
+    ...routeFiltersIssues(path, filters, FIELDS_BY_TYPE, NOT_REPEATABLE, (p, f) => [
+      ...(f.requestRedirect !== undefined ? pathModifierIssues(at(at(p, 'requestRedirect'), 'path'), f.requestRedirect.path) : []),
+      ...(f.urlRewrite !== undefined ? pathModifierIssues(at(at(p, 'urlRewrite'), 'path'), f.urlRewrite.path) : []),
+      ...(f.cors !== undefined ? corsIssues(at(p, 'cors'), f.cors) : []),
+    ]),
+  );
   return out;
 }
 

@@ -4,26 +4,15 @@
 //   v1:       exactly one rule.
 //   v1alpha2: 1..16 rules with unique names; parentRefs may also be told apart by `port`.
 
-import { at, type Issue } from '../../lib/issue.js';
+import type { Issue } from '../../lib/issue.js';
 import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { versionOf } from '../resource.js';
 import { obj, z } from '../schema.js';
-import {
-  BackendRefSchema,
-  backendRefIssues,
-  GATEWAY_API_GROUP,
-  maxItemsIssues,
-  ParentReferenceSchema,
-  parentRefsIssues,
-  SectionNameSchema,
-  uniqueRuleNameIssues,
-} from './common.js';
+import { backendRefsRulesIssues, BackendRefsRuleSchema, GATEWAY_API_GROUP, ParentReferenceSchema, parentRefsIssues } from './common.js';
 
-export const TCPRouteRuleSchema = obj({
-  name: SectionNameSchema.optional(),
-  backendRefs: z.array(BackendRefSchema).min(1).max(16),
-});
+/** TCPRouteRule: a name and backendRefs, as TLSRouteRule. */
+export const TCPRouteRuleSchema = BackendRefsRuleSchema;
 export type TCPRouteRule = z.infer<typeof TCPRouteRuleSchema>;
 
 export const K8sTCPRouteSpecSchema = obj({
@@ -42,11 +31,7 @@ export function validateK8sTCPRoute(r: K8sTCPRoute): Issue[] {
   const alpha = versionOf(r.apiVersion) !== 'v1';
   const out: Issue[] = [];
   out.push(...parentRefsIssues('spec.parentRefs', spec.parentRefs, alpha));
-  out.push(...maxItemsIssues('spec.rules', spec.rules, alpha ? 16 : 1));
-  if (alpha) out.push(...uniqueRuleNameIssues('spec.rules', spec.rules));
-  spec.rules.forEach((rule, i) =>
-    rule.backendRefs.forEach((b, j) => out.push(...backendRefIssues(at(at(at('spec.rules', i), 'backendRefs'), j), b))),
-  );
+  out.push(...backendRefsRulesIssues('spec.rules', spec.rules, alpha ? 16 : 1, alpha));
   return out;
 }
 

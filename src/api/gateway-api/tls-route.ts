@@ -4,28 +4,16 @@
 //   v1, v1alpha3: `hostnames` required (1..1024, no IPs) and exactly one rule.
 //   v1alpha2:     `hostnames` optional, 1..16 rules with unique names, parentRefs told apart by `port` too.
 
-import { at, error, type Issue } from '../../lib/issue.js';
+import { error, type Issue } from '../../lib/issue.js';
 import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { versionOf } from '../resource.js';
 import { obj, z } from '../schema.js';
 import { isIPAddress } from '../validation/common.js';
-import {
-  BackendRefSchema,
-  backendRefIssues,
-  GATEWAY_API_GROUP,
-  HostnameSchema,
-  maxItemsIssues,
-  ParentReferenceSchema,
-  parentRefsIssues,
-  SectionNameSchema,
-  uniqueRuleNameIssues,
-} from './common.js';
+import { backendRefsRulesIssues, BackendRefsRuleSchema, GATEWAY_API_GROUP, HostnameSchema, ParentReferenceSchema, parentRefsIssues } from './common.js';
 
-export const TLSRouteRuleSchema = obj({
-  name: SectionNameSchema.optional(),
-  backendRefs: z.array(BackendRefSchema).min(1).max(16),
-});
+/** TLSRouteRule: a name and backendRefs, as TCPRouteRule. */
+export const TLSRouteRuleSchema = BackendRefsRuleSchema;
 export type TLSRouteRule = z.infer<typeof TLSRouteRuleSchema>;
 
 export const K8sTLSRouteSpecSchema = obj({
@@ -52,11 +40,7 @@ export function validateK8sTLSRoute(r: K8sTLSRoute): Issue[] {
     // CEL on hostnames (the other two rules there restate the item pattern).
     else if (spec.hostnames.some((h) => isIPAddress(h))) out.push(error('spec.hostnames', 'Hostnames cannot contain an IP'));
   }
-  out.push(...maxItemsIssues('spec.rules', spec.rules, v1alpha2 ? 16 : 1));
-  if (v1alpha2) out.push(...uniqueRuleNameIssues('spec.rules', spec.rules));
-  spec.rules.forEach((rule, i) =>
-    rule.backendRefs.forEach((b, j) => out.push(...backendRefIssues(at(at(at('spec.rules', i), 'backendRefs'), j), b))),
-  );
+  out.push(...backendRefsRulesIssues('spec.rules', spec.rules, v1alpha2 ? 16 : 1, v1alpha2));
   return out;
 }
 

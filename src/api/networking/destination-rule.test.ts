@@ -6,15 +6,8 @@ import { expectInvalid, expectValid } from '../../../test/support/kinds.js';
 import { loadText } from '../load.js';
 import { createKindRegistry } from '../kind.js';
 import { validateObject } from '../validate.js';
-import {
-  DESTINATION_RULE,
-  effectiveHashAlgorithm,
-  effectiveOutlierDetection,
-  effectiveSimpleLb,
-  outlierDetectionDefaults,
-  subsetTrafficPolicy,
-  type DestinationRuleSpec,
-} from './destination-rule.js';
+import { DESTINATION_RULE, effectiveOutlierDetection, outlierDetectionDefaults, subsetTrafficPolicy, type DestinationRuleSpec } from './destination-rule.js';
+import { effectiveHashAlgorithm, effectiveSimpleLb } from './load-balancer.js';
 
 const K = [DESTINATION_RULE];
 const head = (spec: string, version = 'v1'): string =>

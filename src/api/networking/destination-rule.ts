@@ -1,21 +1,19 @@
 // networking.istio.io DestinationRule: schema, Istio's validation (ValidateDestinationRule and the
-// traffic-policy helpers in istio/istio pkg/config/validation/validation.go, ValidateTLS and
-// ValidateLocalityLbSetting in pkg/config/validation/agent/validation.go, plus the CRD rules generated
-// from destination_rule.proto markers), and pure helpers giving the values Istio uses when a field is
-// unset, for the translation to proxy configuration.
+// traffic-policy helpers in istio/istio pkg/config/validation/validation.go, ValidateTLS in
+// pkg/config/validation/agent/validation.go, plus the CRD rules generated from destination_rule.proto
+// markers), and pure helpers giving the values Istio uses when a field is unset, for the translation to
+// proxy configuration. The traffic policy's load balancer lives in load-balancer.ts and its connection
+// pool in connection-pool.ts (Sidecar shares the latter).
 
 import { at, error, warning, type Issue } from '../../lib/issue.js';
-import { exportToIssues, onlyOneOf, workloadSelectorIssues, WorkloadSelectorSchema } from '../istio-common.js';
+import { exportToIssues, workloadSelectorIssues, WorkloadSelectorSchema } from '../istio-common.js';
 import { defineKind, type ValidationContext } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { durationString, enumOf, int32, obj, stringMap, uint32, z } from '../schema.js';
-import { durationErrors, fqdnErrors, ipAddressErrors, percentErrors, plainDurationErrors, portErrors, wildcardDomainErrors } from '../validation/common.js';
-import { parseGoDuration } from '../validation/duration.js';
-import { isIstioDns1123Label } from './workload-common.js';
-import { labelsIssues } from './workload-entry.js';
-
-/** protobuf uint64 (ring and table sizes), as a JSON number. */
-const uint64 = z.number().int().min(0);
+import { durationIssues, fqdnErrors, ipAddressErrors, percentErrors, plainDurationErrors, portErrors, wildcardDomainErrors } from '../validation/common.js';
+import { isIstioDns1123Label, istioLabelsIssues } from '../validation/istio-labels.js';
+import { connectionPoolIssues, ConnectionPoolSettingsSchema } from './connection-pool.js';
+import { loadBalancerIssues, LoadBalancerSettingsSchema } from './load-balancer.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schemas (istio/api networking/v1alpha3/destination_rule.proto)
@@ -23,91 +21,6 @@ const uint64 = z.number().int().min(0);
 /** istio.networking.v1alpha3.PortSelector */
 const PortSelectorSchema = obj({ number: uint32.optional() });
 
-const HttpCookieSchema = obj({
-  name: z.string(),
-  path: z.string().optional(),
-  /** Zero or absent means a session cookie. */
-  ttl: durationString.optional(),
-  attributes: z.array(obj({ name: z.string(), value: z.string().optional() })).optional(),
-});
-
-export const ConsistentHashLBSchema = obj({
-  // oneof hash_key
-  httpHeaderName: z.string().optional(),
-  httpCookie: HttpCookieSchema.optional(),
-  useSourceIp: z.boolean().optional(),
-  httpQueryParameterName: z.string().optional(),
-  // oneof hash_algorithm
-  ringHash: obj({ minimumRingSize: uint64.optional() }).optional(),
-  maglev: obj({ tableSize: uint64.optional() }).optional(),
-  /** Deprecated: use ringHash.minimumRingSize. */
-  minimumRingSize: uint64.optional(),
-});
-export type ConsistentHashLB = z.infer<typeof ConsistentHashLBSchema>;
-
-export const LocalityLoadBalancerSettingSchema = obj({
-  distribute: z.array(obj({ from: z.string().optional(), to: z.record(z.string(), uint32).optional() })).optional(),
-  failover: z.array(obj({ from: z.string().optional(), to: z.string().optional() })).optional(),
-  failoverPriority: z.array(z.string()).optional(),
-  enabled: z.boolean().optional(),
-});
-export type LocalityLoadBalancerSetting = z.infer<typeof LocalityLoadBalancerSettingSchema>;
-
-/** Declared for completeness (istio/api master, 1.31-dev). */
-export const ZoneAwareLoadBalancerSettingSchema = obj({
-  enabled: z.boolean().optional(),
-  failover: z.array(obj({ from: z.string().optional(), to: z.string().optional() })).optional(),
-  failoverPriority: z.array(z.string()).optional(),
-  minClusterSize: uint64.min(1).optional(),
-});
-export type ZoneAwareLoadBalancerSetting = z.infer<typeof ZoneAwareLoadBalancerSettingSchema>;
-
-export const WarmupConfigurationSchema = obj({
-  duration: durationString,
-  minimumPercent: z.number().min(0).optional(),
-  aggression: z.number().optional(),
-});
-
-export const SIMPLE_LBS = ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'] as const;
-export type SimpleLB = (typeof SIMPLE_LBS)[number];
-
-export const LoadBalancerSettingsSchema = obj({
-  // oneof lb_policy
-  simple: enumOf(SIMPLE_LBS).optional(),
-  consistentHash: ConsistentHashLBSchema.optional(),
-  localityLbSetting: LocalityLoadBalancerSettingSchema.optional(),
-  zoneAwareLbSetting: ZoneAwareLoadBalancerSettingSchema.optional(),
-  /** Deprecated: use warmup. */
-  warmupDurationSecs: durationString.optional(),
-  warmup: WarmupConfigurationSchema.optional(),
-});
-export type LoadBalancerSettings = z.infer<typeof LoadBalancerSettingsSchema>;
-
-export const H2_UPGRADE_POLICIES = ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] as const;
-
-export const ConnectionPoolSettingsSchema = obj({
-  tcp: obj({
-    maxConnections: int32.optional(),
-    connectTimeout: durationString.optional(),
-    tcpKeepalive: obj({ probes: uint32.optional(), time: durationString.optional(), interval: durationString.optional() }).optional(),
-    maxConnectionDuration: durationString.optional(),
-    /** `0s` disables the timeout. */
-    idleTimeout: durationString.optional(),
-  }).optional(),
-  http: obj({
-    http1MaxPendingRequests: int32.optional(),
-    http2MaxRequests: int32.optional(),
-    maxRequestsPerConnection: int32.optional(),
-    maxRetries: int32.optional(),
-    idleTimeout: durationString.optional(),
-    h2UpgradePolicy: enumOf(H2_UPGRADE_POLICIES).optional(),
-    useClientProtocol: z.boolean().optional(),
-    maxConcurrentStreams: int32.optional(),
-    /** istio/api master (1.31-dev). */
-    http2KeepAlive: obj({ interval: durationString.optional(), timeout: durationString.optional() }).optional(),
-  }).optional(),
-});
-export type ConnectionPoolSettings = z.infer<typeof ConnectionPoolSettingsSchema>;
 
 export const OutlierDetectionSchema = obj({
   /** Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors. */
@@ -190,10 +103,6 @@ export type DestinationRule = Resource<DestinationRuleBody>;
 // ---------------------------------------------------------------------------------------------------
 // Validation
 
-function durationIssues(path: string, d: string | undefined): Issue[] {
-  return d === undefined ? [] : durationErrors(d).map((m) => error(path, m));
-}
-
 /** Empty lists decode to nil in protobuf, so Istio treats `[]` as unset. */
 function nonEmpty<T>(xs: readonly T[] | undefined): boolean {
   return xs !== undefined && xs.length > 0;
@@ -220,229 +129,6 @@ function outlierDetectionIssues(path: string, od: OutlierDetection | undefined):
   out.push(...durationIssues(at(path, 'interval'), od.interval));
   for (const m of percentErrors(od.maxEjectionPercent ?? 0)) out.push(error(at(path, 'maxEjectionPercent'), m));
   for (const m of percentErrors(od.minHealthPercent ?? 0)) out.push(error(at(path, 'minHealthPercent'), m));
-  return out;
-}
-
-function connectionPoolIssues(path: string, cp: ConnectionPoolSettings | undefined): Issue[] {
-  if (cp === undefined) return [];
-  if (cp.http === undefined && cp.tcp === undefined) return [error(path, 'connection pool must have at least one field')];
-  const out: Issue[] = [];
-  const h = cp.http;
-  if (h !== undefined) {
-    const hp = at(path, 'http');
-    const nonNegative: [keyof typeof h, string][] = [
-      ['http1MaxPendingRequests', 'http1 max pending requests must be non-negative'],
-      ['http2MaxRequests', 'http2 max requests must be non-negative'],
-      ['maxRequestsPerConnection', 'max requests per connection must be non-negative'],
-      ['maxRetries', 'max retries must be non-negative'],
-    ];
-    for (const [f, msg] of nonNegative) if (((h[f] as number | undefined) ?? 0) < 0) out.push(error(at(hp, f), msg));
-    out.push(...durationIssues(at(hp, 'idleTimeout'), h.idleTimeout));
-    if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true)
-      out.push(error(at(hp, 'useClientProtocol'), 'use client protocol must not be true when H2UpgradePolicy is UPGRADE'));
-    if ((h.maxConcurrentStreams ?? 0) < 0) out.push(error(at(hp, 'maxConcurrentStreams'), 'max concurrent streams must be non-negative'));
-    const ka = h.http2KeepAlive;
-    if (ka !== undefined) {
-      const kp = at(hp, 'http2KeepAlive');
-      if (ka.interval === undefined) out.push(error(at(kp, 'interval'), 'http2 keepalive interval is required'));
-      else out.push(...durationIssues(at(kp, 'interval'), ka.interval));
-      if (ka.timeout === undefined) out.push(error(at(kp, 'timeout'), 'http2 keepalive timeout is required'));
-      else out.push(...durationIssues(at(kp, 'timeout'), ka.timeout));
-    }
-  }
-  const t = cp.tcp;
-  if (t !== undefined) {
-    const tp = at(path, 'tcp');
-    if ((t.maxConnections ?? 0) < 0) out.push(error(at(tp, 'maxConnections'), 'max connections must be non-negative'));
-    out.push(...durationIssues(at(tp, 'connectTimeout'), t.connectTimeout));
-    out.push(...durationIssues(at(tp, 'maxConnectionDuration'), t.maxConnectionDuration));
-    if (t.idleTimeout !== undefined) {
-      // `0s` disables the idle timeout, so only a non-zero value is range-checked.
-      const p = parseGoDuration(t.idleTimeout);
-      if (!p.ok || Math.trunc(p.ns / 1e6) !== 0) out.push(...durationIssues(at(tp, 'idleTimeout'), t.idleTimeout));
-    }
-    if (t.tcpKeepalive !== undefined) {
-      out.push(...durationIssues(at(at(tp, 'tcpKeepalive'), 'time'), t.tcpKeepalive.time));
-      out.push(...durationIssues(at(at(tp, 'tcpKeepalive'), 'interval'), t.tcpKeepalive.interval));
-    }
-  }
-  return out;
-}
-
-/** Envoy's isPrime, as Istio copies it for maglev table sizes. */
-function isPrime(x: number): boolean {
-  if (x !== 0 && x < 4) return true;
-  if (x % 2 === 0) return false;
-  const limit = Math.floor(Math.sqrt(x));
-  for (let f = 3; f <= limit; f += 2) if (x % f === 0) return false;
-  return true;
-}
-
-const TOPOLOGY_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
-
-/** agent.validateLocalities: the first problem, or undefined. */
-function localitiesError(localities: readonly string[]): string | undefined {
-  // region -> zone -> subzone, '*' marking "everything below".
-  const seen = new Map<string, Map<string, Map<string, boolean>>>();
-  for (const locality of localities) {
-    const stars = (locality.match(/\*/g) ?? []).length;
-    if (stars > 0 && (stars > 1 || !locality.endsWith('*'))) return `locality ${locality} wildcard '*' number can not exceed 1 and must be in the end`;
-    if (seen.has('*')) return `locality ${locality} overlap with previous specified ones`;
-    const items = splitN(locality, '/', 3);
-    if (items.some((i) => i === '')) return `locality ${locality} must not contain empty region/zone/subzone info`;
-    const [region = '', zone = '', subZone = ''] = items;
-    const overlap = `locality ${locality} overlap with previous specified ones`;
-    const r = seen.get(region);
-    if (items.length === 1) {
-      if (r !== undefined) return overlap;
-      seen.set(region, new Map([['*', new Map([['*', true]])]]));
-    } else if (items.length === 2) {
-      if (r !== undefined) {
-        if (r.has('*') || r.has(zone)) return overlap;
-        r.set(zone, new Map([['*', true]]));
-      } else seen.set(region, new Map([[zone, new Map([['*', true]])]]));
-    } else if (r !== undefined) {
-      if (r.has('*')) return overlap;
-      const z2 = r.get(zone);
-      if (z2 !== undefined) {
-        if (z2.get('*') === true || z2.get(subZone) === true) return overlap;
-        z2.set(subZone, true);
-      } else r.set(zone, new Map([[subZone, true]]));
-    } else seen.set(region, new Map([[zone, new Map([[subZone, true]])]]));
-  }
-  return undefined;
-}
-
-/** Go's strings.SplitN. */
-function splitN(s: string, sep: string, n: number): string[] {
-  const parts = s.split(sep);
-  return parts.length <= n ? parts : [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
-}
-
-/** agent.ValidateLocalityLbSetting, including its early returns. */
-export function localityLbSettingIssues(path: string, lb: LocalityLoadBalancerSetting | undefined, outlier: OutlierDetection | undefined): Issue[] {
-  if (lb === undefined) return [];
-  const out: Issue[] = [];
-  const distribute = lb.distribute ?? [];
-  const failover = lb.failover ?? [];
-  const priority = lb.failoverPriority ?? [];
-  if (distribute.length > 0 && failover.length > 0) return [error(path, "can not simultaneously specify 'distribute' and 'failover'")];
-  if (failover.length > 0) {
-    const i = priority.findIndex((l) => TOPOLOGY_LABELS.includes(l));
-    if (i >= 0)
-      return [
-        error(at(at(path, 'failoverPriority'), i), `can not simultaneously set 'failover' and topology label '${priority[i] ?? ''}' in 'failover_priority'`),
-      ];
-  }
-  for (let i = 0; i < distribute.length; i++) {
-    const d = distribute[i];
-    if (d === undefined) continue;
-    const dp = at(at(path, 'distribute'), i);
-    let total = 0;
-    for (const [loc, w] of Object.entries(d.to ?? {})) {
-      if (w <= 0 || w > 100) return [...out, error(at(at(dp, 'to'), loc), 'locality weight must be in range [1, 100]')];
-      total += w;
-    }
-    if (total !== 100) return [...out, error(at(dp, 'to'), `total locality weight ${total} != 100`)];
-    const e = localitiesError(Object.keys(d.to ?? {}));
-    if (e !== undefined) out.push(error(at(dp, 'to'), e));
-  }
-  const src = localitiesError(distribute.map((d) => d.from ?? ''));
-  if (src !== undefined) out.push(error(at(path, 'distribute'), src));
-  if ((failover.length > 0 || priority.length > 0) && outlier === undefined)
-    out.push(warning(path, 'outlier detection policy must be provided for failover'));
-  failover.forEach((f, i) => {
-    const fp = at(at(path, 'failover'), i);
-    const from = f.from ?? '';
-    const to = f.to ?? '';
-    if (from === to) out.push(error(fp, 'locality lb failover settings must specify different regions'));
-    if (from.includes('/') || to.includes('/')) out.push(error(fp, 'locality lb failover only specify region'));
-    if (from.includes('*') || to.includes('*')) out.push(error(fp, "locality lb failover region should not contain '*' wildcard"));
-  });
-  return out;
-}
-
-/** agent.ValidateZoneAwareLbSetting (istio master). */
-function zoneAwareLbSettingIssues(path: string, lb: ZoneAwareLoadBalancerSetting | undefined, outlier: OutlierDetection | undefined): Issue[] {
-  if (lb === undefined) return [];
-  const out: Issue[] = [];
-  const failover = lb.failover ?? [];
-  const priority = lb.failoverPriority ?? [];
-  priority.forEach((l, i) => {
-    if (TOPOLOGY_LABELS.includes(l))
-      out.push(
-        error(
-          at(at(path, 'failoverPriority'), i),
-          `'failover_priority' for zone aware lb must not use topology label '${l}'; region- and zone-level routing are handled automatically`,
-        ),
-      );
-  });
-  if ((failover.length > 0 || priority.length > 0) && outlier === undefined)
-    out.push(warning(path, 'outlier detection policy must be provided for failover'));
-  failover.forEach((f, i) => {
-    const fp = at(at(path, 'failover'), i);
-    const from = f.from ?? '';
-    const to = f.to ?? '';
-    if (from === to) out.push(error(fp, 'zone aware lb failover settings must specify different regions'));
-    if (from.includes('/') || to.includes('/'))
-      out.push(error(fp, 'zone aware lb failover only specifies region; zone and subzone failover are handled automatically'));
-    if (from.includes('*') || to.includes('*')) out.push(error(fp, "zone aware lb failover region should not contain '*' wildcard"));
-  });
-  return out;
-}
-
-function loadBalancerIssues(path: string, lb: LoadBalancerSettings | undefined, outlier: OutlierDetection | undefined): Issue[] {
-  if (lb === undefined) return [];
-  const out: Issue[] = [];
-  out.push(...onlyOneOf(path, lb, ['simple', 'consistentHash']));
-  // CRD rule (destination_rule.proto).
-  if (lb.warmupDurationSecs !== undefined && lb.warmup !== undefined) out.push(error(path, 'only one of warmupDurationSecs or warmup can be set'));
-  const ch = lb.consistentHash;
-  if (ch !== undefined) {
-    const cp = at(path, 'consistentHash');
-    out.push(...onlyOneOf(cp, ch, ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName']));
-    out.push(...onlyOneOf(cp, ch, ['ringHash', 'maglev']));
-    const cookie = ch.httpCookie;
-    if (cookie !== undefined) {
-      const kp = at(cp, 'httpCookie');
-      if (cookie.name === '') out.push(error(at(kp, 'name'), 'name required for HttpCookie'));
-      if (cookie.ttl !== undefined) for (const m of plainDurationErrors(cookie.ttl)) out.push(error(at(kp, 'ttl'), m));
-      const names = new Set<string>();
-      (cookie.attributes ?? []).forEach((a, i) => {
-        const ap = at(at(kp, 'attributes'), i);
-        if (a.name === '') out.push(error(at(ap, 'name'), 'cookie attribute name cannot be empty'));
-        else if (names.has(a.name)) out.push(error(at(ap, 'name'), `duplicate cookie attribute name: ${a.name}`));
-        else names.add(a.name);
-      });
-    }
-    if ((ch.minimumRingSize ?? 0) !== 0) {
-      out.push(
-        warning(at(cp, 'minimumRingSize'), "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead"),
-      );
-      if (ch.ringHash !== undefined || ch.maglev !== undefined)
-        out.push(error(at(cp, 'minimumRingSize'), 'only one of MinimumRingSize or Maglev/Ringhash can be specified'));
-    }
-    if (ch.maglev !== undefined) {
-      const size = ch.maglev.tableSize ?? 0;
-      const mp = at(at(cp, 'maglev'), 'tableSize');
-      if (size === 0) out.push(error(mp, 'tableSize must be set for maglev'));
-      if (size >= 5000011) out.push(error(mp, 'tableSize must be less than 5000011 for maglev'));
-      if (!isPrime(size)) out.push(error(mp, 'tableSize must be a prime number for maglev'));
-    }
-  }
-  if (lb.localityLbSetting !== undefined && lb.zoneAwareLbSetting !== undefined)
-    out.push(error(path, 'only one of localityLbSetting and zoneAwareLbSetting can be set'));
-  out.push(...localityLbSettingIssues(at(path, 'localityLbSetting'), lb.localityLbSetting, outlier));
-  out.push(...zoneAwareLbSettingIssues(at(path, 'zoneAwareLbSetting'), lb.zoneAwareLbSetting, outlier));
-  // CRD: every Duration not marked `duration-validation:none` must be >= 1ms.
-  out.push(...durationIssues(at(path, 'warmupDurationSecs'), lb.warmupDurationSecs));
-  const warm = lb.warmup;
-  if (warm !== undefined) {
-    const wp = at(path, 'warmup');
-    out.push(...durationIssues(at(wp, 'duration'), warm.duration));
-    if ((warm.minimumPercent ?? 0) > 100) out.push(error(at(wp, 'minimumPercent'), 'minimumPercent value should be less than or equal to 100'));
-    if (warm.aggression !== undefined && warm.aggression <= 0) out.push(error(at(wp, 'aggression'), 'aggression should be greater than 0'));
-  }
   return out;
 }
 
@@ -504,7 +190,7 @@ function portTrafficPoliciesIssues(path: string, namespace: string, pls: readonl
     }
     out.push(...outlierDetectionIssues(at(p, 'outlierDetection'), t.outlierDetection));
     out.push(...connectionPoolIssues(at(p, 'connectionPool'), t.connectionPool));
-    out.push(...loadBalancerIssues(at(p, 'loadBalancer'), t.loadBalancer, t.outlierDetection));
+    out.push(...loadBalancerIssues(at(p, 'loadBalancer'), t.loadBalancer, t.outlierDetection !== undefined));
     out.push(...clientTlsIssues(at(p, 'tls'), namespace, t.tls));
   });
   return out;
@@ -541,7 +227,7 @@ export function trafficPolicyIssues(path: string, namespace: string, tp: Traffic
   const out: Issue[] = [];
   out.push(...outlierDetectionIssues(at(path, 'outlierDetection'), tp.outlierDetection));
   out.push(...connectionPoolIssues(at(path, 'connectionPool'), tp.connectionPool));
-  out.push(...loadBalancerIssues(at(path, 'loadBalancer'), tp.loadBalancer, tp.outlierDetection));
+  out.push(...loadBalancerIssues(at(path, 'loadBalancer'), tp.loadBalancer, tp.outlierDetection !== undefined));
   out.push(...clientTlsIssues(at(path, 'tls'), namespace, tp.tls));
   out.push(...portTrafficPoliciesIssues(at(path, 'portLevelSettings'), namespace, tp.portLevelSettings));
   out.push(...tunnelIssues(at(path, 'tunnel'), tp.tunnel));
@@ -565,7 +251,7 @@ export function validateDestinationRule(r: DestinationRule, ctx: ValidationConte
     // validateSubsetName uses Istio's DNS-1123 label (upper case allowed).
     if (s.name === '') out.push(error(at(p, 'name'), 'subset name cannot be empty'));
     else if (!isIstioDns1123Label(s.name)) out.push(error(at(p, 'name'), `subset name is invalid: ${s.name}`));
-    out.push(...labelsIssues(at(p, 'labels'), s.labels));
+    out.push(...istioLabelsIssues(at(p, 'labels'), s.labels));
     out.push(...trafficPolicyIssues(at(p, 'trafficPolicy'), namespace, s.trafficPolicy));
   });
   out.push(...exportToIssues('spec.exportTo', namespace, spec.exportTo, { isDestinationRuleWithSelector: spec.workloadSelector !== undefined }));
@@ -636,49 +322,8 @@ export function effectiveOutlierDetection(od: OutlierDetection | undefined): Eff
   };
 }
 
-const MAX_UINT32 = 4294967295;
-
-/**
- * Connection pool values when unset: Istio's circuit-breaker thresholds (getDefaultCircuitBreakerThresholds:
- * all 2^32-1), mesh connectTimeout 10s, idle timeouts 1h, maxRequestsPerConnection 0 = unlimited,
- * maxConcurrentStreams 2^31-1 (destination_rule.proto comments). Values <= 0 in the resource mean "default".
- */
-export const connectionPoolDefaults = Object.freeze({
-  maxConnections: MAX_UINT32,
-  connectTimeout: '10s',
-  tcpIdleTimeout: '1h',
-  http1MaxPendingRequests: MAX_UINT32,
-  http2MaxRequests: MAX_UINT32,
-  maxRequestsPerConnection: 0,
-  maxRetries: MAX_UINT32,
-  httpIdleTimeout: '1h',
-  maxConcurrentStreams: 2147483647,
-});
-
 /** Retry budget defaults (applyRetryBudget: 20%, minimum concurrency 3). */
 export const retryBudgetDefaults = Object.freeze({ percent: 20, minRetryConcurrency: 3 });
-
-/** Warmup defaults (destination_rule.proto WarmupConfiguration: minimumPercent 10, aggression 1.0). */
-export const warmupDefaults = Object.freeze({ minimumPercent: 10, aggression: 1.0 });
-
-/** The simple algorithm Istio uses: unset/UNSPECIFIED is LEAST_REQUEST (defaultLBAlgorithm), LEAST_CONN is its deprecated alias. */
-export function effectiveSimpleLb(lb: LoadBalancerSettings | undefined): Exclude<SimpleLB, 'UNSPECIFIED' | 'LEAST_CONN'> {
-  const s = lb?.simple;
-  if (s === undefined || s === 'UNSPECIFIED' || s === 'LEAST_CONN') return 'LEAST_REQUEST';
-  return s;
-}
-
-export type EffectiveHashAlgorithm = { readonly kind: 'ringHash'; readonly minimumRingSize: number } | { readonly kind: 'maglev'; readonly tableSize: number };
-
-/**
- * Consistent-hash algorithm (ApplyRingHashLoadBalancer): maglev when set (table size 65537 by default,
- * Envoy's), otherwise ring hash with minimumRingSize from ringHash, else the deprecated field, else 1024.
- */
-export function effectiveHashAlgorithm(ch: ConsistentHashLB): EffectiveHashAlgorithm {
-  if (ch.maglev !== undefined) return { kind: 'maglev', tableSize: (ch.maglev.tableSize ?? 0) !== 0 ? (ch.maglev.tableSize ?? 0) : 65537 };
-  const size = ch.ringHash !== undefined ? (ch.ringHash.minimumRingSize ?? 0) : (ch.minimumRingSize ?? 0);
-  return { kind: 'ringHash', minimumRingSize: size !== 0 ? size : 1024 };
-}
 
 /**
  * The policy for one port (GetPortLevelTrafficPolicy): the first port-level setting for `port` replaces

@@ -7,12 +7,11 @@
 // Defaults: `match.context` unset is ANY; `priority` unset is 0.
 
 import { at, error, warning, type Issue } from '../../lib/issue.js';
-import { onlyOneOf, policyTargetReferenceIssues, PolicyTargetReferenceSchema } from '../istio-common.js';
+import { alphaWorkloadSelectorIssues, AlphaWorkloadSelectorSchema, onlyOneOf, policyTargetReferenceIssues, PolicyTargetReferenceSchema } from '../istio-common.js';
 import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { enumOf, int32, obj, stringMap, uint32, z } from '../schema.js';
 import { regexErrors } from '../validation/common.js';
-import { alphaWorkloadSelectorIssues, SidecarWorkloadSelectorSchema } from './sidecar.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schemas (istio/api networking/v1alpha3/envoy_filter.proto)
@@ -125,7 +124,7 @@ export const EnvoyConfigObjectPatchSchema = obj({
 export type EnvoyConfigObjectPatch = z.infer<typeof EnvoyConfigObjectPatchSchema>;
 
 export const EnvoyFilterSpecSchema = obj({
-  workloadSelector: SidecarWorkloadSelectorSchema.optional(),
+  workloadSelector: AlphaWorkloadSelectorSchema.optional(),
   targetRefs: z.array(PolicyTargetReferenceSchema).max(16).optional(),
   configPatches: z.array(EnvoyConfigObjectPatchSchema).optional(),
   priority: int32.optional(),

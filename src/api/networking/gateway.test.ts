@@ -6,7 +6,8 @@ import { expectInvalid, expectValid } from '../../../test/support/kinds.js';
 import { loadText } from '../load.js';
 import { createKindRegistry } from '../kind.js';
 import { validateObject } from '../validate.js';
-import { ISTIO_GATEWAY, isHttpsServer, isPassThroughServer, parseProtocol, type Server } from './gateway.js';
+import { ISTIO_GATEWAY, isHttpsServer, isPassThroughServer, type Server } from './gateway.js';
+import { parseProtocol } from './protocol.js';
 
 const K = [ISTIO_GATEWAY];
 const head = (spec: string, name = 'gw'): string =>

@@ -1,8 +1,7 @@
 // networking.istio.io Gateway (Istio's own Gateway, not the Gateway API kind): schema and Istio's
 // validation (ValidateGateway, validateServer, validateServerPort, validateServerBind, validateTLSOptions in
 // istio/istio pkg/config/validation/validation.go). Also owns ServerTLSSettings and its checks, which the
-// Sidecar's ingress listeners reuse, and the port-protocol parsing both kinds share
-// (istio/istio pkg/config/protocol/instance.go).
+// Sidecar's ingress listeners reuse. Port protocols are parsed by protocol.ts.
 // Defaults as Istio applies them: `tls.mode` unset is PASSTHROUGH (enum value 0); see `effectiveTlsMode`.
 
 import { at, error, warning, type Issue } from '../../lib/issue.js';
@@ -10,54 +9,9 @@ import { defineKind } from '../kind.js';
 import { isDns1123Label, labelKeyErrors, labelValueErrors } from '../names.js';
 import type { Resource } from '../resource.js';
 import { enumOf, obj, stringMap, uint32, z } from '../schema.js';
-import { ipAddressErrors, namespaceSlashHostErrors, portErrors } from '../validation/common.js';
-
-// ---------------------------------------------------------------------------------------------------
-// Port protocols (pkg/config/protocol/instance.go)
-
-/** Protocols Istio's `protocol.Parse` knows, in its canonical spelling. */
-export type Protocol = 'TCP' | 'UDP' | 'GRPC' | 'GRPC-Web' | 'HTTP' | 'HTTP_PROXY' | 'HTTP2' | 'HTTPS' | 'TLS' | 'Mongo' | 'Redis' | 'MySQL';
-
-const PROTOCOLS: Readonly<Record<string, Protocol>> = {
-  tcp: 'TCP',
-  udp: 'UDP',
-  grpc: 'GRPC',
-  'grpc-web': 'GRPC-Web',
-  http: 'HTTP',
-  http_proxy: 'HTTP_PROXY',
-  http2: 'HTTP2',
-  https: 'HTTPS',
-  tls: 'TLS',
-  mongo: 'Mongo',
-  redis: 'Redis',
-  mysql: 'MySQL',
-};
-
-/** Istio's protocol.Parse: case-insensitive; undefined for an unsupported protocol (including ""). */
-export function parseProtocol(s: string): Protocol | undefined {
-  return PROTOCOLS[s.toLowerCase()];
-}
-
-/** protocol.Instance.IsHTTP: carried over HTTP (HTTP, HTTP2, HTTP_PROXY, GRPC, GRPC-Web). */
-export function isHttpProtocol(p: Protocol | undefined): boolean {
-  return p === 'HTTP' || p === 'HTTP2' || p === 'HTTP_PROXY' || p === 'GRPC' || p === 'GRPC-Web';
-}
-
-/** protocol.Instance.IsTLS: on top of TLS (HTTPS, TLS). */
-export function isTlsProtocol(p: Protocol | undefined): boolean {
-  return p === 'HTTPS' || p === 'TLS';
-}
-
-/** Istio's UnixAddressPrefix for `bind` and `defaultEndpoint`. */
-export const UNIX_ADDRESS_PREFIX = 'unix://';
-
-/** Istio's ValidateUnixAddress (the part after `unix://`). */
-export function unixAddressErrors(addr: string): string[] {
-  if (addr.length === 0) return ['unix address must not be empty'];
-  if (addr.startsWith('@')) return []; // abstract socket
-  if (!addr.startsWith('/') || addr.endsWith('/')) return [`${addr} is not an absolute path to a file`];
-  return [];
-}
+import { ipAddressErrors, namespaceSlashHostErrors, portErrors, UNIX_ADDRESS_PREFIX, unixAddressErrors } from '../validation/common.js';
+import { goSortedList } from '../validation/go-format.js';
+import { isHttpProtocol, isTlsProtocol, parseProtocol, type Protocol } from './protocol.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schemas (istio/api networking/v1alpha3/gateway.proto)
@@ -181,10 +135,6 @@ export function isValidCipherSuite(cs: string): boolean {
   return VALID_CIPHER_SUITES.has(cs);
 }
 
-function goList(items: Iterable<string>): string {
-  return `[${[...items].sort().join(' ')}]`;
-}
-
 const set = (s: string | undefined): boolean => s !== undefined && s !== '';
 
 /** Istio's validateTLSOptions, shared by Gateway servers and Sidecar ingress listeners. `path` is the tls field. */
@@ -215,8 +165,8 @@ export function serverTlsIssues(path: string, tls: ServerTLSSettings | undefined
     else if (valid.has(cs)) dup.add(cs);
     else valid.add(cs);
   }
-  if (invalid.size > 0) out.push(warning(at(path, 'cipherSuites'), `ignoring invalid cipher suites: ${goList(invalid)}`));
-  if (dup.size > 0) out.push(warning(at(path, 'cipherSuites'), `ignoring duplicate cipher suites: ${goList(dup)}`));
+  if (invalid.size > 0) out.push(warning(at(path, 'cipherSuites'), `ignoring invalid cipher suites: ${goSortedList(invalid)}`));
+  if (dup.size > 0) out.push(warning(at(path, 'cipherSuites'), `ignoring duplicate cipher suites: ${goSortedList(dup)}`));
 
   if (mode === 'ISTIO_MUTUAL') {
     // ISTIO_MUTUAL uses the workload certificate; any other certificate source is an error.

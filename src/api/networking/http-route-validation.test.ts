@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectInvalid, expectValid } from '../../../test/support/kinds.js';
-import { istioWildcardDomainErrors, retryIssues } from './http-route-validation.js';
+import { wildcardDomainErrors } from '../validation/common.js';
+import { retryIssues } from './http-route-validation.js';
 import { VIRTUAL_SERVICE } from './virtual-service.js';
 
 const K = [VIRTUAL_SERVICE];
@@ -137,11 +138,11 @@ describe('HTTP routes', () => {
 
 describe('Istio host and retry helpers', () => {
   it('accept upper case and *-prefixed wildcard labels as Istio does', () => {
-    assert.deepEqual(istioWildcardDomainErrors('*-foo.example.com'), []);
-    assert.deepEqual(istioWildcardDomainErrors('Foo.Example.com'), []);
-    assert.deepEqual(istioWildcardDomainErrors('istio.io.'), []);
-    assert.deepEqual(istioWildcardDomainErrors('*'), []);
-    assert.deepEqual(istioWildcardDomainErrors('a..b'), ['domain name ".b" invalid (label "" invalid)']);
+    assert.deepEqual(wildcardDomainErrors('*-foo.example.com'), []);
+    assert.deepEqual(wildcardDomainErrors('Foo.Example.com'), []);
+    assert.deepEqual(wildcardDomainErrors('istio.io.'), []);
+    assert.deepEqual(wildcardDomainErrors('*'), []);
+    assert.deepEqual(wildcardDomainErrors('a..b'), ['domain name ".b" invalid (label "" invalid)']);
   });
 
   it('accept Go-known status codes in retryOn', () => {

@@ -7,9 +7,10 @@ import { exportToIssues } from '../istio-common.js';
 import { defineKind, type ValidationContext } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { enumOf, obj, stringMap, uint32, z } from '../schema.js';
-import { fqdnErrors, ipSubnetErrors, isIPAddress, partialWildcardErrors, portErrors, wildcardDomainErrors } from '../validation/common.js';
-import { isHttpProtocol, isTcpProtocol, isTlsProtocol, parseProtocol, portNameErrors, protocolErrors } from './workload-common.js';
-import { endpointPortIssues, labelsIssues, workloadEntryIssues, WorkloadEntrySpecSchema } from './workload-entry.js';
+import { fqdnErrors, ipSubnetErrors, isIPAddress, partialWildcardErrors, portErrors, portNameErrors, wildcardDomainErrors } from '../validation/common.js';
+import { istioLabelsIssues } from '../validation/istio-labels.js';
+import { isHttpProtocol, isTcpProtocol, isTlsProtocol, parseProtocol, protocolErrors } from './protocol.js';
+import { endpointPortIssues, workloadEntryIssues, WorkloadEntrySpecSchema } from './workload-entry.js';
 
 export const SERVICE_ENTRY_LOCATIONS = ['MESH_EXTERNAL', 'MESH_INTERNAL'] as const;
 export type ServiceEntryLocation = (typeof SERVICE_ENTRY_LOCATIONS)[number];
@@ -181,7 +182,7 @@ export function validateServiceEntry(r: ServiceEntry, ctx: ValidationContext): I
         const addr = ep.address ?? '';
         if (!isIPAddress(addr) && fqdnErrors(addr).length > 0)
           out.push(error(at(p, 'address'), `endpoint address ${JSON.stringify(addr)} is not a valid FQDN or an IP address`));
-        out.push(...labelsIssues(at(p, 'labels'), ep.labels));
+        out.push(...istioLabelsIssues(at(p, 'labels'), ep.labels));
         out.push(...endpointPortIssues(at(p, 'ports'), ep.ports ?? {}, portNames));
       });
       if (addresses.length > 0 && hosts.length > 1 && ports.some((port) => isTcpProtocol(parseProtocol(port.protocol ?? ''))))

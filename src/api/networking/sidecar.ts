@@ -1,20 +1,30 @@
 // networking.istio.io Sidecar: schema and Istio's validation (ValidateSidecar,
-// validateSidecarOutboundTrafficPolicy, validateSidecarEgressPortBindAndCaptureMode,
-// validateSidecarIngressPortAndBind, validateConnectionPool, validateDestination in istio/istio
-// pkg/config/validation/validation.go). The connection-pool and egress-proxy destination messages are
-// declared here (protos: destination_rule.proto ConnectionPoolSettings, virtual_service.proto Destination)
-// so this kind does not depend on other kinds' modules.
+// validateSidecarOutboundTrafficPolicy, validateSidecarEgressPortBindAndCaptureMode and
+// validateSidecarIngressPortAndBind in istio/istio pkg/config/validation/validation.go). The messages it
+// borrows from other protos come with their checks from shared modules: ConnectionPoolSettings
+// (connection-pool.ts), Destination for `egressProxy` (route-common.ts), ServerTLSSettings (gateway.ts),
+// the networking WorkloadSelector (../istio-common.ts).
 // Defaults as Istio applies them: `captureMode` DEFAULT, `outboundTrafficPolicy.mode` REGISTRY_ONLY when the
 // policy is given (else the mesh's), an egress listener without `port` is the catch-all.
 
 import { at, error, warning, type Issue } from '../../lib/issue.js';
+import { alphaWorkloadSelectorIssues, AlphaWorkloadSelectorSchema } from '../istio-common.js';
 import { defineKind } from '../kind.js';
-import { isDns1123Label } from '../names.js';
 import type { Resource } from '../resource.js';
-import { enumOf, int32, obj, stringMap, uint32, z } from '../schema.js';
-import { durationErrors, fqdnErrors, ipAddressErrors, namespaceSlashHostErrors, portErrors, wildcardDomainErrors } from '../validation/common.js';
-import { parseGoDuration } from '../validation/duration.js';
-import { isHttpProtocol, isTlsProtocol, parseProtocol, serverTlsIssues, ServerTLSSettingsSchema, UNIX_ADDRESS_PREFIX, unixAddressErrors } from './gateway.js';
+import { enumOf, obj, uint32, z } from '../schema.js';
+import {
+  fqdnErrors,
+  ipAddressErrors,
+  namespaceSlashHostErrors,
+  portErrors,
+  portNameErrors,
+  UNIX_ADDRESS_PREFIX,
+  unixAddressErrors,
+} from '../validation/common.js';
+import { connectionPoolIssues, ConnectionPoolSettingsSchema } from './connection-pool.js';
+import { serverTlsIssues, ServerTLSSettingsSchema } from './gateway.js';
+import { isHttpProtocol, isTlsProtocol, parseProtocol, protocolErrors } from './protocol.js';
+import { destinationIssues, DestinationSchema } from './route-common.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Schemas (istio/api networking/v1alpha3/sidecar.proto)
@@ -29,39 +39,8 @@ export type CaptureMode = (typeof CAPTURE_MODES)[number];
 export const OUTBOUND_TRAFFIC_MODES = ['REGISTRY_ONLY', 'ALLOW_ANY', 'ALLOW_ANY_DYNAMIC_DNS'] as const;
 export type OutboundTrafficMode = (typeof OUTBOUND_TRAFFIC_MODES)[number];
 
-export const H2_UPGRADE_POLICIES = ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] as const;
-
-const TcpKeepaliveSchema = obj({ probes: uint32.optional(), time: z.string().optional(), interval: z.string().optional() });
-
-/** istio.networking.v1alpha3.ConnectionPoolSettings (destination_rule.proto) */
-export const ConnectionPoolSettingsSchema = obj({
-  tcp: obj({
-    maxConnections: int32.optional(),
-    connectTimeout: z.string().optional(),
-    tcpKeepalive: TcpKeepaliveSchema.optional(),
-    maxConnectionDuration: z.string().optional(),
-    idleTimeout: z.string().optional(),
-  }).optional(),
-  http: obj({
-    http1MaxPendingRequests: int32.optional(),
-    http2MaxRequests: int32.optional(),
-    maxRequestsPerConnection: int32.optional(),
-    maxRetries: int32.optional(),
-    idleTimeout: z.string().optional(),
-    h2UpgradePolicy: enumOf(H2_UPGRADE_POLICIES).optional(),
-    useClientProtocol: z.boolean().optional(),
-    maxConcurrentStreams: int32.optional(),
-    http2KeepAlive: obj({ interval: z.string().optional(), timeout: z.string().optional() }).optional(),
-  }).optional(),
-});
-export type ConnectionPoolSettings = z.infer<typeof ConnectionPoolSettingsSchema>;
-
 /** istio.networking.v1alpha3.Destination (virtual_service.proto), used by `egressProxy`. */
-export const EgressProxyDestinationSchema = obj({
-  host: z.string(),
-  subset: z.string().optional(),
-  port: obj({ number: uint32.optional() }).optional(),
-});
+export const EgressProxyDestinationSchema = obj({ ...DestinationSchema.shape, host: z.string() });
 export type EgressProxyDestination = z.infer<typeof EgressProxyDestinationSchema>;
 
 export const SidecarPortSchema = obj({
@@ -91,10 +70,6 @@ export const IstioEgressListenerSchema = obj({
 });
 export type IstioEgressListener = z.infer<typeof IstioEgressListenerSchema>;
 
-/** istio.networking.v1alpha3.WorkloadSelector: note `labels`, not `matchLabels`. */
-export const SidecarWorkloadSelectorSchema = obj({ labels: stringMap.optional() });
-export type SidecarWorkloadSelector = z.infer<typeof SidecarWorkloadSelectorSchema>;
-
 export const OutboundTrafficPolicySchema = obj({
   mode: enumOf(OUTBOUND_TRAFFIC_MODES).optional(),
   egressProxy: EgressProxyDestinationSchema.optional(),
@@ -102,7 +77,7 @@ export const OutboundTrafficPolicySchema = obj({
 export type OutboundTrafficPolicy = z.infer<typeof OutboundTrafficPolicySchema>;
 
 export const SidecarSpecSchema = obj({
-  workloadSelector: SidecarWorkloadSelectorSchema.optional(),
+  workloadSelector: AlphaWorkloadSelectorSchema.optional(),
   ingress: z.array(IstioIngressListenerSchema).optional(),
   egress: z.array(IstioEgressListenerSchema).optional(),
   inboundConnectionPool: ConnectionPoolSettingsSchema.optional(),
@@ -115,94 +90,7 @@ export type SidecarBody = z.infer<typeof BodySchema>;
 export type Sidecar = Resource<SidecarBody>;
 
 // ---------------------------------------------------------------------------------------------------
-// Shared pieces
-
-/** Istio's ValidateAlphaWorkloadSelector (the networking `labels` selector of Sidecar and EnvoyFilter). */
-export function alphaWorkloadSelectorIssues(path: string, selector: SidecarWorkloadSelector | undefined, emptyWarning: string): Issue[] {
-  if (selector === undefined) return [];
-  const out: Issue[] = [];
-  const labels = selector.labels ?? {};
-  for (const [k, v] of Object.entries(labels)) {
-    if (k === '') out.push(error(at(path, 'labels'), `empty key is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
-    if (k.includes('*') || v.includes('*'))
-      out.push(error(at(at(path, 'labels'), k), `wildcard is not supported in selector: ${JSON.stringify(`${k}=${v}`)}`));
-  }
-  if (Object.keys(labels).length === 0) out.push(warning(path, emptyWarning));
-  return out;
-}
-
-/** Istio's ValidatePortName. */
-function portNameErrors(name: string): string[] {
-  return isDns1123Label(name) ? [] : [`invalid port name: ${name}`];
-}
-
-/** Istio's ValidateProtocol: "" means sniffing and is allowed. */
-function protocolErrors(p: string): string[] {
-  return p !== '' && parseProtocol(p) === undefined ? [`unsupported protocol: ${p}`] : [];
-}
-
-function durationIssues(path: string, d: string | undefined): Issue[] {
-  return d === undefined ? [] : durationErrors(d).map((m) => error(path, m));
-}
-
-/** Istio's validateConnectionPool. */
-export function connectionPoolIssues(path: string, cp: ConnectionPoolSettings | undefined): Issue[] {
-  if (cp === undefined) return [];
-  if (cp.http === undefined && cp.tcp === undefined) return [error(path, 'connection pool must have at least one field')];
-  const out: Issue[] = [];
-  const h = cp.http;
-  if (h !== undefined) {
-    const hp = at(path, 'http');
-    const nonNeg = (v: number | undefined, field: string, msg: string): void => {
-      if ((v ?? 0) < 0) out.push(error(at(hp, field), msg));
-    };
-    nonNeg(h.http1MaxPendingRequests, 'http1MaxPendingRequests', 'http1 max pending requests must be non-negative');
-    nonNeg(h.http2MaxRequests, 'http2MaxRequests', 'http2 max requests must be non-negative');
-    nonNeg(h.maxRequestsPerConnection, 'maxRequestsPerConnection', 'max requests per connection must be non-negative');
-    nonNeg(h.maxRetries, 'maxRetries', 'max retries must be non-negative');
-    out.push(...durationIssues(at(hp, 'idleTimeout'), h.idleTimeout));
-    if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true)
-      out.push(error(at(hp, 'useClientProtocol'), 'use client protocol must not be true when H2UpgradePolicy is UPGRADE'));
-    nonNeg(h.maxConcurrentStreams, 'maxConcurrentStreams', 'max concurrent streams must be non-negative');
-    const ka = h.http2KeepAlive;
-    if (ka !== undefined) {
-      const kp = at(hp, 'http2KeepAlive');
-      if (ka.interval === undefined) out.push(error(kp, 'http2 keepalive interval is required'));
-      else out.push(...durationIssues(at(kp, 'interval'), ka.interval));
-      if (ka.timeout === undefined) out.push(error(kp, 'http2 keepalive timeout is required'));
-      else out.push(...durationIssues(at(kp, 'timeout'), ka.timeout));
-    }
-  }
-  const t = cp.tcp;
-  if (t !== undefined) {
-    const tp = at(path, 'tcp');
-    if ((t.maxConnections ?? 0) < 0) out.push(error(at(tp, 'maxConnections'), 'max connections must be non-negative'));
-    out.push(...durationIssues(at(tp, 'connectTimeout'), t.connectTimeout));
-    out.push(...durationIssues(at(tp, 'maxConnectionDuration'), t.maxConnectionDuration));
-    if (t.idleTimeout !== undefined) {
-      // 0s disables the idle timeout and is not checked.
-      const p = parseGoDuration(t.idleTimeout);
-      if (!(p.ok && Math.trunc(p.ns / 1e6) === 0)) out.push(...durationIssues(at(tp, 'idleTimeout'), t.idleTimeout));
-    }
-    if (t.tcpKeepalive !== undefined) {
-      out.push(...durationIssues(at(at(tp, 'tcpKeepalive'), 'time'), t.tcpKeepalive.time));
-      out.push(...durationIssues(at(at(tp, 'tcpKeepalive'), 'interval'), t.tcpKeepalive.interval));
-    }
-  }
-  return out;
-}
-
-/** Istio's validateDestination, for `outboundTrafficPolicy.egressProxy`. */
-function destinationIssues(path: string, d: EgressProxyDestination): Issue[] {
-  const out: Issue[] = [];
-  if (d.host === '*') out.push(error(at(path, 'host'), `invalid destination host ${d.host}`));
-  else for (const m of wildcardDomainErrors(d.host)) out.push(error(at(path, 'host'), m));
-  if (d.subset !== undefined && d.subset !== '') {
-    if (!isDns1123Label(d.subset)) out.push(error(at(path, 'subset'), `subset name is invalid: ${d.subset}`));
-  }
-  if (d.port !== undefined) for (const m of portErrors(d.port.number ?? 0)) out.push(error(at(at(path, 'port'), 'number'), m));
-  return out;
-}
+// Outbound policy, default endpoint and bind checks
 
 function outboundTrafficPolicyIssues(path: string, tp: OutboundTrafficPolicy | undefined): Issue[] {
   if (tp === undefined) return [];

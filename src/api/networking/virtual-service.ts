@@ -1,7 +1,8 @@
 // networking.istio.io VirtualService: schema, Istio's validation (ValidateVirtualService in istio/istio
 // pkg/config/validation/validation.go), the unreachable-rule analysis Istio reports as warnings (reused by
-// analyzers IST0130/IST0131), and the `gateways` default. The HTTP route messages and their checks live in
-// http-route-validation.ts; their types are re-exported here.
+// analyzers IST0130/IST0131), and the `gateways` default. The HTTP route messages live in http-route.ts
+// (checked by http-route-validation.ts, http-match.ts, http-headers.ts) and Destination in route-common.ts;
+// their types are re-exported here.
 // Defaults as Istio applies them: no `gateways` means the `mesh` gateway (all sidecars).
 
 import { at, error, warning, type Issue } from '../../lib/issue.js';
@@ -9,27 +10,17 @@ import { exportToIssues } from '../istio-common.js';
 import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { int32, obj, stringMap, uint32, z } from '../schema.js';
-import { ipSubnetErrors, isIPAddress } from '../validation/common.js';
-import {
-  DestinationSchema,
-  gatewayBoundDomainErrors,
-  gatewayNamesIssues,
-  goQuote,
-  httpRouteIssues,
-  HTTPRouteSchema,
-  isJwtClaimRoute,
-  istioWildcardDomainErrors,
-  routeDestinationIssues,
-  sourceLabelsIssues,
-  type HTTPMatchRequest,
-  type HTTPRoute,
-  type StringMatch,
-} from './http-route-validation.js';
+import { gatewayBoundDomainErrors, ipSubnetErrors, isIPAddress, wildcardDomainErrors } from '../validation/common.js';
+import { goQuote } from '../validation/go-format.js';
+import { istioLabelsIssues } from '../validation/istio-labels.js';
+import { isJwtClaimRoute } from './http-headers.js';
+import { HTTPRouteSchema, type HTTPMatchRequest, type HTTPRoute, type StringMatch } from './http-route.js';
+import { httpRouteIssues } from './http-route-validation.js';
+import { DestinationSchema, gatewayNamesIssues, routeDestinationIssues } from './route-common.js';
 
 export type {
   CorsPolicy,
   Delegate,
-  Destination,
   Headers,
   HeaderOperations,
   HTTPBody,
@@ -45,10 +36,10 @@ export type {
   HTTPRoute,
   HTTPRouteDestination,
   Percent,
-  PortSelector,
   RegexRewrite,
   StringMatch,
-} from './http-route-validation.js';
+} from './http-route.js';
+export type { Destination, PortSelector } from './route-common.js';
 
 /** The reserved gateway name meaning every sidecar in the mesh (constants.IstioMeshGateway). */
 export const MESH_GATEWAY = 'mesh';
@@ -369,7 +360,7 @@ function tlsRouteIssues(path: string, tls: TLSRoute, spec: VirtualServiceSpec, b
     for (const [k, sni] of (m.sniHosts ?? []).entries()) out.push(...sniHostIssues(at(at(mp, 'sniHosts'), k), sni, spec, boundToGateway));
     for (const [k, s] of (m.destinationSubnets ?? []).entries()) for (const e of ipSubnetErrors(s)) out.push(error(at(at(mp, 'destinationSubnets'), k), e));
     if ((m.port ?? 0) !== 0) out.push(...portIssue(at(mp, 'port'), m.port ?? 0));
-    out.push(...sourceLabelsIssues(at(mp, 'sourceLabels'), m.sourceLabels));
+    out.push(...istioLabelsIssues(at(mp, 'sourceLabels'), m.sourceLabels));
     out.push(...gatewayNamesIssues(at(mp, 'gateways'), m.gateways, false, true));
   }
   if ((tls.route?.length ?? 0) === 0) out.push(error(at(path, 'route'), 'TLS route is required'));
@@ -379,7 +370,7 @@ function tlsRouteIssues(path: string, tls: TLSRoute, spec: VirtualServiceSpec, b
 
 /** validateSniHost: a valid (wildcard) domain within one of the VirtualService's hosts; an IP is only warned about. */
 function sniHostIssues(path: string, sni: string, spec: VirtualServiceSpec, boundToGateway: boolean): Issue[] {
-  const errs = boundToGateway ? gatewayBoundDomainErrors(true, sni) : istioWildcardDomainErrors(sni);
+  const errs = boundToGateway ? gatewayBoundDomainErrors(true, sni) : wildcardDomainErrors(sni);
   if (errs.length > 0) {
     if (isIPAddress(sni)) return [warning(path, `using an IP address (${goQuote(sni)}) goes against SNI spec and most clients do not support this`)];
     return errs.map((m) => error(path, m));
@@ -399,7 +390,7 @@ function tcpRouteIssues(path: string, tcp: TCPRoute, gatewaySemantics: boolean):
     const mp = at(at(path, 'match'), j);
     for (const [k, s] of (m.destinationSubnets ?? []).entries()) for (const e of ipSubnetErrors(s)) out.push(error(at(at(mp, 'destinationSubnets'), k), e));
     if ((m.port ?? 0) !== 0) out.push(...portIssue(at(mp, 'port'), m.port ?? 0));
-    out.push(...sourceLabelsIssues(at(mp, 'sourceLabels'), m.sourceLabels));
+    out.push(...istioLabelsIssues(at(mp, 'sourceLabels'), m.sourceLabels));
     out.push(...gatewayNamesIssues(at(mp, 'gateways'), m.gateways, false, false));
   }
   if ((tcp.route?.length ?? 0) === 0) out.push(error(at(path, 'route'), 'TCP route is required'));
@@ -453,7 +444,7 @@ export function validateVirtualService(r: VirtualService, ctx?: { readonly names
   const sni = tls.some((t) => (t.match ?? []).some((m) => (m.sniHosts?.length ?? 0) > 0));
   let allHostsValid = true;
   for (const [i, h] of hosts.entries()) {
-    const errs = appliesToGateway ? gatewayBoundDomainErrors(sni, h) : istioWildcardDomainErrors(h);
+    const errs = appliesToGateway ? gatewayBoundDomainErrors(sni, h) : wildcardDomainErrors(h);
     if (errs.length > 0) {
       if (!isIPAddress(h)) {
         for (const m of errs) out.push(error(at('spec.hosts', i), m));

@@ -7,8 +7,8 @@ import { at, error, warning, type Issue } from '../../lib/issue.js';
 import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { obj, stringMap, uint32, z } from '../schema.js';
-import { fqdnErrors, isIPAddress, portErrors } from '../validation/common.js';
-import { istioLabelsProblems, portNameErrors, UNIX_ADDRESS_PREFIX, unixAddressErrors } from './workload-common.js';
+import { fqdnErrors, isIPAddress, portErrors, portNameErrors, UNIX_ADDRESS_PREFIX, unixAddressErrors } from '../validation/common.js';
+import { istioLabelsIssues } from '../validation/istio-labels.js';
 
 /** istio.networking.v1alpha3.WorkloadEntry (MaxLength limits from the CRD markers in workload_entry.proto). */
 export const WorkloadEntrySpecSchema = obj({
@@ -71,7 +71,7 @@ export function workloadEntryIssues(path: string, we: WorkloadEntrySpec, opts: W
   }
 
   out.push(...endpointPortIssues(at(path, 'ports'), ports, opts.servicePorts));
-  out.push(...labelsIssues(at(path, 'labels'), we.labels));
+  out.push(...istioLabelsIssues(at(path, 'labels'), we.labels));
   if (unixEndpoint && opts.servicePorts !== undefined && opts.servicePorts.size !== 1)
     out.push(error(path, 'exactly 1 service port required for unix endpoints'));
   return out;
@@ -87,11 +87,6 @@ export function endpointPortIssues(path: string, ports: Readonly<Record<string, 
     for (const m of portErrors(port)) out.push(error(p, m));
   }
   return out;
-}
-
-/** Istio's labels.Instance.Validate, one issue per offending label under `path`. */
-export function labelsIssues(path: string, labels: Readonly<Record<string, string>> | undefined): Issue[] {
-  return istioLabelsProblems(labels).map((p) => error(at(path, p.key), p.message));
 }
 
 export function validateWorkloadEntry(r: WorkloadEntry): Issue[] {

@@ -9,7 +9,8 @@ import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { int32, obj, stringMap, uint32, z } from '../schema.js';
 import { portErrors } from '../validation/common.js';
-import { labelsIssues, workloadEntryIssues, WorkloadEntrySpecSchema } from './workload-entry.js';
+import { istioLabelsIssues } from '../validation/istio-labels.js';
+import { workloadEntryIssues, WorkloadEntrySpecSchema } from './workload-entry.js';
 
 const HttpHeaderSchema = obj({ name: z.string().optional(), value: z.string().optional() });
 
@@ -94,7 +95,7 @@ export function validateWorkloadGroup(r: WorkloadGroup): Issue[] {
   // but the CRD's field rules (ports, unix sockets) do apply to it; labels are checked as Istio would for
   // the WorkloadEntries it generates.
   out.push(...workloadEntryIssues('spec.template', spec.template, { allowFqdnAddresses: true, template: true }));
-  out.push(...labelsIssues('spec.metadata.labels', spec.metadata?.labels).map((i) => ({ ...i, message: `invalid labels: ${i.message}` })));
+  out.push(...istioLabelsIssues('spec.metadata.labels', spec.metadata?.labels).map((i) => ({ ...i, message: `invalid labels: ${i.message}` })));
   if (spec.probe !== undefined) out.push(...probeIssues('spec.probe', spec.probe));
   return out;
 }

@@ -11,7 +11,7 @@ import { defineKind } from '../kind.js';
 import type { Resource } from '../resource.js';
 import { durationString, enumOf, obj, z } from '../schema.js';
 import { unsupportedDryRunIssues } from '../security/authorization-policy.js';
-import { celSyntaxError } from '../validation/cel-syntax.js';
+import { celSyntaxError } from '../validation/cel.js';
 import { plainDurationErrors } from '../validation/common.js';
 
 /** istio.telemetry.v1alpha1.WorkloadMode (note: a different enum from istio.type.v1beta1.WorkloadMode). */

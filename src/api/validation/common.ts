@@ -1,10 +1,18 @@
 // Checks shared by many kinds, ported from the behaviour of Istio's validation
-// (pkg/config/validation/agent/validation.go) with Istio's messages. Each returns the messages it finds
-// (empty when valid); callers attach the field path.
+// (pkg/config/validation/agent/validation.go) with Istio's messages: durations, ports and port names,
+// percentages, hosts (FQDNs, wildcard domains, `namespace/host`), IPs and CIDRs, RE2 regexes and unix
+// socket addresses. Each returns the messages it finds (empty when valid); callers attach the field path
+// (durationIssues, the one exception, attaches it itself).
+//
+// Hosts follow Istio's label rules (istio-labels.ts): upper case letters and wildcard labels such as
+// `*-foo` are accepted, unlike Kubernetes' lower-case-only rule in ../names.ts.
 
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
+import { at, error, type Issue } from '../../lib/issue.js';
 import { parseGoDuration } from './duration.js';
+import { byteLength, goQuote, isGoInt } from './go-format.js';
+import { isIstioDns1123Label, isIstioWildcardDns1123Label } from './istio-labels.js';
 
 /** google.protobuf.Duration as Istio validates it (ValidateDuration): >= 1ms, millisecond precision. */
 export function durationErrors(s: string): string[] {
@@ -23,63 +31,82 @@ export function plainDurationErrors(s: string): string[] {
   return [];
 }
 
+/** durationErrors as issues at `path`; nothing when the field is unset. */
+export function durationIssues(path: string, d: string | undefined): Issue[] {
+  return d === undefined ? [] : durationErrors(d).map((m) => error(path, m));
+}
+
 export function portErrors(port: number): string[] {
   return port >= 1 && port <= 65535 ? [] : [`port number ${port} must be in the range 1..65535`];
+}
+
+/** Istio's ValidatePortName. */
+export function portNameErrors(name: string): string[] {
+  return isIstioDns1123Label(name) ? [] : [`invalid port name: ${name}`];
 }
 
 export function percentErrors(val: number): string[] {
   return val < 0 || val > 100 ? [`percentage ${val} is not in range 0..100`] : [];
 }
 
-// Istio's own label rules (pkg/config/labels/instance.go): unlike Kubernetes object names, they allow
-// upper case, and a wildcard label may be `*`, `*foo` or `*-foo`.
-const ISTIO_DNS1123_LABEL = /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
-const ISTIO_WILDCARD_LABEL = /^(\*|(\*|\*-)?[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?)$/;
-
-/** Istio's labels.IsDNS1123Label (case-insensitive, at most 63 characters). */
-export function isIstioDns1123Label(s: string): boolean {
-  return s.length <= 63 && ISTIO_DNS1123_LABEL.test(s);
-}
-
-function dns1123Preconditions(name: string): string[] {
-  if (name.length > 255) return [`domain name ${JSON.stringify(name)} too long (max 255)`];
+function dns1123PreconditionErrors(name: string): string[] {
+  if (byteLength(name) > 255) return [`domain name ${goQuote(name)} too long (max 255)`];
   if (name.length === 0) return ['empty domain name not allowed'];
   return [];
 }
 
-function dns1123Labels(domain: string): string[] {
+function dns1123LabelsErrors(domain: string): string[] {
   const parts = domain.split('.');
   const tld = parts[parts.length - 1] ?? '';
-  if (/^[+-]?\d+$/.test(tld)) return [`domain name ${JSON.stringify(domain)} invalid (top level domain ${JSON.stringify(tld)} cannot be all-numeric)`];
+  if (isGoInt(tld)) return [`domain name ${goQuote(domain)} invalid (top level domain ${goQuote(tld)} cannot be all-numeric)`];
   for (let i = 0; i < parts.length; i++) {
     const label = parts[i] ?? '';
     if (i === parts.length - 1 && label === '') return [];
-    if (!isIstioDns1123Label(label)) return [`domain name ${JSON.stringify(domain)} invalid (label ${JSON.stringify(label)} invalid)`];
+    if (!isIstioDns1123Label(label)) return [`domain name ${goQuote(domain)} invalid (label ${goQuote(label)} invalid)`];
   }
   return [];
 }
 
+/** agent.ValidateFQDN: Istio's DNS-1123 labels (upper case allowed), a trailing dot allowed. */
 export function fqdnErrors(fqdn: string): string[] {
-  const pre = dns1123Preconditions(fqdn);
-  return pre.length > 0 ? pre : dns1123Labels(fqdn);
+  const pre = dns1123PreconditionErrors(fqdn);
+  return pre.length > 0 ? pre : dns1123LabelsErrors(fqdn);
 }
 
-function isWildcardDns1123Label(s: string): boolean {
-  return s.length <= 63 && ISTIO_WILDCARD_LABEL.test(s);
-}
-
-/** A host that may start with a wildcard label (`*.example.com`, `*`), Istio's ValidateWildcardDomain. */
+/** agent.ValidateWildcardDomain: a host that may start with a wildcard label (`*.example.com`, `*`). */
 export function wildcardDomainErrors(domain: string): string[] {
-  const pre = dns1123Preconditions(domain);
+  const pre = dns1123PreconditionErrors(domain);
   if (pre.length > 0) return pre;
   const dot = domain.indexOf('.');
   const first = dot < 0 ? domain : domain.slice(0, dot);
-  if (!isWildcardDns1123Label(first)) return [`domain name ${JSON.stringify(domain)} invalid (label ${JSON.stringify(first)} invalid)`];
-  return dot < 0 ? [] : dns1123Labels(domain.slice(dot + 1));
+  if (!isIstioWildcardDns1123Label(first)) return [`domain name ${goQuote(domain)} invalid (label ${goQuote(first)} invalid)`];
+  return dot < 0 ? [] : dns1123LabelsErrors(domain.slice(dot + 1));
+}
+
+const OUTBOUND_SNI_FORMAT = 'outbound_.<PORT>_._.<HOSTNAME>';
+
+/** agent.ValidateWildcardDomainForVirtualServiceBoundToGateway: also accepts AUTO_PASSTHROUGH SNI names. */
+export function gatewayBoundDomainErrors(sni: boolean, domain: string): string[] {
+  const pre = dns1123PreconditionErrors(domain);
+  if (pre.length > 0) return pre;
+  if (sni && domain.startsWith('outbound_')) {
+    const parts = domain.split('_');
+    if (parts.length < 4) return [`domain name ${domain} invalid, should follow '${OUTBOUND_SNI_FORMAT}' format`];
+    const trim = (s: string): string => s.replace(/^\.+|\.+$/g, '');
+    const direction = parts[0] ?? '';
+    const port = trim(parts[1] ?? '');
+    const hostname = trim(parts[3] ?? '');
+    if (direction !== 'outbound') return [`domain name ${goQuote(domain)} invalid (label ${goQuote(direction)} invalid)`];
+    if (!/[0-9]/.test(port)) return [`domain name ${goQuote(domain)} invalid (label ${goQuote(port)} invalid). should follow ${OUTBOUND_SNI_FORMAT} format`];
+    if (!/[a-zA-Z]/.test(hostname))
+      return [`domain name ${goQuote(domain)} invalid (label ${goQuote(hostname)} invalid). should follow ${OUTBOUND_SNI_FORMAT} format`];
+    return [];
+  }
+  return wildcardDomainErrors(domain);
 }
 
 export function partialWildcardErrors(host: string): string[] {
-  return host.includes('*') && host.length !== 1 && !host.startsWith('*.') ? [`partial wildcard ${JSON.stringify(host)} not allowed`] : [];
+  return host.includes('*') && host.length !== 1 && !host.startsWith('*.') ? [`partial wildcard ${goQuote(host)} not allowed`] : [];
 }
 
 export function isIPAddress(s: string): boolean {
@@ -143,11 +170,22 @@ export function namespaceSlashHostErrors(hostname: string, isGateway: boolean): 
   if (ns.length === 0 || name.length === 0) out.push('config namespace and dnsName in host entry cannot be empty');
   if (!isGateway) {
     const n = ns.startsWith('~') ? ns.slice(1) : ns;
-    if (n !== '' && n !== '*' && n !== '.' && !isIstioDns1123Label(n)) out.push(`invalid namespace value ${JSON.stringify(ns)} in sidecar`);
+    if (n !== '' && n !== '*' && n !== '.' && !isIstioDns1123Label(n)) out.push(`invalid namespace value ${goQuote(ns)} in sidecar`);
   } else if (ns !== '*' && ns !== '.' && !isIstioDns1123Label(ns)) {
-    out.push(`invalid namespace value ${JSON.stringify(ns)} in gateway`);
+    out.push(`invalid namespace value ${goQuote(ns)} in gateway`);
   }
   out.push(...sidecarOrGatewayHostnamePartErrors(name, isGateway));
   return out;
 }
 
+
+/** Istio's UnixAddressPrefix, for `bind`, `defaultEndpoint` and endpoint addresses. */
+export const UNIX_ADDRESS_PREFIX = 'unix://';
+
+/** Istio's ValidateUnixAddress, given the address without its `unix://` prefix. */
+export function unixAddressErrors(addr: string): string[] {
+  if (addr.length === 0) return ['unix address must not be empty'];
+  if (addr.startsWith('@')) return []; // abstract socket
+  if (!addr.startsWith('/') || addr.endsWith('/')) return [`${addr} is not an absolute path to a file`];
+  return [];
+}
