@@ -27,7 +27,8 @@ export function formatReportRow(r: ValidationReportRow): string {
   return `${r.file}:${r.line}${what}${field}${sev} ${r.message}`;
 }
 
-function rowsOf(entry: InvalidEntry | { origin: InvalidEntry['origin']; kind: string; namespace?: string; name: string; issues: readonly Issue[]; locate?: (p: string) => number }): ValidationReportRow[] {
+/** One report row per issue of an invalid document (or of a valid one's warnings). */
+export function rowsOf(entry: InvalidEntry | { origin: InvalidEntry['origin']; kind: string; namespace?: string; name: string; issues: readonly Issue[]; locate?: (p: string) => number }): ValidationReportRow[] {
   return entry.issues.map((i) => ({
     file: entry.origin.file,
     line: i.path === '' ? entry.origin.line : (entry.locate?.(i.path) ?? entry.origin.line),

@@ -7,7 +7,7 @@ import { formatDiagnostic, runAnalyzers } from '../analyze/index.js';
 import type { KindRegistry } from '../api/kind.js';
 import { FolderSource, type ReloadReport } from '../config/folder-source.js';
 import { ConfigStore } from '../config/store.js';
-import { formatReportRow } from './validate.js';
+import { formatReportRow, rowsOf } from './validate.js';
 import type { CliIO } from './output.js';
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -64,24 +64,8 @@ Example:
       };
 
       const printProblems = (r: ReloadReport): void => {
-        for (const [, invalid] of [...r.problems].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          for (const e of invalid)
-            for (const i of e.issues)
-              io.stdout(
-                '  ! ' +
-                  formatReportRow({
-                    file: e.origin.file,
-                    line: i.path === '' ? e.origin.line : (e.locate?.(i.path) ?? e.origin.line),
-                    kind: e.kind ?? '',
-                    namespace: e.namespace ?? '',
-                    name: e.name ?? '',
-                    field: i.path,
-                    severity: i.severity,
-                    message: i.message,
-                  }) +
-                  '\n',
-              );
-        }
+        for (const [, invalid] of [...r.problems].sort(([a], [b]) => (a < b ? -1 : 1)))
+          for (const e of invalid) for (const row of rowsOf(e)) io.stdout(`  ! ${formatReportRow(row)}\n`);
       };
 
       const first = await source.start();
