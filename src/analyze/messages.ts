@@ -3,6 +3,8 @@
 // and `formatMessage`, which renders a template the way Go's fmt.Sprintf does (%s %v %q %d).
 // docs/analysis-messages.md lists the same codes; messages.test.ts keeps the two in sync.
 
+import { goQuote } from '../api/validation/go-format.js';
+
 export type MessageLevel = 'Error' | 'Warning' | 'Info';
 
 export interface MessageArg {
@@ -586,11 +588,6 @@ export function messageByName(name: string): MessageType | undefined {
 
 /** Arguments a template may take: Go strings, integers, errors (pass the message) and slices of those. */
 export type MessageParam = string | number | readonly (string | number)[];
-
-/** Go's strconv.Quote, close enough for configuration text: JSON escaping with double quotes. */
-export function goQuote(s: string): string {
-  return JSON.stringify(s);
-}
 
 function goTypeName(v: MessageParam): string {
   if (Array.isArray(v)) return v.every((x) => typeof x === 'number') ? '[]int' : '[]string';
