@@ -65,12 +65,9 @@ export function loadText(text: string, file: string): LoadResult {
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const documents: LoadedDocument[] = [];
   const problems: LoadProblem[] = [];
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs)) {
-    // An empty stream yields an EmptyStream object: nothing to load.
-    return { documents, problems };
-  }
-  for (const doc of list) {
+  // An empty stream yields an EmptyStream object rather than an array: nothing to load.
+  if (!Array.isArray(docs)) return { documents, problems };
+  for (const doc of docs) {
     const docLine = nodeLine(doc.contents, lc) ?? (doc.range ? lc.linePos(doc.range[0]).line : 1);
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {

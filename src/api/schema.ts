@@ -111,8 +111,9 @@ function deleteAt(root: unknown, segs: readonly PropertyKey[]): boolean {
   if (cur === null || typeof cur !== 'object') return false;
   const last = segs[segs.length - 1] as PropertyKey;
   if (Array.isArray(cur) && typeof last === 'number') {
-    // Keep indexes stable for later paths: replace with a hole that the schema will ignore is not possible
-    // for arrays, so drop the whole array element's value only when the element itself is the culprit.
+    // Removing a list element would shift the indexes of later elements and misplace their issues, so a
+    // bad element is not pruned: semantic checks are then skipped for this resource (structural issues
+    // are still all reported).
     return false;
   }
   delete (cur as Record<PropertyKey, unknown>)[last];
