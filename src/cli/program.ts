@@ -8,6 +8,9 @@ import type { CliIO } from './output.js';
 import { registerAnalyze } from './analyze.js';
 import { registerValidate } from './validate.js';
 import { registerWatch } from './watch.js';
+import { registerBootstrap } from './bootstrap.js';
+import { registerControlPlane } from './control-plane.js';
+import { registerProxyStatus } from './proxy-status.js';
 
 export const VERSION = '0.1.0';
 
@@ -28,6 +31,9 @@ export function createProgram(deps: CliDeps): Command {
     .exitOverride();
   registerValidate(program, io, deps.registry);
   registerAnalyze(program, io, deps.registry);
+  registerBootstrap(program, io);
+  registerProxyStatus(program, io);
+  registerControlPlane(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   return program;
 }

@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   ISM_FILE_READ: 'A file or folder named on the command line or in a watched folder cannot be read.',
   ISM_USAGE: 'A command was called with arguments it does not accept.',
+  ISM_LISTEN: 'A server could not listen on its address or port (already in use, or not permitted).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,7 +9,8 @@ import { groupOf } from '../../api/resource.js';
 import { SERVICE, servicePortProtocol } from '../../api/core/service.js';
 import { ISTIO_GATEWAY } from '../../api/networking/gateway.js';
 import type { Analyzer } from '../framework.js';
-import { listWorkloads, selectorMatches, selectorString, shortOrFullName } from '../util.js';
+import { listWorkloads, selectorMatches, selectorString } from '../util.js';
+import { shortOrFullName } from '../../api/host.js';
 
 function selectorPath(selector: Readonly<Record<string, string>> | undefined): string {
   const first = Object.keys(selector ?? {}).sort()[0];

@@ -9,20 +9,9 @@ import { DESTINATION_RULE } from '../../api/networking/destination-rule.js';
 import { ISTIO_GATEWAY } from '../../api/networking/gateway.js';
 import { VIRTUAL_SERVICE, type Destination, type VirtualServiceSpec } from '../../api/networking/virtual-service.js';
 import type { Analyzer, AnalysisContext, TypedEntry } from '../framework.js';
-import {
-  convertHostToFqdn,
-  EXPORT_TO_ALL,
-  EXPORT_TO_LOCAL,
-  fullNameString,
-  hostMatches,
-  isExportToAll,
-  MESH_GATEWAY,
-  namesForNamespace,
-  resourceNameFromHost,
-  ServiceHostMap,
-  shortOrFullName,
-  type ServiceInfo,
-} from '../util.js';
+import { ServiceHostMap, type ServiceInfo } from '../util.js';
+import { convertHostToFqdn, EXPORT_TO_ALL, EXPORT_TO_LOCAL, fullNameString, hostMatches, isExportToAll, namesForNamespace, resourceNameFromHost, shortOrFullName } from '../../api/host.js';
+import { MESH_GATEWAY } from '../../api/networking/virtual-service.js';
 import type { VirtualServiceBody } from '../../api/networking/virtual-service.js';
 
 interface AnnotatedDestination {

@@ -1,0 +1,177 @@
+// `isthmus control-plane --config <folder>`: istiod's job on its own. The folder's config (validated,
+// last good version per resource kept) and the workloads registered at run time feed the mesh snapshot;
+// the xDS server pushes every connected proxy what changed (debounced), plaintext ADS on :15010,
+// monitoring, debug and the workload API on :15014. `startControlPlane` is also what `isthmus up` runs.
+
+import type { Command } from 'commander';
+import { createServer, type Server } from 'node:http';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { KindRegistry } from '../api/kind.js';
+import { FolderSource } from '../config/folder-source.js';
+import { ConfigStore } from '../config/store.js';
+import { IsthmusError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { silentLogger } from '../lib/logger.js';
+import { snapshotFromConfig } from '../model/build-snapshot.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/mesh-config.js';
+import type { MeshSnapshot } from '../model/snapshot.js';
+import { LocalWorkloads } from '../registry/local-workloads.js';
+import { handleWorkloadRequest } from '../registry/workload-api.js';
+import { translate } from '../translate/translate.js';
+import { DiscoveryServer, listenAds, monitoringHandler } from '../xds-server/index.js';
+import { formatReportRow, rowsOf } from './validate.js';
+import type { CliIO } from './output.js';
+
+export interface ControlPlaneOptions {
+  readonly configDir: string;
+  readonly registry: KindRegistry;
+  readonly host?: string;
+  readonly xdsPort: number;
+  readonly monitoringPort: number;
+  readonly debounceMs?: number;
+  readonly mesh?: MeshConfig;
+  readonly logger?: Logger;
+  /** Called with each invalid resource row after a (re)load, to report it. */
+  readonly onProblem?: (line: string) => void;
+}
+
+export interface RunningControlPlane {
+  readonly xdsAddress: string;
+  readonly monitoringUrl: string;
+  readonly store: ConfigStore;
+  readonly workloads: LocalWorkloads;
+  readonly discovery: DiscoveryServer;
+  /** The snapshot being served. */
+  snapshot(): MeshSnapshot;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const logger = o.logger ?? silentLogger;
+  const mesh = o.mesh ?? DEFAULT_MESH_CONFIG;
+  const store = new ConfigStore();
+  const workloads = new LocalWorkloads();
+  const source = new FolderSource({ dir: o.configDir, registry: o.registry, store, debounceMs: o.debounceMs ?? 100, logger });
+  let version = 0;
+  let current: MeshSnapshot | undefined;
+  const rebuild = (): MeshSnapshot => {
+    current = snapshotFromConfig(store.list(), { version: String(++version), mesh, localWorkloads: workloads.list() });
+    for (const p of current.problems) logger.warn('config skipped', { path: p.path, message: p.message });
+    return current;
+  };
+  const report = (): void => {
+    if (o.onProblem === undefined) return;
+    for (const e of source.problems()) for (const row of rowsOf(e)) o.onProblem(formatReportRow(row));
+    for (const p of current?.problems ?? []) o.onProblem(`${p.path}: ${p.message}`);
+  };
+  await source.start();
+  const discovery = new DiscoveryServer({ translate, snapshot: rebuild(), logger, ...(o.debounceMs !== undefined ? { debounceAfterMs: o.debounceMs } : {}) });
+  report();
+  source.onReload((r) => {
+    if (r.batch !== undefined) discovery.configChanged(rebuild);
+    if (r.batch !== undefined || [...r.problems.values()].some((p) => p.length > 0)) report();
+  });
+  const unsubscribe = workloads.subscribe(() => discovery.configChanged(rebuild));
+
+  const host = o.host ?? '127.0.0.1';
+  const ads = await listenAds(discovery, { host, port: o.xdsPort }).catch((e: unknown) => {
+    source.stop();
+    throw new IsthmusError('ISM_LISTEN', e instanceof Error ? e.message : String(e));
+  });
+  const monitor = monitoringHandler(discovery);
+  const http: Server = createServer((req, res) => {
+    if (!handleWorkloadRequest(workloads, req, res)) monitor(req, res);
+  });
+  const monitoringPort = await new Promise<number>((ok, fail) => {
+    http.once('error', (e) => fail(new IsthmusError('ISM_LISTEN', `cannot listen for monitoring on ${host}:${o.monitoringPort}: ${e.message}`)));
+    http.listen(o.monitoringPort, host, () => {
+      const a = http.address();
+      ok(typeof a === 'object' && a !== null ? a.port : o.monitoringPort);
+    });
+  }).catch(async (e: unknown) => {
+    source.stop();
+    await ads.close();
+    throw e;
+  });
+  return {
+    xdsAddress: ads.address,
+    monitoringUrl: `http://${host}:${monitoringPort}`,
+    store,
+    workloads,
+    discovery,
+    snapshot: () => current as MeshSnapshot,
+    async close() {
+      unsubscribe();
+      source.stop();
+      await ads.close();
+      await new Promise<void>((ok) => {
+        http.close(() => ok());
+        http.closeAllConnections();
+      });
+    },
+  };
+}
+
+function port(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new IsthmusError('ISM_USAGE', `invalid ${name} "${v}": must be a port number 0-65535`);
+  return n;
+}
+
+export interface ControlPlaneDeps {
+  readonly io: CliIO;
+  readonly registry: KindRegistry;
+  readonly stopSignal: () => Promise<void>;
+  readonly logger?: Logger;
+}
+
+export function registerControlPlane(program: Command, deps: ControlPlaneDeps): void {
+  const { io } = deps;
+  program
+    .command('control-plane')
+    .description('Run the control plane alone: serve the config folder to proxies over xDS (istiod\'s job)')
+    .requiredOption('--config <folder>', 'the config folder (read recursively and watched)')
+    .option('--xds-port <port>', 'plaintext ADS port (0 picks a free one)', '15010')
+    .option('--monitoring-port <port>', 'metrics, debug and workload API port (0 picks a free one)', '15014')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--debounce <ms>', 'quiet period before a change is pushed, in milliseconds (istiod: 100)', '100')
+    .addHelpText(
+      'after',
+      `
+Endpoints on the monitoring port:
+  /metrics   /ready   /debug/syncz   /debug/config_dump?proxyID=<id>   /debug/proxy_status?proxyID=<id>
+  /v1/workloads (GET, POST), /v1/workloads/<ns>/<name> (DELETE), /v1/workloads/<ns>/<name>/health (PUT)
+
+Invalid resources are reported and skipped; the last good version of each keeps serving.
+
+Examples:
+  isthmus control-plane --config examples/
+  isthmus bootstrap --proxyless --node client > bootstrap.json`,
+    )
+    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string }) => {
+      const dir = resolve(io.cwd, opts.config);
+      const st = await stat(dir).catch(() => undefined);
+      if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${opts.config}: not a folder`);
+      const debounceMs = Number(opts.debounce);
+      if (!Number.isFinite(debounceMs) || debounceMs < 0) throw new IsthmusError('ISM_USAGE', `invalid --debounce "${opts.debounce}": must be a number of milliseconds`);
+      const stopped = deps.stopSignal();
+      const cp = await startControlPlane({
+        configDir: dir,
+        registry: deps.registry,
+        host: opts.host,
+        xdsPort: port('--xds-port', opts.xdsPort),
+        monitoringPort: port('--monitoring-port', opts.monitoringPort),
+        debounceMs,
+        ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
+        onProblem: (line) => io.stderr(`  ! ${line}\n`),
+      });
+      const snap = cp.snapshot();
+      io.stdout(`control plane serving ${opts.config}: ${cp.store.size} resources, ${snap.services.length} services\n`);
+      io.stdout(`  xDS (ADS, plaintext)  ${cp.xdsAddress}\n`);
+      io.stdout(`  monitoring and debug  ${cp.monitoringUrl}\n`);
+      await stopped;
+      await cp.close();
+      io.stdout('stopped\n');
+    });
+}

@@ -1,0 +1,234 @@
+// Builds the frozen MeshSnapshot from validated config entries and the registry snapshot. The one place
+// where config is indexed for translation; everything a proxy's translation asks is answered from here.
+
+import type { Issue } from '../lib/issue.js';
+import type { ResourceEntry } from '../api/entry.js';
+import { isKind } from '../api/kind.js';
+import { VIRTUAL_SERVICE, type VirtualService } from '../api/networking/virtual-service.js';
+import { DESTINATION_RULE, type DestinationRule } from '../api/networking/destination-rule.js';
+import { ISTIO_GATEWAY } from '../api/networking/gateway.js';
+import { SIDECAR } from '../api/networking/sidecar.js';
+import { buildRegistry, type RegistrySnapshot } from '../registry/build-registry.js';
+import { serviceKey } from '../registry/build-registry.js';
+import { selectorMatches } from '../registry/labels.js';
+import { resolveTargetPort } from '../registry/kubernetes.js';
+import type { Endpoint, Service, Workload } from '../registry/types.js';
+import { DestinationRuleIndex } from './destination-rules.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
+import type {
+  DestinationRuleView,
+  GatewayView,
+  MeshSnapshot,
+  ProxyScope,
+  ServiceTarget,
+  SidecarView,
+  VirtualServiceView,
+} from './snapshot.js';
+import { buildVirtualServiceViews } from './virtual-services.js';
+
+export interface SnapshotInput {
+  readonly version: string;
+  readonly mesh: MeshConfig;
+  readonly entries: readonly ResourceEntry[];
+  readonly registry: RegistrySnapshot;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byAge<T extends { metadata: { namespace?: string | undefined; name: string; creationTimestamp?: string | null | undefined } }>(a: T, b: T): number {
+  return (
+    cmp(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+    cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    cmp(a.metadata.name, b.metadata.name)
+  );
+}
+
+function visibleTo(exportTo: readonly string[], namespace: string, own: string): boolean {
+  return own === namespace || exportTo.includes('*') || exportTo.includes(namespace);
+}
+
+class Snapshot implements MeshSnapshot {
+  readonly #visible = new Map<string, readonly Service[]>();
+  readonly #vsCache = new Map<string, readonly VirtualServiceView[]>();
+  readonly #endpointsByHost = new Map<string, readonly Endpoint[]>();
+
+  constructor(
+    readonly version: string,
+    readonly mesh: MeshConfig,
+    readonly services: readonly Service[],
+    readonly workloads: readonly Workload[],
+    readonly problems: readonly Issue[],
+    private readonly registry: RegistrySnapshot,
+    private readonly vsViews: readonly VirtualServiceView[],
+    private readonly drIndex: DestinationRuleIndex,
+    private readonly gateways: readonly GatewayView[],
+    private readonly sidecars: readonly SidecarView[],
+  ) {}
+
+  servicesVisibleTo(namespace: string): readonly Service[] {
+    let out = this.#visible.get(namespace);
+    if (out !== undefined) return out;
+    const byHost = new Map<string, Service>();
+    for (const s of this.services) {
+      if (!visibleTo(s.exportTo, namespace, s.namespace)) continue;
+      const cur = byHost.get(s.hostname);
+      if (cur === undefined || preferred(s, cur, namespace)) byHost.set(s.hostname, s);
+    }
+    out = Object.freeze([...byHost.values()].sort((a, b) => cmp(a.hostname, b.hostname)));
+    this.#visible.set(namespace, out);
+    return out;
+  }
+
+  serviceFor(hostname: string, namespace: string): Service | undefined {
+    let found: Service | undefined;
+    for (const s of this.services) {
+      if (s.hostname !== hostname || !visibleTo(s.exportTo, namespace, s.namespace)) continue;
+      if (found === undefined || preferred(s, found, namespace)) found = s;
+    }
+    return found;
+  }
+
+  endpoints(hostname: string, port: number): readonly Endpoint[] {
+    const key = `${hostname}|${port}`;
+    let out = this.#endpointsByHost.get(key);
+    if (out !== undefined) return out;
+    // Endpoints of every service with this hostname (a hostname defined in two namespaces serves both).
+    const list: Endpoint[] = [];
+    for (const s of this.services) {
+      if (s.hostname !== hostname) continue;
+      for (const e of this.registry.endpoints.get(serviceKey(s.hostname, s.namespace)) ?? []) if (e.servicePort === port) list.push(e);
+    }
+    out = Object.freeze(list);
+    this.#endpointsByHost.set(key, out);
+    return out;
+  }
+
+  serviceTargets(scope: ProxyScope): readonly ServiceTarget[] {
+    const workload = this.workloads.find((w) => w.namespace === scope.namespace && scope.ipAddresses.includes(w.address));
+    const out: ServiceTarget[] = [];
+    for (const s of this.services) {
+      if (s.namespace !== scope.namespace || s.selector === undefined || !selectorMatches(s.selector, scope.labels)) continue;
+      for (const port of s.ports) {
+        const target = workload !== undefined ? resolveTargetPort(port, workload) : typeof port.targetPort === 'number' ? port.targetPort : undefined;
+        out.push({ service: s, port, targetPort: target ?? port.port });
+      }
+    }
+    return out;
+  }
+
+  virtualServices(namespace: string, gateway: string): readonly VirtualServiceView[] {
+    const key = `${namespace}\n${gateway}`;
+    let out = this.#vsCache.get(key);
+    if (out === undefined) {
+      out = Object.freeze(
+        this.vsViews.filter((v) => visibleTo(v.exportTo, namespace, v.namespace) && (v.gateways.includes(gateway) || httpMatchGateways(v).has(gateway))),
+      );
+      this.#vsCache.set(key, out);
+    }
+    return out;
+  }
+
+  destinationRule(scope: ProxyScope, hostname: string): DestinationRuleView | undefined {
+    return this.drIndex.lookup(scope, hostname, this.serviceFor(hostname, scope.namespace)?.namespace);
+  }
+
+  gatewaysFor(scope: ProxyScope): readonly GatewayView[] {
+    return this.gateways.filter((g) => selectorMatches(g.selector, scope.labels));
+  }
+
+  sidecarFor(scope: ProxyScope): SidecarView | undefined {
+    const own = this.sidecars.filter((s) => s.namespace === scope.namespace);
+    return (
+      own.find((s) => s.selector !== undefined && selectorMatches(s.selector, scope.labels)) ??
+      own.find((s) => s.selector === undefined) ??
+      this.sidecars.find((s) => s.namespace === this.mesh.rootNamespace && s.selector === undefined)
+    );
+  }
+}
+
+/** Gateways named in route-level matches: a VirtualService bound to a gateway only through `match.gateways` still applies there. */
+function httpMatchGateways(v: VirtualServiceView): Set<string> {
+  const out = new Set<string>();
+  for (const r of v.spec.http ?? []) for (const m of r.match ?? []) for (const g of m.gateways ?? []) out.add(g);
+  return out;
+}
+
+/** Which of two services with one hostname a proxy in `namespace` uses: its own namespace's, then Kubernetes', then the oldest. */
+function preferred(a: Service, b: Service, namespace: string): boolean {
+  if ((a.namespace === namespace) !== (b.namespace === namespace)) return a.namespace === namespace;
+  if (a.source !== b.source) return a.source === 'Kubernetes';
+  return (cmp(a.creationTimestamp, b.creationTimestamp) || cmp(a.namespace, b.namespace) || cmp(a.name, b.name)) < 0;
+}
+
+export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
+  const problems: Issue[] = [];
+  const vss: VirtualService[] = [];
+  const drs: DestinationRule[] = [];
+  const gateways: GatewayView[] = [];
+  const sidecars: SidecarView[] = [];
+  for (const e of input.entries) {
+    const r = e.resource;
+    if (isKind(r, VIRTUAL_SERVICE)) vss.push(r);
+    else if (isKind(r, DESTINATION_RULE)) drs.push(r);
+    else if (isKind(r, ISTIO_GATEWAY)) {
+      const ns = r.metadata.namespace ?? 'default';
+      gateways.push(
+        Object.freeze({
+          ref: { kind: 'Gateway', namespace: ns, name: r.metadata.name },
+          key: `${ns}/${r.metadata.name}`,
+          namespace: ns,
+          name: r.metadata.name,
+          selector: r.spec.selector ?? {},
+          servers: r.spec.servers ?? [],
+        }),
+      );
+    } else if (isKind(r, SIDECAR)) {
+      const ns = r.metadata.namespace ?? 'default';
+      const selector = r.spec.workloadSelector?.labels;
+      sidecars.push(
+        Object.freeze({
+          ref: { kind: 'Sidecar', namespace: ns, name: r.metadata.name },
+          namespace: ns,
+          ...(selector !== undefined ? { selector } : {}),
+          spec: r.spec,
+        }),
+      );
+    }
+  }
+  vss.sort(byAge);
+  drs.sort(byAge);
+  gateways.sort((a, b) => cmp(a.key, b.key));
+  const views = buildVirtualServiceViews(vss, input.mesh.domainSuffix, problems);
+  return new Snapshot(
+    input.version,
+    input.mesh,
+    input.registry.services,
+    input.registry.workloads,
+    Object.freeze(problems),
+    input.registry,
+    Object.freeze(views),
+    new DestinationRuleIndex(drs, input.mesh.domainSuffix, input.mesh.rootNamespace),
+    Object.freeze(gateways),
+    Object.freeze(sidecars),
+  );
+}
+
+export interface ConfigSnapshotOptions {
+  readonly version?: string;
+  readonly mesh?: MeshConfig;
+  /** Workloads registered at run time (LocalWorkloads.list()). */
+  readonly localWorkloads?: readonly Workload[];
+}
+
+/** Registry and snapshot in one step: what the control plane does on every (debounced) change. */
+export function snapshotFromConfig(entries: readonly ResourceEntry[], opts: ConfigSnapshotOptions = {}): MeshSnapshot {
+  const mesh = opts.mesh ?? DEFAULT_MESH_CONFIG;
+  return buildMeshSnapshot({
+    version: opts.version ?? '1',
+    mesh,
+    entries,
+    registry: buildRegistry(entries, opts.localWorkloads ?? [], mesh.domainSuffix),
+  });
+}

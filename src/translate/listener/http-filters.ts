@@ -1,0 +1,46 @@
+// The HCM's http_filters in Istio's order (listener_builder.go buildHTTPConnectionManager; grpcgen/lds.go for
+// proxyless). Istio's list is: metadata exchange, ext-authz, authn (jwt), authz (RBAC), WasmPlugins, grpc-web,
+// grpc_stats, alpn, fault, cors, telemetry stats, stateful session, router. Isthmus emits the standard Envoy
+// filters the routes configure per route (fault, cors) and the router, which must be last (Envoy and
+// grpc-js-xds reject anything else). Istio-only filters (istio.metadata_exchange, istio.alpn, istio.stats) are
+// not emitted; security and telemetry filters go in the marked slots when their translation lands.
+
+import { create } from '@bufbuild/protobuf';
+import { pack } from '../../xds/codec.js';
+import { HttpFilterSchema, type HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { CorsSchema } from '../../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { CORS_FILTER, FAULT_FILTER, ROUTER_FILTER } from './well-known.js';
+
+/** Istio's ListenerClass: which side of the proxy an HCM serves. */
+export type ListenerClass = 'sidecar-outbound' | 'sidecar-inbound' | 'gateway';
+
+export function faultFilter(): HttpFilter {
+  return create(HttpFilterSchema, { name: FAULT_FILTER, configType: { case: 'typedConfig', value: pack(HTTPFaultSchema, create(HTTPFaultSchema)) } });
+}
+
+export function corsFilter(): HttpFilter {
+  return create(HttpFilterSchema, { name: CORS_FILTER, configType: { case: 'typedConfig', value: pack(CorsSchema, create(CorsSchema)) } });
+}
+
+export function routerFilter(): HttpFilter {
+  return create(HttpFilterSchema, { name: ROUTER_FILTER, configType: { case: 'typedConfig', value: pack(RouterSchema, create(RouterSchema)) } });
+}
+
+/** Filters that run before routing-related ones (Istio: ext-authz, jwt_authn, RBAC, WasmPlugins AUTHN/AUTHZ). */
+export interface HttpFilterSlots {
+  readonly security?: readonly HttpFilter[];
+  /** After cors (Istio: telemetry stats, WasmPlugins STATS). */
+  readonly telemetry?: readonly HttpFilter[];
+}
+
+/** Envoy proxies (sidecars and gateways): [security..., fault, cors, telemetry..., router]. */
+export function buildHttpFilters(slots: HttpFilterSlots = {}): HttpFilter[] {
+  return [...(slots.security ?? []), faultFilter(), corsFilter(), ...(slots.telemetry ?? []), routerFilter()];
+}
+
+/** Proxyless gRPC (grpcgen supportedFilters): fault and router; gRPC supports nothing else on the client. */
+export function buildProxylessHttpFilters(): HttpFilter[] {
+  return [faultFilter(), routerFilter()];
+}

@@ -1,0 +1,179 @@
+// The sidecar's capture listener for inbound traffic, `virtualInbound` on 0.0.0.0:15006 (Istio's
+// listener_inbound.go buildInboundListeners/inboundVirtualListener): one set of filter chains per workload
+// target port (matched on destination_port; HTTP ports get an HCM with an inline `inbound|<port>||` route
+// config, TCP ports a tcp_proxy to the `inbound|<port>||` cluster, undeclared ports both, chosen by the HTTP
+// inspector), passthrough chains to InboundPassthroughClusterIpv4 for every other port, and a blackhole chain
+// for connections to 15006 itself. Which chains a port gets depends on its mTLS mode (inbound-match-options);
+// until PeerAuthentication is translated every port is plaintext.
+
+import { create } from '@bufbuild/protobuf';
+import { warning, type Issue } from '../../lib/issue.js';
+import { isHttpProtocol, type Protocol } from '../../api/networking/protocol.js';
+import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { FilterChainMatchSchema, FilterChainSchema, type FilterChain, type ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import { HttpConnectionManager_ForwardClientCertDetails as Xfcc } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER_IPV4, VIRTUAL_INBOUND_LISTENER, VIRTUAL_INBOUND_PORT, listenerName } from '../../xds/names.js';
+import type { ProxyContext } from '../context.js';
+import { durationFromSeconds } from '../proto-values.js';
+import { inboundRouteConfig } from '../route/inbound-route.js';
+import { inboundRouteName } from '../route/route-names.js';
+import { downstreamTlsSocket, socketAddress } from './address.js';
+import { buildHttpConnectionManager, type HttpListenerOpts } from './http-connection-manager.js';
+import { filterChainMatchOptions, inboundMtlsSettings, tlsContextFor, type FilterChainMatchOption, type InboundListenerProtocol, type MtlsSettings } from './inbound-match-options.js';
+import { httpInspector, originalDst, predicateForOtherPorts, predicateForPorts, tlsInspector } from './listener-filters.js';
+import { hcmFilter } from './outbound-listener.js';
+import { plainTcpProxy } from './tcp-proxy.js';
+import { RESERVED_PROXY_PORTS, TLS_TRANSPORT, VIRTUAL_INBOUND_BLACKHOLE_CHAIN, VIRTUAL_INBOUND_CATCHALL_HTTP_CHAIN, delimitedStatPrefix } from './well-known.js';
+
+const WILDCARD = '0.0.0.0';
+
+/** Istio's inboundChainConfig. */
+interface InboundChainConfig {
+  readonly clusterName: string;
+  readonly servicePort: number;
+  readonly targetPort: number;
+  readonly protocol: Protocol | undefined;
+  /** The service the chain serves ('' for passthrough). */
+  readonly hostname: string;
+  readonly passthrough: boolean;
+}
+
+function inboundListenerProtocol(p: Protocol | undefined): InboundListenerProtocol {
+  if (p === undefined) return 'auto';
+  return isHttpProtocol(p) ? 'http' : 'tcp';
+}
+
+function chainName(cc: InboundChainConfig, protocol: 'http' | 'tcp'): string {
+  if (cc.passthrough) return protocol === 'http' ? VIRTUAL_INBOUND_CATCHALL_HTTP_CHAIN : VIRTUAL_INBOUND_LISTENER;
+  return listenerName(WILDCARD, cc.targetPort);
+}
+
+function statPrefix(cc: InboundChainConfig): string {
+  return delimitedStatPrefix(cc.passthrough ? cc.clusterName : `inbound_${chainName(cc, 'http')}`);
+}
+
+/** Istio's HTTP options for inbound chains: no RDS, XFCC appended, Envoy's server name `istio-envoy`. */
+function inboundHttpOpts(cc: InboundChainConfig): HttpListenerOpts {
+  const h2 = cc.protocol === 'HTTP2' || cc.protocol === 'GRPC' || cc.protocol === 'GRPC-Web';
+  return {
+    class: 'sidecar-inbound',
+    routeConfig: inboundRouteConfig({ name: cc.clusterName, cluster: cc.clusterName, servicePort: cc.servicePort, hostname: cc.hostname, protocol: cc.protocol }),
+    useRemoteAddress: false,
+    protocol: cc.protocol,
+    statPrefix: statPrefix(cc),
+    base: {
+      forwardClientCertDetails: Xfcc.APPEND_FORWARD,
+      setCurrentClientCertDetails: { subject: true, uri: true, dns: true },
+      serverName: 'istio-envoy',
+      ...(h2 ? { http2ProtocolOptions: {} } : {}),
+    },
+  };
+}
+
+/** inboundChainForOpts: one filter chain per match option. */
+function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly FilterChainMatchOption[]): FilterChain[] {
+  return options.map((o) => {
+    const match = create(FilterChainMatchSchema, {
+      applicationProtocols: [...o.applicationProtocols],
+      transportProtocol: o.transportProtocol,
+      ...(cc.targetPort > 0 ? { destinationPort: cc.targetPort } : {}),
+    });
+    const filters = o.protocol === 'http'
+      ? [hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc), statPrefix(cc)))]
+      : [plainTcpProxy(cc.clusterName, cc.clusterName)];
+    const tls = downstreamTlsSocket(tlsContextFor(o, mtls));
+    return create(FilterChainSchema, { filterChainMatch: match, filters, name: chainName(cc, o.protocol), ...(tls !== undefined ? { transportSocket: tls } : {}) });
+  });
+}
+
+/** buildInboundChainConfigs: one config per target port (the first service claiming a port wins), by port. */
+function chainConfigs(ctx: ProxyContext, issues: Issue[]): InboundChainConfig[] {
+  const byPort = new Map<number, InboundChainConfig>();
+  for (const t of ctx.serviceTargets) {
+    if (RESERVED_PROXY_PORTS.has(t.targetPort)) continue;
+    const cc: InboundChainConfig = {
+      clusterName: inboundRouteName(t.targetPort),
+      servicePort: t.port.port,
+      targetPort: t.targetPort,
+      protocol: t.port.protocol,
+      hostname: t.service.hostname,
+      passthrough: false,
+    };
+    const old = byPort.get(t.targetPort);
+    if (old !== undefined) {
+      if (old.protocol !== cc.protocol && old.hostname !== cc.hostname) {
+        issues.push(
+          warning(
+            `Service ${t.service.namespace}/${t.service.name} port ${t.port.port}`,
+            `conflicting inbound listener:${t.targetPort}. existing: ${old.hostname}, incoming: ${cc.hostname}`,
+          ),
+        );
+      }
+      continue;
+    }
+    byPort.set(t.targetPort, cc);
+  }
+  return [...byPort.values()].sort((a, b) => a.targetPort - b.targetPort);
+}
+
+function blackholeChain(): FilterChain {
+  return create(FilterChainSchema, {
+    name: VIRTUAL_INBOUND_BLACKHOLE_CHAIN,
+    filterChainMatch: create(FilterChainMatchSchema, { destinationPort: VIRTUAL_INBOUND_PORT }),
+    filters: [plainTcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
+  });
+}
+
+function passthroughChains(): FilterChain[] {
+  const mtls = inboundMtlsSettings(0);
+  const cc: InboundChainConfig = { clusterName: INBOUND_PASSTHROUGH_CLUSTER_IPV4, servicePort: 0, targetPort: 0, protocol: undefined, hostname: '', passthrough: true };
+  return chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, 'auto'));
+}
+
+/** populateListenerFilters: original_dst, then the inspectors, enabled only on the ports whose chains need them. */
+function inboundListenerFilters(chains: readonly FilterChain[]): ListenerFilter[] {
+  const tlsByPort = new Map<number, boolean>();
+  const httpByPort = new Map<number, boolean>();
+  for (const fc of chains) {
+    const port = fc.filterChainMatch?.destinationPort ?? 0;
+    const needsTls = fc.filterChainMatch?.transportProtocol === TLS_TRANSPORT;
+    const needsHttp = (fc.filterChainMatch?.applicationProtocols ?? []).some((a) => a === 'http/1.1' || a === 'h2c');
+    tlsByPort.set(port, (tlsByPort.get(port) ?? false) || needsTls);
+    httpByPort.set(port, (httpByPort.get(port) ?? false) || needsHttp);
+  }
+  const out: ListenerFilter[] = [originalDst()];
+  if ([...tlsByPort.values()].some(Boolean)) {
+    if (tlsByPort.get(0) === true) {
+      const off = [...tlsByPort].filter(([p, on]) => p !== 0 && !on).map(([p]) => p);
+      out.push(tlsInspector(off.length > 0 ? predicateForPorts(off) : undefined));
+    } else {
+      const on = [...tlsByPort].filter(([p, v]) => p !== 0 && v).map(([p]) => p);
+      out.push(tlsInspector(on.length > 0 ? predicateForOtherPorts(on) : undefined));
+    }
+  }
+  if ([...httpByPort.values()].some(Boolean)) {
+    const off = [...httpByPort].filter(([, on]) => !on).map(([p]) => p);
+    out.push(httpInspector(off.length > 0 ? predicateForPorts(off) : undefined));
+  }
+  return out;
+}
+
+export function buildVirtualInboundListener(ctx: ProxyContext, issues: Issue[]): Listener {
+  const chains: FilterChain[] = [blackholeChain(), ...passthroughChains()];
+  for (const cc of chainConfigs(ctx, issues)) {
+    const mtls = inboundMtlsSettings(cc.targetPort);
+    chains.push(...chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol))));
+  }
+  return create(ListenerSchema, {
+    name: VIRTUAL_INBOUND_LISTENER,
+    address: socketAddress(WILDCARD, VIRTUAL_INBOUND_PORT),
+    trafficDirection: TrafficDirection.INBOUND,
+    continueOnListenerFiltersTimeout: true,
+    maxConnectionsToAcceptPerSocketEvent: 1,
+    filterChains: chains,
+    listenerFilters: inboundListenerFilters(chains),
+    listenerFiltersTimeout: durationFromSeconds(0),
+  });
+}
+

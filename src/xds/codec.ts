@@ -1,0 +1,80 @@
+// Packing xDS resources into Any, their content versions, and proto3 JSON for dumps. The type registry
+// lists every message that may sit inside an Any in what Isthmus generates or reads (resources, filter
+// configs, transport sockets, upstream options), so JSON dumps can expand them as Envoy's config_dump does.
+
+import { createHash } from 'node:crypto';
+import { createRegistry, toBinary, toJson, type DescMessage, type MessageShape, type JsonValue } from '@bufbuild/protobuf';
+import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import { ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
+import { ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema } from './gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { SecretSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { HttpConnectionManagerSchema } from './gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { TcpProxySchema } from './gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { RBACSchema as NetworkRBACSchema } from './gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import { RouterSchema } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { HTTPFaultSchema } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { CorsSchema, CorsPolicySchema } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { RBACSchema as HttpRBACSchema, RBACPerRouteSchema } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { JwtAuthenticationSchema } from './gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
+import { ExtAuthzSchema } from './gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
+import { WasmSchema as HttpWasmSchema } from './gen/envoy/extensions/filters/http/wasm/v3/wasm_pb.js';
+import { WasmSchema as NetworkWasmSchema } from './gen/envoy/extensions/filters/network/wasm/v3/wasm_pb.js';
+import { TlsInspectorSchema } from './gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
+import { HttpInspectorSchema } from './gen/envoy/extensions/filters/listener/http_inspector/v3/http_inspector_pb.js';
+import { OriginalDstSchema } from './gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
+import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
+import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
+import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
+
+export const XDS_REGISTRY = createRegistry(
+  ListenerSchema,
+  RouteConfigurationSchema,
+  ClusterSchema,
+  ClusterLoadAssignmentSchema,
+  SecretSchema,
+  DownstreamTlsContextSchema,
+  UpstreamTlsContextSchema,
+  HttpConnectionManagerSchema,
+  TcpProxySchema,
+  NetworkRBACSchema,
+  RouterSchema,
+  HTTPFaultSchema,
+  CorsSchema,
+  CorsPolicySchema,
+  HttpRBACSchema,
+  RBACPerRouteSchema,
+  JwtAuthenticationSchema,
+  ExtAuthzSchema,
+  HttpWasmSchema,
+  NetworkWasmSchema,
+  TlsInspectorSchema,
+  HttpInspectorSchema,
+  OriginalDstSchema,
+  HttpProtocolOptionsSchema,
+  RawBufferSchema,
+  PreviousHostsPredicateSchema,
+  PreviousPrioritiesConfigSchema,
+);
+
+/** Any with `type.googleapis.com/<full name>`. */
+export function pack<D extends DescMessage>(schema: D, message: MessageShape<D>): Any {
+  return anyPack(schema, message);
+}
+
+/** A resource's content version: a short hash of its binary encoding (deterministic: generated maps are built sorted). */
+export function contentVersion(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 16);
+}
+
+export function encode<D extends DescMessage>(schema: D, message: MessageShape<D>): Uint8Array {
+  return toBinary(schema, message);
+}
+
+/** proto3 JSON with Anys expanded (`@type`), as Envoy's config_dump prints. */
+export function toDumpJson<D extends DescMessage>(schema: D, message: MessageShape<D>): JsonValue {
+  return toJson(schema, message, { registry: XDS_REGISTRY, alwaysEmitImplicit: false });
+}
