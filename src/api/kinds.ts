@@ -5,6 +5,7 @@ import { ENDPOINT_SLICE } from './core/endpoint-slice.js';
 import { ENDPOINTS } from './core/endpoints.js';
 import { NAMESPACE } from './core/namespace.js';
 import { POD } from './core/pod.js';
+import { SECRET } from './core/secret.js';
 import { SERVICE_ACCOUNT } from './core/service-account.js';
 import { SERVICE } from './core/service.js';
 import { WASM_PLUGIN } from './extensions/wasm-plugin.js';
@@ -49,6 +50,6 @@ export const ISTIO_KINDS: readonly AnyKind[] = [
 
 export const GATEWAY_API_KINDS: readonly AnyKind[] = [GATEWAY_CLASS, K8S_GATEWAY, HTTP_ROUTE, GRPC_ROUTE, TCP_ROUTE, TLS_ROUTE, REFERENCE_GRANT];
 
-export const CORE_KINDS: readonly AnyKind[] = [NAMESPACE, SERVICE, ENDPOINTS, ENDPOINT_SLICE, POD, SERVICE_ACCOUNT, DEPLOYMENT];
+export const CORE_KINDS: readonly AnyKind[] = [NAMESPACE, SERVICE, ENDPOINTS, ENDPOINT_SLICE, POD, SERVICE_ACCOUNT, DEPLOYMENT, SECRET];
 
 export const ALL_KINDS: readonly AnyKind[] = [...ISTIO_KINDS, ...GATEWAY_API_KINDS, ...CORE_KINDS];

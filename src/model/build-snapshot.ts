@@ -8,6 +8,7 @@ import { VIRTUAL_SERVICE, type VirtualService } from '../api/networking/virtual-
 import { DESTINATION_RULE, type DestinationRule } from '../api/networking/destination-rule.js';
 import { ISTIO_GATEWAY } from '../api/networking/gateway.js';
 import { SIDECAR } from '../api/networking/sidecar.js';
+import { SECRET, secretData, type Secret } from '../api/core/secret.js';
 import { buildRegistry, type RegistrySnapshot } from '../registry/build-registry.js';
 import { serviceKey } from '../registry/build-registry.js';
 import { selectorMatches } from '../registry/labels.js';
@@ -20,11 +21,14 @@ import type {
   GatewayView,
   MeshSnapshot,
   ProxyScope,
+  SecretView,
   ServiceTarget,
   SidecarView,
   VirtualServiceView,
 } from './snapshot.js';
 import { buildVirtualServiceViews } from './virtual-services.js';
+import { trackReads } from './snapshot-reads.js';
+import { convertGatewayApi } from './gateway-api/convert.js';
 
 export interface SnapshotInput {
   readonly version: string;
@@ -53,6 +57,8 @@ class Snapshot implements MeshSnapshot {
   readonly #visible = new Map<string, readonly Service[]>();
   readonly #vsCache = new Map<string, readonly VirtualServiceView[]>();
   readonly #endpointsByHost = new Map<string, readonly Endpoint[]>();
+  /** Every service with a hostname (usually one; more when namespaces define the same host). */
+  readonly #byHostname = new Map<string, Service[]>();
 
   constructor(
     readonly version: string,
@@ -65,7 +71,14 @@ class Snapshot implements MeshSnapshot {
     private readonly drIndex: DestinationRuleIndex,
     private readonly gateways: readonly GatewayView[],
     private readonly sidecars: readonly SidecarView[],
-  ) {}
+    private readonly secrets: ReadonlyMap<string, SecretView>,
+  ) {
+    for (const s of services) {
+      const list = this.#byHostname.get(s.hostname);
+      if (list === undefined) this.#byHostname.set(s.hostname, [s]);
+      else list.push(s);
+    }
+  }
 
   servicesVisibleTo(namespace: string): readonly Service[] {
     let out = this.#visible.get(namespace);
@@ -83,8 +96,8 @@ class Snapshot implements MeshSnapshot {
 
   serviceFor(hostname: string, namespace: string): Service | undefined {
     let found: Service | undefined;
-    for (const s of this.services) {
-      if (s.hostname !== hostname || !visibleTo(s.exportTo, namespace, s.namespace)) continue;
+    for (const s of this.#byHostname.get(hostname) ?? []) {
+      if (!visibleTo(s.exportTo, namespace, s.namespace)) continue;
       if (found === undefined || preferred(s, found, namespace)) found = s;
     }
     return found;
@@ -96,8 +109,7 @@ class Snapshot implements MeshSnapshot {
     if (out !== undefined) return out;
     // Endpoints of every service with this hostname (a hostname defined in two namespaces serves both).
     const list: Endpoint[] = [];
-    for (const s of this.services) {
-      if (s.hostname !== hostname) continue;
+    for (const s of this.#byHostname.get(hostname) ?? []) {
       for (const e of this.registry.endpoints.get(serviceKey(s.hostname, s.namespace)) ?? []) if (e.servicePort === port) list.push(e);
     }
     out = Object.freeze(list);
@@ -138,6 +150,10 @@ class Snapshot implements MeshSnapshot {
     return this.gateways.filter((g) => selectorMatches(g.selector, scope.labels));
   }
 
+  secret(namespace: string, name: string): SecretView | undefined {
+    return this.secrets.get(`${namespace}/${name}`);
+  }
+
   sidecarFor(scope: ProxyScope): SidecarView | undefined {
     const own = this.sidecars.filter((s) => s.namespace === scope.namespace);
     return (
@@ -162,12 +178,69 @@ function preferred(a: Service, b: Service, namespace: string): boolean {
   return (cmp(a.creationTimestamp, b.creationTimestamp) || cmp(a.namespace, b.namespace) || cmp(a.name, b.name)) < 0;
 }
 
+/** The frozen view of a Secret: data with stringData merged in, as base64. */
+function secretView(r: Secret): SecretView {
+  const ns = r.metadata.namespace ?? 'default';
+  const data: Record<string, string> = {};
+  for (const [k, v] of secretData(r)) data[k] = Buffer.from(v).toString('base64');
+  return Object.freeze({ ref: { kind: 'Secret', namespace: ns, name: r.metadata.name }, namespace: ns, name: r.metadata.name, type: r.type ?? 'Opaque', data: Object.freeze(data) });
+}
+
+// Structural sharing: a rebuild reuses the views of resources that did not change (the config store keeps
+// an unchanged resource the same object), so caches keyed by view identity (translate/memo.ts) and the
+// reads recorded against the previous snapshot (snapshot-reads.ts) still hold for what did not change.
+// Every view is a pure function of what it is keyed by, so reusing one never changes an answer.
+
+/** View of one resource (Gateway, Sidecar, Secret) -> built once per resource object. */
+const resourceViews = new WeakMap<object, GatewayView | SidecarView | SecretView>();
+
+function sharedView<V extends GatewayView | SidecarView | SecretView>(resource: object, build: () => V): V {
+  let v = resourceViews.get(resource) as V | undefined;
+  if (v === undefined) {
+    v = build();
+    resourceViews.set(resource, v);
+  }
+  return v;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The last VirtualService views built, reused while the same VirtualService objects come in (delegates make a view depend on others). */
+let lastVirtualServices: { input: readonly VirtualService[]; domainSuffix: string; views: readonly VirtualServiceView[]; problems: readonly Issue[] } | undefined;
+
+function virtualServiceViews(vss: readonly VirtualService[], domainSuffix: string, problems: Issue[]): readonly VirtualServiceView[] {
+  const last = lastVirtualServices;
+  if (last !== undefined && last.domainSuffix === domainSuffix && sameItems(last.input, vss)) {
+    problems.push(...last.problems);
+    return last.views;
+  }
+  const own: Issue[] = [];
+  const built = buildVirtualServiceViews(vss, domainSuffix, own);
+  problems.push(...own);
+  lastVirtualServices = { input: vss, domainSuffix, views: built, problems: own };
+  return built;
+}
+
+/** The last DestinationRule index built, reused while the same DestinationRule objects come in (rules for one host merge). */
+let lastDestinationRules: { input: readonly DestinationRule[]; domainSuffix: string; rootNamespace: string; index: DestinationRuleIndex } | undefined;
+
+function destinationRuleIndex(drs: readonly DestinationRule[], domainSuffix: string, rootNamespace: string): DestinationRuleIndex {
+  const last = lastDestinationRules;
+  if (last !== undefined && last.domainSuffix === domainSuffix && last.rootNamespace === rootNamespace && sameItems(last.input, drs)) return last.index;
+  const index = new DestinationRuleIndex(drs, domainSuffix, rootNamespace);
+  lastDestinationRules = { input: drs, domainSuffix, rootNamespace, index };
+  return index;
+}
+
 export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
   const problems: Issue[] = [];
   const vss: VirtualService[] = [];
   const drs: DestinationRule[] = [];
   const gateways: GatewayView[] = [];
   const sidecars: SidecarView[] = [];
+  const secrets = new Map<string, SecretView>();
   for (const e of input.entries) {
     const r = e.resource;
     if (isKind(r, VIRTUAL_SERVICE)) vss.push(r);
@@ -175,33 +248,44 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     else if (isKind(r, ISTIO_GATEWAY)) {
       const ns = r.metadata.namespace ?? 'default';
       gateways.push(
-        Object.freeze({
-          ref: { kind: 'Gateway', namespace: ns, name: r.metadata.name },
-          key: `${ns}/${r.metadata.name}`,
-          namespace: ns,
-          name: r.metadata.name,
-          selector: r.spec.selector ?? {},
-          servers: r.spec.servers ?? [],
-        }),
+        sharedView(r, () =>
+          Object.freeze({
+            ref: { kind: 'Gateway', namespace: ns, name: r.metadata.name },
+            key: `${ns}/${r.metadata.name}`,
+            namespace: ns,
+            name: r.metadata.name,
+            selector: r.spec.selector ?? {},
+            servers: r.spec.servers ?? [],
+          }),
+        ),
       );
+    } else if (isKind(r, SECRET)) {
+      const view = sharedView(r, () => secretView(r));
+      secrets.set(`${view.namespace}/${view.name}`, view);
     } else if (isKind(r, SIDECAR)) {
       const ns = r.metadata.namespace ?? 'default';
       const selector = r.spec.workloadSelector?.labels;
       sidecars.push(
-        Object.freeze({
-          ref: { kind: 'Sidecar', namespace: ns, name: r.metadata.name },
-          namespace: ns,
-          ...(selector !== undefined ? { selector } : {}),
-          spec: r.spec,
-        }),
+        sharedView(r, () =>
+          Object.freeze({
+            ref: { kind: 'Sidecar', namespace: ns, name: r.metadata.name },
+            namespace: ns,
+            ...(selector !== undefined ? { selector } : {}),
+            spec: r.spec,
+          }),
+        ),
       );
     }
   }
   vss.sort(byAge);
   drs.sort(byAge);
+  // Kubernetes Gateway API resources as the Istio Gateways and VirtualServices they stand for.
+  const gatewayApi = convertGatewayApi({ entries: input.entries, services: input.registry.services, mesh: input.mesh });
+  gateways.push(...gatewayApi.gateways);
+  problems.push(...gatewayApi.problems);
   gateways.sort((a, b) => cmp(a.key, b.key));
-  const views = buildVirtualServiceViews(vss, input.mesh.domainSuffix, problems);
-  return new Snapshot(
+  const views = [...virtualServiceViews(vss, input.mesh.domainSuffix, problems), ...gatewayApi.virtualServices];
+  const snapshot = new Snapshot(
     input.version,
     input.mesh,
     input.registry.services,
@@ -209,10 +293,12 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     Object.freeze(problems),
     input.registry,
     Object.freeze(views),
-    new DestinationRuleIndex(drs, input.mesh.domainSuffix, input.mesh.rootNamespace),
+    destinationRuleIndex(drs, input.mesh.domainSuffix, input.mesh.rootNamespace),
     Object.freeze(gateways),
     Object.freeze(sidecars),
+    secrets,
   );
+  return trackReads(snapshot);
 }
 
 export interface ConfigSnapshotOptions {

@@ -39,6 +39,12 @@ export interface VirtualServiceView {
   readonly exportTo: readonly string[];
   /** For Istio's conflict order: oldest first, then namespace/name. */
   readonly creationTimestamp: string;
+  /**
+   * `gateway` for VirtualServices generated from the Gateway API (Istio's `internal.istio.io/route-semantics:
+   * gateway` annotation, model.UseGatewaySemantics): HTTP routes translate with gateway semantics
+   * (path-separated prefixes, a rewrite to `/` strips the prefix, a missing cluster answers 500).
+   */
+  readonly semantics?: 'gateway';
 }
 
 export interface DestinationRuleView {
@@ -68,6 +74,19 @@ export interface SidecarView {
   readonly namespace: string;
   readonly selector?: Labels;
   readonly spec: SidecarSpec;
+}
+
+/**
+ * A Kubernetes Secret as translation reads it (credentialName certificates): `data` with `stringData` merged
+ * over it, each value standard padded base64. Values are secret: never log them or put them in an issue.
+ */
+export interface SecretView {
+  readonly ref: ConfigRef;
+  readonly namespace: string;
+  readonly name: string;
+  /** `type`, `Opaque` when unset. */
+  readonly type: string;
+  readonly data: Readonly<Record<string, string>>;
 }
 
 /** A service port this workload serves (Istio's ServiceTarget): inbound listeners and clusters come from these. */
@@ -113,6 +132,8 @@ export interface MeshSnapshot {
   destinationRule(scope: ProxyScope, hostname: string): DestinationRuleView | undefined;
   /** Gateways whose selector matches the proxy's labels (any namespace, as Istio without scoping). */
   gatewaysFor(scope: ProxyScope): readonly GatewayView[];
+  /** The Secret `namespace/name`, if there is one (gateway credentials; Istio's credentials controller). */
+  secret(namespace: string, name: string): SecretView | undefined;
   /** The Sidecar resource in effect for the workload: workload-selected in its namespace, else the namespace default, else the root namespace default. */
   sidecarFor(scope: ProxyScope): SidecarView | undefined;
 }

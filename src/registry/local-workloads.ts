@@ -22,10 +22,12 @@ export interface LocalWorkloadSpec {
 
 export class LocalWorkloads {
   #items = new Map<string, Workload>();
-  #list: readonly Workload[] = [];
+  /** Sorted view, rebuilt lazily after a change (registering thousands of workloads stays linear). */
+  #list: readonly Workload[] | undefined = [];
   readonly #listeners = new Set<() => void>();
 
   list(): readonly Workload[] {
+    this.#list ??= Object.freeze([...this.#items.values()].sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)));
     return this.#list;
   }
 
@@ -78,7 +80,7 @@ export class LocalWorkloads {
   }
 
   #changed(): void {
-    this.#list = Object.freeze([...this.#items.values()].sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)));
+    this.#list = undefined;
     for (const l of this.#listeners) l();
   }
 }

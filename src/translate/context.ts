@@ -17,6 +17,8 @@ export interface ProxyContext {
   readonly sidecar: SidecarView | undefined;
   /** Services this proxy may reach, sorted by hostname. */
   readonly services: readonly Service[];
+  /** The reachable service with this hostname. */
+  serviceByHost(hostname: string): Service | undefined;
   /** VirtualServices for the `mesh` gateway this proxy sees (sidecars, proxyless), in Istio's order. */
   readonly meshVirtualServices: readonly VirtualServiceView[];
   /** Service ports this proxy's workload serves (inbound). */
@@ -51,6 +53,7 @@ export function buildProxyContext(snapshot: MeshSnapshot, proxy: Proxy): ProxyCo
     meshVirtualServices = meshVirtualServices.filter((v) => v.hosts.some((h) => egressAllows(egressHosts, sidecar.namespace, v.namespace, h)));
   }
   const drCache = new Map<string, DestinationRuleView | undefined>();
+  const byHost = new Map(services.map((s) => [s.hostname, s]));
   return {
     snapshot,
     proxy,
@@ -58,6 +61,7 @@ export function buildProxyContext(snapshot: MeshSnapshot, proxy: Proxy): ProxyCo
     sidecar,
     services,
     meshVirtualServices,
+    serviceByHost: (hostname) => byHost.get(hostname),
     serviceTargets: proxy.type === 'router' ? [] : snapshot.serviceTargets(scope),
     gateways: proxy.type === 'router' ? snapshot.gatewaysFor(scope) : [],
     destinationRule(hostname) {

@@ -21,6 +21,7 @@ import { GenerationCache, type GenerationResult, type ProxyGeneration, type Tran
 import { XdsMetrics } from './metrics.js';
 import { PushDebouncer } from './push-debouncer.js';
 import { SotwStream } from './sotw-stream.js';
+import { ResponseBodies, serializeResponse } from './response-encoding.js';
 import { proxySyncDetailOf, syncStatusOf, type ProxySyncDetail, type SyncStatus } from './sync-status.js';
 
 export interface DiscoveryServerOptions {
@@ -76,6 +77,7 @@ export class DiscoveryServer {
       logger: this.logger,
       metrics: this.metrics,
       controlPlaneId: this.controlPlaneId,
+      bodies: new ResponseBodies(),
       nextNonce: () => String(++server.nonceSeq),
       nextConnectionId: (proxy) => `${proxy.workloadId}-${++server.connectionSeq}`,
       generate: (proxy) => server.generation(proxy),
@@ -98,13 +100,20 @@ export class DiscoveryServer {
     return this.cache.translateCount;
   }
 
+  /** How many times a proxy's last generation was reused for a new snapshot that answers its translation's reads the same. */
+  get reuseCount(): number {
+    return this.cache.reuseCount;
+  }
+
   /** Adds the ADS service to a gRPC server. */
   addTo(server: Server): void {
     const impl: UntypedServiceImplementation = {
       StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => void new SotwStream(this.host, call),
       DeltaAggregatedResources: (call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) => void new DeltaStream(this.host, call),
     };
-    server.addService(ADS_SERVICE, impl);
+    // SotW responses are encoded ahead, once per distinct body (response-encoding.ts).
+    const service = { ...ADS_SERVICE, StreamAggregatedResources: { ...ADS_SERVICE.StreamAggregatedResources, responseSerialize: serializeResponse } };
+    server.addService(service, impl);
   }
 
   /**

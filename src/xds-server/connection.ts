@@ -10,6 +10,7 @@ import type { Proxy } from '../model/proxy.js';
 import type { XdsTypeUrl } from '../xds/type-urls.js';
 import type { ProxyGeneration } from './generation.js';
 import type { XdsMetrics } from './metrics.js';
+import type { ResponseBodies } from './response-encoding.js';
 import { Subscription } from './subscription.js';
 
 export type XdsMode = 'sotw' | 'delta';
@@ -96,6 +97,8 @@ export interface StreamHost {
   readonly metrics: XdsMetrics;
   /** control_plane.identifier in responses. */
   readonly controlPlaneId: string;
+  /** SotW response bodies shared by the streams sent the same resources. */
+  readonly bodies: ResponseBodies;
   nextNonce(): string;
   nextConnectionId(proxy: Proxy): string;
   /** The proxy's generation for the current snapshot; undefined before the first snapshot or when translation failed. */

@@ -3,6 +3,9 @@
 // proxy) object pair, so a push, a late subscription and a debug dump never translate twice; the cache
 // lets go of a snapshot or a proxy as soon as nothing else holds it (Istio's XdsCache keyed by push
 // context, reduced to the one input that matters here: the snapshot is immutable, translation is pure).
+// A proxy's translation records what it read from the snapshot (translate/memo.ts recordReads); when a
+// new snapshot answers all of it the same way, translating again would give the same output, so the last
+// generation is reused (Istio pushes only to the proxies a change affects).
 
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
@@ -12,6 +15,9 @@ import type { MeshSnapshot } from '../model/snapshot.js';
 import type { Proxy } from '../model/proxy.js';
 import type { ProxyResources } from '../translate/resources.js';
 import { contentVersion, pack, toDumpJson } from '../xds/codec.js';
+import { readsHold, recordReads, type Reads } from '../translate/memo.js';
+import { toBinary } from '@bufbuild/protobuf';
+import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { ListenerSchema } from '../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '../xds/gen/envoy/config/route/v3/route_pb.js';
 import { ClusterSchema } from '../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -28,6 +34,8 @@ export interface GeneratedResource {
   readonly any: Any;
   /** proto3 JSON of the resource, as Envoy's config_dump shows it. */
   dump(): JsonValue;
+  /** The Any encoded, as it sits in a response's resources (computed once). */
+  wire(): Uint8Array;
 }
 
 /** Resources of one type by name, in name order. */
@@ -40,6 +48,12 @@ export interface ProxyGeneration {
 }
 
 export type GenerationResult = { readonly ok: true; readonly value: ProxyGeneration } | { readonly ok: false; readonly error: string };
+
+/**
+ * Packed form of each translated message. Translation shares unchanged messages between proxies of a
+ * snapshot (translate/memo.ts) and never mutates them once built, so each is encoded and hashed once.
+ */
+const packed = new WeakMap<object, GeneratedResource>();
 
 function packAll<D extends DescMessage>(
   typeUrl: XdsTypeUrl,
@@ -56,8 +70,14 @@ function packAll<D extends DescMessage>(
       warn('translation produced two resources with one name; the first is served', { type: shortTypeName(typeUrl), name });
       continue;
     }
-    const any = pack(schema, m);
-    out.set(name, { name, version: contentVersion(any.value), any, dump: () => toDumpJson(schema, m) });
+    let r = packed.get(m);
+    if (r === undefined) {
+      const any = pack(schema, m);
+      let wire: Uint8Array | undefined;
+      r = { name, version: contentVersion(any.value), any, dump: () => toDumpJson(schema, m), wire: () => (wire ??= toBinary(AnySchema, any)) };
+      packed.set(m, r);
+    }
+    out.set(name, r);
   }
   return out;
 }
@@ -83,7 +103,10 @@ export function packResources(snapshotVersion: string, r: ProxyResources, logger
  */
 export class GenerationCache {
   private readonly cache = new WeakMap<MeshSnapshot, WeakMap<Proxy, GenerationResult>>();
+  /** Each proxy's last successful generation and what its translation read from the snapshot. */
+  private readonly last = new WeakMap<Proxy, { readonly generation: ProxyGeneration; readonly reads: Reads }>();
   private translations = 0;
+  private reuses = 0;
 
   constructor(
     private readonly translate: Translate,
@@ -95,6 +118,11 @@ export class GenerationCache {
     return this.translations;
   }
 
+  /** How many times a proxy's last generation was reused for a new snapshot instead of translating. */
+  get reuseCount(): number {
+    return this.reuses;
+  }
+
   get(snapshot: MeshSnapshot, proxy: Proxy): GenerationResult {
     let perProxy = this.cache.get(snapshot);
     if (perProxy === undefined) {
@@ -104,9 +132,18 @@ export class GenerationCache {
     const hit = perProxy.get(proxy);
     if (hit !== undefined) return hit;
     let result: GenerationResult;
+    const last = this.last.get(proxy);
+    if (last !== undefined && readsHold(snapshot, last.reads)) {
+      this.reuses++;
+      result = { ok: true, value: { snapshotVersion: snapshot.version, byType: last.generation.byType } };
+      perProxy.set(proxy, result);
+      return result;
+    }
     this.translations++;
     try {
-      result = { ok: true, value: packResources(snapshot.version, this.translate(snapshot, proxy), this.logger) };
+      const { value, reads } = recordReads(snapshot, () => this.translate(snapshot, proxy));
+      result = { ok: true, value: packResources(snapshot.version, value, this.logger) };
+      this.last.set(proxy, { generation: result.value, reads });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       this.logger?.error('translation failed; the proxy keeps its last pushed config', { proxy: proxy.id, snapshot: snapshot.version, error });

@@ -4,11 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import type { ProxyResources } from '../translate/resources.js';
 import { pack } from '../xds/codec.js';
@@ -19,11 +15,12 @@ import { RouteConfigurationSchema } from '../xds/gen/envoy/config/route/v3/route
 import { RouterSchema } from '../xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { HttpConnectionManagerSchema } from '../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
+import { startClient, type CallSummary, type ClientProcess } from '../../test/interop/support/client-process.js';
+import { startEchoServer, type EchoServer } from '../../test/interop/support/echo-server.js';
 import { waitFor } from '../../test/support/wait.js';
 import { fakeSnapshot } from '../../test/support/xds-server/fake-mesh.js';
 import { startHarness, type Harness } from '../../test/support/xds-server/harness.js';
 
-const CLIENT = fileURLToPath(new URL('../../test/support/xds-server/grpc-xds-client.mjs', import.meta.url));
 const NODE_ID = 'sidecar~127.0.0.1~echo-client.default~default.svc.cluster.local';
 
 /** LDS `echo` (api_listener, RDS `echo-route`) -> cluster `echo` -> EDS 127.0.0.1:<port>. Snapshot `bad` breaks the route. */
@@ -73,47 +70,39 @@ function grpcTranslate(backendPort: number) {
         }),
       ],
       secrets: [],
+      issues: [],
     };
   };
 }
 
 describe('interop: @grpc/grpc-js-xds client', () => {
-  let backend: Server;
+  let backend: EchoServer;
   let h: Harness;
-  let child: ChildProcessWithoutNullStreams;
-  const results: string[] = [];
+  let client: ClientProcess;
+  /** One call through xds:///echo: which backends answered and which gRPC errors came back (timings dropped). */
+  const callOnce = async (): Promise<Pick<CallSummary, 'servers' | 'errors'>> => {
+    const { servers, errors } = await client.calls('echo', 1, { deadlineMs: 10_000, timeoutMs: 20_000 });
+    return { servers, errors };
+  };
 
   before(async () => {
-    backend = new Server();
-    const id = (b: Buffer): Buffer => b;
-    const impl: UntypedServiceImplementation = {
-      Echo: (_call: unknown, cb: (err: null, reply: Buffer) => void) => cb(null, Buffer.from('hello from the backend')),
-    };
-    backend.addService({ Echo: { path: '/test.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } }, impl);
-    const backendPort = await new Promise<number>((resolve, reject) =>
-      backend.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
-    );
-    h = await startHarness({ translate: grpcTranslate(backendPort), snapshot: fakeSnapshot('good', []) });
+    backend = await startEchoServer('echo');
+    h = await startHarness({ translate: grpcTranslate(backend.port), snapshot: fakeSnapshot('good', []) });
     const bootstrap = {
       xds_servers: [{ server_uri: h.ads.address, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       node: { id: NODE_ID, locality: { region: 'r1', zone: 'z1' }, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
     };
-    child = spawn(process.execPath, [CLIENT, 'echo'], { env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap) } });
-    createInterface({ input: child.stdout }).on('line', (l) => results.push(l));
-    child.stderr.resume();
+    client = startClient('grpc-js-xds', bootstrap);
   });
 
   after(async () => {
-    child.stdin.write('exit\n');
-    child.kill();
-    await h.close();
-    backend.forceShutdown();
+    await client?.close();
+    await h?.close();
+    await backend?.close();
   });
 
   it('resolves, calls, and acknowledges LDS, RDS, CDS and EDS', async () => {
-    child.stdin.write('call\n');
-    const first = await waitFor(() => results[0], 'the first call through xds:///echo', 20_000);
-    assert.deepEqual(JSON.parse(first), { ok: true, reply: 'hello from the backend' });
+    assert.deepEqual(await callOnce(), { servers: { echo: 1 }, errors: {} }, 'the first call through xds:///echo');
     const status = await waitFor(() => {
       const [e] = h.ds.syncz();
       return e !== undefined && [LISTENER_TYPE, ROUTE_TYPE, CLUSTER_TYPE, ENDPOINT_TYPE].every((t) => e.resources[t]?.status === 'SYNCED') && e;
@@ -141,9 +130,6 @@ describe('interop: @grpc/grpc-js-xds client', () => {
     }, 'the RDS NACK');
     assert.match(rds.last_error?.message ?? '', /weight/i);
     assert.notDeepEqual(rds.acked, rds.expected, 'what the client runs differs from what it was sent');
-    const done = results.length;
-    child.stdin.write('call\n');
-    const reply = await waitFor(() => results[done], 'a call after the NACK', 10_000);
-    assert.deepEqual(JSON.parse(reply), { ok: true, reply: 'hello from the backend' });
+    assert.deepEqual(await callOnce(), { servers: { echo: 1 }, errors: {} }, 'a call after the NACK');
   });
 });

@@ -8,7 +8,8 @@
 //  - otherwise it is an ACK; if the names changed it is also a subscription change and is answered.
 // Listener and Cluster responses carry every subscribed resource (a missing one means deleted); routes,
 // endpoints and secrets carry the subscribed ones that exist. A push sends a type only when the
-// (name, version) set it would send differs from the last one sent.
+// (name, version) set it would send differs from the last one sent. A response's encoding is shared with
+// every stream sent the same resources (response-encoding.ts); only the nonce is encoded per stream.
 
 import { create } from '@bufbuild/protobuf';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -18,6 +19,7 @@ import { grpcCodeName, type Connection, type StreamHost, type WatchState } from 
 import { sameVersions, selectResources, typeVersion, versionsOf, type ProxyGeneration } from './generation.js';
 import { metricType } from './metrics.js';
 import { StreamBase } from './stream-base.js';
+import { encodeResponse, setEncoding } from './response-encoding.js';
 
 export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> {
   constructor(host: StreamHost, call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) {
@@ -97,6 +99,8 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> 
       nonce,
       controlPlane: { identifier: this.host.controlPlaneId },
     });
+    const body = this.host.bodies.body(w.typeUrl, versionInfo, () => selected.values());
+    setEncoding(res, encodeResponse(body, nonce, this.host.controlPlaneId));
     w.nonceSent = nonce;
     w.sent = versions;
     w.versionInfoSent = versionInfo;

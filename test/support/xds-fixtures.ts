@@ -185,5 +185,6 @@ export function resources(parts: { listeners?: readonly Listener[]; routes?: rea
     clusters: (parts.clusters ?? []).map((c) => (typeof c === 'string' ? cluster(c) : c)),
     endpoints: [],
     secrets: [],
+    issues: [],
   };
 }

@@ -5,38 +5,15 @@
 
 import { SERVICE, servicePortTargetPort, type ServicePort } from '../../api/core/service.js';
 import type { Analyzer } from '../framework.js';
+import type { Protocol } from '../../api/networking/protocol.js';
+import { inferPortProtocol } from '../../registry/port-protocol.js';
 
-export type ProtocolName =
-  | 'TCP' | 'UDP' | 'GRPC' | 'GRPC-Web' | 'HTTP' | 'HTTP_PROXY' | 'HTTP2' | 'HTTPS' | 'TLS' | 'Mongo' | 'Redis' | 'MySQL' | 'UnsupportedProtocol';
+/** Istio's protocol.Instance name; `UnsupportedProtocol` when nothing names one. */
+export type ProtocolName = Protocol | 'UnsupportedProtocol';
 
-/** protocol.Parse (case-insensitive). */
-export function parseProtocol(s: string): ProtocolName {
-  const table: Record<string, ProtocolName> = {
-    tcp: 'TCP', udp: 'UDP', grpc: 'GRPC', 'grpc-web': 'GRPC-Web', http: 'HTTP', http_proxy: 'HTTP_PROXY',
-    http2: 'HTTP2', https: 'HTTPS', tls: 'TLS', mongo: 'Mongo', redis: 'Redis', mysql: 'MySQL',
-  };
-  return table[s.toLowerCase()] ?? 'UnsupportedProtocol';
-}
-
-/** Ports whose protocol is TCP when the name says nothing: SMTP, DNS, MySQL, MongoDB. */
-const WELL_KNOWN_PORTS = new Set([25, 53, 3306, 27017]);
-
-/** kube.ConvertProtocol: the protocol Istio infers for a Service port. */
+/** kube.ConvertProtocol: the protocol Istio infers for a Service port (the registry's inference). */
 export function convertProtocol(port: number, portName: string, proto: string | undefined, appProtocol: string | undefined): ProtocolName {
-  if (proto === 'UDP') return 'UDP';
-  let name = portName;
-  if (appProtocol !== undefined) {
-    name = appProtocol;
-    if (name === 'kubernetes.io/h2c') return 'HTTP2';
-    if (name === 'kubernetes.io/ws') return 'HTTP';
-    if (name === 'kubernetes.io/wss') return 'HTTPS';
-  }
-  if (name.length >= 8 && name.slice(0, 8).toLowerCase() === 'grpc-web') return 'GRPC-Web';
-  const dash = name.indexOf('-');
-  if (dash >= 0) name = name.slice(0, dash);
-  const p = parseProtocol(name);
-  if (p === 'UnsupportedProtocol' && WELL_KNOWN_PORTS.has(port)) return 'TCP';
-  return p;
+  return inferPortProtocol(port, portName, proto, appProtocol) ?? 'UnsupportedProtocol';
 }
 
 /** The target port as the API server stores it (defaulted to `port`), printed like intstr.String(). */

@@ -22,6 +22,8 @@ import { addAlpnOverrideMetadata, addConfigMetadata, addSubsetMetadata, markExte
 import { applyEdsConfig, discoveryTypeOf, finishCluster, type MutableCluster } from './cluster-wrapper.js';
 import { inferServiceMtlsMode, serviceAccounts, type UpstreamTlsOptions } from './tls.js';
 import { applyOutboundPolicy, type OutboundPolicyContext } from './traffic-policy.js';
+import { identity, memo } from '../memo.js';
+import { ipFamilyKey, localityViewerKey } from '../endpoint/topology-labels.js';
 
 /** model.BuildDNSSrvSubsetKey: `outbound_.9080_.v1_.reviews.default.svc.cluster.local`, Istio's mTLS SNI. */
 export function dnsSrvSubsetKey(subset: string | undefined, host: string, port: number): string {
@@ -59,7 +61,13 @@ interface ScopeWithDr extends ServiceScope {
   readonly dr: DestinationRuleView;
 }
 
-function baseFor(s: ServiceScope, name: string, type: Cluster_DiscoveryType, subset: string | undefined): MutableCluster | undefined {
+/** The base cluster of one service port (or subset): discovery type, DNS endpoints inline, upstream protocol. */
+export function baseClusterFor(
+  s: { readonly ctx: ProxyContext; readonly service: Service; readonly port: ServicePort; readonly dr: DestinationRuleView | undefined },
+  name: string,
+  type: Cluster_DiscoveryType,
+  subset: string | undefined,
+): MutableCluster | undefined {
   const groups = isDns(type)
     ? clusterEndpoints(s.ctx.snapshot, { service: s.service, port: s.port.port, subset, destinationRule: s.dr?.spec, requireIp: false })
     : undefined;
@@ -80,7 +88,7 @@ function subsetCluster(s: ScopeWithDr, defaultType: Cluster_DiscoveryType | unde
   const passthrough = subset.trafficPolicy?.loadBalancer?.simple === 'PASSTHROUGH';
   const type = passthrough ? Cluster_DiscoveryType.ORIGINAL_DST : (defaultType ?? Cluster_DiscoveryType.EDS);
   const name = subsetKey('outbound', subset.name, service.hostname, port.port);
-  const mc = baseFor(s, name, type, subset.name);
+  const mc = baseClusterFor(s, name, type, subset.name);
   if (mc === undefined) return undefined;
   const policy = subsetTrafficPolicy(s.dr.spec, subset.name, port.port);
   const tls: UpstreamTlsOptions = {
@@ -114,7 +122,7 @@ function portClusters(ctx: ProxyContext, service: Service, port: ServicePort, ac
   const policyContext: OutboundPolicyContext = { mesh: ctx.snapshot.mesh, protocol: port.protocol, viewer: proxyLocalityView(ctx.proxy), tls };
   const scope: ServiceScope = { ctx, service, port, dr, policyContext };
   const name = subsetKey('outbound', undefined, service.hostname, port.port);
-  const mc = baseFor(scope, name, discoveryTypeFor(ctx.proxy.type, service), undefined);
+  const mc = baseClusterFor(scope, name, discoveryTypeFor(ctx.proxy.type, service), undefined);
   if (mc === undefined) return [];
   if (sendsDrainingEndpoints(service) && mc.cluster.commonLbConfig !== undefined) {
     // Persistent sessions may still pick DRAINING endpoints explicitly (override_host_status).
@@ -143,8 +151,16 @@ function portClusters(ctx: ProxyContext, service: Service, port: ServicePort, ac
   return out;
 }
 
-/** Every outbound cluster of `service` (UDP ports have none). */
+/**
+ * Every outbound cluster of `service` (UDP ports have none), shared by the proxies for which every input
+ * is the same: proxy type, the service, the DestinationRule they see, their IP family (DNS lookups) and
+ * their locality view (locality load balancing of DNS clusters).
+ */
 export function buildOutboundServiceClusters(ctx: ProxyContext, service: Service): Cluster[] {
-  const accounts = serviceAccounts(ctx.snapshot, service);
-  return service.ports.filter((p) => p.protocol !== 'UDP').flatMap((p) => portClusters(ctx, service, p, accounts));
+  const dr = ctx.destinationRule(service.hostname);
+  const key = `outbound-clusters|${ctx.proxy.type}|${identity(service)}|${identity(dr)}|${ipFamilyKey(ctx.proxy.ipAddresses)}|${localityViewerKey(ctx, dr)}`;
+  return memo(ctx.snapshot, key, () => {
+    const accounts = serviceAccounts(ctx.snapshot, service);
+    return service.ports.filter((p) => p.protocol !== 'UDP').flatMap((p) => portClusters(ctx, service, p, accounts));
+  });
 }

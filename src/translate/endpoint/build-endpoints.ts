@@ -13,7 +13,10 @@ import { parseSubsetKey } from '../../xds/names.js';
 import { clusterTrafficPolicy } from './endpoint-policy.js';
 import { clusterEndpoints } from './locality-endpoints.js';
 import { applyLocalityLoadBalancer, effectiveLocalityLbSetting } from './locality-lb.js';
-import { endpointTopologyLabels, proxyLocalityView } from './topology-labels.js';
+import { endpointTopologyLabels, localityViewerKey, proxyLocalityView } from './topology-labels.js';
+import { identity, memo } from '../memo.js';
+import type { Service } from '../../registry/types.js';
+import type { DestinationRuleSpec } from '../../api/networking/destination-rule.js';
 
 function emptyAssignment(clusterName: string): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, { clusterName });
@@ -23,17 +26,22 @@ function emptyAssignment(clusterName: string): ClusterLoadAssignment {
 export function buildLoadAssignment(ctx: ProxyContext, clusterName: string): ClusterLoadAssignment {
   const key = parseSubsetKey(clusterName);
   if (key === undefined) return emptyAssignment(clusterName);
-  const service = ctx.services.find((s) => s.hostname === key.host);
+  const service = ctx.serviceByHost(key.host);
   if (service === undefined || !service.ports.some((p) => p.port === key.port)) return emptyAssignment(clusterName);
   // A DNS service's endpoints are resolved by the proxy from the cluster itself, never sent over EDS (findShards).
   if (service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN') return emptyAssignment(clusterName);
-  const subset = key.subset === '' ? undefined : key.subset;
-  const dr = ctx.destinationRule(service.hostname)?.spec;
-  const groups = clusterEndpoints(ctx.snapshot, { service, port: key.port, subset, destinationRule: dr, requireIp: true });
+  const view = ctx.destinationRule(service.hostname);
+  return memo(ctx.snapshot, `cla|${clusterName}|${identity(service)}|${identity(view)}|${localityViewerKey(ctx, view)}`, () => assignment(ctx, clusterName, service, key.port, key.subset, view?.spec));
+}
+
+/** The assignment itself; reads only its arguments and the proxy's locality view (see the memo key above). */
+function assignment(ctx: ProxyContext, clusterName: string, service: Service, port: number, subsetName: string, dr: DestinationRuleSpec | undefined): ClusterLoadAssignment {
+  const subset = subsetName === '' ? undefined : subsetName;
+  const groups = clusterEndpoints(ctx.snapshot, { service, port: port, subset, destinationRule: dr, requireIp: true });
   if (groups.length === 0) return emptyAssignment(clusterName);
   let endpoints = groups.map((g) => g.lb);
   // Failover needs outlier detection: without it Envoy never ejects a host, so traffic would never move.
-  const policy = clusterTrafficPolicy(dr, subset, key.port);
+  const policy = clusterTrafficPolicy(dr, subset, port);
   const setting = effectiveLocalityLbSetting(policy?.loadBalancer);
   if (setting !== undefined) {
     endpoints = applyLocalityLoadBalancer(endpoints, groups, proxyLocalityView(ctx.proxy), setting, policy?.outlierDetection !== undefined, (g, i) => {

@@ -70,3 +70,26 @@ export function proxyLocalityView(proxy: Proxy): { locality: Locality; labels: L
 export function endpointTopologyLabels(ep: Endpoint): Labels {
   return augmentLabels(ep.labels, ep.locality, DEFAULT_CLUSTER_ID, ep.network);
 }
+
+const usesFailoverPriority = new WeakMap<object, boolean>();
+
+/**
+ * The part of a proxy's locality view that locality load balancing can read, as a cache key: its
+ * locality, plus its labels only when the DestinationRule ranks endpoints by labels (failoverPriority).
+ */
+export function localityViewerKey(ctx: { readonly proxy: Proxy }, dr: { readonly spec: object } | undefined): string {
+  const v = proxyLocalityView(ctx.proxy);
+  const loc = `${v.locality.region}/${v.locality.zone}/${v.locality.subZone}`;
+  if (dr === undefined) return loc;
+  let uses = usesFailoverPriority.get(dr);
+  if (uses === undefined) {
+    uses = JSON.stringify(dr.spec).includes('"failoverPriority"');
+    usesFailoverPriority.set(dr, uses);
+  }
+  return uses ? `${loc}|${JSON.stringify(Object.entries(v.labels).sort())}` : loc;
+}
+
+/** What a proxy's IPs decide about DNS lookups: v6 when it has only IPv6 addresses. */
+export function ipFamilyKey(ips: readonly string[]): string {
+  return ips.length > 0 && ips.every((ip) => ip.includes(':')) ? 'v6' : 'v4';
+}

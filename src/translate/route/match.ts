@@ -6,10 +6,15 @@
 //   present match; `@request.auth.claims.*` names become dynamic metadata matchers on the JWT payload;
 // - method, authority and scheme -> `:method`, `:authority`, `:scheme` header matchers, after the sort;
 // - queryParams -> query parameter matchers in the order written.
-// Gateway-API semantics (path_separated_prefix) do not apply: Isthmus VirtualServices are never generated.
+// Gateway semantics (VirtualServices generated from the Gateway API, model.UseGatewaySemantics): a uri prefix
+// other than `/` matches whole path segments, Envoy's path_separated_prefix with a trailing `/` trimmed
+// (`/p` matches `/p` and `/p/x`, not `/px`). Proxyless gRPC clients get the same match as the safe_regex
+// `<p>(/.*)?`: grpc-js-xds rejects a whole RouteConfiguration with a path_separated_prefix (it accepts only
+// prefix, path and safe_regex), where Istio sends path_separated_prefix to every client.
 
 import { create } from '@bufbuild/protobuf';
 import type { HTTPMatchRequest, StringMatch } from '../../api/networking/virtual-service.js';
+import type { VirtualServiceView } from '../../model/snapshot.js';
 import {
   HeaderMatcherSchema,
   QueryParameterMatcherSchema,
@@ -75,7 +80,27 @@ function queryParamMatcher(name: string, m: StringMatch): QueryParameterMatcher 
   return out;
 }
 
-export function translateRouteMatch(m: HTTPMatchRequest | undefined): RouteMatch {
+/** How a VirtualService's matches translate: its semantics, and whether the client is proxyless gRPC. */
+export interface MatchOptions {
+  readonly semantics?: VirtualServiceView['semantics'];
+  readonly proxyless?: boolean;
+}
+
+/** Go's regexp.QuoteMeta: `s` as an RE2 pattern matching itself. */
+export function quoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/** The uri prefix as a path specifier (TranslateRouteMatch's StringMatch_Prefix case). */
+function prefixSpecifier(prefix: string, opts: MatchOptions): RouteMatch['pathSpecifier'] {
+  if (opts.semantics !== 'gateway' || prefix === '/') return { case: 'prefix', value: prefix };
+  const path = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (opts.proxyless === true) return { case: 'safeRegex', value: regexMatcher(`${quoteMeta(path)}(/.*)?`) };
+  return { case: 'pathSeparatedPrefix', value: path };
+}
+
+/** TranslateRouteMatch */
+export function translateRouteMatch(m: HTTPMatchRequest | undefined, opts: MatchOptions = {}): RouteMatch {
   const out = catchAllMatch();
   if (m === undefined) return out;
   for (const [name, sm] of Object.entries(m.headers ?? {})) {
@@ -100,7 +125,7 @@ export function translateRouteMatch(m: HTTPMatchRequest | undefined): RouteMatch
   const uri = m.uri;
   if (uri !== undefined) {
     if (uri.exact !== undefined) out.pathSpecifier = { case: 'path', value: uri.exact };
-    else if (uri.prefix !== undefined) out.pathSpecifier = { case: 'prefix', value: uri.prefix };
+    else if (uri.prefix !== undefined) out.pathSpecifier = prefixSpecifier(uri.prefix, opts);
     else if (uri.regex !== undefined) out.pathSpecifier = { case: 'safeRegex', value: regexMatcher(uri.regex) };
   }
   out.caseSensitive = !(m.ignoreUriCase ?? false);

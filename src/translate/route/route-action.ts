@@ -9,14 +9,20 @@
 //   (also from a request `:authority`/`Host` header operation);
 // - mirror / mirrors -> request_mirror_policies with their fraction (100% when unset, none at 0%);
 // - retries (retry.ts) and the consistent hash policy (hash-policy.ts) of the destinations.
+// Gateway semantics (VirtualServices generated from the Gateway API): a cluster that does not exist answers
+// 500 instead of 503 (cluster_not_found_response_code; the Gateway API asks 500 for invalid backends), and a
+// uri rewrite to `/` removes the matched path-separated prefix with a regex_rewrite `^<prefix>(/?)(.*)` ->
+// `/\2` (`/p` -> `/`, `/p/x` -> `/x`), where Envoy's prefix_rewrite would leave `//x`.
 
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { ConsistentHashLB } from '../../api/networking/load-balancer.js';
 import type { Destination, HTTPMirrorPolicy, HTTPRoute, HTTPRouteDestination } from '../../api/networking/virtual-service.js';
+import type { VirtualServiceView } from '../../model/snapshot.js';
 import type { RuntimeFractionalPercent } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import {
   RouteActionSchema,
+  RouteAction_ClusterNotFoundResponseCode,
   RouteAction_MaxStreamDurationSchema,
   RouteAction_RequestMirrorPolicySchema,
   WeightedClusterSchema,
@@ -26,11 +32,12 @@ import {
   type RouteAction_RequestMirrorPolicy,
   type WeightedCluster_ClusterWeight,
 } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
-import { RegexMatchAndSubstituteSchema } from '../../xds/gen/envoy/type/matcher/v3/regex_pb.js';
+import { RegexMatchAndSubstituteSchema, type RegexMatchAndSubstitute } from '../../xds/gen/envoy/type/matcher/v3/regex_pb.js';
 import { subsetKey } from '../../xds/names.js';
 import { durationFromString } from '../proto-values.js';
 import { hashPolicyOf } from './hash-policy.js';
 import { translateHeaderOperations } from './headers.js';
+import { quoteMeta } from './match.js';
 import { integerToFractional, percentToFractional, runtimeFraction } from './percent.js';
 import { convertRetryPolicy } from './retry.js';
 import { regexMatcher } from './string-match.js';
@@ -121,12 +128,31 @@ function weightedDestination(dst: HTTPRouteDestination, opts: RouteOptions, list
 }
 
 /**
- * applyHTTPRouteDestination: sets `out.action` to the RouteAction. `authority` is the authority a route-level
- * header operation asked for ('' for none).
+ * The gateway-semantics rewrite to `/`: strip the route's path-separated prefix, keeping a leading `/`. (A
+ * proxyless route matches by regex, so nothing is stripped there; gRPC clients do not rewrite paths anyway.)
  */
-export function applyRouteDestination(out: Route, in_: HTTPRoute, opts: RouteOptions, authority: string, listenPort: number): void {
+function stripPrefixRewrite(out: Route): RegexMatchAndSubstitute {
+  const p = out.match?.pathSpecifier;
+  const prefix = p?.case === 'pathSeparatedPrefix' ? p.value : '';
+  return create(RegexMatchAndSubstituteSchema, { pattern: regexMatcher(`^${quoteMeta(prefix)}(/?)(.*)`), substitution: '/\\2' });
+}
+
+/**
+ * applyHTTPRouteDestination: sets `out.action` to the RouteAction. `authority` is the authority a route-level
+ * header operation asked for ('' for none); `semantics` is the VirtualService's (gateway semantics or none).
+ */
+export function applyRouteDestination(
+  out: Route,
+  in_: HTTPRoute,
+  opts: RouteOptions,
+  authority: string,
+  listenPort: number,
+  semantics: VirtualServiceView['semantics'] = undefined,
+): void {
+  const gateway = semantics === 'gateway';
   const action = create(RouteActionSchema);
   setTimeout(action, in_.timeout, opts.proxyless);
+  if (gateway) action.clusterNotFoundResponseCode = RouteAction_ClusterNotFoundResponseCode.INTERNAL_SERVER_ERROR;
   out.action = { case: 'route', value: action };
   let hostRewrite = authority;
   if (in_.rewrite !== undefined) {
@@ -134,7 +160,8 @@ export function applyRouteDestination(out: Route, in_: HTTPRoute, opts: RouteOpt
     if (rr !== undefined) {
       action.regexRewrite = create(RegexMatchAndSubstituteSchema, { pattern: regexMatcher(rr.match ?? ''), substitution: rr.rewrite ?? '' });
     } else if (in_.rewrite.uri !== undefined && in_.rewrite.uri !== '') {
-      action.prefixRewrite = in_.rewrite.uri;
+      if (gateway && in_.rewrite.uri === '/') action.regexRewrite = stripPrefixRewrite(out);
+      else action.prefixRewrite = in_.rewrite.uri;
     }
     if (in_.rewrite.authority !== undefined && in_.rewrite.authority !== '') hostRewrite = in_.rewrite.authority;
   }

@@ -6,11 +6,13 @@
 // - `<host>:<port>` for each service port whose protocol the proxy detects and which has a VIP (Istio gives
 //   it its own VIP listener): just that service's virtual host, answering any authority, no catch-all.
 // Both are what Istio answers when the listener asks for those names.
+// The list is shared by every proxy whose inputs are the same (translate/memo.ts): see routesKey.
 
 import { clone, create } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { VirtualHostSchema, type VirtualHost } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { ProxyContext } from '../context.js';
+import { identity, memo } from '../memo.js';
 import { catchAllVirtualHost } from './default-routes.js';
 import { sidecarOutboundRouteName, sniffedServiceRouteName } from './route-names.js';
 import { buildSidecarOutboundVirtualHosts, isHttpOrSniffed } from './sidecar-virtual-hosts.js';
@@ -52,7 +54,43 @@ export function sidecarHttpPorts(ctx: ProxyContext): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
+/**
+ * Everything the sidecar's outbound route configurations read besides the snapshot itself: proxy type,
+ * namespace (sourceNamespace) and DNS domain (short-name domains), the Sidecar, the visible services and
+ * VirtualServices, the DestinationRule of every host a hash policy may be looked up for (each service and
+ * each route destination), and which `sourceLabels` matches the proxy's labels satisfy.
+ */
+function routesKey(ctx: ProxyContext): string {
+  const hosts = new Set<string>();
+  const services: string[] = [];
+  for (const s of ctx.services) {
+    services.push(identity(s));
+    hosts.add(s.hostname).add(s.hostname.toLowerCase());
+  }
+  const vss: string[] = [];
+  let sources = '';
+  for (const vs of ctx.meshVirtualServices) {
+    vss.push(identity(vs));
+    for (const http of vs.spec.http ?? []) {
+      for (const r of http.route ?? []) if (r.destination?.host !== undefined) hosts.add(r.destination.host);
+      for (const m of http.match ?? []) {
+        const labels = Object.entries(m.sourceLabels ?? {});
+        if (labels.length > 0) sources += labels.every(([k, v]) => ctx.proxy.labels[k] === v) ? '1' : '0';
+      }
+    }
+  }
+  const rules: string[] = [];
+  for (const h of hosts) rules.push(identity(ctx.destinationRule(h)));
+  const p = ctx.proxy;
+  return `sidecar-routes|${p.type}|${p.namespace}|${p.dnsDomain}|${identity(ctx.sidecar)}|${sources}|${services.join(',')}|${vss.join(',')}|${rules.join(',')}`;
+}
+
 export function buildSidecarOutboundRoutes(ctx: ProxyContext): RouteConfiguration[] {
+  // A copy: the caller sorts the list it gets.
+  return [...memo(ctx.snapshot, routesKey(ctx), () => sidecarOutboundRoutes(ctx))];
+}
+
+function sidecarOutboundRoutes(ctx: ProxyContext): readonly RouteConfiguration[] {
   const out: RouteConfiguration[] = [];
   for (const port of sidecarHttpPorts(ctx)) {
     const vhosts = buildSidecarOutboundVirtualHosts(ctx, port, true);

@@ -8,7 +8,9 @@
 // - route name `<rule name>` or `<rule name>.<match name>`; metadata names the VirtualService; a decorator
 //   names the operation for tracing;
 // - redirect, direct response or forwarding (route-action.ts); route-level header operations; fault and
-//   CORS as per-filter configs.
+//   CORS as per-filter configs;
+// - a VirtualService generated from the Gateway API (`semantics: 'gateway'`) translates its matches and
+//   forwarding with gateway semantics (match.ts, route-action.ts).
 
 import { create } from '@bufbuild/protobuf';
 import type { HTTPMatchRequest, HTTPRoute } from '../../api/networking/virtual-service.js';
@@ -71,7 +73,7 @@ export function translateRoute(
   if (!sourceMatches(ctx, match, gatewayNames)) return undefined;
   let name = in_.name ?? '';
   if (match?.name !== undefined && match.name !== '') name = `${name}.${match.name}`;
-  const out = create(RouteSchema, { name, match: translateRouteMatch(match), metadata: configMetadata(vs.namespace, vs.name) });
+  const out = create(RouteSchema, { name, match: translateRouteMatch(match, { semantics: vs.semantics, proxyless: opts.proxyless }), metadata: configMetadata(vs.namespace, vs.name) });
   if (match?.statPrefix !== undefined && match.statPrefix !== '') out.statPrefix = match.statPrefix;
   let authority = '';
   if (in_.headers !== undefined) {
@@ -84,7 +86,7 @@ export function translateRoute(
   }
   if (in_.redirect !== undefined) applyRedirect(out, in_.redirect, listenPort, opts.isTls);
   else if (in_.directResponse !== undefined) applyDirectResponse(out, in_.directResponse);
-  else applyRouteDestination(out, in_, opts, authority, listenPort);
+  else applyRouteDestination(out, in_, opts, authority, listenPort, vs.semantics);
   out.decorator = create(DecoratorSchema, { operation: routeOperation(out, vs.name, listenPort) });
   if (in_.fault !== undefined) out.typedPerFilterConfig[FAULT_FILTER] = pack(HTTPFaultSchema, translateFault(in_.fault));
   if (in_.corsPolicy !== undefined) out.typedPerFilterConfig[CORS_FILTER] = pack(CorsPolicySchema, translateCorsPolicy(in_.corsPolicy));

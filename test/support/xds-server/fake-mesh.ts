@@ -83,6 +83,7 @@ export function fakeSnapshot(version: string, fakes: readonly FakeService[], opt
     virtualServices: () => [],
     destinationRule: () => undefined,
     gatewaysFor: () => [],
+    secret: () => undefined,
     sidecarFor: () => undefined,
   };
 }
@@ -132,7 +133,7 @@ export function fakeTranslate(snapshot: MeshSnapshot, proxy: Proxy): ProxyResour
   }
   const secretNames = 'secretNames' in snapshot && Array.isArray(snapshot.secretNames) ? (snapshot.secretNames as string[]) : [];
   const secrets = secretNames.map((n) => create(SecretSchema, { name: n }));
-  return { clusters, endpoints, listeners, routes, secrets };
+  return { clusters, endpoints, listeners, routes, secrets, issues: [] };
 }
 
 /** The cluster (and EDS) name fakeTranslate gives a service port. */

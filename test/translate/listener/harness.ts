@@ -29,7 +29,7 @@ export function buildFor(yaml: string, proxy: Proxy | TestProxyOptions, opts: Co
   return {
     listeners,
     issues,
-    resources: { listeners, routes: [], clusters: [], endpoints: [], secrets: [] },
+    resources: { listeners, routes: [], clusters: [], endpoints: [], secrets: [], issues: [] },
     dump: { listeners: listeners.map((l) => toDumpJson(ListenerSchema, l)), issues },
   };
 }

@@ -1,0 +1,34 @@
+import { generateMesh } from './mesh-generator.js';
+import { snapshotFromConfig } from '../src/model/build-snapshot.js';
+import { parseProxy } from '../src/model/proxy.js';
+import { LocalWorkloads } from '../src/registry/local-workloads.js';
+import { translate } from '../src/translate/translate.js';
+import { buildProxyContext } from '../src/translate/context.js';
+import { buildClusters } from '../src/translate/cluster/build-clusters.js';
+import { buildListenersWithIssues } from '../src/translate/listener/build-listeners.js';
+import { buildRoutes } from '../src/translate/route/build-routes.js';
+import { buildEndpoints } from '../src/translate/endpoint/build-endpoints.js';
+import { buildSecretsWithIssues } from '../src/translate/secret/build-secrets.js';
+const N = Number(process.env.N ?? 20);
+const mesh = generateMesh(1000, 5, 10);
+const local = new LocalWorkloads();
+for (const w of mesh.workloads) local.register(w);
+let t = performance.now();
+const snap = snapshotFromConfig(mesh.entries, { localWorkloads: local.list() });
+console.log('snapshot', (performance.now() - t).toFixed(0));
+const proxies = Array.from({ length: N }, (_, i) => { const ns = `ns-${i % 10}`; const p = parseProxy({ id: `sidecar~10.200.0.${i}~client-${i}.${ns}~${ns}.svc.cluster.local`, metadata: { NAMESPACE: ns, LABELS: { app: `client-${i}` } } }); if (!p.ok) throw new Error(); return p.value; });
+t = performance.now();
+for (const p of proxies) translate(snap, p);
+console.log('translate ms/proxy', ((performance.now() - t) / N).toFixed(1));
+const phase: Record<string, number> = {};
+const time = <T>(k: string, f: () => T): T => { const t0 = performance.now(); const r = f(); phase[k] = (phase[k] ?? 0) + performance.now() - t0; return r; };
+const snap2 = snapshotFromConfig(mesh.entries, { localWorkloads: local.list(), version: '2' });
+for (const p of proxies) {
+  const ctx = time('ctx', () => buildProxyContext(snap2, p));
+  const clusters = time('clusters', () => buildClusters(ctx));
+  time('listeners', () => buildListenersWithIssues(ctx));
+  time('secrets', () => buildSecretsWithIssues(ctx, clusters));
+  time('routes', () => buildRoutes(ctx));
+  time('endpoints', () => buildEndpoints(ctx, clusters));
+}
+for (const [k, v] of Object.entries(phase)) console.log(k, (v / N).toFixed(1), 'ms/proxy');

@@ -1,0 +1,54 @@
+// Test support: throwaway certificates made with `openssl req -x509` once per test process (EC P-256, one
+// day), never committed, plus helpers to put them in Kubernetes Secrets and to keep their bytes out of goldens.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestCert {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+const made = new Map<string, TestCert>();
+
+/** A self-signed certificate and its key for `cn` (memoized per process). */
+export function selfSigned(cn: string): TestCert {
+  const have = made.get(cn);
+  if (have !== undefined) return have;
+  const dir = mkdtempSync(join(tmpdir(), 'isthmus-cert-'));
+  try {
+    const keyFile = join(dir, 'tls.key');
+    const certFile = join(dir, 'tls.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${cn}`, '-keyout', keyFile, '-out', certFile], { stdio: 'pipe' });
+    const out = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    made.set(cn, out);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64');
+
+/** A Secret manifest with `data` (values base64-encoded here). */
+export function secretYaml(namespace: string, name: string, data: Readonly<Record<string, Buffer | string>>, type = 'kubernetes.io/tls'): string {
+  const lines = Object.entries(data).map(([k, v]) => `  ${JSON.stringify(k)}: ${b64(v)}`);
+  return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${namespace}}\ntype: ${type}\ndata:\n${lines.join('\n')}\n---\n`;
+}
+
+/**
+ * Replaces every string in `value` that is the base64 of one of `bytes` by its label, so goldens show which
+ * Secret key a field carries without the (per-run) certificate and key.
+ */
+export function redactBytes<T>(value: T, bytes: Readonly<Record<string, Buffer>>): T {
+  const labels = new Map(Object.entries(bytes).map(([label, b]) => [b64(b), `<${label}>`]));
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return labels.get(v) ?? v;
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
