@@ -92,7 +92,13 @@ class LoadProxy {
   }
 }
 
-const client = new Client(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 256 * 1024 * 1024 });
+// Envoy's HTTP/2 windows for its xDS stream default to 256 MiB (initial_stream_window_size,
+// initial_connection_window_size); grpc-js's 64 KiB default would make every large response wait for
+// window updates from this one busy process.
+const client = new Client(address, credentials.createInsecure(), {
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc-node.flow_control_window': 256 * 1024 * 1024,
+});
 const start = performance.now();
 const proxies = Array.from({ length: Number(countArg) }, (_, i) => new LoadProxy(client, i));
 await Promise.all(proxies.map((p) => p.ready));

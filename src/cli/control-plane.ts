@@ -17,6 +17,11 @@ import { snapshotFromConfig } from '../model/build-snapshot.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/mesh-config.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import { LocalWorkloads } from '../registry/local-workloads.js';
+import { autoRegisteredName, autoRegisteredWorkload } from '../registry/auto-register.js';
+import { isKind } from '../api/kind.js';
+import { resourceKey } from '../api/resource.js';
+import { WORKLOAD_GROUP } from '../api/networking/workload-group.js';
+import type { Proxy } from '../model/proxy.js';
 import { handleWorkloadRequest } from '../registry/workload-api.js';
 import { translate } from '../translate/translate.js';
 import { DiscoveryServer, listenAds, monitoringHandler } from '../xds-server/index.js';
@@ -66,7 +71,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     for (const p of current?.problems ?? []) o.onProblem(`${p.path}: ${p.message}`);
   };
   await source.start();
-  const discovery = new DiscoveryServer({ translate, snapshot: rebuild(), logger, ...(o.debounceMs !== undefined ? { debounceAfterMs: o.debounceMs } : {}) });
+  const autoRegistered = new AutoRegistration(store, workloads, logger);
+  const discovery = new DiscoveryServer({
+    translate,
+    snapshot: rebuild(),
+    logger,
+    ...(o.debounceMs !== undefined ? { debounceAfterMs: o.debounceMs } : {}),
+    onConnect: (p) => autoRegistered.connected(p),
+    onDisconnect: (p) => autoRegistered.disconnected(p),
+  });
   report();
   source.onReload((r) => {
     if (r.batch !== undefined) discovery.configChanged(rebuild);
@@ -111,6 +124,50 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       });
     },
   };
+}
+
+/**
+ * WorkloadGroup auto-registration: a proxy whose node metadata has AUTO_REGISTER_GROUP=<group> is a
+ * workload of that WorkloadGroup (in its namespace) while it has a stream open. Istio keeps the entry
+ * for a grace period after a disconnect; here it goes when the last stream of the proxy closes.
+ */
+class AutoRegistration {
+  readonly #streams = new Map<string, number>();
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly workloads: LocalWorkloads,
+    private readonly logger: Logger,
+  ) {}
+
+  connected(p: Proxy): void {
+    const group = p.metadata['AUTO_REGISTER_GROUP'];
+    if (typeof group !== 'string' || group === '') return;
+    const entry = this.store.get(resourceKey('networking.istio.io', 'WorkloadGroup', p.namespace, group));
+    if (entry === undefined || !isKind(entry.resource, WORKLOAD_GROUP)) {
+      this.logger.warn('auto-registration: no such WorkloadGroup; the proxy is not registered', { node: p.id, group: `${p.namespace}/${group}` });
+      return;
+    }
+    const ip = p.ipAddresses[0];
+    if (ip === undefined) {
+      this.logger.warn('auto-registration: the node id has no IP address', { node: p.id });
+      return;
+    }
+    this.#streams.set(p.id, (this.#streams.get(p.id) ?? 0) + 1);
+    this.workloads.register(autoRegisteredWorkload(entry.resource, { namespace: p.namespace, ip, labels: p.labels, locality: p.locality }));
+  }
+
+  disconnected(p: Proxy): void {
+    const n = this.#streams.get(p.id);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.#streams.set(p.id, n - 1);
+      return;
+    }
+    this.#streams.delete(p.id);
+    const group = p.metadata['AUTO_REGISTER_GROUP'] as string;
+    this.workloads.deregister(p.namespace, autoRegisteredName(group, p.ipAddresses[0] ?? ''));
+  }
 }
 
 function port(name: string, v: string): number {

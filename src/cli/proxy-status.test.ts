@@ -145,3 +145,20 @@ describe('proxy-status', () => {
     );
   });
 });
+
+describe('proxy-status for one proxy: skipped config', () => {
+  it('lists what translation skipped for the proxy and why', async () => {
+    const { renderProxyDiff } = await import('./proxy-status.js');
+    const out = renderProxyDiff({
+      proxy: 'gw.istio-system',
+      node_id: 'router~10.0.0.1~gw.istio-system~istio-system.svc.cluster.local',
+      istiod: 'isthmus',
+      connection_id: '1',
+      xds: 'sotw',
+      translation_issues: ['Gateway istio-system/web spec.servers[1].tls.credentialName: failed to fetch key and certificate for kubernetes://missing'],
+      types: [],
+      nacks: [],
+    });
+    assert.match(out, /Config skipped for gw\.istio-system:\n {3}Gateway istio-system\/web spec\.servers\[1\]\.tls\.credentialName: failed to fetch key and certificate for kubernetes:\/\/missing\n/);
+  });
+});

@@ -133,6 +133,9 @@ export function renderProxyDiff(d: ProxySyncDetail): string {
     if (t !== undefined) out += describeType(t);
   }
   if (d.types.length === 0) out += `${d.proxy} has not subscribed to any resource type yet\n`;
+  if (d.translation_issues !== undefined && d.translation_issues.length > 0) {
+    out += `Config skipped for ${d.proxy}:\n` + d.translation_issues.map((i) => `   ${i}\n`).join('');
+  }
   return out;
 }
 

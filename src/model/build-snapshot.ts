@@ -207,11 +207,15 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The last VirtualService views built, reused while the same VirtualService objects come in (delegates make a view depend on others). */
-let lastVirtualServices: { input: readonly VirtualService[]; domainSuffix: string; views: readonly VirtualServiceView[]; problems: readonly Issue[] } | undefined;
+/**
+ * The VirtualService views last built from a list, by the list's first VirtualService: reused while the same
+ * VirtualService objects come in (delegates make one view depend on others, so the list is the unit).
+ */
+const lastVirtualServices = new WeakMap<object, { input: readonly VirtualService[]; domainSuffix: string; views: readonly VirtualServiceView[]; problems: readonly Issue[] }>();
 
 function virtualServiceViews(vss: readonly VirtualService[], domainSuffix: string, problems: Issue[]): readonly VirtualServiceView[] {
-  const last = lastVirtualServices;
+  const first = vss[0];
+  const last = first !== undefined ? lastVirtualServices.get(first) : undefined;
   if (last !== undefined && last.domainSuffix === domainSuffix && sameItems(last.input, vss)) {
     problems.push(...last.problems);
     return last.views;
@@ -219,18 +223,19 @@ function virtualServiceViews(vss: readonly VirtualService[], domainSuffix: strin
   const own: Issue[] = [];
   const built = buildVirtualServiceViews(vss, domainSuffix, own);
   problems.push(...own);
-  lastVirtualServices = { input: vss, domainSuffix, views: built, problems: own };
+  if (first !== undefined) lastVirtualServices.set(first, { input: vss, domainSuffix, views: built, problems: own });
   return built;
 }
 
-/** The last DestinationRule index built, reused while the same DestinationRule objects come in (rules for one host merge). */
-let lastDestinationRules: { input: readonly DestinationRule[]; domainSuffix: string; rootNamespace: string; index: DestinationRuleIndex } | undefined;
+/** The DestinationRule index last built from a list, by the list's first rule: reused while the same rule objects come in (rules for one host merge). */
+const lastDestinationRules = new WeakMap<object, { input: readonly DestinationRule[]; domainSuffix: string; rootNamespace: string; index: DestinationRuleIndex }>();
 
 function destinationRuleIndex(drs: readonly DestinationRule[], domainSuffix: string, rootNamespace: string): DestinationRuleIndex {
-  const last = lastDestinationRules;
+  const first = drs[0];
+  const last = first !== undefined ? lastDestinationRules.get(first) : undefined;
   if (last !== undefined && last.domainSuffix === domainSuffix && last.rootNamespace === rootNamespace && sameItems(last.input, drs)) return last.index;
   const index = new DestinationRuleIndex(drs, domainSuffix, rootNamespace);
-  lastDestinationRules = { input: drs, domainSuffix, rootNamespace, index };
+  if (first !== undefined) lastDestinationRules.set(first, { input: drs, domainSuffix, rootNamespace, index });
   return index;
 }
 

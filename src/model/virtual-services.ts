@@ -201,6 +201,8 @@ export function buildVirtualServiceViews(list: readonly VirtualService[], domain
         spec,
         exportTo: exportToOf(spec.exportTo, ns),
         creationTimestamp: vs.metadata.creationTimestamp ?? '',
+        // UseGatewaySemantics: a user VirtualService may ask for the Gateway API's route semantics.
+        ...(vs.metadata.annotations?.['internal.istio.io/route-semantics'] === 'gateway' ? { semantics: 'gateway' as const } : {}),
       }),
     );
   }

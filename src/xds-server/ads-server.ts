@@ -1,8 +1,9 @@
 // The ADS server (Istio's DiscoveryServer): serves envoy.service.discovery.v3.AggregatedDiscoveryService
 // over both StreamAggregatedResources (SotW) and DeltaAggregatedResources, from one immutable
 // MeshSnapshot at a time. pushSnapshot() regenerates every connected proxy's config (once per
-// snapshot and proxy) and sends each proxy only the types whose content changed for it;
-// configChanged() debounces bursts of changes as istiod does. It also answers the status and dump
+// snapshot and proxy; a proxy whose translation reads nothing the change touched keeps its generation)
+// and sends each proxy only the types whose content changed for it; configChanged() debounces bursts of
+// changes as istiod does and pushes one proxy per event-loop turn. It also answers the status and dump
 // queries behind /debug/syncz, /debug/config_dump and /debug/proxy_status.
 // It must not read env, argv or the wall clock directly: bin/ passes options, a Clock and a Logger.
 
@@ -37,6 +38,9 @@ export interface DiscoveryServerOptions {
   /** This instance's name in responses (control_plane.identifier) and in proxy-status's ISTIOD column. */
   readonly controlPlaneId?: string;
   readonly metrics?: XdsMetrics;
+  /** Called when a proxy's first stream is accepted (after its node parsed), and when that stream closes. */
+  readonly onConnect?: (proxy: Proxy) => void;
+  readonly onDisconnect?: (proxy: Proxy) => void;
 }
 
 export interface PushResult {
@@ -55,8 +59,10 @@ export class DiscoveryServer {
   private readonly debouncer: PushDebouncer<() => MeshSnapshot>;
   private current: MeshSnapshot | undefined;
   private nonceSeq = 0;
+  private pushSeq = 0;
   private connectionSeq = 0;
   private readonly host: StreamHost;
+  private readonly hooks: Pick<DiscoveryServerOptions, 'onConnect' | 'onDisconnect'>;
 
   constructor(opts: DiscoveryServerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -65,6 +71,7 @@ export class DiscoveryServer {
     this.controlPlaneId = opts.controlPlaneId ?? 'isthmus';
     this.cache = new GenerationCache(opts.translate, this.logger);
     this.current = opts.snapshot;
+    this.hooks = { ...(opts.onConnect !== undefined ? { onConnect: opts.onConnect } : {}), ...(opts.onDisconnect !== undefined ? { onDisconnect: opts.onDisconnect } : {}) };
     this.debouncer = new PushDebouncer({
       clock: this.clock,
       afterMs: opts.debounceAfterMs ?? 100,
@@ -123,23 +130,48 @@ export class DiscoveryServer {
    */
   pushSnapshot(snapshot: MeshSnapshot, changedAt: number = this.clock.now()): PushResult {
     this.current = snapshot;
-    let proxies = 0;
-    let responses = 0;
-    for (const s of [...this.streams]) {
-      const gen = this.generation(s.connection.proxy);
-      if (gen === undefined) continue;
-      const n = s.push(gen);
-      if (n > 0) {
-        proxies++;
-        responses += n;
-        this.metrics.convergence.observe((this.clock.now() - changedAt) / 1000);
-      }
-    }
-    this.logger.info('push', { version: snapshot.version, connected: this.streams.size, proxies, responses });
-    return { proxies, responses };
+    ++this.pushSeq; // a push in progress is superseded: this one covers every stream
+    const result = { proxies: 0, responses: 0 };
+    for (const s of [...this.streams]) this.pushTo(s, changedAt, result);
+    this.logger.info('push', { version: snapshot.version, connected: this.streams.size, ...result });
+    return result;
   }
 
-  /** A config change: after the debounce period, calls the latest `rebuild` once and pushes its snapshot. */
+  /**
+   * pushSnapshot for the debounced path, one proxy per event-loop turn (Istio's push queue): responses
+   * leave while later proxies are still being generated, and requests are answered in between (from the
+   * new snapshot). A newer push stops this one; it covers every stream itself.
+   */
+  private pushInTurns(snapshot: MeshSnapshot, changedAt: number): void {
+    this.current = snapshot;
+    const seq = ++this.pushSeq;
+    const pending = [...this.streams];
+    const result = { proxies: 0, responses: 0 };
+    const next = (): void => {
+      if (seq !== this.pushSeq) return;
+      const s = pending.shift();
+      if (s === undefined) {
+        this.logger.info('push', { version: snapshot.version, connected: this.streams.size, ...result });
+        return;
+      }
+      if (this.streams.has(s)) this.pushTo(s, changedAt, result);
+      setImmediate(next);
+    };
+    next();
+  }
+
+  private pushTo(s: AdsStream, changedAt: number, result: { proxies: number; responses: number }): void {
+    const gen = this.generation(s.connection.proxy);
+    if (gen === undefined) return;
+    const n = s.push(gen);
+    if (n > 0) {
+      result.proxies++;
+      result.responses += n;
+      this.metrics.convergence.observe((this.clock.now() - changedAt) / 1000);
+    }
+  }
+
+  /** A config change: after the debounce period, calls the latest `rebuild` once and pushes its snapshot (one proxy per event-loop turn). */
   configChanged(rebuild: () => MeshSnapshot): void {
     this.debouncer.changed(rebuild);
   }
@@ -187,6 +219,7 @@ export class DiscoveryServer {
   /** Ends every stream and drops a pending debounced push. */
   close(): void {
     this.debouncer.cancel();
+    ++this.pushSeq;
     for (const s of [...this.streams]) s.close();
     this.streams.clear();
   }
@@ -201,7 +234,7 @@ export class DiscoveryServer {
     }
     this.metrics.debounceTime.observe((this.clock.now() - firstAt) / 1000);
     this.logger.debug('debounce: pushing', { events, version: snapshot.version });
-    this.pushSnapshot(snapshot, firstAt);
+    this.pushInTurns(snapshot, firstAt);
   }
 
   private generationResult(proxy: Proxy): GenerationResult | undefined {
@@ -218,6 +251,7 @@ export class DiscoveryServer {
     const c = s.connection;
     this.metrics.connected(c.proxy.istioVersion, 1);
     this.logger.info('ADS: new connection', { connection: c.id, node: c.proxy.id, xds: c.mode, peer: c.peer });
+    this.hooks.onConnect?.(c.proxy);
   }
 
   private unregister(s: AdsStream): void {
@@ -225,5 +259,6 @@ export class DiscoveryServer {
     const c = s.connection;
     this.metrics.connected(c.proxy.istioVersion, -1);
     this.logger.info('ADS: connection closed', { connection: c.id });
+    this.hooks.onDisconnect?.(c.proxy);
   }
 }

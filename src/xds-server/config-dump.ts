@@ -24,6 +24,27 @@ function section(
   };
 }
 
+/** Fields Envoy marks `udpa.annotations.sensitive` in a Secret (TlsCertificate, GenericSecret, session keys). */
+const SENSITIVE = new Set(['privateKey', 'password', 'secret', 'keys']);
+const REDACTED = '[redacted]';
+/** Envoy's redaction of a bytes leaf: the bytes of `[redacted]`, base64 in JSON. */
+const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
+
+/** Every leaf under a sensitive field replaced, as Envoy's config_dump (MessageUtil::redact) prints it. */
+function redactLeaves(v: JsonValue, key: string): JsonValue {
+  if (Array.isArray(v)) return v.map((x) => redactLeaves(x, key));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactLeaves(x, k)]));
+  if (typeof v === 'string') return key.endsWith('Bytes') || key === 'keys' ? REDACTED_BYTES : REDACTED;
+  return v;
+}
+
+/** A secret's dump with its private keys and passwords redacted: a debug endpoint must never leak them. */
+export function redactSecret(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map(redactSecret);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SENSITIVE.has(k) ? redactLeaves(x, k) : redactSecret(x)]));
+}
+
 export function configDump(gen: ProxyGeneration): JsonValue {
   return {
     configs: [
@@ -34,7 +55,7 @@ export function configDump(gen: ProxyGeneration): JsonValue {
         activeState: { versionInfo: r.version, listener: r.dump() },
       })),
       section(gen, ROUTE_TYPE, 'RoutesConfigDump', 'dynamicRouteConfigs', (r) => ({ versionInfo: r.version, routeConfig: r.dump() })),
-      section(gen, SECRET_TYPE, 'SecretsConfigDump', 'dynamicActiveSecrets', (r) => ({ name: r.name, versionInfo: r.version, secret: r.dump() })),
+      section(gen, SECRET_TYPE, 'SecretsConfigDump', 'dynamicActiveSecrets', (r) => ({ name: r.name, versionInfo: r.version, secret: redactSecret(r.dump()) })),
     ],
   };
 }

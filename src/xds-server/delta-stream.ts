@@ -17,7 +17,7 @@ import {
   type DeltaDiscoveryResponse,
   type Resource,
 } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { isXdsTypeUrl, PUSH_ORDER, shortTypeName } from '../xds/type-urls.js';
+import { isXdsTypeUrl, shortTypeName } from '../xds/type-urls.js';
 import { grpcCodeName, type Connection, type StreamHost, type WatchState } from './connection.js';
 import { selectResources, type ProxyGeneration } from './generation.js';
 import { metricType } from './metrics.js';
@@ -29,15 +29,6 @@ const MAX_PENDING = 64;
 export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
   constructor(host: StreamHost, call: ServerDuplexStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>) {
     super(host, call, 'delta');
-  }
-
-  push(generation: ProxyGeneration): number {
-    let sent = 0;
-    for (const typeUrl of PUSH_ORDER) {
-      const w = this.connection.watches.get(typeUrl);
-      if (w !== undefined && this.respond(w, generation)) sent++;
-    }
-    return sent;
   }
 
   protected handle(req: DeltaDiscoveryRequest, conn: Connection): void {
@@ -104,7 +95,7 @@ export class DeltaStream extends StreamBase<DeltaDiscoveryRequest, DeltaDiscover
     w.lastError = undefined;
   }
 
-  private respond(w: WatchState, generation?: ProxyGeneration): boolean {
+  protected respond(w: WatchState, generation?: ProxyGeneration): boolean {
     const gen = generation ?? this.host.generate(this.connection.proxy);
     if (gen === undefined) {
       w.mustRespond = true;

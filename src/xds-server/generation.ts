@@ -11,6 +11,7 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import type { Logger } from '../lib/logger.js';
+import type { Issue } from '../lib/issue.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import type { Proxy } from '../model/proxy.js';
 import type { ProxyResources } from '../translate/resources.js';
@@ -43,6 +44,8 @@ export type TypeResources = ReadonlyMap<string, GeneratedResource>;
 
 export interface ProxyGeneration {
   readonly snapshotVersion: string;
+  /** Config translation had to skip for this proxy (resource, field, reason), from ProxyResources.issues. */
+  readonly issues: readonly Issue[];
   /** Every served type is present (possibly empty). */
   readonly byType: ReadonlyMap<XdsTypeUrl, TypeResources>;
 }
@@ -87,6 +90,7 @@ export function packResources(snapshotVersion: string, r: ProxyResources, logger
   const warn = (msg: string, fields: Record<string, unknown>): void => logger?.warn(msg, fields);
   return {
     snapshotVersion,
+    issues: r.issues,
     byType: new Map<XdsTypeUrl, TypeResources>([
       [CLUSTER_TYPE, packAll(CLUSTER_TYPE, ClusterSchema, r.clusters, (m) => m.name, warn)],
       [ENDPOINT_TYPE, packAll(ENDPOINT_TYPE, ClusterLoadAssignmentSchema, r.endpoints, (m) => m.clusterName, warn)],
@@ -135,7 +139,7 @@ export class GenerationCache {
     const last = this.last.get(proxy);
     if (last !== undefined && readsHold(snapshot, last.reads)) {
       this.reuses++;
-      result = { ok: true, value: { snapshotVersion: snapshot.version, byType: last.generation.byType } };
+      result = { ok: true, value: { snapshotVersion: snapshot.version, issues: last.generation.issues, byType: last.generation.byType } };
       perProxy.set(proxy, result);
       return result;
     }

@@ -14,7 +14,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { DiscoveryResponseSchema, type DiscoveryRequest, type DiscoveryResponse } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { isXdsTypeUrl, PUSH_ORDER, shortTypeName } from '../xds/type-urls.js';
+import { isXdsTypeUrl, shortTypeName } from '../xds/type-urls.js';
 import { grpcCodeName, type Connection, type StreamHost, type WatchState } from './connection.js';
 import { sameVersions, selectResources, typeVersion, versionsOf, type ProxyGeneration } from './generation.js';
 import { metricType } from './metrics.js';
@@ -24,15 +24,6 @@ import { encodeResponse, setEncoding } from './response-encoding.js';
 export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> {
   constructor(host: StreamHost, call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) {
     super(host, call, 'sotw');
-  }
-
-  push(generation: ProxyGeneration): number {
-    let sent = 0;
-    for (const typeUrl of PUSH_ORDER) {
-      const w = this.connection.watches.get(typeUrl);
-      if (w !== undefined && this.respond(w, generation)) sent++;
-    }
-    return sent;
   }
 
   protected handle(req: DiscoveryRequest, conn: Connection): void {
@@ -80,7 +71,7 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> 
   }
 
   /** Sends the type's current state if it differs from the last response (or a response is owed). */
-  private respond(w: WatchState, generation?: ProxyGeneration): boolean {
+  protected respond(w: WatchState, generation?: ProxyGeneration): boolean {
     const gen = generation ?? this.host.generate(this.connection.proxy);
     if (gen === undefined) {
       w.mustRespond = true;

@@ -6,7 +6,8 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Node } from '../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyGeneration } from './generation.js';
-import { Connection, type AdsStream, type StreamHost, type XdsMode } from './connection.js';
+import { Connection, type AdsStream, type StreamHost, type WatchState, type XdsMode } from './connection.js';
+import { PUSH_ORDER } from '../xds/type-urls.js';
 import { proxyFromNode } from './node.js';
 
 export abstract class StreamBase<Req extends { node?: Node | undefined }, Res> implements AdsStream {
@@ -33,7 +34,18 @@ export abstract class StreamBase<Req extends { node?: Node | undefined }, Res> i
     return this.conn;
   }
 
-  abstract push(generation: ProxyGeneration): number;
+  /** Sends each watched type whose content changed in `generation`, in PUSH_ORDER; returns the responses sent. */
+  push(generation: ProxyGeneration): number {
+    let sent = 0;
+    for (const typeUrl of PUSH_ORDER) {
+      const w = this.connection.watches.get(typeUrl);
+      if (w !== undefined && this.respond(w, generation)) sent++;
+    }
+    return sent;
+  }
+
+  /** Answers one watch from `generation` (or the current one); false when there was nothing new to send. */
+  protected abstract respond(w: WatchState, generation?: ProxyGeneration): boolean;
 
   /** Handles one request of an established connection. */
   protected abstract handle(req: Req, conn: Connection): void;

@@ -88,6 +88,8 @@ export interface ProxySyncDetail {
   readonly xds: XdsMode;
   readonly snapshot_version?: string;
   readonly generation_error?: string;
+  /** What translation skipped for this proxy and why (`path: message`). */
+  readonly translation_issues?: readonly string[];
   readonly types: readonly TypeSyncDetail[];
   /** Recent rejections, oldest first. */
   readonly nacks: readonly NackView[];
@@ -181,6 +183,7 @@ export function proxySyncDetailOf(
     xds: conn.mode,
     ...(gen !== undefined ? { snapshot_version: gen.snapshotVersion } : {}),
     ...(generation?.ok === false ? { generation_error: generation.error } : {}),
+    ...(gen !== undefined && gen.issues.length > 0 ? { translation_issues: gen.issues.map((i) => `${i.path}: ${i.message}`) } : {}),
     types,
     nacks: conn.nacks.map(nackView),
   };

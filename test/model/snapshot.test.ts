@@ -200,3 +200,20 @@ spec: {selector: {istio: ingressgateway}, servers: [{port: {number: 8080, name: 
     assert.deepEqual(snapshot.gatewaysFor({ namespace: 'istio-system', labels: { istio: 'egressgateway' }, ipAddresses: [] }), []);
   });
 });
+
+describe('route semantics', () => {
+  it('takes the Gateway API semantics from the internal.istio.io/route-semantics annotation', () => {
+    const { snapshot } = meshFromYaml(`
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default, annotations: {internal.istio.io/route-semantics: gateway}}
+spec: {hosts: [a], http: [{route: [{destination: {host: a}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: default}
+spec: {hosts: [b], http: [{route: [{destination: {host: b}}]}]}
+`);
+    assert.deepEqual(snapshot.virtualServices('default', 'mesh').map((v) => [v.name, v.semantics]), [['a', 'gateway'], ['b', undefined]]);
+  });
+});

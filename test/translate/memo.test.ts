@@ -13,7 +13,9 @@ import { LocalWorkloads } from '../../src/registry/local-workloads.js';
 import type { ResourceEntry } from '../../src/api/entry.js';
 import { snapshotFromConfig } from '../../src/model/build-snapshot.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-config.js';
-import type { Proxy } from '../../src/model/proxy.js';
+import { parseProxy, type Proxy } from '../../src/model/proxy.js';
+import { ALL_KINDS } from '../../src/api/kinds.js';
+import { loadFixture } from '../support/analyze.js';
 
 const CONFIG = `
 apiVersion: v1
@@ -72,7 +74,15 @@ const PROXIES = [
   testProxy({ name: 'd', namespace: 'other', labels: { app: 'd' }, locality: { region: 'r2', zone: 'z9' } }),
   testProxy({ name: 'e', namespace: 'other', type: 'proxyless', labels: { app: 'e' } }),
   testProxy({ name: 'f', namespace: 'default', ip: 'fd00::1', labels: { app: 'f' } }),
+  // Same namespace as `a`, another DNS domain: other short host names.
+  proxyWithDomain('g', 'default', 'default.svc.corp.example'),
 ];
+
+function proxyWithDomain(name: string, namespace: string, dnsDomain: string): Proxy {
+  const r = parseProxy({ id: `sidecar~10.0.0.7~${name}.${namespace}~${dnsDomain}`, metadata: { NAMESPACE: namespace, LABELS: { app: name } } });
+  if (!r.ok) throw new Error('bad test proxy');
+  return r.value;
+}
 
 describe('sharing translation between proxies', () => {
   it('gives every proxy exactly what it gets when translated alone', () => {
@@ -86,6 +96,7 @@ describe('sharing translation between proxies', () => {
     // The proxies really do differ where their inputs differ, so the comparison above is not vacuous.
     assert.notEqual(together[0], together[2], 'a workload-selected DestinationRule changes the canary proxy');
     assert.notEqual(together[0], together[1], 'failoverPriority by version ranks endpoints per proxy');
+    assert.notEqual(together[0], together[6], 'the DNS domain decides the short host names');
   });
 });
 
@@ -93,7 +104,9 @@ describe('sharing translation between proxies', () => {
 function withDocs(base: readonly ResourceEntry[], yaml: string): ResourceEntry[] {
   const name = (e: ResourceEntry): string => `${e.kind.kind}/${e.resource.metadata.namespace ?? 'default'}/${e.resource.metadata.name}`;
   const out = [...base];
-  for (const e of meshFromYaml(yaml).entries) {
+  const { entries, invalid } = loadFixture(yaml, ALL_KINDS);
+  assert.deepEqual(invalid, []);
+  for (const e of entries) {
     const i = out.findIndex((x) => name(x) === name(e));
     if (i >= 0) out[i] = e;
     else out.push(e);
@@ -146,6 +159,16 @@ apiVersion: v1
 kind: Service
 metadata: {name: ratings, namespace: other}
 spec: {selector: {app: ratings}, ports: [{name: http, port: 9080}, {name: grpc, port: 7070}]}
+`),
+  },
+  {
+    name: 'a Sidecar changing only the outbound traffic policy',
+    entries: (base) =>
+      withDocs(base, `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec: {egress: [{hosts: ["*/*"]}], outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
 `),
   },
   {

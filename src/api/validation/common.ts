@@ -9,7 +9,7 @@
 
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
-import { at, error, type Issue } from '../../lib/issue.js';
+import { error, type Issue } from '../../lib/issue.js';
 import { parseGoDuration } from './duration.js';
 import { byteLength, goQuote, isGoInt } from './go-format.js';
 import { isIstioDns1123Label, isIstioWildcardDns1123Label } from './istio-labels.js';

@@ -93,15 +93,26 @@ function clusterOwner(c: Cluster): { path: string; namespace: string } {
   return { path: `Cluster ${c.name}`, namespace: '' };
 }
 
-/** References from the upstream TLS of `clusters` (DestinationRule credentialName). */
-export function clusterCredentialRefs(clusters: readonly Cluster[]): CredentialRef[] {
-  const out: CredentialRef[] = [];
-  for (const c of clusters) {
+/**
+ * The references of one cluster, computed once per Cluster object: clusters are shared between proxies
+ * and never mutated once built (translate/memo.ts), and unpacking every TLS context per proxy was most of
+ * a router's secret translation.
+ */
+const refsOfCluster = new WeakMap<Cluster, readonly CredentialRef[]>();
+
+function credentialRefsOf(c: Cluster): readonly CredentialRef[] {
+  let refs = refsOfCluster.get(c);
+  if (refs === undefined) {
     const sockets = [c.transportSocket, ...c.transportSocketMatches.map((m) => m.transportSocket)];
     const names = new Set(sockets.flatMap((s) => adsSecretNames(upstreamCommon(s))));
-    if (names.size === 0) continue;
-    const owner = clusterOwner(c);
-    for (const name of names) out.push({ resourceName: name, path: owner.path, origin: `cluster ${c.name}`, configNamespace: owner.namespace });
+    const owner = names.size === 0 ? undefined : clusterOwner(c);
+    refs = owner === undefined ? [] : [...names].map((name) => ({ resourceName: name, path: owner.path, origin: `cluster ${c.name}`, configNamespace: owner.namespace }));
+    refsOfCluster.set(c, refs);
   }
-  return out;
+  return refs;
+}
+
+/** References from the upstream TLS of `clusters` (DestinationRule credentialName). */
+export function clusterCredentialRefs(clusters: readonly Cluster[]): CredentialRef[] {
+  return clusters.flatMap((c) => credentialRefsOf(c));
 }
