@@ -8,7 +8,7 @@
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
-import { isHttpProtocol, type Protocol } from '../../api/networking/protocol.js';
+import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/networking/protocol.js';
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { FilterChainMatchSchema, FilterChainSchema, type FilterChain, type ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
@@ -87,8 +87,32 @@ function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly
   });
 }
 
+/**
+ * buildInboundChainConfigs with Sidecar `ingress` listeners: one chain per listener port, to the
+ * `inbound|<port>||` cluster (which points at the listener's defaultEndpoint), serving the service whose
+ * target port it is, if any.
+ */
+function sidecarIngressChainConfigs(ctx: ProxyContext): InboundChainConfig[] {
+  const byPort = new Map<number, InboundChainConfig>();
+  for (const ingress of ctx.sidecar?.spec.ingress ?? []) {
+    const port = ingress.port.number ?? 0;
+    if (port === 0 || RESERVED_PROXY_PORTS.has(port) || byPort.has(port)) continue;
+    const target = ctx.serviceTargets.find((t) => t.targetPort === port);
+    byPort.set(port, {
+      clusterName: inboundRouteName(port),
+      servicePort: target?.port.port ?? port,
+      targetPort: port,
+      protocol: parseProtocol(ingress.port.protocol ?? ''),
+      hostname: target?.service.hostname ?? '',
+      passthrough: false,
+    });
+  }
+  return [...byPort.values()].sort((a, b) => a.targetPort - b.targetPort);
+}
+
 /** buildInboundChainConfigs: one config per target port (the first service claiming a port wins), by port. */
 function chainConfigs(ctx: ProxyContext, issues: Issue[]): InboundChainConfig[] {
+  if ((ctx.sidecar?.spec.ingress ?? []).length > 0) return sidecarIngressChainConfigs(ctx);
   const byPort = new Map<number, InboundChainConfig>();
   for (const t of ctx.serviceTargets) {
     if (RESERVED_PROXY_PORTS.has(t.targetPort)) continue;
