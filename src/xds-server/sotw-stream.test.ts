@@ -52,6 +52,26 @@ describe('SotW ADS', () => {
     assert.deepEqual(Object.keys(st?.types.find((t) => t.type === 'CDS')?.acked ?? {}), [clusterName(RATINGS, 9080), clusterName(REVIEWS, 9080)]);
   });
 
+  it('pushes only the load assignments that changed, with a version naming the whole set', async () => {
+    h = await startHarness({ snapshot: fakeSnapshot('v1', base) });
+    const s = openSotw(h.client());
+    s.send(sotwRequest({ node: sidecarNode('productpage-v1-x', 'default'), typeUrl: ENDPOINT_TYPE, resourceNames: [clusterName(REVIEWS, 9080), clusterName(RATINGS, 9080)] }));
+    const full = await s.next('EDS');
+    assert.equal(loadAssignments(full.resources).length, 2);
+    s.send(ack(full, [clusterName(REVIEWS, 9080), clusterName(RATINGS, 9080)]));
+    await waitFor(() => h?.ds.proxyStatus('productpage-v1-x.default')?.types[0]?.status === 'SYNCED', 'the ACK');
+    h.ds.pushSnapshot(fakeSnapshot('v2', [base[0]!, { ...base[1]!, endpoints: ['10.1.0.2', '10.1.0.3'] }]));
+    const partial = await s.next('the EDS push');
+    assert.deepEqual(loadAssignments(partial.resources).map((c) => [c.clusterName, endpointAddresses(c)]), [[clusterName(RATINGS, 9080), ['10.1.0.2:9080', '10.1.0.3:9080']]]);
+    assert.notEqual(partial.versionInfo, full.versionInfo);
+    s.send(ack(partial, [clusterName(REVIEWS, 9080), clusterName(RATINGS, 9080)]));
+    // What the proxy holds is the whole set: proxy-status compares it with the whole expected set.
+    await waitFor(() => {
+      const t = h?.ds.proxyStatus('productpage-v1-x.default')?.types[0];
+      return t?.status === 'SYNCED' && JSON.stringify(t.acked) === JSON.stringify(t.expected) ? t : undefined;
+    }, 'the partial push acknowledged as the whole set');
+  });
+
   it('answers named LDS/CDS with only the named resources, and an emptied list means none (not wildcard)', async () => {
     h = await startHarness({ snapshot: fakeSnapshot('v1', base) });
     const s = openSotw(h.client());

@@ -14,12 +14,12 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { DiscoveryResponseSchema, type DiscoveryRequest, type DiscoveryResponse } from '../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { isXdsTypeUrl, shortTypeName } from '../xds/type-urls.js';
+import { isXdsTypeUrl, requiresFullState, shortTypeName } from '../xds/type-urls.js';
 import { grpcCodeName, type Connection, type StreamHost, type WatchState } from './connection.js';
-import { sameVersions, selectResources, typeVersion, versionsOf, type ProxyGeneration } from './generation.js';
+import { sameVersions, selectResources, typeVersion, versionsOf, type GeneratedResource, type ProxyGeneration } from './generation.js';
 import { metricType } from './metrics.js';
 import { StreamBase } from './stream-base.js';
-import { encodeResponse, setEncoding } from './response-encoding.js';
+import { encodeResponse, encodeResponseBody, setEncoding } from './response-encoding.js';
 
 export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> {
   constructor(host: StreamHost, call: ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) {
@@ -83,14 +83,18 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> 
     if (!w.mustRespond && sameVersions(versions, w.sent)) return false;
     const nonce = this.host.nextNonce();
     const versionInfo = typeVersion(versions);
+    // Endpoints and routes are not full-state types: a push may carry only what changed (Istio's partial
+    // EDS push; xDS protocol "Resource types and full-state responses"). version_info names the whole set.
+    const partial = !w.mustRespond && !requiresFullState(w.typeUrl) && w.sent.size > 0 ? changedOnly(selected, w.sent) : undefined;
+    const sending = partial ?? selected;
     const res = create(DiscoveryResponseSchema, {
       versionInfo,
-      resources: [...selected.values()].map((r) => r.any),
+      resources: [...sending.values()].map((r) => r.any),
       typeUrl: w.typeUrl,
       nonce,
       controlPlane: { identifier: this.host.controlPlaneId },
     });
-    const body = this.host.bodies.body(w.typeUrl, versionInfo, () => selected.values());
+    const body = partial !== undefined ? encodeResponseBody(w.typeUrl, versionInfo, partial.values()) : this.host.bodies.body(w.typeUrl, versionInfo, () => selected.values());
     setEncoding(res, encodeResponse(body, nonce, this.host.controlPlaneId));
     w.nonceSent = nonce;
     w.sent = versions;
@@ -98,7 +102,19 @@ export class SotwStream extends StreamBase<DiscoveryRequest, DiscoveryResponse> 
     w.lastSendTime = startedAt;
     w.mustRespond = false;
     this.write(res, w.typeUrl, startedAt);
-    this.host.logger.debug('ADS: PUSH', { connection: this.connection.id, type: shortTypeName(w.typeUrl), nonce, version: versionInfo, resources: selected.size });
+    this.host.logger.debug('ADS: PUSH', { connection: this.connection.id, type: shortTypeName(w.typeUrl), nonce, version: versionInfo, resources: sending.size, partial: partial !== undefined });
     return true;
   }
+}
+
+/**
+ * The resources whose version differs from what the proxy has; undefined (send everything) when that is
+ * not smaller, or when a resource the proxy has is no longer in the set.
+ */
+function changedOnly(selected: ReadonlyMap<string, GeneratedResource>, sent: ReadonlyMap<string, string>): Map<string, GeneratedResource> | undefined {
+  const changed = new Map<string, GeneratedResource>();
+  for (const [name, r] of selected) if (sent.get(name) !== r.version) changed.set(name, r);
+  if (changed.size === 0 || changed.size === selected.size) return undefined;
+  for (const name of sent.keys()) if (!selected.has(name)) return undefined;
+  return changed;
 }

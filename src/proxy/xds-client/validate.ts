@@ -1,0 +1,207 @@
+// Decoding and validating xDS resources as the proxy receives them. Each check is one the proxy relies on
+// later (Envoy enforces the same ones through protoc-gen-validate rules or in its config factories):
+// a problem is `<resource name>: <field path>: <reason>`, and every problem of a response is listed, so
+// one NACK tells the operator everything that is wrong (Envoy: "Error adding/updating listener(s) ...").
+
+import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import { ClusterSchema, Cluster_DiscoveryType, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+
+/** The types the proxy subscribes to, in Envoy's initial order (CDS, EDS, LDS, RDS). */
+export type ProxyTypeUrl = typeof CLUSTER_TYPE | typeof ENDPOINT_TYPE | typeof LISTENER_TYPE | typeof ROUTE_TYPE;
+export const PROXY_TYPES: readonly ProxyTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
+
+export interface ResourceByType {
+  [CLUSTER_TYPE]: Cluster;
+  [ENDPOINT_TYPE]: ClusterLoadAssignment;
+  [LISTENER_TYPE]: Listener;
+  [ROUTE_TYPE]: RouteConfiguration;
+}
+
+export const SCHEMAS: { readonly [T in ProxyTypeUrl]: DescMessage } = {
+  [CLUSTER_TYPE]: ClusterSchema,
+  [ENDPOINT_TYPE]: ClusterLoadAssignmentSchema,
+  [LISTENER_TYPE]: ListenerSchema,
+  [ROUTE_TYPE]: RouteConfigurationSchema,
+};
+
+export const HCM_NAME = 'envoy.filters.network.http_connection_manager';
+
+/** The resource's name (a ClusterLoadAssignment is named by cluster_name). */
+export function resourceName<T extends ProxyTypeUrl>(type: T, m: ResourceByType[T]): string {
+  return type === ENDPOINT_TYPE ? (m as ClusterLoadAssignment).clusterName : (m as Cluster | Listener | RouteConfiguration).name;
+}
+
+function socketAddressProblems(a: Address | undefined, path: string, out: string[]): void {
+  if (a === undefined || a.address.case === undefined) {
+    out.push(`${path}: must be set`);
+    return;
+  }
+  if (a.address.case !== 'socketAddress') return; // pipes and internal addresses are checked where used
+  const s = a.address.value;
+  if (s.address === '') out.push(`${path}.socket_address.address: must not be empty`);
+  if (s.portSpecifier.case === 'portValue' && s.portSpecifier.value > 65535) out.push(`${path}.socket_address.port_value: ${s.portSpecifier.value} is not a port (0-65535)`);
+}
+
+function clusterProblems(c: Cluster): string[] {
+  const out: string[] = [];
+  if (c.name === '') out.push('name: must not be empty');
+  const t = c.clusterDiscoveryType;
+  if (t.case === 'type' && (t.value === Cluster_DiscoveryType.STATIC || t.value === Cluster_DiscoveryType.STRICT_DNS || t.value === Cluster_DiscoveryType.LOGICAL_DNS)) {
+    c.loadAssignment?.endpoints.forEach((l, i) =>
+      l.lbEndpoints.forEach((e, j) => {
+        if (e.hostIdentifier.case === 'endpoint') socketAddressProblems(e.hostIdentifier.value.address, `load_assignment.endpoints[${i}].lb_endpoints[${j}].endpoint.address`, out);
+      }),
+    );
+  }
+  if (t.case === 'type' && t.value === Cluster_DiscoveryType.EDS && c.edsClusterConfig === undefined) out.push('eds_cluster_config: must be set for an EDS cluster');
+  return out;
+}
+
+function endpointProblems(cla: ClusterLoadAssignment): string[] {
+  const out: string[] = [];
+  if (cla.clusterName === '') out.push('cluster_name: must not be empty');
+  cla.endpoints.forEach((l, i) =>
+    l.lbEndpoints.forEach((e, j) => {
+      const path = `endpoints[${i}].lb_endpoints[${j}]`;
+      if (e.hostIdentifier.case === 'endpoint') socketAddressProblems(e.hostIdentifier.value.address, `${path}.endpoint.address`, out);
+      else if (e.hostIdentifier.case === undefined) out.push(`${path}.endpoint: must be set`);
+      if (e.loadBalancingWeight !== undefined && e.loadBalancingWeight < 1) out.push(`${path}.load_balancing_weight: must be at least 1`);
+    }),
+  );
+  return out;
+}
+
+/** The HCM of a network filter, or undefined when the filter is not an HCM (or its config does not decode). */
+export function hcmOf(typedConfig: Any | undefined): HttpConnectionManager | undefined {
+  if (typedConfig === undefined || !typedConfig.typeUrl.endsWith(HttpConnectionManagerSchema.typeName)) return undefined;
+  try {
+    return anyUnpack(typedConfig, HttpConnectionManagerSchema);
+  } catch {
+    return undefined;
+  }
+}
+
+function hcmProblems(typedConfig: Any | undefined, path: string, out: string[]): void {
+  if (typedConfig === undefined || !typedConfig.typeUrl.endsWith(HttpConnectionManagerSchema.typeName)) return;
+  const hcm = hcmOf(typedConfig);
+  if (hcm === undefined) {
+    out.push(`${path}.typed_config: cannot decode ${HttpConnectionManagerSchema.typeName}`);
+    return;
+  }
+  const r = hcm.routeSpecifier;
+  if (r.case === undefined) out.push(`${path}.typed_config.route_specifier: one of rds, route_config or scoped_routes must be set`);
+  else if (r.case === 'rds' && r.value.routeConfigName === '') out.push(`${path}.typed_config.rds.route_config_name: must not be empty`);
+  else if (r.case === 'routeConfig') for (const p of routeProblems(r.value)) out.push(`${path}.typed_config.route_config.${p}`);
+}
+
+function listenerProblems(l: Listener): string[] {
+  const out: string[] = [];
+  if (l.name === '') out.push('name: must not be empty');
+  if (l.apiListener === undefined) socketAddressProblems(l.address, 'address', out);
+  if (l.apiListener === undefined && l.filterChains.length === 0 && l.defaultFilterChain === undefined) out.push('filter_chains: a listener needs at least one filter chain or a default_filter_chain');
+  const chains = [...l.filterChains.map((fc, i) => ({ fc, path: `filter_chains[${i}]` })), ...(l.defaultFilterChain !== undefined ? [{ fc: l.defaultFilterChain, path: 'default_filter_chain' }] : [])];
+  for (const { fc, path } of chains) {
+    fc.filters.forEach((f, j) => {
+      const fp = `${path}.filters[${j}]`;
+      if (f.name === '') out.push(`${fp}.name: must not be empty`);
+      if (f.configType.case === 'typedConfig') hcmProblems(f.configType.value, `${fp}(${f.name})`, out);
+    });
+  }
+  if (l.apiListener !== undefined) hcmProblems(l.apiListener.apiListener, 'api_listener.api_listener', out);
+  return out;
+}
+
+function routeProblems(rc: RouteConfiguration): string[] {
+  const out: string[] = [];
+  rc.virtualHosts.forEach((vh, i) => {
+    const vp = `virtual_hosts[${i}](${vh.name})`;
+    if (vh.name === '') out.push(`virtual_hosts[${i}].name: must not be empty`);
+    if (vh.domains.length === 0) out.push(`${vp}.domains: must list at least one domain`);
+    vh.domains.forEach((d, k) => {
+      if (d === '') out.push(`${vp}.domains[${k}]: must not be empty`);
+    });
+    vh.routes.forEach((r, j) => {
+      const rp = `${vp}.routes[${j}]`;
+      if (r.match === undefined || r.match.pathSpecifier.case === undefined) out.push(`${rp}.match: a path specifier (prefix, path, safe_regex, ...) must be set`);
+      if (r.action.case === undefined) out.push(`${rp}: one of route, redirect, direct_response must be set`);
+      if (r.action.case !== 'route') return;
+      const cs = r.action.value.clusterSpecifier;
+      if (cs.case === undefined) out.push(`${rp}.route.cluster_specifier: must be set`);
+      else if (cs.case === 'cluster' && cs.value === '') out.push(`${rp}.route.cluster: must not be empty`);
+      else if (cs.case === 'weightedClusters') {
+        const w = cs.value;
+        if (w.clusters.length === 0) out.push(`${rp}.route.weighted_clusters.clusters: must list at least one cluster`);
+        w.clusters.forEach((c, k) => {
+          if (c.name === '' && c.clusterHeader === '') out.push(`${rp}.route.weighted_clusters.clusters[${k}].name: must not be empty`);
+        });
+        const sum = w.clusters.reduce((s, c) => s + (c.weight ?? 0), 0);
+        if (w.clusters.length > 0 && sum === 0) out.push(`${rp}.route.weighted_clusters: sum of weights is 0`);
+        if (w.totalWeight !== undefined && w.totalWeight !== 0 && sum !== w.totalWeight) out.push(`${rp}.route.weighted_clusters.total_weight: ${w.totalWeight} differs from the sum of weights ${sum}`);
+      }
+    });
+  });
+  return out;
+}
+
+type Decoded<T extends ProxyTypeUrl> = { ok: true; name: string; message: ResourceByType[T] } | { ok: false; problems: string[] };
+
+/**
+ * Decodes and validates the resource at `index` of a response of `type`. Problems are prefixed with the
+ * resource's name (or `resource index N` when it has none, as gRPC clients say).
+ */
+export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index: number, extraChecks?: (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[]): Decoded<T> {
+  const label = `resource index ${index}`;
+  if (any.typeUrl !== type) return { ok: false, problems: [`${label}: type_url ${any.typeUrl} in a response of ${type}`] };
+  let m: MessageShape<DescMessage> | undefined;
+  try {
+    m = anyUnpack(any, SCHEMAS[type]);
+  } catch (e) {
+    return { ok: false, problems: [`${label}: cannot decode: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  if (m === undefined) return { ok: false, problems: [`${label}: cannot decode`] };
+  const message = m as unknown as ResourceByType[T];
+  const name = resourceName(type, message);
+  const own =
+    type === CLUSTER_TYPE
+      ? clusterProblems(message as Cluster)
+      : type === ENDPOINT_TYPE
+        ? endpointProblems(message as ClusterLoadAssignment)
+        : type === LISTENER_TYPE
+          ? listenerProblems(message as Listener)
+          : routeProblems(message as RouteConfiguration);
+  const problems = [...own, ...(extraChecks?.(type, message) ?? [])];
+  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${name === '' ? label : name}: ${p}`) };
+  return { ok: true, name, message };
+}
+
+/** EDS service names the clusters need (eds_cluster_config.service_name, else the cluster name). */
+export function edsNamesOf(clusters: Iterable<Cluster>): string[] {
+  const out = new Set<string>();
+  for (const c of clusters) {
+    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) out.add(c.edsClusterConfig?.serviceName || c.name);
+  }
+  return [...out].sort();
+}
+
+/** RDS route names the listeners' HTTP connection managers need. */
+export function rdsNamesOf(listeners: Iterable<Listener>): string[] {
+  const out = new Set<string>();
+  const add = (a: Any | undefined): void => {
+    const h = hcmOf(a);
+    if (h?.routeSpecifier.case === 'rds') out.add(h.routeSpecifier.value.routeConfigName);
+  };
+  for (const l of listeners) {
+    for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
+      for (const f of fc.filters) if (f.configType.case === 'typedConfig') add(f.configType.value);
+    }
+    add(l.apiListener?.apiListener);
+  }
+  return [...out].sort();
+}
