@@ -12,7 +12,7 @@ const allowed = {
   ca: ['xds', 'lib'],
   analyze: ['model', 'api', 'registry', 'lib'],
   proxy: ['xds', 'lib'],
-  cli: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib', 'translate', 'xds-server', 'ca'],
+  cli: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib', 'translate', 'xds-server', 'ca', 'proxy'],
   dashboard: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib'],
 };
 const layers = Object.keys(allowed).concat(['bin']);

@@ -11,6 +11,7 @@ import { registerWatch } from './watch.js';
 import { registerBootstrap } from './bootstrap.js';
 import { registerControlPlane } from './control-plane.js';
 import { registerProxyStatus } from './proxy-status.js';
+import { registerProxy } from './proxy.js';
 
 export const VERSION = '0.1.0';
 
@@ -34,6 +35,7 @@ export function createProgram(deps: CliDeps): Command {
   registerBootstrap(program, io);
   registerProxyStatus(program, io);
   registerControlPlane(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
+  registerProxy(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   return program;
 }

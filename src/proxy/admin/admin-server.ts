@@ -1,0 +1,83 @@
+// The proxy's admin HTTP server (Envoy's :15000) and readiness server (istio-agent's :15021).
+// Admin: /config_dump, /clusters, /listeners, /ready (200 LIVE once initialized, else 503 with the
+// state), /server_info. Readiness: /healthz/ready, 200 once the first config is applied, 503 before.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { IsthmusError } from '../../lib/errors.js';
+import { clustersText, configDump, listenersText, type DumpSource } from './config-dump.js';
+
+export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE';
+
+export interface AdminSource extends DumpSource {
+  state(): ServerState;
+  readonly nodeId: string;
+  readonly startedAt: number;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache, max-age=0' });
+  res.end(body);
+}
+
+export function adminHandler(src: AdminSource): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    switch (path) {
+      case '/config_dump':
+        return send(res, 200, 'application/json', `${JSON.stringify(configDump(src), null, 2)}\n`);
+      case '/clusters':
+        return send(res, 200, 'text/plain', clustersText(src));
+      case '/listeners':
+        return send(res, 200, 'text/plain', listenersText(src));
+      case '/ready': {
+        const s = src.state();
+        return send(res, s === 'LIVE' ? 200 : 503, 'text/plain', `${s}\n`);
+      }
+      case '/server_info':
+        return send(
+          res,
+          200,
+          'application/json',
+          `${JSON.stringify({ version: 'isthmus', state: src.state(), node: { id: src.nodeId }, uptime_current_epoch: `${Math.floor((Date.now() - src.startedAt) / 1000)}s` }, null, 2)}\n`,
+        );
+      case '/':
+        return send(res, 200, 'text/plain', 'admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n  /ready\n  /server_info\n');
+      default:
+        return send(res, 404, 'text/plain', `invalid path: ${path}\n`);
+    }
+  };
+}
+
+export function readinessHandler(src: Pick<AdminSource, 'state'>): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://ready').pathname;
+    if (path !== '/healthz/ready') return send(res, 404, 'text/plain', 'not found\n');
+    const s = src.state();
+    send(res, s === 'LIVE' ? 200 : 503, 'text/plain', s === 'LIVE' ? '' : `not ready: server state ${s}\n`);
+  };
+}
+
+export interface Listening {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Listens `handler` on host:port (0 picks a free port); errors name what failed to listen. */
+export function listenHttp(what: string, host: string, port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Listening> {
+  const server: Server = createServer(handler);
+  return new Promise((ok, fail) => {
+    server.once('error', (e) => fail(new IsthmusError('ISM_LISTEN', `cannot listen for ${what} on ${host}:${port}: ${e.message}`)));
+    server.listen(port, host, () => {
+      const a = server.address();
+      const p = typeof a === 'object' && a !== null ? a.port : port;
+      ok({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${p}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
