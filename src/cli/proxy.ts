@@ -1,12 +1,14 @@
 // `isthmus proxy --bootstrap <file>`: the data plane. Reads an Envoy bootstrap (what `isthmus bootstrap`
-// prints), fetches its config over ADS, and serves Envoy's admin (config_dump, clusters, listeners,
-// ready, server_info) and istio-agent's readiness (/healthz/ready). No traffic listeners yet.
+// prints), fetches its config over ADS and serves traffic from it, with Envoy's admin (config_dump,
+// clusters, listeners, stats, logging, ready, server_info), istio-agent's readiness (/healthz/ready) and
+// Prometheus (:15090). SIGTERM drains: listeners close, in-flight requests finish, then the process exits.
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { IsthmusError } from '../lib/errors.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
 import { startProxy } from '../proxy/proxy.js';
+import { createSwitchableLogger, type LogLevel } from '../lib/logger.js';
 import type { CliIO } from './output.js';
 
 function port(name: string, v: string): number {
@@ -24,35 +26,55 @@ export function registerProxy(program: Command, deps: ProxyDeps): void {
   const { io } = deps;
   program
     .command('proxy')
-    .description('Run the Isthmus proxy: fetch config over xDS (ADS) and serve the admin and readiness endpoints')
+    .description('Run the Isthmus proxy: serve traffic as a sidecar or gateway from config fetched over xDS (ADS)')
     .requiredOption('--bootstrap <file>', 'an Envoy bootstrap JSON file (isthmus bootstrap prints one)')
     .option('--admin-port <port>', "admin port (default: the bootstrap's admin address; 0 picks a free one)")
     .option('--readiness-port <port>', 'readiness port for /healthz/ready (0 picks a free one)', '15021')
+    .option('--prometheus-port <port>', 'Prometheus port for /stats/prometheus (0 picks a free one)', '15090')
+    .option('--capture-address <ip>', 'sidecar capture without iptables: serve the outbound listener as an HTTP proxy (HTTP_PROXY) and the inbound ports on this address')
+    .option('--bind-address <ip>', 'bind listeners whose address is 0.0.0.0 or :: on this address instead (for example 127.0.0.1)')
+    .option('--drain-time <seconds>', 'on SIGTERM, how long in-flight requests may take to finish', '5')
+    .option('--log-level <level>', 'debug, info, warn, error or off (admin POST /logging?level= changes it)', 'warn')
     .addHelpText(
       'after',
       `
-Admin endpoints: /config_dump /clusters /listeners /ready /server_info
-Readiness: /healthz/ready answers 200 once the first config is applied, 503 before.
-This version does not serve traffic yet: it fetches, validates (NACKing what is invalid) and shows config.
+Admin endpoints: /config_dump /clusters /listeners /stats /stats/prometheus /logging /ready /server_info
+Readiness: /healthz/ready answers 200 once the first config is applied and its listeners are bound, 503 before.
+Invalid config is NACKed with every problem listed; the last good config keeps serving.
 
 Examples:
-  isthmus bootstrap --node productpage-v1 --labels app=productpage,version=v1 > bootstrap.json
-  isthmus proxy --bootstrap bootstrap.json
-  isthmus proxy --bootstrap bootstrap.json --admin-port 0 --readiness-port 0`,
+  # a sidecar: apps set HTTP_PROXY=http://127.0.0.11:15001; other proxies reach it on 127.0.0.11:<port>
+  isthmus bootstrap --node reviews-v1 --ip 127.0.0.11 --labels app=reviews,version=v1 > bootstrap.json
+  isthmus proxy --bootstrap bootstrap.json --capture-address 127.0.0.11
+  # an ingress gateway on this machine only
+  isthmus bootstrap --type router --node ingressgateway -n istio-system --labels istio=ingressgateway > gw.json
+  isthmus proxy --bootstrap gw.json --bind-address 127.0.0.1 --admin-port 0 --readiness-port 0 --prometheus-port 0`,
     )
-    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string }) => {
+    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; drainTime: string; logLevel: string }) => {
       const bootstrap = await readBootstrap(resolve(io.cwd, opts.bootstrap));
+      const drainSeconds = Number(opts.drainTime);
+      if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new IsthmusError('ISM_USAGE', `invalid --drain-time "${opts.drainTime}": must be a number of seconds`);
+      const logger = createSwitchableLogger('warn', (l) => io.stderr(l + '\n'));
+      if (!logger.setLevel(opts.logLevel)) throw new IsthmusError('ISM_USAGE', `invalid --log-level "${opts.logLevel}": must be one of debug, info, warn, error, off`);
       const stopped = deps.stopSignal();
       const proxy = await startProxy({
         bootstrap,
+        logger,
+        setLogLevel: (l) => logger.setLevel(l),
         ...(opts.adminPort !== undefined ? { adminPort: port('--admin-port', opts.adminPort) } : {}),
         readinessPort: port('--readiness-port', opts.readinessPort),
+        prometheusPort: port('--prometheus-port', opts.prometheusPort),
+        ...(opts.captureAddress !== undefined ? { captureAddress: opts.captureAddress } : {}),
+        ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
       });
       io.stdout(`proxy ${bootstrap.nodeId} fetching config from ${bootstrap.xdsAddress}\n`);
-      io.stdout(`  admin      ${proxy.adminUrl}\n`);
-      io.stdout(`  readiness  ${proxy.readinessUrl}\n`);
+      io.stdout(`  admin       ${proxy.adminUrl}\n`);
+      io.stdout(`  readiness   ${proxy.readinessUrl}\n`);
+      io.stdout(`  prometheus  ${proxy.prometheusUrl}\n`);
+      if (opts.captureAddress !== undefined) io.stdout(`  capture     ${opts.captureAddress} (apps: HTTP_PROXY=http://${opts.captureAddress}:15001)\n`);
       await stopped;
-      await proxy.close();
+      io.stdout('draining\n');
+      await proxy.drain(drainSeconds * 1000);
       io.stdout('stopped\n');
     });
 }

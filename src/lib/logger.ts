@@ -31,3 +31,27 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
 }
 
 export const silentLogger: Logger = createLogger('off', () => undefined);
+
+const LEVELS = new Set<string>(Object.keys(RANK));
+
+/** A logger whose level can change at run time (Envoy's admin POST /logging?level=). */
+export function createSwitchableLogger(level: LogLevel, write?: (line: string) => void): Logger & { setLevel(level: string): boolean } {
+  let inner = createLogger(level, write);
+  return {
+    get level() {
+      return inner.level;
+    },
+    enabled: (l) => inner.enabled(l),
+    debug: (m, f) => inner.debug(m, f),
+    info: (m, f) => inner.info(m, f),
+    warn: (m, f) => inner.warn(m, f),
+    error: (m, f) => inner.error(m, f),
+    setLevel(l: string): boolean {
+      // Envoy's names: trace and critical map onto ours.
+      const mapped = l === 'trace' ? 'debug' : l === 'critical' ? 'error' : l;
+      if (!LEVELS.has(mapped)) return false;
+      inner = createLogger(mapped as LogLevel, write);
+      return true;
+    },
+  };
+}

@@ -1,11 +1,19 @@
-// The data plane's composition: from a bootstrap, the ADS client and the admin and readiness servers.
-// No traffic listeners yet (they come with the runtime tables): the proxy fetches, validates, ACKs/NACKs
-// and exposes its config exactly as Envoy's admin does.
+// The data plane's composition: from a bootstrap, the ADS client (which validates and compiles every
+// resource), the runtime that serves traffic from the accepted config, and the admin (:15000),
+// readiness (:15021) and Prometheus (:15090) servers. Readiness turns 200 only once the first full
+// config is applied and its listeners are bound.
 
 import type { Logger } from '../lib/logger.js';
+import { silentLogger } from '../lib/logger.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { ProxyBootstrap } from './bootstrap.js';
 import { AdsClient, type AdsClientOptions } from './xds-client/ads-client.js';
-import { adminHandler, listenHttp, readinessHandler, type Listening, type ServerState } from './admin/admin-server.js';
+import { adminHandler, listenHttp, prometheusHandler, readinessHandler, type Listening, type ServerState } from './admin/admin-server.js';
+import { compileResource } from './runtime/compile-resource.js';
+import { DataPlane } from './data-plane.js';
+import { mathRandom, type Random } from './lib/random.js';
+import { NO_SECRETS, type SecretSource } from './upstream/connection-pools.js';
+import { StatsStore } from './stats/stats-store.js';
 
 export interface ProxyOptions {
   readonly bootstrap: ProxyBootstrap;
@@ -14,50 +22,113 @@ export interface ProxyOptions {
   /** istio-agent's readiness port, 15021 by default (0 picks a free one). */
   readonly readinessPort?: number;
   readonly readinessHost?: string;
+  /** Envoy's Prometheus port, 15090 by default (0 picks a free one). */
+  readonly prometheusPort?: number;
+  /** Sidecar local capture address (outbound HTTP proxy on the virtualOutbound port, inbound ports). */
+  readonly captureAddress?: string;
+  /** Binds wildcard listener addresses here instead (gateways on a laptop). */
+  readonly bindAddress?: string;
   readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly secrets?: SecretSource;
   readonly extraChecks?: AdsClientOptions['extraChecks'];
+  /** Changes the proxy's log level at run time (admin POST /logging?level=). */
+  readonly setLogLevel?: (level: string) => boolean;
 }
 
 export interface RunningProxy {
   readonly adminUrl: string;
   readonly readinessUrl: string;
+  readonly prometheusUrl: string;
   readonly xds: AdsClient;
+  readonly dataPlane: DataPlane;
+  readonly stats: StatsStore;
   state(): ServerState;
+  /** Graceful drain: stop accepting, finish in-flight requests (up to `timeoutMs`), then close. */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const b = o.bootstrap;
+  const logger = o.logger ?? silentLogger;
   const xds = new AdsClient({
     address: b.xdsAddress,
     node: b.node,
-    ...(o.logger !== undefined ? { logger: o.logger } : {}),
+    logger,
+    compile: compileResource,
     ...(o.extraChecks !== undefined ? { extraChecks: o.extraChecks } : {}),
   });
+  const stats = new StatsStore();
+  const dataPlane = new DataPlane({
+    xds,
+    logger,
+    clock: o.clock ?? systemClock,
+    random: o.random ?? mathRandom,
+    secrets: o.secrets ?? NO_SECRETS,
+    stats,
+    ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
+    ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+  });
   let live = false;
+  let applied = false;
+  let draining = false;
+  xds.onUpdate(() => {
+    if (!applied && xds.initialized()) void dataPlane.settled().then(() => (applied = xds.initialized()));
+  });
   const state = (): ServerState => {
-    if (!live && xds.initialized()) live = true;
+    if (draining) return 'DRAINING';
+    if (!live && applied) live = true;
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   const startedAt = Date.now();
-  const src = { table: xds.table.bind(xds), typeState: xds.typeState.bind(xds), state, nodeId: b.nodeId, startedAt };
-  const admin = await listenHttp('admin', b.admin.host, o.adminPort ?? b.admin.port, adminHandler(src));
-  let ready: Listening;
+  let level = logger.level as string;
+  const src = {
+    table: xds.table.bind(xds),
+    typeState: xds.typeState.bind(xds),
+    state,
+    nodeId: b.nodeId,
+    startedAt,
+    stats,
+    logLevel: () => level,
+    setLogLevel: (l: string) => {
+      const ok = o.setLogLevel?.(l) ?? false;
+      if (ok) level = l;
+      return ok;
+    },
+  };
+  const opened: Listening[] = [];
   try {
-    ready = await listenHttp('readiness', o.readinessHost ?? b.admin.host, o.readinessPort ?? 15021, readinessHandler(src));
+    opened.push(await listenHttp('admin', b.admin.host, o.adminPort ?? b.admin.port, adminHandler(src)));
+    opened.push(await listenHttp('readiness', o.readinessHost ?? b.admin.host, o.readinessPort ?? 15021, readinessHandler(src)));
+    opened.push(await listenHttp('prometheus', o.readinessHost ?? b.admin.host, o.prometheusPort ?? 15090, prometheusHandler(stats)));
   } catch (e) {
-    await admin.close();
+    await Promise.all(opened.map((l) => l.close()));
     throw e;
   }
+  const [admin, ready, prom] = opened as [Listening, Listening, Listening];
+  dataPlane.start();
   xds.start();
+  const close = async (): Promise<void> => {
+    xds.close();
+    await dataPlane.close();
+    await Promise.all(opened.map((l) => l.close()));
+  };
   return {
     adminUrl: admin.url,
     readinessUrl: `${ready.url}/healthz/ready`,
+    prometheusUrl: `${prom.url}/stats/prometheus`,
     xds,
+    dataPlane,
+    stats,
     state,
-    async close() {
-      xds.close();
-      await Promise.all([admin.close(), ready.close()]);
+    async drain(timeoutMs: number) {
+      draining = true;
+      dataPlane.listeners.drain();
+      await dataPlane.idle(timeoutMs);
+      await close();
     },
+    close,
   };
 }

@@ -28,10 +28,15 @@ import { OriginalDstSchema } from './gen/envoy/extensions/filters/listener/origi
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
+import { FileAccessLogSchema } from './gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
+import { StdoutAccessLogSchema, StderrAccessLogSchema } from './gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js';
 import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
   ListenerSchema,
+  FileAccessLogSchema,
+  StdoutAccessLogSchema,
+  StderrAccessLogSchema,
   RouteConfigurationSchema,
   ClusterSchema,
   ClusterLoadAssignmentSchema,

@@ -5,11 +5,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { IsthmusError } from '../../lib/errors.js';
 import { clustersText, configDump, listenersText, type DumpSource } from './config-dump.js';
+import type { StatsStore } from '../stats/stats-store.js';
+import { parseStatsQuery, renderStatsJson, renderStatsText } from '../stats/admin-format.js';
+import { renderPrometheus } from '../stats/prometheus-format.js';
 
-export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE';
+export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
 export interface AdminSource extends DumpSource {
   state(): ServerState;
+  readonly stats?: StatsStore;
+  /** Whether anything changed the log level: POST /logging?level=... */
+  setLogLevel?(level: string): boolean;
+  logLevel?(): string;
   readonly nodeId: string;
   readonly startedAt: number;
 }
@@ -21,8 +28,26 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 
 export function adminHandler(src: AdminSource): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     switch (path) {
+      case '/stats': {
+        if (src.stats === undefined) return send(res, 404, 'text/plain', 'no stats\n');
+        const q = parseStatsQuery(url.searchParams);
+        if (!q.ok) return send(res, 400, 'text/plain', q.message);
+        if (q.value.format === 'prometheus') return send(res, 200, 'text/plain; version=0.0.4', renderPrometheus(src.stats, { usedOnly: q.value.usedOnly, ...(q.value.filter !== undefined ? { filter: q.value.filter } : {}) }));
+        if (q.value.format === 'json') return send(res, 200, 'application/json', renderStatsJson(src.stats, q.value));
+        return send(res, 200, 'text/plain', renderStatsText(src.stats, q.value));
+      }
+      case '/stats/prometheus':
+        if (src.stats === undefined) return send(res, 404, 'text/plain', 'no stats\n');
+        return send(res, 200, 'text/plain; version=0.0.4', renderPrometheus(src.stats));
+      case '/logging': {
+        if (req.method !== 'POST') return send(res, 400, 'text/plain', 'This endpoint requires POST\n');
+        const level = url.searchParams.get('level');
+        if (level !== null && src.setLogLevel?.(level) !== true) return send(res, 400, 'text/plain', `invalid log level: ${level}\n`);
+        return send(res, 200, 'text/plain', `active loggers:\n  isthmus: ${src.logLevel?.() ?? 'info'}\n`);
+      }
       case '/config_dump':
         return send(res, 200, 'application/json', `${JSON.stringify(configDump(src), null, 2)}\n`);
       case '/clusters':
@@ -41,10 +66,19 @@ export function adminHandler(src: AdminSource): (req: IncomingMessage, res: Serv
           `${JSON.stringify({ version: 'isthmus', state: src.state(), node: { id: src.nodeId }, uptime_current_epoch: `${Math.floor((Date.now() - src.startedAt) / 1000)}s` }, null, 2)}\n`,
         );
       case '/':
-        return send(res, 200, 'text/plain', 'admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n  /ready\n  /server_info\n');
+        return send(res, 200, 'text/plain', 'admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n  /logging\n  /ready\n  /server_info\n  /stats\n  /stats/prometheus\n');
       default:
         return send(res, 404, 'text/plain', `invalid path: ${path}\n`);
     }
+  };
+}
+
+/** Envoy's :15090 prometheus listener: /stats/prometheus only. */
+export function prometheusHandler(stats: StatsStore): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://prom').pathname;
+    if (path !== '/stats/prometheus') return send(res, 404, 'text/plain', 'not found\n');
+    send(res, 200, 'text/plain; version=0.0.4', renderPrometheus(stats));
   };
 }
 

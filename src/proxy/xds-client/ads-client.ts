@@ -14,7 +14,7 @@ import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.j
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortTypeName } from '../../xds/type-urls.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
-import { decodeResource, edsNamesOf, PROXY_TYPES, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
+import { decodeResource, edsNamesOf, PROXY_TYPES, rdsNamesOf, type ProxyTypeUrl, type ResourceByType, type ResourceCompiler } from './validate.js';
 
 /** gRPC status INVALID_ARGUMENT, what Envoy puts in error_detail.code for a rejected update. */
 const INVALID_ARGUMENT = 3;
@@ -23,6 +23,8 @@ export const MAX_RECEIVE_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 export interface ResourceEntry<M> {
   readonly message: M;
+  /** What the options' compile hook made of it (the runtime's immutable form), if any. */
+  readonly compiled: unknown;
   /** version_info of the response that delivered it. */
   readonly version: string;
   /** When it was accepted (ISO time). */
@@ -48,6 +50,8 @@ export interface AdsClientOptions {
   readonly logger?: Logger;
   /** Additional checks (for example features this build refuses); problems are `<field>: <reason>`. */
   readonly extraChecks?: (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[];
+  /** Compiles each valid resource; its problems reject the update like validation problems do. */
+  readonly compile?: ResourceCompiler;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
@@ -197,12 +201,12 @@ export class AdsClient {
     s.nonce = r.nonce;
     s.received = true;
     const problems: string[] = [];
-    const accepted = new Map<string, ResourceByType[ProxyTypeUrl]>();
+    const accepted = new Map<string, { message: ResourceByType[ProxyTypeUrl]; compiled: unknown }>();
     r.resources.forEach((any, i) => {
-      const d = decodeResource(type, any, i, this.options.extraChecks);
+      const d = decodeResource(type, any, i, this.options.extraChecks, this.options.compile);
       if (!d.ok) problems.push(...d.problems);
       else if (accepted.has(d.name)) problems.push(`${d.name}: duplicate resource name in one response`);
-      else accepted.set(d.name, d.message);
+      else accepted.set(d.name, { message: d.message, compiled: d.compiled });
     });
     if (problems.length > 0) {
       const message = `${shortTypeName(type)} update rejected (version ${r.versionInfo}): ${problems.join('; ')}`;
@@ -218,7 +222,7 @@ export class AdsClient {
     // CDS and LDS are full state: a missing resource is deleted. EDS and RDS responses carry the
     // resources they carry; the table keeps the other subscribed names as they were.
     if (type === ENDPOINT_TYPE || type === ROUTE_TYPE) for (const [n, e] of old) if (s.names.includes(n) && !accepted.has(n)) next.set(n, e);
-    for (const [n, m] of accepted) next.set(n, { message: m, version: r.versionInfo, lastUpdated: now });
+    for (const [n, m] of accepted) next.set(n, { message: m.message, compiled: m.compiled, version: r.versionInfo, lastUpdated: now });
     this.#tables.set(type, new Map([...next].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
     s.version = r.versionInfo;
     s.lastError = undefined;

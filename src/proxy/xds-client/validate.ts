@@ -150,13 +150,22 @@ function routeProblems(rc: RouteConfiguration): string[] {
   return out;
 }
 
-type Decoded<T extends ProxyTypeUrl> = { ok: true; name: string; message: ResourceByType[T] } | { ok: false; problems: string[] };
+type Decoded<T extends ProxyTypeUrl> = { ok: true; name: string; message: ResourceByType[T]; compiled: unknown } | { ok: false; problems: string[] };
+
+/** Compiles a valid resource into the runtime's form; problems make the update a NACK like validation's. */
+export type ResourceCompiler = (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => { ok: true; value: unknown } | { ok: false; problems: readonly string[] };
 
 /**
  * Decodes and validates the resource at `index` of a response of `type`. Problems are prefixed with the
  * resource's name (or `resource index N` when it has none, as gRPC clients say).
  */
-export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index: number, extraChecks?: (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[]): Decoded<T> {
+export function decodeResource<T extends ProxyTypeUrl>(
+  type: T,
+  any: Any,
+  index: number,
+  extraChecks?: (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[],
+  compile?: ResourceCompiler,
+): Decoded<T> {
   const label = `resource index ${index}`;
   if (any.typeUrl !== type) return { ok: false, problems: [`${label}: type_url ${any.typeUrl} in a response of ${type}`] };
   let m: MessageShape<DescMessage> | undefined;
@@ -177,8 +186,14 @@ export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index:
           ? listenerProblems(message as Listener)
           : routeProblems(message as RouteConfiguration);
   const problems = [...own, ...(extraChecks?.(type, message) ?? [])];
+  let compiled: unknown;
+  if (problems.length === 0 && compile !== undefined) {
+    const c = compile(type, message);
+    if (c.ok) compiled = c.value;
+    else problems.push(...c.problems);
+  }
   if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${name === '' ? label : name}: ${p}`) };
-  return { ok: true, name, message };
+  return { ok: true, name, message, compiled };
 }
 
 /** EDS service names the clusters need (eds_cluster_config.service_name, else the cluster name). */

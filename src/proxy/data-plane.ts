@@ -1,0 +1,216 @@
+// The data plane's runtime: turns each accepted xDS state into live clusters, route tables and listeners
+// (swapped whole), and gives the connection managers and TCP proxies what they need at run time: route
+// tables by name, clusters by name, secrets, randomness, and the end-of-stream hooks that write access
+// logs and count stats.
+
+import { createWriteStream } from 'node:fs';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
+import type { ClusterLoadAssignment } from '../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import type { AdsClient } from './xds-client/ads-client.js';
+import type { Random } from './lib/random.js';
+import type { CompiledCluster } from './runtime/compile-cluster.js';
+import type { CompiledListener } from './runtime/compile-listener.js';
+import type { CompiledRouteConfig } from './http/route/types.js';
+import { ClusterManager, type AssignmentEntry } from './upstream/cluster-manager.js';
+import type { SecretSource } from './upstream/connection-pools.js';
+import { ListenerManager } from './network/listener-manager.js';
+import type { CompletedStream, HcmEnv } from './http/connection-manager.js';
+import type { TcpProxyEnv, TcpSession } from './network/tcp-proxy.js';
+import { AccessLogSink } from './http/access-log/access-log-sink.js';
+import type { AccessLogEntry, AccessLogHeaders } from './http/access-log/access-log-entry.js';
+import type { StatsStore } from './stats/stats-store.js';
+import type { Counter } from './stats/metric.js';
+import type { HeaderMap } from './http/headers.js';
+
+export interface DataPlaneOptions {
+  readonly xds: AdsClient;
+  readonly captureAddress?: string;
+  readonly bindAddress?: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly secrets: SecretSource;
+  readonly stats: StatsStore;
+}
+
+function headersOf(h: HeaderMap | undefined, pseudo?: Record<string, string>): AccessLogHeaders | undefined {
+  if (h === undefined) return undefined;
+  return {
+    get(name: string): string | undefined {
+      if (pseudo !== undefined && name.charCodeAt(0) === 58) return pseudo[name];
+      const v = h[name];
+      return v === undefined ? undefined : typeof v === 'string' ? v : v[0];
+    },
+  };
+}
+
+interface HcmCounters {
+  readonly total: Counter;
+  readonly byClass: Counter[];
+}
+
+export class DataPlane {
+  readonly clusters: ClusterManager;
+  readonly listeners: ListenerManager;
+  #routes = new Map<string, CompiledRouteConfig>();
+  #applying: Promise<void> = Promise.resolve();
+  #pending = false;
+  readonly #sinks = new Map<string, AccessLogSink>();
+  readonly #hcmStats = new Map<string, HcmCounters>();
+  readonly #clusterStats = new Map<string, Map<number, Counter>>();
+  #active = 0;
+  /** Errors of the last apply (listeners that could not bind). */
+  lastErrors: string[] = [];
+  readonly env: HcmEnv & TcpProxyEnv;
+
+  constructor(private readonly o: DataPlaneOptions) {
+    this.clusters = new ClusterManager({ random: o.random, clock: o.clock, secrets: o.secrets });
+    this.env = {
+      routeTable: (name) => this.#routes.get(name),
+      cluster: (name) => this.clusters.get(name),
+      random: o.random,
+      secrets: o.secrets,
+      onStreamStart: () => {
+        this.#active++;
+      },
+      onStreamComplete: (s) => {
+        this.#active--;
+        this.#completed(s);
+      },
+      onSession: (s) => this.#tcpCompleted(s),
+    };
+    this.listeners = new ListenerManager({
+      ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
+      ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+      env: this.env,
+      secrets: o.secrets,
+      logger: o.logger,
+    });
+  }
+
+  start(): void {
+    this.o.xds.onUpdate(() => this.#schedule());
+    this.#schedule();
+  }
+
+  /** Resolves once every update seen so far is applied. */
+  settled(): Promise<void> {
+    return this.#applying;
+  }
+
+  #schedule(): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    this.#applying = this.#applying.then(async () => {
+      this.#pending = false;
+      await this.#apply();
+    });
+  }
+
+  async #apply(): Promise<void> {
+    const xds = this.o.xds;
+    const clusters = new Map<string, CompiledCluster>();
+    for (const [n, e] of xds.table(CLUSTER_TYPE)) if (e.compiled !== undefined) clusters.set(n, e.compiled as CompiledCluster);
+    const assignments = new Map<string, AssignmentEntry>();
+    for (const [n, e] of xds.table(ENDPOINT_TYPE)) assignments.set(n, { message: e.message as ClusterLoadAssignment, version: e.version });
+    this.clusters.apply(clusters, assignments);
+    const routes = new Map<string, CompiledRouteConfig>();
+    for (const [n, e] of xds.table(ROUTE_TYPE)) if (e.compiled !== undefined) routes.set(n, e.compiled as CompiledRouteConfig);
+    this.#routes = routes;
+    const listeners = new Map<string, CompiledListener>();
+    for (const [n, e] of xds.table(LISTENER_TYPE)) if (e.compiled !== undefined) listeners.set(n, e.compiled as CompiledListener);
+    this.lastErrors = await this.listeners.apply(listeners);
+  }
+
+  #sink(path: string): AccessLogSink {
+    let s = this.#sinks.get(path);
+    if (s === undefined) {
+      const stream = path === '/dev/stdout' ? process.stdout : path === '/dev/stderr' ? process.stderr : createWriteStream(path, { flags: 'a' });
+      s = new AccessLogSink(stream, { clock: this.o.clock, stats: this.o.stats.scope('access_log_file') });
+      this.#sinks.set(path, s);
+    }
+    return s;
+  }
+
+  #hcmCounters(prefix: string): HcmCounters {
+    let c = this.#hcmStats.get(prefix);
+    if (c === undefined) {
+      const st = this.o.stats;
+      c = { total: st.counter(`http.${prefix}.downstream_rq_total`), byClass: [1, 2, 3, 4, 5].map((k) => st.counter(`http.${prefix}.downstream_rq_${k}xx`)) };
+      this.#hcmStats.set(prefix, c);
+    }
+    return c;
+  }
+
+  #upstreamCounter(cluster: string, code: number): Counter {
+    let m = this.#clusterStats.get(cluster);
+    if (m === undefined) {
+      m = new Map();
+      this.#clusterStats.set(cluster, m);
+    }
+    let c = m.get(code);
+    if (c === undefined) {
+      c = this.o.stats.counter(`cluster.${cluster}.upstream_rq_${code}`);
+      m.set(code, c);
+    }
+    return c;
+  }
+
+  #completed(s: CompletedStream): void {
+    const info = s.info;
+    const hc = this.#hcmCounters(s.hcm.statPrefix);
+    hc.total.inc();
+    const cls = Math.floor(info.responseCode / 100);
+    if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
+    if (info.upstreamCluster !== '' && info.details === 'via_upstream') this.#upstreamCounter(info.upstreamCluster, info.responseCode).inc();
+    const logs = s.hcm.accessLogs;
+    if (logs.length === 0) return;
+    const r = s.request;
+    const entry: AccessLogEntry = {
+      startTime: info.startMs,
+      requestHeaders: headersOf(r.headers, { ':method': r.method, ':path': r.path, ':authority': r.authority, ':scheme': r.scheme }) as AccessLogHeaders,
+      ...(s.responseHeaders !== undefined ? { responseHeaders: headersOf(s.responseHeaders) as AccessLogHeaders } : {}),
+      protocol: r.protocol,
+      responseCode: info.responseCode,
+      responseFlags: info.flags,
+      responseCodeDetails: info.details,
+      connectionTerminationDetails: info.connectionTerminationDetails,
+      upstreamTransportFailureReason: info.upstreamTransportFailureReason,
+      bytesReceived: info.bytesReceived,
+      bytesSent: info.bytesSent,
+      durationMs: Number(info.endNs - info.startNs) / 1e6,
+      ...(info.upstreamHost !== '' ? { upstreamHost: info.upstreamHost } : {}),
+      ...(info.upstreamCluster !== '' ? { upstreamCluster: info.upstreamCluster } : {}),
+      ...(info.upstreamLocalAddress !== '' ? { upstreamLocalAddress: info.upstreamLocalAddress } : {}),
+      downstreamLocalAddress: `${r.localAddress}:${r.localPort}`,
+      downstreamRemoteAddress: `${r.remoteAddress}:${r.remotePort}`,
+      ...(r.serverName !== '' ? { requestedServerName: r.serverName } : {}),
+      ...(info.routeName !== '' ? { routeName: info.routeName } : {}),
+      upstreamRequestAttemptCount: info.attempts,
+    };
+    for (const l of logs) this.#sink(l.path).log(l.format(entry));
+  }
+
+  #tcpCompleted(_s: TcpSession): void {
+    // TCP access logs come with tcp_proxy access_log support; stats are counted per cluster here later.
+  }
+
+  /** HTTP streams in flight. */
+  get activeStreams(): number {
+    return this.#active;
+  }
+
+  /** Resolves when no stream is in flight, or after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  async close(): Promise<void> {
+    await this.listeners.close();
+    this.clusters.close();
+    await Promise.all([...this.#sinks.values()].map((s) => s.close()));
+  }
+}

@@ -1,0 +1,58 @@
+// Text access log formats (Envoy's `text_format` / `text_format_source`, FormatterImpl): the format string is
+// parsed and every operator compiled once; formatting a line is one pass over the compiled parts that
+// concatenates literals and provider values, with `-` for unspecified values ('' under omit_empty_values).
+// Compile problems (bad `%`, unknown operators, wrong arguments) are all reported, with Envoy's messages.
+
+import { error, type Issue, type Result } from '../../../lib/issue.js';
+import type { AccessLogEntry } from './access-log-entry.js';
+import { compileCommand, valueToText, type FormatOptions, type Provider } from './commands.js';
+import { parseFormat } from './format-parser.js';
+
+export type AccessLogFormatter = (entry: AccessLogEntry) => string;
+
+/** Envoy's unspecified value. */
+export const UNSPECIFIED_VALUE = '-';
+
+/** A compiled sequence of literals and operators, shared by the text and JSON formatters. */
+export type CompiledPart = string | Provider;
+
+/** Parses and compiles a format string; problems carry `path` as the field the format came from. */
+export function compileParts(format: string, options: FormatOptions, path: string): Result<CompiledPart[]> {
+  const parsed = parseFormat(format);
+  const issues: Issue[] = parsed.problems.map((p) => error(path, p));
+  const parts: CompiledPart[] = [];
+  for (const t of parsed.tokens) {
+    if (t.kind === 'literal') {
+      parts.push(t.text);
+      continue;
+    }
+    const c = compileCommand(t.command, t.arg, t.maxLength, options);
+    if (c.ok) parts.push(c.provider);
+    else issues.push(error(path, c.problem));
+  }
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: parts, warnings: [] };
+}
+
+/** Concatenates compiled parts for one entry. */
+export function renderParts(parts: readonly CompiledPart[], entry: AccessLogEntry, empty: string): string {
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as CompiledPart;
+    if (typeof p === 'string') {
+      out += p;
+      continue;
+    }
+    const v = valueToText(p(entry));
+    out += v === undefined ? empty : v;
+  }
+  return out;
+}
+
+/** Compiles an Envoy text format string (e.g. ISTIO_TEXT_FORMAT) into a line formatter. */
+export function compileTextFormat(format: string, options: FormatOptions = {}): Result<AccessLogFormatter> {
+  const r = compileParts(format, options, 'text_format');
+  if (!r.ok) return r;
+  const parts = r.value;
+  const empty = options.omitEmptyValues === true ? '' : UNSPECIFIED_VALUE;
+  return { ok: true, value: (entry) => renderParts(parts, entry, empty), warnings: [] };
+}

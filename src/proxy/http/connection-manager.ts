@@ -1,0 +1,227 @@
+// Envoy's HTTP connection manager for one filter chain: the downstream codecs (HTTP/1.1 via node's strict
+// llhttp parser, HTTP/2 cleartext or over TLS), request header processing (x-request-id, x-forwarded-for,
+// x-forwarded-proto, absolute URIs), the route decision, the HTTP filters in order (fault, CORS, router),
+// codec errors answered as Envoy answers them, WebSocket upgrades, access logs and stats at stream end, and
+// draining when the listener is replaced. The config is immutable; route tables are looked up by name per
+// request so RDS updates apply to open connections.
+
+import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, constants as h2c, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { CompiledHcm } from '../runtime/compile-hcm.js';
+import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
+import { newStreamInfo } from './stream-info.js';
+import { ResponseFlag } from './response-flags.js';
+import type { HeaderMap } from './headers.js';
+import type { RouteSelection } from './route/types.js';
+import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
+
+export type { CompletedStream, ConnectionFacts, HcmEnv };
+import { runFilters } from './filter-chain.js';
+import { proxyUpgrade } from './upgrade.js';
+
+type AnyRequest = IncomingMessage | Http2ServerRequest;
+type AnyResponse = ServerResponse | Http2ServerResponse;
+
+const kFacts = Symbol('isthmus.connectionFacts');
+interface WithFacts {
+  [kFacts]?: ConnectionFacts;
+}
+
+function factsOf(socket: Socket | Duplex): ConnectionFacts {
+  const f = (socket as WithFacts)[kFacts];
+  if (f !== undefined) return f;
+  const s = socket as Socket;
+  return { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, tls: false, serverName: '' };
+}
+
+export class HcmRuntime {
+  readonly #h1: Http1Server;
+  #h2: Http2Server | undefined;
+  readonly #sessions = new Set<ServerHttp2Session>();
+  #draining = false;
+
+  constructor(
+    readonly config: CompiledHcm,
+    private readonly env: HcmEnv,
+  ) {
+    const c = config;
+    this.#h1 = createHttp1Server({
+      maxHeaderSize: c.maxRequestHeadersKb * 1024,
+      requestTimeout: c.requestTimeoutMs,
+      headersTimeout: c.requestHeadersTimeoutMs,
+      keepAliveTimeout: c.idleTimeoutMs,
+      noDelay: true,
+    });
+    this.#h1.maxHeadersCount = c.maxHeadersCount + 1;
+    this.#h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    this.#h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => this.#codecError(err, socket));
+    this.#h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+  }
+
+  /** Takes a connection whose protocol the listener determined (inspected bytes already unshifted). */
+  accept(socket: Socket | Duplex, facts: ConnectionFacts, h2: boolean): void {
+    (socket as WithFacts)[kFacts] = facts;
+    if (h2) this.#http2().emit('connection', socket);
+    else this.#h1.emit('connection', socket);
+  }
+
+  #http2(): Http2Server {
+    if (this.#h2 !== undefined) return this.#h2;
+    const h2 = createHttp2Server({ maxHeaderListPairs: this.config.maxHeadersCount, maxSessionMemory: 64 });
+    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    h2.on('session', (s: ServerHttp2Session) => {
+      this.#sessions.add(s);
+      s.on('close', () => this.#sessions.delete(s));
+      if (this.#draining) s.goaway();
+    });
+    this.#h2 = h2;
+    return h2;
+  }
+
+  /** Listener replaced or proxy stopping: finish in-flight requests, close connections as they go idle. */
+  drain(): void {
+    this.#draining = true;
+    this.#h1.closeIdleConnections();
+    for (const s of this.#sessions) s.goaway();
+  }
+
+  /** Closes every connection now. */
+  close(): void {
+    this.#h1.closeAllConnections();
+    for (const s of this.#sessions) s.destroy();
+  }
+
+  /** Envoy answers codec errors itself: 400 (or 431 for oversized headers) and closes; never reaches upstream. */
+  #codecError(err: Error & { code?: string }, socket: Duplex): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code = err.code ?? '';
+    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : 400;
+    const body = STATUS_CODES[status] ?? 'Bad Request';
+    const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
+    socket.end(`HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
+    const info = newStreamInfo(Date.now());
+    info.flags |= ResponseFlag.DPE;
+    info.responseCode = status;
+    info.details = `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
+    info.endNs = process.hrtime.bigint();
+    const f = factsOf(socket);
+    this.env.onStreamStart?.();
+    this.env.onStreamComplete({
+      hcm: this.config,
+      request: { method: '', path: '', authority: '', scheme: f.tls ? 'https' : 'http', protocol: 'HTTP/1.1', headers: {}, hasBody: false, body: socket, remoteAddress: f.remoteAddress, remotePort: f.remotePort, localAddress: f.localAddress, localPort: f.localPort, serverName: f.serverName },
+      info,
+      responseHeaders: undefined,
+    });
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    if (!this.config.upgrades.has(upgrade)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    const r = this.#request(req, factsOf(req.socket));
+    const decision = this.#decide(r);
+    proxyUpgrade(req, socket, head, r, decision, this.env);
+  }
+
+  #request(req: AnyRequest, f: ConnectionFacts): DownstreamRequest {
+    const h = req.headers as HeaderMap;
+    const h2 = req.httpVersionMajor === 2;
+    let path = (h2 ? (h[':path'] as string | undefined) : req.url) ?? '/';
+    let authority = ((h2 ? h[':authority'] : undefined) ?? h['host'] ?? '') as string;
+    if (path.charCodeAt(0) !== 47 /* / */ && (path.startsWith('http://') || path.startsWith('https://'))) {
+      // absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2)
+      const u = new URL(path);
+      authority = u.host;
+      path = `${u.pathname}${u.search}`;
+      h['host'] = authority;
+    }
+    const protocol: HttpProtocol = h2 ? 'HTTP/2' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    const hasBody = h2 ? !(req as Http2ServerRequest).stream.endAfterHeaders : h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
+    return {
+      method: req.method ?? 'GET',
+      path,
+      authority,
+      scheme: f.tls ? 'https' : 'http',
+      protocol,
+      headers: h,
+      hasBody,
+      body: req,
+      remoteAddress: f.remoteAddress,
+      remotePort: f.remotePort,
+      localAddress: f.localAddress,
+      localPort: f.localPort,
+      serverName: f.serverName,
+    };
+  }
+
+  #decide(r: DownstreamRequest): RouteSelection | undefined {
+    const rc = this.config.routes;
+    const table = rc.kind === 'inline' ? rc.table : this.env.routeTable(rc.name);
+    return table?.select(r, this.env.random);
+  }
+
+  /** Envoy's request header processing (ConnectionManagerUtility::mutateRequestHeaders), the parts Istio relies on. */
+  #mutateRequestHeaders(r: DownstreamRequest): void {
+    const h = r.headers;
+    const c = this.config;
+    if (c.useRemoteAddress) {
+      const xff = h['x-forwarded-for'];
+      if (!c.skipXffAppend) h['x-forwarded-for'] = xff === undefined ? r.remoteAddress : `${typeof xff === 'string' ? xff : xff.join(',')},${r.remoteAddress}`;
+      h['x-forwarded-proto'] = r.scheme;
+      h['x-envoy-external-address'] = r.remoteAddress;
+    } else if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = r.scheme;
+    if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomUUID();
+  }
+
+  handle(req: AnyRequest, res: AnyResponse, f: ConnectionFacts): void {
+    this.env.onStreamStart?.();
+    const info = newStreamInfo(Date.now());
+    const r = this.#request(req, f);
+    const h2 = r.protocol === 'HTTP/2';
+    const resetFns: (() => void)[] = [];
+    let responseHeaders: HeaderMap | undefined;
+    const stream = new HttpStream(
+      r,
+      res as unknown as DownstreamResponse,
+      info,
+      this.env.random,
+      {
+        reset: () => {
+          if (h2) (req as Http2ServerRequest).stream.close(h2c.NGHTTP2_INTERNAL_ERROR);
+          else req.socket.destroy();
+        },
+        onReset: (fn) => resetFns.push(fn),
+      },
+      this.config.serverName,
+    );
+    if (this.#draining && !h2) (res as ServerResponse).shouldKeepAlive = false;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        info.flags |= ResponseFlag.DC;
+        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+        for (const fn of resetFns) fn();
+      }
+      info.endNs = process.hrtime.bigint();
+      if (!h2) info.bytesReceived ||= 0;
+      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders });
+    });
+    stream.responseHooks.push((_status, headers) => {
+      responseHeaders = headers;
+    });
+    if (!h2 && (req as IncomingMessage).rawHeaders.length / 2 > this.config.maxHeadersCount) {
+      stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
+      return;
+    }
+    this.#mutateRequestHeaders(r);
+    const decision = this.#decide(r);
+    runFilters(stream, decision, this.config, this.env);
+  }
+}

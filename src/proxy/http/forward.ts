@@ -1,0 +1,114 @@
+// The router filter's entry: a request with no route gets 404 (NR), a redirect or direct response is
+// answered here, and a forwarding route becomes a ForwardPlan for the Router: cluster (NC when missing),
+// rewritten path and authority, route header mutations, hash for consistent-hash balancers, timeout and
+// retry policy.
+
+import type { HcmEnv } from './hcm-env.js';
+import type { HttpStream } from './http-stream.js';
+import type { CompiledHashPolicy, ForwardSelection, HeaderFormatContext, RouteSelection } from './route/types.js';
+import { hashKey, type HashInput } from '../upstream/lb/hash-policy.js';
+import { ResponseFlag } from './response-flags.js';
+import { Router } from './router.js';
+import { headerValue, type HeaderMap } from './headers.js';
+
+function cookieValue(h: HeaderMap, name: string): string | undefined {
+  const c = headerValue(h, 'cookie');
+  if (c === undefined) return undefined;
+  for (const part of c.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function queryValue(path: string, name: string): string | undefined {
+  const q = path.indexOf('?');
+  if (q < 0) return undefined;
+  return new URLSearchParams(path.slice(q + 1)).get(name) ?? undefined;
+}
+
+function requestHash(policies: readonly CompiledHashPolicy[], s: HttpStream): bigint | undefined {
+  if (policies.length === 0) return undefined;
+  const h = s.request.headers;
+  const inputs: HashInput[] = policies.map((p): HashInput => {
+    switch (p.kind) {
+      case 'header': {
+        const v = h[p.headerName];
+        const values = v === undefined ? [] : typeof v === 'string' ? [v] : v;
+        return { kind: 'header', values: p.rewrite !== undefined ? values.map(p.rewrite) : values, terminal: p.terminal };
+      }
+      case 'cookie':
+        return { kind: 'cookie', value: cookieValue(h, p.name), terminal: p.terminal };
+      case 'sourceIp':
+        return { kind: 'source-ip', ip: s.request.remoteAddress, terminal: p.terminal };
+      case 'queryParameter':
+        return { kind: 'query-parameter', value: queryValue(s.request.path, p.name), terminal: p.terminal };
+      case 'filterState':
+        return { kind: 'filter-state', hash: undefined, terminal: p.terminal };
+    }
+  });
+  return hashKey(inputs);
+}
+
+function formatContext(s: HttpStream): HeaderFormatContext {
+  return { downstreamRemoteIp: s.request.remoteAddress, downstreamRemotePort: s.request.remotePort, protocol: s.request.protocol, requestHeaders: s.request.headers };
+}
+
+function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv): void {
+  const info = s.info;
+  info.routeName = sel.route.name;
+  const cluster = sel.cluster === '' ? undefined : env.cluster(sel.cluster);
+  if (cluster === undefined) {
+    info.upstreamCluster = sel.cluster;
+    s.localReply({ status: sel.action.clusterNotFoundStatus, body: '', flag: ResponseFlag.NC, details: 'cluster_not_found' });
+    return;
+  }
+  const ctx = formatContext(s);
+  sel.applyRequestHeaders(s.request.headers, ctx);
+  s.responseHooks.push((_status, h) => sel.applyResponseHeaders(h, ctx));
+  if (sel.path !== undefined) {
+    if (s.request.headers['x-envoy-original-path'] === undefined) s.request.headers['x-envoy-original-path'] = s.request.path;
+    s.upstreamPath = sel.path;
+  }
+  if (sel.host !== undefined) s.upstreamAuthority = sel.host;
+  const a = sel.action;
+  new Router(s, {
+    cluster,
+    timeoutMs: a.timeoutMs,
+    retry: a.retryPolicy,
+    includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
+    hash: requestHash(a.hashPolicies, s),
+    originalDestination: cluster.config.kind === 'original-dst' ? (headerValue(s.request.headers, 'x-envoy-original-dst-host') ?? withPort(s.request.authority, s.request.scheme)) : undefined,
+  }).start();
+}
+
+/** host[:port] with the scheme's default port added. */
+function withPort(authority: string, scheme: 'http' | 'https'): string {
+  return /:\d+$/.test(authority) && !authority.endsWith(']') ? authority : `${authority}:${scheme === 'https' ? 443 : 80}`;
+}
+
+export function forward(s: HttpStream, sel: RouteSelection | undefined, env: HcmEnv): void {
+  if (sel === undefined) {
+    s.localReply({ status: 404, body: '', flag: ResponseFlag.NR, details: 'route_not_found' });
+    return;
+  }
+  s.info.routeName = sel.route.name;
+  const ctx = formatContext(s);
+  switch (sel.kind) {
+    case 'route':
+      return forwardRoute(s, sel, env);
+    case 'redirect': {
+      const h: HeaderMap = { location: sel.location };
+      sel.applyResponseHeaders(h, ctx);
+      s.respond(sel.status, h, '', 'direct_response');
+      return;
+    }
+    case 'directResponse': {
+      const h: HeaderMap = {};
+      if (sel.body !== undefined && sel.body.length > 0) h['content-type'] = 'text/plain';
+      sel.applyResponseHeaders(h, ctx);
+      s.respond(sel.status, h, sel.body !== undefined ? Buffer.from(sel.body) : '', 'direct_response');
+      return;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// What a connection manager needs from the proxy at run time (route tables and clusters by name,
+// randomness, end-of-stream hooks) and what it reports per stream. Kept apart so filters and the router
+// can name these without importing the connection manager.
+
+import type { Random } from '../lib/random.js';
+import type { CompiledHcm } from '../runtime/compile-hcm.js';
+import type { ClusterHandle } from '../upstream/cluster-handle.js';
+import type { DownstreamRequest } from './http-stream.js';
+import type { StreamInfo } from './stream-info.js';
+import type { HeaderMap } from './headers.js';
+import type { CompiledRouteConfig } from './route/types.js';
+
+export interface ConnectionFacts {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly tls: boolean;
+  readonly serverName: string;
+}
+
+export interface CompletedStream {
+  readonly hcm: CompiledHcm;
+  readonly request: DownstreamRequest;
+  readonly info: StreamInfo;
+  readonly responseHeaders: HeaderMap | undefined;
+}
+
+export interface HcmEnv {
+  routeTable(name: string): CompiledRouteConfig | undefined;
+  cluster(name: string): ClusterHandle | undefined;
+  readonly random: Random;
+  /** Called when a stream starts and when it ends (access logs, stats, drain accounting). */
+  onStreamStart?(): void;
+  onStreamComplete(s: CompletedStream): void;
+}
+

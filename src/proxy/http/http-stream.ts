@@ -1,0 +1,167 @@
+// One request through the HTTP connection manager (Envoy's ActiveStream): the downstream request and
+// response, what happened to it (StreamInfo), and the operations filters and the router use: local replies,
+// writing the upstream's response head, the headers sent upstream, resets. Works over HTTP/1.1 and HTTP/2
+// (node's compatibility API), so filters never see the codec.
+
+import type { Readable } from 'node:stream';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Random } from '../lib/random.js';
+import type { StreamInfo } from './stream-info.js';
+import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
+import { HOP_BY_HOP, type HeaderMap } from './headers.js';
+
+export type { HeaderMap };
+export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+
+export interface DownstreamRequest {
+  readonly method: string;
+  /** :path as received (with the query). */
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: 'http' | 'https';
+  readonly protocol: HttpProtocol;
+  /** Lower-case names; mutable: HCM and filters edit it before it goes upstream. */
+  readonly headers: HeaderMap;
+  readonly hasBody: boolean;
+  readonly body: Readable;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly serverName: string;
+}
+
+export interface DownstreamResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer | string): boolean;
+  end(chunk?: Buffer | string): unknown;
+  addTrailers(headers: OutgoingHttpHeaders): void;
+  once(event: 'drain', f: () => void): unknown;
+}
+
+/** Applied to every response head: route/vhost response header mutations and the HCM's own headers. */
+export type ResponseHeadHook = (status: number, headers: HeaderMap) => void;
+
+export interface StreamHooks {
+  /** Resets the downstream stream (HTTP/1: closes the connection; HTTP/2: RST_STREAM). */
+  reset(): void;
+  onReset(f: () => void): void;
+}
+
+export class HttpStream {
+  /** The path sent upstream (after rewrites). */
+  upstreamPath: string;
+  /** The authority sent upstream (after host rewrites). */
+  upstreamAuthority: string;
+  /** Run on every response head, in order (route header mutations, CORS, the HCM's own). */
+  readonly responseHooks: ResponseHeadHook[] = [];
+  #grpc: boolean;
+
+  constructor(
+    readonly request: DownstreamRequest,
+    readonly response: DownstreamResponse,
+    readonly info: StreamInfo,
+    readonly random: Random,
+    private readonly hooks: StreamHooks,
+    private readonly serverHeader: string | undefined,
+  ) {
+    this.upstreamPath = request.path;
+    this.upstreamAuthority = request.authority;
+    this.#grpc = isGrpcRequest(request.headers['content-type']);
+  }
+
+  onDownstreamReset(f: () => void): void {
+    this.hooks.onReset(f);
+  }
+
+  resetDownstream(terminationDetails: string): void {
+    this.info.connectionTerminationDetails = terminationDetails;
+    this.hooks.reset();
+  }
+
+  /** Envoy's sendLocalReply: text/plain with the body, or trailers-only gRPC for gRPC requests. */
+  localReply(r: LocalReply): void {
+    const info = this.info;
+    info.flags |= r.flag;
+    info.details = r.details;
+    if (this.response.headersSent) {
+      this.resetDownstream(r.details);
+      return;
+    }
+    const h: HeaderMap = {};
+    if (this.#grpc) {
+      h['content-type'] = 'application/grpc';
+      h['grpc-status'] = String(grpcStatusForHttp(r.status));
+      if (r.body !== '') h['grpc-message'] = encodeURIComponent(r.body);
+    } else if (r.body !== '') {
+      h['content-type'] = 'text/plain';
+      h['content-length'] = String(Buffer.byteLength(r.body));
+    } else h['content-length'] = '0';
+    if (r.headers !== undefined) for (const k in r.headers) h[k] = r.headers[k];
+    const status = this.#grpc ? 200 : r.status;
+    info.responseCode = status;
+    this.#head(status, h);
+    if (this.#grpc || r.body === '') this.response.end();
+    else {
+      info.bytesSent += Buffer.byteLength(r.body);
+      this.response.end(r.body);
+    }
+  }
+
+  /** A response that is not an error (redirects, direct responses, CORS preflights). */
+  respond(status: number, headers: HeaderMap, body: string | Buffer, details: string): void {
+    this.info.details = details;
+    this.info.responseCode = status;
+    const h: HeaderMap = { ...headers };
+    if (h['content-length'] === undefined) h['content-length'] = String(Buffer.byteLength(body));
+    this.#head(status, h);
+    this.info.bytesSent += Buffer.byteLength(body);
+    this.response.end(body);
+  }
+
+  #head(status: number, h: HeaderMap): void {
+    for (const f of this.responseHooks) f(status, h);
+    if (this.serverHeader !== undefined) h['server'] = this.serverHeader;
+    this.response.writeHead(status, h as OutgoingHttpHeaders);
+  }
+
+  /** The upstream's response head, without hop-by-hop headers, with x-envoy-upstream-service-time. */
+  writeUpstreamHead(status: number, upstream: HeaderMap): void {
+    const h: HeaderMap = {};
+    for (const k in upstream) if (!HOP_BY_HOP.has(k)) h[k] = upstream[k];
+    if (this.info.upstreamServiceTimeMs >= 0) h['x-envoy-upstream-service-time'] = String(this.info.upstreamServiceTimeMs);
+    this.info.responseCode = status;
+    this.#head(status, h);
+  }
+
+  endResponse(trailers: HeaderMap | undefined): void {
+    if (trailers !== undefined) {
+      let any = false;
+      for (const _ in trailers) {
+        any = true;
+        break;
+      }
+      if (any) this.response.addTrailers(trailers as OutgoingHttpHeaders);
+    }
+    this.response.end();
+  }
+
+  /**
+   * The headers sent upstream: the downstream's minus hop-by-hop and pseudo headers, with the (rewritten)
+   * host, x-envoy-attempt-count when the virtual host asks for it and x-envoy-expected-rq-timeout-ms.
+   */
+  upstreamHeaders(attempt: number, timeoutMs: number): HeaderMap {
+    const src = this.request.headers;
+    const h: HeaderMap = {};
+    for (const k in src) {
+      if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k)) continue;
+      h[k] = src[k];
+    }
+    if (src['te'] === 'trailers') h['te'] = 'trailers';
+    h['host'] = this.upstreamAuthority;
+    if (attempt > 0) h['x-envoy-attempt-count'] = String(attempt);
+    if (timeoutMs > 0) h['x-envoy-expected-rq-timeout-ms'] = String(timeoutMs);
+    return h;
+  }
+}

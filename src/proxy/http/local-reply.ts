@@ -1,0 +1,64 @@
+// The ONE place where errors on the request path become what the client receives (Envoy's local replies):
+// status, `text/plain` body with Envoy's exact strings, response flags and details, and for gRPC requests a
+// trailers-only response whose grpc-status Envoy derives from the HTTP status
+// (source/common/http/utility.cc: httpToGrpcStatus; local replies to gRPC requests via sendLocalReply).
+
+export interface LocalReply {
+  readonly status: number;
+  readonly body: string;
+  readonly flag: number;
+  readonly details: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const BODY_NO_HEALTHY_UPSTREAM = 'no healthy upstream';
+export const BODY_UPSTREAM_TIMEOUT = 'upstream request timeout';
+export const BODY_FAULT_ABORT = 'fault filter abort';
+
+/** Envoy's reset reasons (resetReasonToString), as they appear in bodies and details. */
+export type ResetReason =
+  | 'local connection failure'
+  | 'remote connection failure'
+  | 'connection timeout'
+  | 'connection termination'
+  | 'local reset'
+  | 'overflow'
+  | 'remote reset'
+  | 'remote refused stream reset'
+  | 'protocol error';
+
+/** `upstream connect error or disconnect/reset before headers. [retried and the latest ]reset reason: <r>[, transport failure reason: <t>]` */
+export function upstreamResetBody(reason: ResetReason, retried: boolean, transportFailure: string): string {
+  return `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest ' : ''}reset reason: ${reason}${transportFailure !== '' ? `, transport failure reason: ${transportFailure}` : ''}`;
+}
+
+/** `upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}` */
+export function upstreamResetDetails(reason: ResetReason, transportFailure: string): string {
+  const r = reason.replaceAll(' ', '_');
+  return `upstream_reset_before_response_started{${transportFailure !== '' ? `${r}|${transportFailure.replaceAll(' ', '_')}` : r}}`;
+}
+
+/** Envoy's httpToGrpcStatus. */
+export function grpcStatusForHttp(status: number): number {
+  switch (status) {
+    case 400:
+      return 13; // INTERNAL
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14; // UNAVAILABLE
+    default:
+      return 2; // UNKNOWN
+  }
+}
+
+export function isGrpcRequest(contentType: string | string[] | undefined): boolean {
+  return typeof contentType === 'string' && contentType.startsWith('application/grpc');
+}

@@ -1,0 +1,366 @@
+// Envoy's router filter: forwards a request to the route's cluster and streams the response back, with the
+// route timeout, per-try timeout, retries (retry_on, num_retries, jittered back-off, previous-hosts
+// predicate, x-envoy-attempt-count), circuit breakers (x-envoy-overloaded) and outlier reporting. Every
+// failure becomes a local reply through local-reply.ts; nothing on this path throws.
+// https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
+
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
+import type { WireProtocol } from '../upstream/connection-pools.js';
+import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
+import {
+  BODY_NO_HEALTHY_UPSTREAM,
+  BODY_UPSTREAM_TIMEOUT,
+  upstreamResetBody,
+  upstreamResetDetails,
+  type ResetReason,
+} from './local-reply.js';
+import { ResponseFlag } from './response-flags.js';
+import type { HttpStream } from './http-stream.js';
+
+/** What the route decided for a request that goes upstream. */
+export interface ForwardPlan {
+  readonly cluster: ClusterHandle;
+  /** Route timeout in ms, 0 = none. */
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy | undefined;
+  readonly includeAttemptCount: boolean;
+  readonly hash: bigint | undefined;
+  /** ORIGINAL_DST: host:port to connect to. */
+  readonly originalDestination: string | undefined;
+}
+
+/** Request bodies are kept for retries up to this size (Envoy's per_request_buffer_limit_bytes default, 1 MiB... of the listener). */
+const RETRY_BUFFER_LIMIT = 1024 * 1024;
+
+interface Attempt {
+  readonly host: PickedHost;
+  readonly startNs: bigint;
+  controller: Dispatcher.DispatchController | undefined;
+  perTryTimer: NodeJS.Timeout | undefined;
+  done: boolean;
+}
+
+/** The request body as a replayable source: chunks are kept while under the retry buffer limit. */
+class BodySource {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  ended = false;
+  overflow = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(private readonly s: HttpStream) {
+    const req = s.request.body;
+    req.on('data', (c: Buffer) => {
+      s.info.bytesReceived += c.length;
+      if (!this.overflow) {
+        this.chunks.push(c);
+        this.size += c.length;
+        if (this.size > RETRY_BUFFER_LIMIT) this.overflow = true;
+      } else this.chunks.push(c);
+      this.#wake();
+    });
+    req.on('end', () => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Whether a new attempt can replay the whole body. */
+  replayable(): boolean {
+    return !this.overflow;
+  }
+
+  async *iterate(): AsyncGenerator<Buffer> {
+    let i = 0;
+    for (;;) {
+      while (i < this.chunks.length) {
+        const c = this.chunks[i++] as Buffer;
+        if (this.overflow) this.chunks[i - 1] = Buffer.alloc(0); // not kept once retries are impossible
+        yield c;
+      }
+      if (this.ended) return;
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+}
+
+function resetReasonOf(err: Error): { reason: ResetReason; transport: string; kind: AttemptOutcome['kind'] } {
+  const code = (err as { code?: string }).code ?? '';
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? '';
+  const c = code === 'UND_ERR_SOCKET' && cause !== '' ? cause : code;
+  switch (c) {
+    case 'ECONNREFUSED':
+      return { reason: 'remote connection failure', transport: 'delayed connect error: Connection refused', kind: 'connect-failure' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return { reason: 'connection timeout', transport: '', kind: 'connect-failure' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { reason: 'remote connection failure', transport: `delayed connect error: ${c}`, kind: 'connect-failure' };
+    case 'ERR_HTTP2_STREAM_ERROR':
+      return { reason: 'remote refused stream reset', transport: '', kind: 'refused-stream' };
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'UND_ERR_INFO':
+      return { reason: 'protocol error', transport: '', kind: 'reset' };
+    default:
+      if (c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || /certificate|SSL|TLS/i.test(err.message)) return { reason: 'remote connection failure', transport: `TLS error: ${err.message}`, kind: 'connect-failure' };
+      if (c.startsWith('HPE_')) return { reason: 'protocol error', transport: '', kind: 'reset' };
+      return { reason: 'connection termination', transport: '', kind: 'reset' };
+  }
+}
+
+const FLAG_FOR_KIND: Record<AttemptOutcome['kind'], number> = {
+  'connect-failure': ResponseFlag.UF,
+  reset: ResponseFlag.UC,
+  'refused-stream': ResponseFlag.UR,
+  'per-try-timeout': ResponseFlag.UT,
+  response: 0,
+};
+
+/** Forwards one request; resolves when the response has been sent (or the stream reset). */
+export class Router {
+  #attempt: Attempt | undefined;
+  #retries = 0;
+  #tried: Set<string> | undefined;
+  #globalTimer: NodeJS.Timeout | undefined;
+  #finished = false;
+  #body: BodySource | undefined;
+  #protocol: WireProtocol;
+  #holdsRetrySlot = false;
+
+  constructor(
+    private readonly s: HttpStream,
+    private readonly plan: ForwardPlan,
+  ) {
+    const p = plan.cluster.config.protocol;
+    this.#protocol = p === 'downstream' ? (s.request.protocol === 'HTTP/2' ? 'http2' : 'http1') : p;
+  }
+
+  start(): void {
+    const s = this.s;
+    s.info.upstreamCluster = this.plan.cluster.config.name;
+    if (s.request.hasBody) this.#body = new BodySource(s);
+    if (this.plan.timeoutMs > 0) {
+      this.#globalTimer = setTimeout(() => this.#onGlobalTimeout(), this.plan.timeoutMs);
+    }
+    s.onDownstreamReset(() => this.#abortAll());
+    this.#startAttempt();
+  }
+
+  #abortAll(): void {
+    this.#finished = true;
+    this.#clearTimers();
+    const a = this.#attempt;
+    if (a !== undefined && !a.done) {
+      a.done = true;
+      a.controller?.abort(new Error('downstream reset'));
+      this.#endAttempt(a);
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
+    this.#globalTimer = undefined;
+    const a = this.#attempt;
+    if (a?.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
+  }
+
+  #onGlobalTimeout(): void {
+    if (this.#finished) return;
+    const s = this.s;
+    s.info.flags |= ResponseFlag.UT;
+    const a = this.#attempt;
+    this.#finished = true;
+    if (a !== undefined && !a.done) {
+      a.done = true;
+      a.controller?.abort(new Error('route timeout'));
+      this.plan.cluster.report(a.host, 'gateway');
+      this.#endAttempt(a);
+    }
+    if (s.response.headersSent) {
+      s.resetDownstream('response_timeout');
+      return;
+    }
+    s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
+  }
+
+  #endAttempt(a: Attempt): void {
+    if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
+    this.plan.cluster.release('requests');
+    this.plan.cluster.requestEnded(a.host);
+  }
+
+  #startAttempt(): void {
+    const s = this.s;
+    const { cluster, retry } = this.plan;
+    const host = cluster.pick({ hash: this.plan.hash, avoid: retry?.avoidPreviousHosts === true ? this.#tried : undefined, originalDestination: this.plan.originalDestination });
+    if (host === undefined) {
+      this.#finish();
+      s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
+      return;
+    }
+    if (!cluster.tryAcquire('requests')) {
+      this.#finish();
+      s.localReply({
+        status: 503,
+        body: upstreamResetBody('overflow', this.#retries > 0, ''),
+        flag: ResponseFlag.UO,
+        details: upstreamResetDetails('overflow', ''),
+        headers: { 'x-envoy-overloaded': 'true' },
+      });
+      return;
+    }
+    cluster.requestStarted(host);
+    s.info.attempts++;
+    s.info.upstreamHost = host.key;
+    const a: Attempt = { host, startNs: process.hrtime.bigint(), controller: undefined, perTryTimer: undefined, done: false };
+    this.#attempt = a;
+    (this.#tried ??= new Set()).add(host.key);
+    const pool = cluster.pool(host, this.#protocol);
+    if (!pool.ok) {
+      this.#onAttemptFailed(a, { reason: 'remote connection failure', transport: pool.transportFailure, kind: 'connect-failure' });
+      return;
+    }
+    const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
+    const perTry = retry?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
+    const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
+    pool.dispatcher.dispatch(
+      { path: s.upstreamPath, method: s.request.method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0 },
+      {
+        onRequestStart: (controller) => {
+          a.controller = controller;
+          if (a.done) controller.abort(new Error('attempt abandoned'));
+        },
+        onResponseStart: (controller, status, h) => this.#onResponseStart(a, controller, status, h),
+        onResponseData: (controller, chunk) => {
+          if (a.done) return;
+          s.info.bytesSent += chunk.length;
+          if (!s.response.write(chunk)) {
+            controller.pause();
+            s.response.once('drain', () => controller.resume());
+          }
+        },
+        onResponseEnd: (_controller, trailers) => {
+          if (a.done) return;
+          a.done = true;
+          this.#endAttempt(a);
+          this.#finish();
+          s.endResponse(trailers);
+        },
+        onResponseError: (_controller, err) => this.#onError(a, err),
+      },
+    );
+  }
+
+  #onPerTryTimeout(a: Attempt): void {
+    if (a.done || this.#finished) return;
+    a.perTryTimer = undefined;
+    if (this.s.response.headersSent) return; // the response is streaming: only the route timeout applies now
+    a.done = true;
+    a.controller?.abort(new Error('per try timeout'));
+    this.plan.cluster.report(a.host, 'gateway');
+    this.#endAttempt(a);
+    this.s.info.flags |= ResponseFlag.UT;
+    if (this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry();
+    this.#finish();
+    this.s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
+  }
+
+  #onResponseStart(a: Attempt, controller: Dispatcher.DispatchController, status: number, h: Record<string, string | string[] | undefined>): void {
+    if (a.done) return;
+    if (status < 200 && status !== 101) return; // 1xx other than upgrades are not forwarded (100-continue handled by the codec)
+    const s = this.s;
+    const grpcRaw = h['grpc-status'];
+    const grpcStatus = typeof grpcRaw === 'string' ? Number(grpcRaw) : undefined;
+    this.plan.cluster.report(a.host, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway' : '5xx') : 'success');
+    if (this.plan.retry !== undefined && this.#retryAllowed({ kind: 'response', status, grpcStatus })) {
+      a.done = true;
+      controller.abort(new Error('retrying'));
+      this.#endAttempt(a);
+      this.#scheduleRetry();
+      return;
+    }
+    if (a.perTryTimer !== undefined) {
+      clearTimeout(a.perTryTimer);
+      a.perTryTimer = undefined;
+    }
+    s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
+    s.info.details = 'via_upstream';
+    s.writeUpstreamHead(status, h);
+  }
+
+  #onError(a: Attempt, err: Error): void {
+    if (a.done) return;
+    this.#onAttemptFailed(a, resetReasonOf(err));
+  }
+
+  #onAttemptFailed(a: Attempt, r: { reason: ResetReason; transport: string; kind: AttemptOutcome['kind'] }): void {
+    const s = this.s;
+    a.done = true;
+    this.#endAttempt(a);
+    this.plan.cluster.report(a.host, r.kind === 'connect-failure' ? 'local-origin-failure' : 'gateway');
+    if (s.response.headersSent) {
+      this.#finish();
+      s.info.flags |= ResponseFlag.UR;
+      s.resetDownstream('upstream_reset_after_response_started{' + r.reason.replaceAll(' ', '_') + '}');
+      return;
+    }
+    s.info.upstreamTransportFailureReason = r.transport;
+    if (this.#retryAllowed({ kind: r.kind } as AttemptOutcome)) {
+      s.info.flags |= FLAG_FOR_KIND[r.kind];
+      return this.#scheduleRetry();
+    }
+    this.#finish();
+    const status = r.reason === 'protocol error' ? 502 : 503;
+    s.localReply({ status, body: upstreamResetBody(r.reason, this.#retries > 0, r.transport), flag: FLAG_FOR_KIND[r.kind], details: upstreamResetDetails(r.reason, r.transport) });
+  }
+
+  /** Whether another attempt may start after `o` (policy, budget, breaker, replayable body). */
+  #retryAllowed(o: AttemptOutcome): boolean {
+    const p = this.plan.retry;
+    if (p === undefined || this.#finished) return false;
+    if (!isRetriable(p, o)) return false;
+    if (this.#retries >= p.numRetries) {
+      this.s.info.flags |= ResponseFlag.URX;
+      return false;
+    }
+    if (this.#body !== undefined && !this.#body.replayable()) return false;
+    if (!this.#holdsRetrySlot) {
+      if (!this.plan.cluster.tryAcquire('retries')) return false; // upstream_rq_retry_overflow
+      this.#holdsRetrySlot = true;
+    }
+    return true;
+  }
+
+  #scheduleRetry(): void {
+    const p = this.plan.retry as RetryPolicy;
+    this.#retries++;
+    const delay = backoffMs(p, this.#retries, this.s.random);
+    const t = setTimeout(() => {
+      if (!this.#finished) this.#startAttempt();
+    }, delay);
+    t.unref?.();
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#clearTimers();
+    if (this.#holdsRetrySlot) {
+      this.plan.cluster.release('retries');
+      this.#holdsRetrySlot = false;
+    }
+  }
+}

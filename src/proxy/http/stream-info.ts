@@ -1,0 +1,46 @@
+// What happened to one request (Envoy's StreamInfo): timings, response flags and details, the upstream
+// chosen, byte counts. Filled along the request path; read by the access log and stats at the end.
+
+export interface StreamInfo {
+  readonly startMs: number;
+  /** process.hrtime.bigint() at start, for durations with sub-millisecond precision. */
+  readonly startNs: bigint;
+  /** Response flags as Envoy's bit set (see response-flags.ts). */
+  flags: number;
+  /** Envoy's %RESPONSE_CODE_DETAILS% (via_upstream, route_not_found, ...). */
+  details: string;
+  connectionTerminationDetails: string;
+  upstreamTransportFailureReason: string;
+  responseCode: number;
+  routeName: string;
+  upstreamCluster: string;
+  upstreamHost: string;
+  upstreamLocalAddress: string;
+  /** ms from sending upstream to the first response byte (x-envoy-upstream-service-time). */
+  upstreamServiceTimeMs: number;
+  bytesReceived: number;
+  bytesSent: number;
+  attempts: number;
+  endNs: bigint;
+}
+
+export function newStreamInfo(nowMs: number): StreamInfo {
+  return {
+    startMs: nowMs,
+    startNs: process.hrtime.bigint(),
+    flags: 0,
+    details: '',
+    connectionTerminationDetails: '',
+    upstreamTransportFailureReason: '',
+    responseCode: 0,
+    routeName: '',
+    upstreamCluster: '',
+    upstreamHost: '',
+    upstreamLocalAddress: '',
+    upstreamServiceTimeMs: -1,
+    bytesReceived: 0,
+    bytesSent: 0,
+    attempts: 0,
+    endNs: 0n,
+  };
+}

@@ -1,0 +1,192 @@
+// Envoy's tcp_proxy network filter: picks a cluster (single or weighted), a host, connects (plaintext or
+// TLS per the host's transport socket) with up to max_connect_attempts, then pipes bytes both ways with
+// back-pressure and half-close, under the idle timeout. A connection that cannot be forwarded is closed
+// (Envoy has no way to answer on raw TCP); the access log says why (UH, UF, URX, UO, NC).
+// https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import { TcpProxySchema } from '../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import type { Random } from '../lib/random.js';
+import { durationMs } from '../runtime/duration.js';
+import type { Compiled } from '../runtime/compile-cluster.js';
+import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
+import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
+import { ResponseFlag } from '../http/response-flags.js';
+
+export interface CompiledTcpProxy {
+  readonly statPrefix: string;
+  readonly clusters: readonly { readonly name: string; readonly weight: number }[];
+  readonly totalWeight: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnectAttempts: number;
+}
+
+export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpProxy> {
+  const t = anyUnpack(any, TcpProxySchema);
+  if (t === undefined) return { ok: false, problems: [`${path}: cannot decode ${TcpProxySchema.typeName}`] };
+  const cs = t.clusterSpecifier;
+  const problems: string[] = [];
+  let clusters: { name: string; weight: number }[] = [];
+  if (cs.case === 'cluster') clusters = [{ name: cs.value, weight: 1 }];
+  else if (cs.case === 'weightedClusters') clusters = cs.value.clusters.map((c) => ({ name: c.name, weight: c.weight }));
+  else problems.push(`${path}.cluster_specifier: one of cluster or weighted_clusters must be set`);
+  if (clusters.some((c) => c.name === '')) problems.push(`${path}: cluster names must not be empty`);
+  const totalWeight = clusters.reduce((s, c) => s + c.weight, 0);
+  if (clusters.length > 0 && totalWeight === 0) problems.push(`${path}.weighted_clusters: sum of weights is 0`);
+  if (t.tunnelingConfig !== undefined) problems.push(`${path}.tunneling_config: tunneling TCP over HTTP is not supported`);
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      statPrefix: t.statPrefix,
+      clusters,
+      totalWeight,
+      idleTimeoutMs: durationMs(t.idleTimeout, 3_600_000),
+      maxConnectAttempts: Math.max(1, t.maxConnectAttempts ?? 1),
+    },
+  };
+}
+
+export interface TcpSession {
+  readonly cluster: string;
+  readonly upstreamHost: string;
+  readonly flags: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly details: string;
+}
+
+export interface TcpProxyEnv {
+  cluster(name: string): ClusterHandle | undefined;
+  readonly random: Random;
+  readonly secrets: SecretSource;
+  /** Called once per connection when it closes. */
+  onSession?(s: TcpSession): void;
+}
+
+function chooseCluster(p: CompiledTcpProxy, random: Random): string {
+  if (p.clusters.length === 1) return (p.clusters[0] as { name: string }).name;
+  let r = random.next() * p.totalWeight;
+  for (const c of p.clusters) {
+    r -= c.weight;
+    if (r < 0) return c.name;
+  }
+  return (p.clusters[p.clusters.length - 1] as { name: string }).name;
+}
+
+function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource): Socket | string {
+  const t = host.transport;
+  const opts = { host: host.address, port: host.port, ...(cluster.config.bindAddress !== undefined ? { localAddress: cluster.config.bindAddress } : {}) };
+  if (t.kind === 'raw') return netConnect(opts);
+  const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
+  const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;
+  if ((t.sdsCertificate !== undefined && cert === undefined) || (t.sdsValidation !== undefined && ca === undefined)) return SDS_MISSING;
+  return tlsConnect({
+    ...opts,
+    ...(t.sni !== '' ? { servername: t.sni } : {}),
+    ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+    rejectUnauthorized: ca !== undefined,
+    ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),
+  });
+}
+
+/**
+ * Proxies `downstream` (already accepted; any inspected bytes unshifted back) to the proxy's cluster.
+ * `originalDestination` (host:port) serves ORIGINAL_DST clusters such as PassthroughCluster.
+ */
+export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined): void {
+  const startMs = Date.now();
+  const clusterName = chooseCluster(p, env.random);
+  let flags = 0;
+  let details = '';
+  let upstreamHost = '';
+  let upstream: Socket | undefined;
+  let finished = false;
+  downstream.pause();
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    downstream.destroy();
+    upstream?.destroy();
+    env.onSession?.({ cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead, bytesSent: downstream.bytesWritten, startMs, durationMs: Date.now() - startMs, details });
+  };
+  downstream.on('error', () => finish());
+  downstream.on('close', () => {
+    if (upstream === undefined) flags |= ResponseFlag.DC;
+    finish();
+  });
+  const cluster = env.cluster(clusterName);
+  if (cluster === undefined) {
+    flags |= ResponseFlag.NC;
+    details = 'cluster_not_found';
+    return finish();
+  }
+  if (!cluster.tryAcquire('connections')) {
+    flags |= ResponseFlag.UO;
+    return finish();
+  }
+  let attempts = 0;
+  const tried = new Set<string>();
+  const attempt = (): void => {
+    attempts++;
+    const host = cluster.pick({ hash: undefined, avoid: tried, originalDestination });
+    if (host === undefined) {
+      flags |= ResponseFlag.UH;
+      details = 'no_healthy_upstream';
+      cluster.release('connections');
+      return finish();
+    }
+    tried.add(host.key);
+    upstreamHost = host.key;
+    const s = dial(host, cluster, env.secrets);
+    if (typeof s === 'string') return failed(host, s);
+    const timer = setTimeout(() => s.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
+    let connected = false;
+    s.once(host.transport.kind === 'tls' ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      if (finished) {
+        s.destroy();
+        return;
+      }
+      upstream = s;
+      cluster.report(host, 'success');
+      s.setNoDelay(true);
+      downstream.pipe(s);
+      s.pipe(downstream);
+      downstream.resume();
+      const idle = (): void => {
+        details = 'idle_timeout';
+        finish();
+      };
+      if (p.idleTimeoutMs > 0) {
+        downstream.setTimeout(p.idleTimeoutMs, idle);
+      }
+      s.on('close', () => {
+        cluster.release('connections');
+        if (!finished) downstream.end();
+      });
+    });
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      if (!connected) failed(host, e.message);
+      else finish();
+    });
+    return undefined;
+  };
+  const failed = (host: PickedHost, reason: string): void => {
+    cluster.report(host, 'local-origin-failure');
+    details = `upstream connect failure: ${reason}`;
+    if (attempts < p.maxConnectAttempts && !finished) return attempt();
+    flags |= ResponseFlag.UF;
+    if (p.maxConnectAttempts > 1) flags |= ResponseFlag.URX;
+    cluster.release('connections');
+    finish();
+  };
+  attempt();
+}

@@ -1,0 +1,188 @@
+// Compiles an Envoy Cluster into the immutable settings the upstream layer runs on: discovery type,
+// connect timeout, protocol (HTTP/1.1, HTTP/2 or the downstream's), transport sockets (plaintext or TLS,
+// chosen per endpoint by transport_socket_matches), circuit breaker thresholds, bind address, and the raw
+// load-balancing and outlier settings the balancers compile themselves. Anything required that this proxy
+// cannot honour is a problem (the update is NACKed), never silently ignored.
+
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import type { Any } from '@bufbuild/protobuf/wkt';
+import { Cluster_DiscoveryType, Cluster_LbPolicy, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { RoutingPriority } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import type { TransportSocket } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import { HttpProtocolOptionsSchema } from '../../xds/gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
+import { durationMs } from './duration.js';
+
+export type ClusterKind = 'static' | 'eds' | 'strict-dns' | 'logical-dns' | 'original-dst';
+export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
+
+export interface TlsSettings {
+  readonly kind: 'tls';
+  readonly sni: string;
+  readonly alpn: readonly string[];
+  /** SDS secret names this context needs (workload cert, validation context); issue 6 supplies them. */
+  readonly sdsCertificate: string | undefined;
+  readonly sdsValidation: string | undefined;
+  readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
+  readonly inlineTrustedCa: string | undefined;
+  readonly subjectAltNames: readonly StringMatcher[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
+}
+export type TransportSettings = { readonly kind: 'raw' } | TlsSettings;
+
+export interface TransportSocketMatch {
+  readonly name: string;
+  /** Every key must equal the endpoint's `envoy.transport_socket_match` metadata value. */
+  readonly match: Readonly<Record<string, string>>;
+  readonly transport: TransportSettings;
+}
+
+export interface Thresholds {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  readonly maxRetries: number;
+}
+
+export interface CompiledCluster {
+  readonly name: string;
+  readonly kind: ClusterKind;
+  /** The EDS resource name (service_name, else the cluster name). */
+  readonly edsName: string;
+  readonly connectTimeoutMs: number;
+  readonly protocol: UpstreamProtocol;
+  readonly idleTimeoutMs: number;
+  readonly maxRequestsPerConnection: number | undefined;
+  readonly transport: TransportSettings;
+  readonly transportMatches: readonly TransportSocketMatch[];
+  readonly thresholds: Thresholds;
+  readonly bindAddress: string | undefined;
+  readonly lbPolicy: Cluster_LbPolicy;
+  readonly proto: Cluster;
+}
+
+const RAW: TransportSettings = { kind: 'raw' };
+const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+/** Envoy's default thresholds (cluster circuit breakers, default priority). */
+export const DEFAULT_THRESHOLDS: Thresholds = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 };
+
+function transportOf(ts: TransportSocket | undefined, path: string, problems: string[]): TransportSettings {
+  if (ts === undefined) return RAW;
+  if (ts.configType.case !== 'typedConfig') return ts.name === 'envoy.transport_sockets.raw_buffer' || ts.name === '' ? RAW : (problems.push(`${path}: transport socket ${ts.name} needs a typed_config`), RAW);
+  const any: Any = ts.configType.value;
+  if (any.typeUrl.endsWith('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer')) return RAW;
+  if (!any.typeUrl.endsWith(UpstreamTlsContextSchema.typeName)) {
+    problems.push(`${path}.typed_config: unsupported transport socket ${any.typeUrl}`);
+    return RAW;
+  }
+  const t = anyUnpack(any, UpstreamTlsContextSchema);
+  if (t === undefined) {
+    problems.push(`${path}.typed_config: cannot decode UpstreamTlsContext`);
+    return RAW;
+  }
+  const c = t.commonTlsContext;
+  const inlineCert = c?.tlsCertificates[0];
+  const vc = c?.validationContextType;
+  const defaultVc = vc?.case === 'combinedValidationContext' ? vc.value.defaultValidationContext : vc?.case === 'validationContext' ? vc.value : undefined;
+  const sdsValidation = vc?.case === 'combinedValidationContext' ? vc.value.validationContextSdsSecretConfig?.name : vc?.case === 'validationContextSdsSecretConfig' ? vc.value.name : undefined;
+  const dataOf = (ds: { specifier: { case: string | undefined; value?: unknown } } | undefined): string | undefined => {
+    if (ds === undefined) return undefined;
+    const s = ds.specifier;
+    if (s.case === 'inlineString') return s.value as string;
+    if (s.case === 'inlineBytes') return Buffer.from(s.value as Uint8Array).toString('utf8');
+    if (s.case === 'filename') problems.push(`${path}: certificates from files (${String(s.value)}) are not supported; use SDS or inline data`);
+    return undefined;
+  };
+  const cert = dataOf(inlineCert?.certificateChain);
+  const key = dataOf(inlineCert?.privateKey);
+  const minV = c?.tlsParams?.tlsMinimumProtocolVersion;
+  return {
+    kind: 'tls',
+    sni: t.sni,
+    alpn: c?.alpnProtocols ?? [],
+    sdsCertificate: c?.tlsCertificateSdsSecretConfigs[0]?.name,
+    sdsValidation,
+    inlineCertificate: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+    inlineTrustedCa: dataOf(defaultVc?.trustedCa),
+    subjectAltNames: defaultVc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? defaultVc?.matchSubjectAltNames ?? [],
+    minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
+  };
+}
+
+const KIND: Partial<Record<Cluster_DiscoveryType, ClusterKind>> = {
+  [Cluster_DiscoveryType.STATIC]: 'static',
+  [Cluster_DiscoveryType.EDS]: 'eds',
+  [Cluster_DiscoveryType.STRICT_DNS]: 'strict-dns',
+  [Cluster_DiscoveryType.LOGICAL_DNS]: 'logical-dns',
+  [Cluster_DiscoveryType.ORIGINAL_DST]: 'original-dst',
+};
+
+export type Compiled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly string[] };
+
+export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
+  const problems: string[] = [];
+  const dt = c.clusterDiscoveryType;
+  let kind: ClusterKind = 'static';
+  if (dt.case === 'clusterType') problems.push(`cluster_type: custom cluster type ${dt.value.name} is not supported`);
+  else kind = KIND[dt.case === 'type' ? dt.value : Cluster_DiscoveryType.STATIC] ?? 'static';
+  let protocol: UpstreamProtocol = c.http2ProtocolOptions !== undefined ? 'http2' : 'http1';
+  let idleTimeoutMs = durationMs(c.commonHttpProtocolOptions?.idleTimeout, 3_600_000);
+  let maxRequestsPerConnection = c.maxRequestsPerConnection;
+  const opts = c.typedExtensionProtocolOptions[HTTP_OPTIONS_KEY];
+  if (opts !== undefined) {
+    const o = anyUnpack(opts, HttpProtocolOptionsSchema);
+    if (o === undefined) problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"]: cannot decode`);
+    else {
+      const u = o.upstreamProtocolOptions;
+      if (u.case === 'explicitHttpConfig') protocol = u.value.protocolConfig.case === 'http2ProtocolOptions' ? 'http2' : u.value.protocolConfig.case === 'http3ProtocolOptions' ? (problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].explicit_http_config.http3_protocol_options: HTTP/3 upstreams are not supported`), 'http1') : 'http1';
+      else if (u.case === 'useDownstreamProtocolConfig') protocol = 'downstream';
+      else if (u.case === 'autoConfig') protocol = 'http1';
+      idleTimeoutMs = durationMs(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
+      maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
+    }
+  }
+  const th = c.circuitBreakers?.thresholds.find((t) => t.priority === RoutingPriority.DEFAULT);
+  const thresholds: Thresholds = {
+    maxConnections: th?.maxConnections ?? DEFAULT_THRESHOLDS.maxConnections,
+    maxPendingRequests: th?.maxPendingRequests ?? DEFAULT_THRESHOLDS.maxPendingRequests,
+    maxRequests: th?.maxRequests ?? DEFAULT_THRESHOLDS.maxRequests,
+    maxRetries: th?.maxRetries ?? DEFAULT_THRESHOLDS.maxRetries,
+  };
+  const transport = transportOf(c.transportSocket, 'transport_socket', problems);
+  const transportMatches = c.transportSocketMatches.map((m, i) => {
+    const match: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.match ?? {})) match[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    return { name: m.name, match, transport: transportOf(m.transportSocket, `transport_socket_matches[${i}].transport_socket`, problems) };
+  });
+  const bind = c.upstreamBindConfig?.sourceAddress;
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      name: c.name,
+      kind,
+      edsName: c.edsClusterConfig?.serviceName || c.name,
+      connectTimeoutMs: durationMs(c.connectTimeout, 5000),
+      protocol,
+      idleTimeoutMs,
+      maxRequestsPerConnection: maxRequestsPerConnection === 0 ? undefined : maxRequestsPerConnection,
+      transport,
+      transportMatches,
+      thresholds,
+      bindAddress: bind?.address || undefined,
+      lbPolicy: c.lbPolicy,
+      proto: c,
+    },
+  };
+}
+
+/** The transport for an endpoint: the first match whose keys equal its socket-match metadata, else the default. */
+export function transportFor(c: CompiledCluster, endpointMatch: Readonly<Record<string, string>> | undefined): TransportSettings {
+  for (const m of c.transportMatches) {
+    let ok = true;
+    for (const k in m.match) if (endpointMatch?.[k] !== m.match[k]) ok = false;
+    if (ok) return m.transport;
+  }
+  return c.transport;
+}

@@ -1,0 +1,59 @@
+// Compiles a listener filter chain's DownstreamTlsContext (TLS termination at gateways and inbound mTLS):
+// certificates inline or by SDS name, client certificate requirement, trusted CA, ALPN and TLS versions.
+// The secure context itself is built when secrets are known (network/tls-terminator.ts).
+
+import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import { DownstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import type { DataSource } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
+import type { Compiled } from './compile-cluster.js';
+
+export interface DownstreamTls {
+  readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
+  readonly sdsCertificate: string | undefined;
+  readonly inlineTrustedCa: string | undefined;
+  readonly sdsValidation: string | undefined;
+  readonly requireClientCertificate: boolean;
+  readonly subjectAltNames: readonly StringMatcher[];
+  readonly alpn: readonly string[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
+}
+
+function data(ds: DataSource | undefined, path: string, problems: string[]): string | undefined {
+  const s = ds?.specifier;
+  if (s === undefined || s.case === undefined) return undefined;
+  if (s.case === 'inlineString') return s.value;
+  if (s.case === 'inlineBytes') return Buffer.from(s.value).toString('utf8');
+  problems.push(`${path}: ${s.case} data sources are not supported; use SDS or inline data`);
+  return undefined;
+}
+
+export function compileDownstreamTls(any: Any, path: string): Compiled<DownstreamTls> {
+  const t = anyUnpack(any, DownstreamTlsContextSchema);
+  if (t === undefined) return { ok: false, problems: [`${path}.typed_config: unsupported transport socket ${any.typeUrl}`] };
+  const problems: string[] = [];
+  const c = t.commonTlsContext;
+  const tc = c?.tlsCertificates[0];
+  const cert = data(tc?.certificateChain, `${path}.common_tls_context.tls_certificates[0].certificate_chain`, problems);
+  const key = data(tc?.privateKey, `${path}.common_tls_context.tls_certificates[0].private_key`, problems);
+  const sdsCertificate = c?.tlsCertificateSdsSecretConfigs[0]?.name;
+  if (cert === undefined && sdsCertificate === undefined) problems.push(`${path}.common_tls_context: a certificate (tls_certificates or tls_certificate_sds_secret_configs) is required`);
+  const vc = c?.validationContextType;
+  const dvc = vc?.case === 'combinedValidationContext' ? vc.value.defaultValidationContext : vc?.case === 'validationContext' ? vc.value : undefined;
+  const sdsValidation = vc?.case === 'combinedValidationContext' ? vc.value.validationContextSdsSecretConfig?.name : vc?.case === 'validationContextSdsSecretConfig' ? vc.value.name : undefined;
+  const minV = c?.tlsParams?.tlsMinimumProtocolVersion;
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      inlineCertificate: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+      sdsCertificate,
+      inlineTrustedCa: data(dvc?.trustedCa, `${path}.validation_context.trusted_ca`, problems),
+      sdsValidation,
+      requireClientCertificate: t.requireClientCertificate ?? false,
+      subjectAltNames: dvc?.matchSubjectAltNames ?? [],
+      alpn: c?.alpnProtocols ?? [],
+      minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// Compiles an HttpConnectionManager into the connection manager's immutable settings: where routes come
+// from (RDS name or an inline table compiled now), the HTTP filters in order (fault, CORS, router; an
+// unknown filter is a problem unless is_optional), codec limits and timeouts, header handling, upgrades
+// and access logs. Envoy's defaults where a field is unset (HCM proto docs).
+
+import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { FileAccessLogSchema } from '../../xds/gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
+import { StdoutAccessLogSchema, StderrAccessLogSchema } from '../../xds/gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js';
+import type { AccessLog } from '../../xds/gen/envoy/config/accesslog/v3/accesslog_pb.js';
+import type { SubstitutionFormatString } from '../../xds/gen/envoy/config/core/v3/substitution_format_string_pb.js';
+import { compileFault, type FaultConfig } from '../filters/fault/config.js';
+import { compileRouteConfig } from '../http/route/compile-route-config.js';
+import type { CompiledRouteConfig } from '../http/route/types.js';
+import { compileTextFormat, type AccessLogFormatter } from '../http/access-log/text-formatter.js';
+import { compileJsonFormat, type JsonFormatSpec } from '../http/access-log/json-formatter.js';
+import type { Compiled } from './compile-cluster.js';
+import type { Result } from '../../lib/issue.js';
+import { durationMs } from './duration.js';
+
+export type CompiledHttpFilter =
+  | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
+  | { readonly kind: 'cors'; readonly name: string }
+  | { readonly kind: 'router'; readonly name: string };
+
+export interface CompiledAccessLog {
+  /** '/dev/stdout', '/dev/stderr' or a file path. */
+  readonly path: string;
+  readonly format: AccessLogFormatter;
+}
+
+export interface CompiledHcm {
+  readonly statPrefix: string;
+  readonly routes: { readonly kind: 'rds'; readonly name: string } | { readonly kind: 'inline'; readonly table: CompiledRouteConfig };
+  readonly httpFilters: readonly CompiledHttpFilter[];
+  /** The `server` response header; undefined = pass the upstream's through (PASS_THROUGH). */
+  readonly serverName: string | undefined;
+  readonly useRemoteAddress: boolean;
+  readonly xffNumTrustedHops: number;
+  readonly skipXffAppend: boolean;
+  readonly generateRequestId: boolean;
+  readonly preserveExternalRequestId: boolean;
+  readonly maxRequestHeadersKb: number;
+  readonly maxHeadersCount: number;
+  /** 0 = none. */
+  readonly requestTimeoutMs: number;
+  readonly requestHeadersTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly upgrades: ReadonlySet<string>;
+  readonly accessLogs: readonly CompiledAccessLog[];
+}
+
+/** Envoy's default access log format (used when a file logger names none). */
+export const ENVOY_DEFAULT_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
+
+/** HTTP filters that are no-ops for this proxy's model (Istio emits them; nothing to enforce). */
+const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+
+function typeName(a: Any): string {
+  return a.typeUrl.slice(a.typeUrl.lastIndexOf('/') + 1);
+}
+
+function issuesText(r: Result<AccessLogFormatter>, path: string, problems: string[]): AccessLogFormatter | undefined {
+  if (r.ok) return r.value;
+  for (const i of r.issues) problems.push(`${path}${i.path !== '' ? `.${i.path}` : ''}: ${i.message}`);
+  return undefined;
+}
+
+function formatOf(f: SubstitutionFormatString | undefined, path: string, problems: string[]): AccessLogFormatter | undefined {
+  const fmt = f?.format;
+  let r: Result<AccessLogFormatter> | undefined;
+  if (fmt === undefined || fmt.case === undefined) r = compileTextFormat(ENVOY_DEFAULT_LOG_FORMAT);
+  else if (fmt.case === 'textFormat') r = compileTextFormat(fmt.value);
+  else if (fmt.case === 'textFormatSource') {
+    const s = fmt.value.specifier;
+    if (s.case === 'inlineString') r = compileTextFormat(s.value);
+    else if (s.case === 'inlineBytes') r = compileTextFormat(Buffer.from(s.value).toString('utf8'));
+    else problems.push(`${path}.text_format_source: only inline formats are supported`);
+  } else if (fmt.case === 'jsonFormat') r = compileJsonFormat(fmt.value as unknown as JsonFormatSpec);
+  return r === undefined ? undefined : issuesText(r, path, problems);
+}
+
+function compileAccessLog(l: AccessLog, path: string, problems: string[]): CompiledAccessLog | undefined {
+  if (l.filter !== undefined) {
+    problems.push(`${path}.filter: access log filters are not supported`);
+    return undefined;
+  }
+  if (l.configType.case !== 'typedConfig') {
+    problems.push(`${path}.typed_config: must be set`);
+    return undefined;
+  }
+  const a = l.configType.value;
+  const t = typeName(a);
+  if (t === FileAccessLogSchema.typeName) {
+    const f = anyUnpack(a, FileAccessLogSchema);
+    if (f === undefined) return void problems.push(`${path}.typed_config: cannot decode`);
+    const fmt = f.accessLogFormat;
+    let format: AccessLogFormatter | undefined;
+    if (fmt.case === 'format') format = issuesText(compileTextFormat(fmt.value), `${path}.typed_config.format`, problems);
+    else if (fmt.case === 'jsonFormat') format = issuesText(compileJsonFormat(fmt.value as JsonObject as unknown as JsonFormatSpec), `${path}.typed_config.json_format`, problems); else if (fmt.case === 'logFormat') format = formatOf(fmt.value, `${path}.typed_config.log_format`, problems);
+    else format = formatOf(undefined, path, problems);
+    if (format === undefined) return undefined;
+    if (f.path === '') return void problems.push(`${path}.typed_config.path: must not be empty`);
+    return { path: f.path, format };
+  }
+  if (t === StdoutAccessLogSchema.typeName || t === StderrAccessLogSchema.typeName) {
+    const s = t === StdoutAccessLogSchema.typeName ? anyUnpack(a, StdoutAccessLogSchema) : anyUnpack(a, StderrAccessLogSchema);
+    const lf = s?.accessLogFormat;
+    const format = formatOf(lf?.case === 'logFormat' ? lf.value : undefined, `${path}.typed_config.log_format`, problems);
+    return format === undefined ? undefined : { path: t === StdoutAccessLogSchema.typeName ? '/dev/stdout' : '/dev/stderr', format };
+  }
+  problems.push(`${path}.typed_config: unsupported access logger ${t}`);
+  return undefined;
+}
+
+export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
+  const h = anyUnpack(any, HttpConnectionManagerSchema);
+  if (h === undefined) return { ok: false, problems: [`${path}: cannot decode ${HttpConnectionManagerSchema.typeName}`] };
+  const problems: string[] = [];
+  let routes: CompiledHcm['routes'] | undefined;
+  const rs = h.routeSpecifier;
+  if (rs.case === 'rds') routes = { kind: 'rds', name: rs.value.routeConfigName };
+  else if (rs.case === 'routeConfig') {
+    const r = compileRouteConfig(rs.value);
+    if (r.ok) routes = { kind: 'inline', table: r.value };
+    else for (const p of r.problems) problems.push(`${path}.route_config.${p}`);
+  } else problems.push(`${path}.route_specifier: scoped routes are not supported`);
+  const httpFilters: CompiledHttpFilter[] = [];
+  let router = false;
+  h.httpFilters.forEach((f, i) => {
+    const fp = `${path}.http_filters[${i}](${f.name})`;
+    if (f.disabled) return;
+    const a = f.configType.case === 'typedConfig' ? f.configType.value : undefined;
+    const t = a !== undefined ? typeName(a) : '';
+    if (router) return void problems.push(`${fp}: follows the terminal router filter`);
+    if (t === HTTPFaultSchema.typeName && a !== undefined) {
+      const m = anyUnpack(a, HTTPFaultSchema);
+      const r = m !== undefined ? compileFault(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
+      if (r.ok) httpFilters.push({ kind: 'fault', name: f.name, config: r.value });
+      else problems.push(...r.problems);
+    } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
+    else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
+      httpFilters.push({ kind: 'router', name: f.name });
+      router = true;
+    } else if (PASSIVE_FILTERS.has(t) || f.isOptional) return;
+    else problems.push(`${fp}: unsupported HTTP filter ${t || '(no typed_config)'}; mark it is_optional to skip it`);
+  });
+  if (!router) problems.push(`${path}.http_filters: the last filter must be the router (envoy.filters.http.router)`);
+  const accessLogs: CompiledAccessLog[] = [];
+  h.accessLog.forEach((l, i) => {
+    const c = compileAccessLog(l, `${path}.access_log[${i}]`, problems);
+    if (c !== undefined) accessLogs.push(c);
+  });
+  if (problems.length > 0 || routes === undefined) return { ok: false, problems };
+  const common = h.commonHttpProtocolOptions;
+  return {
+    ok: true,
+    value: {
+      statPrefix: h.statPrefix,
+      routes,
+      httpFilters,
+      // ServerHeaderTransformation: OVERWRITE (0, default) sets server_name (default "envoy"); PASS_THROUGH (2) keeps the upstream's.
+      serverName: h.serverHeaderTransformation === 2 ? undefined : h.serverName || 'envoy',
+      useRemoteAddress: h.useRemoteAddress ?? false,
+      xffNumTrustedHops: h.xffNumTrustedHops,
+      skipXffAppend: h.skipXffAppend,
+      generateRequestId: h.generateRequestId ?? true,
+      preserveExternalRequestId: h.preserveExternalRequestId,
+      maxRequestHeadersKb: h.maxRequestHeadersKb ?? 60,
+      maxHeadersCount: common?.maxHeadersCount ?? 100,
+      requestTimeoutMs: durationMs(h.requestTimeout, 0),
+      // Envoy's request_headers_timeout defaults to none; slow-header clients are still cut at 60 s here
+      // (node's headersTimeout), so a slowloris cannot hold a connection forever.
+      requestHeadersTimeoutMs: durationMs(h.requestHeadersTimeout, 0) || 60_000,
+      streamIdleTimeoutMs: durationMs(h.streamIdleTimeout, 300_000),
+      idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
+      upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
+      accessLogs,
+    },
+  };
+}

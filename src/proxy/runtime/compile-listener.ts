@@ -1,0 +1,119 @@
+// Compiles an Envoy Listener into what the listener manager runs: its address, whether it binds
+// (bind_to_port) or only receives handed-off connections (use_original_dst), its filter chains with their
+// compiled matches, transport (plaintext or TLS termination) and terminal network filter (HTTP connection
+// manager or tcp_proxy). Unknown required filters are problems, so the update is NACKed whole.
+
+import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import type { FilterChain, ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import { compileFilterChainMatch, inspectionNeeds, type CompiledMatch } from '../network/filter-chain-match.js';
+import { compileTcpProxy, type CompiledTcpProxy } from '../network/tcp-proxy.js';
+import { compileDownstreamTls, type DownstreamTls } from './compile-downstream-tls.js';
+import { compileHcm, type CompiledHcm } from './compile-hcm.js';
+import type { Compiled } from './compile-cluster.js';
+import { durationMs } from './duration.js';
+
+export type NetworkFilter = { readonly kind: 'hcm'; readonly hcm: CompiledHcm } | { readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy };
+
+export interface CompiledChain {
+  readonly name: string;
+  readonly tls: DownstreamTls | undefined;
+  readonly network: NetworkFilter;
+}
+
+export interface CompiledListener {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly bindToPort: boolean;
+  readonly useOriginalDst: boolean;
+  readonly direction: 'inbound' | 'outbound' | 'unspecified';
+  readonly chains: readonly CompiledMatch<CompiledChain>[];
+  readonly defaultChain: CompiledChain | undefined;
+  readonly inspect: { readonly tls: boolean; readonly http: boolean };
+  /** 0 = wait for the first bytes as long as it takes (Envoy: listener_filters_timeout 0 disables it). */
+  readonly inspectTimeoutMs: number;
+  readonly continueOnInspectTimeout: boolean;
+}
+
+const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+/** Listener filters this proxy implements (inspection is done when chains need it). */
+const KNOWN_LISTENER_FILTERS = new Set(['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector', 'envoy.filters.listener.original_dst']);
+
+function compileChain(fc: FilterChain, path: string, problems: string[]): CompiledChain | undefined {
+  let network: NetworkFilter | undefined;
+  fc.filters.forEach((f, i) => {
+    const fp = `${path}.filters[${i}](${f.name})`;
+    if (f.configType.case !== 'typedConfig') {
+      problems.push(`${fp}: typed_config must be set`);
+      return;
+    }
+    const any = f.configType.value;
+    const type = any.typeUrl.slice(any.typeUrl.lastIndexOf('/') + 1);
+    if (network !== undefined) {
+      problems.push(`${fp}: follows the terminal filter ${network.kind === 'hcm' ? 'http_connection_manager' : 'tcp_proxy'}`);
+      return;
+    }
+    if (type === HCM_TYPE) {
+      const r = compileHcm(any, `${fp}.typed_config`);
+      if (r.ok) network = { kind: 'hcm', hcm: r.value };
+      else problems.push(...r.problems);
+    } else if (type === TCP_PROXY_TYPE) {
+      const r = compileTcpProxy(any, `${fp}.typed_config`);
+      if (r.ok) network = { kind: 'tcp', tcp: r.value };
+      else problems.push(...r.problems);
+    } else problems.push(`${fp}: unsupported network filter ${type}`);
+  });
+  if (network === undefined) {
+    if (fc.filters.length === 0) problems.push(`${path}.filters: a filter chain needs a terminal filter (http_connection_manager or tcp_proxy)`);
+    return undefined;
+  }
+  let tls: DownstreamTls | undefined;
+  const ts = fc.transportSocket;
+  if (ts !== undefined && ts.configType.case === 'typedConfig' && !ts.configType.value.typeUrl.endsWith('RawBuffer')) {
+    const r = compileDownstreamTls(ts.configType.value, `${path}.transport_socket`);
+    if (r.ok) tls = r.value;
+    else problems.push(...r.problems);
+  }
+  return { name: fc.name, tls, network };
+}
+
+function listenerFilterProblems(lf: readonly ListenerFilter[], problems: string[]): void {
+  lf.forEach((f, i) => {
+    if (!KNOWN_LISTENER_FILTERS.has(f.name) && !f.name.startsWith('istio.')) problems.push(`listener_filters[${i}](${f.name}): unsupported listener filter`);
+  });
+}
+
+export function compileListener(l: Listener): Compiled<CompiledListener> {
+  const problems: string[] = [];
+  if (l.apiListener !== undefined) problems.push('api_listener: API listeners are for proxyless clients, not for this proxy');
+  const a = l.address?.address;
+  const sa = a?.case === 'socketAddress' ? a.value : undefined;
+  if (sa === undefined && l.apiListener === undefined) problems.push('address.socket_address: must be set');
+  listenerFilterProblems(l.listenerFilters, problems);
+  const chains: CompiledMatch<CompiledChain>[] = [];
+  l.filterChains.forEach((fc, i) => {
+    const c = compileChain(fc, `filter_chains[${i}]`, problems);
+    if (c !== undefined) chains.push(compileFilterChainMatch(fc.filterChainMatch, c, `filter_chains[${i}].filter_chain_match`, problems));
+  });
+  const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems) : undefined;
+  if (problems.length > 0) return { ok: false, problems };
+  const inspect = inspectionNeeds(chains);
+  return {
+    ok: true,
+    value: {
+      name: l.name,
+      address: sa?.address ?? '0.0.0.0',
+      port: sa?.portSpecifier.case === 'portValue' ? sa.portSpecifier.value : 0,
+      bindToPort: l.bindToPort ?? true,
+      useOriginalDst: l.useOriginalDst ?? false,
+      direction: l.trafficDirection === TrafficDirection.INBOUND ? 'inbound' : l.trafficDirection === TrafficDirection.OUTBOUND ? 'outbound' : 'unspecified',
+      chains,
+      defaultChain,
+      inspect,
+      inspectTimeoutMs: durationMs(l.listenerFiltersTimeout, 15_000),
+      continueOnInspectTimeout: l.continueOnListenerFiltersTimeout,
+    },
+  };
+}

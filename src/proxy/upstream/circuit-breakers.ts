@@ -1,0 +1,107 @@
+// Cluster circuit breakers (cluster.circuit_breakers), after Envoy's ResourceManagerImpl and
+// https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/circuit_breaking: one counter
+// per resource (connections, pending requests, requests, retries) with a limit from the thresholds of
+// the routing priority in use (DEFAULT unless asked), defaulting to 1024/1024/1024/3. tryAcquire succeeds
+// while the count is below the limit; every success must be paired with one release. With a
+// retry_budget, the retry limit follows the load instead: max(min_retry_concurrency (3),
+// budget_percent (20%) × (active requests + pending requests)).
+// Gauges follow Envoy's names (circuit_breakers.<priority>.cx_open, remaining_rq, ...): an *_open gauge is
+// 1 while the resource is at its limit. Per-host thresholds and max_connection_pools are not tracked here.
+
+import type { CircuitBreakers as CircuitBreakersProto } from '../../xds/gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
+import { RoutingPriority } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+
+export type BreakerResource = 'connections' | 'pending' | 'requests' | 'retries';
+
+export interface BreakerLimits {
+  readonly connections: number;
+  readonly pending: number;
+  readonly requests: number;
+  /** Fixed retry limit; ignored when `retryBudget` is set. */
+  readonly retries: number;
+  readonly retryBudget?: { readonly budgetPercent: number; readonly minRetryConcurrency: number };
+}
+
+export interface BreakerGauges {
+  readonly cx_open: number;
+  readonly rq_pending_open: number;
+  readonly rq_open: number;
+  readonly rq_retry_open: number;
+  readonly remaining_cx: number;
+  readonly remaining_pending: number;
+  readonly remaining_rq: number;
+  readonly remaining_retries: number;
+}
+
+export const DEFAULT_LIMITS: BreakerLimits = Object.freeze({ connections: 1024, pending: 1024, requests: 1024, retries: 3 });
+
+/** The limits for `priority` from the proto (first thresholds entry of that priority), with Envoy's defaults. */
+export function breakerLimits(config: CircuitBreakersProto | undefined, priority: RoutingPriority = RoutingPriority.DEFAULT): BreakerLimits {
+  const t = config?.thresholds.find((x) => x.priority === priority);
+  if (t === undefined) return DEFAULT_LIMITS;
+  const budget = t.retryBudget;
+  return Object.freeze({
+    connections: t.maxConnections ?? DEFAULT_LIMITS.connections,
+    pending: t.maxPendingRequests ?? DEFAULT_LIMITS.pending,
+    requests: t.maxRequests ?? DEFAULT_LIMITS.requests,
+    retries: t.maxRetries ?? DEFAULT_LIMITS.retries,
+    ...(budget !== undefined
+      ? { retryBudget: { budgetPercent: budget.budgetPercent?.value ?? 20, minRetryConcurrency: budget.minRetryConcurrency ?? 3 } }
+      : {}),
+  });
+}
+
+export class CircuitBreakers {
+  readonly limits: BreakerLimits;
+  private readonly active: Record<BreakerResource, number> = { connections: 0, pending: 0, requests: 0, retries: 0 };
+
+  constructor(config?: CircuitBreakersProto | BreakerLimits, priority: RoutingPriority = RoutingPriority.DEFAULT) {
+    this.limits = config === undefined ? DEFAULT_LIMITS : 'thresholds' in config ? breakerLimits(config, priority) : config;
+  }
+
+  /** The current limit of `r` (the retry limit moves with load under a retry budget). */
+  limit(r: BreakerResource): number {
+    if (r === 'retries' && this.limits.retryBudget !== undefined) {
+      const b = this.limits.retryBudget;
+      return Math.max(b.minRetryConcurrency, Math.floor((b.budgetPercent / 100) * (this.active.requests + this.active.pending)));
+    }
+    return this.limits[r];
+  }
+
+  /** Takes one unit of `r` if below the limit; false means the breaker is open (Envoy's overflow). */
+  tryAcquire(r: BreakerResource): boolean {
+    if (this.active[r] >= this.limit(r)) return false;
+    this.active[r]++;
+    return true;
+  }
+
+  /** Returns one unit taken by a successful tryAcquire. */
+  release(r: BreakerResource): void {
+    if (this.active[r] > 0) this.active[r]--;
+  }
+
+  current(r: BreakerResource): number {
+    return this.active[r];
+  }
+
+  remaining(r: BreakerResource): number {
+    return Math.max(0, this.limit(r) - this.active[r]);
+  }
+
+  isOpen(r: BreakerResource): boolean {
+    return this.active[r] >= this.limit(r);
+  }
+
+  gauges(): BreakerGauges {
+    return {
+      cx_open: this.isOpen('connections') ? 1 : 0,
+      rq_pending_open: this.isOpen('pending') ? 1 : 0,
+      rq_open: this.isOpen('requests') ? 1 : 0,
+      rq_retry_open: this.isOpen('retries') ? 1 : 0,
+      remaining_cx: this.remaining('connections'),
+      remaining_pending: this.remaining('pending'),
+      remaining_rq: this.remaining('requests'),
+      remaining_retries: this.remaining('retries'),
+    };
+  }
+}

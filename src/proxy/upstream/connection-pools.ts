@@ -1,0 +1,72 @@
+// Connection pools to one upstream host (Envoy's per-host HTTP/1.1 and HTTP/2 pools), built on undici:
+// HTTP/1.1 keep-alive pools, HTTP/2 multiplexing (h2c by prior knowledge in cleartext, ALPN over TLS),
+// the cluster's connect timeout, idle timeout, bind address and transport socket. Timeouts of requests are
+// the router's, so undici's own header/body timeouts are off.
+
+import { Client, H2CClient, Pool, type Dispatcher } from 'undici';
+import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
+
+export type WireProtocol = 'http1' | 'http2';
+
+/** Secrets delivered over SDS (issue 6 fills this); a TLS context naming a missing secret cannot connect. */
+export interface SecretSource {
+  certificate(name: string): { readonly cert: string; readonly key: string } | undefined;
+  validation(name: string): { readonly trustedCa: string } | undefined;
+}
+
+export const NO_SECRETS: SecretSource = { certificate: () => undefined, validation: () => undefined };
+
+/** Envoy's transport failure reason when a TLS context's SDS secret has not arrived. */
+export const SDS_MISSING = 'TLS error: Secret is not supplied by SDS';
+
+export type PoolResult = { readonly ok: true; readonly dispatcher: Dispatcher } | { readonly ok: false; readonly transportFailure: string };
+
+export function createPool(address: string, port: number, cluster: CompiledCluster, transport: TransportSettings, protocol: WireProtocol, secrets: SecretSource): PoolResult {
+  const tls = transport.kind === 'tls';
+  const host = address.includes(':') ? `[${address}]` : address;
+  const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  const connect: Record<string, unknown> = { timeout: cluster.connectTimeoutMs };
+  if (cluster.bindAddress !== undefined) connect['localAddress'] = cluster.bindAddress;
+  if (transport.kind === 'tls') {
+    let cert = transport.inlineCertificate;
+    if (transport.sdsCertificate !== undefined) {
+      cert = secrets.certificate(transport.sdsCertificate);
+      if (cert === undefined) return { ok: false, transportFailure: SDS_MISSING };
+    }
+    let ca = transport.inlineTrustedCa;
+    if (transport.sdsValidation !== undefined) {
+      ca = secrets.validation(transport.sdsValidation)?.trustedCa;
+      if (ca === undefined) return { ok: false, transportFailure: SDS_MISSING };
+    }
+    if (transport.sni !== '') connect['servername'] = transport.sni;
+    if (cert !== undefined) {
+      connect['cert'] = cert.cert;
+      connect['key'] = cert.key;
+    }
+    // Without a validation context Envoy does not verify the upstream certificate.
+    if (ca !== undefined) connect['ca'] = ca;
+    connect['rejectUnauthorized'] = ca !== undefined;
+    if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
+    const alpn = transport.alpn.length > 0 ? [...transport.alpn] : protocol === 'http2' ? ['h2'] : ['http/1.1'];
+    connect['ALPNProtocols'] = alpn;
+  }
+  const common = {
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: Math.min(cluster.idleTimeoutMs, 600_000) || 4_000,
+    keepAliveMaxTimeout: Math.max(cluster.idleTimeoutMs, 600_000),
+    maxHeaderSize: 96 * 1024,
+    connect,
+  };
+  if (protocol === 'http2' && !tls) return { ok: true, dispatcher: new H2CClient(origin, { ...common, pipelining: 100 }) };
+  if (protocol === 'http2') return { ok: true, dispatcher: new Client(origin, { ...common, allowH2: true, pipelining: 100 }) };
+  return {
+    ok: true,
+    dispatcher: new Pool(origin, {
+      ...common,
+      connections: cluster.thresholds.maxConnections,
+      pipelining: 1,
+      ...(cluster.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: cluster.maxRequestsPerConnection } : {}),
+    }),
+  };
+}
