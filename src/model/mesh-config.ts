@@ -18,6 +18,11 @@ export interface MeshConfig {
   readonly ingressSelector: string;
   /** Gateway API controller name Isthmus implements (`istio.io/gateway-controller`). */
   readonly gatewayControllerName: string;
+  /** Where proxies write access logs ('' = none; `/dev/stdout` is Istio's usual choice). */
+  readonly accessLogFile: string;
+  readonly accessLogEncoding: 'TEXT' | 'JSON';
+  /** A custom Envoy format string ('' = Istio's default for the encoding). */
+  readonly accessLogFormat: string;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
@@ -29,4 +34,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   enableAutoMtls: true,
   ingressSelector: 'ingressgateway',
   gatewayControllerName: 'istio.io/gateway-controller',
+  accessLogFile: '',
+  accessLogEncoding: 'TEXT',
+  accessLogFormat: '',
 });

@@ -105,7 +105,11 @@ export class DataPlane {
     this.#pending = true;
     this.#applying = this.#applying.then(async () => {
       this.#pending = false;
-      await this.#apply();
+      try {
+        await this.#apply();
+      } catch (e) {
+        this.o.logger.error('applying config failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      }
     });
   }
 

@@ -3,6 +3,7 @@
 // served), sorted and without duplicates.
 // No I/O, clock, environment or randomness here or below (ARCHITECTURE principle 2).
 
+import { withAccessLogs } from './listener/access-log.js';
 import type { Issue } from '../lib/issue.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import type { Proxy } from '../model/proxy.js';
@@ -41,7 +42,7 @@ export function translate(snapshot: MeshSnapshot, proxy: Proxy): ProxyResources 
   const listeners = buildListenersWithIssues(ctx);
   const secrets = buildSecretsWithIssues(ctx, clusters);
   return {
-    listeners: byName(listeners.listeners),
+    listeners: byName(withAccessLogs(listeners.listeners, snapshot.mesh)),
     routes: byName(buildRoutes(ctx)),
     clusters,
     endpoints: buildEndpoints(ctx, clusters).sort((a, b) => cmp(a.clusterName, b.clusterName)),

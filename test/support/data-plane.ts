@@ -10,6 +10,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { ALL_KINDS } from '../../src/api/kinds.js';
 import { createKindRegistry } from '../../src/api/kind.js';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-config.js';
 import { startControlPlane, type RunningControlPlane } from '../../src/cli/control-plane.js';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import { parseBootstrap } from '../../src/proxy/bootstrap.js';
@@ -23,10 +24,10 @@ export interface TestMesh {
   remove(file: string): Promise<void>;
 }
 
-export async function startMesh(t: TestContext, files: Record<string, string>): Promise<TestMesh> {
+export async function startMesh(t: TestContext, files: Record<string, string>, mesh: Partial<MeshConfig> = {}): Promise<TestMesh> {
   const dir = await mkdtemp(join(tmpdir(), 'isthmus-dp-'));
   for (const [f, y] of Object.entries(files)) await writeFile(join(dir, f), y);
-  const cp = await startControlPlane({ configDir: dir, registry: createKindRegistry(ALL_KINDS), xdsPort: 0, monitoringPort: 0, debounceMs: 10 });
+  const cp = await startControlPlane({ configDir: dir, registry: createKindRegistry(ALL_KINDS), xdsPort: 0, monitoringPort: 0, debounceMs: 10, mesh: { ...DEFAULT_MESH_CONFIG, ...mesh } });
   t.after(async () => {
     await cp.close();
     await rm(dir, { recursive: true, force: true });

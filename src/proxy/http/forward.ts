@@ -9,6 +9,7 @@ import type { CompiledHashPolicy, ForwardSelection, HeaderFormatContext, RouteSe
 import { hashKey, type HashInput } from '../upstream/lb/hash-policy.js';
 import { ResponseFlag } from './response-flags.js';
 import { Router } from './router.js';
+import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
 
 function cookieValue(h: HeaderMap, name: string): string | undefined {
@@ -79,6 +80,7 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv): void {
     includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
     hash: requestHash(a.hashPolicies, s),
     originalDestination: cluster.config.kind === 'original-dst' ? (headerValue(s.request.headers, 'x-envoy-original-dst-host') ?? withPort(s.request.authority, s.request.scheme)) : undefined,
+    mirrors: mirrorTargets(a.mirrorPolicies, s.request.headers, s.random, (name) => env.cluster(name)),
   }).start();
 }
 

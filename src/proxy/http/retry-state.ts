@@ -39,10 +39,11 @@ export function isRetriable(p: RetryPolicy, o: AttemptOutcome): boolean {
   switch (o.kind) {
     case 'connect-failure':
       return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
+    // RetryStateImpl::wouldRetryFromReset: 5xx and gateway-error count any reset before a response as a 5xx.
     case 'reset':
-      return on.has('reset') || on.has('5xx');
+      return on.has('reset') || on.has('5xx') || on.has('gateway-error');
     case 'refused-stream':
-      return on.has('refused-stream') || on.has('5xx') || on.has('reset');
+      return on.has('refused-stream') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
     case 'per-try-timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');
     case 'response': {

@@ -18,6 +18,7 @@ import {
 } from './local-reply.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HttpStream } from './http-stream.js';
+import { sendShadow, type MirrorTarget } from './mirror.js';
 
 /** What the route decided for a request that goes upstream. */
 export interface ForwardPlan {
@@ -29,6 +30,8 @@ export interface ForwardPlan {
   readonly hash: bigint | undefined;
   /** ORIGINAL_DST: host:port to connect to. */
   readonly originalDestination: string | undefined;
+  /** Shadow copies to send (request_mirror_policies already sampled for this request). */
+  readonly mirrors: readonly MirrorTarget[];
 }
 
 /** Request bodies are kept for retries up to this size (Envoy's per_request_buffer_limit_bytes default, 1 MiB... of the listener). */
@@ -36,10 +39,14 @@ const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
 interface Attempt {
   readonly host: PickedHost;
-  readonly startNs: bigint;
+  startNs: bigint;
   controller: Dispatcher.DispatchController | undefined;
   perTryTimer: NodeJS.Timeout | undefined;
   done: boolean;
+  /** HTTP/1.1: the callback the cluster's connection slots know this attempt by (granted or pending). */
+  slot: (() => void) | undefined;
+  /** Waiting for an HTTP/1.1 connection (Envoy's pending request): nothing was sent to the host yet. */
+  pending: boolean;
 }
 
 /** The request body as a replayable source: chunks are kept while under the retry buffer limit. */
@@ -76,6 +83,14 @@ class BodySource {
   /** Whether a new attempt can replay the whole body. */
   replayable(): boolean {
     return !this.overflow;
+  }
+
+  /** A replay for a shadow copy: it stops (the copy fails) once the body outgrows the buffer. */
+  async *copy(): AsyncGenerator<Buffer> {
+    for await (const c of this.iterate()) {
+      if (this.overflow) throw new Error('request body exceeds the buffer limit');
+      yield c;
+    }
   }
 
   async *iterate(): AsyncGenerator<Buffer> {
@@ -157,6 +172,22 @@ export class Router {
     }
     s.onDownstreamReset(() => this.#abortAll());
     this.#startAttempt();
+    if (this.plan.mirrors.length > 0 && !this.#finished) this.#shadow();
+  }
+
+  /** Envoy's shadowing: copies of the request, once per request (not per attempt), never awaited. */
+  #shadow(): void {
+    const s = this.s;
+    const body = this.#body;
+    const req = {
+      method: s.request.method,
+      path: s.upstreamPath,
+      headers: s.upstreamHeaders(this.plan.includeAttemptCount ? 1 : 0, this.plan.timeoutMs),
+      downstreamHttp2: s.request.protocol === 'HTTP/2',
+      body: body !== undefined ? () => body.copy() : undefined,
+      timeoutMs: this.plan.timeoutMs,
+    };
+    for (const m of this.plan.mirrors) sendShadow(m, req);
   }
 
   #abortAll(): void {
@@ -186,7 +217,7 @@ export class Router {
     if (a !== undefined && !a.done) {
       a.done = true;
       a.controller?.abort(new Error('route timeout'));
-      this.plan.cluster.report(a.host, 'gateway');
+      if (!a.pending) this.plan.cluster.report(a.host, 'gateway');
       this.#endAttempt(a);
     }
     if (s.response.headersSent) {
@@ -198,8 +229,25 @@ export class Router {
 
   #endAttempt(a: Attempt): void {
     if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
-    this.plan.cluster.release('requests');
-    this.plan.cluster.requestEnded(a.host);
+    const cluster = this.plan.cluster;
+    if (a.slot !== undefined) {
+      cluster.releaseConnection(a.slot);
+      a.slot = undefined;
+    }
+    cluster.release('requests');
+    cluster.requestEnded(a.host);
+  }
+
+  /** Envoy's overflow local reply: a breaker is open (requests, or pending requests waiting for a connection). */
+  #overflow(): void {
+    this.#finish();
+    this.s.localReply({
+      status: 503,
+      body: upstreamResetBody('overflow', this.#retries > 0, ''),
+      flag: ResponseFlag.UO,
+      details: upstreamResetDetails('overflow', ''),
+      headers: { 'x-envoy-overloaded': 'true' },
+    });
   }
 
   #startAttempt(): void {
@@ -211,21 +259,11 @@ export class Router {
       s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
       return;
     }
-    if (!cluster.tryAcquire('requests')) {
-      this.#finish();
-      s.localReply({
-        status: 503,
-        body: upstreamResetBody('overflow', this.#retries > 0, ''),
-        flag: ResponseFlag.UO,
-        details: upstreamResetDetails('overflow', ''),
-        headers: { 'x-envoy-overloaded': 'true' },
-      });
-      return;
-    }
+    if (!cluster.tryAcquire('requests')) return this.#overflow();
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: process.hrtime.bigint(), controller: undefined, perTryTimer: undefined, done: false };
+    const a: Attempt = { host, startNs: process.hrtime.bigint(), controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false };
     this.#attempt = a;
     (this.#tried ??= new Set()).add(host.key);
     const pool = cluster.pool(host, this.#protocol);
@@ -233,11 +271,36 @@ export class Router {
       this.#onAttemptFailed(a, { reason: 'remote connection failure', transport: pool.transportFailure, kind: 'connect-failure' });
       return;
     }
+    if (this.#protocol === 'http1') {
+      // One request per HTTP/1.1 connection: without a free one the request waits as pending, or overflows.
+      const slot = (): void => {
+        a.pending = false;
+        if (!a.done) this.#dispatch(a, pool.dispatcher);
+      };
+      const grant = cluster.acquireConnection(slot);
+      if (grant === 'overflow') {
+        a.done = true;
+        this.#endAttempt(a);
+        return this.#overflow();
+      }
+      a.slot = slot;
+      if (grant === 'pending') {
+        a.pending = true;
+        return;
+      }
+    }
+    this.#dispatch(a, pool.dispatcher);
+  }
+
+  #dispatch(a: Attempt, dispatcher: Dispatcher): void {
+    const s = this.s;
+    a.startNs = process.hrtime.bigint();
     const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
-    const perTry = retry?.perTryTimeoutMs ?? 0;
+    // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady).
+    const perTry = this.plan.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
     const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
-    pool.dispatcher.dispatch(
+    dispatcher.dispatch(
       { path: s.upstreamPath, method: s.request.method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0 },
       {
         onRequestStart: (controller) => {
@@ -273,7 +336,7 @@ export class Router {
     a.controller?.abort(new Error('per try timeout'));
     this.plan.cluster.report(a.host, 'gateway');
     this.#endAttempt(a);
-    this.s.info.flags |= ResponseFlag.UT;
+    // As Envoy (Filter::onPerTryTimeoutCommon): a retried attempt leaves no flag; UT only when this was the last.
     if (this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry();
     this.#finish();
     this.s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
@@ -319,10 +382,8 @@ export class Router {
       return;
     }
     s.info.upstreamTransportFailureReason = r.transport;
-    if (this.#retryAllowed({ kind: r.kind } as AttemptOutcome)) {
-      s.info.flags |= FLAG_FOR_KIND[r.kind];
-      return this.#scheduleRetry();
-    }
+    // A retried reset leaves no response flag (Envoy's Filter::onUpstreamReset sets flags only on the final abort).
+    if (this.#retryAllowed({ kind: r.kind } as AttemptOutcome)) return this.#scheduleRetry();
     this.#finish();
     const status = r.reason === 'protocol error' ? 502 : 503;
     s.localReply({ status, body: upstreamResetBody(r.reason, this.#retries > 0, r.transport), flag: FLAG_FOR_KIND[r.kind], details: upstreamResetDetails(r.reason, r.transport) });

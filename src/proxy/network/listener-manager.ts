@@ -68,6 +68,8 @@ export class ListenerManager {
   readonly #live = new Set<HcmRuntime>();
   readonly #proxyServer: HttpServer;
   #closed = false;
+  /** Every accepted downstream connection, so close() can end them (server.close waits for them). */
+  readonly #sockets = new Set<Socket>();
 
   constructor(private readonly o: ListenerManagerOptions) {
     this.#proxyServer = createHttpServer({ noDelay: true, keepAliveTimeout: 300_000 });
@@ -161,6 +163,8 @@ export class ListenerManager {
 
   #accept(socket: Socket, b: Bound): void {
     socket.on('error', () => socket.destroy());
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
     const role = b.role;
     if (role.kind === 'outbound-capture') {
       this.#proxyServer.emit('connection', socket);
@@ -256,7 +260,8 @@ export class ListenerManager {
       return;
     }
     this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`);
-    s.resume?.();
+    // The HTTP codecs read on their own once resumed; tcp_proxy resumes when its upstream is connected.
+    if (chain.network.kind === 'hcm') s.resume?.();
   }
 
   #terminal(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string): void {
@@ -317,6 +322,7 @@ export class ListenerManager {
     this.#closed = true;
     for (const h of this.#live) h.close();
     this.#proxyServer.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
     await Promise.all([...this.#bound.values()].map((b) => new Promise<void>((r) => b.server.close(() => r()))));
     this.#bound.clear();
   }

@@ -16,6 +16,7 @@ import { compileRouteConfig } from '../http/route/compile-route-config.js';
 import type { CompiledRouteConfig } from '../http/route/types.js';
 import { compileTextFormat, type AccessLogFormatter } from '../http/access-log/text-formatter.js';
 import { compileJsonFormat, type JsonFormatSpec } from '../http/access-log/json-formatter.js';
+import { ENVOY_DEFAULT_FORMAT } from '../http/access-log/istio-formats.js';
 import type { Compiled } from './compile-cluster.js';
 import type { Result } from '../../lib/issue.js';
 import { durationMs } from './duration.js';
@@ -53,9 +54,6 @@ export interface CompiledHcm {
   readonly accessLogs: readonly CompiledAccessLog[];
 }
 
-/** Envoy's default access log format (used when a file logger names none). */
-export const ENVOY_DEFAULT_LOG_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
 
 /** HTTP filters that are no-ops for this proxy's model (Istio emits them; nothing to enforce). */
 const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
@@ -73,7 +71,7 @@ function issuesText(r: Result<AccessLogFormatter>, path: string, problems: strin
 function formatOf(f: SubstitutionFormatString | undefined, path: string, problems: string[]): AccessLogFormatter | undefined {
   const fmt = f?.format;
   let r: Result<AccessLogFormatter> | undefined;
-  if (fmt === undefined || fmt.case === undefined) r = compileTextFormat(ENVOY_DEFAULT_LOG_FORMAT);
+  if (fmt === undefined || fmt.case === undefined) r = compileTextFormat(ENVOY_DEFAULT_FORMAT);
   else if (fmt.case === 'textFormat') r = compileTextFormat(fmt.value);
   else if (fmt.case === 'textFormatSource') {
     const s = fmt.value.specifier;

@@ -5,6 +5,9 @@
 import type { Dispatcher } from 'undici';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { WireProtocol } from './connection-pools.js';
+import type { SlotGrant } from './connection-slots.js';
+
+export type { SlotGrant };
 
 export interface PickedHost {
   readonly address: string;
@@ -33,6 +36,13 @@ export interface ClusterHandle {
   pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: Dispatcher } | { readonly ok: false; readonly transportFailure: string };
   tryAcquire(kind: BreakerKind): boolean;
   release(kind: BreakerKind): void;
+  /**
+   * HTTP/1.1: a connection for one request now ('ready'), once one frees up ('pending': `onReady` runs
+   * then) or not at all ('overflow': the pending breaker is open). Pair each non-overflow grant with one
+   * releaseConnection(onReady), which also cancels a wait that has not ended.
+   */
+  acquireConnection(onReady: () => void): SlotGrant;
+  releaseConnection(onReady: () => void): void;
   report(host: PickedHost, kind: ResultKind): void;
   /** Per-host active requests, for LEAST_REQUEST. */
   requestStarted(host: PickedHost): void;

@@ -60,13 +60,17 @@ export function createPool(address: string, port: number, cluster: CompiledClust
   };
   if (protocol === 'http2' && !tls) return { ok: true, dispatcher: new H2CClient(origin, { ...common, pipelining: 100 }) };
   if (protocol === 'http2') return { ok: true, dispatcher: new Client(origin, { ...common, allowH2: true, pipelining: 100 }) };
-  return {
-    ok: true,
-    dispatcher: new Pool(origin, {
-      ...common,
-      connections: cluster.thresholds.maxConnections,
-      pipelining: 1,
-      ...(cluster.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: cluster.maxRequestsPerConnection } : {}),
-    }),
-  };
+  // undici closes a connection after maxRequestsPerClient + 1 requests (it marks the socket for reset once
+  // its counter reaches the limit, counting from 0), and 0 means unlimited; Envoy's
+  // max_requests_per_connection counts the requests themselves. So N becomes N - 1, and a limit of 1
+  // sends every request with `reset: true` (connection: close).
+  const maxPerConnection = cluster.maxRequestsPerConnection;
+  const pool = new Pool(origin, {
+    ...common,
+    connections: cluster.thresholds.maxConnections,
+    pipelining: 1,
+    ...(maxPerConnection !== undefined && maxPerConnection > 1 ? { maxRequestsPerClient: maxPerConnection - 1 } : {}),
+  });
+  if (maxPerConnection !== 1) return { ok: true, dispatcher: pool };
+  return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) };
 }

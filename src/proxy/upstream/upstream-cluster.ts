@@ -13,6 +13,7 @@ import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { CircuitBreakers } from './circuit-breakers.js';
+import { ConnectionSlots, type SlotGrant } from './connection-slots.js';
 import { createPool, type SecretSource, type WireProtocol } from './connection-pools.js';
 import type { BreakerKind, ClusterHandle, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 
@@ -55,6 +56,7 @@ export class UpstreamCluster implements ClusterHandle {
   readonly #pools = new Map<string, LivePool>();
   readonly #counters = new HostCountersTable();
   readonly #breakers: CircuitBreakers;
+  readonly #slots: ConnectionSlots;
   readonly #outlier: OutlierDetector | undefined;
   readonly stats: ClusterCounters = { rqTotal: 0, rqActive: 0, rqTimeout: 0, rq2xx: 0, rq4xx: 0, rq5xx: 0, cxConnectFail: 0, rqRetry: 0, rqPendingOverflow: 0 };
   /** version_info of the EDS update that delivered the hosts (admin /clusters). */
@@ -71,6 +73,7 @@ export class UpstreamCluster implements ClusterHandle {
       requests: config.thresholds.maxRequests,
       retries: config.thresholds.maxRetries,
     });
+    this.#slots = new ConnectionSlots(this.#breakers);
     const od = config.proto.outlierDetection;
     this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random) : undefined;
     const a = config.kind === 'static' || config.kind === 'strict-dns' || config.kind === 'logical-dns' ? config.proto.loadAssignment : assignment;
@@ -168,6 +171,16 @@ export class UpstreamCluster implements ClusterHandle {
   release(kind: BreakerKind): void {
     this.#breakers.release(kind);
     if (kind === 'requests') this.stats.rqActive--;
+  }
+
+  acquireConnection(onReady: () => void): SlotGrant {
+    const g = this.#slots.acquire(onReady);
+    if (g === 'overflow') this.stats.rqPendingOverflow++;
+    return g;
+  }
+
+  releaseConnection(onReady: () => void): void {
+    this.#slots.release(onReady);
   }
 
   report(host: PickedHost, kind: ResultKind): void {

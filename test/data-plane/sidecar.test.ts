@@ -1,0 +1,102 @@
+// Sidecars without iptables: an app reaches other services by name through its sidecar's HTTP proxy
+// (HTTP_PROXY, and CONNECT for TCP), the destination's sidecar takes the connection on the workload's
+// address and hands it to the app on localhost, and Istio's routing applies on the way.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
+import { waitFor } from '../support/wait.js';
+
+const service = (name: string, port: number, targetPort: number, portName = 'http'): string => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: default}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: ${portName}, port: ${port}, targetPort: ${targetPort}}]
+---
+`;
+
+describe('sidecar capture (HTTP proxy outbound, workload-address inbound)', () => {
+  it('productpage -> reviews through both sidecars, with the VirtualService applied', async (t) => {
+    const target = await freePort();
+    const app = await startUpstream(t, 'reviews-v1', '127.0.0.1', target);
+    const mesh = await startMesh(t, {
+      'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080),
+      'vs.yaml': `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: reviews}}]
+  - route: [{destination: {host: reviews}}]
+    headers: {request: {set: {x-via: vs}}}
+`,
+    });
+    mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.0.12', labels: { app: 'reviews', version: 'v1' }, ports: { http: target }, tlsMode: 'disabled' });
+    mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.0.11', labels: { app: 'productpage', version: 'v1' }, tlsMode: 'disabled' });
+    await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.0.12', labels: { app: 'reviews', version: 'v1' } });
+    await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.0.11', labels: { app: 'productpage', version: 'v1' } });
+
+    const r = await waitFor(async () => {
+      const x = await viaSidecar('127.0.0.11', 'http://reviews:9080/reviews/0').catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    }, 'reviews through the sidecars', 10_000);
+    assert.equal(r.body, 'reviews-v1');
+    const seen = app.seen.at(-1);
+    assert.equal(seen?.url, '/reviews/0');
+    assert.equal(seen?.headers['x-via'], 'vs');
+    assert.equal(seen?.headers['host'], 'reviews:9080');
+    assert.equal(r.headers['server'], 'envoy', 'the outbound sidecar answers as Envoy does (istio-envoy only on gateways and inbound)');
+
+    const aborted = await viaSidecar('127.0.0.11', 'http://reviews:9080/reviews/0', { headers: { 'end-user': 'jason' } });
+    assert.deepEqual([aborted.status, aborted.body], [418, 'fault filter abort']);
+
+    // The app is reachable only through its sidecar's inbound listener on the workload address.
+    const direct = await fetch(`http://127.0.0.12:${target}/direct`);
+    assert.equal(await direct.text(), 'reviews-v1');
+    assert.equal(app.seen.at(-1)?.url, '/direct');
+
+    // A service the mesh does not know, on a port with no HTTP listener: the HTTP proxy says so.
+    const unknown = await viaSidecar('127.0.0.11', 'http://unknown.example:7777/');
+    assert.equal(unknown.status, 502);
+  });
+
+  it('tunnels TCP with CONNECT to a TCP service, through the destination sidecar', async (t) => {
+    const target = await freePort();
+    const echo = createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(target, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => echo.close(() => r())));
+    const mesh = await startMesh(t, { 'svc.yaml': service('echo', 9000, target, 'tcp') + service('client', 80, 80) });
+    mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.0.22', labels: { app: 'echo' }, ports: { tcp: target }, tlsMode: 'disabled' });
+    mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.0.21', labels: { app: 'client' }, tlsMode: 'disabled' });
+    await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.0.22', labels: { app: 'echo' } });
+    await startTestProxy(t, mesh, { node: 'client', ip: '127.0.0.21', labels: { app: 'client' } });
+
+    const reply = await waitFor(
+      () =>
+        new Promise<string | undefined>((ok) => {
+          const s = connect(15001, '127.0.0.21');
+          let buf = '';
+          s.on('data', (d) => {
+            buf += d.toString();
+            if (buf.includes('\r\n\r\n') && !buf.includes('ping')) s.write('ping');
+            if (buf.endsWith('ping')) {
+              s.end();
+              ok(buf);
+            }
+          });
+          s.on('error', () => ok(undefined));
+          s.on('close', () => ok(undefined));
+          s.write('CONNECT echo.default.svc.cluster.local:9000 HTTP/1.1\r\nhost: echo.default.svc.cluster.local:9000\r\n\r\n');
+        }),
+      'a CONNECT tunnel to echo',
+      10_000,
+    );
+    assert.match(reply, /^HTTP\/1.1 200 Connection Established\r\n\r\nping$/);
+    assert.ok((echo.address() as AddressInfo).port > 0);
+  });
+});

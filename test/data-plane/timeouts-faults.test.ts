@@ -1,0 +1,108 @@
+// VirtualService timeouts and fault injection through an ingress gateway, and the local replies Envoy sends
+// when no upstream can answer: what the client receives (status, body), what reaches the upstream, and the
+// response flags in the access log (UT, FI, DI, UF, URX, UH).
+// https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPFaultInjection
+// https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/fault_filter
+
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { seededRandom } from '../../src/proxy/lib/random.js';
+import { freePort, startUpstream } from '../support/data-plane.js';
+import { load, serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
+
+function route(prefix: string, svc: string, extra = ''): string {
+  return `  - match: [{uri: {prefix: ${prefix}}}]
+    route: [{destination: {host: ${svc}.example.internal, port: {number: 80}}}]
+${extra}`;
+}
+
+const CONNECT_REFUSED = 'remote connection failure, transport failure reason: delayed connect error: Connection refused';
+
+it('timeouts and faults (VirtualService timeout / fault through an ingress gateway)', async (t) => {
+  const hangs = await startUpstream(t, 'hangs', '127.0.0.1', 0, () => undefined);
+  const app = await startUpstream(t, 'app');
+  const closedA = await freePort();
+  const closedB = await freePort();
+
+  const gw = await startGateway(
+    t,
+    () => ({
+      'hangs.yaml': serviceEntryYaml('hangs', [{ port: hangs.port }]),
+      'app.yaml': serviceEntryYaml('app', [{ port: app.port }]),
+      'down.yaml': serviceEntryYaml('down', [{ port: closedA }, { port: closedB }]),
+      'empty.yaml': serviceEntryYaml('empty', []),
+      'vs.yaml': virtualServiceYaml(
+        route('/timeout', 'hangs', '    timeout: 0.5s\n') +
+          route('/abort-all', 'app', '    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}\n') +
+          route('/abort-some', 'app', '    fault: {abort: {httpStatus: 503, percentage: {value: 30}}}\n') +
+          route('/delay', 'app', '    fault: {delay: {fixedDelay: 0.3s, percentage: {value: 100}}}\n') +
+          route('/down-no-retry', 'down', '    retries: {attempts: 0}\n') +
+          route('/down', 'down') +
+          route('/empty', 'empty'),
+      ),
+    }),
+    { random: seededRandom(1) },
+  );
+
+  await t.test('route timeout: 504 upstream request timeout after at least the timeout, UT', async () => {
+    const start = performance.now();
+    const r = await gw.get('/timeout');
+    const elapsed = performance.now() - start;
+    assert.deepEqual([r.status, r.body], [504, 'upstream request timeout']);
+    assert.ok(elapsed >= 500, `answered after ${elapsed} ms`);
+    assert.equal(hangs.seen.length, 1);
+    assert.equal(hangs.seen[0]?.headers['x-envoy-expected-rq-timeout-ms'], '500');
+    const log = await gw.logFor('/timeout');
+    assert.deepEqual([log.status, log.flags, log.details], [504, 'UT', 'response_timeout']);
+  });
+
+  await t.test('abort at 100%: the configured status and `fault filter abort`, FI, the upstream never sees it', async () => {
+    const r = await gw.get('/abort-all');
+    assert.deepEqual([r.status, r.body], [418, 'fault filter abort']);
+    assert.equal(app.seen.filter((s) => s.url === '/abort-all').length, 0);
+    const log = await gw.logFor('/abort-all');
+    assert.deepEqual([log.status, log.flags, log.details], [418, 'FI', 'fault_filter_abort']);
+  });
+
+  await t.test('abort at 30% over 300 requests: about 30% aborted, the rest reach the upstream', async () => {
+    const replies = await load(300, 1, () => gw.get('/abort-some'));
+    const aborted = replies.filter((r) => r.status === 503 && r.body === 'fault filter abort').length;
+    const passed = replies.filter((r) => r.status === 200 && r.body === 'app').length;
+    assert.equal(aborted + passed, 300);
+    assert.ok(Math.abs((aborted / 300) * 100 - 30) <= 5, `${aborted} of 300 aborted`);
+    assert.equal(app.seen.filter((s) => s.url === '/abort-some').length, passed);
+  });
+
+  await t.test('delay of 300ms at 100%: the upstream answers after at least the delay, DI', async () => {
+    const start = performance.now();
+    const r = await gw.get('/delay');
+    const elapsed = performance.now() - start;
+    assert.deepEqual([r.status, r.body], [200, 'app']);
+    assert.ok(elapsed >= 300, `answered after ${elapsed} ms`);
+    const log = await gw.logFor('/delay');
+    assert.deepEqual([log.status, log.flags, log.details], [200, 'DI', 'via_upstream']);
+  });
+
+  await t.test('every endpoint refuses connections, retries off: 503 with the reset reason, UF', async () => {
+    const r = await gw.get('/down-no-retry');
+    assert.deepEqual([r.status, r.body], [503, `upstream connect error or disconnect/reset before headers. reset reason: ${CONNECT_REFUSED}`]);
+    const log = await gw.logFor('/down-no-retry');
+    assert.deepEqual([log.status, log.flags], [503, 'UF']);
+    assert.equal(log.details, 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}');
+  });
+
+  await t.test("every endpoint refuses connections under Istio's default retries: retried, then 503, UF and URX", async () => {
+    const r = await gw.get('/down');
+    assert.deepEqual([r.status, r.body], [503, `upstream connect error or disconnect/reset before headers. retried and the latest reset reason: ${CONNECT_REFUSED}`]);
+    const log = await gw.logFor('/down');
+    assert.deepEqual([log.status, log.flags], [503, 'UF,URX']);
+  });
+
+  await t.test('no endpoints at all: 503 no healthy upstream, UH', async () => {
+    const r = await gw.get('/empty');
+    assert.deepEqual([r.status, r.body], [503, 'no healthy upstream']);
+    const log = await gw.logFor('/empty');
+    assert.deepEqual([log.status, log.flags, log.details], [503, 'UH', 'no_healthy_upstream']);
+  });
+});
