@@ -5,6 +5,7 @@ import { benchControlPlane } from './control-plane.js';
 
 const BENCHES: Record<string, (log: (line: string) => void) => Promise<void>> = {
   'control-plane': benchControlPlane,
+  'data-plane': (log) => import('./data-plane/run-data-plane.js').then((m) => m.benchDataPlane(log)),
 };
 
 const only = process.argv.slice(2);

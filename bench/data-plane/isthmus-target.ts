@@ -1,0 +1,164 @@
+// Isthmus as the proxy under test, set up the way a user would run it as an Istio ingress gateway: the
+// control plane serves a config folder (a Gateway on the listen port, a VirtualService routing to the
+// upstream, a ServiceEntry naming the upstream's address), `isthmus bootstrap` writes the gateway's
+// bootstrap, and `isthmus proxy` runs pinned to the proxy core. Ready means a request through the listen
+// port answers 200; when that never happens the result says why instead of throwing, so the bench can
+// print the row as unavailable and carry on with the native peers.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processTree } from './measure.js';
+import { makeTempDir, probe, removeTempDir, runToEnd, spawnChild, waitFor200, type Child } from './processes.js';
+
+/**
+ * How to run the isthmus command, from the repository root. To bench the built proxy instead, make this
+ * `[process.execPath, 'dist/bin/isthmus.js']` (after `npm run build`).
+ */
+export const ISTHMUS_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'src/bin/isthmus.ts'];
+
+/**
+ * `isthmus proxy` flags besides the bootstrap: loopback listeners like the native peers, every side port
+ * picked free (two proxies run at once), no drain wait when the bench stops it.
+ */
+const PROXY_FLAGS: readonly string[] = ['--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0', '--drain-time', '0'];
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PROXY_CORE = 0;
+const CONTROL_PLANE_CORE = 1;
+const READY_DEADLINE_MS = 20_000;
+const XDS_LINE = /xDS \(ADS, plaintext\)\s+(\S+)/;
+const READINESS_LINE = /readiness\s+http:\/\/[^:/]+:(\d+)(\/\S*)/;
+const GATEWAY_NAMESPACE = 'istio-system';
+const UPSTREAM_HOST = 'upstream.bench.svc';
+
+export interface IsthmusTarget {
+  /** The proxy's pid. */
+  readonly pid: number;
+  /** The proxy's processes (the proxy and any children it starts). */
+  pids(): number[];
+  /** Stops the proxy and its control plane and removes the config folder. */
+  stop(): Promise<void>;
+}
+
+export type IsthmusStart = IsthmusTarget | { readonly unavailable: string };
+
+/** The Istio config the control plane serves: one gateway server, one route, one upstream. */
+export function gatewayConfig(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number): string {
+  const portName = kind;
+  const protocol = kind === 'http' ? 'HTTP' : 'TCP';
+  const route =
+    kind === 'http'
+      ? ['  http:', '  - route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`]
+      : ['  tcp:', `  - match: [{port: ${listenPort}}]`, '    route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`];
+  return [
+    'apiVersion: networking.istio.io/v1',
+    'kind: Gateway',
+    `metadata: {name: bench-gateway, namespace: ${GATEWAY_NAMESPACE}}`,
+    'spec:',
+    '  selector: {istio: ingressgateway}',
+    '  servers:',
+    `  - port: {number: ${listenPort}, name: ${portName}, protocol: ${protocol}}`,
+    '    hosts: ["*"]',
+    '---',
+    'apiVersion: networking.istio.io/v1',
+    'kind: VirtualService',
+    `metadata: {name: bench, namespace: ${GATEWAY_NAMESPACE}}`,
+    'spec:',
+    '  hosts: ["*"]',
+    '  gateways: [bench-gateway]',
+    ...route,
+    '---',
+    'apiVersion: networking.istio.io/v1',
+    'kind: ServiceEntry',
+    `metadata: {name: upstream, namespace: ${GATEWAY_NAMESPACE}}`,
+    'spec:',
+    `  hosts: [${UPSTREAM_HOST}]`,
+    // A TCP service needs a VIP for sidecars to tell it apart (IST0134); the gateway does not use it.
+    ...(kind === 'tcp' ? ['  addresses: [240.240.0.10]'] : []),
+    '  location: MESH_INTERNAL',
+    `  ports: [{number: 80, name: ${portName}, protocol: ${protocol}}]`,
+    '  resolution: STATIC',
+    `  endpoints: [{address: 127.0.0.1, ports: {${portName}: ${upstreamPort}}}]`,
+    '',
+  ].join('\n');
+}
+
+/** Why a proxy that serves nothing on the listen port might be so, for the "unavailable" line. */
+async function proxyState(proxy: Child, readiness: { port: number; path: string } | undefined): Promise<string> {
+  if (!proxy.isRunning()) return `\n${proxy.tail()}`;
+  if (readiness === undefined) return '; the proxy never printed its readiness address';
+  const ready = await probe(readiness.port, readiness.path);
+  return ready === 200 ? '; the proxy is ready (config applied) but the listener does not answer 200' : '; the proxy never became ready (no config applied)';
+}
+
+/** Starts control plane + gateway proxy; resolves once a request through listenPort answers 200. */
+export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number): Promise<IsthmusStart> {
+  const dir = makeTempDir(`isthmus-bench-${kind}-`);
+  const children: Child[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const c of [...children].reverse()) await c.stop();
+    removeTempDir(dir);
+  };
+  try {
+    const configDir = join(dir, 'config');
+    const bootstrapFile = join(dir, 'bootstrap.json');
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, 'bench.yaml'), gatewayConfig(kind, upstreamPort, listenPort));
+
+    let xdsAddress: string | undefined;
+    let announced: () => void = () => undefined;
+    const announcedP = new Promise<void>((ok) => (announced = ok));
+    const cp = await spawnChild(
+      'isthmus control-plane',
+      [...ISTHMUS_COMMAND, 'control-plane', '--config', configDir, '--xds-port', '0', '--monitoring-port', '0'],
+      {
+        cwd: REPO_ROOT,
+        core: CONTROL_PLANE_CORE,
+        onLine: (line) => {
+          const m = XDS_LINE.exec(line);
+          if (m?.[1] !== undefined) {
+            xdsAddress = m[1];
+            announced();
+          }
+        },
+      },
+    );
+    children.push(cp);
+    const deadline = new Promise<void>((ok) => setTimeout(ok, READY_DEADLINE_MS).unref());
+    await Promise.race([announcedP, cp.exited, deadline]);
+    if (xdsAddress === undefined) {
+      const why = cp.isRunning() ? `no xDS address printed within ${READY_DEADLINE_MS / 1000} s` : `it exited (${await cp.exited})`;
+      await stopAll();
+      return { unavailable: `control plane: ${why}\n${cp.tail()}`.trim() };
+    }
+
+    const bootstrap = await runToEnd(
+      'isthmus bootstrap',
+      [...ISTHMUS_COMMAND, 'bootstrap', '--type', 'router', '--node', 'ingressgateway', '--labels', 'istio=ingressgateway', '-n', GATEWAY_NAMESPACE, '--xds-address', xdsAddress],
+      { cwd: REPO_ROOT, core: CONTROL_PLANE_CORE },
+    );
+    writeFileSync(bootstrapFile, bootstrap + '\n');
+
+    let readiness: { port: number; path: string } | undefined;
+    const proxy = await spawnChild('isthmus proxy', [...ISTHMUS_COMMAND, 'proxy', '--bootstrap', bootstrapFile, ...PROXY_FLAGS], {
+      cwd: REPO_ROOT,
+      core: PROXY_CORE,
+      onLine: (line) => {
+        const m = READINESS_LINE.exec(line);
+        if (m?.[1] !== undefined && m[2] !== undefined) readiness = { port: Number(m[1]), path: m[2] };
+      },
+    });
+    children.push(proxy);
+    const why = await waitFor200(listenPort, READY_DEADLINE_MS, proxy.isRunning);
+    if (why !== undefined) {
+      const state = await proxyState(proxy, readiness);
+      await stopAll();
+      return { unavailable: `${why}${state}` };
+    }
+    return { pid: proxy.pid, pids: () => processTree(proxy.pid), stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    return { unavailable: e instanceof Error ? e.message : String(e) };
+  }
+}

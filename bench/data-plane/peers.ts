@@ -1,0 +1,159 @@
+// The native peers the data-plane bench compares against, from Debian's packages: nginx (the upstream,
+// the HTTP reverse proxy and, with libnginx-mod-stream, the L4 stream proxy), HAProxy (http and tcp
+// mode) and wrk. Each runs as our own child with its own config file in a temp folder (never the system
+// service), one worker, keep-alive to the upstream. Finding what is installed, and the apt-get line for
+// what is not, lives here too.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processTree } from './measure.js';
+import { findBinary, spawnChild, waitFor200, type Child } from './processes.js';
+
+const READY_DEADLINE_MS = 10_000;
+const STREAM_MODULE_PATHS = ['/usr/lib/nginx/modules/ngx_stream_module.so', '/usr/share/nginx/modules/ngx_stream_module.so'];
+
+export interface Tools {
+  readonly nginx?: string;
+  /** The `load_module` path, or 'builtin' when nginx was compiled with the stream module. */
+  readonly stream?: string;
+  readonly haproxy?: string;
+  readonly wrk?: string;
+}
+
+export interface MissingTool {
+  readonly what: string;
+  readonly aptPackage: string;
+  /** Which rows go without it. */
+  readonly skips: string;
+}
+
+function streamModule(nginx: string): string | undefined {
+  for (const p of STREAM_MODULE_PATHS) if (existsSync(p)) return p;
+  try {
+    // `nginx -V` prints its configure arguments on stderr; --with-stream (not =dynamic) means built in.
+    const v = execFileSync(nginx, ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (/--with-stream(\s|$)/.test(v)) return 'builtin';
+  } catch (e) {
+    const text = e instanceof Error && 'stderr' in e ? String(e.stderr) : '';
+    if (/--with-stream(\s|$)/.test(text)) return 'builtin';
+  }
+  return undefined;
+}
+
+/** What is installed, and what is not with the package that provides it. */
+export function findTools(): { tools: Tools; missing: MissingTool[] } {
+  const nginx = findBinary('nginx');
+  const stream = nginx === undefined ? undefined : streamModule(nginx);
+  const haproxy = findBinary('haproxy');
+  const wrk = findBinary('wrk');
+  const missing: MissingTool[] = [];
+  if (nginx === undefined) missing.push({ what: 'nginx', aptPackage: 'nginx', skips: 'every row (nginx is the upstream)' });
+  if (stream === undefined) missing.push({ what: "nginx's stream module", aptPackage: 'libnginx-mod-stream', skips: 'L4 nginx stream' });
+  if (haproxy === undefined) missing.push({ what: 'haproxy', aptPackage: 'haproxy', skips: 'haproxy, L4 haproxy tcp' });
+  if (wrk === undefined) missing.push({ what: 'wrk', aptPackage: 'wrk', skips: 'h1-c50, h1-c1 (the 1k req/s run needs only Node)' });
+  const tools: Tools = {
+    ...(nginx !== undefined ? { nginx } : {}),
+    ...(stream !== undefined ? { stream } : {}),
+    ...(haproxy !== undefined ? { haproxy } : {}),
+    ...(wrk !== undefined ? { wrk } : {}),
+  };
+  return { tools, missing };
+}
+
+/** A running peer: its processes (for CPU and RSS) and how to stop it. */
+export interface Peer {
+  readonly pid: number;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+async function ready(child: Child, port: number, logFile?: string): Promise<Peer> {
+  const why = await waitFor200(port, READY_DEADLINE_MS, child.isRunning);
+  if (why !== undefined) {
+    await child.stop();
+    const log = logFile !== undefined && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim() : '';
+    throw new Error(`${child.name} did not come up: ${why}\n${child.tail()}\n${log}`.trim());
+  }
+  return { pid: child.pid, pids: () => processTree(child.pid), stop: () => child.stop() };
+}
+
+export type NginxRole =
+  | { readonly kind: 'upstream' }
+  | { readonly kind: 'http'; readonly upstreamPort: number }
+  | { readonly kind: 'stream'; readonly upstreamPort: number; readonly module: string };
+
+function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
+  const head = [
+    ...(role.kind === 'stream' && role.module !== 'builtin' ? [`load_module ${role.module};`] : []),
+    'worker_processes 1;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${join(dir, 'error.log')} warn;`,
+    'events { worker_connections 8192; }',
+  ];
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`);
+  const http = (server: string[], extra: string[] = []): string[] => [
+    'http {',
+    '  access_log off;',
+    '  keepalive_requests 1000000;',
+    ...temp,
+    ...extra,
+    `  server {`,
+    `    listen 127.0.0.1:${listenPort};`,
+    ...server.map((l) => `    ${l}`),
+    '  }',
+    '}',
+  ];
+  switch (role.kind) {
+    case 'upstream':
+      return [...head, ...http(['location / { default_type text/plain; return 200 "ok\\n"; }'])].join('\n') + '\n';
+    case 'http':
+      return [
+        ...head,
+        ...http(
+          ['location / {', '  proxy_pass http://upstream;', '  proxy_http_version 1.1;', '  proxy_set_header Connection "";', '}'],
+          ['  upstream upstream {', `    server 127.0.0.1:${role.upstreamPort};`, '    keepalive 64;', '    keepalive_requests 1000000;', '  }'],
+        ),
+      ].join('\n') + '\n';
+    case 'stream':
+      return [...head, 'stream {', '  server {', `    listen 127.0.0.1:${listenPort};`, `    proxy_pass 127.0.0.1:${role.upstreamPort};`, '  }', '}'].join('\n') + '\n';
+  }
+}
+
+/** nginx as our child (`nginx -c <file> -g 'daemon off;'`), master + one worker, answering on listenPort. */
+export async function startNginx(nginx: string, dir: string, listenPort: number, role: NginxRole, core: number): Promise<Peer> {
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, listenPort, role));
+  const name = role.kind === 'upstream' ? 'nginx upstream' : `nginx ${role.kind}`;
+  const child = await spawnChild(name, [nginx, '-p', dir, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], { core });
+  return ready(child, listenPort, join(dir, 'error.log'));
+}
+
+/** HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode. */
+export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp', upstreamPort: number, core: number): Promise<Peer> {
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    conf,
+    [
+      'global',
+      '  nbthread 1',
+      // HAProxy asks for about 2 descriptors per connection: stay under a common 20,000 open-file limit.
+      '  maxconn 4096',
+      'defaults',
+      `  mode ${mode}`,
+      '  timeout connect 5s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      'frontend bench',
+      `  bind 127.0.0.1:${listenPort}`,
+      '  default_backend upstream',
+      'backend upstream',
+      `  server upstream 127.0.0.1:${upstreamPort}`,
+      '',
+    ].join('\n'),
+  );
+  const child = await spawnChild(`haproxy ${mode}`, [haproxy, '-f', conf, '-db'], { core });
+  return ready(child, listenPort);
+}

@@ -1,0 +1,237 @@
+// Data-plane benchmark: Isthmus's proxy against nginx and HAProxy in the same run, on the same upstream
+// (an nginx answering "ok"), under the same load, interleaved, medians reported. The proxy under test
+// sits alone on core 0; the upstream and the load generators share core 1 (docs' performance method).
+// Shapes: h1-c50 and h1-c1 (wrk, closed loop) and h1-1krps (our open-loop generator at 1,000 req/s, for
+// latency and cost per request at a steady load). Every configuration is started once up front and
+// idles while the others are measured. Settings: BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS
+// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct always runs: it is the baseline). A missing
+// Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
+
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startIsthmus } from './isthmus-target.js';
+import { runOpenLoop, type LoadResult } from './load.js';
+import { startMeasurement, type Measurement, type Usage } from './measure.js';
+import { findTools, startHaproxy, startNginx, type Peer, type Tools } from './peers.js';
+import { canPin, freePorts, makeTempDir, removeTempDir } from './processes.js';
+import { summarize, type ConfigInfo, type Row, type RunSample } from './results.js';
+import { fixedRateTable, targetLines, throughputTable } from './table.js';
+import { runWrk } from './wrk.js';
+
+const PROXY_CORE = 0;
+const LOAD_CORE = 1;
+const WARMUP_SECONDS = 1;
+const FIXED_RATE = 1000;
+/** Cores busier than this before the bench starts mean something else is running. */
+const BUSY_PCT = 15;
+const IDLE_CHECK_MS = 1_000;
+/** An open-loop request leaving this late means the generator, not the proxy, set the latency. */
+const LAG_WARN_MS = 10;
+/** More than this much of the proxy's core used by other processes disturbs the run. */
+const FOREIGN_PCT = 20;
+
+const CONFIGS: readonly ConfigInfo[] = [
+  { name: 'direct', label: 'direct (no proxy)', layer: 'direct' },
+  { name: 'nginx', label: 'nginx', layer: 'l7' },
+  { name: 'haproxy', label: 'haproxy', layer: 'l7' },
+  { name: 'isthmus', label: 'isthmus', layer: 'l7' },
+  { name: 'nginx-stream', label: 'L4 nginx stream', layer: 'l4' },
+  { name: 'haproxy-tcp', label: 'L4 haproxy tcp', layer: 'l4' },
+  { name: 'isthmus-tcp', label: 'L4 isthmus tcp', layer: 'l4' },
+];
+
+type Shape =
+  | { readonly name: string; readonly kind: 'wrk'; readonly connections: number; readonly detail: string }
+  | { readonly name: string; readonly kind: 'rate'; readonly rate: number; readonly detail: string };
+
+const SHAPES: readonly Shape[] = [
+  { name: 'h1-c50', kind: 'wrk', connections: 50, detail: 'wrk -t1 -c50' },
+  { name: 'h1-c1', kind: 'wrk', connections: 1, detail: 'wrk -t1 -c1' },
+  { name: 'h1-1krps', kind: 'rate', rate: FIXED_RATE, detail: 'open loop, 1,000 req/s, keep-alive' },
+];
+
+interface Settings {
+  readonly seconds: number;
+  readonly runs: number;
+  readonly configs: readonly ConfigInfo[];
+}
+
+/** A configuration as started: where to send load and whose CPU and memory to count. */
+type Started = { readonly kind: 'up'; readonly port: number; readonly pids: () => number[]; readonly stop: () => Promise<void> } | { readonly kind: 'unavailable'; readonly reason: string };
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
+  return n;
+}
+
+function readSettings(): Settings {
+  const only = (process.env['BENCH_DP_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = only.filter((n) => !CONFIGS.some((c) => c.name === n));
+  if (unknown.length > 0) throw new Error(`BENCH_DP_ONLY: unknown ${unknown.join(', ')}; choose from ${CONFIGS.map((c) => c.name).join(', ')}`);
+  return {
+    seconds: positiveInt('BENCH_DP_SECONDS', 10),
+    runs: positiveInt('BENCH_DP_RUNS', 3),
+    configs: only.length === 0 ? CONFIGS : CONFIGS.filter((c) => c.name === 'direct' || only.includes(c.name)),
+  };
+}
+
+function peerStarted(port: number, peer: Peer): Started {
+  return { kind: 'up', port, pids: () => peer.pids(), stop: () => peer.stop() };
+}
+
+async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }): Promise<Started> {
+  const up = upstream.port;
+  const missing = (what: string): Started => ({ kind: 'unavailable', reason: `${what} is not installed` });
+  try {
+    switch (c.name) {
+      case 'direct':
+        return { kind: 'up', port: up, pids: () => [], stop: async () => undefined };
+      case 'nginx':
+        if (tools.nginx === undefined) return missing('nginx');
+        return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'http', upstreamPort: up }, PROXY_CORE));
+      case 'nginx-stream':
+        if (tools.nginx === undefined || tools.stream === undefined) return missing("nginx's stream module (libnginx-mod-stream)");
+        return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'stream', upstreamPort: up, module: tools.stream }, PROXY_CORE));
+      case 'haproxy':
+      case 'haproxy-tcp':
+        if (tools.haproxy === undefined) return missing('haproxy');
+        return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, c.name === 'haproxy' ? 'http' : 'tcp', up, PROXY_CORE));
+      case 'isthmus':
+      case 'isthmus-tcp': {
+        const r = await startIsthmus(c.name === 'isthmus' ? 'http' : 'tcp', up, port);
+        return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
+      }
+      default:
+        return { kind: 'unavailable', reason: `no way to start ${c.name}` };
+    }
+  } catch (e) {
+    return { kind: 'unavailable', reason: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function measureOnce(shape: Shape, target: { port: number; pids: () => number[] }, seconds: number, wrk: string | undefined): Promise<RunSample> {
+  const pids = target.pids();
+  let load: LoadResult;
+  let usage: Usage;
+  const notes: string[] = [];
+  if (shape.kind === 'wrk') {
+    if (wrk === undefined) throw new Error('wrk is not installed');
+    const o = { wrk, port: target.port, connections: shape.connections, core: LOAD_CORE };
+    await runWrk({ ...o, seconds: WARMUP_SECONDS });
+    const m = startMeasurement(pids);
+    load = await runWrk({ ...o, seconds });
+    usage = m.finish();
+  } else {
+    let m: Measurement | undefined;
+    const r = await runOpenLoop({
+      port: target.port,
+      rate: shape.rate,
+      seconds,
+      warmupSeconds: WARMUP_SECONDS,
+      core: LOAD_CORE,
+      onMeasuring: () => (m = startMeasurement(pids)),
+    });
+    usage = (m ?? startMeasurement(pids)).finish();
+    load = r;
+    if (r.maxLagMs > LAG_WARN_MS) notes.push(`generator up to ${r.maxLagMs.toFixed(1)} ms behind schedule (core ${LOAD_CORE} overloaded)`);
+  }
+  // Core 0 is the proxy's alone: whatever else ran there competed with it.
+  const foreign = usage.core0Pct - (100 * usage.cpuSeconds) / usage.seconds;
+  if (pids.length > 0 && foreign > FOREIGN_PCT) notes.push(`other processes took ${foreign.toFixed(0)}% of core ${PROXY_CORE}`);
+  return notes.length === 0 ? { load, usage } : { load, usage, note: notes.join('; ') };
+}
+
+function progress(shape: string, run: number, runs: number, c: ConfigInfo, s: RunSample): string {
+  const proxy = c.layer === 'direct' ? '' : `  CPU ${((1e6 * s.usage.cpuSeconds) / Math.max(1, s.load.requests)).toFixed(1)} ms/1k  RSS ${s.usage.rssMaxMb.toFixed(1)} MB`;
+  const errors = s.load.errors > 0 ? `  ${s.load.errors} errors` : '';
+  const note = s.note !== undefined ? `  (${s.note})` : '';
+  return `  ${shape} run ${run}/${runs}  ${c.label.padEnd(18)} ${s.load.rps.toFixed(0).padStart(6)} req/s  p50 ${s.load.p50Ms.toFixed(3)} ms  p99 ${s.load.p99Ms.toFixed(3)} ms${proxy}${errors}${note}`;
+}
+
+export async function benchDataPlane(log: (line: string) => void): Promise<void> {
+  const settings = readSettings();
+  const { tools, missing } = findTools();
+  log(`data plane: ${settings.configs.map((c) => c.name).join(', ')}; ${settings.runs} interleaved runs of ${settings.seconds} s (+${WARMUP_SECONDS} s warm-up) per shape`);
+  for (const m of missing) log(`  missing ${m.what}: skips ${m.skips}`);
+  if (missing.length > 0) log(`  to install: apt-get install -y ${missing.map((m) => m.aptPackage).join(' ')}`);
+  if (tools.nginx === undefined) {
+    log('  data plane skipped: the upstream is nginx');
+    return;
+  }
+  if (!canPin()) log('  taskset not found (util-linux): processes run unpinned, figures will be noisier');
+
+  const idle = startMeasurement([]);
+  await sleep(IDLE_CHECK_MS);
+  const busy = idle.finish();
+  if (busy.core0Pct > BUSY_PCT || busy.core1Pct > BUSY_PCT) {
+    log(`  ! before starting, other processes kept core 0 ${busy.core0Pct.toFixed(0)}% and core 1 ${busy.core1Pct.toFixed(0)}% busy: figures will be unreliable (see the core % columns)`);
+  }
+
+  const dir = makeTempDir('isthmus-bench-dp-');
+  const started: Started[] = [];
+  let upstream: Peer | undefined;
+  try {
+    const [upstreamPort, ...ports] = await freePorts(settings.configs.length + 1);
+    if (upstreamPort === undefined) throw new Error('no free port');
+    upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
+    log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.length - 1} proxies`);
+    const up = { port: upstreamPort };
+    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up)))));
+    settings.configs.forEach((c, i) => {
+      const s = started[i];
+      if (s?.kind === 'up' && c.layer !== 'direct') log(`    ${c.label}: ready on 127.0.0.1:${s.port}`);
+      if (s?.kind === 'unavailable') log(`    ${c.label}: unavailable: ${s.reason.replaceAll('\n', '\n      ')}`);
+    });
+
+    const tables = new Map<string, Row[]>();
+    for (const shape of SHAPES) {
+      if (shape.kind === 'wrk' && tools.wrk === undefined) {
+        log(`  ${shape.name}: skipped (wrk is not installed)`);
+        continue;
+      }
+      const samples = settings.configs.map((): RunSample[] => []);
+      const failed = settings.configs.map((): string | undefined => undefined);
+      for (let run = 1; run <= settings.runs; run++) {
+        for (const [i, c] of settings.configs.entries()) {
+          const s = started[i];
+          if (s === undefined || s.kind !== 'up' || failed[i] !== undefined) continue;
+          try {
+            const sample = await measureOnce(shape, s, settings.seconds, tools.wrk);
+            samples[i]?.push(sample);
+            log(progress(shape.name, run, settings.runs, c, sample));
+          } catch (e) {
+            failed[i] = e instanceof Error ? e.message : String(e);
+            log(`  ${shape.name} run ${run}/${settings.runs}  ${c.label}: failed: ${failed[i]}`);
+          }
+        }
+      }
+      tables.set(
+        shape.name,
+        settings.configs.map((config, i): Row => {
+          const s = started[i];
+          const got = samples[i] ?? [];
+          if (s?.kind === 'unavailable') return { config, outcome: { kind: 'unavailable', reason: s.reason } };
+          if (got.length === 0) return { config, outcome: { kind: 'unavailable', reason: failed[i] ?? 'not measured' } };
+          return { config, outcome: { kind: 'measured', stats: summarize(got) } };
+        }),
+      );
+    }
+
+    log('');
+    for (const shape of SHAPES) {
+      const rows = tables.get(shape.name);
+      if (rows === undefined) continue;
+      const table = shape.kind === 'wrk' ? throughputTable : fixedRateTable;
+      for (const l of table(shape.name, shape.detail, rows, settings.runs, settings.seconds)) log(l);
+      log('');
+    }
+    for (const l of targetLines(tables.get('h1-c50'), tables.get('h1-1krps'))) log(l);
+  } finally {
+    for (const s of started) if (s.kind === 'up') await s.stop();
+    await upstream?.stop();
+    removeTempDir(dir);
+  }
+}
