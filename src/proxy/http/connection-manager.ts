@@ -217,6 +217,7 @@ export class HcmRuntime {
       responseHeaders = headers;
     });
     if (!h2 && (req as IncomingMessage).rawHeaders.length / 2 > this.config.maxHeadersCount) {
+      (res as ServerResponse).shouldKeepAlive = false; // a codec error: Envoy closes the connection
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }

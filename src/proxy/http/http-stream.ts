@@ -11,6 +11,8 @@ import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply
 import { HOP_BY_HOP, type HeaderMap } from './headers.js';
 
 export type { HeaderMap };
+
+const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
 export interface DownstreamRequest {
@@ -57,6 +59,7 @@ export class HttpStream {
   /** Run on every response head, in order (route header mutations, CORS, the HCM's own). */
   readonly responseHooks: ResponseHeadHook[] = [];
   #grpc: boolean;
+  #pendingTrailers: HeaderMap | undefined;
 
   constructor(
     readonly request: DownstreamRequest,
@@ -130,12 +133,24 @@ export class HttpStream {
   writeUpstreamHead(status: number, upstream: HeaderMap): void {
     const h: HeaderMap = {};
     for (const k in upstream) if (!HOP_BY_HOP.has(k)) h[k] = upstream[k];
+    if (h['grpc-status'] !== undefined && this.request.protocol === 'HTTP/2') {
+      // A trailers-only gRPC response: the status goes out as trailers (the head is already on its way
+      // when the end of stream arrives), which every gRPC client reads the same way.
+      const t: HeaderMap = {};
+      for (const k of GRPC_STATUS_HEADERS) {
+        if (h[k] !== undefined) t[k] = h[k];
+        delete h[k];
+      }
+      this.#pendingTrailers = t;
+    }
     if (this.info.upstreamServiceTimeMs >= 0) h['x-envoy-upstream-service-time'] = String(this.info.upstreamServiceTimeMs);
     this.info.responseCode = status;
     this.#head(status, h);
   }
 
-  endResponse(trailers: HeaderMap | undefined): void {
+  endResponse(upstreamTrailers: HeaderMap | undefined): void {
+    let trailers = upstreamTrailers;
+    if (this.#pendingTrailers !== undefined) trailers = { ...this.#pendingTrailers, ...trailers };
     if (trailers !== undefined) {
       let any = false;
       for (const _ in trailers) {

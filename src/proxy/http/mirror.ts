@@ -8,7 +8,7 @@
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-routeaction-requestmirrorpolicy
 
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { DispatchController, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { Random } from '../lib/random.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
@@ -79,7 +79,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
   const authority = headerValue(headers, 'host') ?? '';
   if (target.appendShadowSuffix && authority !== '') headers['host'] = shadowAuthority(authority);
 
-  let controller: Dispatcher.DispatchController | undefined;
+  let controller: DispatchController | undefined;
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
   const onReady = (): void => {
@@ -88,7 +88,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
     cluster.requestStarted(host);
     if (r.timeoutMs > 0) timer = setTimeout(() => controller?.abort(new Error('shadow timeout')), r.timeoutMs);
     pool.dispatcher.dispatch(
-      { path: r.path, method: r.method as Dispatcher.HttpMethod, headers, body: r.body !== undefined ? Readable.from(r.body(), { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
+      { path: r.path, method: r.method, headers, body: r.body !== undefined ? Readable.from(r.body(), { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
       {
         onRequestStart: (c) => {
           controller = c;

@@ -5,7 +5,7 @@
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
 
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { DispatchController, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
@@ -40,7 +40,7 @@ const RETRY_BUFFER_LIMIT = 1024 * 1024;
 interface Attempt {
   readonly host: PickedHost;
   startNs: bigint;
-  controller: Dispatcher.DispatchController | undefined;
+  controller: DispatchController | undefined;
   perTryTimer: NodeJS.Timeout | undefined;
   done: boolean;
   /** HTTP/1.1: the callback the cluster's connection slots know this attempt by (granted or pending). */
@@ -292,7 +292,7 @@ export class Router {
     this.#dispatch(a, pool.dispatcher);
   }
 
-  #dispatch(a: Attempt, dispatcher: Dispatcher): void {
+  #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {
     const s = this.s;
     a.startNs = process.hrtime.bigint();
     const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
@@ -301,7 +301,7 @@ export class Router {
     if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
     const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
     dispatcher.dispatch(
-      { path: s.upstreamPath, method: s.request.method as Dispatcher.HttpMethod, headers, body, headersTimeout: 0, bodyTimeout: 0 },
+      { path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 },
       {
         onRequestStart: (controller) => {
           a.controller = controller;
@@ -342,7 +342,7 @@ export class Router {
     this.s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
   }
 
-  #onResponseStart(a: Attempt, controller: Dispatcher.DispatchController, status: number, h: Record<string, string | string[] | undefined>): void {
+  #onResponseStart(a: Attempt, controller: DispatchController, status: number, h: Record<string, string | string[] | undefined>): void {
     if (a.done) return;
     if (status < 200 && status !== 101) return; // 1xx other than upgrades are not forwarded (100-continue handled by the codec)
     const s = this.s;

@@ -259,7 +259,18 @@ export class ListenerManager {
       tls.once('secure', () => this.#terminal(tls, chain, httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`));
       return;
     }
-    this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`);
+    const dst = originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`;
+    if (chain.network.kind === 'hcm' && facts.applicationProtocols.length === 0) {
+      // codec_type AUTO: the connection manager itself tells HTTP/2 (prior knowledge) from HTTP/1.
+      sniffPreface(s, (h2) => {
+        this.#terminal(socket, chain, httpFacts, h2, dst);
+        // HTTP/1: the server reads through 'data' once resumed. HTTP/2: the session takes the buffered bytes
+        // itself on the next tick and reads the handle directly; resuming would flush them to nobody.
+        if (!h2) s.resume();
+      });
+      return;
+    }
+    this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), dst);
     // The HTTP codecs read on their own once resumed; tcp_proxy resumes when its upstream is connected.
     if (chain.network.kind === 'hcm') s.resume?.();
   }
@@ -333,6 +344,30 @@ export class ListenerManager {
     for (const h of this.#live) h.drain();
     this.#proxyServer.closeIdleConnections();
   }
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Reads until the bytes tell HTTP/2's connection preface from anything else, puts them back, calls `done`. */
+function sniffPreface(s: Socket, done: (h2: boolean) => void): void {
+  let buf: Buffer = Buffer.alloc(0);
+  const finish = (h2: boolean): void => {
+    s.removeListener('data', onData);
+    s.removeListener('end', onEnd);
+    s.pause();
+    if (buf.length > 0) s.unshift(buf);
+    done(h2);
+  };
+  const onData = (d: Buffer): void => {
+    buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    const n = Math.min(buf.length, H2_PREFACE.length);
+    if (buf.compare(H2_PREFACE, 0, n, 0, n) !== 0) return finish(false);
+    if (n === H2_PREFACE.length) finish(true);
+  };
+  const onEnd = (): void => finish(false);
+  s.on('data', onData);
+  s.on('end', onEnd);
+  s.resume();
 }
 
 export function splitHostPort(hostPort: string, defaultPort: number): { host: string; port: number } {

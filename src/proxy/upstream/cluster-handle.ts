@@ -2,7 +2,7 @@
 // pick a host, get a connection pool to it, hold circuit-breaker slots, and report each attempt's outcome
 // to outlier detection. Implemented by UpstreamCluster; tests may implement it over fixed hosts.
 
-import type { Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { WireProtocol } from './connection-pools.js';
 import type { SlotGrant } from './connection-slots.js';
@@ -26,6 +26,39 @@ export interface PickContext {
   readonly originalDestination: string | undefined;
 }
 
+export type HeaderValues = Record<string, string | string[] | undefined>;
+
+/** Controls one upstream request (undici's DispatchController subset). */
+export interface DispatchController {
+  pause(): void;
+  resume(): void;
+  abort(reason: Error): void;
+}
+
+export interface DispatchRequest {
+  readonly path: string;
+  readonly method: string;
+  readonly headers: HeaderValues;
+  readonly body: Readable | null;
+  readonly headersTimeout?: number;
+  readonly bodyTimeout?: number;
+}
+
+/** The callbacks of one upstream request (undici's new-style dispatch handler). */
+export interface DispatchHandler {
+  onRequestStart(controller: DispatchController, context?: unknown): void;
+  onResponseStart(controller: DispatchController, status: number, headers: HeaderValues, statusMessage?: string): void;
+  onResponseData(controller: DispatchController, chunk: Buffer): void;
+  onResponseEnd(controller: DispatchController, trailers: HeaderValues): void;
+  onResponseError(controller: DispatchController | undefined, error: Error): void;
+}
+
+/** A connection pool to one host: undici's HTTP/1.1 Pool, or Http2Upstream. */
+export interface UpstreamDispatcher {
+  dispatch(req: DispatchRequest, handler: DispatchHandler): boolean;
+  close(): Promise<void>;
+}
+
 export type BreakerKind = 'requests' | 'pending' | 'retries' | 'connections';
 export type ResultKind = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
 
@@ -33,7 +66,7 @@ export interface ClusterHandle {
   readonly config: CompiledCluster;
   pick(ctx: PickContext): PickedHost | undefined;
   /** A pool to the host for the protocol, or the transport failure reason (for example a TLS secret not yet supplied). */
-  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: Dispatcher } | { readonly ok: false; readonly transportFailure: string };
+  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
   tryAcquire(kind: BreakerKind): boolean;
   release(kind: BreakerKind): void;
   /**

@@ -3,7 +3,9 @@
 // the cluster's connect timeout, idle timeout, bind address and transport socket. Timeouts of requests are
 // the router's, so undici's own header/body timeouts are off.
 
-import { Client, H2CClient, Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import type { UpstreamDispatcher } from './cluster-handle.js';
+import { Http2Upstream } from './http2-upstream.js';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 
 export type WireProtocol = 'http1' | 'http2';
@@ -19,7 +21,7 @@ export const NO_SECRETS: SecretSource = { certificate: () => undefined, validati
 /** Envoy's transport failure reason when a TLS context's SDS secret has not arrived. */
 export const SDS_MISSING = 'TLS error: Secret is not supplied by SDS';
 
-export type PoolResult = { readonly ok: true; readonly dispatcher: Dispatcher } | { readonly ok: false; readonly transportFailure: string };
+export type PoolResult = { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
 
 export function createPool(address: string, port: number, cluster: CompiledCluster, transport: TransportSettings, protocol: WireProtocol, secrets: SecretSource): PoolResult {
   const tls = transport.kind === 'tls';
@@ -58,8 +60,15 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     maxHeaderSize: 96 * 1024,
     connect,
   };
-  if (protocol === 'http2' && !tls) return { ok: true, dispatcher: new H2CClient(origin, { ...common, pipelining: 100 }) };
-  if (protocol === 'http2') return { ok: true, dispatcher: new Client(origin, { ...common, allowH2: true, pipelining: 100 }) };
+  if (protocol === 'http2') {
+    const tlsOpts: Record<string, unknown> | undefined = tls ? { ...connect, ALPNProtocols: ['h2'] } : undefined;
+    delete tlsOpts?.['timeout'];
+    delete tlsOpts?.['localAddress'];
+    return {
+      ok: true,
+      dispatcher: new Http2Upstream({ host: address, port, connectTimeoutMs: cluster.connectTimeoutMs, ...(cluster.bindAddress !== undefined ? { localAddress: cluster.bindAddress } : {}), ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}) }),
+    };
+  }
   // undici closes a connection after maxRequestsPerClient + 1 requests (it marks the socket for reset once
   // its counter reaches the limit, counting from 0), and 0 means unlimited; Envoy's
   // max_requests_per_connection counts the requests themselves. So N becomes N - 1, and a limit of 1
@@ -71,6 +80,6 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     pipelining: 1,
     ...(maxPerConnection !== undefined && maxPerConnection > 1 ? { maxRequestsPerClient: maxPerConnection - 1 } : {}),
   });
-  if (maxPerConnection !== 1) return { ok: true, dispatcher: pool };
-  return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) };
+  if (maxPerConnection !== 1) return { ok: true, dispatcher: pool as unknown as UpstreamDispatcher };
+  return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) as unknown as UpstreamDispatcher };
 }

@@ -3,7 +3,7 @@
 // per host and protocol (kept across host-set updates while the host stays). ORIGINAL_DST clusters
 // (Passthrough) connect to the destination each request names.
 
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from './cluster-handle.js';
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
@@ -24,7 +24,7 @@ export interface UpstreamDeps {
 }
 
 interface LivePool {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
 }
 
 export interface ClusterCounters {
@@ -148,7 +148,7 @@ export class UpstreamCluster implements ClusterHandle {
     return p;
   }
 
-  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: Dispatcher } | { readonly ok: false; readonly transportFailure: string } {
+  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
     const k = `${protocol}|${host.key}`;
     const live = this.#pools.get(k);
     if (live !== undefined) return { ok: true, dispatcher: live.dispatcher };
