@@ -25,7 +25,8 @@ import type { Counter } from './stats/metric.js';
 import type { HeaderMap } from './http/headers.js';
 
 export interface DataPlaneOptions {
-  readonly xds: AdsClient;
+  /** Where accepted config comes from: the ADS client, or a worker's copy of the primary's tables. */
+  readonly xds: Pick<AdsClient, 'table' | 'onUpdate'>;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
   readonly logger: Logger;
@@ -156,7 +157,9 @@ export class DataPlane {
     }
     let c = m.get(code);
     if (c === undefined) {
-      c = this.o.stats.counter(`cluster.${cluster}.upstream_rq_${code}`);
+      // Envoy names cluster stats by alt_stat_name when set (Istio sets `<name>;`).
+      const statName = this.clusters.get(cluster)?.config.proto.altStatName || cluster;
+      c = this.o.stats.counter(`cluster.${statName}.upstream_rq_${code}`);
       m.set(code, c);
     }
     return c;

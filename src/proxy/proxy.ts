@@ -7,13 +7,15 @@ import type { Logger } from '../lib/logger.js';
 import { silentLogger } from '../lib/logger.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { ProxyBootstrap } from './bootstrap.js';
-import { AdsClient, type AdsClientOptions } from './xds-client/ads-client.js';
+import { AdsClient, type AdsClientOptions, type AdsProtocol } from './xds-client/ads-client.js';
+import { secretSourceOf } from './xds-client/secret-source.js';
 import { adminHandler, listenHttp, prometheusHandler, readinessHandler, type Listening, type ServerState } from './admin/admin-server.js';
 import { compileResource } from './runtime/compile-resource.js';
 import { DataPlane } from './data-plane.js';
 import { mathRandom, type Random } from './lib/random.js';
-import { NO_SECRETS, type SecretSource } from './upstream/connection-pools.js';
+import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
+import { ISTIO_TAG_SPECIFIERS } from './stats/tag-extractor.js';
 
 export interface ProxyOptions {
   readonly bootstrap: ProxyBootstrap;
@@ -33,6 +35,8 @@ export interface ProxyOptions {
   readonly random?: Random;
   readonly secrets?: SecretSource;
   readonly extraChecks?: AdsClientOptions['extraChecks'];
+  /** Overrides the bootstrap's ADS protocol (ads_config.api_type GRPC or DELTA_GRPC). */
+  readonly xdsProtocol?: AdsProtocol;
   /** Changes the proxy's log level at run time (admin POST /logging?level=). */
   readonly setLogLevel?: (level: string) => boolean;
 }
@@ -56,17 +60,19 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const xds = new AdsClient({
     address: b.xdsAddress,
     node: b.node,
+    protocol: o.xdsProtocol ?? b.xdsProtocol,
     logger,
     compile: compileResource,
     ...(o.extraChecks !== undefined ? { extraChecks: o.extraChecks } : {}),
   });
-  const stats = new StatsStore();
+  // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
+  const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const dataPlane = new DataPlane({
     xds,
     logger,
     clock: o.clock ?? systemClock,
     random: o.random ?? mathRandom,
-    secrets: o.secrets ?? NO_SECRETS,
+    secrets: o.secrets ?? secretSourceOf(xds),
     stats,
     ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),

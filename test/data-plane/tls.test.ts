@@ -1,0 +1,145 @@
+// TLS at the gateway: passthrough routed by SNI to the right backend (the proxy never terminates it), and
+// TLS origination to an upstream by a DestinationRule (SIMPLE), with SNI sent and the upstream's reply
+// relayed.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as tlsConnect } from 'node:tls';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { selfSigned } from '../translate/secret/certs.js';
+import { freePort, send, startMesh, startTestProxy } from '../support/data-plane.js';
+import { waitFor } from '../support/wait.js';
+
+async function httpsBackend(t: import('node:test').TestContext, name: string, seenSni: string[]): Promise<number> {
+  const c = selfSigned(`${name}.example.com`);
+  const server = createHttpsServer({ cert: c.cert, key: c.key }, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`${name} ${req.url ?? ''}`);
+  });
+  server.on('secureConnection', (s) => seenSni.push((s as unknown as { servername?: string }).servername ?? ''));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+/** GET over TLS to the gateway port with the given SNI; returns the HTTP response text. */
+function tlsGet(port: number, sni: string, path: string): Promise<string> {
+  return new Promise((ok, fail) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: sni, rejectUnauthorized: false }, () => s.write(`GET ${path} HTTP/1.1\r\nhost: ${sni}\r\nconnection: close\r\n\r\n`));
+    let out = '';
+    s.on('data', (d) => (out += d.toString()));
+    s.on('end', () => ok(out));
+    s.on('close', () => ok(out));
+    s.on('error', fail);
+  });
+}
+
+describe('TLS through the gateway', () => {
+  it('passes TLS through by SNI to the matching backend', async (t) => {
+    const sni: string[] = [];
+    const a = await httpsBackend(t, 'alpha', sni);
+    const b = await httpsBackend(t, 'beta', sni);
+    const port = await freePort();
+    const mesh = await startMesh(t, {
+      'tls.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: tls, protocol: TLS}, tls: {mode: PASSTHROUGH}, hosts: [alpha.example.com, beta.example.com]}]
+---
+${['alpha', 'beta']
+  .map(
+    (n, i) => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${n}, namespace: istio-system}
+spec:
+  hosts: [${n}.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  endpoints: [{address: 127.0.0.1, ports: {tls: ${i === 0 ? a : b}}}]
+---
+`,
+  )
+  .join('')}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: [alpha.example.com, beta.example.com]
+  gateways: [gw]
+  tls:
+  - match: [{sniHosts: [alpha.example.com]}]
+    route: [{destination: {host: alpha.example.com, port: {number: 443}}}]
+  - match: [{sniHosts: [beta.example.com]}]
+    route: [{destination: {host: beta.example.com, port: {number: 443}}}]
+`,
+    });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const ra = await waitFor(async () => {
+      const r = await tlsGet(port, 'alpha.example.com', '/one').catch(() => '');
+      return r.includes('alpha /one') ? r : undefined;
+    }, 'TLS passthrough to alpha', 10_000);
+    assert.match(ra, /^HTTP\/1\.1 200 /);
+    const rb = await tlsGet(port, 'beta.example.com', '/two');
+    assert.match(rb, /\r\nbeta \/two\r\n/);
+    assert.deepEqual(sni.slice(-2), ['alpha.example.com', 'beta.example.com'], 'the backends saw the client SNI: the proxy did not terminate TLS');
+    // An SNI no server matches: the connection is closed without an answer.
+    const none = await tlsGet(port, 'gamma.example.com', '/').catch(() => 'closed');
+    assert.ok(none === '' || none === 'closed', `unexpected answer: ${none}`);
+  });
+
+  it('originates TLS to an upstream per a DestinationRule (SIMPLE, with SNI)', async (t) => {
+    const sni: string[] = [];
+    const secure = await httpsBackend(t, 'secure', sni);
+    const port = await freePort();
+    const mesh = await startMesh(t, {
+      'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: secure, namespace: istio-system}
+spec:
+  hosts: [secure.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  endpoints: [{address: 127.0.0.1, ports: {https: ${secure}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure, namespace: istio-system}
+spec:
+  host: secure.example.com
+  trafficPolicy: {tls: {mode: SIMPLE, sni: secure.example.com, insecureSkipVerify: true}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: secure.example.com, port: {number: 443}}}]}]
+`,
+    });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const r = await waitFor(async () => {
+      const x = await send('127.0.0.1', port, { path: '/over-tls' }).catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    }, 'the gateway to originate TLS', 10_000);
+    assert.equal(r.body, 'secure /over-tls');
+    assert.equal(sni.at(-1), 'secure.example.com');
+  });
+});
