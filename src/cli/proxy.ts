@@ -2,12 +2,16 @@
 // prints), fetches its config over ADS and serves traffic from it, with Envoy's admin (config_dump,
 // clusters, listeners, stats, logging, ready, server_info), istio-agent's readiness (/healthz/ready) and
 // Prometheus (:15090). SIGTERM drains: listeners close, in-flight requests finish, then the process exits.
+// `--concurrency N` (Envoy's flag) runs N worker processes that share the listeners, with this process
+// as their primary (src/proxy/workers/primary.ts); 1, the default, is the single-process proxy.
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { IsthmusError } from '../lib/errors.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
 import { startProxy } from '../proxy/proxy.js';
+import { startPrimary } from '../proxy/workers/primary.js';
 import { createSwitchableLogger, type LogLevel } from '../lib/logger.js';
 import type { CliIO } from './output.js';
 
@@ -15,6 +19,13 @@ function port(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new IsthmusError('ISM_USAGE', `invalid ${name} "${v}": must be a port number 0-65535`);
   return n;
+}
+
+/** Envoy's --concurrency: 0 means one worker per core. */
+function concurrency(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 1024) throw new IsthmusError('ISM_USAGE', `invalid --concurrency "${v}": must be a whole number of workers (0 = one per core)`);
+  return n === 0 ? availableParallelism() : n;
 }
 
 export interface ProxyDeps {
@@ -35,12 +46,15 @@ export function registerProxy(program: Command, deps: ProxyDeps): void {
     .option('--bind-address <ip>', 'bind listeners whose address is 0.0.0.0 or :: on this address instead (for example 127.0.0.1)')
     .option('--drain-time <seconds>', 'on SIGTERM, how long in-flight requests may take to finish', '5')
     .option('--log-level <level>', 'debug, info, warn, error or off (admin POST /logging?level= changes it)', 'warn')
+    .option('--concurrency <n>', 'worker processes sharing the listeners, as Envoy\'s workers (0 = one per core; 1 = a single process)', '1')
     .addHelpText(
       'after',
       `
 Admin endpoints: /config_dump /clusters /listeners /stats /stats/prometheus /logging /ready /server_info
 Readiness: /healthz/ready answers 200 once the first config is applied and its listeners are bound, 503 before.
 Invalid config is NACKed with every problem listed; the last good config keeps serving.
+With --concurrency N, this process keeps the one xDS stream and the admin servers and relays config to N
+workers; /stats sums theirs and adds listener.<address>.worker_<id>.downstream_cx_total per worker.
 
 Examples:
   # a sidecar: apps set HTTP_PROXY=http://127.0.0.11:15001; other proxies reach it on 127.0.0.11:<port>
@@ -50,27 +64,31 @@ Examples:
   isthmus bootstrap --type router --node ingressgateway -n istio-system --labels istio=ingressgateway > gw.json
   isthmus proxy --bootstrap gw.json --bind-address 127.0.0.1 --admin-port 0 --readiness-port 0 --prometheus-port 0`,
     )
-    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; drainTime: string; logLevel: string }) => {
+    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; drainTime: string; logLevel: string; concurrency: string }) => {
       const bootstrap = await readBootstrap(resolve(io.cwd, opts.bootstrap));
       const drainSeconds = Number(opts.drainTime);
       if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new IsthmusError('ISM_USAGE', `invalid --drain-time "${opts.drainTime}": must be a number of seconds`);
       const logger = createSwitchableLogger('warn', (l) => io.stderr(l + '\n'));
       if (!logger.setLevel(opts.logLevel)) throw new IsthmusError('ISM_USAGE', `invalid --log-level "${opts.logLevel}": must be one of debug, info, warn, error, off`);
+      const workers = concurrency(opts.concurrency);
       const stopped = deps.stopSignal();
-      const proxy = await startProxy({
+      const common = {
         bootstrap,
         logger,
-        setLogLevel: (l) => logger.setLevel(l),
+        setLogLevel: (l: string) => logger.setLevel(l),
         ...(opts.adminPort !== undefined ? { adminPort: port('--admin-port', opts.adminPort) } : {}),
         readinessPort: port('--readiness-port', opts.readinessPort),
         prometheusPort: port('--prometheus-port', opts.prometheusPort),
         ...(opts.captureAddress !== undefined ? { captureAddress: opts.captureAddress } : {}),
         ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
-      });
+      };
+      const primary = workers > 1 ? await startPrimary({ ...common, concurrency: workers, logLevel: opts.logLevel }) : undefined;
+      const proxy = primary ?? (await startProxy(common));
       io.stdout(`proxy ${bootstrap.nodeId} fetching config from ${bootstrap.xdsAddress}\n`);
       io.stdout(`  admin       ${proxy.adminUrl}\n`);
       io.stdout(`  readiness   ${proxy.readinessUrl}\n`);
       io.stdout(`  prometheus  ${proxy.prometheusUrl}\n`);
+      if (primary !== undefined) io.stdout(`  workers     ${workers} (pids ${primary.workerPids().join(' ')})\n`);
       if (opts.captureAddress !== undefined) io.stdout(`  capture     ${opts.captureAddress} (apps: HTTP_PROXY=http://${opts.captureAddress}:15001)\n`);
       await stopped;
       io.stdout('draining\n');

@@ -8,6 +8,7 @@ import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { BootstrapSchema, type Bootstrap } from '../xds/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import type { Node } from '../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { Address } from '../xds/gen/envoy/config/core/v3/address_pb.js';
+import { ApiConfigSource_ApiType } from '../xds/gen/envoy/config/core/v3/config_source_pb.js';
 import { XDS_REGISTRY } from '../xds/codec.js';
 import { IsthmusError } from '../lib/errors.js';
 
@@ -23,6 +24,8 @@ export interface ProxyBootstrap {
   readonly xdsCluster: string;
   /** host:port of the ADS server, from the ADS cluster's single endpoint. */
   readonly xdsAddress: string;
+  /** ads_config.api_type: DELTA_GRPC (or AGGREGATED_DELTA_GRPC) is incremental xDS, anything else state of the world. */
+  readonly xdsProtocol: 'sotw' | 'delta';
   readonly admin: HostPort;
   readonly raw: Bootstrap;
 }
@@ -83,6 +86,7 @@ export function parseBootstrap(json: JsonValue, source: string): ProxyBootstrap 
     nodeId: node.id,
     xdsCluster,
     xdsAddress: `${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}`,
+    xdsProtocol: [ApiConfigSource_ApiType.DELTA_GRPC, ApiConfigSource_ApiType.AGGREGATED_DELTA_GRPC].includes(b.dynamicResources?.adsConfig?.apiType ?? ApiConfigSource_ApiType.GRPC) ? 'delta' : 'sotw',
     admin: socketAddress(b.admin?.address) as HostPort,
     raw: b,
   };

@@ -4,7 +4,6 @@
 
 import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
-import type { WireProtocol } from './connection-pools.js';
 import type { SlotGrant } from './connection-slots.js';
 
 export type { SlotGrant };
@@ -25,6 +24,9 @@ export interface PickContext {
   /** ORIGINAL_DST clusters: the destination to connect to (host:port). */
   readonly originalDestination: string | undefined;
 }
+
+/** The HTTP version spoken to an upstream. */
+export type WireProtocol = 'http1' | 'http2';
 
 export type HeaderValues = Record<string, string | string[] | undefined>;
 

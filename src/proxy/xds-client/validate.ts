@@ -10,18 +10,21 @@ import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../x
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
+import { secretProblems } from './validate-secret.js';
 
-/** The types the proxy subscribes to, in Envoy's initial order (CDS, EDS, LDS, RDS). */
-export type ProxyTypeUrl = typeof CLUSTER_TYPE | typeof ENDPOINT_TYPE | typeof LISTENER_TYPE | typeof ROUTE_TYPE;
-export const PROXY_TYPES: readonly ProxyTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE];
+/** The types the proxy subscribes to, in Envoy's initial order (CDS, EDS, LDS, RDS, then SDS over ADS). */
+export type ProxyTypeUrl = typeof CLUSTER_TYPE | typeof ENDPOINT_TYPE | typeof LISTENER_TYPE | typeof ROUTE_TYPE | typeof SECRET_TYPE;
+export const PROXY_TYPES: readonly ProxyTypeUrl[] = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE];
 
 export interface ResourceByType {
   [CLUSTER_TYPE]: Cluster;
   [ENDPOINT_TYPE]: ClusterLoadAssignment;
   [LISTENER_TYPE]: Listener;
   [ROUTE_TYPE]: RouteConfiguration;
+  [SECRET_TYPE]: Secret;
 }
 
 export const SCHEMAS: { readonly [T in ProxyTypeUrl]: DescMessage } = {
@@ -29,13 +32,14 @@ export const SCHEMAS: { readonly [T in ProxyTypeUrl]: DescMessage } = {
   [ENDPOINT_TYPE]: ClusterLoadAssignmentSchema,
   [LISTENER_TYPE]: ListenerSchema,
   [ROUTE_TYPE]: RouteConfigurationSchema,
+  [SECRET_TYPE]: SecretSchema,
 };
 
 export const HCM_NAME = 'envoy.filters.network.http_connection_manager';
 
 /** The resource's name (a ClusterLoadAssignment is named by cluster_name). */
 export function resourceName<T extends ProxyTypeUrl>(type: T, m: ResourceByType[T]): string {
-  return type === ENDPOINT_TYPE ? (m as ClusterLoadAssignment).clusterName : (m as Cluster | Listener | RouteConfiguration).name;
+  return type === ENDPOINT_TYPE ? (m as ClusterLoadAssignment).clusterName : (m as Cluster | Listener | RouteConfiguration | Secret).name;
 }
 
 function socketAddressProblems(a: Address | undefined, path: string, out: string[]): void {
@@ -151,21 +155,16 @@ function routeProblems(rc: RouteConfiguration): string[] {
 }
 
 type Decoded<T extends ProxyTypeUrl> = { ok: true; name: string; message: ResourceByType[T]; compiled: unknown } | { ok: false; problems: string[] };
+type Unpacked<T extends ProxyTypeUrl> = { ok: true; name: string; message: ResourceByType[T] } | { ok: false; problems: string[] };
 
 /** Compiles a valid resource into the runtime's form; problems make the update a NACK like validation's. */
 export type ResourceCompiler = (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => { ok: true; value: unknown } | { ok: false; problems: readonly string[] };
 
-/**
- * Decodes and validates the resource at `index` of a response of `type`. Problems are prefixed with the
- * resource's name (or `resource index N` when it has none, as gRPC clients say).
- */
-export function decodeResource<T extends ProxyTypeUrl>(
-  type: T,
-  any: Any,
-  index: number,
-  extraChecks?: (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[],
-  compile?: ResourceCompiler,
-): Decoded<T> {
+/** Additional checks of a build (features it refuses); problems are `<field>: <reason>`. */
+export type ExtraChecks = (type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]) => string[];
+
+/** Unpacks the Any at `index` of a response of `type` (no checks yet): its message and name. */
+export function unpackResource<T extends ProxyTypeUrl>(type: T, any: Any, index: number): Unpacked<T> {
   const label = `resource index ${index}`;
   if (any.typeUrl !== type) return { ok: false, problems: [`${label}: type_url ${any.typeUrl} in a response of ${type}`] };
   let m: MessageShape<DescMessage> | undefined;
@@ -176,24 +175,44 @@ export function decodeResource<T extends ProxyTypeUrl>(
   }
   if (m === undefined) return { ok: false, problems: [`${label}: cannot decode`] };
   const message = m as unknown as ResourceByType[T];
-  const name = resourceName(type, message);
-  const own =
-    type === CLUSTER_TYPE
-      ? clusterProblems(message as Cluster)
-      : type === ENDPOINT_TYPE
-        ? endpointProblems(message as ClusterLoadAssignment)
-        : type === LISTENER_TYPE
-          ? listenerProblems(message as Listener)
-          : routeProblems(message as RouteConfiguration);
-  const problems = [...own, ...(extraChecks?.(type, message) ?? [])];
+  return { ok: true, name: resourceName(type, message), message };
+}
+
+function ownProblems(type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]): string[] {
+  switch (type) {
+    case CLUSTER_TYPE:
+      return clusterProblems(message as Cluster);
+    case ENDPOINT_TYPE:
+      return endpointProblems(message as ClusterLoadAssignment);
+    case LISTENER_TYPE:
+      return listenerProblems(message as Listener);
+    case ROUTE_TYPE:
+      return routeProblems(message as RouteConfiguration);
+    case SECRET_TYPE:
+      return secretProblems(message as Secret);
+  }
+}
+
+/**
+ * Validates (then compiles) an unpacked resource. Problems are prefixed with the resource's name (or
+ * `resource index N` when it has none, as gRPC clients say).
+ */
+export function checkResource<T extends ProxyTypeUrl>(type: T, message: ResourceByType[T], name: string, index: number, extraChecks?: ExtraChecks, compile?: ResourceCompiler): Decoded<T> {
+  const problems = [...ownProblems(type, message), ...(extraChecks?.(type, message) ?? [])];
   let compiled: unknown;
   if (problems.length === 0 && compile !== undefined) {
     const c = compile(type, message);
     if (c.ok) compiled = c.value;
     else problems.push(...c.problems);
   }
-  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${name === '' ? label : name}: ${p}`) };
+  if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${name === '' ? `resource index ${index}` : name}: ${p}`) };
   return { ok: true, name, message, compiled };
+}
+
+/** Decodes and validates the resource at `index` of a response of `type` (unpackResource, then checkResource). */
+export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index: number, extraChecks?: ExtraChecks, compile?: ResourceCompiler): Decoded<T> {
+  const u = unpackResource(type, any, index);
+  return u.ok ? checkResource(type, u.message, u.name, index, extraChecks, compile) : u;
 }
 
 /** EDS service names the clusters need (eds_cluster_config.service_name, else the cluster name). */

@@ -1,0 +1,67 @@
+// The downstream request body as the router's replayable source (Envoy buffers a request body for retries
+// and shadows up to the buffer limit): chunks are kept while the body stays under the limit, every attempt
+// replays it from the start, and once it outgrows the limit a retry is no longer possible and chunks
+// already sent are dropped.
+
+import type { HttpStream } from './http-stream.js';
+
+/** Request bodies are kept for retries up to this size (Envoy's per_request_buffer_limit_bytes default, 1 MiB... of the listener). */
+const RETRY_BUFFER_LIMIT = 1024 * 1024;
+
+/** The request body as a replayable source: chunks are kept while under the retry buffer limit. */
+export class BodySource {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  ended = false;
+  overflow = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(private readonly s: HttpStream) {
+    const req = s.request.body;
+    req.on('data', (c: Buffer) => {
+      s.info.bytesReceived += c.length;
+      if (!this.overflow) {
+        this.chunks.push(c);
+        this.size += c.length;
+        if (this.size > RETRY_BUFFER_LIMIT) this.overflow = true;
+      } else this.chunks.push(c);
+      this.#wake();
+    });
+    req.on('end', () => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Whether a new attempt can replay the whole body. */
+  replayable(): boolean {
+    return !this.overflow;
+  }
+
+  /** A replay for a shadow copy: it stops (the copy fails) once the body outgrows the buffer. */
+  async *copy(): AsyncGenerator<Buffer> {
+    for await (const c of this.iterate()) {
+      if (this.overflow) throw new Error('request body exceeds the buffer limit');
+      yield c;
+    }
+  }
+
+  async *iterate(): AsyncGenerator<Buffer> {
+    let i = 0;
+    for (;;) {
+      while (i < this.chunks.length) {
+        const c = this.chunks[i++] as Buffer;
+        if (this.overflow) this.chunks[i - 1] = Buffer.alloc(0); // not kept once retries are impossible
+        yield c;
+      }
+      if (this.ended) return;
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+}

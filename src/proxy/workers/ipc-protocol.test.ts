@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CLUSTER_TYPE } from '../../xds/type-urls.js';
+import { StatsStore } from '../stats/stats-store.js';
+import { parseFromWorker, parseToWorker } from './ipc-protocol.js';
+import { snapshotStats } from './stats-merge.js';
+
+const store = new StatsStore();
+store.counter('c').inc();
+store.histogram('h').record(3);
+
+describe('IPC messages are checked on arrival', () => {
+  const toWorker: [string, unknown, boolean][] = [
+    ['init', { t: 'init', settings: { slot: 1, logLevel: 'warn', bindAddress: '127.0.0.1' } }, true],
+    ['init without a slot', { t: 'init', settings: { logLevel: 'warn' } }, false],
+    ['config', { t: 'config', generation: 3, initialized: true, tables: [{ type: CLUSTER_TYPE, entries: [{ name: 'a', version: '1', lastUpdated: 'x', bytes: new Uint8Array([8, 1]) }] }] }, true],
+    ['config of a type the proxy does not know', { t: 'config', generation: 3, initialized: true, tables: [{ type: 'type.googleapis.com/x.Y', entries: [] }] }, false],
+    ['config with base64 instead of bytes', { t: 'config', generation: 3, initialized: true, tables: [{ type: CLUSTER_TYPE, entries: [{ name: 'a', version: '1', lastUpdated: 'x', bytes: 'CAE=' }] }] }, false],
+    ['stats request', { t: 'stats', id: 7 }, true],
+    ['log level', { t: 'log-level', level: 'debug' }, true],
+    ['drain', { t: 'drain', timeoutMs: 5000 }, true],
+    ['drain without a timeout', { t: 'drain' }, false],
+    ['unknown kind', { t: 'reboot' }, false],
+    ['not an object', 'drain', false],
+  ];
+  for (const [name, m, ok] of toWorker) {
+    it(`to a worker: ${name} is ${ok ? 'accepted' : 'refused'}`, () => {
+      assert.equal(parseToWorker(structuredClone(m)) !== undefined, ok);
+    });
+  }
+
+  const fromWorker: [string, unknown, boolean][] = [
+    ['hello', { t: 'hello' }, true],
+    ['applied', { t: 'applied', generation: 2, initialized: false }, true],
+    ['applied without a generation', { t: 'applied', initialized: true }, false],
+    ['stats', { t: 'stats', id: 1, snapshot: snapshotStats(store) }, true],
+    ['stats with a malformed counter', { t: 'stats', id: 1, snapshot: { counters: [{ name: 'c', value: '1', used: true }], gauges: [], histograms: [] } }, false],
+    ['null', null, false],
+  ];
+  for (const [name, m, ok] of fromWorker) {
+    it(`from a worker: ${name} is ${ok ? 'accepted' : 'refused'}`, () => {
+      assert.equal(parseFromWorker(structuredClone(m)) !== undefined, ok);
+    });
+  }
+});

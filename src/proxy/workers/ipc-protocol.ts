@@ -1,0 +1,177 @@
+// The messages between the primary process and its workers (`isthmus proxy --concurrency N`), and the
+// guards that check them on arrival: the IPC channel is an edge, so what comes off it is `unknown` until a
+// guard says otherwise. The channel uses Node's 'advanced' serialization (structured clone), so resource
+// bytes and histogram bins travel as typed arrays, not base64.
+//
+// A worker speaks first ('hello') once it listens for messages: a message the primary sent before the
+// worker's module had registered its handler would be lost. This file owns the shapes only; who sends
+// what, when, lives in primary.ts and worker.ts.
+
+import type { ProxyTypeUrl } from '../xds-client/validate.js';
+import { PROXY_TYPES } from '../xds-client/validate.js';
+import type { FamilyMembership } from '../stats/metric.js';
+
+/** One accepted resource as the primary's ADS client holds it, re-encoded as the proto's binary form. */
+export interface WireEntry {
+  readonly name: string;
+  readonly version: string;
+  readonly lastUpdated: string;
+  readonly bytes: Uint8Array;
+}
+
+/** A whole table of one type (tables are replaced whole, as in the ADS client). */
+export interface WireTable {
+  readonly type: ProxyTypeUrl;
+  readonly entries: readonly WireEntry[];
+}
+
+export interface ScalarSnapshot {
+  readonly name: string;
+  readonly value: number;
+  readonly used: boolean;
+  readonly family?: FamilyMembership;
+}
+
+export interface HistogramSnapshot {
+  readonly name: string;
+  readonly bounds: readonly number[];
+  /** Per-bucket (not cumulative) counts; the last is the +Inf overflow. */
+  readonly bucketCounts: Float64Array;
+  readonly count: number;
+  readonly sum: number;
+  readonly used: boolean;
+  /** Values <= 0, and the log-linear bins quantiles are computed from (undefined: nothing positive yet). */
+  readonly zeros: number;
+  readonly bins: Uint32Array | undefined;
+  readonly family?: FamilyMembership;
+}
+
+export interface StatsSnapshot {
+  readonly counters: readonly ScalarSnapshot[];
+  readonly gauges: readonly ScalarSnapshot[];
+  readonly histograms: readonly HistogramSnapshot[];
+}
+
+export interface WorkerSettings {
+  /** 0..N-1, kept by a restarted worker (Envoy's `worker_<id>`). */
+  readonly slot: number;
+  readonly logLevel: string;
+  readonly captureAddress?: string;
+  readonly bindAddress?: string;
+}
+
+/** Primary -> worker. */
+export type ToWorker =
+  | { readonly t: 'init'; readonly settings: WorkerSettings }
+  /** Tables that changed since the last message (all of them for a new worker). */
+  | { readonly t: 'config'; readonly generation: number; readonly initialized: boolean; readonly tables: readonly WireTable[] }
+  | { readonly t: 'stats'; readonly id: number }
+  | { readonly t: 'log-level'; readonly level: string }
+  | { readonly t: 'drain'; readonly timeoutMs: number };
+
+/** Worker -> primary. */
+export type FromWorker =
+  | { readonly t: 'hello' }
+  /** Every config up to `generation` is applied and its listeners bound (or their bind errors logged). */
+  | { readonly t: 'applied'; readonly generation: number; readonly initialized: boolean }
+  | { readonly t: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+
+function isProxyType(v: unknown): v is ProxyTypeUrl {
+  return PROXY_TYPES.includes(v as ProxyTypeUrl);
+}
+
+function isWireTable(v: unknown): v is WireTable {
+  return (
+    isObject(v) &&
+    isProxyType(v['type']) &&
+    Array.isArray(v['entries']) &&
+    v['entries'].every((e: unknown) => isObject(e) && isString(e['name']) && isString(e['version']) && isString(e['lastUpdated']) && e['bytes'] instanceof Uint8Array)
+  );
+}
+
+function isSettings(v: unknown): v is WorkerSettings {
+  return (
+    isObject(v) &&
+    isNumber(v['slot']) &&
+    isString(v['logLevel']) &&
+    (v['captureAddress'] === undefined || isString(v['captureAddress'])) &&
+    (v['bindAddress'] === undefined || isString(v['bindAddress']))
+  );
+}
+
+function isFamily(v: unknown): boolean {
+  return v === undefined || (isObject(v) && isString(v['familyName']) && Array.isArray(v['labelNames']) && Array.isArray(v['labelValues']));
+}
+
+function isScalar(v: unknown): v is ScalarSnapshot {
+  return isObject(v) && isString(v['name']) && isNumber(v['value']) && isBool(v['used']) && isFamily(v['family']);
+}
+
+function isHistogram(v: unknown): v is HistogramSnapshot {
+  return (
+    isObject(v) &&
+    isString(v['name']) &&
+    Array.isArray(v['bounds']) &&
+    v['bucketCounts'] instanceof Float64Array &&
+    isNumber(v['count']) &&
+    isNumber(v['sum']) &&
+    isBool(v['used']) &&
+    isNumber(v['zeros']) &&
+    (v['bins'] === undefined || v['bins'] instanceof Uint32Array) &&
+    isFamily(v['family'])
+  );
+}
+
+function isSnapshot(v: unknown): v is StatsSnapshot {
+  return (
+    isObject(v) &&
+    Array.isArray(v['counters']) &&
+    v['counters'].every(isScalar) &&
+    Array.isArray(v['gauges']) &&
+    v['gauges'].every(isScalar) &&
+    Array.isArray(v['histograms']) &&
+    v['histograms'].every(isHistogram)
+  );
+}
+
+/** The message if it is one a primary sends, else undefined. */
+export function parseToWorker(m: unknown): ToWorker | undefined {
+  if (!isObject(m)) return undefined;
+  switch (m['t']) {
+    case 'init':
+      return isSettings(m['settings']) ? (m as ToWorker) : undefined;
+    case 'config':
+      return isNumber(m['generation']) && isBool(m['initialized']) && Array.isArray(m['tables']) && m['tables'].every(isWireTable) ? (m as ToWorker) : undefined;
+    case 'stats':
+      return isNumber(m['id']) ? (m as ToWorker) : undefined;
+    case 'log-level':
+      return isString(m['level']) ? (m as ToWorker) : undefined;
+    case 'drain':
+      return isNumber(m['timeoutMs']) ? (m as ToWorker) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The message if it is one a worker sends, else undefined. */
+export function parseFromWorker(m: unknown): FromWorker | undefined {
+  if (!isObject(m)) return undefined;
+  switch (m['t']) {
+    case 'hello':
+      return { t: 'hello' };
+    case 'applied':
+      return isNumber(m['generation']) && isBool(m['initialized']) ? (m as FromWorker) : undefined;
+    case 'stats':
+      return isNumber(m['id']) && isSnapshot(m['snapshot']) ? (m as FromWorker) : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,136 @@
+// The primary process of `isthmus proxy --concurrency N` (N >= 2): Envoy's main thread. It owns the one
+// xDS stream of this node, the admin (:15000), readiness (:15021) and Prometheus (:15090) servers, and the
+// worker processes that serve traffic (Envoy's workers).
+//
+// Design. Envoy's workers share one config in memory; a worker process cannot, so the primary runs the
+// single AdsClient (decode -> validate -> compile, ACK/NACK: a rejected update is rejected once, for the
+// whole proxy) and relays each accepted table to the workers over IPC as proto bytes; each worker decodes
+// and compiles them through the same path and serves from its own immutable copy (worker.ts). One stream
+// per node keeps the control plane's view right: proxy-status shows one proxy, not N under one node id,
+// and config_dump/clusters/listeners come from the same tables the workers run. Listening sockets are
+// shared through the cluster module (worker-pool.ts says which scheduling policy and why).
+// Readiness turns LIVE once the primary's config is initialized and every worker has applied it (and its
+// listeners are bound), and stays LIVE as in a single process. Stats are gathered from the workers when
+// read and merged (stats-merge.ts). A worker that exits is restarted in its slot. Drain (SIGTERM) tells
+// every worker to stop accepting and finish in-flight requests, waits for them to exit, then closes.
+
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger, type Logger } from '../../lib/logger.js';
+import type { ProxyBootstrap } from '../bootstrap.js';
+import { listenHttp, readinessHandler, type Listening, type ServerState } from '../admin/admin-server.js';
+import { compileResource } from '../runtime/compile-resource.js';
+import { AdsClient } from '../xds-client/ads-client.js';
+import { primaryAdminHandler, primaryPrometheusHandler } from './primary-admin.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface PrimaryOptions {
+  readonly bootstrap: ProxyBootstrap;
+  /** Worker processes (at least 2; 1 is the single-process proxy, startProxy). */
+  readonly concurrency: number;
+  readonly adminPort?: number;
+  readonly readinessPort?: number;
+  readonly readinessHost?: string;
+  readonly prometheusPort?: number;
+  readonly captureAddress?: string;
+  readonly bindAddress?: string;
+  readonly logger?: Logger;
+  /** The workers' initial log level (the primary's logger has its own). */
+  readonly logLevel: string;
+  /** Changes the primary's log level at run time; workers follow when it accepts the level. */
+  readonly setLogLevel?: (level: string) => boolean;
+  /** The worker entry file; worker-main next to this file by default. */
+  readonly workerExec?: string;
+}
+
+export interface RunningPrimary {
+  readonly adminUrl: string;
+  readonly readinessUrl: string;
+  readonly prometheusUrl: string;
+  readonly xds: AdsClient;
+  state(): ServerState;
+  /** Process ids of the workers running now. */
+  workerPids(): number[];
+  /** Graceful drain: workers stop accepting and finish in-flight requests (up to `timeoutMs`), then all close. */
+  drain(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** worker-main with this module's own extension: .ts when run from source (tsx), .js when built. */
+function defaultWorkerExec(): string {
+  const self = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(`./worker-main${extname(self)}`, import.meta.url));
+}
+
+export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
+  const b = o.bootstrap;
+  const logger = o.logger ?? silentLogger;
+  const xds = new AdsClient({ address: b.xdsAddress, node: b.node, protocol: b.xdsProtocol, logger, compile: compileResource });
+  const pool = new WorkerPool({
+    size: o.concurrency,
+    exec: o.workerExec ?? defaultWorkerExec(),
+    settings: {
+      logLevel: o.logLevel,
+      ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
+      ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+    },
+    source: xds,
+    logger,
+  });
+  let live = false;
+  let draining = false;
+  const state = (): ServerState => {
+    if (draining) return 'DRAINING';
+    if (!live && xds.initialized() && pool.allApplied()) live = true;
+    return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
+  };
+  let level = o.logLevel;
+  const src = {
+    table: xds.table.bind(xds),
+    typeState: xds.typeState.bind(xds),
+    state,
+    nodeId: b.nodeId,
+    startedAt: Date.now(),
+    logLevel: () => level,
+    setLogLevel: (l: string) => {
+      const ok = o.setLogLevel?.(l) ?? false;
+      if (ok) {
+        level = l;
+        pool.setLogLevel(l);
+      }
+      return ok;
+    },
+  };
+  const gather = (): ReturnType<WorkerPool['stats']> => pool.stats();
+  const opened: Listening[] = [];
+  try {
+    opened.push(await listenHttp('admin', b.admin.host, o.adminPort ?? b.admin.port, primaryAdminHandler(src, gather, o.concurrency)));
+    opened.push(await listenHttp('readiness', o.readinessHost ?? b.admin.host, o.readinessPort ?? 15021, readinessHandler(src)));
+    opened.push(await listenHttp('prometheus', o.readinessHost ?? b.admin.host, o.prometheusPort ?? 15090, primaryPrometheusHandler(gather)));
+  } catch (e) {
+    await Promise.all(opened.map((l) => l.close()));
+    throw e;
+  }
+  const [admin, ready, prom] = opened as [Listening, Listening, Listening];
+  xds.onUpdate(() => pool.publish());
+  pool.start();
+  xds.start();
+  let closing: Promise<void> | undefined;
+  const stop = (timeoutMs: number): Promise<void> =>
+    (closing ??= (async () => {
+      draining = true;
+      await pool.drain(timeoutMs);
+      xds.close();
+      await Promise.all(opened.map((l) => l.close()));
+    })());
+  return {
+    adminUrl: admin.url,
+    readinessUrl: `${ready.url}/healthz/ready`,
+    prometheusUrl: `${prom.url}/stats/prometheus`,
+    xds,
+    state,
+    workerPids: () => pool.pids(),
+    drain: stop,
+    close: () => stop(0),
+  };
+}

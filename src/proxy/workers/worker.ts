@@ -1,0 +1,125 @@
+// One worker process of `isthmus proxy --concurrency N` (Envoy's worker thread): it serves traffic from
+// the config the primary relays and nothing else. It has no xDS stream (the primary owns the one stream
+// of this node), no admin server and no signal handling of its own: it builds the same DataPlane a single
+// process runs, fed by WorkerTables instead of an ADS client, and binds its listeners through Node's
+// cluster module, which shares each listening socket with the other workers.
+// It answers the primary: 'applied' once a config is applied (readiness), a stats snapshot on request,
+// log level changes, and 'drain', after which it stops accepting, lets in-flight requests finish, closes
+// and exits. It exits on its own too when the primary goes away (the cluster module ends a worker whose
+// IPC channel closes), so no worker outlives its primary.
+
+import { createSwitchableLogger, type Logger } from '../../lib/logger.js';
+import { systemClock } from '../../lib/clock.js';
+import { LISTENER_TYPE } from '../../xds/type-urls.js';
+import { DataPlane } from '../data-plane.js';
+import { mathRandom } from '../lib/random.js';
+import { compileResource } from '../runtime/compile-resource.js';
+import type { CompiledListener } from '../runtime/compile-listener.js';
+import { sanitizeStatsName, StatsStore } from '../stats/stats-store.js';
+import { secretSourceOf } from '../xds-client/secret-source.js';
+import { parseToWorker, type FromWorker, type ToWorker, type WorkerSettings } from './ipc-protocol.js';
+import { snapshotStats } from './stats-merge.js';
+import { WorkerListenerStats } from './worker-listener-stats.js';
+import { WorkerTables } from './worker-tables.js';
+
+/** What a worker needs of its process: the IPC channel to the primary, and a way to end. */
+export interface WorkerProcess {
+  send(message: FromWorker): void;
+  onMessage(f: (message: unknown) => void): void;
+  exit(code: number): void;
+}
+
+interface Running {
+  readonly settings: WorkerSettings;
+  readonly logger: Logger & { setLevel(level: string): boolean };
+  readonly tables: WorkerTables;
+  readonly dataPlane: DataPlane;
+  readonly stats: StatsStore;
+  readonly listenerStats: WorkerListenerStats;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** Envoy names listener stats by the listener's stat_prefix, else its configured address and port. */
+function listenerStatName(r: Pick<Running, 'tables' | 'dataPlane'>, localAddress: string, localPort: number): string {
+  const bound = r.dataPlane.listeners.bound().find((b) => b.port === localPort && (b.address === localAddress || WILDCARDS.has(b.address)));
+  const entry = bound === undefined ? undefined : r.tables.table(LISTENER_TYPE).get(bound.name);
+  if (entry === undefined) return sanitizeStatsName(`${localAddress}_${localPort}`);
+  if (entry.message.statPrefix !== '') return sanitizeStatsName(entry.message.statPrefix);
+  const l = entry.compiled as CompiledListener | undefined;
+  return sanitizeStatsName(`${l?.address ?? localAddress}_${l?.port ?? localPort}`);
+}
+
+function start(settings: WorkerSettings, writeLog: (line: string) => void): Running {
+  const logger = createSwitchableLogger('warn', (l) => writeLog(`${l} worker=${settings.slot}`));
+  logger.setLevel(settings.logLevel);
+  const tables = new WorkerTables(compileResource, logger);
+  const stats = new StatsStore();
+  const dataPlane = new DataPlane({
+    xds: tables,
+    logger,
+    clock: systemClock,
+    random: mathRandom,
+    secrets: secretSourceOf(tables),
+    stats,
+    ...(settings.captureAddress !== undefined ? { captureAddress: settings.captureAddress } : {}),
+    ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),
+  });
+  const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
+  listenerStats.start();
+  dataPlane.start();
+  return { settings, logger, tables, dataPlane, stats, listenerStats };
+}
+
+async function drain(r: Running, timeoutMs: number): Promise<void> {
+  r.dataPlane.listeners.drain();
+  await r.dataPlane.idle(timeoutMs);
+  await r.dataPlane.close();
+  r.listenerStats.stop();
+}
+
+/** Runs a worker on `proc`: says hello, then does what the primary asks. */
+export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void): void {
+  let running: Running | undefined;
+  let draining = false;
+  const handle = (m: ToWorker): void => {
+    if (m.t === 'init') {
+      if (running === undefined) running = start(m.settings, writeLog);
+      return;
+    }
+    const r = running;
+    if (r === undefined) return; // the primary sends init first; anything before it has nothing to act on
+    switch (m.t) {
+      case 'config': {
+        if (draining) return;
+        r.tables.apply(m.tables);
+        r.listenerStats.invalidate();
+        void r.dataPlane.settled().then(() => proc.send({ t: 'applied', generation: m.generation, initialized: m.initialized }));
+        return;
+      }
+      case 'stats':
+        proc.send({ t: 'stats', id: m.id, snapshot: snapshotStats(r.stats) });
+        return;
+      case 'log-level':
+        r.logger.setLevel(m.level);
+        return;
+      case 'drain':
+        if (draining) return;
+        draining = true;
+        void drain(r, m.timeoutMs).then(
+          () => proc.exit(0),
+          (e: unknown) => {
+            r.logger.error('drain failed', { error: e instanceof Error ? e.message : String(e) });
+            proc.exit(1);
+          },
+        );
+        return;
+    }
+  };
+  proc.onMessage((raw) => {
+    const m = parseToWorker(raw);
+    if (m === undefined) writeLog(`${new Date().toISOString()} error worker got a message it does not understand; ignored`);
+    else handle(m);
+  });
+  proc.send({ t: 'hello' });
+}

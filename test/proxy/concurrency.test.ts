@@ -1,0 +1,183 @@
+// `isthmus proxy --concurrency 2` as a user runs it: a real CLI child process (a primary and two worker
+// processes) in front of a real upstream, configured as an ingress gateway by the real control plane.
+// Traffic spreads over both workers, /stats adds theirs up, the control plane sees one proxy, a killed
+// worker is replaced, and SIGTERM stops the primary and every worker with status 0.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envoyBootstrap } from '../../src/cli/bootstrap.js';
+import { freePort, send, startMesh, startUpstream } from '../support/data-plane.js';
+import { runIsthmus, startIsthmus } from '../support/cli.js';
+import { waitFor } from '../support/wait.js';
+
+const gatewayConfig = (port: number, upstreamPort: number): Record<string, string> => ({
+  'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: ${port}, name: http, protocol: HTTP}
+    hosts: ["*"]
+`,
+  'a.yaml': `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [a.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: ${upstreamPort}}}]
+`,
+  'vs.yaml': `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: a.example.internal, port: {number: 80}}}]
+`,
+});
+
+/** `name: value` lines of Envoy's text /stats, as a map. */
+async function stats(admin: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${admin}/stats`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+): (-?\d+)$/.exec(line);
+    if (m !== null) out.set(m[1] as string, Number(m[2]));
+  }
+  return out;
+}
+
+function sumOf(s: Map<string, number>, re: RegExp): number {
+  let n = 0;
+  for (const [k, v] of s) if (re.test(k)) n += v;
+  return n;
+}
+
+/** `count` requests on new connections, `parallel` at a time; every one must be answered 200 by the upstream. */
+async function load(port: number, count: number, parallel = 10): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next++ < count) {
+        const r = await send('127.0.0.1', port, { path: '/load' });
+        assert.deepEqual([r.status, r.body], [200, 'a']);
+      }
+    }),
+  );
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
+  it('serves through two workers sharing the listener, aggregates their stats, is one proxy to the control plane, replaces a killed worker and drains all on SIGTERM', async (t) => {
+    const upstream = await startUpstream(t, 'a');
+    const port = await freePort();
+    const mesh = await startMesh(t, gatewayConfig(port, upstream.port));
+    const bootFile = join(tmpdir(), `isthmus-concurrency-${process.pid}.json`);
+    t.after(() => rm(bootFile, { force: true }));
+    await writeFile(
+      bootFile,
+      JSON.stringify(
+        envoyBootstrap({ node: 'ingressgateway', proxyless: false, xdsAddress: mesh.cp.xdsAddress, namespace: 'istio-system', type: 'router', ip: '127.0.0.1', labels: { istio: 'ingressgateway' }, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } }),
+      ),
+    );
+    const child = startIsthmus(['proxy', '--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    t.after(() => {
+      for (const pid of [...childPids(child.pid ?? 0), child.pid ?? 0]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    await waitFor(() => /workers +2 \(pids (\d+) (\d+)\)/.test(out), 'the proxy to start', 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${err}`);
+    });
+    const admin = /admin +(\S+)/.exec(out)?.[1] ?? '';
+    const readiness = /readiness +(\S+)/.exec(out)?.[1] ?? '';
+    const prometheus = /prometheus +(\S+)/.exec(out)?.[1] ?? '';
+    const pids = (/workers +2 \(pids (\d+) (\d+)\)/.exec(out) ?? []).slice(1).map(Number);
+    assert.equal(pids.length, 2);
+    assert.ok(!pids.includes(child.pid ?? 0), 'workers are processes of their own');
+
+    // Ready only once the primary has its config and both workers applied it.
+    await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200', 60_000);
+    assert.equal(await (await fetch(`${admin}/ready`)).text(), 'LIVE\n');
+    const info = (await (await fetch(`${admin}/server_info`)).json()) as { state: string; node: { id: string }; command_line_options: { concurrency: number } };
+    assert.equal(info.command_line_options.concurrency, 2);
+    assert.equal(info.state, 'LIVE');
+    assert.match(info.node.id, /^router~127\.0\.0\.1~ingressgateway\.istio-system~/);
+    const dump = await (await fetch(`${admin}/config_dump`)).text();
+    assert.ok(dump.includes('outbound|80||a.example.internal'), 'config_dump is the primary xDS view');
+
+    // 200 requests on new connections: the upstream answers all, /stats counts all of them across workers.
+    const cx = (s: Map<string, number>): number[] => [0, 1].map((w) => s.get(`listener.0.0.0.0_${port}.worker_${w}.downstream_cx_total`) ?? 0);
+    const before = await stats(admin);
+    const rqBefore = sumOf(before, /^http\..*\.downstream_rq_total$/);
+    await load(port, 200);
+    const total = await waitFor(async () => {
+      const s = await stats(admin);
+      return sumOf(s, /^http\..*\.downstream_rq_total$/) - rqBefore === 200 ? s : undefined;
+    }, '/stats to count 200 requests across workers', 20_000);
+    assert.equal(sumOf(total, /^http\..*\.downstream_rq_2xx$/) - sumOf(before, /^http\..*\.downstream_rq_2xx$/), 200);
+    const perWorker = cx(total);
+    assert.equal(perWorker[0]! + perWorker[1]! - cx(before)[0]! - cx(before)[1]!, 200, `each connection counted by the worker that took it: ${perWorker.join(', ')}`);
+    // The kernel picks the worker for each connection, so a starved worker may miss a batch; more come until both served.
+    await waitFor(async () => {
+      if (cx(await stats(admin)).every((n) => n > 0)) return true;
+      await load(port, 20, 4);
+      return false;
+    }, 'both workers to accept connections', 30_000);
+    const settled = sumOf(await stats(admin), /^http\..*\.downstream_rq_total$/);
+    const promText = await (await fetch(prometheus)).text();
+    assert.match(promText, new RegExp(`^envoy_\\S*downstream_rq_total\\{[^}]*\\} ${settled}$`, 'm'), ':15090 renders the summed counters');
+
+    // The control plane has one stream from this node: one proxy, synced.
+    const ps = await runIsthmus(['proxy-status', '--control-plane', mesh.cp.monitoringUrl, '-o', 'json']);
+    assert.equal(ps.code, 0, ps.stderr);
+    const proxies = JSON.parse(ps.stdout) as { proxy: string }[];
+    assert.deepEqual(proxies.map((p) => p.proxy.split('.')[0]), ['ingressgateway']);
+
+    // A worker that dies is logged and replaced in its slot; traffic keeps flowing meanwhile.
+    const slot0Before = cx(await stats(admin))[0]!;
+    process.kill(pids[0]!, 'SIGKILL');
+    await waitFor(() => /worker exited; starting another in its place/.test(err), 'the primary to log the dead worker', 20_000);
+    await waitFor(async () => {
+      await load(port, 20, 4);
+      return ((await stats(admin)).get(`listener.0.0.0.0_${port}.worker_0.downstream_cx_total`) ?? 0) > slot0Before;
+    }, 'the replacement worker to accept connections', 60_000, 100);
+    assert.ok(!alive(pids[0]!));
+    const workersNow = childPids(child.pid ?? 0);
+    assert.equal(workersNow.length, 2, `two workers again: ${workersNow.join(' ')}`);
+
+    // SIGTERM: the primary drains every worker and exits 0, leaving no process behind.
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.match(out, /draining\n[^]*stopped\n/);
+    for (const pid of workersNow) assert.ok(!alive(pid), `worker ${pid} exited`);
+  });
+});
