@@ -200,8 +200,27 @@ export class DataPlane {
     for (const l of logs) this.#sink(l.path).log(l.format(entry));
   }
 
-  #tcpCompleted(_s: TcpSession): void {
-    // TCP access logs come with tcp_proxy access_log support; stats are counted per cluster here later.
+  #tcpCompleted(s: TcpSession): void {
+    const st = this.o.stats;
+    const prefix = `tcp.${s.proxy.statPrefix}`;
+    st.counter(`${prefix}.downstream_cx_total`).inc();
+    st.counter(`${prefix}.downstream_cx_rx_bytes_total`).add(s.bytesReceived);
+    st.counter(`${prefix}.downstream_cx_tx_bytes_total`).add(s.bytesSent);
+    if (s.proxy.accessLogs.length === 0) return;
+    const entry: AccessLogEntry = {
+      startTime: s.startMs,
+      responseFlags: s.flags,
+      ...(s.details !== '' ? { connectionTerminationDetails: s.details } : {}),
+      bytesReceived: s.bytesReceived,
+      bytesSent: s.bytesSent,
+      durationMs: s.durationMs,
+      ...(s.upstreamHost !== '' ? { upstreamHost: s.upstreamHost } : {}),
+      upstreamCluster: s.cluster,
+      downstreamLocalAddress: s.downstreamLocalAddress,
+      downstreamRemoteAddress: s.downstreamRemoteAddress,
+      ...(s.serverName !== '' ? { requestedServerName: s.serverName } : {}),
+    };
+    for (const l of s.proxy.accessLogs) this.#sink(l.path).log(l.format(entry));
   }
 
   /** HTTP streams in flight. */

@@ -5,6 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -70,7 +73,10 @@ spec:
     const echo = createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(target, '127.0.0.1', () => r()));
     t.after(() => new Promise<void>((r) => echo.close(() => r())));
-    const mesh = await startMesh(t, { 'svc.yaml': service('echo', 9000, target, 'tcp') + service('client', 80, 80) });
+    const logDir = await mkdtemp(join(tmpdir(), 'isthmus-tcp-log-'));
+    t.after(() => rm(logDir, { recursive: true, force: true }));
+    const log = join(logDir, 'access.log');
+    const mesh = await startMesh(t, { 'svc.yaml': service('echo', 9000, target, 'tcp') + service('client', 80, 80) }, { accessLogFile: log });
     mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.0.22', labels: { app: 'echo' }, ports: { tcp: target }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.0.21', labels: { app: 'client' }, tlsMode: 'disabled' });
     await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.0.22', labels: { app: 'echo' } });
@@ -98,5 +104,12 @@ spec:
     );
     assert.match(reply, /^HTTP\/1.1 200 Connection Established\r\n\r\nping$/);
     assert.ok((echo.address() as AddressInfo).port > 0);
+    // Both sidecars log the TCP connection in Istio's format, with the cluster and the bytes.
+    const lines = await waitFor(async () => {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      const ls = text.split('\n').filter((l) => l.includes('outbound|9000||echo.default.svc.cluster.local') || l.includes('inbound|'));
+      return ls.length >= 2 ? ls : undefined;
+    }, 'TCP access log lines from both sidecars', 10_000);
+    assert.ok(lines.some((l) => /"- - -" 0 - - - "-" 4 4 \d+ - "-" "-" "-" "-" "127\.0\.0\.22:\d+" outbound\|9000\|\|echo\.default\.svc\.cluster\.local /.test(l)), lines.join('\n'));
   });
 });

@@ -14,9 +14,11 @@ import type { Compiled } from '../runtime/compile-cluster.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
 import { ResponseFlag } from '../http/response-flags.js';
+import { compileAccessLog, type CompiledAccessLog } from '../runtime/compile-access-log.js';
 
 export interface CompiledTcpProxy {
   readonly statPrefix: string;
+  readonly accessLogs: readonly CompiledAccessLog[];
   readonly clusters: readonly { readonly name: string; readonly weight: number }[];
   readonly totalWeight: number;
   readonly idleTimeoutMs: number;
@@ -36,11 +38,17 @@ export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpPro
   const totalWeight = clusters.reduce((s, c) => s + c.weight, 0);
   if (clusters.length > 0 && totalWeight === 0) problems.push(`${path}.weighted_clusters: sum of weights is 0`);
   if (t.tunnelingConfig !== undefined) problems.push(`${path}.tunneling_config: tunneling TCP over HTTP is not supported`);
+  const accessLogs: CompiledAccessLog[] = [];
+  t.accessLog.forEach((l, i) => {
+    const c = compileAccessLog(l, `${path}.access_log[${i}]`, problems);
+    if (c !== undefined) accessLogs.push(c);
+  });
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     value: {
       statPrefix: t.statPrefix,
+      accessLogs,
       clusters,
       totalWeight,
       idleTimeoutMs: durationMs(t.idleTimeout, 3_600_000),
@@ -50,6 +58,10 @@ export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpPro
 }
 
 export interface TcpSession {
+  readonly proxy: CompiledTcpProxy;
+  readonly downstreamLocalAddress: string;
+  readonly downstreamRemoteAddress: string;
+  readonly serverName: string;
   readonly cluster: string;
   readonly upstreamHost: string;
   readonly flags: number;
@@ -108,12 +120,22 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
   let upstream: Socket | undefined;
   let finished = false;
   downstream.pause();
+  // Addresses and byte counts as of now: a CONNECT tunnel's socket has already carried the CONNECT exchange.
+  const local = `${downstream.localAddress ?? ''}:${downstream.localPort ?? 0}`;
+  const remote = `${downstream.remoteAddress ?? ''}:${downstream.remotePort ?? 0}`;
+  const read0 = downstream.bytesRead - downstream.readableLength;
+  const written0 = downstream.bytesWritten;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     downstream.destroy();
     upstream?.destroy();
-    env.onSession?.({ cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead, bytesSent: downstream.bytesWritten, startMs, durationMs: Date.now() - startMs, details });
+    env.onSession?.({
+      proxy: p,
+      downstreamLocalAddress: local,
+      downstreamRemoteAddress: remote,
+      serverName: (downstream as Socket & { servername?: string }).servername ?? '',
+      cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details });
   };
   downstream.on('error', () => finish());
   downstream.on('close', () => {
