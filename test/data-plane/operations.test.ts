@@ -76,6 +76,28 @@ describe('operating a gateway', () => {
     assert.equal(level.status, 400);
   });
 
+  it('writes JSON access logs with Istio\'s keys when the mesh asks for JSON', async (t) => {
+    const up = await startUpstream(t, 'up');
+    const port = await freePort();
+    const logDir = await mkdtemp(join(tmpdir(), 'isthmus-log-'));
+    t.after(() => rm(logDir, { recursive: true, force: true }));
+    const log = join(logDir, 'access.json');
+    const mesh = await startMesh(t, files(port, up.port), { accessLogFile: log, accessLogEncoding: 'JSON' });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    await waitFor(async () => (await send('127.0.0.1', port, { path: '/json-probe' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
+    const entry = await waitFor(async () => {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      const line = text.split('\n').find((l) => l.includes('/json-probe'));
+      return line !== undefined ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+    }, 'a JSON access log line', 10_000);
+    assert.equal(entry['method'], 'GET');
+    assert.equal(entry['path'], '/json-probe');
+    assert.equal(entry['response_code'], 200);
+    assert.equal(entry['response_flags'], '-');
+    assert.equal(entry['upstream_cluster'], 'outbound|80||up.example.internal');
+    assert.equal(entry['protocol'], 'HTTP/1.1');
+  });
+
   it('keeps in-flight requests through config changes and drains gracefully', async (t) => {
     let release: (() => void) | undefined;
     const up = await startUpstream(t, 'slow', '127.0.0.1', 0, (req, res) => {
