@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with Node's own test runner, TypeScript loaded by tsx.
+// Runs every *.test.ts under src/, test/ and demo/ with Node's own test runner, TypeScript loaded by tsx.
 // Usage: node scripts/run-tests.mjs [path-substring ...]  (filters the file list)
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,7 +15,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts')) files.push(relative(root, p));
   }
 }
-for (const d of ['src', 'test']) walk(join(root, d));
+for (const d of ['src', 'test', 'demo']) walk(join(root, d));
 const filters = process.argv.slice(2);
 const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (selected.length === 0) {
