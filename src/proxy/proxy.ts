@@ -97,6 +97,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     nodeId: b.nodeId,
     startedAt,
     stats,
+    hostHealthFlags: (cluster: string, host: string) => dataPlane.clusters.get(cluster)?.healthFlags(host),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;

@@ -15,6 +15,12 @@ import { SCHEMAS, type ProxyTypeUrl, type ResourceByType } from '../xds-client/v
 export interface DumpSource {
   table<T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]>;
   typeState(type: ProxyTypeUrl): TypeState;
+  /**
+   * The data plane's live health_flags of a host (active health checks, outlier ejection, EDS health), e.g.
+   * `(c, h) => clusterManager.get(c)?.healthFlags(h)`; when absent or undefined, /clusters shows the
+   * EDS health from the xDS tables.
+   */
+  hostHealthFlags?(cluster: string, host: string): string | undefined;
 }
 
 function typed<D extends DescMessage>(schema: D, m: MessageShape<D>): JsonObject {
@@ -73,10 +79,12 @@ export function clustersText(src: DumpSource): string {
     for (const l of cla?.endpoints ?? []) {
       for (const e of l.lbEndpoints) {
         if (e.hostIdentifier.case !== 'endpoint') continue;
-        const host = `${name}::${formatAddress(e.hostIdentifier.value.address)}`;
+        const address = formatAddress(e.hostIdentifier.value.address);
+        const host = `${name}::${address}`;
         const unhealthy = e.healthStatus === HealthStatus.UNHEALTHY || e.healthStatus === HealthStatus.DRAINING || e.healthStatus === HealthStatus.TIMEOUT;
+        const live = src.hostHealthFlags?.(name, address);
         lines.push(
-          `${host}::health_flags::${unhealthy ? '/failed_eds_health' : 'healthy'}`,
+          `${host}::health_flags::${live ?? (unhealthy ? '/failed_eds_health' : 'healthy')}`,
           `${host}::weight::${e.loadBalancingWeight ?? 1}`,
           `${host}::region::${l.locality?.region ?? ''}`,
           `${host}::zone::${l.locality?.zone ?? ''}`,

@@ -10,6 +10,7 @@ import type { ProxyTypeUrl, ResourceByType, ResourceCompiler } from '../xds-clie
 import { compileRouteConfig } from '../http/route/compile-route-config.js';
 import { compileLbProblems } from '../upstream/lb/lb-config.js';
 import { outlierDetectionProblems } from '../upstream/outlier-detector.js';
+import { healthCheckProblems } from '../upstream/health-checker-config.js';
 import { compileCluster } from './compile-cluster.js';
 import { compileListener } from './compile-listener.js';
 
@@ -18,7 +19,11 @@ export const compileResource: ResourceCompiler = (type: ProxyTypeUrl, m: Resourc
     case CLUSTER_TYPE: {
       const c = m as Cluster;
       const r = compileCluster(c);
-      const more = [...compileLbProblems(c), ...(c.outlierDetection !== undefined ? outlierDetectionProblems(c.outlierDetection).map((p) => `outlier_detection.${p}`) : [])];
+      const more = [
+        ...compileLbProblems(c),
+        ...(c.outlierDetection !== undefined ? outlierDetectionProblems(c.outlierDetection).map((p) => `outlier_detection.${p}`) : []),
+        ...healthCheckProblems(c),
+      ];
       if (!r.ok) return { ok: false, problems: [...r.problems, ...more] };
       return more.length > 0 ? { ok: false, problems: more } : r;
     }

@@ -1,20 +1,27 @@
 // One live upstream cluster: its compiled settings, its current host set (replaced whole on each EDS
 // update), the load balancer built over it, circuit breakers, outlier detection and one connection pool
 // per host and protocol (kept across host-set updates while the host stays). ORIGINAL_DST clusters
-// (Passthrough) connect to the destination each request names.
+// (Passthrough) connect to the destination each request names. With health_checks, a HealthChecker runs
+// active checks on every host: a host failing them counts as unhealthy for load balancing (as an ejected
+// one does), and a host EDS removes stays while it passes them unless ignore_health_on_host_removal
+// (health-checker-hosts.ts).
 
 import type { UpstreamDispatcher } from './cluster-handle.js';
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
 import { transportFor, type CompiledCluster, type TransportSettings } from '../runtime/compile-cluster.js';
-import { hostKey, hostSetFromAssignment, HostCountersTable, type Host, type HostSet } from './host.js';
+import { healthClass, hostKey, hostSetFromAssignment, HostCountersTable, type Host, type HostSet } from './host.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { ConnectionSlots, type SlotGrant } from './connection-slots.js';
 import { createPool, type SecretSource, type WireProtocol } from './connection-pools.js';
+import { HealthChecker } from './health-checker.js';
+import { compileClusterHealthCheck } from './health-checker-config.js';
+import { healthFlagsText } from './health-checker-flags.js';
+import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 
 export interface UpstreamDeps {
@@ -58,6 +65,10 @@ export class UpstreamCluster implements ClusterHandle {
   readonly #breakers: CircuitBreakers;
   readonly #slots: ConnectionSlots;
   readonly #outlier: OutlierDetector | undefined;
+  readonly #hc: HealthChecker | undefined;
+  #checkSpecs = new Map<string, HostCheckSpec>();
+  /** Hosts EDS removed that stay while they pass active health checks (/pending_dynamic_removal). */
+  #pendingRemoval = new Set<string>();
   readonly stats: ClusterCounters = { rqTotal: 0, rqActive: 0, rqTimeout: 0, rq2xx: 0, rq4xx: 0, rq5xx: 0, cxConnectFail: 0, rqRetry: 0, rqPendingOverflow: 0 };
   /** version_info of the EDS update that delivered the hosts (admin /clusters). */
   assignmentVersion = '';
@@ -76,9 +87,27 @@ export class UpstreamCluster implements ClusterHandle {
     this.#slots = new ConnectionSlots(this.#breakers);
     const od = config.proto.outlierDetection;
     this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random) : undefined;
+    const hc = config.kind !== 'original-dst' && config.proto.healthChecks.length > 0 ? compileClusterHealthCheck(config.proto) : undefined;
+    this.#hc =
+      hc?.ok === true && hc.value !== undefined
+        ? new HealthChecker(
+            hc.value,
+            config,
+            {
+              clock: deps.clock,
+              random: deps.random,
+              secrets: deps.secrets,
+              hasTraffic: () => this.stats.rqTotal > 0 || this.#pools.size > 0,
+              onHealthChange: (key, failed) => this.#onHealthChange(key, failed),
+            },
+            config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
+          )
+        : undefined;
     const a = config.kind === 'static' || config.kind === 'strict-dns' || config.kind === 'logical-dns' ? config.proto.loadAssignment : assignment;
     this.#hosts = hostSetFromAssignment(a ?? { ...EMPTY, clusterName: config.name });
+    this.#checkSpecs = hostCheckSpecs(a);
     this.#lb = this.#build();
+    this.#hc?.setHosts(this.#checkSpecs.values());
   }
 
   #build(): LoadBalancer {
@@ -86,11 +115,14 @@ export class UpstreamCluster implements ClusterHandle {
     for (const h of this.#hosts.hosts) this.#picked.set(h.key, { address: h.address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)) });
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
     const outlier = this.#outlier;
+    const hc = this.#hc;
+    // A host failing active health checks is unhealthy for balancing, as an ejected one is; both
+    // versions only grow, so their sum changes whenever either does.
     return createLoadBalancer(this.config.proto, this.#hosts, {
       random: this.deps.random,
       activeRequests: (h) => this.#counters.activeRequests(h.key),
-      isEjected: (h) => outlier?.isEjected(h.key) ?? false,
-      ...(outlier !== undefined ? { healthVersion: () => outlier.version() } : {}),
+      isEjected: (h) => (outlier?.isEjected(h.key) ?? false) || (hc?.isFailed(h.key) ?? false),
+      ...(outlier !== undefined || hc !== undefined ? { healthVersion: () => (outlier?.version() ?? 0) + (hc?.version() ?? 0) } : {}),
     });
   }
 
@@ -108,8 +140,26 @@ export class UpstreamCluster implements ClusterHandle {
 
   /** A new EDS assignment: hosts and balancer replaced whole; pools of hosts that left are closed. */
   setAssignment(cla: ClusterLoadAssignment, version: string): void {
-    this.#hosts = hostSetFromAssignment(cla);
+    let next = hostSetFromAssignment(cla);
+    const specs = hostCheckSpecs(cla);
+    const hc = this.#hc;
+    this.#pendingRemoval = new Set();
+    if (hc !== undefined && !this.config.proto.ignoreHealthOnHostRemoval) {
+      const present = new Set(next.hosts.map((h) => h.key));
+      const retained = this.#hosts.hosts.filter((h) => {
+        const spec = this.#checkSpecs.get(h.key);
+        return !present.has(h.key) && spec !== undefined && !spec.disabled && !hc.isFailed(h.key) && healthClass(h.health) !== 'unhealthy';
+      });
+      for (const h of retained) {
+        specs.set(h.key, this.#checkSpecs.get(h.key) as HostCheckSpec);
+        this.#pendingRemoval.add(h.key);
+      }
+      next = withRetainedHosts(next, retained, this.#hosts);
+    }
+    this.#hosts = next;
+    this.#checkSpecs = specs;
     this.assignmentVersion = version;
+    hc?.setHosts(specs.values());
     this.#lb = this.#build();
     const keys = new Set(this.#hosts.hosts.map((h) => h.key));
     this.#counters.retain(keys);
@@ -120,6 +170,46 @@ export class UpstreamCluster implements ClusterHandle {
         void p.dispatcher.close().catch(() => undefined);
       }
     }
+  }
+
+  /** A host's active health changed: a failing host pending removal leaves; pools may be closed. */
+  #onHealthChange(key: string, failed: boolean): void {
+    if (!failed) return;
+    if (this.#pendingRemoval.delete(key)) {
+      this.#hosts = withoutHosts(this.#hosts, new Set([key]));
+      this.#checkSpecs.delete(key);
+      this.#hc?.setHosts(this.#checkSpecs.values());
+      this.#lb = this.#build();
+      this.#closePools(key);
+    } else if (this.config.proto.closeConnectionsOnHostHealthFailure) {
+      this.#closePools(key);
+    }
+  }
+
+  #closePools(hostKeyValue: string): void {
+    for (const [k, p] of this.#pools) {
+      if (k.slice(k.indexOf('|') + 1) !== hostKeyValue) continue;
+      this.#pools.delete(k);
+      void p.dispatcher.close().catch(() => undefined);
+    }
+  }
+
+  /** Envoy's /clusters health_flags for a host of this cluster; undefined when the host is not in it. */
+  healthFlags(key: string): string | undefined {
+    const h = this.#hosts.hosts.find((x) => x.key === key);
+    if (h === undefined) return undefined;
+    return healthFlagsText({
+      ...this.#hc?.flags(key),
+      failedOutlierCheck: this.#outlier?.isEjected(key) ?? false,
+      failedEdsHealth: healthClass(h.health) === 'unhealthy',
+      degradedEdsHealth: h.health === 'DEGRADED',
+      pendingDynamicRemoval: this.#pendingRemoval.has(key),
+    });
+  }
+
+  /** The active health checker, when the cluster has health_checks. */
+  get healthChecker(): HealthChecker | undefined {
+    return this.#hc;
   }
 
   pick(ctx: PickContext): PickedHost | undefined {
@@ -204,6 +294,7 @@ export class UpstreamCluster implements ClusterHandle {
   /** Closes pools once their in-flight requests finish (a replaced or removed cluster). */
   close(): void {
     this.#outlier?.close();
+    this.#hc?.close();
     for (const p of this.#pools.values()) void p.dispatcher.close().catch(() => undefined);
     this.#pools.clear();
   }

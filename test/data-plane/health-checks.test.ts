@@ -1,0 +1,168 @@
+// Envoy active health checking on a live upstream cluster built from a Cluster proto (Istio's API does not
+// configure active health checks, so the cluster is hand-written xDS): two real HTTP upstreams, one of
+// which starts answering /healthz with 503. After unhealthy_threshold failed checks every pick goes to the
+// other, /clusters shows /failed_active_hc, and once the host recovers and passes healthy_threshold checks
+// it takes traffic again. With EDS, a host that discovery removes keeps its traffic while it passes its
+// checks and leaves when it fails one.
+// https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
+
+import { it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { fromJson, type JsonObject } from '@bufbuild/protobuf';
+import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../src/xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { XDS_REGISTRY } from '../../src/xds/codec.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../src/xds/type-urls.js';
+import { compileCluster } from '../../src/proxy/runtime/compile-cluster.js';
+import { compileResource } from '../../src/proxy/runtime/compile-resource.js';
+import { NO_SECRETS } from '../../src/proxy/upstream/connection-pools.js';
+import { UpstreamCluster } from '../../src/proxy/upstream/upstream-cluster.js';
+import { clustersText, type DumpSource } from '../../src/proxy/admin/config-dump.js';
+import { seededRandom } from '../../src/proxy/lib/random.js';
+import { FakeClock } from '../support/xds-server/fake-clock.js';
+import { startUpstream } from '../support/data-plane.js';
+import { waitFor } from '../support/wait.js';
+
+const INTERVAL_MS = 2000;
+
+function endpoints(ports: number[]): JsonObject {
+  return { cluster_name: 'svc', endpoints: [{ lb_endpoints: ports.map((p) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } })) }] };
+}
+
+function healthCheck(extra: JsonObject = {}): JsonObject {
+  return {
+    timeout: '1s',
+    interval: `${INTERVAL_MS / 1000}s`,
+    unhealthy_threshold: 2,
+    healthy_threshold: 2,
+    http_health_check: { path: '/healthz', ...extra },
+  };
+}
+
+async function twoUpstreams(t: TestContext) {
+  let brokenHealth = false;
+  const a = await startUpstream(t, 'a');
+  const b = await startUpstream(t, 'b', '127.0.0.1', 0, (req, res) => {
+    const status = req.url === '/healthz' && brokenHealth ? 503 : 200;
+    res.writeHead(status);
+    res.end('b');
+  });
+  return { a, b, setBroken: (v: boolean) => void (brokenHealth = v) };
+}
+
+/** Which upstream ports 20 picks land on. */
+function pickedPorts(c: UpstreamCluster): Set<number> {
+  const ports = new Set<number>();
+  for (let i = 0; i < 20; i++) {
+    const h = c.pick({ hash: undefined, avoid: undefined, originalDestination: undefined });
+    if (h !== undefined) ports.add(h.port);
+  }
+  return ports;
+}
+
+/** Moves time to the next round of checks and waits until every checked host has answered. */
+async function checkRound(c: UpstreamCluster, clock: FakeClock, hosts: number): Promise<void> {
+  const hc = c.healthChecker;
+  assert.ok(hc !== undefined);
+  const done = hc.stats.success + hc.stats.failure;
+  clock.advance(INTERVAL_MS);
+  await waitFor(() => hc.stats.success + hc.stats.failure >= done + hosts, 'a round of health checks');
+}
+
+function dumpSource(c: UpstreamCluster, cluster: JsonObject): DumpSource {
+  const message = fromJson(ClusterSchema, cluster, { registry: XDS_REGISTRY });
+  const tables = new Map<string, Map<string, unknown>>([
+    [CLUSTER_TYPE, new Map([['svc', { message, compiled: undefined, version: '1', lastUpdated: '' }]])],
+    [ENDPOINT_TYPE, new Map()],
+  ]);
+  return {
+    table: ((type: string) => tables.get(type) ?? new Map()) as DumpSource['table'],
+    typeState: () => ({ version: '1', received: true, names: [] }) as unknown as ReturnType<DumpSource['typeState']>,
+    hostHealthFlags: (cluster, host) => (cluster === 'svc' ? c.healthFlags(host) : undefined),
+  };
+}
+
+it('active HTTP health checks take a failing host out of load balancing and bring it back', async (t) => {
+  const { a, b, setBroken } = await twoUpstreams(t);
+  const json: JsonObject = {
+    name: 'svc',
+    connect_timeout: '1s',
+    type: 'STATIC',
+    lb_policy: 'ROUND_ROBIN',
+    load_assignment: endpoints([a.port, b.port]),
+    // 503 counts toward unhealthy_threshold only as a retriable status; otherwise it fails a host at once.
+    health_checks: [healthCheck({ retriable_statuses: [{ start: 503, end: 504 }] })],
+  };
+  const proto = fromJson(ClusterSchema, json, { registry: XDS_REGISTRY });
+  assert.equal(compileResource(CLUSTER_TYPE, proto).ok, true);
+  const compiled = compileCluster(proto);
+  assert.ok(compiled.ok);
+  const clock = new FakeClock();
+  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS }, undefined);
+  t.after(() => cluster.close());
+  const keyB = `127.0.0.1:${b.port}`;
+  const admin = dumpSource(cluster, json);
+  // The cluster has carried traffic, so checks run every `interval` rather than no_traffic_interval.
+  assert.equal(cluster.tryAcquire('requests'), true);
+  cluster.release('requests');
+
+  await t.test('hosts start failed and turn healthy on their first passing check', async () => {
+    await waitFor(() => cluster.healthFlags(keyB) === 'healthy' && cluster.healthFlags(`127.0.0.1:${a.port}`) === 'healthy', 'both hosts healthy');
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+    assert.equal(b.seen.filter((r) => r.url === '/healthz' && r.headers['user-agent'] === 'Envoy/HC' && r.headers.host === 'svc').length, 1);
+  });
+
+  await t.test('after unhealthy_threshold (2) failed checks every pick goes to the healthy host', async () => {
+    setBroken(true);
+    await checkRound(cluster, clock, 2);
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]), 'one failure is not enough');
+    await checkRound(cluster, clock, 2);
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
+    assert.match(clustersText(admin), new RegExp(`svc::127\\.0\\.0\\.1:${b.port}::health_flags::/failed_active_hc\\n`));
+  });
+
+  await t.test('after it recovers and passes healthy_threshold (2) checks it takes traffic again', async () => {
+    setBroken(false);
+    await checkRound(cluster, clock, 2);
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port]), 'one pass is not enough');
+    await checkRound(cluster, clock, 2);
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+    assert.match(clustersText(admin), new RegExp(`svc::127\\.0\\.0\\.1:${b.port}::health_flags::healthy\\n`));
+  });
+});
+
+it('an EDS host removed by discovery stays while it passes its checks and leaves when it fails one', async (t) => {
+  const { a, b, setBroken } = await twoUpstreams(t);
+  const json: JsonObject = { name: 'svc', connect_timeout: '1s', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } }, lb_policy: 'ROUND_ROBIN', health_checks: [healthCheck()] };
+  const compiled = compileCluster(fromJson(ClusterSchema, json, { registry: XDS_REGISTRY }));
+  assert.ok(compiled.ok);
+  const clock = new FakeClock();
+  const cla = (ports: number[]): ClusterLoadAssignment => fromJson(ClusterLoadAssignmentSchema, endpoints(ports), { registry: XDS_REGISTRY });
+  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS }, cla([a.port, b.port]));
+  t.after(() => cluster.close());
+  const keyB = `127.0.0.1:${b.port}`;
+  assert.equal(cluster.tryAcquire('requests'), true);
+  cluster.release('requests');
+  await waitFor(() => cluster.healthFlags(keyB) === 'healthy' && cluster.healthFlags(`127.0.0.1:${a.port}`) === 'healthy', 'both hosts healthy');
+
+  cluster.setAssignment(cla([a.port]), '2');
+  assert.equal(cluster.healthFlags(keyB), '/pending_dynamic_removal');
+  assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+
+  // Without retriable_statuses a 503 fails the host at once, and a host pending removal then leaves.
+  setBroken(true);
+  await checkRound(cluster, clock, 2);
+  assert.equal(cluster.healthFlags(keyB), undefined);
+  assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
+});
+
+it('health checks Envoy cannot run are rejected with the cluster (NACK)', () => {
+  const proto = fromJson(
+    ClusterSchema,
+    { name: 'svc', connect_timeout: '1s', health_checks: [{ timeout: '1s', interval: '1s', unhealthy_threshold: 1, healthy_threshold: 1, custom_health_check: { name: 'envoy.health_checkers.redis' } }] },
+    { registry: XDS_REGISTRY },
+  );
+  const r = compileResource(CLUSTER_TYPE, proto);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.deepEqual(r.problems, ["health_checks[0].custom_health_check: custom health checker 'envoy.health_checkers.redis' is not supported"]);
+});
