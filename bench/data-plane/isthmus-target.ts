@@ -1,21 +1,23 @@
 // Isthmus as the proxy under test, set up the way a user would run it as an Istio ingress gateway: the
 // control plane serves a config folder (a Gateway on the listen port, a VirtualService routing to the
-// upstream, a ServiceEntry naming the upstream's address), `isthmus bootstrap` writes the gateway's
-// bootstrap, and `isthmus proxy` runs pinned to the proxy core. Ready means a request through the listen
-// port answers 200; when that never happens the result says why instead of throwing, so the bench can
-// print the row as unavailable and carry on with the native peers.
+// upstream, a ServiceEntry naming the upstream's address) with MeshConfig accessLogFile set (Istio's
+// default TEXT access log, to a file in the bench's temp folder), `isthmus bootstrap` writes the gateway's
+// bootstrap, and `isthmus proxy`, built (dist/), runs pinned to the proxy core. Ready means a request
+// through the listen port answers 200; when that never happens the result says why instead of throwing,
+// so the bench can print the row as unavailable and carry on with the native peers.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DIST_ENTRY } from './dist-build.js';
 import { processTree } from './measure.js';
 import { makeTempDir, probe, removeTempDir, runToEnd, spawnChild, waitFor200, type Child } from './processes.js';
 
-/**
- * How to run the isthmus command, from the repository root. To bench the built proxy instead, make this
- * `[process.execPath, 'dist/bin/isthmus.js']` (after `npm run build`).
- */
-export const ISTHMUS_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'src/bin/isthmus.ts'];
+/** How to run the isthmus command, from the repository root: the build (see dist-build.ts), as deployed. */
+export const ISTHMUS_COMMAND: readonly string[] = [process.execPath, DIST_ENTRY];
+
+/** The control plane with an access log file in MeshConfig (not measured: it idles on the load core). */
+const CONTROL_PLANE_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'bench/data-plane/bench-control-plane.ts'];
 
 /**
  * `isthmus proxy` flags besides the bootstrap: loopback listeners like the native peers, every side port
@@ -111,7 +113,7 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
     const announcedP = new Promise<void>((ok) => (announced = ok));
     const cp = await spawnChild(
       'isthmus control-plane',
-      [...ISTHMUS_COMMAND, 'control-plane', '--config', configDir, '--xds-port', '0', '--monitoring-port', '0'],
+      [...CONTROL_PLANE_COMMAND, configDir, join(dir, 'access.log')],
       {
         cwd: REPO_ROOT,
         core: CONTROL_PLANE_CORE,

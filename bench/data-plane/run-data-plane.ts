@@ -9,6 +9,7 @@
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureDist } from './dist-build.js';
 import { startIsthmus } from './isthmus-target.js';
 import { runOpenLoop, type LoadResult } from './load.js';
 import { startMeasurement, type Measurement, type Usage } from './measure.js';
@@ -82,7 +83,7 @@ function peerStarted(port: number, peer: Peer): Started {
   return { kind: 'up', port, pids: () => peer.pids(), stop: () => peer.stop() };
 }
 
-async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }): Promise<Started> {
+async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }, noDist: string | undefined): Promise<Started> {
   const up = upstream.port;
   const missing = (what: string): Started => ({ kind: 'unavailable', reason: `${what} is not installed` });
   try {
@@ -101,6 +102,7 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, c.name === 'haproxy' ? 'http' : 'tcp', up, PROXY_CORE));
       case 'isthmus':
       case 'isthmus-tcp': {
+        if (noDist !== undefined) return { kind: 'unavailable', reason: noDist };
         const r = await startIsthmus(c.name === 'isthmus' ? 'http' : 'tcp', up, port);
         return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
       }
@@ -179,7 +181,8 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
     log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.length - 1} proxies`);
     const up = { port: upstreamPort };
-    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up)))));
+    const noDist = settings.configs.some((c) => c.name.startsWith('isthmus')) ? await ensureDist(log) : undefined;
+    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist)))));
     settings.configs.forEach((c, i) => {
       const s = started[i];
       if (s?.kind === 'up' && c.layer !== 'direct') log(`    ${c.label}: ready on 127.0.0.1:${s.port}`);

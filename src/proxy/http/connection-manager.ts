@@ -1,15 +1,17 @@
-// Envoy's HTTP connection manager for one filter chain: the downstream codecs (HTTP/1.1 via node's strict
-// llhttp parser, HTTP/2 cleartext or over TLS), request header processing (x-request-id, x-forwarded-for,
-// x-forwarded-proto, absolute URIs), the route decision, the HTTP filters in order (fault, CORS, router),
-// codec errors answered as Envoy answers them, WebSocket upgrades, access logs and stats at stream end, and
-// draining when the listener is replaced. The config is immutable; route tables are looked up by name per
-// request so RDS updates apply to open connections.
+// Envoy's HTTP connection manager for one filter chain: the downstream codecs (HTTP/1.1 by the
+// purpose-built codec on node's strict llhttp parser, http1-server.ts, or node:http where that parser is
+// not available; HTTP/2 cleartext or over TLS), request header processing (x-request-id,
+// x-forwarded-for, x-forwarded-proto, absolute URIs), the route decision, the HTTP filters in order
+// (fault, CORS, router), codec errors answered as Envoy answers them, WebSocket upgrades, access logs and
+// stats at stream end, the HTTP/1.1 headers, request and idle timeouts (one coarse timer for all
+// connections), and draining when the listener is replaced. The config is immutable; route tables are
+// looked up by name per request so RDS updates apply to open connections.
 
 import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, constants as h2c, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
@@ -21,6 +23,9 @@ import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
 export type { CompletedStream, ConnectionFacts, HcmEnv };
 import { runFilters } from './filter-chain.js';
 import { proxyUpgrade } from './upgrade.js';
+import { HTTP1_PARSER } from './http1-parser.js';
+import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
+import type { Http1Response } from './http1-response.js';
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -37,35 +42,138 @@ function factsOf(socket: Socket | Duplex): ConnectionFacts {
   return { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, tls: false, serverName: '' };
 }
 
-export class HcmRuntime {
-  readonly #h1: Http1Server;
+/** How often HTTP/1.1 connections are checked for the headers, request and idle timeouts. */
+const SWEEP_MS = 1_000;
+
+/** absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2). */
+function absoluteForm(req: Http1Request): void {
+  const path = req.path;
+  if (path.charCodeAt(0) === 47 /* / */ || !(path.startsWith('http://') || path.startsWith('https://'))) return;
+  let u: URL;
+  try {
+    u = new URL(path);
+  } catch {
+    return; // not a URI: left as is, no route will match it
+  }
+  req.authority = u.host;
+  req.path = `${u.pathname}${u.search}`;
+  req.headers['host'] = u.host;
+}
+
+export class HcmRuntime implements Http1ServerHost {
+  #h1: Http1Server | undefined;
   #h2: Http2Server | undefined;
   readonly #sessions = new Set<ServerHttp2Session>();
+  /** Connections of the purpose-built HTTP/1.1 codec. */
+  readonly #conns = new Set<Http1ServerConnection>();
+  /** Sweeps so far: the coarse clock of the HTTP/1.1 timeouts. */
+  readonly #clock = { tick: 0 };
+  #sweeper: NodeJS.Timeout | undefined;
+  readonly #timeouts: Http1Timeouts;
   #draining = false;
+  readonly maxHeaderSize: number;
 
   constructor(
     readonly config: CompiledHcm,
     private readonly env: HcmEnv,
   ) {
-    const c = config;
-    this.#h1 = createHttp1Server({
-      maxHeaderSize: c.maxRequestHeadersKb * 1024,
+    this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
+    const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
+    this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** node's HTTP/1.1 server: for sockets the codec cannot take, and the sidecar's HTTP proxy requests. */
+  #http1(): Http1Server {
+    if (this.#h1 !== undefined) return this.#h1;
+    const c = this.config;
+    const h1 = createHttp1Server({
+      maxHeaderSize: this.maxHeaderSize,
       requestTimeout: c.requestTimeoutMs,
       headersTimeout: c.requestHeadersTimeoutMs,
       keepAliveTimeout: c.idleTimeoutMs,
       noDelay: true,
     });
-    this.#h1.maxHeadersCount = c.maxHeadersCount + 1;
-    this.#h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
-    this.#h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => this.#codecError(err, socket));
-    this.#h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    h1.maxHeadersCount = c.maxHeadersCount + 1;
+    h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => this.#codecError(err, socket));
+    h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
+    this.#h1 = h1;
+    return h1;
   }
 
   /** Takes a connection whose protocol the listener determined (inspected bytes already unshifted). */
   accept(socket: Socket | Duplex, facts: ConnectionFacts, h2: boolean): void {
     (socket as WithFacts)[kFacts] = facts;
     if (h2) this.#http2().emit('connection', socket);
-    else this.#h1.emit('connection', socket);
+    else if (HTTP1_PARSER !== undefined && socket instanceof Socket) this.#acceptHttp1(socket, facts);
+    else this.#http1().emit('connection', socket);
+  }
+
+  #acceptHttp1(socket: Socket, facts: ConnectionFacts): void {
+    const conn = new Http1ServerConnection(socket, this, facts, this.#clock);
+    if (socket.destroyed || conn.socket !== socket) return;
+    this.#conns.add(conn);
+    if (this.#draining) conn.drain();
+    if (this.#sweeper === undefined) {
+      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+      this.#sweeper.unref();
+    }
+  }
+
+  #sweep(): void {
+    const now = ++this.#clock.tick;
+    for (const c of this.#conns) c.check(now, this.#timeouts);
+  }
+
+  onClose(conn: Http1ServerConnection): void {
+    this.#conns.delete(conn);
+    if (this.#conns.size === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  /** A request from the HTTP/1.1 codec: the same path as handle(), without node's request/response objects. */
+  onRequest(req: Http1Request, res: Http1Response): void {
+    this.env.onStreamStart?.();
+    const info = newStreamInfo(Date.now());
+    absoluteForm(req);
+    const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName);
+    res.onDone = (aborted) => {
+      if (aborted) {
+        info.flags |= ResponseFlag.DC;
+        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+      }
+      info.endNs = process.hrtime.bigint();
+      this.env.onStreamComplete({ hcm: this.config, request: req, info, responseHeaders: stream.responseHeaders });
+    };
+    if (req.headerCount > this.config.maxHeadersCount) {
+      res.closeAfter = true; // a codec error: Envoy closes the connection
+      stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
+      return;
+    }
+    this.#mutateRequestHeaders(req);
+    runFilters(stream, this.#decide(req), this.config, this.env);
+  }
+
+  onUpgrade(req: Http1Request, rawHeaders: string[], socket: Socket, head: Buffer): void {
+    const upgrade = String(req.headers['upgrade'] ?? '').toLowerCase();
+    if (!this.config.upgrades.has(upgrade)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    absoluteForm(req);
+    // proxyUpgrade reads only the raw header list of node's request.
+    const raw = { rawHeaders } as Pick<IncomingMessage, 'rawHeaders'> as IncomingMessage;
+    proxyUpgrade(raw, socket, head, req, this.#decide(req), this.env);
+  }
+
+  onCodecError(err: Error & { code?: string }, socket: Socket): void {
+    this.#codecError(err, socket);
   }
 
   #http2(): Http2Server {
@@ -84,13 +192,15 @@ export class HcmRuntime {
   /** Listener replaced or proxy stopping: finish in-flight requests, close connections as they go idle. */
   drain(): void {
     this.#draining = true;
-    this.#h1.closeIdleConnections();
+    this.#h1?.closeIdleConnections();
+    for (const c of [...this.#conns]) c.drain();
     for (const s of this.#sessions) s.goaway();
   }
 
   /** Closes every connection now. */
   close(): void {
-    this.#h1.closeAllConnections();
+    this.#h1?.closeAllConnections();
+    for (const c of [...this.#conns]) c.close();
     for (const s of this.#sessions) s.destroy();
   }
 
@@ -102,13 +212,14 @@ export class HcmRuntime {
     }
     const code = err.code ?? '';
     const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : 400;
-    const body = STATUS_CODES[status] ?? 'Bad Request';
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
+    const body = STATUS_CODES[status] ?? 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
     const info = newStreamInfo(Date.now());
     info.flags |= ResponseFlag.DPE;
     info.responseCode = status;
-    info.details = `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
+    // Envoy: HTTP/1.1 without Host is refused by the connection manager (missing_host_header).
+    info.details = code === 'ISM_MISSING_HOST' ? 'missing_host_header' : `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
     this.env.onStreamStart?.();
@@ -187,7 +298,6 @@ export class HcmRuntime {
     const r = this.#request(req, f);
     const h2 = r.protocol === 'HTTP/2';
     const resetFns: (() => void)[] = [];
-    let responseHeaders: HeaderMap | undefined;
     const stream = new HttpStream(
       r,
       res as unknown as DownstreamResponse,
@@ -211,10 +321,7 @@ export class HcmRuntime {
       }
       info.endNs = process.hrtime.bigint();
       if (!h2) info.bytesReceived ||= 0;
-      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders });
-    });
-    stream.responseHooks.push((_status, headers) => {
-      responseHeaders = headers;
+      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: stream.responseHeaders });
     });
     if (!h2 && (req as IncomingMessage).rawHeaders.length / 2 > this.config.maxHeadersCount) {
       (res as ServerResponse).shouldKeepAlive = false; // a codec error: Envoy closes the connection

@@ -58,6 +58,8 @@ export class HttpStream {
   upstreamAuthority: string;
   /** Run on every response head, in order (route header mutations, CORS, the HCM's own). */
   readonly responseHooks: ResponseHeadHook[] = [];
+  /** The response head as sent downstream (for the access log); undefined until one is sent. */
+  responseHeaders: HeaderMap | undefined;
   #grpc: boolean;
   #pendingTrailers: HeaderMap | undefined;
 
@@ -124,15 +126,24 @@ export class HttpStream {
   }
 
   #head(status: number, h: HeaderMap): void {
-    for (const f of this.responseHooks) f(status, h);
+    const hooks = this.responseHooks;
+    for (let i = 0; i < hooks.length; i++) (hooks[i] as ResponseHeadHook)(status, h);
     if (this.serverHeader !== undefined) h['server'] = this.serverHeader;
+    this.responseHeaders = h;
     this.response.writeHead(status, h as OutgoingHttpHeaders);
   }
 
-  /** The upstream's response head, without hop-by-hop headers, with x-envoy-upstream-service-time. */
+  /** The upstream's response head (the map becomes the stream's), without hop-by-hop headers, with x-envoy-upstream-service-time. */
   writeUpstreamHead(status: number, upstream: HeaderMap): void {
-    const h: HeaderMap = {};
-    for (const k in upstream) if (!HOP_BY_HOP.has(k)) h[k] = upstream[k];
+    // The dispatcher's map is this response's own: used as the head unless hop-by-hop headers need removing.
+    let h = upstream;
+    for (const k in upstream) {
+      if (HOP_BY_HOP.has(k)) {
+        h = {};
+        for (const n in upstream) if (!HOP_BY_HOP.has(n)) h[n] = upstream[n];
+        break;
+      }
+    }
     if (h['grpc-status'] !== undefined && this.request.protocol === 'HTTP/2') {
       // A trailers-only gRPC response: the status goes out as trailers (the head is already on its way
       // when the end of stream arrives), which every gRPC client reads the same way.

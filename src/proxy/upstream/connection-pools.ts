@@ -1,14 +1,17 @@
-// Connection pools to one upstream host (Envoy's per-host HTTP/1.1 and HTTP/2 pools), built on undici:
-// HTTP/1.1 keep-alive pools, HTTP/2 multiplexing (h2c by prior knowledge in cleartext, ALPN over TLS),
-// the cluster's connect timeout, idle timeout, bind address and transport socket. Timeouts of requests are
-// the router's, so undici's own header/body timeouts are off.
+// Connection pools to one upstream host (Envoy's per-host HTTP/1.1 and HTTP/2 pools): HTTP/1.1 keep-alive
+// pools (http1-pool.ts on node's llhttp; undici's Pool where this Node does not expose its parser), HTTP/2
+// multiplexing (h2c by prior knowledge in cleartext, ALPN over TLS), the cluster's connect timeout, idle
+// timeout, bind address and transport socket. Timeouts of requests are the router's, so undici's own
+// header/body timeouts are off.
 
 import { Pool } from 'undici';
-import type { UpstreamDispatcher } from './cluster-handle.js';
+import type { UpstreamDispatcher, WireProtocol } from './cluster-handle.js';
 import { Http2Upstream } from './http2-upstream.js';
+import { Http1Pool } from './http1-pool.js';
+import { HTTP1_PARSER } from '../http/http1-parser.js';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 
-export type WireProtocol = 'http1' | 'http2';
+export type { WireProtocol } from './cluster-handle.js';
 
 /** Secrets delivered over SDS (issue 6 fills this); a TLS context naming a missing secret cannot connect. */
 export interface SecretSource {
@@ -67,6 +70,25 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     return {
       ok: true,
       dispatcher: new Http2Upstream({ host: address, port, connectTimeoutMs: cluster.connectTimeoutMs, ...(cluster.bindAddress !== undefined ? { localAddress: cluster.bindAddress } : {}), ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}) }),
+    };
+  }
+  if (HTTP1_PARSER !== undefined) {
+    const tlsOpts: Record<string, unknown> | undefined = tls ? { ...connect } : undefined;
+    delete tlsOpts?.['timeout'];
+    delete tlsOpts?.['localAddress'];
+    return {
+      ok: true,
+      dispatcher: new Http1Pool({
+        host: address,
+        port,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        ...(cluster.bindAddress !== undefined ? { localAddress: cluster.bindAddress } : {}),
+        ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
+        maxHeaderSize: common.maxHeaderSize,
+        maxConnections: cluster.thresholds.maxConnections,
+        maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+        idleTimeoutMs: cluster.idleTimeoutMs,
+      }),
     };
   }
   // undici closes a connection after maxRequestsPerClient + 1 requests (it marks the socket for reset once

@@ -1,0 +1,225 @@
+// One HTTP/1.1 response written straight to the downstream socket (the write side of the purpose-built
+// server codec): the status line and headers serialized once, framing chosen as node:http chooses it
+// (content-length when given, chunked otherwise on HTTP/1.1, close-delimited on HTTP/1.0; no body for
+// HEAD, 204, 304), `date` added when absent, `connection: close` when the connection ends after it.
+// The head is held until the end, or until the I/O callbacks of this event-loop turn are over (node drains
+// process.nextTick after every parser callback, so a tick would split a response the upstream delivered
+// in one read): a small response leaves in one write, and bytes written in one turn are coalesced. It is also the stream's reset hooks (HTTP/1: resetting a stream
+// closes its connection) and tells its connection when it ends.
+
+import type { Socket } from 'node:net';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { DownstreamResponse, StreamHooks } from './http-stream.js';
+import type { HeaderMap } from './headers.js';
+import { headerLines, httpDate, responseHasBody, statusLine } from './http1-head.js';
+
+/** Chunks at least this large are written as they are rather than copied into one buffer. */
+const COPY_LIMIT = 16 * 1024;
+
+/** What a response needs from its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  /** The response was handed its last byte (or the connection must close after it). */
+  onResponseEnd(res: Http1Response): void;
+}
+
+type Framing = 'length' | 'chunked' | 'close' | 'none';
+
+export class Http1Response implements DownstreamResponse, StreamHooks {
+  headersSent = false;
+  /** All of the response was handed to the socket. */
+  finished = false;
+  /** Bytes of this response reached the socket. */
+  flushed = false;
+  /** The connection closes after this response. */
+  closeAfter: boolean;
+  /** Called once: when the response ended (aborted = false) or the connection died first (true). */
+  onDone: ((aborted: boolean) => void) | undefined;
+  #framing: Framing = 'none';
+  #head = '';
+  #pending: Buffer[] | undefined;
+  #pendingBytes = 0;
+  #scheduled = false;
+  #trailers: string | undefined;
+  #resets: (() => void)[] | undefined;
+
+  constructor(
+    private readonly owner: ResponseOwner,
+    private readonly method: string,
+    private readonly http10: boolean,
+    keepAlive: boolean,
+  ) {
+    this.closeAfter = !keepAlive;
+  }
+
+  writeHead(status: number, headers: OutgoingHttpHeaders): this {
+    if (this.headersSent) return this;
+    this.headersSent = true;
+    const h = headers as HeaderMap;
+    let head = statusLine(status) + headerLines(h);
+    if (h['date'] === undefined) head += `date: ${httpDate(Date.now())}\r\n`;
+    if (!responseHasBody(this.method, status)) this.#framing = 'none';
+    else if (h['content-length'] !== undefined) this.#framing = 'length';
+    else if (this.http10) {
+      this.#framing = 'close';
+      this.closeAfter = true;
+    } else {
+      this.#framing = 'chunked';
+      head += 'transfer-encoding: chunked\r\n';
+    }
+    if (this.closeAfter) head += 'connection: close\r\n';
+    else if (this.http10) head += 'connection: keep-alive\r\n';
+    this.#head = head + '\r\n';
+    return this;
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.finished) return false;
+    return this.#write(chunk, false);
+  }
+
+  #write(chunk: Buffer | string, ending: boolean): boolean {
+    if (!this.headersSent) this.writeHead(200, {});
+    if (this.#framing === 'none') return true;
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (b.length === 0) return true;
+    if (this.#pending === undefined && this.flushed) return this.#send(b);
+    (this.#pending ??= []).push(b);
+    this.#pendingBytes += b.length;
+    if (!ending && !this.#scheduled) {
+      this.#scheduled = true;
+      scheduleFlush(this);
+    }
+    return true;
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.finished) return this;
+    if (chunk !== undefined && chunk.length > 0) this.#write(chunk, true);
+    else if (!this.headersSent) this.writeHead(200, {});
+    this.finished = true;
+    this.#flush(true);
+    this.owner.onResponseEnd(this);
+    return this;
+  }
+
+  addTrailers(headers: OutgoingHttpHeaders): void {
+    this.#trailers = headerLines(headers as HeaderMap);
+  }
+
+  once(_event: 'drain', f: () => void): this {
+    this.owner.socket.once('drain', f);
+    return this;
+  }
+
+  /** Writes what is pending (head, coalesced chunks, and at the end the chunked terminator). */
+  #flush(last: boolean): void {
+    const s = this.owner.socket;
+    if (s.destroyed) return;
+    let head = this.flushed ? '' : this.#head;
+    this.flushed = true;
+    const chunks = this.#pending;
+    this.#pending = undefined;
+    const bytes = this.#pendingBytes;
+    this.#pendingBytes = 0;
+    const chunked = this.#framing === 'chunked';
+    let tail = '';
+    if (last && chunked) tail = `0\r\n${this.#trailers ?? ''}\r\n`;
+    if (chunks === undefined) {
+      if (head !== '' || tail !== '') s.write(head + tail, 'latin1');
+      return;
+    }
+    if (chunked) head += `${bytes.toString(16)}\r\n`;
+    if (chunked) tail = `\r\n${tail}`;
+    if (bytes >= COPY_LIMIT) {
+      s.cork();
+      if (head !== '') s.write(head, 'latin1');
+      for (const c of chunks) s.write(c);
+      if (tail !== '') s.write(tail, 'latin1');
+      s.uncork();
+      return;
+    }
+    const out = Buffer.allocUnsafe(head.length + bytes + tail.length);
+    let at = out.write(head, 0, 'latin1');
+    for (const c of chunks) at += c.copy(out, at);
+    if (tail !== '') out.write(tail, at, 'latin1');
+    s.write(out);
+  }
+
+  /** Body bytes after the head went out: framed and written now. */
+  #send(b: Buffer): boolean {
+    const s = this.owner.socket;
+    if (s.destroyed) return true;
+    if (this.#framing !== 'chunked') return s.write(b);
+    if (b.length >= COPY_LIMIT) {
+      s.cork();
+      s.write(`${b.length.toString(16)}\r\n`, 'latin1');
+      s.write(b);
+      const ok = s.write('\r\n', 'latin1');
+      s.uncork();
+      return ok;
+    }
+    const size = `${b.length.toString(16)}\r\n`;
+    const out = Buffer.allocUnsafe(size.length + b.length + 2);
+    let at = out.write(size, 0, 'latin1');
+    at += b.copy(out, at);
+    out.write('\r\n', at, 'latin1');
+    return s.write(out);
+  }
+
+  /** The end of the loop turn in which body bytes were written without the end: send them. */
+  tick(): void {
+    this.#scheduled = false;
+    if (!this.finished && this.#pending !== undefined && !this.owner.socket.destroyed) this.#flush(false);
+  }
+
+  reset(): void {
+    this.owner.socket.destroy();
+  }
+
+  onReset(f: () => void): void {
+    (this.#resets ??= []).push(f);
+  }
+
+  /** The connection closed before the response ended. */
+  aborted(): void {
+    const fs = this.#resets;
+    this.#resets = undefined;
+    if (fs !== undefined) for (const f of fs) f();
+  }
+}
+
+/** Responses with bytes held this turn: flushed when the read that produced them ends, or by one setImmediate. */
+let toFlush: Http1Response[] = [];
+let holds = 0;
+let immediate = false;
+
+function flushAll(): void {
+  immediate = false;
+  const rs = toFlush;
+  toFlush = [];
+  for (let i = 0; i < rs.length; i++) (rs[i] as Http1Response).tick();
+}
+
+function scheduleFlush(r: Http1Response): void {
+  toFlush.push(r);
+  if (holds === 0 && !immediate) {
+    immediate = true;
+    setImmediate(flushAll);
+  }
+}
+
+/**
+ * An upstream read is being delivered (its parser callbacks are separate entries from native code, so
+ * neither process.nextTick nor a microtask waits for the read's end): body bytes written meanwhile are
+ * held and flushed together at releaseFlushes(), with no setImmediate (an extra loop turn per request).
+ * Every hold must be released.
+ */
+export function holdFlushes(): void {
+  holds++;
+}
+
+export function releaseFlushes(): void {
+  if (holds > 0) holds--;
+  if (holds === 0 && toFlush.length > 0 && !immediate) flushAll();
+}
