@@ -117,7 +117,6 @@ export class HcmRuntime implements Http1ServerHost {
     const conn = new Http1ServerConnection(socket, this, facts, this.#clock);
     if (socket.destroyed || conn.socket !== socket) return;
     this.#conns.add(conn);
-    if (this.#draining) conn.drain();
     if (this.#sweeper === undefined) {
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
       this.#sweeper.unref();

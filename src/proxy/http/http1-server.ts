@@ -103,6 +103,8 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   #upgrade: { req: Http1Request; raw: readonly string[] } | undefined;
   #dead = false;
   #draining = false;
+  /** Bytes of a request have arrived and its message is not complete yet. */
+  #inMessage = false;
   /** Sweep tick at which the head being received started / the request started / the connection went idle (-1 = not). */
   #headSince: number;
   #requestSince = -1;
@@ -160,6 +162,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   }
 
   onMessageBegin(): void {
+    this.#inMessage = true;
     this.#headSince = this.clock.tick;
     this.#idleSince = -1;
   }
@@ -236,6 +239,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   }
 
   onMessageComplete(): void {
+    this.#inMessage = false;
     if (this.#headList.length > 0) this.#headList = []; // trailers are not relayed
     const req = this.#parsing;
     if (req === undefined) return;
@@ -290,14 +294,14 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     }
   }
 
-  /** The listener drains: idle connections close now, busy ones after their response. */
+  /** The listener drains: idle connections close now (as node's closeIdleConnections), busy ones after their response. */
   drain(): void {
     this.#draining = true;
     const res = this.#res;
-    if (res === undefined) {
+    if (res === undefined && !this.#inMessage) {
       this.#dead = true;
       this.socket.end();
-    } else if (!res.headersSent) res.closeAfter = true;
+    } else if (res !== undefined && !res.headersSent) res.closeAfter = true;
   }
 
   close(): void {
