@@ -25,6 +25,8 @@ export interface BootstrapOptions {
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccount: string;
   readonly locality: { region: string; zone: string; subZone: string };
+  /** The admin's IP (Envoy bootstrap only); 127.0.0.1 by default. */
+  readonly adminHost?: string;
 }
 
 /** `app=a,version=v1` -> {app:'a', version:'v1'}; a pair without `=` is a usage error naming it. */
@@ -70,7 +72,7 @@ export function envoyBootstrap(o: BootstrapOptions): JsonObject {
   const port = Number(o.xdsAddress.slice(colon + 1));
   const b = create(BootstrapSchema, {
     node: { id: nodeId(o), cluster: `${o.node.includes('~') ? 'workload' : o.node}.${o.namespace}`, locality: { ...o.locality }, metadata: nodeMetadata(o) },
-    admin: { address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: 15000 } } } } },
+    admin: { address: { address: { case: 'socketAddress', value: { address: o.adminHost ?? '127.0.0.1', portSpecifier: { case: 'portValue', value: 15000 } } } } },
     dynamicResources: {
       adsConfig: {
         apiType: ApiConfigSource_ApiType.GRPC,

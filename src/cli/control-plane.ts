@@ -26,6 +26,7 @@ import { handleWorkloadRequest } from '../registry/workload-api.js';
 import { translate } from '../translate/translate.js';
 import { DiscoveryServer, listenAds, monitoringHandler } from '../xds-server/index.js';
 import { formatReportRow, rowsOf } from './validate.js';
+import { ConfigApi } from './config-api.js';
 import type { CliIO } from './output.js';
 
 export interface ControlPlaneOptions {
@@ -82,10 +83,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   report();
   source.onReload((r) => {
-    if (r.batch !== undefined) discovery.configChanged(rebuild);
     if (r.batch !== undefined || [...r.problems.values()].some((p) => p.length > 0)) report();
   });
   const unsubscribe = workloads.subscribe(() => discovery.configChanged(rebuild));
+  // Every change of the store (the folder's reloads, `isthmus apply` and `delete`) is pushed, debounced.
+  const unsubscribeStore = store.subscribe(() => discovery.configChanged(rebuild));
+  const configApi = new ConfigApi(store, o.registry);
 
   const host = o.host ?? '127.0.0.1';
   const ads = await listenAds(discovery, { host, port: o.xdsPort }).catch((e: unknown) => {
@@ -94,7 +97,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   });
   const monitor = monitoringHandler(discovery);
   const http: Server = createServer((req, res) => {
-    if (!handleWorkloadRequest(workloads, req, res)) monitor(req, res);
+    if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res)) monitor(req, res);
   });
   const monitoringPort = await new Promise<number>((ok, fail) => {
     http.once('error', (e) => fail(new IsthmusError('ISM_LISTEN', `cannot listen for monitoring on ${host}:${o.monitoringPort}: ${e.message}`)));
@@ -116,6 +119,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     snapshot: () => current as MeshSnapshot,
     async close() {
       unsubscribe();
+      unsubscribeStore();
       source.stop();
       await ads.close();
       await new Promise<void>((ok) => {

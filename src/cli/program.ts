@@ -12,6 +12,13 @@ import { registerBootstrap } from './bootstrap.js';
 import { registerControlPlane } from './control-plane.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerProxy } from './proxy.js';
+import { registerUp } from './up.js';
+import { registerRun } from './run.js';
+import { registerApply } from './apply.js';
+import { registerProxyConfig } from './proxy-config.js';
+import { registerDashboard } from './dashboard.js';
+import { registerRequest } from './request.js';
+import { registerExplain } from './explain.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +43,13 @@ export function createProgram(deps: CliDeps): Command {
   registerProxyStatus(program, io);
   registerControlPlane(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerProxy(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
+  registerApply(program, io);
+  registerProxyConfig(program, io);
+  registerDashboard(program, io);
+  registerRequest(program, io);
+  registerExplain(program, io);
+  registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
+  registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   return program;
 }

@@ -28,6 +28,15 @@ function concurrency(v: string): number {
   return n === 0 ? availableParallelism() : n;
 }
 
+/** `8080=18080,8443=18443` -> pairs; a malformed pair is a usage error naming it. */
+export function parsePortMap(v: string): [number, number][] {
+  return v.split(',').filter((p) => p.trim() !== '').map((pair) => {
+    const [from, to, extra] = pair.split('=');
+    if (from === undefined || to === undefined || extra !== undefined) throw new IsthmusError('ISM_USAGE', `invalid --port-map entry "${pair}": want <listener port>=<bound port>`);
+    return [port('--port-map', from.trim()), port('--port-map', to.trim())];
+  });
+}
+
 export interface ProxyDeps {
   readonly io: CliIO;
   readonly stopSignal: () => Promise<void>;
@@ -44,6 +53,8 @@ export function registerProxy(program: Command, deps: ProxyDeps): void {
     .option('--prometheus-port <port>', 'Prometheus port for /stats/prometheus (0 picks a free one)', '15090')
     .option('--capture-address <ip>', 'sidecar capture without iptables: serve the outbound listener as an HTTP proxy (HTTP_PROXY) and the inbound ports on this address')
     .option('--bind-address <ip>', 'bind listeners whose address is 0.0.0.0 or :: on this address instead (for example 127.0.0.1)')
+    .option('--app-address <ip>', "a sidecar's app address: endpoints on 127.0.0.1 (the inbound clusters) go here instead, as a pod's own loopback")
+    .option('--port-map <pairs>', 'bind listener ports elsewhere: 8080=18080,8443=18443 (matching still sees the listener port)')
     .option('--drain-time <seconds>', 'on SIGTERM, how long in-flight requests may take to finish', '5')
     .option('--log-level <level>', 'debug, info, warn, error or off (admin POST /logging?level= changes it)', 'warn')
     .option('--concurrency <n>', 'worker processes sharing the listeners, as Envoy\'s workers (0 = one per core; 1 = a single process)', '1')
@@ -64,7 +75,7 @@ Examples:
   isthmus bootstrap --type router --node ingressgateway -n istio-system --labels istio=ingressgateway > gw.json
   isthmus proxy --bootstrap gw.json --bind-address 127.0.0.1 --admin-port 0 --readiness-port 0 --prometheus-port 0`,
     )
-    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; drainTime: string; logLevel: string; concurrency: string }) => {
+    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; appAddress?: string; portMap?: string; drainTime: string; logLevel: string; concurrency: string }) => {
       const bootstrap = await readBootstrap(resolve(io.cwd, opts.bootstrap));
       const drainSeconds = Number(opts.drainTime);
       if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new IsthmusError('ISM_USAGE', `invalid --drain-time "${opts.drainTime}": must be a number of seconds`);
@@ -81,6 +92,8 @@ Examples:
         prometheusPort: port('--prometheus-port', opts.prometheusPort),
         ...(opts.captureAddress !== undefined ? { captureAddress: opts.captureAddress } : {}),
         ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
+        ...(opts.appAddress !== undefined ? { appAddress: opts.appAddress } : {}),
+        ...(opts.portMap !== undefined ? { portMap: parsePortMap(opts.portMap) } : {}),
       };
       const primary = workers > 1 ? await startPrimary({ ...common, concurrency: workers, logLevel: opts.logLevel }) : undefined;
       const proxy = primary ?? (await startProxy(common));

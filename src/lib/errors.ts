@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   ISM_FILE_READ: 'A file or folder named on the command line or in a watched folder cannot be read.',
   ISM_USAGE: 'A command was called with arguments it does not accept.',
   ISM_LISTEN: 'A server could not listen on its address or port (already in use, or not permitted).',
+  ISM_CONNECT: 'The control plane or a proxy named on the command line cannot be reached, or answered with an error.',
+  ISM_NOT_FOUND: 'A proxy or workload named on the command line does not exist, or the name matches several.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -47,8 +47,8 @@ export function createSwitchableLogger(level: LogLevel, write?: (line: string) =
     warn: (m, f) => inner.warn(m, f),
     error: (m, f) => inner.error(m, f),
     setLevel(l: string): boolean {
-      // Envoy's names: trace and critical map onto ours.
-      const mapped = l === 'trace' ? 'debug' : l === 'critical' ? 'error' : l;
+      // Envoy's names: trace, warning and critical map onto ours (istioctl sends `warning` for --reset).
+      const mapped = l === 'trace' ? 'debug' : l === 'critical' ? 'error' : l === 'warning' ? 'warn' : l;
       if (!LEVELS.has(mapped)) return false;
       inner = createLogger(mapped as LogLevel, write);
       return true;

@@ -31,6 +31,10 @@ export interface DataPlaneOptions {
   readonly xds: Pick<AdsClient, 'table' | 'onUpdate'>;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
+  /** Where the app of this sidecar listens: upstream endpoints on 127.0.0.1 go there (see UpstreamDeps). */
+  readonly appAddress?: string;
+  /** Listener port -> bound port pairs (`--port-map`). */
+  readonly portMap?: readonly (readonly [number, number])[];
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
@@ -112,7 +116,7 @@ export class DataPlane {
 
   constructor(private readonly o: DataPlaneOptions) {
     tuneHeapForTraffic();
-    this.clusters = new ClusterManager({ random: o.random, clock: o.clock, secrets: o.secrets });
+    this.clusters = new ClusterManager({ random: o.random, clock: o.clock, secrets: o.secrets, ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}) });
     this.env = {
       routeTable: (name) => this.#routes.get(name),
       cluster: (name) => this.clusters.get(name),
@@ -130,6 +134,7 @@ export class DataPlane {
     this.listeners = new ListenerManager({
       ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
       ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+      ...(o.portMap !== undefined ? { portMap: new Map(o.portMap) } : {}),
       env: this.env,
       secrets: o.secrets,
       logger: o.logger,

@@ -3,6 +3,8 @@
 // readiness (:15021) and Prometheus (:15090) servers. Readiness turns 200 only once the first full
 // config is applied and its listeners are bound.
 
+import { clone } from '@bufbuild/protobuf';
+import { NodeSchema } from '../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { Logger } from '../lib/logger.js';
 import { silentLogger } from '../lib/logger.js';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -30,6 +32,10 @@ export interface ProxyOptions {
   readonly captureAddress?: string;
   /** Binds wildcard listener addresses here instead (gateways on a laptop). */
   readonly bindAddress?: string;
+  /** A sidecar's app address: upstream endpoints on 127.0.0.1 go there (a pod's loopback without namespaces). */
+  readonly appAddress?: string;
+  /** Listener port -> the port bound instead, as pairs. */
+  readonly portMap?: readonly (readonly [number, number])[];
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly random?: Random;
@@ -57,9 +63,12 @@ export interface RunningProxy {
 export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const b = o.bootstrap;
   const logger = o.logger ?? silentLogger;
+  // A copy of the node: its metadata gains ISTHMUS_ADMIN_ADDRESS once the admin port is bound (before the
+  // stream starts), so `isthmus proxy-config` finds this proxy's admin through the control plane.
+  const node = clone(NodeSchema, b.node);
   const xds = new AdsClient({
     address: b.xdsAddress,
-    node: b.node,
+    node,
     protocol: o.xdsProtocol ?? b.xdsProtocol,
     logger,
     compile: compileResource,
@@ -76,6 +85,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     stats,
     ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+    ...(o.appAddress !== undefined ? { appAddress: o.appAddress } : {}),
+    ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
   });
   let live = false;
   let applied = false;
@@ -115,6 +126,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     throw e;
   }
   const [admin, ready, prom] = opened as [Listening, Listening, Listening];
+  node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
   dataPlane.start();
   xds.start();
   const close = async (): Promise<void> => {

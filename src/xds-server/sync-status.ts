@@ -54,6 +54,8 @@ export interface SyncStatus {
   readonly connection_id: string;
   readonly connected_at: string;
   readonly xds: XdsMode;
+  /** Isthmus: the proxy's admin address (`host:port`) when its node metadata carries ISTHMUS_ADMIN_ADDRESS. */
+  readonly admin_address?: string;
 }
 
 export interface NackView {
@@ -150,6 +152,7 @@ export function syncStatusOf(conn: Connection, istiod: string): SyncStatus {
     connection_id: conn.id,
     connected_at: new Date(conn.connectedAt).toISOString(),
     xds: conn.mode,
+    ...(typeof p.metadata['ISTHMUS_ADMIN_ADDRESS'] === 'string' ? { admin_address: p.metadata['ISTHMUS_ADMIN_ADDRESS'] } : {}),
   };
 }
 

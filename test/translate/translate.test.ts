@@ -35,7 +35,7 @@ status: {phase: Running, podIP: ${ip}, podIPs: [{ip: ${ip}}], conditions: [{type
 `).join('---\n');
 }
 
-const BOOKINFO = [example('platform', 'destination-rules', 'virtual-services', 'gateway', 'ingress-gateway'), pods()].join('\n---\n');
+const BOOKINFO = [example('platform', 'destination-rules', '../bookinfo-tasks/request-routing', 'gateway', 'ingress-gateway'), pods()].join('\n---\n');
 
 function resourcesFor(yaml: string, proxy: TestProxyOptions): ProxyResources {
   return translate(meshFromYaml(yaml).snapshot, testProxy(proxy));

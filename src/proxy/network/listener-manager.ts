@@ -28,6 +28,8 @@ export interface ListenerManagerOptions {
   readonly captureAddress?: string;
   /** Bind wildcard listener addresses (0.0.0.0, ::) here instead (a gateway on a laptop). */
   readonly bindAddress?: string;
+  /** Listener port -> the port actually bound (`isthmus proxy --port-map 8080=18080`); matching still sees the listener's port. */
+  readonly portMap?: ReadonlyMap<number, number>;
   readonly env: HcmEnv & TcpProxyEnv;
   readonly secrets: SecretSource;
   readonly logger: Logger;
@@ -108,7 +110,8 @@ export class ListenerManager {
       }
       if (!l.bindToPort) continue;
       const host = WILDCARDS.has(l.address) && this.o.bindAddress !== undefined ? this.o.bindAddress : l.address;
-      want.set(`${host}:${l.port}`, { host, port: l.port, role: { kind: 'listener', name: l.name } });
+      const port = this.o.portMap?.get(l.port) ?? l.port;
+      want.set(`${host}:${port}`, { host, port, role: { kind: 'listener', name: l.name } });
     }
     this.#byPort = byPort;
     const errors: string[] = [];
@@ -178,7 +181,7 @@ export class ListenerManager {
     }
     const l = this.#listeners.get(role.name);
     if (l === undefined) return void socket.destroy();
-    this.#run(socket, l, socket.localPort ?? l.port, undefined);
+    this.#run(socket, l, this.o.portMap !== undefined ? l.port : (socket.localPort ?? l.port), undefined);
   }
 
   /** Hands a connection to the listener for `port` (original-destination handoff), else to `fallback`. */

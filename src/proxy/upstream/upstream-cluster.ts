@@ -28,6 +28,11 @@ export interface UpstreamDeps {
   readonly random: Random;
   readonly clock: Clock;
   readonly secrets: SecretSource;
+  /**
+   * A pod's own loopback without network namespaces (`isthmus proxy --app-address`): connections to
+   * endpoints on 127.0.0.1, such as the inbound clusters' `127.0.0.1:<targetPort>`, go to this address.
+   */
+  readonly loopbackAddress?: string;
 }
 
 interface LivePool {
@@ -112,7 +117,8 @@ export class UpstreamCluster implements ClusterHandle {
 
   #build(): LoadBalancer {
     this.#picked = new Map();
-    for (const h of this.#hosts.hosts) this.#picked.set(h.key, { address: h.address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)) });
+    const loopback = this.deps.loopbackAddress;
+    for (const h of this.#hosts.hosts) this.#picked.set(h.key, { address: loopback !== undefined && h.address === '127.0.0.1' ? loopback : h.address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)) });
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
     const outlier = this.#outlier;
     const hc = this.#hc;

@@ -58,6 +58,8 @@ export interface WorkerSettings {
   readonly logLevel: string;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
+  readonly appAddress?: string;
+  readonly portMap?: readonly (readonly [number, number])[];
 }
 
 /** Primary -> worker. */
@@ -103,7 +105,9 @@ function isSettings(v: unknown): v is WorkerSettings {
     isNumber(v['slot']) &&
     isString(v['logLevel']) &&
     (v['captureAddress'] === undefined || isString(v['captureAddress'])) &&
-    (v['bindAddress'] === undefined || isString(v['bindAddress']))
+    (v['bindAddress'] === undefined || isString(v['bindAddress'])) &&
+    (v['appAddress'] === undefined || isString(v['appAddress'])) &&
+    (v['portMap'] === undefined || (Array.isArray(v['portMap']) && v['portMap'].every((p: unknown) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))))
   );
 }
 

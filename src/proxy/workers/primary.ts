@@ -14,6 +14,8 @@
 // read and merged (stats-merge.ts). A worker that exits is restarted in its slot. Drain (SIGTERM) tells
 // every worker to stop accepting and finish in-flight requests, waits for them to exit, then closes.
 
+import { clone } from '@bufbuild/protobuf';
+import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../lib/logger.js';
@@ -34,6 +36,8 @@ export interface PrimaryOptions {
   readonly prometheusPort?: number;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
+  readonly appAddress?: string;
+  readonly portMap?: readonly (readonly [number, number])[];
   readonly logger?: Logger;
   /** The workers' initial log level (the primary's logger has its own). */
   readonly logLevel: string;
@@ -65,7 +69,8 @@ function defaultWorkerExec(): string {
 export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   const b = o.bootstrap;
   const logger = o.logger ?? silentLogger;
-  const xds = new AdsClient({ address: b.xdsAddress, node: b.node, protocol: b.xdsProtocol, logger, compile: compileResource });
+  const node = clone(NodeSchema, b.node); // gains ISTHMUS_ADMIN_ADDRESS once admin is bound (as proxy.ts)
+  const xds = new AdsClient({ address: b.xdsAddress, node, protocol: b.xdsProtocol, logger, compile: compileResource });
   const pool = new WorkerPool({
     size: o.concurrency,
     exec: o.workerExec ?? defaultWorkerExec(),
@@ -73,6 +78,8 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       logLevel: o.logLevel,
       ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
       ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
+      ...(o.appAddress !== undefined ? { appAddress: o.appAddress } : {}),
+      ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
     },
     source: xds,
     logger,
@@ -112,6 +119,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     throw e;
   }
   const [admin, ready, prom] = opened as [Listening, Listening, Listening];
+  node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
   xds.onUpdate(() => pool.publish());
   pool.start();
   xds.start();

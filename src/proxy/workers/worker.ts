@@ -64,6 +64,8 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void): Runn
     stats,
     ...(settings.captureAddress !== undefined ? { captureAddress: settings.captureAddress } : {}),
     ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),
+    ...(settings.appAddress !== undefined ? { appAddress: settings.appAddress } : {}),
+    ...(settings.portMap !== undefined ? { portMap: settings.portMap } : {}),
   });
   const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
   listenerStats.start();

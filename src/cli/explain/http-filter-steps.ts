@@ -1,0 +1,154 @@
+// The HTTP filters a request meets, in the connection manager's order, each deciding as the proxy's
+// filter chain does (src/proxy/http/filter-chain.ts): the fault filter with the most specific per-route
+// HTTPFault (Istio's VirtualService `fault`) or the listener's, decided by the fault engine
+// (decideFault) with the percentages reported rather than rolled; CORS with the route's policy (a
+// preflight is answered here); the router last. Filters the proxy skips (disabled, passive, optional and
+// unknown) are listed as skipped.
+
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import type { HttpConnectionManager, HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
+import { CorsPolicySchema } from '../../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import type { CompiledHcm, CompiledHttpFilter } from '../../proxy/runtime/compile-hcm.js';
+import { compileFault, resolveFaultConfig, type FaultConfig } from '../../proxy/filters/fault/config.js';
+import { decideFault, FAULT_ABORT_BODY } from '../../proxy/filters/fault/engine.js';
+import { compileCorsPolicy, type CorsPolicyConfig } from '../../proxy/filters/cors/config.js';
+import { corsPreflight } from '../../proxy/filters/cors/engine.js';
+import type { CorsSource, HeaderMap, RouteSelection } from '../../proxy/http/route/types.js';
+import { describeIstioConfig } from './istio-resource.js';
+import { percent } from './route-match-reasons.js';
+import { ZERO_RANDOM } from './route-steps.js';
+import type { ExplainStep, Verdict } from './types.js';
+
+export interface FilterOutcome {
+  /** A filter answers the request itself (fault abort at 100%, CORS preflight). */
+  readonly answered: Verdict | undefined;
+  /** Notes for the verdict: faults that hit only a share of requests. */
+  readonly notes: readonly string[];
+}
+
+function perRouteFault(sel: RouteSelection | undefined, name: string): FaultConfig | undefined {
+  const a = sel?.perFilterConfig(name);
+  if (a === undefined) return undefined;
+  const m = anyUnpack(a, HTTPFaultSchema);
+  const r = m !== undefined ? compileFault(m) : undefined;
+  return r?.ok === true ? r.value : undefined;
+}
+
+function corsPolicyOf(src: CorsSource | undefined): CorsPolicyConfig | undefined {
+  if (src === undefined) return undefined;
+  const policy = src.kind === 'typed' ? anyUnpack(src.config, CorsPolicySchema) : src.policy;
+  const r = policy !== undefined ? compileCorsPolicy(policy) : undefined;
+  return r?.ok === true ? r.value : undefined;
+}
+
+function certain(p: { numerator: number; denominator: number }): boolean {
+  return p.numerator >= p.denominator;
+}
+
+function faultStep(f: Extract<CompiledHttpFilter, { kind: 'fault' }>, sel: RouteSelection | undefined, headers: HeaderMap, istio: string | undefined, steps: ExplainStep[], notes: string[]): Verdict | undefined {
+  const route = perRouteFault(sel, f.name);
+  const cfg = resolveFaultConfig(f.config, route);
+  const source = route !== undefined ? `the route's fault config${istio !== undefined ? ` (${describeIstioConfig(istio)})` : ''}` : "the listener's fault config";
+  const base = { step: 'http-filter' as const, resource: f.name, ...(route !== undefined && istio !== undefined ? { istioResource: istio } : {}) };
+  if (cfg.abort === undefined && cfg.delay === undefined && cfg.responseRateLimit === undefined) {
+    steps.push({ ...base, decision: 'passed', detail: 'no fault is configured for this route' });
+    return undefined;
+  }
+  // Percentages are reported, not rolled: a Random of 0 makes every percentage above 0% hit.
+  const d = decideFault(cfg, headers, ZERO_RANDOM, 0, sel?.kind === 'route' ? sel.cluster : undefined);
+  if (d.abort === undefined && d.delayMs === undefined && d.responseRateLimitKbps === undefined) {
+    const why = cfg.upstreamCluster !== '' ? `it applies only to cluster ${cfg.upstreamCluster}` : cfg.headers.length > 0 ? 'the request does not have the headers it requires' : cfg.downstreamNodes.size > 0 ? 'the request does not come from the downstream nodes it names' : 'its percentages are 0%';
+    steps.push({ ...base, decision: 'passed', detail: `${source} injects no fault into this request: ${why}` });
+    return undefined;
+  }
+  const parts: string[] = [];
+  let answered: Verdict | undefined;
+  if (d.delayMs !== undefined && cfg.delay !== undefined) {
+    const p = cfg.delay.percentage;
+    parts.push(`delays ${percent(p.numerator, p.denominator)} of requests by ${d.delayMs} ms (response flag DI)`);
+    if (!certain(p)) notes.push(`${percent(p.numerator, p.denominator)} of requests are delayed ${d.delayMs} ms by the fault filter (DI)`);
+  }
+  if (d.abort !== undefined && cfg.abort !== undefined) {
+    const p = cfg.abort.percentage;
+    const status = 'status' in d.abort ? d.abort.status : 200;
+    const what = 'status' in d.abort ? `HTTP ${d.abort.status} "${FAULT_ABORT_BODY}"` : `gRPC status ${d.abort.grpcStatus}`;
+    parts.push(`aborts ${percent(p.numerator, p.denominator)} of requests with ${what} (response flag FI)`);
+    if (certain(p)) {
+      answered = {
+        outcome: 'rejected',
+        status,
+        responseFlag: 'FI',
+        summary: `the fault filter aborts the request with ${what}${istio !== undefined && route !== undefined ? `, injected by ${describeIstioConfig(istio)}` : ''}`,
+      };
+    } else notes.push(`${percent(p.numerator, p.denominator)} of requests are aborted with ${what} by the fault filter (FI)${istio !== undefined && route !== undefined ? `, injected by ${describeIstioConfig(istio)}` : ''}`);
+  }
+  if (d.responseRateLimitKbps !== undefined) parts.push(`limits the response to ${d.responseRateLimitKbps} KiB/s`);
+  steps.push({ ...base, decision: answered !== undefined ? 'aborts' : d.abort !== undefined ? 'aborts sometimes' : 'delays', detail: `${source} ${parts.join('; ')}` });
+  return answered;
+}
+
+function corsStep(name: string, sel: RouteSelection | undefined, method: string, headers: HeaderMap, steps: ExplainStep[]): Verdict | undefined {
+  const policy = corsPolicyOf(sel?.cors);
+  if (policy === undefined) {
+    steps.push({ step: 'http-filter', resource: name, decision: 'passed', detail: 'no CORS policy applies to this route' });
+    return undefined;
+  }
+  const pre = corsPreflight(policy, method, headers, ZERO_RANDOM);
+  if (pre !== undefined) {
+    steps.push({ step: 'http-filter', resource: name, decision: 'answers', detail: `a CORS preflight from an allowed origin is answered by the proxy (200, ${Object.keys(pre.headers).join(', ')})` });
+    return { outcome: 'rejected', status: 200, summary: 'the CORS filter answers the preflight itself (200)' };
+  }
+  steps.push({ step: 'http-filter', resource: name, decision: 'passed', detail: 'the route has a CORS policy; the request is not a preflight it answers, so it goes on (allowed origins get CORS response headers)' });
+  return undefined;
+}
+
+const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+
+/** Why the proxy does not run a configured filter. */
+function skipReason(f: HttpFilter): string {
+  const t = f.configType.case === 'typedConfig' ? f.configType.value.typeUrl.slice(f.configType.value.typeUrl.lastIndexOf('/') + 1) : '';
+  return f.disabled ? 'disabled by default in the listener' : PASSIVE.has(t) ? 'it does not act on requests in this proxy' : f.isOptional ? 'optional, and not implemented by this proxy' : 'not run by this proxy';
+}
+
+/**
+ * Runs the HCM's filters in order up to the router. `istio` is the Istio resource of the selected
+ * route. Returns the first local answer, if a filter gives one.
+ */
+export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManager | undefined, sel: RouteSelection | undefined, method: string, headers: HeaderMap, istio: string | undefined, steps: ExplainStep[]): FilterOutcome {
+  const notes: string[] = [];
+  const compiled = [...hcm.httpFilters];
+  const order: readonly { readonly name: string; readonly proto?: HttpFilter }[] = proto?.httpFilters.map((p) => ({ name: p.name, proto: p })) ?? compiled.map((f) => ({ name: f.name }));
+  for (const p of order) {
+    const f = compiled[0];
+    if (f === undefined || f.name !== p.name) {
+      if (p.proto !== undefined) steps.push({ step: 'http-filter', resource: p.name, decision: 'skipped', detail: skipReason(p.proto) });
+      continue;
+    }
+    compiled.shift();
+    switch (f.kind) {
+      case 'fault': {
+        const v = faultStep(f, sel, headers, istio, steps, notes);
+        if (v !== undefined) return { answered: v, notes };
+        break;
+      }
+      case 'cors': {
+        const v = corsStep(f.name, sel, method, headers, steps);
+        if (v !== undefined) return { answered: v, notes };
+        break;
+      }
+      case 'router':
+        // With no route, the route steps already say why the router answers 404 (NR).
+        if (sel !== undefined) {
+          steps.push({
+            step: 'http-filter',
+            resource: f.name,
+            decision: sel.kind === 'route' ? 'forwards' : 'answers',
+            detail: sel.kind === 'route' ? 'the router forwards the request with the route action below' : sel.kind === 'redirect' ? 'the route is a redirect: the router answers it' : 'the route is a direct response: the router answers it',
+          });
+        }
+        return { answered: undefined, notes };
+    }
+  }
+  return { answered: undefined, notes };
+}

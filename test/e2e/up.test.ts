@@ -1,0 +1,209 @@
+// `isthmus up` as a new user runs it: the bundled Bookinfo demo comes up (control plane, seven proxies, six
+// apps, all real child processes), requests go through the ingress gateway, Istio's own Bookinfo
+// traffic-management samples (../shared/corpus/istio-bookinfo/networking, unchanged) are applied in turn
+// with `isthmus apply -f`, and each task's observable behaviour is checked as Istio's documentation
+// describes it. Then Ctrl-C (SIGINT) stops the mesh and no process it started is left.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { runIsthmus, startIsthmus } from '../support/cli.js';
+import { freePort } from '../support/data-plane.js';
+import { waitFor } from '../support/wait.js';
+
+const SAMPLES = fileURLToPath(new URL('../../../shared/corpus/istio-bookinfo/networking/', import.meta.url));
+
+interface UpSummary {
+  readonly controlPlane: { readonly monitoring: string; readonly xds: string };
+  readonly ingress: string;
+  readonly pods: readonly { readonly name: string; readonly role: string; readonly phase: string; readonly pids: Readonly<Record<string, number>> }[];
+}
+
+/** Which reviews version rendered the page: the pod named in "Reviews served by", or `none`. */
+function reviewsVersion(html: string): string {
+  return /Reviews served by: reviews-(v\d)-/.exec(html)?.[1] ?? 'none';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
+  let up: ChildProcessWithoutNullStreams;
+  let summary: UpSummary;
+  let stderr = '';
+  let cp = '';
+  let exited: Promise<number | null>;
+
+  before(async () => {
+    const ingress = await freePort();
+    const monitoring = await freePort();
+    up = startIsthmus(['up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)]);
+    exited = new Promise((r) => up.once('exit', (code) => r(code)));
+    let stdout = '';
+    up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    summary = await waitFor(
+      () => {
+        try {
+          return JSON.parse(stdout) as UpSummary;
+        } catch {
+          return undefined;
+        }
+      },
+      `isthmus up to print the mesh (stderr so far: ${stderr})`,
+      150_000,
+      100,
+    );
+    cp = summary.controlPlane.monitoring.replace('http://', '');
+  });
+
+  after(async () => {
+    if (up.exitCode === null) up.kill('SIGKILL');
+  });
+
+  async function page(cookie?: string): Promise<string> {
+    const r = await fetch(`${summary.ingress}/productpage`, cookie !== undefined ? { headers: { cookie } } : {});
+    assert.equal(r.status, 200, `GET /productpage through the gateway: ${r.status}`);
+    return r.text();
+  }
+
+  async function versions(n: number, cookie?: string): Promise<Map<string, number>> {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const v = reviewsVersion(await page(cookie));
+      seen.set(v, (seen.get(v) ?? 0) + 1);
+    }
+    return seen;
+  }
+
+  async function apply(...files: string[]): Promise<void> {
+    const r = await runIsthmus(['apply', '--control-plane', cp, ...files.flatMap((f) => ['-f', SAMPLES + f])]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+
+  /** Waits until `check` holds for a page (the push reaches every proxy within a debounce or two). */
+  async function eventually(what: string, check: (html: string) => boolean, cookie?: string): Promise<void> {
+    await waitFor(async () => check(await page(cookie)) || undefined, what, 10_000, 100);
+  }
+
+  it('runs every pod of the demo with a sidecar, and the gateway', () => {
+    const names = summary.pods.map((p) => p.name).sort();
+    for (const d of ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3', 'istio-ingressgateway'])
+      assert.ok(names.some((n) => n.startsWith(`${d}-`)), `${d} in ${names.join(', ')}`);
+    for (const p of summary.pods) assert.equal(p.phase, 'Running', `${p.name}: ${stderr}`);
+  });
+
+  it('serves the product page through the gateway, reviews balanced over v1, v2 and v3 before any routing', async () => {
+    const seen = await versions(30);
+    for (const v of ['v1', 'v2', 'v3']) assert.ok((seen.get(v) ?? 0) > 0, `reviews ${v} answered (${JSON.stringify([...seen])})`);
+  });
+
+  it('proxy-status lists every proxy as synced', async () => {
+    const r = await runIsthmus(['proxy-status', '--control-plane', cp]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 1 + summary.pods.length, r.stdout);
+    assert.match(r.stdout, /reviews-v2-\S+\.default/);
+  });
+
+  it('request routing: virtual-service-all-v1 sends everyone to reviews v1', async () => {
+    await apply('destination-rule-all.yaml', 'virtual-service-all-v1.yaml');
+    await eventually('reviews v1 only', (h) => reviewsVersion(h) === 'v1');
+    assert.deepEqual([...(await versions(20))], [['v1', 20]]);
+  });
+
+  it('request routing by user: reviews-test-v2 sends jason to v2, others stay on v1', async () => {
+    await apply('virtual-service-reviews-test-v2.yaml');
+    await eventually('jason on reviews v2', (h) => reviewsVersion(h) === 'v2', 'session=jason');
+    assert.deepEqual([...(await versions(10, 'session=jason'))], [['v2', 10]]);
+    assert.deepEqual([...(await versions(10))], [['v1', 10]]);
+  });
+
+  it('fault injection: ratings-test-abort gives jason "Ratings service is currently unavailable"', async () => {
+    await apply('virtual-service-ratings-test-abort.yaml');
+    await eventually('the ratings abort for jason', (h) => h.includes('Ratings service is currently unavailable'), 'session=jason');
+    assert.doesNotMatch(await page(), /Ratings service is currently unavailable/);
+  });
+
+  it('traffic shifting: reviews-50-v3 splits between v1 and v3 about evenly', async () => {
+    await apply('virtual-service-reviews-50-v3.yaml');
+    await eventually('v3 answering', (h) => reviewsVersion(h) === 'v3');
+    const seen = await versions(200);
+    const v3 = seen.get('v3') ?? 0;
+    assert.equal((seen.get('v1') ?? 0) + v3, 200, JSON.stringify([...seen]));
+    // 50 % of 200: a binomial spread of 7; 65..135 is more than four standard deviations either way.
+    assert.ok(v3 >= 65 && v3 <= 135, `v3 answered ${v3} of 200`);
+  });
+
+  it('rejects an invalid file with Istio\'s message and keeps the last good config', async () => {
+    const r = await runIsthmus(['apply', '--control-plane', cp, '-f', '-'], {
+      input: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v2}\n    retries: {attempts: 3, retryOn: "5xx,sometimes"}\n',
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /VirtualService default\/reviews/);
+    assert.match(r.stderr, /retryOn/);
+    const seen = await versions(20);
+    assert.ok((seen.get('v2') ?? 0) === 0, `the invalid v2 route did not apply: ${JSON.stringify([...seen])}`);
+  });
+
+  it('isthmus run joins an app to the mesh: reached by name through the sidecars, calling out through its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-run-'));
+    // The app answers with what ratings says, fetched through its sidecar (HTTP_PROXY) by service name.
+    await writeFile(
+      join(dir, 'server.mjs'),
+      `import { createServer, get } from 'node:http';
+const proxy = new URL(process.env.HTTP_PROXY);
+createServer((req, res) => {
+  get({ host: proxy.hostname, port: proxy.port, path: 'http://ratings:9080/ratings/0' }, (r) => {
+    let body = '';
+    r.on('data', (d) => (body += d));
+    r.on('end', () => res.end(JSON.stringify({ from: process.env.HOSTNAME, ratingsStatus: r.statusCode, ratings: JSON.parse(body) })));
+  });
+}).listen(Number(process.env.PORT), process.env.HOST);
+`,
+    );
+    const run = startIsthmus(['run', '--name', 'hello', '--port', '3000', '--control-plane', cp, '--xds-address', summary.controlPlane.xds, '-o', 'json', '--', 'node', 'server.mjs'], { cwd: dir });
+    const runExit = new Promise<number | null>((r) => run.once('exit', (code) => r(code)));
+    let out = '';
+    let err = '';
+    run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      const pod = await waitFor(() => { try { return JSON.parse(out) as { pod: string; serviceCreated: boolean }; } catch { return undefined; } }, `isthmus run to join (${err})`, 60_000, 100);
+      assert.match(pod.pod, /^hello-\S+\.default$/);
+      assert.equal(pod.serviceCreated, true);
+      const reply = await waitFor(async () => {
+        const r = await runIsthmus(['request', '--from', 'productpage', 'http://hello:3000/', '-o', 'json', '--control-plane', cp]);
+        const parsed = JSON.parse(r.stdout) as { status: number; body: string };
+        return parsed.status === 200 ? parsed : undefined;
+      }, 'hello to answer through the mesh', 20_000, 200);
+      const body = JSON.parse(reply.body) as { from: string; ratingsStatus: number; ratings: { id: number } };
+      assert.equal(body.from, pod.pod.replace(/\.default$/, ''));
+      assert.equal(body.ratingsStatus, 200);
+      assert.equal(body.ratings.id, 0);
+    } finally {
+      run.kill('SIGINT');
+      assert.equal(await runExit, 0, err);
+      await rm(dir, { recursive: true, force: true });
+    }
+    const gone = await runIsthmus(['request', '--from', 'productpage', 'http://hello:3000/', '-o', 'json', '--control-plane', cp]);
+    assert.notEqual((JSON.parse(gone.stdout) as { status: number }).status, 200, 'hello is gone with its Service');
+  });
+
+  it('stops everything on Ctrl-C, leaving no process behind', async () => {
+    const pids = summary.pods.flatMap((p) => Object.values(p.pids));
+    assert.ok(pids.length >= 13, `apps and proxies have pids: ${pids.join(' ')}`);
+    up.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.deepEqual(pids.filter(alive), []);
+  });
+});
