@@ -1,28 +1,34 @@
 #!/usr/bin/env node
 // Composition root of the `isthmus` command: the only place that touches argv, the process's streams and
-// its exit status.
+// its exit status. `isthmus proxy` loads only the proxy (cli/proxy-program.ts): `isthmus up` starts one
+// per pod, and each would otherwise load every verb and resource kind first.
 
 import { text } from 'node:stream/consumers';
-import { ALL_KINDS } from '../api/kinds.js';
-import { createKindRegistry } from '../api/kind.js';
-import { runCli } from '../cli/program.js';
+import type { CliIO } from '../cli/output.js';
 
 // Installed only when a long-running command asks for it, so Ctrl-C still ends a short command at once.
 const stopSignal = (): Promise<void> =>
   new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    process.once('SIGHUP', () => resolve()); // the terminal closed
   });
 
-const code = await runCli(process.argv.slice(2), {
-  registry: createKindRegistry(ALL_KINDS),
-  stopSignal,
-  io: {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    stdin: () => text(process.stdin),
-    cwd: process.cwd(),
-    setExitCode: () => undefined,
-  },
-});
+const io: CliIO = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stdin: () => text(process.stdin),
+  cwd: process.cwd(),
+  setExitCode: () => undefined,
+};
+
+const argv = process.argv.slice(2);
+let code: number;
+if (argv[0] === 'proxy') {
+  const { runProxyCli } = await import('../cli/proxy-program.js');
+  code = await runProxyCli(argv, { io, stopSignal });
+} else {
+  const [{ ALL_KINDS }, { createKindRegistry }, { runCli }] = await Promise.all([import('../api/kinds.js'), import('../api/kind.js'), import('../cli/program.js')]);
+  code = await runCli(argv, { registry: createKindRegistry(ALL_KINDS), stopSignal, io });
+}
 process.exitCode = code;

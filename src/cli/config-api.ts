@@ -41,7 +41,7 @@ export class ConfigApi {
     const loaded = loadText(text, file);
     const v = validateDocuments(loaded.documents, this.registry, { defaultNamespace: 'default' }, loaded.problems);
     if (v.invalid.length > 0) return { ok: false, lines: v.invalid.flatMap((e) => rowsOf(e).map(formatReportRow)) };
-    if (v.entries.length === 0) return { ok: false, lines: [`${file}: no objects to apply`] };
+    if (v.entries.length === 0) return { ok: false, lines: [`${file}: no objects in the input`] };
     return { ok: true, entries: [...v.entries] };
   }
 
@@ -58,7 +58,7 @@ export class ConfigApi {
         lines.push(`${kubectlName(e)} exists`);
         continue;
       }
-      const verb = before === undefined ? 'created' : equals((before.resource as { spec?: unknown }).spec ?? null, (e.resource as { spec?: unknown }).spec ?? null) && equals(before.resource.metadata.labels ?? null, e.resource.metadata.labels ?? null) ? 'unchanged' : 'configured';
+      const verb = before === undefined ? 'created' : equals(before.resource, e.resource) ? 'unchanged' : 'configured';
       applied.set(key, e);
       lines.push(`${kubectlName(e)} ${verb}${dryRun ? ' (dry run)' : ''}`);
     }

@@ -1,9 +1,10 @@
 // The `isthmus` command tree. Each verb lives in its own file and registers itself here; this file only
 // assembles them. Errors with a stable code (IsthmusError) are printed as `error: <message>` with exit 1.
 
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import type { KindRegistry } from '../api/kind.js';
-import { IsthmusError } from '../lib/errors.js';
+import { runCommand } from './run-command.js';
+import { VERSION } from './version.js';
 import type { CliIO } from './output.js';
 import { registerAnalyze } from './analyze.js';
 import { registerValidate } from './validate.js';
@@ -20,7 +21,7 @@ import { registerDashboard } from './dashboard.js';
 import { registerRequest } from './request.js';
 import { registerExplain } from './explain.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface CliDeps {
   readonly io: CliIO;
@@ -55,24 +56,6 @@ export function createProgram(deps: CliDeps): Command {
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit status. */
-export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
-  let code = 0;
-  const io: CliIO = { ...deps.io, setExitCode: (c) => (code = c) };
-  const program = createProgram({ ...deps, io });
-  for (const c of program.commands) c.exitOverride();
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return code;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version exit 0; usage errors exit 64 as istioctl's ExitIncorrectUsage.
-      return e.exitCode === 0 ? 0 : 64;
-    }
-    if (e instanceof IsthmusError) {
-      io.stderr(`error: ${e.message}\n`);
-      return e.code === 'ISM_USAGE' ? 64 : 1;
-    }
-    io.stderr(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
+export function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  return runCommand(argv, deps.io, (io) => createProgram({ ...deps, io }));
 }

@@ -42,7 +42,7 @@ export interface PodPlanResult {
   readonly problems: readonly string[];
 }
 
-const GATEWAY_IMAGES = [/^isthmus\/proxy(:.*)?$/, /(^|\/)proxyv2(:.*)?$/];
+const GATEWAY_IMAGES = [/^isthmus\/proxy([:@].*)?$/, /(^|\/)proxyv2([:@].*)?$/];
 
 /** Kubernetes' SafeEncodeString alphabet (no vowels, no look-alike characters). */
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -52,6 +52,16 @@ function safeHash(input: string, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += ALPHABET[(digest[i] ?? 0) % ALPHABET.length];
   return out;
+}
+
+/** JSON with object keys sorted, so the hash does not depend on the order the YAML lists them in. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 export function isGatewayImage(image: string): boolean {
@@ -91,7 +101,7 @@ export function planPods(entries: readonly ResourceEntry[]): PodPlanResult {
     const role = containers.some((c) => isGatewayImage(c.image)) ? 'gateway' : 'app';
     const namedPorts: Record<string, number> = {};
     for (const c of containers) for (const p of c.ports) if (p.name !== undefined) namedPorts[p.name] = p.containerPort;
-    const templateHash = safeHash(JSON.stringify(d.spec.template), 10);
+    const templateHash = safeHash(stableJson(d.spec.template), 10);
     const replicas = deploymentReplicas(d);
     for (let r = 0; r < replicas; r++) {
       pods.push({

@@ -88,16 +88,34 @@ export class Supervisor {
     }
     m.child = child;
     m.startedAt = Date.now();
-    const onData = (buf: Buffer): void => {
-      for (const line of buf.toString('utf8').split('\n')) {
-        if (line === '') continue;
-        m.lines.push(line);
-        if (m.lines.length > KEEP_LINES) m.lines.shift();
-        this.o.onLine?.(m.spec.name, line);
-      }
+    m.lines.length = 0; // an exit report shows this run's output only
+    const emit = (line: string): void => {
+      const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+      if (l === '') return;
+      m.lines.push(l);
+      if (m.lines.length > KEEP_LINES) m.lines.shift();
+      this.o.onLine?.(m.spec.name, l);
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    // Each stream keeps its unterminated tail for the next chunk, so a line written in pieces stays whole.
+    const lineReader = (): { data: (buf: Buffer) => void; end: () => void } => {
+      let tail = '';
+      return {
+        data: (buf) => {
+          const parts = (tail + buf.toString('utf8')).split('\n');
+          tail = parts.pop() ?? '';
+          for (const p of parts) emit(p);
+        },
+        end: () => {
+          if (tail !== '') emit(tail);
+          tail = '';
+        },
+      };
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      const r = lineReader();
+      stream?.on('data', r.data);
+      stream?.on('end', r.end);
+    }
     m.exited = new Promise<void>((resolve) => {
       child.once('error', (e) => {
         // ENOENT and friends: the command cannot run at all; 'exit' may not follow.

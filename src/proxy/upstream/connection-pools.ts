@@ -4,7 +4,7 @@
 // timeout, bind address and transport socket. Timeouts of requests are the router's, so undici's own
 // header/body timeouts are off.
 
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
 import type { UpstreamDispatcher, WireProtocol } from './cluster-handle.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { Http1Pool } from './http1-pool.js';
@@ -96,6 +96,7 @@ export function createPool(address: string, port: number, cluster: CompiledClust
   // max_requests_per_connection counts the requests themselves. So N becomes N - 1, and a limit of 1
   // sends every request with `reset: true` (connection: close).
   const maxPerConnection = cluster.maxRequestsPerConnection;
+  const { Pool } = undici();
   const pool = new Pool(origin, {
     ...common,
     connections: cluster.thresholds.maxConnections,
@@ -104,4 +105,11 @@ export function createPool(address: string, port: number, cluster: CompiledClust
   });
   if (maxPerConnection !== 1) return { ok: true, dispatcher: pool as unknown as UpstreamDispatcher };
   return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) as unknown as UpstreamDispatcher };
+}
+
+/** undici, loaded on first use: most proxies never need it, and loading it costs every proxy's start. */
+let undiciModule: typeof import('undici') | undefined;
+function undici(): typeof import('undici') {
+  undiciModule ??= createRequire(import.meta.url)('undici') as typeof import('undici');
+  return undiciModule;
 }
