@@ -28,5 +28,6 @@ if (Math.max(...inputs.map((p) => newest(join(root, p)))) > built) {
   if (r.status !== 0) process.exit(r.status ?? 1);
   writeFileSync(stamp, new Date().toISOString() + '\n');
 }
-process.argv = [process.argv[0], join(root, 'dist/bin/isthmus.js'), 'up', ...process.argv.slice(2)];
-await import('../dist/bin/isthmus.js');
+const bin = existsSync(join(root, 'dist/bundle/isthmus.mjs')) ? 'dist/bundle/isthmus.mjs' : 'dist/bin/isthmus.js';
+process.argv = [process.argv[0], join(root, bin), 'up', ...process.argv.slice(2)];
+await import(join(root, bin));

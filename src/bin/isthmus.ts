@@ -24,7 +24,7 @@ const io: CliIO = {
 
 const argv = process.argv.slice(2);
 let code: number;
-if (argv[0] === 'proxy') {
+if (argv[0] === 'proxy' || argv[0] === 'proxies') {
   const { runProxyCli } = await import('../cli/proxy-program.js');
   code = await runProxyCli(argv, { io, stopSignal });
 } else {

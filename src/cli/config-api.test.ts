@@ -284,7 +284,7 @@ describe('ConfigApi.handle over HTTP', () => {
     { name: 'POST empty body', method: 'POST', path: '/v1/config', body: '', status: 400, text: 'request: no objects in the input\n' },
     { name: 'DELETE a folder object', method: 'DELETE', path: '/v1/config', body: FOLDER_RATINGS, status: 404, text: `VirtualService default/ratings: defined in ${FOLDER_FILE}; remove it from that file (changes there apply live)\n`, has: 'ratings' },
     { name: 'DELETE unknown', method: 'DELETE', path: '/v1/config', body: vs('nope', 'nope.example.com'), status: 404, text: 'VirtualService default/nope: not found\n' },
-    { name: 'GET is not allowed', method: 'GET', path: '/v1/config', status: 405, text: 'use POST to apply or DELETE to delete YAML documents\n' },
+    { name: 'PATCH is not allowed', method: 'PATCH', path: '/v1/config', body: vs('x', 'x.example.com'), status: 405, text: 'use GET to list, POST to apply or DELETE to delete YAML documents\n', hasNot: 'x' },
     { name: 'another path is not handled', method: 'POST', path: '/v1/other', body: vs('x', 'x.example.com'), status: 404, text: 'not the config api\n', hasNot: 'x' },
   ];
   for (const c of cases)
@@ -299,7 +299,80 @@ describe('ConfigApi.handle over HTTP', () => {
   it('answers 405 with an Allow header', async () => {
     const r = await call('PUT', '/v1/config', vs('x', 'x.example.com'));
     assert.equal(r.status, 405);
-    assert.equal(r.headers.get('allow'), 'POST, DELETE');
+    assert.equal(r.headers.get('allow'), 'GET, POST, DELETE');
+  });
+
+  describe('GET', () => {
+    interface Listed {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      spec?: { hosts?: string[]; http?: { route?: { destination?: { subset?: string } }[] }[] };
+      data?: unknown;
+      stringData?: unknown;
+      type?: string;
+      origin: { file: string; line: number };
+    }
+    async function list(query = ''): Promise<Listed[]> {
+      const r = await fetch(`${base}/v1/config${query}`);
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+      return (await r.json()) as Listed[];
+    }
+    const names = (l: readonly Listed[]): string[] => l.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+
+    it('lists every object with apiVersion, kind, metadata, spec and the file and line it came from', async () => {
+      const l = await list();
+      assert.deepEqual(names(l), ['VirtualService default/ratings', 'VirtualService default/reviews']);
+      const reviews = l[1];
+      assert.equal(reviews?.apiVersion, 'networking.istio.io/v1');
+      assert.deepEqual(reviews?.spec?.hosts, ['reviews']);
+      assert.deepEqual(reviews?.origin, { file: FOLDER_FILE, line: 1 });
+      // ratings is the second document of the folder's file, after reviews' 9 lines and the separator.
+      assert.deepEqual(l[0]?.origin, { file: FOLDER_FILE, line: 11 });
+    });
+
+    it('shows the applied version in place of the folder\'s, with its origin', async () => {
+      await call('POST', '/v1/config?file=reviews-v2.yaml', vs('reviews', 'reviews', { subset: 'v2' }));
+      const reviews = (await list('?name=reviews'))[0];
+      assert.equal(reviews?.spec?.http?.[0]?.route?.[0]?.destination?.subset, 'v2');
+      assert.deepEqual(reviews?.origin, { file: 'reviews-v2.yaml', line: 1 });
+    });
+
+    const filters: { name: string; query: string; want: string[] }[] = [
+      { name: 'by kind', query: '?kind=VirtualService', want: ['VirtualService default/ratings', 'VirtualService default/reviews', 'VirtualService shop/web'] },
+      { name: 'by kind, any case', query: '?kind=virtualservice&name=web', want: ['VirtualService shop/web'] },
+      { name: 'by Kind.group, another group has none', query: '?kind=Service.networking.istio.io', want: [] },
+      { name: 'by core kind', query: '?kind=Service', want: ['Service shop/web'] },
+      { name: 'by kind and namespace', query: '?kind=VirtualService&namespace=shop', want: ['VirtualService shop/web'] },
+      { name: 'by namespace', query: '?namespace=shop', want: ['Service shop/web', 'VirtualService shop/web'] },
+      { name: 'by name', query: '?name=ratings', want: ['VirtualService default/ratings'] },
+      { name: 'nothing matches', query: '?kind=DestinationRule', want: [] },
+    ];
+    for (const c of filters)
+      it(`filters ${c.name}`, async () => {
+        const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80, name: http}]\n  selector: {app: web}\n';
+        await call('POST', '/v1/config', `${svc}---\n${vs('web', 'web', { namespace: 'shop' })}`);
+        assert.deepEqual(names(await list(c.query)).sort(), c.want);
+      });
+
+    it('tells the Istio Gateway from the Gateway API one by Kind.group', async () => {
+      const istio = 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  selector: {istio: ingressgateway}\n  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]\n';
+      const k8s = 'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: istio\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n';
+      assert.equal((await call('POST', '/v1/config', `${istio}---\n${k8s}`)).status, 200);
+      assert.deepEqual((await list('?kind=Gateway')).map((o) => o.apiVersion).sort(), ['gateway.networking.k8s.io/v1', 'networking.istio.io/v1']);
+      assert.deepEqual((await list('?kind=Gateway.networking.istio.io')).map((o) => o.apiVersion), ['networking.istio.io/v1']);
+    });
+
+    it("leaves a Secret's data out", async () => {
+      const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: cert}\ntype: Opaque\ndata: {key: c2VjcmV0}\nstringData: {other: plain}\n';
+      assert.equal((await call('POST', '/v1/config', secret)).status, 200);
+      const [s] = await list('?kind=Secret');
+      assert.equal(s?.metadata.name, 'cert');
+      assert.equal(s?.type, 'Opaque');
+      assert.equal(s?.data, undefined);
+      assert.equal(s?.stringData, undefined);
+    });
   });
 
   it('POST then DELETE brings the folder version back', async () => {

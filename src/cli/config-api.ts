@@ -8,6 +8,10 @@
 // Every document is validated first, with the same messages as `isthmus validate`; when any is invalid
 // nothing changes (400, one line per problem). Success answers kubectl's lines:
 // `virtualservice.networking.istio.io/reviews created|configured|unchanged|deleted`.
+// GET lists what the store holds (the winning version of each object, folder's or applied) as JSON, each
+// object with the `origin` it was read from; `?kind=` (`VirtualService`, or `Gateway.networking.istio.io`),
+// `?namespace=` and `?name=` filter. A Secret's `data` and `stringData` are left out: the monitoring port
+// is for looking at config, not at keys.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDeepStrictEqual as equals } from 'node:util';
@@ -20,6 +24,33 @@ import { formatReportRow, rowsOf } from './validate.js';
 
 /** The applied objects' source name: '!' sorts before any path, so applied objects win conflicts. */
 export const APPLIED_SOURCE = '!applied';
+
+/** One object of `GET /v1/config`: the resource as stored, plus where it was read from. */
+export interface ConfigObjectJson {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ResourceEntry['resource']['metadata'];
+  readonly spec?: unknown;
+  readonly origin: { readonly file: string; readonly line: number };
+  readonly [field: string]: unknown;
+}
+
+export interface ConfigListFilter {
+  /** Kind name (`VirtualService`), or `Kind.group` (`Gateway.networking.istio.io`); compared without case. */
+  readonly kind?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** The JSON form of a stored entry; a Secret's payload is dropped. */
+export function configObjectJson(e: ResourceEntry): ConfigObjectJson {
+  const fields: Record<string, unknown> = { ...e.resource };
+  if (e.kind.group === '' && e.kind.kind === 'Secret') {
+    delete fields['data'];
+    delete fields['stringData'];
+  }
+  return { ...fields, apiVersion: e.resource.apiVersion, kind: e.resource.kind, metadata: e.resource.metadata, origin: { file: e.origin.file, line: e.origin.line } };
+}
 
 export interface ConfigApiResult {
   readonly status: number;
@@ -89,12 +120,39 @@ export class ConfigApi {
     return { status: 200, lines };
   }
 
+  /** Every object in the store (sorted by group/Kind/namespace/name), optionally filtered. */
+  list(filter: ConfigListFilter = {}): ConfigObjectJson[] {
+    const wanted = filter.kind?.toLowerCase();
+    const dot = wanted?.indexOf('.') ?? -1;
+    const kind = dot >= 0 ? wanted?.slice(0, dot) : wanted;
+    const group = dot >= 0 ? wanted?.slice(dot + 1) : undefined;
+    return this.store
+      .list()
+      .filter(
+        (e) =>
+          (kind === undefined || e.kind.kind.toLowerCase() === kind) &&
+          (group === undefined || e.kind.group.toLowerCase() === group) &&
+          (filter.namespace === undefined || (e.resource.metadata.namespace ?? '') === filter.namespace) &&
+          (filter.name === undefined || e.resource.metadata.name === filter.name),
+      )
+      .map(configObjectJson);
+  }
+
   /** Serves /v1/config; false for other paths. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/v1/config') return false;
+    if (req.method === 'GET') {
+      const q = (k: string): string | undefined => url.searchParams.get(k) ?? undefined;
+      const kind = q('kind');
+      const namespace = q('namespace');
+      const name = q('name');
+      const body = this.list({ ...(kind !== undefined ? { kind } : {}), ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2) + '\n');
+      return true;
+    }
     if (req.method !== 'POST' && req.method !== 'DELETE') {
-      res.writeHead(405, { allow: 'POST, DELETE', 'content-type': 'text/plain' }).end('use POST to apply or DELETE to delete YAML documents\n');
+      res.writeHead(405, { allow: 'GET, POST, DELETE', 'content-type': 'text/plain' }).end('use GET to list, POST to apply or DELETE to delete YAML documents\n');
       return true;
     }
     const chunks: Buffer[] = [];

@@ -13,6 +13,7 @@ import { registerBootstrap } from './bootstrap.js';
 import { registerControlPlane } from './control-plane.js';
 import { registerProxyStatus } from './proxy-status.js';
 import { registerProxy } from './proxy.js';
+import { registerProxyHost } from './proxy-host.js';
 import { registerUp } from './up.js';
 import { registerRun } from './run.js';
 import { registerApply } from './apply.js';
@@ -20,6 +21,7 @@ import { registerProxyConfig } from './proxy-config.js';
 import { registerDashboard } from './dashboard.js';
 import { registerRequest } from './request.js';
 import { registerExplain } from './explain.js';
+import { registerDescribe } from './describe.js';
 
 export { VERSION };
 
@@ -43,12 +45,14 @@ export function createProgram(deps: CliDeps): Command {
   registerBootstrap(program, io);
   registerProxyStatus(program, io);
   registerControlPlane(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
+  registerProxyHost(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerProxy(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerApply(program, io);
   registerProxyConfig(program, io);
   registerDashboard(program, io);
   registerRequest(program, io);
   registerExplain(program, io);
+  registerDescribe(program, io);
   registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });

@@ -1,10 +1,11 @@
-// `isthmus proxy` on its own: the same command as in the full program (program.ts), in a program that
+// `isthmus proxy` and `isthmus proxies` on their own: the same command as in the full program (program.ts), in a program that
 // loads nothing else, so each proxy `isthmus up` starts skips the CLI's other verbs, the resource kinds
 // and the analyzers (about 0.8 CPU-seconds per proxy on this machine).
 
 import { Command } from 'commander';
 import type { CliIO } from './output.js';
 import { registerProxy } from './proxy.js';
+import { registerProxyHost } from './proxy-host.js';
 import { runCommand } from './run-command.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +17,7 @@ export function runProxyCli(argv: readonly string[], deps: { readonly io: CliIO;
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
       .exitOverride();
     registerProxy(program, { io, stopSignal: deps.stopSignal });
+    registerProxyHost(program, { io, stopSignal: deps.stopSignal });
     return program;
   });
 }

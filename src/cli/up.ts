@@ -29,6 +29,8 @@ export function summary(mesh: RunningLocalMesh): Record<string, unknown> {
     controlPlane: { xds: mesh.cp.xdsAddress, monitoring: mesh.cp.monitoringUrl },
     ...(mesh.ingressUrl !== undefined ? { ingress: mesh.ingressUrl } : {}),
     pods: mesh.pods().map((p) => ({ ...p, pids: Object.fromEntries([...mesh.pids()].filter(([n]) => n.startsWith(`${p.name} (`))) })),
+    /** Every process the mesh runs, by name (`proxies` hosts the pods' proxies unless --isolate-proxies). */
+    processes: Object.fromEntries(mesh.pids()),
   };
 }
 
@@ -41,6 +43,7 @@ export function registerUp(program: Command, deps: UpDeps): void {
     .option('--ingress-port <port>', "port on 127.0.0.1 for the ingress gateway's HTTP listener (8080 in the config)", '8080')
     .option('--xds-port <port>', 'control plane ADS port', '15010')
     .option('--monitoring-port <port>', 'control plane monitoring, debug and workload API port', '15014')
+    .option('--isolate-proxies', 'run each proxy in a process of its own (default: one process hosts every pod\'s proxy, which starts faster and uses far less memory)')
     .option('--logs', "print every line the apps and proxies write, prefixed with the process's name")
     .option('-o, --output <format>', 'how to print the mesh once it is ready: table, json or yaml', 'table')
     .addHelpText(
@@ -57,7 +60,7 @@ Examples:
   isthmus proxy-status                        # from another terminal
   isthmus request --from productpage http://reviews:9080/reviews/0`,
     )
-    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; logs?: boolean; output: string }) => {
+    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; logs?: boolean; isolateProxies?: boolean; output: string }) => {
       const format = parseOutputFormat(opts.output);
       const launcher = deps.launcher ?? defaultLauncher();
       const dir = folder !== undefined ? resolve(io.cwd, folder) : launcher.demoConfig;
@@ -75,6 +78,7 @@ Examples:
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         ingressPort: port('--ingress-port', opts.ingressPort),
         report: say,
+        ...(opts.isolateProxies === true ? { isolateProxies: true } : {}),
         ...(opts.logs === true ? { onLine: (name: string, line: string) => io.stderr(`[${name}] ${line}\n`) } : {}),
       });
       say(`  control plane: xDS ${mesh.cp.xdsAddress}, monitoring ${mesh.cp.monitoringUrl}; starting ${mesh.pods().length} pods`);

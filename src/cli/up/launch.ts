@@ -4,8 +4,8 @@
 // container images so the demo's Deployments read as they would in a cluster:
 // `isthmus/bookinfo-productpage|details|reviews|ratings`.
 
-import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Launcher {
@@ -24,9 +24,10 @@ const BUNDLED = /^isthmus\/bookinfo-(productpage|details|reviews|ratings)(:.*)?$
 export function defaultLauncher(): Launcher {
   const self = fileURLToPath(import.meta.url);
   const fromSource = extname(self) === '.ts';
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const root = packageRoot(dirname(self));
   const tsx = (): string[] => ['--import', import.meta.resolve('tsx')];
-  const isthmusArgs = fromSource ? [...tsx(), join(root, 'src/bin/isthmus.ts')] : [join(root, 'dist/bin/isthmus.js')];
+  const bundle = join(root, 'dist/bundle/isthmus.mjs');
+  const isthmusArgs = fromSource ? [...tsx(), join(root, 'src/bin/isthmus.ts')] : existsSync(bundle) ? [bundle] : [join(root, 'dist/bin/isthmus.js')];
   return {
     node: process.execPath,
     isthmusArgs,
@@ -39,4 +40,13 @@ export function defaultLauncher(): Launcher {
       return [...tsx(), join(root, 'demo/bookinfo', `${m[1]}.ts`)];
     },
   };
+}
+
+/** The folder of Isthmus's package.json above `dir` (src/cli/up, dist/cli/up or dist/bundle). */
+function packageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'isthmus') return d;
+    if (dirname(d) === d) throw new Error(`isthmus: cannot find the package root above ${dir}`);
+  }
 }

@@ -7,12 +7,14 @@
 //   own address 127.11.x.y (HOST, PORT), which stands in for the pod's localhost: the sidecar's inbound
 //   clusters (127.0.0.1:<port>) are dialled there (`--app-address`), so the sidecar is the only way in;
 // - the proxy's admin, readiness and Prometheus ports are the pod IP's 15000, 15021 and 15090;
+// - the proxies of all pods run in one `isthmus proxies` process (src/cli/proxy-host.ts), each still its own
+//   proxy with its own node, xDS stream and ports; --isolate-proxies gives each a process of its own;
 // - a gateway pod runs the proxy alone, its listeners bound on 127.0.0.1, port 8080 mapped to
 //   --ingress-port.
 // Each pod is registered as a local workload once its app listens (its endpoints become ready then), and
 // deregistered when it stops. Deployments added, changed or removed in the folder are rolled out live.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import type { Launcher } from './launch.js';
 import { planPods, type PodPlan } from './pod-plan.js';
 import { placementOf, podProcesses, podWorkload, waitPodReady, type PodPlacement } from './pod-processes.js';
 import { Supervisor, type SupervisorEvent } from './supervisor.js';
+import type { HostedProxySpec } from '../proxy-host.js';
 
 export interface LocalMeshOptions {
   readonly configDir: string;
@@ -38,6 +41,8 @@ export interface LocalMeshOptions {
   /** First pod address index; a second mesh on the same machine needs another range. */
   readonly addressBase?: number;
   readonly readyTimeoutMs?: number;
+  /** A process per proxy instead of one process hosting them all (`isthmus proxies`). */
+  readonly isolateProxies?: boolean;
 }
 
 export type PodPhase = 'Starting' | 'Running' | 'Failed';
@@ -100,6 +105,16 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
   const usedIndexes = new Set<number>();
   let gatewaySeen = false;
   let stopping = false;
+  // The pods' proxies, hosted by one `isthmus proxies` process unless isolateProxies.
+  const HOST = 'proxies';
+  const hostSpecFile = join(stateDir, 'proxies.json');
+  const hostedProxies = new Map<string, HostedProxySpec>();
+  let hostStarted = false;
+  const writeHostSpec = async (): Promise<void> => {
+    const tmp = `${hostSpecFile}.tmp`;
+    await writeFile(tmp, JSON.stringify({ proxies: [...hostedProxies.values()] }, null, 2));
+    await rename(tmp, hostSpecFile);
+  };
   const supervisor = new Supervisor({
     onEvent: (e) => onSupervisorEvent(e),
     ...(o.onLine !== undefined ? { onLine: o.onLine } : {}),
@@ -107,15 +122,16 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
 
   function onSupervisorEvent(e: SupervisorEvent): void {
     if (stopping) return;
-    const pod = [...live.values()].find((p) => p.processes.includes(e.name));
+    // The proxy host's exit concerns every pod whose proxy it runs.
+    const pods = e.name === HOST ? [...live.values()].filter((p) => hostedProxies.has(p.plan.name)) : [...live.values()].filter((p) => p.processes.includes(e.name));
     if (e.type === 'exited') {
       const why = e.signal !== null ? `signal ${e.signal}` : `code ${e.code ?? '?'}`;
       o.report(`! ${e.name} exited (${why}); restarting in ${Math.round(e.restartInMs / 1000)}s`);
       for (const l of e.lastLines.slice(-5)) o.report(`    | ${l}`);
-      if (pod !== undefined) pod.status.phase = 'Failed';
+      for (const pod of pods) pod.status.phase = 'Failed';
     } else if (e.type === 'restarted') {
       o.report(`  ${e.name} restarted (restart ${e.restarts})`);
-      if (pod !== undefined) {
+      for (const pod of pods) {
         pod.status.restarts = e.restarts;
         void waitPodReady(pod.plan, pod.at, () => pod.stopped || stopping).then((ok) => {
           if (ok && !pod.stopped) pod.status.phase = 'Running';
@@ -139,7 +155,11 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     const specs = await podProcesses(plan, at, { launcher: o.launcher, xdsAddress: cp.xdsAddress, stateDir, cwd: o.configDir, ingressPort: o.ingressPort });
     for (const p of specs.problems) o.report(`! ${p}`);
     const processes: string[] = [];
-    for (const spec of [specs.proxy, ...specs.apps]) {
+    if (o.isolateProxies === true) {
+      supervisor.start(specs.proxy);
+      processes.push(specs.proxy.name);
+    } else hostedProxies.set(plan.name, specs.hosted);
+    for (const spec of specs.apps) {
       supervisor.start(spec);
       processes.push(spec.name);
     }
@@ -159,6 +179,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     pod.stopped = true;
     live.delete(name);
     cp.workloads.deregister(pod.plan.namespace, pod.plan.name);
+    if (hostedProxies.delete(name)) await writeHostSpec();
     // Apps first, then the sidecar: in-flight calls out of the app still have their proxy.
     for (const p of pod.processes.filter((x) => !x.endsWith('(sidecar)') && !x.endsWith('(gateway)'))) await supervisor.stop(p);
     for (const p of pod.processes) await supervisor.stop(p);
@@ -179,6 +200,19 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
       const added = pods.filter((p) => !live.has(p.name));
       if (added.length > 0 && live.size > 0) for (const p of added) o.report(`  starting ${p.name}.${p.namespace}`);
       for (const p of added) await startPod(p);
+      if (added.length > 0 && o.isolateProxies !== true) {
+        await writeHostSpec();
+        if (!hostStarted) {
+          hostStarted = true;
+          supervisor.start({
+            name: HOST,
+            command: o.launcher.node,
+            args: [...o.launcher.isthmusArgs, 'proxies', '--spec', hostSpecFile, '--log-level', 'warn'],
+            env: process.env,
+            cwd: o.configDir,
+          });
+        }
+      }
       if (!gatewaySeen && pods.some((p) => p.role === 'gateway')) gatewaySeen = true;
     });
     return reconciling;
@@ -211,6 +245,13 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), readyTimeout)));
       const results = await Promise.all([...live.values()].map(async (p) => ((await Promise.race([p.ready, timeout])) ? undefined : `${p.plan.name}.${p.plan.namespace}`)));
+      // Every pod registered: push that now rather than after the debounce, and wait until every proxy
+      // acknowledged it, so the mesh routes to every pod when this resolves.
+      cp.discovery.flushPending();
+      let waited = false;
+      void timeout.then(() => (waited = true));
+      for (let turn = 0; turn < 2 * live.size; turn++) await new Promise((r) => setImmediate(r));
+      while (!waited && cp.discovery.syncz().some((e) => Object.values(e.resources).some((r) => r.status === 'STALE'))) await new Promise((r) => setTimeout(r, 20));
       clearTimeout(timer);
       return results.filter((x): x is string => x !== undefined);
     },

@@ -12,6 +12,7 @@ import { envoyBootstrap } from '../bootstrap.js';
 import type { Launcher } from './launch.js';
 import type { PodPlan } from './pod-plan.js';
 import type { ProcessSpec } from './supervisor.js';
+import type { HostedProxySpec } from '../proxy-host.js';
 
 export interface PodPlacement {
   /** The pod IP: the proxy's capture address and its admin/readiness host. */
@@ -34,6 +35,8 @@ export interface PodProcessOptions {
 
 export interface PodProcesses {
   readonly proxy: ProcessSpec;
+  /** The same proxy as an entry of `isthmus proxies` (one process hosting every pod's proxy). */
+  readonly hosted: HostedProxySpec;
   readonly apps: readonly ProcessSpec[];
   /** Containers that cannot run here, with the reason. */
   readonly problems: readonly string[];
@@ -66,10 +69,16 @@ export async function podProcesses(plan: PodPlan, at: PodPlacement, o: PodProces
   });
   await writeFile(bootstrapFile, JSON.stringify(bootstrap, null, 2));
   const proxyArgs = [...o.launcher.isthmusArgs, 'proxy', '--bootstrap', bootstrapFile, '--log-level', 'warn'];
+  const mapped = o.ingressPort !== undefined && o.ingressPort !== 8080;
+  let hosted: HostedProxySpec;
   if (plan.role === 'gateway') {
     proxyArgs.push('--bind-address', '127.0.0.1');
-    if (o.ingressPort !== undefined && o.ingressPort !== 8080) proxyArgs.push('--port-map', `8080=${o.ingressPort}`);
-  } else proxyArgs.push('--capture-address', at.ip, '--app-address', at.appAddress);
+    if (mapped) proxyArgs.push('--port-map', `8080=${o.ingressPort}`);
+    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, bindAddress: '127.0.0.1', ...(mapped ? { portMap: [[8080, o.ingressPort as number]] } : {}) };
+  } else {
+    proxyArgs.push('--capture-address', at.ip, '--app-address', at.appAddress);
+    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, captureAddress: at.ip, appAddress: at.appAddress };
+  }
   const proxy: ProcessSpec = { name: `${plan.name} (${plan.role === 'gateway' ? 'gateway' : 'sidecar'})`, command: o.launcher.node, args: proxyArgs, env: baseEnv, cwd: o.cwd };
   const apps: ProcessSpec[] = [];
   const problems: string[] = [];
@@ -115,7 +124,7 @@ export async function podProcesses(plan: PodPlan, at: PodPlacement, o: PodProces
       });
     }
   }
-  return { proxy, apps, problems };
+  return { proxy, hosted, apps, problems };
 }
 
 /** The workload the control plane registers for the pod once it is ready. */
