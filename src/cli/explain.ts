@@ -43,7 +43,7 @@ async function adminGet(target: ProxyTarget, path: string): Promise<string> {
 
 /** The proxy's config dump and endpoint health, read from its admin. */
 export async function readProxyConfig(target: ProxyTarget): Promise<ProxyConfig> {
-  const text = await adminGet(target, '/config_dump');
+  const text = await adminGet(target, '/config_dump?include_eds'); // Envoy leaves EDS out unless asked
   let dump: unknown;
   try {
     dump = JSON.parse(text) as unknown;

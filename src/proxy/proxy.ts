@@ -108,7 +108,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     nodeId: b.nodeId,
     startedAt,
     stats,
-    hostHealthFlags: (cluster: string, host: string) => dataPlane.clusters.get(cluster)?.healthFlags(host),
+    bootstrap: { config: b.raw, node, loadedAt: new Date(startedAt).toISOString() },
+    liveCluster: (name: string) => dataPlane.clusters.get(name),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { runIsthmus, startIsthmus } from '../support/cli.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
@@ -145,6 +145,46 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
     assert.ok(v3 >= 65 && v3 <= 135, `v3 answered ${v3} of 200`);
   });
 
+  it('request timeouts: a 0.5 s reviews timeout against a 2 s ratings delay makes reviews unavailable', async () => {
+    // The YAML of Istio's request-timeouts task (istio.io/latest/docs/tasks/traffic-management/request-timeouts/).
+    const task = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings}
+spec:
+  hosts: [ratings]
+  http:
+  - fault:
+      delay: {percentage: {value: 100}, fixedDelay: 2s}
+    route:
+    - destination: {host: ratings, subset: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v2}
+    timeout: 0.5s
+`;
+    const r = await runIsthmus(['apply', '--control-plane', cp, '-f', '-'], { input: task });
+    assert.equal(r.code, 0, r.stderr);
+    await eventually('reviews to time out', (h) => h.includes('Sorry, product reviews are currently unavailable for this book.'));
+    // Back to the 50/50 split and no delay for the next steps.
+    await apply('virtual-service-all-v1.yaml', 'virtual-service-reviews-50-v3.yaml');
+    await eventually('reviews back', (h) => /Reviews served by: reviews-v[13]-/.test(h));
+  });
+
+  it('restarts a workload that crashes and reports it', async () => {
+    const ratings = Object.entries(summary.processes).find(([name]) => name.startsWith('ratings-v1-') && name.endsWith('(app)'));
+    assert.ok(ratings !== undefined, JSON.stringify(summary.processes));
+    process.kill(ratings[1], 'SIGKILL');
+    await waitFor(() => /ratings-v1-\S+ \(app\) exited \(signal SIGKILL\); restarting/.test(stderr) || undefined, `the crash to be reported (${stderr})`, 10_000, 50);
+    await waitFor(() => /ratings-v1-\S+ \(app\) restarted \(restart 1\)/.test(stderr) || undefined, 'the restart to be reported', 10_000, 50);
+    await eventually('ratings to answer again', (h) => h.includes('glyphicon-star') || reviewsVersion(h) === 'v1');
+  });
+
   it('rejects an invalid file with Istio\'s message and keeps the last good config', async () => {
     const r = await runIsthmus(['apply', '--control-plane', cp, '-f', '-'], {
       input: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v2}\n    retries: {attempts: 3, retryOn: "5xx,sometimes"}\n',
@@ -201,7 +241,8 @@ createServer((req, res) => {
   });
 
   it('stops everything on Ctrl-C, leaving no process behind', async () => {
-    const pids = Object.values(summary.processes);
+    // Every process up runs now (the ratings app has a new pid since its restart).
+    const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(up.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
     // Six apps and the process hosting the seven proxies.
     assert.ok(pids.length >= 7, `apps and proxies have pids: ${JSON.stringify(summary.processes)}`);
     up.kill('SIGINT');

@@ -82,10 +82,10 @@ describe('isthmus proxy (in process)', () => {
     const dump = JSON.parse((await get(`${proxy.adminUrl}/config_dump`)).body) as Dump;
     assert.deepEqual(
       dump.configs.map((c) => c['@type']),
-      ['ClustersConfigDump', 'ListenersConfigDump', 'RoutesConfigDump', 'EndpointsConfigDump'].map((n) => `type.googleapis.com/envoy.admin.v3.${n}`),
+      ['BootstrapConfigDump', 'ClustersConfigDump', 'ListenersConfigDump', 'ScopedRoutesConfigDump', 'RoutesConfigDump', 'SecretsConfigDump'].map((n) => `type.googleapis.com/envoy.admin.v3.${n}`),
     );
     assert.ok(clusterNames(dump).includes(REVIEWS), clusterNames(dump).join(' '));
-    const listeners = (dump.configs[1]?.dynamic_listeners ?? []).map((l) => l.name);
+    const listeners = (dump.configs.find((c) => c['@type'].endsWith('ListenersConfigDump'))?.dynamic_listeners ?? []).map((l) => l.name);
     assert.ok(listeners.includes('0.0.0.0_9080'), listeners.join(' '));
     assert.match((await get(`${proxy.adminUrl}/listeners`)).body, /^0\.0\.0\.0_9080::0\.0\.0\.0:9080$/m);
     assert.match((await get(`${proxy.adminUrl}/clusters`)).body, /^outbound\|9080\|\|reviews\.default\.svc\.cluster\.local::added_via_api::true$/m);

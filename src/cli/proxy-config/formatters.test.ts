@@ -70,7 +70,7 @@ before(async () => {
   const proxy = await startTestProxy(fakeContext, mesh, { node: 'productpage-v1-5f9c7', ip: PRODUCTPAGE_IP, labels: { app: 'productpage', version: 'v1' } });
   // Ready means configured; wait until the reviews v1 endpoint has arrived over EDS as well.
   dump = await waitFor(async () => {
-    const d = parseConfigDump(await (await fetch(`${proxy.adminUrl}/config_dump`)).json());
+    const d = parseConfigDump(await (await fetch(`${proxy.adminUrl}/config_dump?include_eds`)).json());
     return d !== undefined && JSON.stringify(d.section('endpoints') ?? {}).includes(REVIEWS_IP) ? d : undefined;
   }, 'the reviews endpoint in the config dump');
   const parsed = parseClusterStatuses(await (await fetch(`${proxy.adminUrl}/clusters?format=json`)).text());

@@ -1,10 +1,14 @@
 // The proxy's admin HTTP server (Envoy's :15000) and readiness server (istio-agent's :15021).
-// Admin: /config_dump, /clusters, /listeners, /ready (200 LIVE once initialized, else 503 with the
-// state), /server_info. Readiness: /healthz/ready, 200 once the first config is applied, 503 before.
+// Admin: /config_dump (?include_eds adds the endpoints, as Envoy), /clusters (text; ?format=json for
+// envoy.admin.v3.Clusters), /listeners, /ready (200 LIVE once initialized, else 503 with the state),
+// /server_info. Readiness: /healthz/ready, 200 once the first config is applied, 503 before.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { IsthmusError } from '../../lib/errors.js';
-import { clustersText, configDump, listenersText, type DumpSource } from './config-dump.js';
+import { configDump } from './config-dump.js';
+import { clustersJson, clustersText } from './clusters-status.js';
+import { listenersText } from './listeners-text.js';
+import type { DumpSource, LoadedBootstrap } from './dump-source.js';
 import type { StatsStore } from '../stats/stats-store.js';
 import { parseStatsQuery, renderStatsJson, renderStatsText } from '../stats/admin-format.js';
 import { renderPrometheus } from '../stats/prometheus-format.js';
@@ -12,6 +16,7 @@ import { renderPrometheus } from '../stats/prometheus-format.js';
 export type ServerState = 'PRE_INITIALIZING' | 'INITIALIZING' | 'LIVE' | 'DRAINING';
 
 export interface AdminSource extends DumpSource {
+  readonly bootstrap: LoadedBootstrap;
   state(): ServerState;
   readonly stats?: StatsStore;
   /** Whether anything changed the log level: POST /logging?level=... */
@@ -27,6 +32,18 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 export function adminHandler(src: AdminSource): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = adminRoutes(src);
+  // A body that cannot be built (a config protobuf JSON cannot print) answers 500; it must not end the process.
+  return (req, res) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      if (!res.headersSent) send(res, 500, 'text/plain', `${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  };
+}
+
+function adminRoutes(src: AdminSource): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
@@ -49,8 +66,9 @@ export function adminHandler(src: AdminSource): (req: IncomingMessage, res: Serv
         return send(res, 200, 'text/plain', `active loggers:\n  isthmus: ${src.logLevel?.() ?? 'info'}\n`);
       }
       case '/config_dump':
-        return send(res, 200, 'application/json', `${JSON.stringify(configDump(src), null, 2)}\n`);
+        return send(res, 200, 'application/json', `${JSON.stringify(configDump(src, { includeEds: url.searchParams.has('include_eds') }), null, 2)}\n`);
       case '/clusters':
+        if (url.searchParams.get('format') === 'json') return send(res, 200, 'application/json', `${JSON.stringify(clustersJson(src), null, 2)}\n`);
         return send(res, 200, 'text/plain', clustersText(src));
       case '/listeners':
         return send(res, 200, 'text/plain', listenersText(src));

@@ -1,104 +1,180 @@
-// Envoy's admin /config_dump, /clusters and /listeners bodies, built from the xDS client's tables.
-// Shapes follow envoy/admin/v3/config_dump_shared.proto (ClustersConfigDump, ListenersConfigDump,
-// RoutesConfigDump, EndpointsConfigDump; snake_case JSON, Anys with `@type`) and Envoy's text
-// /clusters (`<cluster>::<host:port>::<stat>::<value>`) and /listeners (`<name>::<address>`) output.
+// Envoy's admin /config_dump body (envoy.admin.v3.ConfigDump, envoy/admin/v3/config_dump.proto and
+// config_dump_shared.proto), built from the bootstrap and the xDS client's accepted tables. Sections come in
+// Envoy's order, each an Any with `@type`: Bootstrap, Clusters, Endpoints (only with ?include_eds, as
+// Envoy), Listeners, ScopedRoutes (always empty here), Routes, Secrets. Like Envoy it prints protobuf JSON
+// with the proto field names (snake_case: `version_info`, `filter_chains`), implicit defaults left out, and
+// every message redacted (redact.ts: private keys print as `[redacted]`).
+// Static entries are the bootstrap's static resources, plus, as Envoy's route config provider lists them,
+// the inline route_config of every HTTP connection manager under static_route_configs. Endpoints list the
+// EDS assignments and the load_assignment of the clusters that carry their own (Envoy lists every cluster's
+// hosts there). Secrets subscribed over SDS but not delivered yet are warming.
 
-import type { DescMessage, JsonObject, JsonValue, MessageShape } from '@bufbuild/protobuf';
-import { toDumpJson } from '../../xds/codec.js';
-import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
-import { Cluster_DiscoveryType } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
-import type { ResourceTable, TypeState } from '../xds-client/ads-client.js';
-import { SCHEMAS, type ProxyTypeUrl, type ResourceByType } from '../xds-client/validate.js';
+import { create, toJson, type DescMessage, type JsonObject, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
+import { anyPack, timestampFromDate, type Any, type Timestamp } from '@bufbuild/protobuf/wkt';
+import { BootstrapConfigDumpSchema, SecretsConfigDumpSchema } from '../../xds/gen/envoy/admin/v3/config_dump_pb.js';
+import { ClustersConfigDumpSchema, EndpointsConfigDumpSchema, ListenersConfigDumpSchema, RoutesConfigDumpSchema, ScopedRoutesConfigDumpSchema } from '../../xds/gen/envoy/admin/v3/config_dump_shared_pb.js';
+import { BootstrapSchema, type Bootstrap } from '../../xds/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
+import { ClusterSchema, Cluster_DiscoveryType, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { SecretSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
+import { hcmOf } from '../xds-client/validate.js';
+import { DUMP_REGISTRY } from './dump-registry.js';
+import type { DumpSource, LoadedBootstrap } from './dump-source.js';
+import { redacted } from './redact.js';
 
-export interface DumpSource {
-  table<T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]>;
-  typeState(type: ProxyTypeUrl): TypeState;
-  /**
-   * The data plane's live health_flags of a host (active health checks, outlier ejection, EDS health), e.g.
-   * `(c, h) => clusterManager.get(c)?.healthFlags(h)`; when absent or undefined, /clusters shows the
-   * EDS health from the xDS tables.
-   */
-  hostHealthFlags?(cluster: string, host: string): string | undefined;
+export type { DumpSource } from './dump-source.js';
+/** Re-exported for importers of the earlier single admin module. */
+export { clustersText } from './clusters-status.js';
+
+export interface DumpOptions {
+  /** ?include_eds: add the EndpointsConfigDump. */
+  readonly includeEds?: boolean;
 }
 
-function typed<D extends DescMessage>(schema: D, m: MessageShape<D>): JsonObject {
-  return { '@type': `type.googleapis.com/${schema.typeName}`, ...(toDumpJson(schema, m) as JsonObject) };
+/** Packed, redacted resources by the immutable object they came from (a table entry or a bootstrap message). */
+const packed = new WeakMap<object, Any>();
+
+function pack<D extends DescMessage>(schema: D, m: MessageShape<D>, key?: object): Any {
+  const hit = key !== undefined ? packed.get(key) : undefined;
+  if (hit !== undefined) return hit;
+  const any = anyPack(schema, redacted(schema, m, DUMP_REGISTRY));
+  if (key !== undefined) packed.set(key, any);
+  return any;
 }
 
-function entries<T extends ProxyTypeUrl>(src: DumpSource, type: T, field: string): JsonValue[] {
-  const schema: DescMessage = SCHEMAS[type];
-  return [...src.table(type).values()].map((e) => ({
-    version_info: e.version,
-    [field]: typed(schema, e.message as MessageShape<DescMessage>),
-    last_updated: e.lastUpdated,
-  }));
+/** `{ lastUpdated }` from an ISO time, nothing when there is none. */
+function at(iso: string | undefined): { lastUpdated?: Timestamp } {
+  const ms = iso !== undefined && iso !== '' ? Date.parse(iso) : NaN;
+  return Number.isNaN(ms) ? {} : { lastUpdated: timestampFromDate(new Date(ms)) };
 }
 
-export function configDump(src: DumpSource): JsonObject {
+/** `v` with every Any's `@type` before its fields, as Envoy prints them (protobuf-es puts it last). */
+function typeFirst(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map(typeFirst);
+  if (v === null || typeof v !== 'object') return v;
+  const out: JsonObject = {};
+  const type = v['@type'];
+  if (type !== undefined) out['@type'] = type;
+  for (const [k, x] of Object.entries(v)) if (k !== '@type') out[k] = typeFirst(x);
+  return out;
+}
+
+function section<D extends DescMessage>(schema: D, m: MessageShape<D>): JsonObject {
+  return { '@type': `type.googleapis.com/${schema.typeName}`, ...(typeFirst(toJson(schema, m, { registry: DUMP_REGISTRY, useProtoFieldName: true })) as JsonObject) };
+}
+
+function bootstrapSection(b: LoadedBootstrap): JsonObject {
+  const running: Bootstrap = { ...b.config, node: b.node };
+  return section(BootstrapConfigDumpSchema, create(BootstrapConfigDumpSchema, { bootstrap: redacted(BootstrapSchema, running, DUMP_REGISTRY), ...at(b.loadedAt) }));
+}
+
+function clustersSection(src: DumpSource, statics: readonly Cluster[]): JsonObject {
+  return section(
+    ClustersConfigDumpSchema,
+    create(ClustersConfigDumpSchema, {
+      versionInfo: src.typeState(CLUSTER_TYPE).version,
+      staticClusters: statics.map((c) => ({ cluster: pack(ClusterSchema, c, c), ...at(src.bootstrap?.loadedAt) })),
+      dynamicActiveClusters: [...src.table(CLUSTER_TYPE).values()].map((e) => ({ versionInfo: e.version, cluster: pack(ClusterSchema, e.message, e), ...at(e.lastUpdated) })),
+    }),
+  );
+}
+
+function endpointsSection(src: DumpSource, statics: readonly Cluster[]): JsonObject {
+  const named = (c: Cluster, cla: ClusterLoadAssignment): ClusterLoadAssignment => (cla.clusterName !== '' ? cla : { ...cla, clusterName: c.name });
+  const eds = src.table(ENDPOINT_TYPE);
+  const listed = new Set<string>();
+  const dynamic: { versionInfo?: string; endpointConfig: Any; lastUpdated?: Timestamp }[] = [];
+  const edsEntry = (name: string): void => {
+    const e = eds.get(name);
+    if (e === undefined || listed.has(name)) return;
+    listed.add(name);
+    dynamic.push({ versionInfo: e.version, endpointConfig: pack(ClusterLoadAssignmentSchema, e.message, e), ...at(e.lastUpdated) });
+  };
+  for (const [name, e] of src.table(CLUSTER_TYPE)) {
+    const c = e.message;
+    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) edsEntry(c.edsClusterConfig?.serviceName || name);
+    else if (c.loadAssignment !== undefined) dynamic.push({ endpointConfig: pack(ClusterLoadAssignmentSchema, named(c, c.loadAssignment)), ...at(e.lastUpdated) });
+  }
+  for (const name of eds.keys()) edsEntry(name);
+  return section(
+    EndpointsConfigDumpSchema,
+    create(EndpointsConfigDumpSchema, {
+      staticEndpointConfigs: statics.flatMap((c) => (c.loadAssignment !== undefined ? [{ endpointConfig: pack(ClusterLoadAssignmentSchema, named(c, c.loadAssignment)), ...at(src.bootstrap?.loadedAt) }] : [])),
+      dynamicEndpointConfigs: dynamic,
+    }),
+  );
+}
+
+function listenersSection(src: DumpSource, statics: readonly Listener[]): JsonObject {
+  return section(
+    ListenersConfigDumpSchema,
+    create(ListenersConfigDumpSchema, {
+      versionInfo: src.typeState(LISTENER_TYPE).version,
+      staticListeners: statics.map((l) => ({ listener: pack(ListenerSchema, l, l), ...at(src.bootstrap?.loadedAt) })),
+      dynamicListeners: [...src.table(LISTENER_TYPE)].map(([name, e]) => ({
+        name,
+        activeState: { versionInfo: e.version, listener: pack(ListenerSchema, e.message, e), ...at(e.lastUpdated) },
+      })),
+    }),
+  );
+}
+
+/** The inline route configs of a listener's HTTP connection managers, in filter chain order. */
+function inlineRoutes(l: Listener, lastUpdated: string | undefined): { routeConfig: Any; lastUpdated?: Timestamp }[] {
+  const hcms = [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])].flatMap((fc) =>
+    fc.filters.map((f) => (f.configType.case === 'typedConfig' ? hcmOf(f.configType.value) : undefined)),
+  );
+  if (l.apiListener?.apiListener !== undefined) hcms.push(hcmOf(l.apiListener.apiListener));
+  return hcms.flatMap((h) => (h?.routeSpecifier.case === 'routeConfig' ? [{ routeConfig: pack(RouteConfigurationSchema, h.routeSpecifier.value), ...at(lastUpdated) }] : []));
+}
+
+function routesSection(src: DumpSource, staticListeners: readonly Listener[]): JsonObject {
+  return section(
+    RoutesConfigDumpSchema,
+    create(RoutesConfigDumpSchema, {
+      staticRouteConfigs: [
+        ...staticListeners.flatMap((l) => inlineRoutes(l, src.bootstrap?.loadedAt)),
+        ...[...src.table(LISTENER_TYPE).values()].flatMap((e) => inlineRoutes(e.message, e.lastUpdated)),
+      ],
+      dynamicRouteConfigs: [...src.table(ROUTE_TYPE).values()].map((e) => ({ versionInfo: e.version, routeConfig: pack(RouteConfigurationSchema, e.message, e), ...at(e.lastUpdated) })),
+    }),
+  );
+}
+
+function secretsSection(src: DumpSource): JsonObject {
+  const active = src.table(SECRET_TYPE);
+  const statics = src.bootstrap?.config.staticResources?.secrets ?? [];
+  return section(
+    SecretsConfigDumpSchema,
+    create(SecretsConfigDumpSchema, {
+      staticSecrets: statics.map((s) => ({ name: s.name, secret: pack(SecretSchema, s, s) })),
+      dynamicActiveSecrets: [...active].map(([name, e]) => ({ name, versionInfo: e.version, ...at(e.lastUpdated), secret: pack(SecretSchema, e.message, e) })),
+      // Subscribed, not delivered yet: Envoy lists such a secret with its name only.
+      dynamicWarmingSecrets: src
+        .typeState(SECRET_TYPE)
+        .names.filter((n) => !active.has(n))
+        .map((name) => ({ name, secret: pack(SecretSchema, create(SecretSchema, { name })) })),
+    }),
+  );
+}
+
+/** The /config_dump body. */
+export function configDump(src: DumpSource, o: DumpOptions = {}): JsonObject {
+  const statics = src.bootstrap?.config.staticResources;
+  const clusters = statics?.clusters ?? [];
+  const listeners = statics?.listeners ?? [];
   return {
     configs: [
-      {
-        '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
-        version_info: src.typeState(CLUSTER_TYPE).version,
-        dynamic_active_clusters: entries(src, CLUSTER_TYPE, 'cluster'),
-      },
-      {
-        '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
-        version_info: src.typeState(LISTENER_TYPE).version,
-        dynamic_listeners: [...src.table(LISTENER_TYPE).entries()].map(([name, e]) => ({
-          name,
-          active_state: { version_info: e.version, listener: typed(SCHEMAS[LISTENER_TYPE], e.message as MessageShape<DescMessage>), last_updated: e.lastUpdated },
-        })),
-      },
-      { '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump', dynamic_route_configs: entries(src, ROUTE_TYPE, 'route_config') },
-      { '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump', dynamic_endpoint_configs: entries(src, ENDPOINT_TYPE, 'endpoint_config') },
+      ...(src.bootstrap !== undefined ? [bootstrapSection(src.bootstrap)] : []),
+      clustersSection(src, clusters),
+      ...(o.includeEds === true ? [endpointsSection(src, clusters)] : []),
+      listenersSection(src, listeners),
+      section(ScopedRoutesConfigDumpSchema, create(ScopedRoutesConfigDumpSchema)),
+      routesSection(src, listeners),
+      secretsSection(src),
     ],
   };
-}
-
-export function formatAddress(a: Address | undefined): string {
-  if (a?.address.case === 'socketAddress') {
-    const s = a.address.value;
-    const port = s.portSpecifier.case === 'portValue' ? s.portSpecifier.value : 0;
-    return `${s.address.includes(':') ? `[${s.address}]` : s.address}:${port}`;
-  }
-  if (a?.address.case === 'pipe') return a.address.value.path;
-  return '';
-}
-
-/** Envoy's text /clusters: per cluster its observability name, then per endpoint its stats and attributes. */
-export function clustersText(src: DumpSource): string {
-  const lines: string[] = [];
-  const endpoints = src.table(ENDPOINT_TYPE);
-  for (const [name, { message: c }] of src.table(CLUSTER_TYPE)) {
-    lines.push(`${name}::observability_name::${c.altStatName || name}`, `${name}::added_via_api::true`);
-    const edsName = c.edsClusterConfig?.serviceName || name;
-    const cla = c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS ? endpoints.get(edsName)?.message : c.loadAssignment;
-    for (const l of cla?.endpoints ?? []) {
-      for (const e of l.lbEndpoints) {
-        if (e.hostIdentifier.case !== 'endpoint') continue;
-        const address = formatAddress(e.hostIdentifier.value.address);
-        const host = `${name}::${address}`;
-        const unhealthy = e.healthStatus === HealthStatus.UNHEALTHY || e.healthStatus === HealthStatus.DRAINING || e.healthStatus === HealthStatus.TIMEOUT;
-        const live = src.hostHealthFlags?.(name, address);
-        lines.push(
-          `${host}::health_flags::${live ?? (unhealthy ? '/failed_eds_health' : 'healthy')}`,
-          `${host}::weight::${e.loadBalancingWeight ?? 1}`,
-          `${host}::region::${l.locality?.region ?? ''}`,
-          `${host}::zone::${l.locality?.zone ?? ''}`,
-          `${host}::sub_zone::${l.locality?.subZone ?? ''}`,
-          `${host}::canary::false`,
-          `${host}::priority::${l.priority}`,
-        );
-      }
-    }
-  }
-  return lines.map((l) => `${l}\n`).join('');
-}
-
-/** Envoy's text /listeners: `<name>::<address>` per listener. */
-export function listenersText(src: DumpSource): string {
-  return [...src.table(LISTENER_TYPE).entries()].map(([name, e]) => `${name}::${e.message.apiListener !== undefined ? 'api_listener' : formatAddress(e.message.address)}\n`).join('');
 }

@@ -92,12 +92,14 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   let level = o.logLevel;
+  const startedAt = Date.now();
   const src = {
     table: xds.table.bind(xds),
     typeState: xds.typeState.bind(xds),
     state,
     nodeId: b.nodeId,
-    startedAt: Date.now(),
+    startedAt,
+    bootstrap: { config: b.raw, node, loadedAt: new Date(startedAt).toISOString() },
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
