@@ -1,4 +1,4 @@
-// `isthmus up` as a new user runs it: the bundled Bookinfo demo comes up (control plane, seven proxies, six
+// `isthmus up` as a new user runs it (`npm start` runs the bundled binary): the Bookinfo demo comes up (control plane, seven proxies, six
 // apps, all real child processes), requests go through the ingress gateway, Istio's own Bookinfo
 // traffic-management samples (../shared/corpus/istio-bookinfo/networking, unchanged) are applied in turn
 // with `isthmus apply -f`, and each task's observable behaviour is checked as Istio's documentation
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { runIsthmus, startIsthmus } from '../support/cli.js';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { ROOT, runIsthmus, startIsthmus } from '../support/cli.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -20,7 +20,7 @@ const SAMPLES = fileURLToPath(new URL('../../../shared/corpus/istio-bookinfo/net
 interface UpSummary {
   readonly controlPlane: { readonly monitoring: string; readonly xds: string };
   readonly ingress: string;
-  readonly pods: readonly { readonly name: string; readonly role: string; readonly phase: string; readonly pids: Readonly<Record<string, number>> }[];
+  readonly pods: readonly { readonly name: string; readonly role: string; readonly phase: string; readonly adminUrl: string; readonly pids: Readonly<Record<string, number>> }[];
   readonly processes: Readonly<Record<string, number>>;
 }
 
@@ -48,7 +48,10 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
   before(async () => {
     const ingress = await freePort();
     const monitoring = await freePort();
-    up = startIsthmus(['up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)]);
+    // As `npm start` runs it: the esbuild bundle of the binary (scripts/bundle.mjs, about a second), whose
+    // proxies run from the bundle too; only the demo apps run from their TypeScript when dist/ is not built.
+    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT });
+    up = spawn(process.execPath, ['dist/bundle/isthmus.mjs', 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT });
     exited = new Promise((r) => up.once('exit', (code) => r(code)));
     let stdout = '';
     up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -183,6 +186,66 @@ spec:
     await waitFor(() => /ratings-v1-\S+ \(app\) exited \(signal SIGKILL\); restarting/.test(stderr) || undefined, `the crash to be reported (${stderr})`, 10_000, 50);
     await waitFor(() => /ratings-v1-\S+ \(app\) restarted \(restart 1\)/.test(stderr) || undefined, 'the restart to be reported', 10_000, 50);
     await eventually('ratings to answer again', (h) => h.includes('glyphicon-star') || reviewsVersion(h) === 'v1');
+  });
+
+  it('mirroring: reviews v1 answers while v2\'s sidecar receives a copy of every request', async () => {
+    // Istio's mirroring task (istio.io/latest/docs/tasks/traffic-management/mirroring/), on reviews.
+    const v2 = summary.pods.find((p) => p.name.startsWith('reviews-v2-'));
+    assert.ok(v2 !== undefined);
+    const inbound = async (): Promise<number> => {
+      const stats = await (await fetch(`${v2.adminUrl}/stats`)).text();
+      return [...stats.matchAll(/^http\.inbound[^:]*\.downstream_rq_total: (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const r = await runIsthmus(['apply', '--control-plane', cp, '-f', '-'], {
+      input: `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+      weight: 100
+    mirror: {host: reviews, subset: v2}
+    mirrorPercentage: {value: 100.0}
+`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    await eventually('reviews v1 only', (h) => reviewsVersion(h) === 'v1');
+    await waitFor(async () => { const a = await inbound(); await page(); return (await inbound()) > a || undefined; }, 'the mirror to reach v2', 10_000, 100);
+    const before = await inbound();
+    assert.deepEqual([...(await versions(10))], [['v1', 10]], 'users only see v1');
+    await waitFor(async () => ((await inbound()) - before >= 10) || undefined, `v2 to receive the 10 mirrored requests (from ${before})`, 10_000, 100);
+  });
+
+  it('circuit breaking: one connection and one pending request let the rest overflow with 503 and x-envoy-overloaded', async () => {
+    // Istio's circuit-breaking task (istio.io/latest/docs/tasks/traffic-management/circuit-breaking/), applied
+    // to the product page at the gateway: tcp.maxConnections 1, http1MaxPendingRequests 1.
+    const r = await runIsthmus(['apply', '--control-plane', cp, '-f', '-'], {
+      input: `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: productpage}
+spec:
+  host: productpage
+  subsets: [{name: v1, labels: {version: v1}}]
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1}
+      http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
+`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const burst = async (): Promise<{ status: number; overloaded: string | null }[]> =>
+      Promise.all(Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${summary.ingress}/productpage`);
+        await res.arrayBuffer();
+        return { status: res.status, overloaded: res.headers.get('x-envoy-overloaded') };
+      }));
+    const results = await waitFor(async () => { const b = await burst(); return b.some((x) => x.status === 503) ? b : undefined; }, 'the breaker to trip', 15_000, 200);
+    assert.ok(results.some((x) => x.status === 200), 'requests within the limits pass');
+    for (const x of results.filter((y) => y.status === 503)) assert.equal(x.overloaded, 'true');
+    await apply('destination-rule-all.yaml');
+    await waitFor(async () => { const b = await burst(); return b.every((x) => x.status === 200) || undefined; }, 'the limits to go', 15_000, 200);
   });
 
   it('rejects an invalid file with Istio\'s message and keeps the last good config', async () => {
