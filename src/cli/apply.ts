@@ -10,7 +10,7 @@ import { basename, resolve } from 'node:path';
 import { listConfigFiles } from '../config/read-files.js';
 import { IsthmusError } from '../lib/errors.js';
 import { parseOutputFormat, renderData, type CliIO } from './output.js';
-import { controlPlaneUrl } from './proxy-target.js';
+import { controlPlaneFetch } from './proxy-target.js';
 
 interface Source {
   readonly name: string;
@@ -45,14 +45,7 @@ async function readSources(io: CliIO, files: readonly string[]): Promise<Source[
 }
 
 async function send(controlPlane: string, method: 'POST' | 'DELETE', s: Source, dryRun: boolean): Promise<{ ok: boolean; lines: string[] }> {
-  const url = `${controlPlaneUrl(controlPlane)}/v1/config?file=${encodeURIComponent(s.name)}${dryRun ? '&dryRun=true' : ''}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method, body: s.text, headers: { 'content-type': 'application/yaml' } });
-  } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
-    throw new IsthmusError('ISM_CONNECT', `cannot reach the control plane at ${controlPlane}: ${cause} (is \`isthmus up\` running? --control-plane sets the address)`);
-  }
+  const res = await controlPlaneFetch(controlPlane, `/v1/config?file=${encodeURIComponent(s.name)}${dryRun ? '&dryRun=true' : ''}`, { method, body: s.text, headers: { 'content-type': 'application/yaml' } });
   const body = await res.text();
   return { ok: res.ok, lines: body.split('\n').filter((l) => l !== '') };
 }

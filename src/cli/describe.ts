@@ -14,7 +14,7 @@ import { validateObject } from '../api/validate.js';
 import { IsthmusError } from '../lib/errors.js';
 import type { SyncStatus } from '../xds-server/sync-status.js';
 import { renderData, type CliIO } from './output.js';
-import { controlPlaneUrl, listProxies, pickProxy, targetOf, type ProxyTarget } from './proxy-target.js';
+import { controlPlaneFetch, controlPlaneUrl, listProxies, pickProxy, targetOf, type ProxyTarget } from './proxy-target.js';
 import { adminGet, dumpFromText } from './proxy-config/proxy-admin.js';
 import type { ConfigDump } from './proxy-config/config-dump.js';
 import { parseDataFormat } from './request.js';
@@ -38,13 +38,7 @@ export function workloadArgument(first: string, second: string | undefined): str
 
 async function getJson(controlPlane: string, path: string): Promise<unknown> {
   const url = `${controlPlaneUrl(controlPlane)}${path}`;
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
-    throw new IsthmusError('ISM_CONNECT', `cannot reach the control plane at ${controlPlane}: ${cause} (is \`isthmus up\` running? --control-plane sets the address)`);
-  }
+  const res = await controlPlaneFetch(controlPlane, path);
   const text = await res.text();
   if (!res.ok) throw new IsthmusError('ISM_CONNECT', `GET ${url}: HTTP ${res.status}: ${text.trim()}`);
   try {

@@ -24,19 +24,22 @@ export function controlPlaneUrl(controlPlane: string): string {
   return /^https?:\/\//.test(controlPlane) ? controlPlane.replace(/\/+$/, '') : `http://${controlPlane}`;
 }
 
-/** The connected proxies, from the control plane's /debug/syncz. */
-export async function listProxies(controlPlane: string): Promise<SyncStatus[]> {
-  const url = `${controlPlaneUrl(controlPlane)}/debug/syncz`;
-  let res: Response;
+/** A request to the control plane's monitoring port; a failure to connect is ISM_CONNECT naming the address. */
+export async function controlPlaneFetch(controlPlane: string, path: string, init: RequestInit = {}): Promise<Response> {
   try {
-    res = await fetch(url);
+    return await fetch(`${controlPlaneUrl(controlPlane)}${path}`, init);
   } catch (e) {
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
     throw new IsthmusError('ISM_CONNECT', `cannot reach the control plane at ${controlPlane}: ${cause} (is \`isthmus up\` running? --control-plane sets the address)`);
   }
-  if (!res.ok) throw new IsthmusError('ISM_CONNECT', `${url}: HTTP ${res.status}`);
+}
+
+/** The connected proxies, from the control plane's /debug/syncz. */
+export async function listProxies(controlPlane: string): Promise<SyncStatus[]> {
+  const res = await controlPlaneFetch(controlPlane, '/debug/syncz');
+  if (!res.ok) throw new IsthmusError('ISM_CONNECT', `${controlPlaneUrl(controlPlane)}/debug/syncz: HTTP ${res.status}`);
   const body = (await res.json()) as unknown;
-  if (!Array.isArray(body)) throw new IsthmusError('ISM_CONNECT', `${url}: not a list of proxies`);
+  if (!Array.isArray(body)) throw new IsthmusError('ISM_CONNECT', `${controlPlaneUrl(controlPlane)}/debug/syncz: not a list of proxies`);
   return body as SyncStatus[];
 }
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { IsthmusError } from '../lib/errors.js';
 import { parseLabels } from './bootstrap.js';
 import { parseOutputFormat, renderData, type CliIO } from './output.js';
-import { controlPlaneUrl } from './proxy-target.js';
+import { controlPlaneFetch } from './proxy-target.js';
 import { defaultLauncher, type Launcher } from './up/launch.js';
 import type { PodPlan } from './up/pod-plan.js';
 import { placementOf, podProcesses, podWorkload, waitPodReady, type PodPlacement } from './up/pod-processes.js';
@@ -28,13 +28,8 @@ export interface RunDeps {
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 async function call(controlPlane: string, path: string, init: RequestInit): Promise<{ status: number; text: string }> {
-  try {
-    const r = await fetch(`${controlPlaneUrl(controlPlane)}${path}`, init);
-    return { status: r.status, text: await r.text() };
-  } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
-    throw new IsthmusError('ISM_CONNECT', `cannot reach the control plane at ${controlPlane}: ${cause} (is \`isthmus up\` running? --control-plane sets the address)`);
-  }
+  const r = await controlPlaneFetch(controlPlane, path, init);
+  return { status: r.status, text: await r.text() };
 }
 
 function bindable(host: string, port: number): Promise<boolean> {
