@@ -6,15 +6,18 @@
 // and `isthmus up`'s launcher use the bundle when it exists.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-rmSync(join(root, 'dist/bundle'), { recursive: true, force: true }); // chunk names change with their content
+// `--outdir <dir>` (inside the package, so the launcher finds it): tests bundle into their own folder.
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 && process.argv[at + 1] !== undefined ? resolve(process.argv[at + 1]) : join(root, 'dist/bundle');
+rmSync(outdir, { recursive: true, force: true }); // chunk names change with their content
 await build({
   // worker-main: `isthmus proxy --concurrency N` forks ./worker-main.mjs next to the code that starts it.
   entryPoints: { isthmus: join(root, 'src/bin/isthmus.ts'), 'worker-main': join(root, 'src/proxy/workers/worker-main.ts') },
-  outdir: join(root, 'dist/bundle'),
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',

@@ -122,6 +122,7 @@ export class DataPlane {
       cluster: (name) => this.clusters.get(name),
       random: o.random,
       secrets: o.secrets,
+      stats: o.stats,
       onStreamStart: () => {
         this.#active++;
       },

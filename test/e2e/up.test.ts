@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { ROOT, runIsthmus, startIsthmus } from '../support/cli.js';
+import { ROOT, bundleForTest, runIsthmus, startIsthmus } from '../support/cli.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -40,6 +40,7 @@ function alive(pid: number): boolean {
 
 describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
   let up: ChildProcessWithoutNullStreams;
+  let bundle: ReturnType<typeof bundleForTest> | undefined;
   let summary: UpSummary;
   let stderr = '';
   let cp = '';
@@ -50,8 +51,8 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
     const monitoring = await freePort();
     // As `npm start` runs it: the esbuild bundle of the binary (scripts/bundle.mjs, about a second), whose
     // proxies run from the bundle too; only the demo apps run from their TypeScript when dist/ is not built.
-    execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT });
-    up = spawn(process.execPath, ['dist/bundle/isthmus.mjs', 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT });
+    bundle = bundleForTest();
+    up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT });
     exited = new Promise((r) => up.once('exit', (code) => r(code)));
     let stdout = '';
     up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -73,6 +74,7 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
 
   after(async () => {
     if (up.exitCode === null) up.kill('SIGKILL');
+    bundle?.dispose();
   });
 
   async function page(cookie?: string): Promise<string> {

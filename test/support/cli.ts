@@ -1,6 +1,8 @@
 // Runs the real `isthmus` program in a child process (TypeScript loaded by tsx), as a user would.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,4 +37,14 @@ export function runIsthmus(args: readonly string[], opts: { cwd?: string; input?
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Bundles the binary as `npm start` runs it (scripts/bundle.mjs, about a second) into a folder of this
+ * test's own under dist/ (so tests running at once never share chunks). `dispose` removes it.
+ */
+export function bundleForTest(): { readonly entry: string; dispose(): void } {
+  const dir = join(ROOT, 'dist', `test-bundle-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  execFileSync(process.execPath, ['scripts/bundle.mjs', '--outdir', dir], { cwd: ROOT });
+  return { entry: join(dir, 'isthmus.mjs'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

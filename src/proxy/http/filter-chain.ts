@@ -12,6 +12,7 @@ import { compileFault, resolveFaultConfig, type FaultConfig } from '../filters/f
 import { decideFault, FAULT_ABORT_BODY, FAULT_ABORT_DETAILS } from '../filters/fault/engine.js';
 import { compileCorsPolicy, type CorsPolicyConfig } from '../filters/cors/config.js';
 import { corsPreflight, corsResponseHeaders, CORS_RESPONSE_CODE_DETAILS } from '../filters/cors/engine.js';
+import { runRbacFilter } from '../filters/rbac/filter.js';
 import type { CorsSource, RouteSelection } from './route/types.js';
 import type { HcmEnv } from './hcm-env.js';
 import type { HttpStream } from './http-stream.js';
@@ -116,6 +117,9 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'cors':
         st = corsFilter(s, sel);
+        break;
+      case 'rbac':
+        st = runRbacFilter(f.config, s, hcm, env.stats);
         break;
       case 'router':
         forward(s, sel, env);

@@ -2,6 +2,7 @@
 // randomness, end-of-stream hooks) and what it reports per stream. Kept apart so filters and the router
 // can name these without importing the connection manager.
 
+import type { StatsScope } from '../stats/stats-store.js';
 import type { Random } from '../lib/random.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
@@ -30,6 +31,8 @@ export interface HcmEnv {
   routeTable(name: string): CompiledRouteConfig | undefined;
   cluster(name: string): ClusterHandle | undefined;
   readonly random: Random;
+  /** Where filters count their stats (`http.<stat_prefix>.rbac.allowed`, ...); absent in some tests. */
+  readonly stats?: StatsScope;
   /** Called when a stream starts and when it ends (access logs, stats, drain accounting). */
   onStreamStart?(): void;
   onStreamComplete(s: CompletedStream): void;

@@ -1,5 +1,5 @@
 // Compiles an HttpConnectionManager into the connection manager's immutable settings: where routes come
-// from (RDS name or an inline table compiled now), the HTTP filters in order (fault, CORS, router; an
+// from (RDS name or an inline table compiled now), the HTTP filters in order (fault, CORS, RBAC, router; an
 // unknown filter is a problem unless is_optional), codec limits and timeouts, header handling, upgrades
 // and access logs. Envoy's defaults where a field is unset (HCM proto docs).
 
@@ -7,6 +7,8 @@ import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { compileFault, type FaultConfig } from '../filters/fault/config.js';
+import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { compileRbacFilter, type RbacFilterConfig } from '../filters/rbac/config.js';
 import { compileRouteConfig } from '../http/route/compile-route-config.js';
 import type { CompiledRouteConfig } from '../http/route/types.js';
 import type { Compiled } from './compile-cluster.js';
@@ -18,6 +20,7 @@ import { durationMs } from './duration.js';
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
   | { readonly kind: 'cors'; readonly name: string }
+  | { readonly kind: 'rbac'; readonly name: string; readonly config: RbacFilterConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 
@@ -75,6 +78,11 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
       const m = anyUnpack(a, HTTPFaultSchema);
       const r = m !== undefined ? compileFault(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
       if (r.ok) httpFilters.push({ kind: 'fault', name: f.name, config: r.value });
+      else problems.push(...r.problems);
+    } else if (t === RBACSchema.typeName && a !== undefined) {
+      const m = anyUnpack(a, RBACSchema);
+      const r = m !== undefined ? compileRbacFilter(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
+      if (r.ok) httpFilters.push({ kind: 'rbac', name: f.name, config: r.value });
       else problems.push(...r.problems);
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
