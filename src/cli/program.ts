@@ -22,6 +22,7 @@ import { registerDashboard } from './dashboard.js';
 import { registerRequest } from './request.js';
 import { registerExplain } from './explain.js';
 import { registerDescribe } from './describe.js';
+import { registerAuthz } from './authz.js';
 
 export { VERSION };
 
@@ -53,6 +54,7 @@ export function createProgram(deps: CliDeps): Command {
   registerRequest(program, io);
   registerExplain(program, io);
   registerDescribe(program, io);
+  registerAuthz(program, io, deps.registry);
   registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });

@@ -12,6 +12,9 @@ import type { ExplainReport } from './types.js';
 type Json = Record<string, unknown>;
 const T = 'type.googleapis.com/';
 
+/** Filters placed before the router (an RBAC filter, say). */
+let extraHttpFilters: Json[] = [];
+
 function hcm(rds: string): Json {
   return {
     name: 'envoy.filters.network.http_connection_manager',
@@ -22,13 +25,14 @@ function hcm(rds: string): Json {
       http_filters: [
         { name: 'envoy.filters.http.fault', typed_config: { '@type': `${T}envoy.extensions.filters.http.fault.v3.HTTPFault` } },
         { name: 'envoy.filters.http.cors', typed_config: { '@type': `${T}envoy.extensions.filters.http.cors.v3.Cors` } },
+        ...extraHttpFilters,
         { name: 'envoy.filters.http.router', typed_config: { '@type': `${T}envoy.extensions.filters.http.router.v3.Router` } },
       ],
     },
   };
 }
 
-const LISTENERS = [
+const listeners = (): Json[] => [
   { name: '0.0.0.0_9080', address: { socket_address: { address: '0.0.0.0', port_value: 9080 } }, bind_to_port: false, filter_chains: [{ filters: [hcm('9080')] }] },
   {
     name: 'virtualOutbound',
@@ -50,7 +54,7 @@ function dump(routes: Json[], clusters: Json[], endpoints: Json[]): unknown {
   return {
     configs: [
       { '@type': `${T}envoy.admin.v3.ClustersConfigDump`, dynamic_active_clusters: clusters.map((c) => ({ cluster: { '@type': `${T}envoy.config.cluster.v3.Cluster`, ...c } })) },
-      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, dynamic_listeners: LISTENERS.map((l) => ({ name: l.name, active_state: { listener: { '@type': `${T}envoy.config.listener.v3.Listener`, ...l } } })) },
+      { '@type': `${T}envoy.admin.v3.ListenersConfigDump`, dynamic_listeners: listeners().map((l) => ({ name: l.name, active_state: { listener: { '@type': `${T}envoy.config.listener.v3.Listener`, ...l } } })) },
       { '@type': `${T}envoy.admin.v3.RoutesConfigDump`, dynamic_route_configs: routes.map((r) => ({ route_config: { '@type': `${T}envoy.config.route.v3.RouteConfiguration`, ...r } })) },
       { '@type': `${T}envoy.admin.v3.EndpointsConfigDump`, dynamic_endpoint_configs: endpoints.map((e) => ({ endpoint_config: { '@type': `${T}envoy.config.endpoint.v3.ClusterLoadAssignment`, ...e } })) },
     ],
@@ -228,4 +232,46 @@ describe('inferResponseFlag', () => {
     { name: 'an upstream answer', status: 200, body: 'reviews-v1', flag: undefined },
   ];
   for (const c of cases) it(c.name, () => assert.equal(inferResponseFlag({ status: c.status, body: c.body, headers: c.headers ?? {} }), c.flag));
+});
+
+describe('explainRequest: the RBAC filter, decided by the proxy\'s engine', () => {
+  const rbac = (action: string, header: string): Json => ({
+    name: 'envoy.filters.http.rbac',
+    typed_config: {
+      '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`,
+      rules: { action, policies: { 'ns[default]-policy[only-alice]-rule[0]': { permissions: [{ any: true }], principals: [{ header: { name: 'x-user', string_match: { exact: header } } }] } } },
+    },
+  });
+  const cfgWith = (filter: Json): ProxyConfig => {
+    extraHttpFilters = [filter];
+    try {
+      return config(
+        [routeConfig([{ match: { prefix: '/' }, route: { cluster: C1 } }])],
+        [edsCluster(C1)],
+        [cla(C1, [['10.0.0.1', 9080]])],
+      );
+    } finally {
+      extraHttpFilters = [];
+    }
+  };
+
+  it('an ALLOW policy that matches lets the request through and names the policy', () => {
+    const r = run(cfgWith(rbac('ALLOW', 'alice')), 'http://reviews:9080/', { 'x-user': 'alice' });
+    assert.equal(r.verdict.outcome, 'routed');
+    const step = r.steps.find((s) => s.resource === 'envoy.filters.http.rbac');
+    assert.equal(step?.decision, 'passed');
+    assert.match(step?.detail ?? '', /ALLOW rules: policy ns\[default\]-policy\[only-alice\]-rule\[0\] matches/);
+  });
+
+  it('an ALLOW policy that does not match denies with 403 and Envoy\'s details', () => {
+    const r = run(cfgWith(rbac('ALLOW', 'alice')), 'http://reviews:9080/', { 'x-user': 'bob' });
+    assert.deepEqual([r.verdict.outcome, r.verdict.status], ['rejected', 403]);
+    assert.match(r.verdict.summary, /RBAC: access denied \(rbac_access_denied_matched_policy\[none\]\)/);
+  });
+
+  it('a DENY policy that matches denies and names the policy', () => {
+    const r = run(cfgWith(rbac('DENY', 'mallory')), 'http://reviews:9080/', { 'x-user': 'mallory' });
+    assert.equal(r.verdict.status, 403);
+    assert.match(r.verdict.summary, /rbac_access_denied_matched_policy\[ns\[default\]-policy\[only-alice\]-rule\[0\]\]/);
+  });
 });

@@ -14,6 +14,9 @@ import { compileFault, resolveFaultConfig, type FaultConfig } from '../../proxy/
 import { decideFault, FAULT_ABORT_BODY } from '../../proxy/filters/fault/engine.js';
 import { compileCorsPolicy, type CorsPolicyConfig } from '../../proxy/filters/cors/config.js';
 import { corsPreflight } from '../../proxy/filters/cors/engine.js';
+import type { RbacFilterConfig } from '../../proxy/filters/rbac/config.js';
+import { evaluateRbac } from '../../proxy/filters/rbac/engine.js';
+import { rbacDeniedDetails } from '../../proxy/filters/rbac/filter.js';
 import type { CorsSource, HeaderMap, RouteSelection } from '../../proxy/http/route/types.js';
 import { describeIstioConfig } from './istio-resource.js';
 import { percent } from './route-match-reasons.js';
@@ -115,6 +118,31 @@ function skipReason(f: HttpFilter): string {
  * Runs the HCM's filters in order up to the router. `istio` is the Istio resource of the selected
  * route. Returns the first local answer, if a filter gives one.
  */
+/**
+ * The RBAC filter, decided by the proxy's engine on what the request itself carries (method, path,
+ * authority, headers). The peer's identity and addresses are those of the sending sidecar, which this
+ * outbound view does not model, so rules on them are reported as not matching.
+ */
+function rbacStep(name: string, cfg: RbacFilterConfig, method: string, headers: HeaderMap, steps: ExplainStep[]): Verdict | undefined {
+  const one = (k: string): string | undefined => {
+    const v = headers[k];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  if (cfg.rules === undefined) {
+    steps.push({ step: 'http-filter', resource: name, decision: 'passed', detail: 'no enforced rules (shadow rules only count)' });
+    return undefined;
+  }
+  const d = evaluateRbac(cfg.rules, { method, path: one(':path') ?? '/', host: one(':authority') ?? '', headers: one, directRemoteIp: '', remoteIp: '', sourcePort: 0, destinationIp: '', destinationPort: 0, sni: '', metadata: {} });
+  const which = d.matchedPolicy !== undefined ? `policy ${d.matchedPolicy}` : 'no policy';
+  const detail = `${d.action} rules: ${which} matches (peer identity and addresses are not known in this view)`;
+  if (d.allowed) {
+    steps.push({ step: 'http-filter', resource: name, decision: 'passed', detail });
+    return undefined;
+  }
+  steps.push({ step: 'http-filter', resource: name, decision: 'denies', detail: `${detail}: 403 ${rbacDeniedDetails(d.matchedPolicy)}` });
+  return { outcome: 'rejected', status: 403, summary: `RBAC: access denied (${rbacDeniedDetails(d.matchedPolicy)})` };
+}
+
 export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManager | undefined, sel: RouteSelection | undefined, method: string, headers: HeaderMap, istio: string | undefined, steps: ExplainStep[]): FilterOutcome {
   const notes: string[] = [];
   const compiled = [...hcm.httpFilters];
@@ -134,6 +162,11 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
       }
       case 'cors': {
         const v = corsStep(f.name, sel, method, headers, steps);
+        if (v !== undefined) return { answered: v, notes };
+        break;
+      }
+      case 'rbac': {
+        const v = rbacStep(f.name, f.config, method, headers, steps);
         if (v !== undefined) return { answered: v, notes };
         break;
       }
