@@ -26,8 +26,17 @@ export function defaultLauncher(): Launcher {
   const fromSource = extname(self) === '.ts';
   const root = packageRoot(dirname(self));
   const tsx = (): string[] => ['--import', import.meta.resolve('tsx')];
-  const bundle = join(root, 'dist/bundle/isthmus.mjs');
-  const isthmusArgs = fromSource ? [...tsx(), join(root, 'src/bin/isthmus.ts')] : existsSync(bundle) ? [bundle] : [join(root, 'dist/bin/isthmus.js')];
+  // Run as we were run: from source through tsx; from a bundle (this file is one of its chunks), that same
+  // bundle; from tsc's dist/, the bundle next to it when built, else dist/bin.
+  const ownBundle = join(dirname(self), 'isthmus.mjs');
+  const distBundle = join(root, 'dist/bundle/isthmus.mjs');
+  const isthmusArgs = fromSource
+    ? [...tsx(), join(root, 'src/bin/isthmus.ts')]
+    : existsSync(ownBundle)
+      ? [ownBundle]
+      : existsSync(distBundle)
+        ? [distBundle]
+        : [join(root, 'dist/bin/isthmus.js')];
   return {
     node: process.execPath,
     isthmusArgs,
