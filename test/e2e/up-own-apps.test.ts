@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { bundleForTest, runIsthmus } from '../support/cli.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { killGroup } from '../support/processes.js';
 
 const APP = `import { createServer } from 'node:http';
 createServer((req, res) => res.end(JSON.stringify({ pod: process.env.HOSTNAME, path: req.url }))).listen(Number(process.env.PORT), process.env.HOST);
@@ -92,7 +93,7 @@ describe('isthmus up <folder> with your own app', { timeout: 180_000 }, () => {
     const monitoring = await freePort();
     cp = `127.0.0.1:${monitoring}`;
     bundle = bundleForTest();
-    up = spawn(process.execPath, [bundle.entry, 'up', dir, '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: dir });
+    up = spawn(process.execPath, [bundle.entry, 'up', dir, '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: dir, detached: true });
     let stdout = '';
     up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -103,8 +104,10 @@ describe('isthmus up <folder> with your own app', { timeout: 180_000 }, () => {
     if (up.exitCode === null) {
       const exited = new Promise((r) => up.once('exit', r));
       up.kill('SIGINT');
-      await exited;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
     }
+    // up runs in a process group of its own: whatever a failed test left, nothing survives it.
+    killGroup(up.pid);
     await rm(dir, { recursive: true, force: true });
     bundle?.dispose();
   });

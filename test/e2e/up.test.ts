@@ -14,6 +14,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { ROOT, bundleForTest, runIsthmus, startIsthmus } from '../support/cli.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { killGroup } from '../support/processes.js';
 
 const SAMPLES = fileURLToPath(new URL('../../../shared/corpus/istio-bookinfo/networking/', import.meta.url));
 
@@ -52,7 +53,7 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
     // As `npm start` runs it: the esbuild bundle of the binary (scripts/bundle.mjs, about a second), whose
     // proxies run from the bundle too; only the demo apps run from their TypeScript when dist/ is not built.
     bundle = bundleForTest();
-    up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT });
+    up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT, detached: true });
     exited = new Promise((r) => up.once('exit', (code) => r(code)));
     let stdout = '';
     up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -73,7 +74,8 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
-    if (up.exitCode === null) up.kill('SIGKILL');
+    // up runs in a process group of its own: whatever a failed test left, nothing survives it.
+    if (up.exitCode === null) killGroup(up.pid);
     bundle?.dispose();
   });
 
