@@ -159,6 +159,37 @@ describe('isthmus up <folder> with your own app', { timeout: 180_000 }, () => {
   });
 });
 
+describe('isthmus up --isolate-proxies', { timeout: 120_000 }, () => {
+  it('runs each pod\'s sidecar in a process of its own, and stops them all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-isolated-'));
+    const bundle = bundleForTest();
+    let up: ChildProcessWithoutNullStreams | undefined;
+    try {
+      await writeFile(join(dir, 'server.mjs'), APP);
+      await writeFile(join(dir, 'hello.yaml'), deployment(1));
+      const ingress = await freePort();
+      up = spawn(process.execPath, [bundle.entry, 'up', dir, '--isolate-proxies', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', '0'], { cwd: dir, detached: true });
+      let stdout = '';
+      let stderr = '';
+      up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const summary = await waitFor(() => { try { return JSON.parse(stdout) as { pods: { phase: string }[]; processes: Record<string, number> }; } catch { return undefined; } }, `isthmus up to be ready (${stderr})`, 90_000, 100);
+      assert.deepEqual(summary.pods.map((p) => p.phase), ['Running']);
+      const names = Object.keys(summary.processes);
+      assert.ok(names.some((n) => /^hello-v1-\S+ \(sidecar\)$/.test(n)), names.join(', '));
+      assert.ok(!names.includes('proxies'), 'no shared proxies process');
+      const exited = new Promise((r) => up?.once('exit', r));
+      up.kill('SIGINT');
+      assert.equal(await exited, 0);
+      for (const pid of Object.values(summary.processes)) assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);
+    } finally {
+      killGroup(up?.pid);
+      bundle.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('isthmus up: the first errors a user meets', () => {
   it('names a taken ingress port and the flag that moves it, and starts nothing', async () => {
     const blocker = createServer();
