@@ -6,6 +6,8 @@
 // That snapshot's validate/validate.proto predates StringRules.ignore_empty, which 17 Envoy fields use;
 // as validation annotations play no part in generated code, the option is dropped from the copies.
 //
+// Istio's own service protos that Isthmus speaks (the CA's IstioCertificateService) are in proto/.
+//
 // The output is not committed: `npm run build`, `npm run lint` and `npm test` run this first. It is
 // skipped when the stamp (inputs' versions + this script) is unchanged.
 import { execFileSync } from 'node:child_process';
@@ -58,13 +60,18 @@ const FILES = [
   'envoy/service/secret/v3/sds.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
+  'envoy/extensions/path/match/uri_template/v3/uri_template_match.proto',
+  'envoy/extensions/path/rewrite/uri_template/v3/uri_template_rewrite.proto',
 ];
 
 const deps = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 const script = readFileSync(fileURLToPath(import.meta.url));
 const versions = ['@grpc/grpc-js-xds', '@bufbuild/protoc-gen-es', '@bufbuild/buf']
   .map((p) => `${p}@${JSON.parse(readFileSync(require.resolve(`${p}/package.json`), 'utf8')).version}`);
-const stamp = createHash('sha256').update(script).update(versions.join(',')).digest('hex');
+const ownProtos = join(root, 'proto');
+/** Isthmus's copies of Istio service contracts (proto/), generated alongside Envoy's. */
+const OWN_FILES = ['istio/v1/auth/ca.proto'];
+const stamp = createHash('sha256').update(script).update(versions.join(',')).update(OWN_FILES.map((f) => readFileSync(join(ownProtos, f))).join('\0')).digest('hex');
 const stampFile = join(out, '.stamp');
 if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && process.argv[2] !== '--force') process.exit(0);
 
@@ -75,10 +82,11 @@ try {
     cpSync(join(deps, src), join(work, name === 'validate' ? 'validate/validate' : name), { recursive: true });
   }
   dropIgnoreEmpty(join(work, 'envoy-api'));
+  cpSync(ownProtos, join(work, 'isthmus'), { recursive: true });
   writeFileSync(join(work, 'buf.yaml'), [
     'version: v2',
     'modules:',
-    ...Object.keys(trees).map((t) => `  - path: ${t}`),
+    ...[...Object.keys(trees), 'isthmus'].map((t) => `  - path: ${t}`),
     '',
   ].join('\n'));
   writeFileSync(join(work, 'buf.gen.yaml'), [
@@ -91,7 +99,7 @@ try {
     '',
   ].join('\n'));
   const buf = join(root, 'node_modules/.bin/buf');
-  execFileSync(buf, ['generate', ...FILES.flatMap((f) => ['--path', join('envoy-api', f)])], { cwd: work, stdio: 'inherit' });
+  execFileSync(buf, ['generate', ...FILES.flatMap((f) => ['--path', join('envoy-api', f)]), ...OWN_FILES.flatMap((f) => ['--path', join('isthmus', f)])], { cwd: work, stdio: 'inherit' });
   rmSync(out, { recursive: true, force: true });
   cpSync(join(work, 'out'), out, { recursive: true });
   writeFileSync(stampFile, stamp);

@@ -130,7 +130,7 @@ async function readPolicies(io: CliIO, registry: KindRegistry, files: readonly s
 
 export function registerAuthz(program: Command, io: CliIO, registry: KindRegistry): void {
   const x = program.commands.find((c) => c.name() === 'x') ?? program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
-  const authz = x.commands.find((c) => c.name() === 'authz') ?? x.command('authz').description('Authorization policies: evaluate a request offline');
+  const authz = x.commands.find((c) => c.name() === 'authz') ?? x.command('authz').description("Authorization policies: check those a proxy enforces, evaluate a request offline");
   authz
     .command('eval')
     .description('Evaluate a request against AuthorizationPolicies offline, with the translation and RBAC engine the mesh runs')

@@ -27,6 +27,13 @@ import { translate } from '../translate/translate.js';
 import { DiscoveryServer, listenAds, monitoringHandler } from '../xds-server/index.js';
 import { formatReportRow, rowsOf } from './validate.js';
 import { ConfigApi } from './config-api.js';
+import { CaApi } from './ca-api.js';
+import { readMeshConfigFile } from './mesh-config-file.js';
+import { startMeshCa, type MeshCa } from '../ca/mesh-ca.js';
+import { systemClock } from '../lib/clock.js';
+import { REQUEST_AUTHENTICATION } from '../api/security/request-authentication.js';
+import { JwksResolver } from '../config/jwks-resolver.js';
+import { jwksSourcesOf } from '../translate/httpfilter/jwt/jwks-source.js';
 import type { CliIO } from './output.js';
 
 export interface ControlPlaneOptions {
@@ -40,6 +47,10 @@ export interface ControlPlaneOptions {
   readonly logger?: Logger;
   /** Called with each invalid resource row after a (re)load, to report it. */
   readonly onProblem?: (line: string) => void;
+  /** Istio's cacerts folder for the CA; absent = a self-signed root made at start. */
+  readonly cacertsDir?: string;
+  /** Default workload certificate lifetime (24h). */
+  readonly workloadCertTtlMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -48,6 +59,8 @@ export interface RunningControlPlane {
   readonly store: ConfigStore;
   readonly workloads: LocalWorkloads;
   readonly discovery: DiscoveryServer;
+  /** The CA that signs workload certificates (served on the xDS port) and issues workload tokens. */
+  readonly ca: MeshCa;
   /** The snapshot being served. */
   snapshot(): MeshSnapshot;
   close(): Promise<void>;
@@ -61,8 +74,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const source = new FolderSource({ dir: o.configDir, registry: o.registry, store, debounceMs: o.debounceMs ?? 100, logger });
   let version = 0;
   let current: MeshSnapshot | undefined;
+  // istiod fetches RequestAuthentication JWKS itself and sends the keys inline (PILOT_JWT_ENABLE_REMOTE_JWKS=false);
+  // a fetched or refreshed document triggers a push. onChange only fires after a fetch, when `discovery` exists.
+  const jwksResolver = new JwksResolver({ clock: systemClock, logger, onChange: () => discovery.configChanged(rebuild) });
   const rebuild = (): MeshSnapshot => {
-    current = snapshotFromConfig(store.list(), { version: String(++version), mesh, localWorkloads: workloads.list() });
+    const entries = store.list();
+    const jwks = jwksResolver.resolve(jwksSourcesOf(entries.flatMap((e) => (isKind(e.resource, REQUEST_AUTHENTICATION) ? [e.resource] : []))));
+    current = snapshotFromConfig(entries, { version: String(++version), mesh, localWorkloads: workloads.list(), jwks });
     for (const p of current.problems) logger.warn('config skipped', { path: p.path, message: p.message });
     return current;
   };
@@ -71,6 +89,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     for (const e of source.problems()) for (const row of rowsOf(e)) o.onProblem(formatReportRow(row));
     for (const p of current?.problems ?? []) o.onProblem(`${p.path}: ${p.message}`);
   };
+  const ca = await startMeshCa({
+    trustDomain: mesh.trustDomain,
+    clock: systemClock,
+    logger,
+    ...(o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {}),
+    ...(o.workloadCertTtlMs !== undefined ? { workloadTtlMs: o.workloadCertTtlMs } : {}),
+  });
   await source.start();
   const autoRegistered = new AutoRegistration(store, workloads, logger);
   const discovery = new DiscoveryServer({
@@ -89,15 +114,16 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   // Every change of the store (the folder's reloads, `isthmus apply` and `delete`) is pushed, debounced.
   const unsubscribeStore = store.subscribe(() => discovery.configChanged(rebuild));
   const configApi = new ConfigApi(store, o.registry);
+  const caApi = new CaApi(ca);
 
   const host = o.host ?? '127.0.0.1';
-  const ads = await listenAds(discovery, { host, port: o.xdsPort }).catch((e: unknown) => {
+  const ads = await listenAds(discovery, { host, port: o.xdsPort, services: [(server) => ca.addTo(server)] }).catch((e: unknown) => {
     source.stop();
     throw new IsthmusError('ISM_LISTEN', e instanceof Error ? e.message : String(e));
   });
   const monitor = monitoringHandler(discovery);
   const http: Server = createServer((req, res) => {
-    if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res)) monitor(req, res);
+    if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res) && !caApi.handle(req, res)) monitor(req, res);
   });
   const monitoringPort = await new Promise<number>((ok, fail) => {
     http.once('error', (e) => fail(new IsthmusError('ISM_LISTEN', `cannot listen for monitoring on ${host}:${o.monitoringPort}: ${e.message}`)));
@@ -116,8 +142,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     store,
     workloads,
     discovery,
+    ca,
     snapshot: () => current as MeshSnapshot,
     async close() {
+      jwksResolver.close();
       unsubscribe();
       unsubscribeStore();
       source.stop();
@@ -197,12 +225,17 @@ export function registerControlPlane(program: Command, deps: ControlPlaneDeps): 
     .option('--monitoring-port <port>', 'metrics, debug and workload API port (0 picks a free one)', '15014')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--debounce <ms>', 'quiet period before a change is pushed, in milliseconds (istiod: 100)', '100')
+    .option('--mesh-config <file>', "mesh-wide settings (istiod's mesh config: trustDomain, extensionProviders, accessLogFile, ...), as the MeshConfig YAML or Istio's `istio` ConfigMap")
+    .option('--cacerts <folder>', "Istio's cacerts folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) for the CA; default: a self-signed root made at start")
     .addHelpText(
       'after',
       `
 Endpoints on the monitoring port:
   /metrics   /ready   /debug/syncz   /debug/config_dump?proxyID=<id>   /debug/proxy_status?proxyID=<id>
   /v1/workloads (GET, POST), /v1/workloads/<ns>/<name> (DELETE), /v1/workloads/<ns>/<name>/health (PUT)
+  /v1/config (GET, POST, DELETE)   /v1/ca/root (GET)   /v1/tokens (POST {"namespace","serviceAccount"})
+
+The CA signs workload certificates for proxies started with --token-file (a token from /v1/tokens).
 
 Invalid resources are reported and skipped; the last good version of each keeps serving.
 
@@ -210,15 +243,18 @@ Examples:
   isthmus control-plane --config examples/
   isthmus bootstrap --proxyless --node client > bootstrap.json`,
     )
-    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string }) => {
+    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string; meshConfig?: string; cacerts?: string }) => {
       const dir = resolve(io.cwd, opts.config);
       const st = await stat(dir).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${opts.config}: not a folder`);
       const debounceMs = Number(opts.debounce);
       if (!Number.isFinite(debounceMs) || debounceMs < 0) throw new IsthmusError('ISM_USAGE', `invalid --debounce "${opts.debounce}": must be a number of milliseconds`);
+      const mesh = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
       const stopped = deps.stopSignal();
       const cp = await startControlPlane({
         configDir: dir,
+        mesh,
+        ...(opts.cacerts !== undefined ? { cacertsDir: resolve(io.cwd, opts.cacerts) } : {}),
         registry: deps.registry,
         host: opts.host,
         xdsPort: port('--xds-port', opts.xdsPort),
@@ -229,7 +265,7 @@ Examples:
       });
       const snap = cp.snapshot();
       io.stdout(`control plane serving ${opts.config}: ${cp.store.size} resources, ${snap.services.length} services\n`);
-      io.stdout(`  xDS (ADS, plaintext)  ${cp.xdsAddress}\n`);
+      io.stdout(`  xDS (ADS, plaintext)  ${cp.xdsAddress} (and the CA: istio.v1.auth.IstioCertificateService)\n`);
       io.stdout(`  monitoring and debug  ${cp.monitoringUrl}\n`);
       await stopped;
       await cp.close();

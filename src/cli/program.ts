@@ -23,6 +23,7 @@ import { registerRequest } from './request.js';
 import { registerExplain } from './explain.js';
 import { registerDescribe } from './describe.js';
 import { registerAuthz } from './authz.js';
+import { registerAuthzCheck } from './authz-check.js';
 
 export { VERSION };
 
@@ -55,6 +56,7 @@ export function createProgram(deps: CliDeps): Command {
   registerExplain(program, io);
   registerDescribe(program, io);
   registerAuthz(program, io, deps.registry);
+  registerAuthzCheck(program, io);
   registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });

@@ -16,7 +16,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { IsthmusError } from '../lib/errors.js';
 import { createSwitchableLogger } from '../lib/logger.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
-import { startProxy, type RunningProxy } from '../proxy/proxy.js';
+import { startProxy, type ProxyIdentityOptions, type RunningProxy } from '../proxy/proxy.js';
+import { identityOptions } from './proxy.js';
 import type { CliIO } from './output.js';
 
 export interface HostedProxySpec {
@@ -26,6 +27,8 @@ export interface HostedProxySpec {
   readonly appAddress?: string;
   readonly bindAddress?: string;
   readonly portMap?: readonly (readonly [number, number])[];
+  /** The workload token file: the proxy gets its mTLS certificate from the CA with it. */
+  readonly tokenFile?: string;
 }
 
 /** The spec's problems as `proxies[i].field: reason` lines, or the entries. */
@@ -55,6 +58,7 @@ export function parseHostSpec(text: string, file: string): { ok: true; proxies: 
     const captureAddress = str('captureAddress', false);
     const appAddress = str('appAddress', false);
     const bindAddress = str('bindAddress', false);
+    const tokenFile = str('tokenFile', false);
     const pm = o['portMap'];
     const portOk = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535;
     if (pm !== undefined && !(Array.isArray(pm) && pm.every((x) => Array.isArray(x) && x.length === 2 && portOk(x[0]) && portOk(x[1]))))
@@ -68,6 +72,7 @@ export function parseHostSpec(text: string, file: string): { ok: true; proxies: 
         ...(captureAddress !== undefined ? { captureAddress } : {}),
         ...(appAddress !== undefined ? { appAddress } : {}),
         ...(bindAddress !== undefined ? { bindAddress } : {}),
+        ...(tokenFile !== undefined ? { tokenFile } : {}),
         ...(Array.isArray(pm) ? { portMap: pm as [number, number][] } : {}),
       });
   });
@@ -123,6 +128,7 @@ Example:
               ...(spec.appAddress !== undefined ? { appAddress: spec.appAddress } : {}),
               ...(spec.bindAddress !== undefined ? { bindAddress: spec.bindAddress } : {}),
               ...(spec.portMap !== undefined ? { portMap: spec.portMap } : {}),
+              ...(spec.tokenFile !== undefined ? { identity: identityOptions(io.cwd, { tokenFile: spec.tokenFile }) as ProxyIdentityOptions } : {}),
             });
             io.stdout(`proxy ${spec.name}: admin ${proxy.adminUrl}\n`);
             return proxy;

@@ -7,10 +7,11 @@
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { IsthmusError } from '../lib/errors.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
-import { startProxy } from '../proxy/proxy.js';
+import { startProxy, type ProxyIdentityOptions } from '../proxy/proxy.js';
 import { startPrimary } from '../proxy/workers/primary.js';
 import { createSwitchableLogger, type LogLevel } from '../lib/logger.js';
 import type { CliIO } from './output.js';
@@ -37,6 +38,26 @@ export function parsePortMap(v: string): [number, number][] {
   });
 }
 
+/** --token-file, --ca-address and --cert-ttl as the proxy's identity options; undefined without a token file. */
+export function identityOptions(cwd: string, o: { tokenFile?: string; caAddress?: string; certTtl?: string }): ProxyIdentityOptions | undefined {
+  if (o.tokenFile === undefined) {
+    if (o.caAddress !== undefined || o.certTtl !== undefined) throw new IsthmusError('ISM_USAGE', '--ca-address and --cert-ttl need --token-file');
+    return undefined;
+  }
+  const file = resolve(cwd, o.tokenFile);
+  let ttl: number | undefined;
+  if (o.certTtl !== undefined) {
+    ttl = Number(o.certTtl);
+    if (!Number.isInteger(ttl) || ttl < 1) throw new IsthmusError('ISM_USAGE', `invalid --cert-ttl "${o.certTtl}": must be a whole number of seconds`);
+  }
+  if (o.caAddress !== undefined && !/^[^\s:]+:\d+$|^\[[0-9a-fA-F:.]+\]:\d+$/.test(o.caAddress)) throw new IsthmusError('ISM_USAGE', `invalid --ca-address "${o.caAddress}": must be host:port`);
+  return {
+    token: () => readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => Promise.reject(new Error(`cannot read the token file ${file}: ${e.code ?? e.message}`))),
+    ...(o.caAddress !== undefined ? { caAddress: o.caAddress } : {}),
+    ...(ttl !== undefined ? { certTtlSeconds: ttl } : {}),
+  };
+}
+
 export interface ProxyDeps {
   readonly io: CliIO;
   readonly stopSignal: () => Promise<void>;
@@ -58,9 +79,16 @@ export function registerProxy(program: Command, deps: ProxyDeps): void {
     .option('--drain-time <seconds>', 'on SIGTERM, how long in-flight requests may take to finish', '5')
     .option('--log-level <level>', 'debug, info, warn, error or off (admin POST /logging?level= changes it)', 'warn')
     .option('--concurrency <n>', 'worker processes sharing the listeners, as Envoy\'s workers (0 = one per core; 1 = a single process)', '1')
+    .option('--token-file <file>', "the workload's token (Istio: /var/run/secrets/tokens/istio-token): with it the proxy gets its mTLS certificate from the CA")
+    .option('--ca-address <host:port>', "the CA's gRPC address (default: the xDS server's)")
+    .option('--cert-ttl <seconds>', 'workload certificate lifetime to ask the CA for (default: the CA\'s, 24h); renewed at half-life')
     .addHelpText(
       'after',
       `
+Identity: with --token-file the proxy makes a key (it never leaves the process), sends a CSR with the token
+to the CA (istio.v1.auth.IstioCertificateService), and serves the certificate as the SDS secrets \`default\` and
+\`ROOTCA\` that Istio's mTLS contexts name; \`isthmus up\` gives every pod's proxy a token. Without it, mTLS
+contexts have no certificate and only plaintext chains serve.
 Admin endpoints: /config_dump /clusters /listeners /stats /stats/prometheus /logging /ready /server_info
 Readiness: /healthz/ready answers 200 once the first config is applied and its listeners are bound, 503 before.
 Invalid config is NACKed with every problem listed; the last good config keeps serving.
@@ -75,7 +103,7 @@ Examples:
   isthmus bootstrap --type router --node ingressgateway -n istio-system --labels istio=ingressgateway > gw.json
   isthmus proxy --bootstrap gw.json --bind-address 127.0.0.1 --admin-port 0 --readiness-port 0 --prometheus-port 0`,
     )
-    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; appAddress?: string; portMap?: string; drainTime: string; logLevel: string; concurrency: string }) => {
+    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; appAddress?: string; portMap?: string; drainTime: string; logLevel: string; concurrency: string; tokenFile?: string; caAddress?: string; certTtl?: string }) => {
       const bootstrap = await readBootstrap(resolve(io.cwd, opts.bootstrap));
       const drainSeconds = Number(opts.drainTime);
       if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new IsthmusError('ISM_USAGE', `invalid --drain-time "${opts.drainTime}": must be a number of seconds`);
@@ -95,8 +123,9 @@ Examples:
         ...(opts.appAddress !== undefined ? { appAddress: opts.appAddress } : {}),
         ...(opts.portMap !== undefined ? { portMap: parsePortMap(opts.portMap) } : {}),
       };
-      const primary = workers > 1 ? await startPrimary({ ...common, concurrency: workers, logLevel: opts.logLevel }) : undefined;
-      const proxy = primary ?? (await startProxy(common));
+      const identity = identityOptions(io.cwd, opts);
+      const primary = workers > 1 ? await startPrimary({ ...common, concurrency: workers, logLevel: opts.logLevel, ...(identity !== undefined ? { identity } : {}) }) : undefined;
+      const proxy = primary ?? (await startProxy({ ...common, ...(identity !== undefined ? { identity } : {}) }));
       io.stdout(`proxy ${bootstrap.nodeId} fetching config from ${bootstrap.xdsAddress}\n`);
       io.stdout(`  admin       ${proxy.adminUrl}\n`);
       io.stdout(`  readiness   ${proxy.readinessUrl}\n`);

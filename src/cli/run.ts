@@ -125,7 +125,18 @@ Examples:
         },
         ...(opts.logs === true ? { onLine: (name: string, line: string) => io.stderr(`[${name}] ${line}\n`) } : {}),
       });
-      const specs = await podProcesses(plan, at, { launcher, xdsAddress: opts.xdsAddress, stateDir, cwd: io.cwd });
+      const specs = await podProcesses(plan, at, {
+        launcher,
+        xdsAddress: opts.xdsAddress,
+        stateDir,
+        cwd: io.cwd,
+        // The workload token from the control plane's CA, as Kubernetes would project it into the pod.
+        token: async (id) => {
+          const r = await call(opts.controlPlane, '/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(id) });
+          if (r.status !== 200) throw new IsthmusError('ISM_CONNECT', `the control plane refused a workload token: ${r.text.trim()}`);
+          return (JSON.parse(r.text) as { token: string }).token;
+        },
+      });
       for (const s of [specs.proxy, ...specs.apps]) supervisor.start(s);
       let done = false;
       const stopWaiting = stopped.then(() => (done = true));
@@ -133,7 +144,7 @@ Examples:
       const ready = await Promise.race([waitPodReady(plan, at, () => done), stopWaiting.then(() => false)]);
       let createdService = false;
       if (ready) {
-        const reg = await call(opts.controlPlane, '/v1/workloads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(podWorkload(plan, at)) });
+        const reg = await call(opts.controlPlane, '/v1/workloads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(podWorkload(plan, at, true)) });
         if (reg.status !== 200) say(`! the control plane refused the workload: ${reg.text.trim()}`);
         const svc = await call(opts.controlPlane, `/v1/config?ifAbsent=true&file=${encodeURIComponent(`isthmus run ${opts.name}`)}`, { method: 'POST', body: serviceYaml(opts.name, opts.namespace, port) });
         createdService = svc.status === 200 && svc.text.includes(' created');

@@ -10,6 +10,7 @@ import { IsthmusError } from '../lib/errors.js';
 import { parseOutputFormat, renderData, renderTable, type CliIO } from './output.js';
 import { defaultLauncher, type Launcher } from './up/launch.js';
 import { startLocalMesh, type RunningLocalMesh } from './up/local-mesh.js';
+import { readMeshConfigFile } from './mesh-config-file.js';
 
 export interface UpDeps {
   readonly io: CliIO;
@@ -44,6 +45,8 @@ export function registerUp(program: Command, deps: UpDeps): void {
     .option('--xds-port <port>', 'control plane ADS port', '15010')
     .option('--monitoring-port <port>', 'control plane monitoring, debug and workload API port', '15014')
     .option('--isolate-proxies', 'run each proxy in a process of its own (default: one process hosts every pod\'s proxy, which starts faster and uses far less memory)')
+    .option('--mesh-config <file>', "mesh-wide settings (istiod's mesh config), as the MeshConfig YAML or Istio's `istio` ConfigMap")
+    .option('--cacerts <folder>', "Istio's cacerts folder for the CA (default: a self-signed root made at start)")
     .option('--logs', "print every line the apps and proxies write, prefixed with the process's name")
     .option('-o, --output <format>', 'how to print the mesh once it is ready: table, json or yaml', 'table')
     .addHelpText(
@@ -60,12 +63,13 @@ Examples:
   isthmus proxy-status                        # from another terminal
   isthmus request --from productpage http://reviews:9080/reviews/0`,
     )
-    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; logs?: boolean; isolateProxies?: boolean; output: string }) => {
+    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; logs?: boolean; isolateProxies?: boolean; output: string; meshConfig?: string; cacerts?: string }) => {
       const format = parseOutputFormat(opts.output);
       const launcher = deps.launcher ?? defaultLauncher();
       const dir = folder !== undefined ? resolve(io.cwd, folder) : launcher.demoConfig;
       const st = await stat(dir).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${folder ?? dir}: not a folder`);
+      const meshConfig = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
       const stopped = deps.stopSignal();
       const t0 = Date.now();
       const say = (line: string): void => io.stderr(line + '\n');
@@ -78,6 +82,8 @@ Examples:
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         ingressPort: port('--ingress-port', opts.ingressPort),
         report: say,
+        mesh: meshConfig,
+        ...(opts.cacerts !== undefined ? { cacertsDir: resolve(io.cwd, opts.cacerts) } : {}),
         ...(opts.isolateProxies === true ? { isolateProxies: true } : {}),
         ...(opts.logs === true ? { onLine: (name: string, line: string) => io.stderr(`[${name}] ${line}\n`) } : {}),
       });

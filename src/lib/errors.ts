@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   ISM_LISTEN: 'A server could not listen on its address or port (already in use, or not permitted).',
   ISM_CONNECT: 'The control plane or a proxy named on the command line cannot be reached, or answered with an error.',
   ISM_NOT_FOUND: 'A proxy or workload named on the command line does not exist, or the name matches several.',
+  ISM_CA: "The CA cannot start: the certificates in the cacerts folder are missing, unreadable or do not form a valid signing chain.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

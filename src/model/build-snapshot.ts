@@ -9,6 +9,9 @@ import { DESTINATION_RULE, type DestinationRule } from '../api/networking/destin
 import { ISTIO_GATEWAY } from '../api/networking/gateway.js';
 import { SIDECAR } from '../api/networking/sidecar.js';
 import { SECRET, secretData, type Secret } from '../api/core/secret.js';
+import { AUTHORIZATION_POLICY, type AuthorizationPolicy } from '../api/security/authorization-policy.js';
+import { PEER_AUTHENTICATION, type PeerAuthentication } from '../api/security/peer-authentication.js';
+import { REQUEST_AUTHENTICATION, type RequestAuthentication } from '../api/security/request-authentication.js';
 import { buildRegistry, type RegistrySnapshot } from '../registry/build-registry.js';
 import { serviceKey } from '../registry/build-registry.js';
 import { selectorMatches } from '../registry/labels.js';
@@ -35,6 +38,29 @@ export interface SnapshotInput {
   readonly mesh: MeshConfig;
   readonly entries: readonly ResourceEntry[];
   readonly registry: RegistrySnapshot;
+  /** JWKS documents by jwksUri, as the control plane's resolver last fetched them. */
+  readonly jwks?: ReadonlyMap<string, string>;
+}
+
+/** Security policies by namespace, each list oldest first. */
+interface SecurityIndex {
+  readonly authz: ReadonlyMap<string, readonly AuthorizationPolicy[]>;
+  readonly peer: ReadonlyMap<string, readonly PeerAuthentication[]>;
+  readonly request: ReadonlyMap<string, readonly RequestAuthentication[]>;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+function byNamespace<T extends { metadata: { namespace?: string | undefined; name: string; creationTimestamp?: string | null | undefined } }>(list: T[]): ReadonlyMap<string, readonly T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of list.sort(byAge)) {
+    const ns = r.metadata.namespace ?? 'default';
+    const l = m.get(ns);
+    if (l === undefined) m.set(ns, [r]);
+    else l.push(r);
+  }
+  for (const l of m.values()) Object.freeze(l);
+  return m;
 }
 
 function cmp(a: string, b: string): number {
@@ -72,6 +98,8 @@ class Snapshot implements MeshSnapshot {
     private readonly gateways: readonly GatewayView[],
     private readonly sidecars: readonly SidecarView[],
     private readonly secrets: ReadonlyMap<string, SecretView>,
+    private readonly security: SecurityIndex,
+    private readonly jwksByUri: ReadonlyMap<string, string>,
   ) {
     for (const s of services) {
       const list = this.#byHostname.get(s.hostname);
@@ -152,6 +180,22 @@ class Snapshot implements MeshSnapshot {
 
   secret(namespace: string, name: string): SecretView | undefined {
     return this.secrets.get(`${namespace}/${name}`);
+  }
+
+  authorizationPolicies(namespace: string): readonly AuthorizationPolicy[] {
+    return this.security.authz.get(namespace) ?? NONE;
+  }
+
+  peerAuthentications(namespace: string): readonly PeerAuthentication[] {
+    return this.security.peer.get(namespace) ?? NONE;
+  }
+
+  requestAuthentications(namespace: string): readonly RequestAuthentication[] {
+    return this.security.request.get(namespace) ?? NONE;
+  }
+
+  jwks(uri: string): string | undefined {
+    return this.jwksByUri.get(uri);
   }
 
   sidecarFor(scope: ProxyScope): SidecarView | undefined {
@@ -246,9 +290,15 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
   const gateways: GatewayView[] = [];
   const sidecars: SidecarView[] = [];
   const secrets = new Map<string, SecretView>();
+  const authz: AuthorizationPolicy[] = [];
+  const peer: PeerAuthentication[] = [];
+  const request: RequestAuthentication[] = [];
   for (const e of input.entries) {
     const r = e.resource;
     if (isKind(r, VIRTUAL_SERVICE)) vss.push(r);
+    else if (isKind(r, AUTHORIZATION_POLICY)) authz.push(r);
+    else if (isKind(r, PEER_AUTHENTICATION)) peer.push(r);
+    else if (isKind(r, REQUEST_AUTHENTICATION)) request.push(r);
     else if (isKind(r, DESTINATION_RULE)) drs.push(r);
     else if (isKind(r, ISTIO_GATEWAY)) {
       const ns = r.metadata.namespace ?? 'default';
@@ -302,6 +352,8 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     Object.freeze(gateways),
     Object.freeze(sidecars),
     secrets,
+    { authz: byNamespace(authz), peer: byNamespace(peer), request: byNamespace(request) },
+    input.jwks ?? new Map(),
   );
   return trackReads(snapshot);
 }
@@ -311,6 +363,8 @@ export interface ConfigSnapshotOptions {
   readonly mesh?: MeshConfig;
   /** Workloads registered at run time (LocalWorkloads.list()). */
   readonly localWorkloads?: readonly Workload[];
+  /** JWKS documents by jwksUri (the control plane's resolver). */
+  readonly jwks?: ReadonlyMap<string, string>;
 }
 
 /** Registry and snapshot in one step: what the control plane does on every (debounced) change. */
@@ -321,5 +375,6 @@ export function snapshotFromConfig(entries: readonly ResourceEntry[], opts: Conf
     mesh,
     entries,
     registry: buildRegistry(entries, opts.localWorkloads ?? [], mesh.domainSuffix),
+    ...(opts.jwks !== undefined ? { jwks: opts.jwks } : {}),
   });
 }

@@ -1,5 +1,11 @@
 // MeshConfig: the mesh-wide settings istiod reads from its `istio` ConfigMap, reduced to those Isthmus
-// uses, with Istio's defaults (pkg/config/mesh/mesh.go DefaultMeshConfig).
+// uses, with Istio's defaults (pkg/config/mesh/mesh.go DefaultMeshConfig), and parseMeshConfig, which reads
+// the user's mesh config document (Istio's field names) with every problem named by its field path.
+// extensionProviders carries the ext_authz providers CUSTOM AuthorizationPolicies name (mesh/v1alpha1/
+// config.proto envoyExtAuthzHttp / envoyExtAuthzGrpc), validated as Istio's
+// pkg/config/validation/agent/extensionprovider.go and authz/builder/extauthz.go do.
+
+import { at, error, type Issue, type Result } from '../lib/issue.js';
 
 export type OutboundTrafficPolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 
@@ -23,7 +29,43 @@ export interface MeshConfig {
   readonly accessLogEncoding: 'TEXT' | 'JSON';
   /** A custom Envoy format string ('' = Istio's default for the encoding). */
   readonly accessLogFormat: string;
+  /** Named extension providers (ext_authz for CUSTOM AuthorizationPolicies); absent = none. */
+  readonly extensionProviders?: readonly ExtensionProvider[];
 }
+
+/** includeRequestBodyInCheck: the request body sent to the authorizer. */
+export interface ExtAuthzRequestBody {
+  readonly maxRequestBytes: number;
+  readonly allowPartialMessage: boolean;
+  readonly packAsBytes: boolean;
+}
+
+interface ExtAuthzCommon {
+  /** `hostname` or `namespace/hostname` of the authorizer's service. */
+  readonly service: string;
+  readonly port: number;
+  /** Undefined = Istio's default (600 s). */
+  readonly timeoutMs?: number;
+  readonly failOpen: boolean;
+  /** An HTTP status code as a string ('' = 403). */
+  readonly statusOnError: string;
+  readonly includeRequestBodyInCheck?: ExtAuthzRequestBody;
+}
+
+export interface ExtAuthzHttpProvider extends ExtAuthzCommon {
+  readonly pathPrefix: string;
+  readonly includeRequestHeadersInCheck: readonly string[];
+  readonly includeAdditionalHeadersInCheck: Readonly<Record<string, string>>;
+  readonly headersToUpstreamOnAllow: readonly string[];
+  readonly headersToDownstreamOnDeny: readonly string[];
+  readonly headersToDownstreamOnAllow: readonly string[];
+}
+
+export type ExtAuthzGrpcProvider = ExtAuthzCommon;
+
+export type ExtensionProvider =
+  | { readonly name: string; readonly kind: 'envoyExtAuthzHttp'; readonly envoyExtAuthzHttp: ExtAuthzHttpProvider }
+  | { readonly name: string; readonly kind: 'envoyExtAuthzGrpc'; readonly envoyExtAuthzGrpc: ExtAuthzGrpcProvider };
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   rootNamespace: 'istio-system',
@@ -37,4 +79,207 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
   accessLogFormat: '',
+  extensionProviders: Object.freeze([]),
 });
+
+// ---- parsing the user's mesh config document
+
+type Obj = Readonly<Record<string, unknown>>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Reader {
+  readonly issues: Issue[] = [];
+
+  str(o: Obj, key: string, path: string, fallback: string): string {
+    const v = o[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'string') {
+      this.issues.push(error(at(path, key), 'must be a string'));
+      return fallback;
+    }
+    return v;
+  }
+
+  bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
+    const v = o[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') {
+      this.issues.push(error(at(path, key), 'must be true or false'));
+      return fallback;
+    }
+    return v;
+  }
+
+  uint(o: Obj, key: string, path: string): number {
+    const v = o[key];
+    if (v === undefined || v === null) return 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      this.issues.push(error(at(path, key), 'must be a non-negative integer'));
+      return 0;
+    }
+    return v;
+  }
+
+  /** A protobuf JSON Duration (`0.5s`) in milliseconds; undefined when absent or invalid. */
+  duration(o: Obj, key: string, path: string): number | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return undefined;
+    const m = typeof v === 'string' ? /^(\d+(?:\.\d{1,9})?)s$/.exec(v) : null;
+    if (m === null) {
+      this.issues.push(error(at(path, key), `invalid duration ${JSON.stringify(v)}: want seconds such as "0.5s"`));
+      return undefined;
+    }
+    return Math.round(Number(m[1]) * 1000);
+  }
+
+  strings(o: Obj, key: string, path: string): string[] {
+    const v = o[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      this.issues.push(error(at(path, key), 'must be a list of strings'));
+      return [];
+    }
+    return v as string[];
+  }
+
+  stringMap(o: Obj, key: string, path: string): Record<string, string> {
+    const v = o[key];
+    if (v === undefined || v === null) return {};
+    if (!isObj(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+      this.issues.push(error(at(path, key), 'must be a map of strings'));
+      return {};
+    }
+    return { ...(v as Record<string, string>) };
+  }
+}
+
+/** extauthz.go validateProviderName: a DNS-1123 label. */
+function providerNameProblem(name: string): string | undefined {
+  if (name.length > 63) return `provider name too long (max 63 characters): ${name.length}`;
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i] as string;
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c === '-') continue;
+    if (c >= 'A' && c <= 'Z') return `uppercase letters not allowed (use lowercase): character ${JSON.stringify(c)} at position ${i}`;
+    return `invalid character ${JSON.stringify(c)} at position ${i} (only lowercase letters, digits, and hyphens allowed)`;
+  }
+  if (name.startsWith('-') || name.endsWith('-')) return 'provider name cannot start or end with hyphen';
+  return undefined;
+}
+
+/** envoy.type.v3.StatusCode values (Istio accepts only these for statusOnError). */
+const KNOWN_STATUS = new Set([
+  100, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+function readCommon(r: Reader, o: Obj, path: string): ExtAuthzCommon {
+  const service = r.str(o, 'service', path, '');
+  if (service === '') r.issues.push(error(at(path, 'service'), 'service must not be empty'));
+  const port = r.uint(o, 'port', path);
+  if (port < 1 || port > 65535) r.issues.push(error(at(path, 'port'), `port must be in the range [1, 65535], found: ${port}`));
+  const statusOnError = r.str(o, 'statusOnError', path, '');
+  if (statusOnError !== '' && !(/^\d+$/.test(statusOnError) && KNOWN_STATUS.has(Number(statusOnError))))
+    r.issues.push(error(at(path, 'statusOnError'), `unsupported statusOnError ${statusOnError}`));
+  const timeoutMs = r.duration(o, 'timeout', path);
+  let body: ExtAuthzRequestBody | undefined;
+  const b = o['includeRequestBodyInCheck'];
+  if (b !== undefined && b !== null) {
+    const bp = at(path, 'includeRequestBodyInCheck');
+    if (!isObj(b)) r.issues.push(error(bp, 'must be an object'));
+    else body = { maxRequestBytes: r.uint(b, 'maxRequestBytes', bp), allowPartialMessage: r.bool(b, 'allowPartialMessage', bp, false), packAsBytes: r.bool(b, 'packAsBytes', bp, false) };
+  }
+  return { service, port, failOpen: r.bool(o, 'failOpen', path, false), statusOnError, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(body !== undefined ? { includeRequestBodyInCheck: body } : {}) };
+}
+
+function readHeaderList(r: Reader, o: Obj, key: string, path: string): string[] {
+  const l = r.strings(o, key, path);
+  l.forEach((h, i) => {
+    if (h === '*') r.issues.push(error(`${at(path, key)}[${i}]`, 'a single wildcard ("*") is not supported, change it to either prefix or suffix match'));
+  });
+  return l;
+}
+
+function readHttp(r: Reader, o: Obj, path: string): ExtAuthzHttpProvider {
+  const pathPrefix = r.str(o, 'pathPrefix', path, '');
+  if (pathPrefix !== '' && !pathPrefix.startsWith('/')) r.issues.push(error(at(path, 'pathPrefix'), `pathPrefix should begin with \`/\` but found ${JSON.stringify(pathPrefix)}`));
+  return {
+    ...readCommon(r, o, path),
+    pathPrefix,
+    includeRequestHeadersInCheck: readHeaderList(r, o, 'includeRequestHeadersInCheck', path),
+    includeAdditionalHeadersInCheck: r.stringMap(o, 'includeAdditionalHeadersInCheck', path),
+    headersToUpstreamOnAllow: readHeaderList(r, o, 'headersToUpstreamOnAllow', path),
+    headersToDownstreamOnDeny: readHeaderList(r, o, 'headersToDownstreamOnDeny', path),
+    headersToDownstreamOnAllow: readHeaderList(r, o, 'headersToDownstreamOnAllow', path),
+  };
+}
+
+function readProviders(r: Reader, v: unknown, path: string): ExtensionProvider[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    r.issues.push(error(path, 'must be a list'));
+    return [];
+  }
+  const out: ExtensionProvider[] = [];
+  const seen = new Set<string>();
+  v.forEach((p: unknown, i) => {
+    const pp = at(path, i);
+    if (!isObj(p)) return void r.issues.push(error(pp, 'must be an object'));
+    const name = r.str(p, 'name', pp, '');
+    if (name === '') r.issues.push(error(at(pp, 'name'), `extension provider name must not be empty, found empty at index: ${i}`));
+    else if (seen.has(name)) r.issues.push(error(at(pp, 'name'), `extension provider name must be unique, found duplicate: ${name}`));
+    else {
+      const bad = providerNameProblem(name);
+      if (bad !== undefined) r.issues.push(error(at(pp, 'name'), `invalid provider name ${JSON.stringify(name)}: ${bad}`));
+    }
+    seen.add(name);
+    const http = p['envoyExtAuthzHttp'];
+    const grpc = p['envoyExtAuthzGrpc'];
+    if (http !== undefined && grpc !== undefined) r.issues.push(error(pp, 'only one of envoyExtAuthzHttp or envoyExtAuthzGrpc may be set'));
+    if (http !== undefined) {
+      if (!isObj(http)) r.issues.push(error(at(pp, 'envoyExtAuthzHttp'), 'must be an object'));
+      else out.push({ name, kind: 'envoyExtAuthzHttp', envoyExtAuthzHttp: readHttp(r, http, at(pp, 'envoyExtAuthzHttp')) });
+    } else if (grpc !== undefined) {
+      if (!isObj(grpc)) r.issues.push(error(at(pp, 'envoyExtAuthzGrpc'), 'must be an object'));
+      else out.push({ name, kind: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: readCommon(r, grpc, at(pp, 'envoyExtAuthzGrpc')) });
+    }
+    // Other provider kinds (tracing, access logging, ...) are accepted and ignored here.
+  });
+  return out;
+}
+
+/**
+ * The user's mesh config (Istio's MeshConfig field names, from YAML or JSON) over Istio's defaults. Fields
+ * Isthmus does not use are ignored; every problem is reported with its field path.
+ */
+export function parseMeshConfig(input: unknown): Result<MeshConfig> {
+  if (input === undefined || input === null) return { ok: true, value: DEFAULT_MESH_CONFIG, warnings: [] };
+  if (!isObj(input)) return { ok: false, issues: [error('', 'mesh config must be an object')] };
+  const r = new Reader();
+  const d = DEFAULT_MESH_CONFIG;
+  const otp = input['outboundTrafficPolicy'];
+  let outbound: OutboundTrafficPolicyMode = d.outboundTrafficPolicy;
+  if (isObj(otp)) {
+    const m = r.str(otp, 'mode', 'outboundTrafficPolicy', outbound);
+    if (m === 'ALLOW_ANY' || m === 'REGISTRY_ONLY') outbound = m;
+    else r.issues.push(error('outboundTrafficPolicy.mode', `must be ALLOW_ANY or REGISTRY_ONLY, found ${JSON.stringify(m)}`));
+  }
+  const enc = r.str(input, 'accessLogEncoding', '', d.accessLogEncoding);
+  if (enc !== 'TEXT' && enc !== 'JSON') r.issues.push(error('accessLogEncoding', `must be TEXT or JSON, found ${JSON.stringify(enc)}`));
+  const value: MeshConfig = Object.freeze({
+    rootNamespace: r.str(input, 'rootNamespace', '', d.rootNamespace),
+    trustDomain: r.str(input, 'trustDomain', '', d.trustDomain),
+    domainSuffix: r.str(input, 'domainSuffix', '', d.domainSuffix),
+    outboundTrafficPolicy: outbound,
+    connectTimeoutMs: r.duration(input, 'connectTimeout', '') ?? d.connectTimeoutMs,
+    enableAutoMtls: r.bool(input, 'enableAutoMtls', '', d.enableAutoMtls),
+    ingressSelector: r.str(input, 'ingressSelector', '', d.ingressSelector),
+    gatewayControllerName: d.gatewayControllerName,
+    accessLogFile: r.str(input, 'accessLogFile', '', d.accessLogFile),
+    accessLogEncoding: enc === 'JSON' ? 'JSON' : 'TEXT',
+    accessLogFormat: r.str(input, 'accessLogFormat', '', d.accessLogFormat),
+    extensionProviders: Object.freeze(readProviders(r, input['extensionProviders'], 'extensionProviders')),
+  });
+  return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, value, warnings: [] };
+}

@@ -13,6 +13,9 @@ import type { Server } from '../api/networking/gateway.js';
 import type { SidecarSpec } from '../api/networking/sidecar.js';
 import type { Endpoint, Labels, Service, ServicePort, Workload } from '../registry/types.js';
 import type { MeshConfig } from './mesh-config.js';
+import type { AuthorizationPolicy } from '../api/security/authorization-policy.js';
+import type { PeerAuthentication } from '../api/security/peer-authentication.js';
+import type { RequestAuthentication } from '../api/security/request-authentication.js';
 
 /** Identity of a config resource in dumps and errors: `Kind/namespace/name`. */
 export interface ConfigRef {
@@ -136,4 +139,16 @@ export interface MeshSnapshot {
   secret(namespace: string, name: string): SecretView | undefined;
   /** The Sidecar resource in effect for the workload: workload-selected in its namespace, else the namespace default, else the root namespace default. */
   sidecarFor(scope: ProxyScope): SidecarView | undefined;
+
+  /** AuthorizationPolicies of `namespace`, oldest first (Istio's sortConfigByCreationTime). */
+  authorizationPolicies(namespace: string): readonly AuthorizationPolicy[];
+  /** PeerAuthentications of `namespace`, oldest first. */
+  peerAuthentications(namespace: string): readonly PeerAuthentication[];
+  /** RequestAuthentications of `namespace`, oldest first. */
+  requestAuthentications(namespace: string): readonly RequestAuthentication[];
+  /**
+   * The JWKS document fetched for a `jwksUri` (istiod resolves remote keys and sends them inline), or
+   * undefined when it was never fetched. A failed fetch is reported by the resolver as an empty string.
+   */
+  jwks(uri: string): string | undefined;
 }

@@ -20,7 +20,7 @@ import { ListenerManager } from './network/listener-manager.js';
 import type { CompletedStream, HcmEnv } from './http/connection-manager.js';
 import type { TcpProxyEnv, TcpSession } from './network/tcp-proxy.js';
 import { AccessLogSink } from './http/access-log/access-log-sink.js';
-import type { AccessLogEntry, AccessLogHeaders } from './http/access-log/access-log-entry.js';
+import type { AccessLogEntry, AccessLogHeaders, Metadata } from './http/access-log/access-log-entry.js';
 import type { StatsStore } from './stats/stats-store.js';
 import type { Counter } from './stats/metric.js';
 import type { HeaderMap } from './http/headers.js';
@@ -116,7 +116,13 @@ export class DataPlane {
 
   constructor(private readonly o: DataPlaneOptions) {
     tuneHeapForTraffic();
-    this.clusters = new ClusterManager({ random: o.random, clock: o.clock, secrets: o.secrets, ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}) });
+    this.clusters = new ClusterManager({
+      random: o.random,
+      clock: o.clock,
+      secrets: o.secrets,
+      ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
+      ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
+    });
     this.env = {
       routeTable: (name) => this.#routes.get(name),
       cluster: (name) => this.clusters.get(name),
@@ -249,6 +255,16 @@ export class DataPlane {
     if (info.upstreamLocalAddress !== '') entry.upstreamLocalAddress = info.upstreamLocalAddress;
     if (r.serverName !== '') entry.requestedServerName = r.serverName;
     if (info.routeName !== '') entry.routeName = info.routeName;
+    // %DYNAMIC_METADATA(...)% (jwt_authn payload, RBAC shadow results of dry-run policies) and the peer identity.
+    for (const _ in info.dynamicMetadata) {
+      entry.dynamicMetadata = info.dynamicMetadata as Metadata;
+      break;
+    }
+    if (r.peer !== undefined) {
+      entry.downstreamPeerUriSans = r.peer.uriSans;
+      entry.downstreamLocalUriSans = r.peer.localUriSans;
+      entry.downstreamPeerSubject = r.peer.subject;
+    }
     for (const l of logs) this.#sink(l.path).log(l.format(entry));
   }
 

@@ -11,6 +11,10 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { ProxyBootstrap } from './bootstrap.js';
 import { AdsClient, type AdsClientOptions, type AdsProtocol } from './xds-client/ads-client.js';
 import { secretSourceOf } from './xds-client/secret-source.js';
+import { workloadAgentFor, type ProxyIdentityOptions, type WorkloadAgent } from './identity/workload-agent.js';
+
+export type { ProxyIdentityOptions };
+import { agentSecretSource, agentSecrets } from './identity/agent-secrets.js';
 import { adminHandler, listenHttp, prometheusHandler, readinessHandler, type Listening, type ServerState } from './admin/admin-server.js';
 import { compileResource } from './runtime/compile-resource.js';
 import { DataPlane } from './data-plane.js';
@@ -45,7 +49,10 @@ export interface ProxyOptions {
   readonly xdsProtocol?: AdsProtocol;
   /** Changes the proxy's log level at run time (admin POST /logging?level=). */
   readonly setLogLevel?: (level: string) => boolean;
+  /** The workload identity: with it the proxy gets its certificate from the CA and serves `default`/`ROOTCA`. */
+  readonly identity?: ProxyIdentityOptions;
 }
+
 
 export interface RunningProxy {
   readonly adminUrl: string;
@@ -54,6 +61,8 @@ export interface RunningProxy {
   readonly xds: AdsClient;
   readonly dataPlane: DataPlane;
   readonly stats: StatsStore;
+  /** The workload agent, when the proxy has an identity. */
+  readonly agent: WorkloadAgent | undefined;
   state(): ServerState;
   /** Graceful drain: stop accepting, finish in-flight requests (up to `timeoutMs`), then close. */
   drain(timeoutMs: number): Promise<void>;
@@ -74,14 +83,18 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     compile: compileResource,
     ...(o.extraChecks !== undefined ? { extraChecks: o.extraChecks } : {}),
   });
+  const clock = o.clock ?? systemClock;
+  const random = o.random ?? mathRandom;
+  const agent = o.identity === undefined ? undefined : workloadAgentFor(o.identity, b.xdsAddress, { clock, random, logger, onChange: () => readyCheck() });
+  const adsSecrets = secretSourceOf(xds);
   // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
   const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const dataPlane = new DataPlane({
     xds,
     logger,
-    clock: o.clock ?? systemClock,
-    random: o.random ?? mathRandom,
-    secrets: o.secrets ?? secretSourceOf(xds),
+    clock,
+    random,
+    secrets: o.secrets ?? (agent !== undefined ? agentSecretSource(agent, adsSecrets) : adsSecrets),
     stats,
     ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
@@ -91,9 +104,12 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   let live = false;
   let applied = false;
   let draining = false;
-  xds.onUpdate(() => {
-    if (!applied && xds.initialized()) void dataPlane.settled().then(() => (applied = xds.initialized()));
-  });
+  // Ready once the first config is applied and, with an identity, the workload certificate has arrived
+  // (Envoy's listeners warm until their SDS secrets are there).
+  const readyCheck = (): void => {
+    if (!applied && xds.initialized() && (agent === undefined || agent.current !== undefined)) void dataPlane.settled().then(() => (applied = xds.initialized()));
+  };
+  xds.onUpdate(readyCheck);
   const state = (): ServerState => {
     if (draining) return 'DRAINING';
     if (!live && applied) live = true;
@@ -110,6 +126,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     stats,
     bootstrap: { config: b.raw, node, loadedAt: new Date(startedAt).toISOString() },
     liveCluster: (name: string) => dataPlane.clusters.get(name),
+    ...(agent !== undefined ? { agentSecrets: () => agentSecrets(agent) } : {}),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
@@ -129,8 +146,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const [admin, ready, prom] = opened as [Listening, Listening, Listening];
   node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
   dataPlane.start();
+  agent?.start();
   xds.start();
   const close = async (): Promise<void> => {
+    agent?.close();
     xds.close();
     await dataPlane.close();
     await Promise.all(opened.map((l) => l.close()));
@@ -142,6 +161,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     xds,
     dataPlane,
     stats,
+    agent,
     state,
     async drain(timeoutMs: number) {
       draining = true;

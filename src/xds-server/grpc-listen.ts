@@ -12,10 +12,18 @@ export interface AdsListener {
   close(): Promise<void>;
 }
 
-export async function listenAds(ds: DiscoveryServer, opts: { host?: string; port: number }): Promise<AdsListener> {
+export interface ListenAdsOptions {
+  readonly host?: string;
+  readonly port: number;
+  /** Other services on the same port (istiod serves its CA next to ADS). */
+  readonly services?: readonly ((server: Server) => void)[];
+}
+
+export async function listenAds(ds: DiscoveryServer, opts: ListenAdsOptions): Promise<AdsListener> {
   const host = opts.host ?? '127.0.0.1';
   const server = new Server();
   ds.addTo(server);
+  for (const add of opts.services ?? []) add(server);
   const bindHost = host.includes(':') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${bindHost}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`cannot listen for ADS on ${bindHost}:${opts.port}: ${err.message}`)) : resolve(p)));

@@ -30,6 +30,8 @@ import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/
 import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { FileAccessLogSchema } from './gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
 import { StdoutAccessLogSchema, StderrAccessLogSchema } from './gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js';
+import { UriTemplateMatchConfigSchema } from './gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
+import { UriTemplateRewriteConfigSchema } from './gen/envoy/extensions/path/rewrite/uri_template/v3/uri_template_rewrite_pb.js';
 import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
@@ -63,6 +65,8 @@ export const XDS_REGISTRY = createRegistry(
   RawBufferSchema,
   PreviousHostsPredicateSchema,
   PreviousPrioritiesConfigSchema,
+  UriTemplateMatchConfigSchema,
+  UriTemplateRewriteConfigSchema,
 );
 
 /** Any with `type.googleapis.com/<full name>`. */

@@ -4,7 +4,7 @@
 // alice through to the upstream, and answers bob 403 `RBAC: access denied` without the upstream seeing
 // him, with `rbac_access_denied_matched_policy[none]` and no response flag in the access log (Envoy sets
 // none for RBAC: Istio's logs show `403 - rbac_access_denied_matched_policy[...]`). An RBAC config the
-// proxy cannot enforce (uri_template, a bad regex) is NACKed naming the field, and the last good
+// proxy cannot enforce (a uri_template without its template, a bad regex) is NACKed naming the field, and the last good
 // listener keeps serving.
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/rbac_filter
 
@@ -133,9 +133,9 @@ it('RBAC filter: ALLOW on x-user: alice, 403 for bob, NACK of what cannot be enf
     }, `the LDS NACK of ${version}`, 10_000);
   };
 
-  await t.test('uri_template is NACKed naming the field; the last good listener keeps serving', async () => {
+  await t.test('a uri_template without its template is NACKed naming the field; the last good listener keeps serving', async () => {
     const nack = await nackFor({ action: 'ALLOW', policies: { templ: { permissions: [{ uriTemplate: { name: 'envoy.path.match.uri_template.uri_template_matcher' } }], principals: [{ any: true }] } } }, 'v2', 'policies["templ"]');
-    assert.match(nack, /^LDS update rejected \(version \S+\): rbac_gateway: filter_chains\[0\]\.filters\[0\]\(envoy\.filters\.network\.http_connection_manager\)\.typed_config\.http_filters\[0\]\(envoy\.filters\.http\.rbac\)\.typed_config\.rules\.policies\["templ"\]\.permissions\[0\]\.uri_template: not supported/);
+    assert.match(nack, /^LDS update rejected \(version \S+\): rbac_gateway: filter_chains\[0\]\.filters\[0\]\(envoy\.filters\.network\.http_connection_manager\)\.typed_config\.http_filters\[0\]\(envoy\.filters\.http\.rbac\)\.typed_config\.rules\.policies\["templ"\]\.permissions\[0\]\.uri_template: typed_config is required/);
     assert.equal((await get('alice')).status, 200);
     assert.equal((await get('bob')).status, 403);
   });

@@ -6,11 +6,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
-import { freePort, send, startMesh, startUpstream } from '../support/data-plane.js';
+import { freePort, send, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
 import { runIsthmus, startIsthmus } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 
@@ -179,5 +179,71 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     assert.equal(await exited, 0, err);
     assert.match(out, /draining\n[^]*stopped\n/);
     for (const pid of workersNow) assert.ok(!alive(pid), `worker ${pid} exited`);
+  });
+
+  it('with --token-file, the primary gets the workload certificate and every worker terminates mTLS with it (STRICT)', async (t) => {
+    const target = await freePort();
+    await startUpstream(t, 'reviews', '127.0.0.1', target);
+    const mesh = await startMesh(t, {
+      'svc.yaml': `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080, targetPort: ${target}}]
+`,
+      'pa.yaml': `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: default}
+spec: {mtls: {mode: STRICT}}
+`,
+      // One request per upstream connection, so the kernel spreads the client's connections over both workers.
+      'dr.yaml': `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}
+`,
+    });
+    mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.8.2', labels: { app: 'reviews' }, serviceAccount: 'reviews', ports: { http: target }, tlsMode: 'istio' });
+    mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.8.1', labels: { app: 'client' }, serviceAccount: 'client', tlsMode: 'istio' });
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-concurrency-id-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const bootFile = join(dir, 'reviews.json');
+    const tokenFile = join(dir, 'reviews.token');
+    await writeFile(bootFile, JSON.stringify(envoyBootstrap({ node: 'reviews-v1', proxyless: false, xdsAddress: mesh.cp.xdsAddress, namespace: 'default', type: 'sidecar', ip: '127.0.8.2', labels: { app: 'reviews' }, serviceAccount: 'reviews', locality: { region: '', zone: '', subZone: '' } })));
+    await writeFile(tokenFile, await mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: 'reviews' }), { mode: 0o600 });
+    const child = startIsthmus(['proxy', '--bootstrap', bootFile, '--concurrency', '2', '--capture-address', '127.0.8.2', '--token-file', tokenFile, '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    t.after(() => {
+      for (const pid of [...childPids(child.pid ?? 0), child.pid ?? 0]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    await waitFor(() => /readiness +(\S+)/.test(out), 'the proxy to start', 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${err}`);
+    });
+    const admin = /admin +(\S+)/.exec(out)?.[1] ?? '';
+    const readiness = /readiness +(\S+)/.exec(out)?.[1] ?? '';
+    await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200 (certificate and config in every worker)', 60_000);
+    const dump = await (await fetch(`${admin}/config_dump`)).text();
+    assert.match(dump, /"dynamic_active_secrets":\s*\[\s*\{\s*"name":\s*"default"/);
+
+    const client = await startTestProxy(t, mesh, { node: 'client', ip: '127.0.8.1', labels: { app: 'client' }, serviceAccount: 'client' }, { identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: 'client' }) } });
+    void client;
+    // Each request on a new mTLS connection: both workers must take some, each with the relayed certificate.
+    const cx = async (): Promise<number[]> => {
+      const st = await stats(admin);
+      return [0, 1].map((w) => sumOf(st, new RegExp(`^listener\\..*_${target}\\.worker_${w}\\.downstream_cx_total$`)));
+    };
+    await waitFor(async () => {
+      for (let i = 0; i < 10; i++) {
+        const r = await viaSidecar('127.0.8.1', 'http://reviews:9080/x');
+        assert.deepEqual([r.status, r.body], [200, 'reviews']);
+      }
+      return (await cx()).every((n) => n > 0);
+    }, 'mTLS requests answered by both workers', 60_000, 50);
   });
 });

@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { freePort, startMesh, startTestProxy } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
-import { secretYaml, selfSigned, type TestCert } from '../translate/secret/certs.js';
+import { secretYaml, selfSigned, signedBy, type TestCert } from '../translate/secret/certs.js';
 import { SECRET_TYPE, CLUSTER_TYPE } from '../../src/xds/type-urls.js';
 import { UpstreamTlsContextSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { secretSourceOf } from '../../src/proxy/xds-client/secret-source.js';
@@ -24,7 +24,8 @@ const web = selfSigned('web.example.com');
 const rotated = selfSigned('rotated.example.com');
 const mtls = selfSigned('mtls.example.com');
 const ca = selfSigned('client-ca.example.com');
-const client = selfSigned('client.example.com');
+// Issued by the credential's CA: MUTUAL verifies client certificates against it.
+const client = signedBy('client.example.com', ca);
 
 function gatewayYaml(simplePort: number, mutualPort: number): string {
   return `apiVersion: networking.istio.io/v1
@@ -122,6 +123,9 @@ describe('SDS over ADS (gateway credentialName)', () => {
       assert.deepEqual(first, { fingerprint: fingerprintOf(web), status: 200, body: 'hello over tls' });
       const mutual = await getOverTls(mutualPort, client);
       assert.equal(mutual.fingerprint, fingerprintOf(mtls));
+      // A client certificate the credential's CA did not issue, or none at all, is refused (require_client_certificate).
+      await assert.rejects(getOverTls(mutualPort, selfSigned('stranger.example.com')));
+      await assert.rejects(getOverTls(mutualPort));
 
       // Rotation: the Secret changes; the update arrives over SDS and the next handshake uses it.
       const before = proxy.xds.table(SECRET_TYPE).get('kubernetes://web-cred');

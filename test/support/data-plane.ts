@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import { ALL_KINDS } from '../../src/api/kinds.js';
 import { createKindRegistry } from '../../src/api/kind.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/model/mesh-config.js';
-import { startControlPlane, type RunningControlPlane } from '../../src/cli/control-plane.js';
+import { startControlPlane, type ControlPlaneOptions, type RunningControlPlane } from '../../src/cli/control-plane.js';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import { parseBootstrap } from '../../src/proxy/bootstrap.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../../src/proxy/proxy.js';
@@ -24,10 +24,10 @@ export interface TestMesh {
   remove(file: string): Promise<void>;
 }
 
-export async function startMesh(t: TestContext, files: Record<string, string>, mesh: Partial<MeshConfig> = {}): Promise<TestMesh> {
+export async function startMesh(t: TestContext, files: Record<string, string>, mesh: Partial<MeshConfig> = {}, extra: Partial<ControlPlaneOptions> = {}): Promise<TestMesh> {
   const dir = await mkdtemp(join(tmpdir(), 'isthmus-dp-'));
   for (const [f, y] of Object.entries(files)) await writeFile(join(dir, f), y);
-  const cp = await startControlPlane({ configDir: dir, registry: createKindRegistry(ALL_KINDS), xdsPort: 0, monitoringPort: 0, debounceMs: 10, mesh: { ...DEFAULT_MESH_CONFIG, ...mesh } });
+  const cp = await startControlPlane({ configDir: dir, registry: createKindRegistry(ALL_KINDS), xdsPort: 0, monitoringPort: 0, debounceMs: 10, mesh: { ...DEFAULT_MESH_CONFIG, ...mesh }, ...extra });
   t.after(async () => {
     await cp.close();
     await rm(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { KindRegistry } from '../../api/kind.js';
 import { IsthmusError } from '../../lib/errors.js';
 import { startControlPlane, type RunningControlPlane } from '../control-plane.js';
+import type { MeshConfig } from '../../model/mesh-config.js';
 import type { Launcher } from './launch.js';
 import { planPods, type PodPlan } from './pod-plan.js';
 import { placementOf, podProcesses, podWorkload, waitPodReady, type PodPlacement } from './pod-processes.js';
@@ -40,6 +41,10 @@ export interface LocalMeshOptions {
   readonly onLine?: (name: string, line: string) => void;
   /** First pod address index; a second mesh on the same machine needs another range. */
   readonly addressBase?: number;
+  /** Mesh-wide settings (`--mesh-config`); Istio's defaults otherwise. */
+  readonly mesh?: MeshConfig;
+  /** Istio's cacerts folder for the CA (`--cacerts`); a self-signed root otherwise. */
+  readonly cacertsDir?: string;
   readonly readyTimeoutMs?: number;
   /** A process per proxy instead of one process hosting them all (`isthmus proxies`). */
   readonly isolateProxies?: boolean;
@@ -98,6 +103,8 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     xdsPort: o.xdsPort,
     monitoringPort: o.monitoringPort,
     onProblem: (line) => o.report(`  ! ${line}`),
+    ...(o.mesh !== undefined ? { mesh: o.mesh } : {}),
+    ...(o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {}),
   });
   const stateDir = await mkdtemp(join(tmpdir(), 'isthmus-up-'));
   const readyTimeout = o.readyTimeoutMs ?? 20_000;
@@ -152,7 +159,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
   async function startPod(plan: PodPlan): Promise<void> {
     const at = placementOf(nextIndex());
     const status: PodStatus = { name: plan.name, namespace: plan.namespace, owner: plan.owner, role: plan.role, ip: at.ip, appAddress: at.appAddress, adminUrl: `http://${at.ip}:15000`, phase: 'Starting', restarts: 0 };
-    const specs = await podProcesses(plan, at, { launcher: o.launcher, xdsAddress: cp.xdsAddress, stateDir, cwd: o.configDir, ingressPort: o.ingressPort });
+    const specs = await podProcesses(plan, at, { launcher: o.launcher, xdsAddress: cp.xdsAddress, stateDir, cwd: o.configDir, ingressPort: o.ingressPort, token: (id) => cp.ca.issueToken(id) });
     for (const p of specs.problems) o.report(`! ${p}`);
     const processes: string[] = [];
     if (o.isolateProxies === true) {
@@ -167,7 +174,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     pod.ready = waitPodReady(plan, at, () => pod.stopped || stopping).then((ok) => {
       if (pod.stopped || !ok) return false;
       status.phase = 'Running';
-      cp.workloads.register(podWorkload(plan, at));
+      cp.workloads.register(podWorkload(plan, at, true));
       return true;
     });
     live.set(plan.name, pod);

@@ -263,9 +263,10 @@ describe('podProcesses', () => {
 });
 
 describe('podWorkload', () => {
-  it('registers the pod at its IP with its labels, service account and named ports, without mTLS', () => {
+  it('registers the pod at its IP with its labels, service account and named ports; tlsMode istio only when its proxy has an identity', () => {
     const p = plan(DETAILS);
-    assert.deepEqual(podWorkload(p, placementOf(7)), {
+    assert.equal(podWorkload(p, placementOf(7), true).tlsMode, 'istio');
+    assert.deepEqual(podWorkload(p, placementOf(7), false), {
       name: p.name,
       namespace: 'bookinfo',
       address: '127.10.0.7',

@@ -31,6 +31,8 @@ export interface PodProcessOptions {
   /** A gateway's HTTP listener port 8080 is bound on this port instead. */
   readonly ingressPort?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The pod's workload token (the CA's `issueToken`); with it the proxy gets an mTLS certificate. */
+  readonly token?: (identity: { namespace: string; serviceAccount: string }) => Promise<string>;
 }
 
 export interface PodProcesses {
@@ -69,15 +71,23 @@ export async function podProcesses(plan: PodPlan, at: PodPlacement, o: PodProces
   });
   await writeFile(bootstrapFile, JSON.stringify(bootstrap, null, 2));
   const proxyArgs = [...o.launcher.isthmusArgs, 'proxy', '--bootstrap', bootstrapFile, '--log-level', 'warn'];
+  // The pod's projected service-account token, as Kubernetes mounts it for istio-agent (0600).
+  let tokenFile: string | undefined;
+  if (o.token !== undefined) {
+    tokenFile = join(o.stateDir, `${plan.name}.${plan.namespace}.token`);
+    await writeFile(tokenFile, await o.token({ namespace: plan.namespace, serviceAccount: plan.serviceAccount }), { mode: 0o600 });
+    proxyArgs.push('--token-file', tokenFile);
+  }
+  const withToken = tokenFile !== undefined ? { tokenFile } : {};
   const mapped = o.ingressPort !== undefined && o.ingressPort !== 8080;
   let hosted: HostedProxySpec;
   if (plan.role === 'gateway') {
     proxyArgs.push('--bind-address', '127.0.0.1');
     if (mapped) proxyArgs.push('--port-map', `8080=${o.ingressPort}`);
-    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, bindAddress: '127.0.0.1', ...(mapped ? { portMap: [[8080, o.ingressPort as number]] } : {}) };
+    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, bindAddress: '127.0.0.1', ...(mapped ? { portMap: [[8080, o.ingressPort as number]] } : {}), ...withToken };
   } else {
     proxyArgs.push('--capture-address', at.ip, '--app-address', at.appAddress);
-    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, captureAddress: at.ip, appAddress: at.appAddress };
+    hosted = { name: `${plan.name}.${plan.namespace}`, bootstrap: bootstrapFile, captureAddress: at.ip, appAddress: at.appAddress, ...withToken };
   }
   const proxy: ProcessSpec = { name: `${plan.name} (${plan.role === 'gateway' ? 'gateway' : 'sidecar'})`, command: o.launcher.node, args: proxyArgs, env: baseEnv, cwd: o.cwd };
   const apps: ProcessSpec[] = [];
@@ -128,7 +138,7 @@ export async function podProcesses(plan: PodPlan, at: PodPlacement, o: PodProces
 }
 
 /** The workload the control plane registers for the pod once it is ready. */
-export function podWorkload(plan: PodPlan, at: PodPlacement): LocalWorkloadSpec {
+export function podWorkload(plan: PodPlan, at: PodPlacement, mtls: boolean): LocalWorkloadSpec {
   return {
     name: plan.name,
     namespace: plan.namespace,
@@ -136,9 +146,9 @@ export function podWorkload(plan: PodPlan, at: PodPlacement): LocalWorkloadSpec 
     labels: plan.labels,
     serviceAccount: plan.serviceAccount,
     ports: plan.namedPorts,
-    // No CA issues workload certificates yet, so peers must not pick ISTIO_MUTUAL automatically
-    // (Istio's auto mTLS keys on this label); PERMISSIVE inbound accepts the plaintext.
-    tlsMode: 'disabled',
+    // Istio's sidecar injector labels pods `security.istio.io/tlsMode: istio`, and auto mTLS keys on it: a pod
+    // whose proxy has a workload certificate gets mTLS from its peers; one without is sent plaintext.
+    tlsMode: mtls ? 'istio' : 'disabled',
   };
 }
 

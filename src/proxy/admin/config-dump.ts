@@ -151,7 +151,10 @@ function secretsSection(src: DumpSource): JsonObject {
     SecretsConfigDumpSchema,
     create(SecretsConfigDumpSchema, {
       staticSecrets: statics.map((s) => ({ name: s.name, secret: pack(SecretSchema, s, s) })),
-      dynamicActiveSecrets: [...active].map(([name, e]) => ({ name, versionInfo: e.version, ...at(e.lastUpdated), secret: pack(SecretSchema, e.message, e) })),
+      dynamicActiveSecrets: [
+        ...(src.agentSecrets?.() ?? []).map((a) => ({ name: a.name, versionInfo: a.version, ...at(a.lastUpdated), secret: pack(SecretSchema, a.secret, a.secret) })),
+        ...[...active].map(([name, e]) => ({ name, versionInfo: e.version, ...at(e.lastUpdated), secret: pack(SecretSchema, e.message, e) })),
+      ],
       // Subscribed, not delivered yet: Envoy lists such a secret with its name only.
       dynamicWarmingSecrets: src
         .typeState(SECRET_TYPE)

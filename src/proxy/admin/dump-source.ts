@@ -7,6 +7,7 @@ import type { Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { ResourceTable, TypeState } from '../xds-client/ads-client.js';
 import type { ProxyTypeUrl, ResourceByType } from '../xds-client/validate.js';
 import type { Host } from '../upstream/host.js';
+import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 
 export interface LoadedBootstrap {
   /** The Bootstrap as parsed from its file. */
@@ -43,4 +44,6 @@ export interface DumpSource {
   liveCluster?(name: string): LiveCluster | undefined;
   /** A host's live health_flags, for sources without `liveCluster`; undefined falls back to the EDS health. */
   hostHealthFlags?(cluster: string, host: string): string | undefined;
+  /** Secrets served by the proxy's own workload agent (`default`, `ROOTCA`), listed with the SDS ones. */
+  agentSecrets?(): readonly { readonly name: string; readonly version: string; readonly lastUpdated: string; readonly secret: Secret }[];
 }

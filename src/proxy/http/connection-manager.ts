@@ -23,6 +23,7 @@ import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
 export type { CompletedStream, ConnectionFacts, HcmEnv };
 import { runFilters } from './filter-chain.js';
 import { proxyUpgrade } from './upgrade.js';
+import { mutateXfcc } from './xfcc.js';
 import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import type { Http1Response } from './http1-response.js';
@@ -224,7 +225,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.env.onStreamStart?.();
     this.env.onStreamComplete({
       hcm: this.config,
-      request: { method: '', path: '', authority: '', scheme: f.tls ? 'https' : 'http', protocol: 'HTTP/1.1', headers: {}, hasBody: false, body: socket, remoteAddress: f.remoteAddress, remotePort: f.remotePort, localAddress: f.localAddress, localPort: f.localPort, serverName: f.serverName },
+      request: { method: '', path: '', authority: '', scheme: f.tls ? 'https' : 'http', protocol: 'HTTP/1.1', headers: {}, hasBody: false, body: socket, remoteAddress: f.remoteAddress, remotePort: f.remotePort, localAddress: f.localAddress, localPort: f.localPort, serverName: f.serverName, peer: f.peer },
       info,
       responseHeaders: undefined,
     });
@@ -269,6 +270,7 @@ export class HcmRuntime implements Http1ServerHost {
       localAddress: f.localAddress,
       localPort: f.localPort,
       serverName: f.serverName,
+      peer: f.peer,
     };
   }
 
@@ -288,6 +290,7 @@ export class HcmRuntime implements Http1ServerHost {
       h['x-forwarded-proto'] = r.scheme;
       h['x-envoy-external-address'] = r.remoteAddress;
     } else if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = r.scheme;
+    mutateXfcc(h, c.xfcc, r.peer);
     if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomUUID();
   }
 

@@ -13,6 +13,8 @@ import { decideFault, FAULT_ABORT_BODY, FAULT_ABORT_DETAILS } from '../filters/f
 import { compileCorsPolicy, type CorsPolicyConfig } from '../filters/cors/config.js';
 import { corsPreflight, corsResponseHeaders, CORS_RESPONSE_CODE_DETAILS } from '../filters/cors/engine.js';
 import { runRbacFilter } from '../filters/rbac/filter.js';
+import { runExtAuthzFilter } from '../filters/ext-authz/filter.js';
+import { runJwtAuthnFilter } from '../filters/jwt-authn/filter.js';
 import type { CorsSource, RouteSelection } from './route/types.js';
 import type { HcmEnv } from './hcm-env.js';
 import type { HttpStream } from './http-stream.js';
@@ -120,6 +122,12 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'rbac':
         st = runRbacFilter(f.config, s, hcm, env.stats);
+        break;
+      case 'ext_authz':
+        st = runExtAuthzFilter(f.name, f.config, s, hcm, env, () => runFilters(s, sel, hcm, env, i + 1));
+        break;
+      case 'jwt_authn':
+        st = runJwtAuthnFilter(f.config, s, () => runFilters(s, sel, hcm, env, i + 1));
         break;
       case 'router':
         forward(s, sel, env);

@@ -7,6 +7,9 @@ import type { Random } from '../lib/random.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { DownstreamRequest } from './http-stream.js';
+import type { PeerCertificate } from './peer-certificate.js';
+
+export type { PeerCertificate };
 import type { StreamInfo } from './stream-info.js';
 import type { HeaderMap } from './headers.js';
 import type { CompiledRouteConfig } from './route/types.js';
@@ -18,6 +21,8 @@ export interface ConnectionFacts {
   readonly localPort: number;
   readonly tls: boolean;
   readonly serverName: string;
+  /** The verified client certificate (mTLS); undefined on plaintext or when the client sent none. */
+  readonly peer?: PeerCertificate | undefined;
 }
 
 export interface CompletedStream {

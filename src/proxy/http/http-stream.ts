@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Random } from '../lib/random.js';
 import type { StreamInfo } from './stream-info.js';
+import type { PeerCertificate } from './peer-certificate.js';
 import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
 import { HOP_BY_HOP, type HeaderMap } from './headers.js';
 
@@ -31,6 +32,8 @@ export interface DownstreamRequest {
   readonly localAddress: string;
   readonly localPort: number;
   readonly serverName: string;
+  /** The verified client certificate of the connection (mTLS), if any. */
+  readonly peer?: PeerCertificate | undefined;
 }
 
 export interface DownstreamResponse {

@@ -12,7 +12,7 @@
 
 import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { ConnectionFacts } from './hcm-env.js';
+import type { ConnectionFacts, PeerCertificate } from './hcm-env.js';
 import type { DownstreamRequest, HttpProtocol } from './http-stream.js';
 import type { HeaderMap } from './headers.js';
 import { HTTP1_PARSER, HTTP_METHODS, startReading, stopReading, type Http1Parser, type ParserCallbacks, type ParserError } from './http1-parser.js';
@@ -74,6 +74,7 @@ export class Http1Request implements DownstreamRequest {
     this.localAddress = f.localAddress;
     this.localPort = f.localPort;
     this.serverName = f.serverName;
+    this.peer = f.peer;
   }
 
   readonly remoteAddress: string;
@@ -81,6 +82,7 @@ export class Http1Request implements DownstreamRequest {
   readonly localAddress: string;
   readonly localPort: number;
   readonly serverName: string;
+  readonly peer: PeerCertificate | undefined;
 
   get body(): Readable {
     return (this.bodyStream ??= Readable.from([]));

@@ -22,6 +22,11 @@ export interface StreamInfo {
   bytesSent: number;
   attempts: number;
   endNs: bigint;
+  /**
+   * Envoy's dynamic metadata: what filters publish for later filters and the access log, by filter name
+   * (a Struct as a plain object). jwt_authn writes the verified payload here, RBAC reads it.
+   */
+  readonly dynamicMetadata: Record<string, Record<string, unknown>>;
 }
 
 export function newStreamInfo(nowMs: number): StreamInfo {
@@ -42,5 +47,6 @@ export function newStreamInfo(nowMs: number): StreamInfo {
     bytesSent: 0,
     attempts: 0,
     endNs: 0n,
+    dynamicMetadata: {},
   };
 }

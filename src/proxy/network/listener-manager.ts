@@ -20,7 +20,8 @@ import { HcmRuntime, type ConnectionFacts as HttpConnectionFacts, type HcmEnv } 
 import { parseClientHello, sniffHttp, MAX_CLIENT_HELLO } from './client-hello.js';
 import { selectFilterChain, type ConnectionFacts } from './filter-chain-match.js';
 import { runTcpProxy, type TcpProxyEnv } from './tcp-proxy.js';
-import { secureContextFor } from './tls-terminator.js';
+import { clientCertificateVerified, peerCertificateOf, secureContextFor } from './tls-terminator.js';
+import { runNetworkRbac } from '../filters/rbac/network-filter.js';
 import type { SecretSource } from '../upstream/connection-pools.js';
 
 export interface ListenerManagerOptions {
@@ -256,10 +257,25 @@ export class ListenerManager {
         socket.destroy();
         return;
       }
-      const alpn = chain.tls.alpn.length > 0 ? [...chain.tls.alpn] : chain.network.kind === 'hcm' ? ['h2', 'http/1.1'] : [];
+      const offered = chain.tls.alpn.length > 0 ? chain.tls.alpn : chain.network.kind === 'hcm' ? ['h2', 'http/1.1'] : [];
+      // Envoy's server ALPN callback answers SSL_TLSEXT_ERR_NOACK when nothing overlaps, so the handshake goes on
+      // without ALPN (Istio clients offer `istio-http/1.1`/`istio`); Node would refuse it, so the list is only
+      // given when the ClientHello shares a protocol with it.
+      const alpn = offered.some((p) => facts.applicationProtocols.includes(p)) ? [...offered] : [];
       const tls = new TLSSocket(s, { isServer: true, secureContext: ctx, ALPNProtocols: alpn, requestCert: chain.tls.requireClientCertificate || chain.tls.sdsValidation !== undefined || chain.tls.inlineTrustedCa !== undefined, rejectUnauthorized: chain.tls.requireClientCertificate });
       tls.on('error', () => tls.destroy());
-      tls.once('secure', () => this.#terminal(tls, chain, httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`));
+      tls.once('secure', () => {
+        // A chain requiring a client certificate refuses a missing, untrusted or expired one (Envoy:
+        // require_client_certificate with a validation context), closing the connection after the handshake.
+        const verified = chain.tls?.sdsValidation !== undefined || chain.tls?.inlineTrustedCa !== undefined ? clientCertificateVerified(tls) : { ok: false as const, reason: 'no validation context' };
+        if (!verified.ok && chain.tls?.requireClientCertificate === true) {
+          this.o.logger.debug('TLS client certificate refused', { listener: l.name, chain: chain.name, reason: verified.reason });
+          tls.destroy();
+          return;
+        }
+        const peer = verified.ok ? peerCertificateOf(tls) : undefined;
+        this.#terminal(tls, chain, peer !== undefined ? { ...httpFacts, peer } : httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`);
+      });
       return;
     }
     const dst = originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`;
@@ -280,6 +296,16 @@ export class ListenerManager {
 
   #terminal(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string): void {
     const n = chain.network;
+    if (chain.rbac.length > 0) {
+      const tls = facts.tls ? { uriSans: facts.peer?.uriSans ?? [], dnsSans: facts.peer?.dnsSans ?? [], subject: facts.peer?.subject ?? '' } : undefined;
+      const denied = runNetworkRbac(chain.rbac, { remoteIp: facts.remoteAddress, remotePort: facts.remotePort, localIp: facts.localAddress, localPort: facts.localPort, sni: facts.serverName, tls }, this.o.env.stats);
+      if (denied !== undefined) {
+        // Envoy closes the connection; the details name the deciding policy (connection_termination_details).
+        this.o.logger.debug('connection denied by RBAC', { chain: chain.name, remote: `${facts.remoteAddress}:${facts.remotePort}`, details: denied });
+        socket.destroy();
+        return;
+      }
+    }
     if (n.kind === 'tcp') {
       runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination);
       return;

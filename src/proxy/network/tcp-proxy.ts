@@ -6,6 +6,7 @@
 
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { serverIdentityCheck } from '../upstream/san-check.js';
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { TcpProxySchema } from '../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import type { Random } from '../lib/random.js';
@@ -92,7 +93,8 @@ function chooseCluster(p: CompiledTcpProxy, random: Random): string {
 
 function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource): Socket | string {
   const t = host.transport;
-  const opts = { host: host.address, port: host.port, ...(cluster.config.bindAddress !== undefined ? { localAddress: cluster.config.bindAddress } : {}) };
+  const local = host.localAddress ?? cluster.config.bindAddress;
+  const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}) };
   if (t.kind === 'raw') return netConnect(opts);
   const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
   const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;
@@ -103,6 +105,7 @@ function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource): 
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
     rejectUnauthorized: ca !== undefined,
+    checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
     ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),
   });
 }

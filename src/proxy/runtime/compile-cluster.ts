@@ -105,7 +105,11 @@ function transportOf(ts: TransportSocket | undefined, path: string, problems: st
     sdsValidation,
     inlineCertificate: cert !== undefined && key !== undefined ? { cert, key } : undefined,
     inlineTrustedCa: dataOf(defaultVc?.trustedCa),
-    subjectAltNames: defaultVc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? defaultVc?.matchSubjectAltNames ?? [],
+    // match_typed_subject_alt_names wins when set; the deprecated untyped list is what Istio still sends.
+    subjectAltNames:
+      (defaultVc?.matchTypedSubjectAltNames.length ?? 0) > 0
+        ? (defaultVc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? [])
+        : (defaultVc?.matchSubjectAltNames ?? []),
     minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
   };
 }

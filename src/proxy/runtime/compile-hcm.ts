@@ -7,8 +7,13 @@ import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { compileFault, type FaultConfig } from '../filters/fault/config.js';
+import type { XfccConfig, XfccMode } from '../http/xfcc.js';
 import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { compileRbacFilter, type RbacFilterConfig } from '../filters/rbac/config.js';
+import { ExtAuthzSchema } from '../../xds/gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
+import { compileExtAuthz, type ExtAuthzConfig } from '../filters/ext-authz/config.js';
+import { JwtAuthenticationSchema } from '../../xds/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
+import { compileJwtAuthn, type JwtAuthnConfig } from '../filters/jwt-authn/config.js';
 import { compileRouteConfig } from '../http/route/compile-route-config.js';
 import type { CompiledRouteConfig } from '../http/route/types.js';
 import type { Compiled } from './compile-cluster.js';
@@ -21,6 +26,8 @@ export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
   | { readonly kind: 'cors'; readonly name: string }
   | { readonly kind: 'rbac'; readonly name: string; readonly config: RbacFilterConfig }
+  | { readonly kind: 'ext_authz'; readonly name: string; readonly config: ExtAuthzConfig }
+  | { readonly kind: 'jwt_authn'; readonly name: string; readonly config: JwtAuthnConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 
@@ -44,8 +51,13 @@ export interface CompiledHcm {
   readonly idleTimeoutMs: number;
   readonly upgrades: ReadonlySet<string>;
   readonly accessLogs: readonly CompiledAccessLog[];
+  /** forward_client_cert_details and set_current_client_cert_details. */
+  readonly xfcc: XfccConfig;
 }
 
+
+/** HttpConnectionManager.ForwardClientCertDetails by enum number. */
+const XFCC_MODES: readonly XfccMode[] = ['sanitize', 'forward_only', 'append_forward', 'sanitize_set', 'always_forward_only'];
 
 /** HTTP filters that are no-ops for this proxy's model (Istio emits them; nothing to enforce). */
 const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
@@ -84,6 +96,16 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
       const r = m !== undefined ? compileRbacFilter(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
       if (r.ok) httpFilters.push({ kind: 'rbac', name: f.name, config: r.value });
       else problems.push(...r.problems);
+    } else if (t === ExtAuthzSchema.typeName && a !== undefined) {
+      const m = anyUnpack(a, ExtAuthzSchema);
+      const r = m !== undefined ? compileExtAuthz(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
+      if (r.ok) httpFilters.push({ kind: 'ext_authz', name: f.name, config: r.value });
+      else problems.push(...r.problems);
+    } else if (t === JwtAuthenticationSchema.typeName && a !== undefined) {
+      const m = anyUnpack(a, JwtAuthenticationSchema);
+      const r = m !== undefined ? compileJwtAuthn(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
+      if (r.ok) httpFilters.push({ kind: 'jwt_authn', name: f.name, config: r.value });
+      else problems.push(...r.problems);
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
       httpFilters.push({ kind: 'router', name: f.name });
@@ -121,6 +143,12 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
       streamIdleTimeoutMs: durationMs(h.streamIdleTimeout, 300_000),
       idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
+      xfcc: Object.freeze({
+        mode: XFCC_MODES[h.forwardClientCertDetails] ?? 'sanitize',
+        subject: h.setCurrentClientCertDetails?.subject ?? false,
+        uri: h.setCurrentClientCertDetails?.uri ?? false,
+        dns: h.setCurrentClientCertDetails?.dns ?? false,
+      }),
       accessLogs,
     },
   };

@@ -12,12 +12,17 @@ import { compileDownstreamTls, type DownstreamTls } from './compile-downstream-t
 import { compileHcm, type CompiledHcm } from './compile-hcm.js';
 import type { Compiled } from './compile-cluster.js';
 import { durationMs } from './duration.js';
+import { anyUnpack } from '@bufbuild/protobuf/wkt';
+import { RBACSchema as NetworkRbacSchema } from '../../xds/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
+import { compileNetworkRbac, NETWORK_RBAC_FILTER_TYPE, type NetworkRbacConfig } from '../filters/rbac/network-filter.js';
 
 export type NetworkFilter = { readonly kind: 'hcm'; readonly hcm: CompiledHcm } | { readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy };
 
 export interface CompiledChain {
   readonly name: string;
   readonly tls: DownstreamTls | undefined;
+  /** envoy.filters.network.rbac filters before the terminal filter, in order. */
+  readonly rbac: readonly NetworkRbacConfig[];
   readonly network: NetworkFilter;
 }
 
@@ -43,6 +48,7 @@ const KNOWN_LISTENER_FILTERS = new Set(['envoy.filters.listener.tls_inspector', 
 
 function compileChain(fc: FilterChain, path: string, problems: string[]): CompiledChain | undefined {
   let network: NetworkFilter | undefined;
+  const rbac: NetworkRbacConfig[] = [];
   fc.filters.forEach((f, i) => {
     const fp = `${path}.filters[${i}](${f.name})`;
     if (f.configType.case !== 'typedConfig') {
@@ -63,6 +69,11 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
       const r = compileTcpProxy(any, `${fp}.typed_config`);
       if (r.ok) network = { kind: 'tcp', tcp: r.value };
       else problems.push(...r.problems);
+    } else if (type === NETWORK_RBAC_FILTER_TYPE) {
+      const m = anyUnpack(any, NetworkRbacSchema);
+      const r = m !== undefined ? compileNetworkRbac(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot be decoded`] };
+      if (r.ok) rbac.push(r.value);
+      else problems.push(...r.problems);
     } else problems.push(`${fp}: unsupported network filter ${type}`);
   });
   if (network === undefined) {
@@ -76,7 +87,7 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
     if (r.ok) tls = r.value;
     else problems.push(...r.problems);
   }
-  return { name: fc.name, tls, network };
+  return { name: fc.name, tls, rbac, network };
 }
 
 function listenerFilterProblems(lf: readonly ListenerFilter[], problems: string[]): void {

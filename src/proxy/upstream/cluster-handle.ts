@@ -14,6 +14,8 @@ export interface PickedHost {
   /** `address:port`, as Envoy's %UPSTREAM_HOST%. */
   readonly key: string;
   readonly transport: TransportSettings;
+  /** The address connections leave from (the cluster's bind config or the pod IP); undefined = the OS's choice. */
+  readonly localAddress?: string;
 }
 
 export interface PickContext {

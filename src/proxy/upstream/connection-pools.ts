@@ -10,6 +10,7 @@ import { Http2Upstream } from './http2-upstream.js';
 import { Http1Pool } from './http1-pool.js';
 import { HTTP1_PARSER } from '../http/http1-parser.js';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
+import { serverIdentityCheck } from './san-check.js';
 
 export type { WireProtocol } from './cluster-handle.js';
 
@@ -26,12 +27,12 @@ export const SDS_MISSING = 'TLS error: Secret is not supplied by SDS';
 
 export type PoolResult = { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
 
-export function createPool(address: string, port: number, cluster: CompiledCluster, transport: TransportSettings, protocol: WireProtocol, secrets: SecretSource): PoolResult {
+export function createPool(address: string, port: number, cluster: CompiledCluster, transport: TransportSettings, protocol: WireProtocol, secrets: SecretSource, localAddress = cluster.bindAddress): PoolResult {
   const tls = transport.kind === 'tls';
   const host = address.includes(':') ? `[${address}]` : address;
   const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const connect: Record<string, unknown> = { timeout: cluster.connectTimeoutMs };
-  if (cluster.bindAddress !== undefined) connect['localAddress'] = cluster.bindAddress;
+  if (localAddress !== undefined) connect['localAddress'] = localAddress;
   if (transport.kind === 'tls') {
     let cert = transport.inlineCertificate;
     if (transport.sdsCertificate !== undefined) {
@@ -51,6 +52,7 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     // Without a validation context Envoy does not verify the upstream certificate.
     if (ca !== undefined) connect['ca'] = ca;
     connect['rejectUnauthorized'] = ca !== undefined;
+    connect['checkServerIdentity'] = serverIdentityCheck(transport.subjectAltNames);
     if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
     const alpn = transport.alpn.length > 0 ? [...transport.alpn] : protocol === 'http2' ? ['h2'] : ['http/1.1'];
     connect['ALPNProtocols'] = alpn;
@@ -69,7 +71,7 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     delete tlsOpts?.['localAddress'];
     return {
       ok: true,
-      dispatcher: new Http2Upstream({ host: address, port, connectTimeoutMs: cluster.connectTimeoutMs, ...(cluster.bindAddress !== undefined ? { localAddress: cluster.bindAddress } : {}), ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}) }),
+      dispatcher: new Http2Upstream({ host: address, port, connectTimeoutMs: cluster.connectTimeoutMs, ...(localAddress !== undefined ? { localAddress } : {}), ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}) }),
     };
   }
   if (HTTP1_PARSER !== undefined) {
@@ -82,7 +84,7 @@ export function createPool(address: string, port: number, cluster: CompiledClust
         host: address,
         port,
         connectTimeoutMs: cluster.connectTimeoutMs,
-        ...(cluster.bindAddress !== undefined ? { localAddress: cluster.bindAddress } : {}),
+        ...(localAddress !== undefined ? { localAddress } : {}),
         ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
         maxHeaderSize: common.maxHeaderSize,
         maxConnections: cluster.thresholds.maxConnections,

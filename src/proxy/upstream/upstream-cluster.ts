@@ -33,10 +33,17 @@ export interface UpstreamDeps {
    * endpoints on 127.0.0.1, such as the inbound clusters' `127.0.0.1:<targetPort>`, go to this address.
    */
   readonly loopbackAddress?: string;
+  /**
+   * The pod's IP (`--capture-address`): connections to other workloads leave from it, as they leave a pod
+   * from its IP, so peers see the caller's address (source.ip, ipBlocks) rather than 127.0.0.1.
+   */
+  readonly sourceAddress?: string;
 }
 
 interface LivePool {
   readonly dispatcher: UpstreamDispatcher;
+  /** The SDS secret objects the pool's TLS settings were made from (undefined for plaintext or inline TLS). */
+  readonly secrets?: readonly [unknown, unknown];
 }
 
 export interface ClusterCounters {
@@ -115,10 +122,23 @@ export class UpstreamCluster implements ClusterHandle {
     this.#hc?.setHosts(this.#checkSpecs.values());
   }
 
+  /** The local address for connections to `address`: the cluster's bind config, else the pod IP for IPv4 peers. */
+  #sourceFor(address: string): string | undefined {
+    if (this.config.bindAddress !== undefined) return this.config.bindAddress;
+    const src = this.deps.sourceAddress;
+    if (src === undefined || address === src || address === this.deps.loopbackAddress || address.includes(':') !== src.includes(':')) return undefined;
+    return src;
+  }
+
   #build(): LoadBalancer {
     this.#picked = new Map();
     const loopback = this.deps.loopbackAddress;
-    for (const h of this.#hosts.hosts) this.#picked.set(h.key, { address: loopback !== undefined && h.address === '127.0.0.1' ? loopback : h.address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)) });
+    for (const h of this.#hosts.hosts) {
+      const local = h.address === '127.0.0.1';
+      const address = loopback !== undefined && local ? loopback : h.address;
+      const from = local ? undefined : this.#sourceFor(address);
+      this.#picked.set(h.key, { address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)), ...(from !== undefined ? { localAddress: from } : {}) });
+    }
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
     const outlier = this.#outlier;
     const hc = this.#hc;
@@ -238,7 +258,8 @@ export class UpstreamCluster implements ClusterHandle {
     const key = hostKey(address, port);
     let p = this.#picked.get(key);
     if (p === undefined) {
-      p = { address, port, key, transport: this.config.transport };
+      const from = this.#sourceFor(address);
+      p = { address, port, key, transport: this.config.transport, ...(from !== undefined ? { localAddress: from } : {}) };
       this.#picked.set(key, p);
     }
     return p;
@@ -247,10 +268,24 @@ export class UpstreamCluster implements ClusterHandle {
   pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
     const k = `${protocol}|${host.key}`;
     const live = this.#pools.get(k);
-    if (live !== undefined) return { ok: true, dispatcher: live.dispatcher };
-    const r = createPool(host.address, host.port, this.config, host.transport as TransportSettings, protocol, this.deps.secrets);
-    if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher });
+    const transport = host.transport as TransportSettings;
+    // A rotated SDS secret (a renewed workload certificate, a new root) makes a new pool for new connections;
+    // the old one closes once its in-flight requests finish (Envoy drains connections of the old context).
+    const secrets = this.#secretsOf(transport);
+    if (live !== undefined) {
+      if (live.secrets === undefined || (live.secrets[0] === secrets?.[0] && live.secrets[1] === secrets?.[1])) return { ok: true, dispatcher: live.dispatcher };
+      this.#pools.delete(k);
+      void live.dispatcher.close().catch(() => undefined);
+    }
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress);
+    if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
+  }
+
+  #secretsOf(t: TransportSettings): readonly [unknown, unknown] | undefined {
+    if (t.kind !== 'tls' || (t.sdsCertificate === undefined && t.sdsValidation === undefined)) return undefined;
+    const s = this.deps.secrets;
+    return [t.sdsCertificate !== undefined ? s.certificate(t.sdsCertificate) : undefined, t.sdsValidation !== undefined ? s.validation(t.sdsValidation) : undefined];
   }
 
   tryAcquire(kind: BreakerKind): boolean {

@@ -62,6 +62,18 @@ export interface WorkerSettings {
   readonly portMap?: readonly (readonly [number, number])[];
 }
 
+/** A workload certificate as it crosses to a worker. */
+export interface WireIdentity {
+  readonly certChainPem: string;
+  readonly keyPem: string;
+  readonly rootPem: string;
+  readonly serial: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly spiffeId: string;
+  readonly receivedAt: number;
+}
+
 /** Primary -> worker. */
 export type ToWorker =
   | { readonly t: 'init'; readonly settings: WorkerSettings }
@@ -69,7 +81,9 @@ export type ToWorker =
   | { readonly t: 'config'; readonly generation: number; readonly initialized: boolean; readonly tables: readonly WireTable[] }
   | { readonly t: 'stats'; readonly id: number }
   | { readonly t: 'log-level'; readonly level: string }
-  | { readonly t: 'drain'; readonly timeoutMs: number };
+  | { readonly t: 'drain'; readonly timeoutMs: number }
+  /** The workload certificate the primary's agent holds (SDS `default` / `ROOTCA`), sent on each renewal. */
+  | { readonly t: 'identity'; readonly identity: WireIdentity };
 
 /** Worker -> primary. */
 export type FromWorker =
@@ -160,6 +174,10 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
       return isString(m['level']) ? (m as ToWorker) : undefined;
     case 'drain':
       return isNumber(m['timeoutMs']) ? (m as ToWorker) : undefined;
+    case 'identity': {
+      const i = m['identity'];
+      return isObject(i) && ['certChainPem', 'keyPem', 'rootPem', 'serial', 'spiffeId'].every((k) => isString(i[k])) && ['notBefore', 'notAfter', 'receivedAt'].every((k) => isNumber(i[k])) ? (m as ToWorker) : undefined;
+    }
     default:
       return undefined;
   }

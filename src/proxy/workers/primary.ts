@@ -25,6 +25,10 @@ import { compileResource } from '../runtime/compile-resource.js';
 import { AdsClient } from '../xds-client/ads-client.js';
 import { primaryAdminHandler, primaryPrometheusHandler } from './primary-admin.js';
 import { WorkerPool } from './worker-pool.js';
+import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workload-agent.js';
+import { agentSecrets } from '../identity/agent-secrets.js';
+import { systemClock } from '../../lib/clock.js';
+import { mathRandom } from '../lib/random.js';
 
 export interface PrimaryOptions {
   readonly bootstrap: ProxyBootstrap;
@@ -45,6 +49,8 @@ export interface PrimaryOptions {
   readonly setLogLevel?: (level: string) => boolean;
   /** The worker entry file; worker-main next to this file by default. */
   readonly workerExec?: string;
+  /** The workload identity: this process runs the agent and hands each certificate to the workers. */
+  readonly identity?: ProxyIdentityOptions;
 }
 
 export interface RunningPrimary {
@@ -84,11 +90,23 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     source: xds,
     logger,
   });
+  const agent =
+    o.identity === undefined
+      ? undefined
+      : workloadAgentFor(o.identity, b.xdsAddress, {
+          clock: systemClock,
+          random: mathRandom,
+          logger,
+          onChange: () => {
+            const c = agent?.current;
+            if (c !== undefined) pool.setIdentity({ ...c, notBefore: c.notBefore.getTime(), notAfter: c.notAfter.getTime() });
+          },
+        });
   let live = false;
   let draining = false;
   const state = (): ServerState => {
     if (draining) return 'DRAINING';
-    if (!live && xds.initialized() && pool.allApplied()) live = true;
+    if (!live && xds.initialized() && pool.allApplied() && (agent === undefined || agent.current !== undefined)) live = true;
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   let level = o.logLevel;
@@ -100,6 +118,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     nodeId: b.nodeId,
     startedAt,
     bootstrap: { config: b.raw, node, loadedAt: new Date(startedAt).toISOString() },
+    ...(agent !== undefined ? { agentSecrets: () => agentSecrets(agent) } : {}),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
@@ -124,12 +143,14 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
   xds.onUpdate(() => pool.publish());
   pool.start();
+  agent?.start();
   xds.start();
   let closing: Promise<void> | undefined;
   const stop = (timeoutMs: number): Promise<void> =>
     (closing ??= (async () => {
       draining = true;
       await pool.drain(timeoutMs);
+      agent?.close();
       xds.close();
       await Promise.all(opened.map((l) => l.close()));
     })());

@@ -16,7 +16,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../lib/logger.js';
 import { StatsStore } from '../stats/stats-store.js';
-import { parseFromWorker, type StatsSnapshot, type ToWorker, type WorkerSettings } from './ipc-protocol.js';
+import { parseFromWorker, type StatsSnapshot, type ToWorker, type WireIdentity, type WorkerSettings } from './ipc-protocol.js';
 import { countersOnly, mergeSnapshot, snapshotStats } from './stats-merge.js';
 import { TableEncoder, type TableSource } from './table-encoder.js';
 
@@ -59,6 +59,7 @@ export class WorkerPool {
   #generation = 0;
   #initialized = false;
   #logLevel: string;
+  #identity: WireIdentity | undefined;
   #statsId = 0;
   #stopping = false;
 
@@ -105,6 +106,12 @@ export class WorkerPool {
     this.#generation++;
     const m: ToWorker = { t: 'config', generation: this.#generation, initialized, tables };
     for (const s of this.#slots) if (s.greeted) this.#send(s, m);
+  }
+
+  /** Hands the workload certificate to every worker, now and to any that starts later. */
+  setIdentity(identity: WireIdentity): void {
+    this.#identity = identity;
+    for (const s of this.#slots) if (s.greeted) this.#send(s, { t: 'identity', identity });
   }
 
   setLogLevel(level: string): void {
@@ -181,6 +188,7 @@ export class WorkerPool {
         case 'hello':
           s.greeted = true;
           this.#send(s, { t: 'init', settings: { ...this.o.settings, logLevel: this.#logLevel, slot: s.index } });
+          if (this.#identity !== undefined) this.#send(s, { t: 'identity', identity: this.#identity });
           this.#send(s, { t: 'config', generation: this.#generation, initialized: this.#initialized, tables: this.#encoder.all() });
           return;
         case 'applied':

@@ -17,6 +17,13 @@ import { compileResource } from '../runtime/compile-resource.js';
 import type { CompiledListener } from '../runtime/compile-listener.js';
 import { sanitizeStatsName, StatsStore } from '../stats/stats-store.js';
 import { secretSourceOf } from '../xds-client/secret-source.js';
+import { agentSecretSource } from '../identity/agent-secrets.js';
+import type { WorkloadCertificate } from '../identity/workload-agent.js';
+
+/** The workload certificate the primary sent last (undefined until one arrives). */
+interface IdentityHolder {
+  current: WorkloadCertificate | undefined;
+}
 import { parseToWorker, type FromWorker, type ToWorker, type WorkerSettings } from './ipc-protocol.js';
 import { snapshotStats } from './stats-merge.js';
 import { WorkerListenerStats } from './worker-listener-stats.js';
@@ -50,7 +57,7 @@ function listenerStatName(r: Pick<Running, 'tables' | 'dataPlane'>, localAddress
   return sanitizeStatsName(`${l?.address ?? localAddress}_${l?.port ?? localPort}`);
 }
 
-function start(settings: WorkerSettings, writeLog: (line: string) => void): Running {
+function start(settings: WorkerSettings, writeLog: (line: string) => void, identity: IdentityHolder): Running {
   const logger = createSwitchableLogger('warn', (l) => writeLog(`${l} worker=${settings.slot}`));
   logger.setLevel(settings.logLevel);
   const tables = new WorkerTables(compileResource, logger);
@@ -60,7 +67,7 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void): Runn
     logger,
     clock: systemClock,
     random: mathRandom,
-    secrets: secretSourceOf(tables),
+    secrets: agentSecretSource(identity, secretSourceOf(tables)),
     stats,
     ...(settings.captureAddress !== undefined ? { captureAddress: settings.captureAddress } : {}),
     ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),
@@ -84,9 +91,16 @@ async function drain(r: Running, timeoutMs: number): Promise<void> {
 export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void): void {
   let running: Running | undefined;
   let draining = false;
+  const identity: IdentityHolder = { current: undefined };
   const handle = (m: ToWorker): void => {
     if (m.t === 'init') {
-      if (running === undefined) running = start(m.settings, writeLog);
+      if (running === undefined) running = start(m.settings, writeLog, identity);
+      return;
+    }
+    if (m.t === 'identity') {
+      // The primary's agent renewed the workload certificate: the next handshakes use it.
+      const i = m.identity;
+      identity.current = { ...i, notBefore: new Date(i.notBefore), notAfter: new Date(i.notAfter) };
       return;
     }
     const r = running;

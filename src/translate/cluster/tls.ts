@@ -4,9 +4,10 @@
 // accounts); without one, auto mTLS sends ISTIO_MUTUAL to in-mesh services through
 // transport_socket_matches, so only endpoints labelled `tlsMode: istio` get mTLS and the rest plain text.
 // Headless (ORIGINAL_DST) clusters use mTLS only when every endpoint has a sidecar, as a plain
-// transport_socket.
-//
-// PeerAuthentication is not modelled: every in-mesh service counts as PERMISSIVE (Istio's fallback).
+// transport_socket. A namespace- or mesh-level PeerAuthentication that DISABLEs mTLS for the service's
+// namespace makes clients send plain text; workload-selector policies cannot be inferred per service (the
+// endpoint builder's mtls checker handles them per endpoint), so without a namespace/mesh policy a service
+// counts as PERMISSIVE.
 
 import { create } from '@bufbuild/protobuf';
 import type { ClientTLSSettings, TrafficPolicy } from '../../api/networking/destination-rule.js';
@@ -17,6 +18,7 @@ import { Cluster_DiscoveryType, Cluster_TransportSocketMatchSchema } from '../..
 import { TransportSocketSchema, type TransportSocket } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { RawBufferSchema } from '../../xds/gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { namespaceMtlsMode } from '../authn/peer-authentication.js';
 import { discoveryTypeOf, type MutableCluster } from './cluster-wrapper.js';
 import { upstreamTlsContext, type TlsContextOptions } from './tls-context.js';
 
@@ -24,7 +26,7 @@ export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 export const RAW_BUFFER_TRANSPORT_SOCKET = 'envoy.transport_sockets.raw_buffer';
 
 /** Istio's MutualTLSMode as far as translation can infer it. */
-export type ServiceMtlsMode = 'UNKNOWN' | 'DISABLE' | 'PERMISSIVE';
+export type ServiceMtlsMode = 'UNKNOWN' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 
 export interface UpstreamTlsOptions extends TlsContextOptions {
   /** SPIFFE identities of the destination's workloads (ISTIO_MUTUAL SAN check). */
@@ -53,7 +55,8 @@ export function serviceAccounts(snapshot: MeshSnapshot, service: Service): strin
 
 /**
  * BestEffortInferServiceMTLSMode: unknown for mesh-external services; for passthrough traffic (headless
- * service or PASSTHROUGH load balancing) mTLS only if every endpoint of the port has a sidecar.
+ * service or PASSTHROUGH load balancing) mTLS only if every endpoint of the port has a sidecar; then the
+ * namespace/mesh PeerAuthentication mode of the service's namespace (GetNamespaceMutualTLSMode), else PERMISSIVE.
  */
 export function inferServiceMtlsMode(snapshot: MeshSnapshot, service: Service, port: number, tp: TrafficPolicy | undefined): ServiceMtlsMode {
   if (service.location === 'MESH_EXTERNAL') return 'UNKNOWN';
@@ -61,7 +64,7 @@ export function inferServiceMtlsMode(snapshot: MeshSnapshot, service: Service, p
     const eps = snapshot.endpoints(service.hostname, port);
     if (eps.length === 0 || eps.some((e) => e.tlsMode === 'disabled')) return 'DISABLE';
   }
-  return 'PERMISSIVE';
+  return namespaceMtlsMode(snapshot, service.namespace) ?? 'PERMISSIVE';
 }
 
 /** buildUpstreamTLSSettings: the TLS to originate and whether auto mTLS chose it. */

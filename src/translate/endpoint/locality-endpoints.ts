@@ -10,6 +10,7 @@
 
 import { isIP } from 'node:net';
 import { create } from '@bufbuild/protobuf';
+import { mtlsModeForPort, peerAuthenticationForWorkload } from '../authn/peer-authentication.js';
 import type { MeshSnapshot } from '../../model/snapshot.js';
 import type { DestinationRuleSpec } from '../../api/networking/destination-rule.js';
 import type { Endpoint, Labels, Service } from '../../registry/types.js';
@@ -85,6 +86,11 @@ function lbEndpoint(ep: Endpoint, mtls: boolean): LbEndpoint {
   });
 }
 
+/** Whether the endpoint's own PeerAuthentication (workload, namespace or mesh) turns mTLS off on its port. */
+function mtlsDisabledFor(snapshot: MeshSnapshot, ep: Endpoint): boolean {
+  return mtlsModeForPort(peerAuthenticationForWorkload(snapshot, ep.namespace, ep.labels), ep.port) === 'DISABLE';
+}
+
 /** The endpoints Istio keeps for this cluster, in the snapshot's order (address, then port). */
 export function selectEndpoints(snapshot: MeshSnapshot, input: ClusterEndpointsInput): Endpoint[] {
   const { service, port, subset, destinationRule: dr } = input;
@@ -116,9 +122,9 @@ export function clusterEndpoints(snapshot: MeshSnapshot, input: ClusterEndpoints
     const eps = byLocality.get(key) ?? [];
     const first = eps[0];
     if (first === undefined) continue;
-    // mtls_checker.checkMtlsEnabled: a DestinationRule TLS mode decides; else the endpoint's sidecar does
-    // (PeerAuthentication, which could disable it, is not modelled).
-    const lbEndpoints = eps.map((ep) => lbEndpoint(ep, drMode !== undefined ? drMode === 'ISTIO_MUTUAL' : ep.tlsMode === 'istio'));
+    // mtls_checker.checkMtlsEnabled: a DestinationRule TLS mode decides; else the endpoint must have a sidecar
+    // (tlsMode istio) whose workload's PeerAuthentication does not DISABLE mTLS on the endpoint's port.
+    const lbEndpoints = eps.map((ep) => lbEndpoint(ep, drMode !== undefined ? drMode === 'ISTIO_MUTUAL' : ep.tlsMode === 'istio' && !mtlsDisabledFor(snapshot, ep)));
     const weight = Math.min(
       MAX_UINT32,
       lbEndpoints.reduce((sum, e) => sum + (e.loadBalancingWeight ?? 1), 0),

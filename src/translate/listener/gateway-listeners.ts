@@ -25,13 +25,16 @@ import { isHttpsServerWithTlsTermination, mergeGateways, serverPortKey, type Mer
 import { chainFilters } from './outbound-listener.js';
 import { gatewayTcpChains } from './gateway-tcp-chains.js';
 import { delimitedStatPrefix } from './well-known.js';
+import { securityHttpFilters } from '../httpfilter/security-filters.js';
+import type { HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 
 const WILDCARD = '0.0.0.0';
 
 /** buildGatewayConnectionManager: trusted hops 0, XFCC sanitized and set from the client certificate. */
-function gatewayHttpOpts(rds: string, protocol: Server['port']['protocol'], statPrefix?: string): HttpListenerOpts {
+function gatewayHttpOpts(rds: string, protocol: Server['port']['protocol'], security: readonly HttpFilter[], statPrefix?: string): HttpListenerOpts {
   return {
     class: 'gateway',
+    filters: { security },
     rds,
     useRemoteAddress: true,
     protocol: parseProtocol(protocol),
@@ -47,13 +50,13 @@ function gatewayHttpOpts(rds: string, protocol: Server['port']['protocol'], stat
 }
 
 /** createGatewayHTTPFilterChainOpts for an HTTPS server terminating TLS. */
-function httpsChain(merged: MergedGateway, server: Server): FilterChainOpts {
+function httpsChain(merged: MergedGateway, server: Server, security: readonly HttpFilter[]): FilterChainOpts {
   const info = merged.tlsServerInfo.get(server);
   const tlsContext = buildGatewayTlsContext(server);
   return chainOpts({
     sniHosts: info?.sniHosts ?? [],
     ...(tlsContext !== undefined ? { tlsContext } : {}),
-    http: gatewayHttpOpts(info?.routeName ?? '', server.port.protocol, server.name),
+    http: gatewayHttpOpts(info?.routeName ?? '', server.port.protocol, security, server.name),
   });
 }
 
@@ -92,6 +95,7 @@ export function buildGatewayListeners(ctx: ProxyContext, issues: Issue[]): Liste
   if (ctx.gateways.length === 0) return [];
   const merged = mergeGateways(ctx.gateways, ctx.snapshot.serviceTargets(ctx.scope));
   issues.push(...merged.issues);
+  const security = securityHttpFilters(ctx, 'gateway');
   const pending = new Map<string, PendingListener>();
   const tlsHostsByPort = new Map<number, Map<string, string>>();
   for (const sp of merged.serverPorts) {
@@ -100,13 +104,13 @@ export function buildGatewayListeners(ctx: ProxyContext, issues: Issue[]): Liste
     const bind = sp.bind !== '' ? sp.bind : WILDCARD;
     let chains: FilterChainOpts[];
     if (isHttpProtocol(parseProtocol(sp.protocol))) {
-      chains = [chainOpts({ http: gatewayHttpOpts(servers.routeName, sp.protocol) })];
+      chains = [chainOpts({ http: gatewayHttpOpts(servers.routeName, sp.protocol, security) })];
     } else {
       chains = [];
       const tlsHosts = tlsHostsByPort.get(sp.number) ?? new Map<string, string>();
       tlsHostsByPort.set(sp.number, tlsHosts);
       for (const server of servers.servers) {
-        if (isHttpsServerWithTlsTermination(server)) chains.push(httpsChain(merged, server));
+        if (isHttpsServerWithTlsTermination(server)) chains.push(httpsChain(merged, server, security));
         else chains.push(...gatewayTcpChains(ctx, merged, server, tlsHosts, issues));
       }
     }

@@ -1,9 +1,13 @@
 // Which inbound filter chains a port gets, by mTLS mode and protocol (Istio's filterchain_options.go
 // getFilterChainMatchOptions): plaintext HTTP and TCP chains under DISABLE, TLS-only chains under STRICT,
 // both under PERMISSIVE, told apart by transport protocol and by the ALPNs an Istio client sends. A chain with
-// `tls` set terminates mTLS with the context the mode's settings carry.
+// `tls` set terminates mTLS with the context the mode's settings carry. The mode of a port comes from the
+// workload's PeerAuthentication (Istio's plugin/authn Builder ForPort / ForPassthrough).
 
 import type { DownstreamTlsContext } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { buildInboundTls, trustDomainsForValidation } from '../authn/inbound-tls.js';
+import { mtlsModeForPort, peerAuthenticationForWorkload, type ComposedPeerAuthentication, type MtlsMode } from '../authn/peer-authentication.js';
+import type { ProxyContext } from '../context.js';
 import {
   ALL_ISTIO_MTLS_ALPNS,
   MTLS_HTTP_ALPNS,
@@ -17,7 +21,7 @@ export type ChainProtocol = 'http' | 'tcp';
 export type InboundListenerProtocol = ChainProtocol | 'auto';
 
 /** PeerAuthentication's effective mode for one port (Istio's model.MutualTLSMode). */
-export type MtlsMode = 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+export type { MtlsMode };
 
 /** authn.MTLSSettings: the mode and the server TLS contexts for HTTP and TCP chains. */
 export interface MtlsSettings {
@@ -75,10 +79,38 @@ export function tlsContextFor(o: FilterChainMatchOption, mtls: MtlsSettings): Do
   return o.protocol === 'http' ? mtls.http : mtls.tcp;
 }
 
+/** What the inbound builder knows about a proxy's PeerAuthentication (authn.Builder): computed once per proxy. */
+export interface InboundAuthn {
+  readonly peer: ComposedPeerAuthentication;
+  /** TrustDomainsForValidation: client certificates of these trust domains are accepted. */
+  readonly trustDomains: readonly string[];
+}
+
+/** authn.NewBuilder: the policies selecting the proxy's workload (its namespace and labels). */
+export function inboundAuthnFor(ctx: ProxyContext): InboundAuthn {
+  return {
+    peer: peerAuthenticationForWorkload(ctx.snapshot, ctx.proxy.namespace, ctx.proxy.labels),
+    trustDomains: trustDomainsForValidation(ctx.snapshot.mesh.trustDomain),
+  };
+}
+
+/** InboundMTLSSettings (Builder.ForPort): the workload port's mode and, unless DISABLE, its TLS contexts. */
+export function inboundMtlsSettings(authn: InboundAuthn, port: number): MtlsSettings {
+  const mode = mtlsModeForPort(authn.peer, port);
+  const http = buildInboundTls(mode, 'http', authn.trustDomains);
+  const tcp = buildInboundTls(mode, 'tcp', authn.trustDomains);
+  return { port, mode, ...(http !== undefined ? { http } : {}), ...(tcp !== undefined ? { tcp } : {}) };
+}
+
 /**
- * The mTLS settings for a workload port. PeerAuthentication is not translated yet, so every port is DISABLE
- * (plaintext chains); the PeerAuthentication translation replaces this with authn.Builder.ForPort/ForPassthrough.
+ * Builder.ForPassthrough: the catch-all settings (port 0, the workload-wide mode), then one per port-level
+ * override on a port no inbound chain serves (`handled`: the Sidecar's ingress ports, else the service
+ * target ports; needPerPortPassthroughFilterChain), so that port's own mode applies to passthrough traffic.
+ * Istio walks a Go map here; ports are sorted for a stable chain order.
  */
-export function inboundMtlsSettings(port: number): MtlsSettings {
-  return { port, mode: 'DISABLE' };
+export function passthroughMtlsSettings(authn: InboundAuthn, handled: ReadonlySet<number>): MtlsSettings[] {
+  const out = [inboundMtlsSettings(authn, 0)];
+  const ports = [...authn.peer.perPort.keys()].filter((p) => !handled.has(p)).sort((a, b) => a - b);
+  for (const p of ports) out.push(inboundMtlsSettings(authn, p));
+  return out;
 }

@@ -3,16 +3,17 @@
 // target port (matched on destination_port; HTTP ports get an HCM with an inline `inbound|<port>||` route
 // config, TCP ports a tcp_proxy to the `inbound|<port>||` cluster, undeclared ports both, chosen by the HTTP
 // inspector), passthrough chains to InboundPassthroughClusterIpv4 for every other port, and a blackhole chain
-// for connections to 15006 itself. Which chains a port gets depends on its mTLS mode (inbound-match-options);
-// until PeerAuthentication is translated every port is plaintext.
+// for connections to 15006 itself. Which chains a port gets depends on its PeerAuthentication mTLS mode
+// (inbound-match-options): plaintext, mTLS, or both (PERMISSIVE, Istio's default).
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
 import { isHttpProtocol, parseProtocol, type Protocol } from '../../api/networking/protocol.js';
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
-import { FilterChainMatchSchema, FilterChainSchema, type FilterChain, type ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import { FilterChainMatchSchema, FilterChainSchema, type Filter, type FilterChain, type ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import { HttpConnectionManager_ForwardClientCertDetails as Xfcc } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HttpConnectionManager_ForwardClientCertDetails as Xfcc, type HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { securityHttpFilters, securityNetworkFilters } from '../httpfilter/security-filters.js';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER_IPV4, VIRTUAL_INBOUND_LISTENER, VIRTUAL_INBOUND_PORT, listenerName } from '../../xds/names.js';
 import type { ProxyContext } from '../context.js';
 import { durationFromSeconds } from '../proto-values.js';
@@ -20,7 +21,17 @@ import { inboundRouteConfig } from '../route/inbound-route.js';
 import { inboundRouteName } from '../route/route-names.js';
 import { downstreamTlsSocket, socketAddress } from './address.js';
 import { buildHttpConnectionManager, type HttpListenerOpts } from './http-connection-manager.js';
-import { filterChainMatchOptions, inboundMtlsSettings, tlsContextFor, type FilterChainMatchOption, type InboundListenerProtocol, type MtlsSettings } from './inbound-match-options.js';
+import {
+  filterChainMatchOptions,
+  inboundAuthnFor,
+  inboundMtlsSettings,
+  passthroughMtlsSettings,
+  tlsContextFor,
+  type FilterChainMatchOption,
+  type InboundAuthn,
+  type InboundListenerProtocol,
+  type MtlsSettings,
+} from './inbound-match-options.js';
 import { httpInspector, originalDst, predicateForOtherPorts, predicateForPorts, tlsInspector } from './listener-filters.js';
 import { hcmFilter } from './outbound-listener.js';
 import { plainTcpProxy } from './tcp-proxy.js';
@@ -54,10 +65,11 @@ function statPrefix(cc: InboundChainConfig): string {
 }
 
 /** Istio's HTTP options for inbound chains: no RDS, XFCC appended, Envoy's server name `istio-envoy`. */
-function inboundHttpOpts(cc: InboundChainConfig): HttpListenerOpts {
+function inboundHttpOpts(cc: InboundChainConfig, security: InboundSecurity): HttpListenerOpts {
   const h2 = cc.protocol === 'HTTP2' || cc.protocol === 'GRPC' || cc.protocol === 'GRPC-Web';
   return {
     class: 'sidecar-inbound',
+    filters: { security: security.http },
     routeConfig: inboundRouteConfig({ name: cc.clusterName, cluster: cc.clusterName, servicePort: cc.servicePort, hostname: cc.hostname, protocol: cc.protocol }),
     useRemoteAddress: false,
     protocol: cc.protocol,
@@ -72,7 +84,17 @@ function inboundHttpOpts(cc: InboundChainConfig): HttpListenerOpts {
 }
 
 /** inboundChainForOpts: one filter chain per match option. */
-function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly FilterChainMatchOption[]): FilterChain[] {
+/** The authn/authz filters of this proxy's inbound chains (security-filters.ts). */
+interface InboundSecurity {
+  readonly http: readonly HttpFilter[];
+  readonly tcp: readonly Filter[];
+}
+
+function inboundSecurity(ctx: ProxyContext): InboundSecurity {
+  return { http: securityHttpFilters(ctx, 'sidecar-inbound'), tcp: securityNetworkFilters(ctx) };
+}
+
+function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly FilterChainMatchOption[], security: InboundSecurity): FilterChain[] {
   return options.map((o) => {
     const match = create(FilterChainMatchSchema, {
       applicationProtocols: [...o.applicationProtocols],
@@ -80,8 +102,8 @@ function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly
       ...(cc.targetPort > 0 ? { destinationPort: cc.targetPort } : {}),
     });
     const filters = o.protocol === 'http'
-      ? [hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc), statPrefix(cc)))]
-      : [plainTcpProxy(cc.clusterName, cc.clusterName)];
+      ? [hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, security), statPrefix(cc)))]
+      : [...security.tcp, plainTcpProxy(cc.clusterName, cc.clusterName)];
     const tls = downstreamTlsSocket(tlsContextFor(o, mtls));
     return create(FilterChainSchema, { filterChainMatch: match, filters, name: chainName(cc, o.protocol), ...(tls !== undefined ? { transportSocket: tls } : {}) });
   });
@@ -149,10 +171,19 @@ function blackholeChain(): FilterChain {
   });
 }
 
-function passthroughChains(): FilterChain[] {
-  const mtls = inboundMtlsSettings(0);
-  const cc: InboundChainConfig = { clusterName: INBOUND_PASSTHROUGH_CLUSTER_IPV4, servicePort: 0, targetPort: 0, protocol: undefined, hostname: '', passthrough: true };
-  return chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, 'auto'));
+/** needPerPortPassthroughFilterChain: ports an inbound chain already serves (Sidecar ingress ports, else service target ports). */
+function handledPorts(ctx: ProxyContext): Set<number> {
+  const ingress = ctx.sidecar?.spec.ingress ?? [];
+  if (ingress.length > 0) return new Set(ingress.map((i) => i.port.number ?? 0));
+  return new Set(ctx.serviceTargets.map((t) => t.targetPort));
+}
+
+/** buildInboundPassthroughChains: the catch-all chains, plus per-port ones for port-level mTLS overrides. */
+function passthroughChains(ctx: ProxyContext, authn: InboundAuthn, security: InboundSecurity): FilterChain[] {
+  return passthroughMtlsSettings(authn, handledPorts(ctx)).flatMap((mtls) => {
+    const cc: InboundChainConfig = { clusterName: INBOUND_PASSTHROUGH_CLUSTER_IPV4, servicePort: 0, targetPort: mtls.port, protocol: undefined, hostname: '', passthrough: true };
+    return chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, 'auto'), security);
+  });
 }
 
 /** populateListenerFilters: original_dst, then the inspectors, enabled only on the ports whose chains need them. */
@@ -184,10 +215,12 @@ function inboundListenerFilters(chains: readonly FilterChain[]): ListenerFilter[
 }
 
 export function buildVirtualInboundListener(ctx: ProxyContext, issues: Issue[]): Listener {
-  const chains: FilterChain[] = [blackholeChain(), ...passthroughChains()];
+  const authn = inboundAuthnFor(ctx);
+  const security = inboundSecurity(ctx);
+  const chains: FilterChain[] = [blackholeChain(), ...passthroughChains(ctx, authn, security)];
   for (const cc of chainConfigs(ctx, issues)) {
-    const mtls = inboundMtlsSettings(cc.targetPort);
-    chains.push(...chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol))));
+    const mtls = inboundMtlsSettings(authn, cc.targetPort);
+    chains.push(...chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol)), security));
   }
   return create(ListenerSchema, {
     name: VIRTUAL_INBOUND_LISTENER,

@@ -85,6 +85,10 @@ export function fakeSnapshot(version: string, fakes: readonly FakeService[], opt
     gatewaysFor: () => [],
     secret: () => undefined,
     sidecarFor: () => undefined,
+    authorizationPolicies: () => [],
+    peerAuthentications: () => [],
+    requestAuthentications: () => [],
+    jwks: () => undefined,
   };
 }
 

@@ -57,9 +57,9 @@ describe('sidecar inbound', () => {
     expectRoute(b.resources, { port: 15006, address: '10.1.0.5', protocol: 'tcp', callMode: 'inbound' }, { filterChain: 'virtualInbound-blackhole', tcpCluster: 'BlackHoleCluster' }, NO_CLUSTERS);
   });
 
-  it('the HTTP inspector is switched off on ports whose chains do not sniff', () => {
+  it('the TLS inspector runs for PERMISSIVE mTLS (the default) and the HTTP inspector only where chains sniff', () => {
     const f = listener(b, 'virtualInbound').listenerFilters.map((x) => x.name);
-    assert.deepEqual(f, ['envoy.filters.listener.original_dst', 'envoy.filters.listener.http_inspector']);
+    assert.deepEqual(f, ['envoy.filters.listener.original_dst', 'envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector']);
   });
 
   it('two services claiming one target port with different protocols: the first wins, the clash is reported', () => {
@@ -71,6 +71,10 @@ describe('sidecar inbound', () => {
 
   it('a workload no service selects has only the passthrough and blackhole chains', () => {
     const b3 = buildFor(yaml, { labels: { app: 'other' } });
-    assert.deepEqual(listener(b3, 'virtualInbound').filterChains.map((c) => c.name), ['virtualInbound-blackhole', 'virtualInbound-catchall-http', 'virtualInbound']);
+    assert.deepEqual(listener(b3, 'virtualInbound').filterChains.map((c) => c.name), [
+      'virtualInbound-blackhole',
+      ...['virtualInbound-catchall-http', 'virtualInbound-catchall-http'],
+      ...['virtualInbound', 'virtualInbound', 'virtualInbound'],
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 // day), never committed, plus helpers to put them in Kubernetes Secrets and to keep their bytes out of goldens.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,26 @@ export function selfSigned(cn: string): TestCert {
 const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64');
 
 /** A Secret manifest with `data` (values base64-encoded here). */
+/** A certificate for `cn` issued by `issuer` (a self-signed CA from selfSigned), for client-certificate checks. */
+export function signedBy(cn: string, issuer: TestCert): TestCert {
+  const key = `${cn}|${issuer.cert.toString('base64').slice(-32)}`;
+  const have = made.get(key);
+  if (have !== undefined) return have;
+  const dir = mkdtempSync(join(tmpdir(), 'isthmus-cert-'));
+  try {
+    const f = (n: string): string => join(dir, n);
+    writeFileSync(f('ca.crt'), issuer.cert);
+    writeFileSync(f('ca.key'), issuer.key);
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f('tls.key'), '-out', f('tls.csr')], { stdio: 'pipe' });
+    execFileSync('openssl', ['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('tls.crt')], { stdio: 'pipe' });
+    const out = { cert: readFileSync(f('tls.crt')), key: readFileSync(f('tls.key')) };
+    made.set(key, out);
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function secretYaml(namespace: string, name: string, data: Readonly<Record<string, Buffer | string>>, type = 'kubernetes.io/tls'): string {
   const lines = Object.entries(data).map(([k, v]) => `  ${JSON.stringify(k)}: ${b64(v)}`);
   return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: ${namespace}}\ntype: ${type}\ndata:\n${lines.join('\n')}\n---\n`;

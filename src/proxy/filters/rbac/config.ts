@@ -6,6 +6,7 @@
 // Envoy: docs configuration/http/http_filters/rbac_filter; source/extensions/filters/http/rbac/.
 
 import type { RBAC as RbacFilterProto } from '../../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import type { RBAC } from '../../../xds/gen/envoy/config/rbac/v3/rbac_pb.js';
 import { compileRbac, type CompiledRbac } from './engine.js';
 
 export const RBAC_FILTER_TYPE = 'envoy.extensions.filters.http.rbac.v3.RBAC';
@@ -21,22 +22,28 @@ export interface RbacFilterConfig {
 
 export type RbacConfigResult = { readonly ok: true; readonly value: RbacFilterConfig } | { readonly ok: false; readonly problems: string[] };
 
-export function compileRbacFilter(m: RbacFilterProto, path: string): RbacConfigResult {
+/** The `rules` / `shadow_rules` engines (and the refused matcher forms) of an HTTP or network RBAC config. */
+export function compileRbacEngines(
+  m: { readonly rules?: RBAC | undefined; readonly shadowRules?: RBAC | undefined; readonly matcher?: unknown; readonly shadowMatcher?: unknown },
+  path: string,
+): { ok: true; rules: CompiledRbac | undefined; shadowRules: CompiledRbac | undefined } | { ok: false; problems: string[] } {
   const problems: string[] = [];
-  let rules: CompiledRbac | undefined;
-  let shadowRules: CompiledRbac | undefined;
-  if (m.rules !== undefined) {
-    const r = compileRbac(m.rules, `${path}.rules`);
-    if (r.ok) rules = r.value;
-    else problems.push(...r.problems);
-  }
-  if (m.shadowRules !== undefined) {
-    const r = compileRbac(m.shadowRules, `${path}.shadow_rules`);
-    if (r.ok) shadowRules = r.value;
-    else problems.push(...r.problems);
-  }
+  const engine = (r: RBAC | undefined, field: string): CompiledRbac | undefined => {
+    if (r === undefined) return undefined;
+    const c = compileRbac(r, `${path}.${field}`);
+    if (c.ok) return c.value;
+    problems.push(...c.problems);
+    return undefined;
+  };
+  const rules = engine(m.rules, 'rules');
+  const shadowRules = engine(m.shadowRules, 'shadow_rules');
   if (m.matcher !== undefined) problems.push(`${path}.matcher: not supported (use rules)`);
   if (m.shadowMatcher !== undefined) problems.push(`${path}.shadow_matcher: not supported (use shadow_rules)`);
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: Object.freeze({ rules, shadowRules, rulesStatPrefix: m.rulesStatPrefix, shadowRulesStatPrefix: m.shadowRulesStatPrefix }) };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, rules, shadowRules };
+}
+
+export function compileRbacFilter(m: RbacFilterProto, path: string): RbacConfigResult {
+  const r = compileRbacEngines(m, path);
+  if (!r.ok) return r;
+  return { ok: true, value: Object.freeze({ rules: r.rules, shadowRules: r.shadowRules, rulesStatPrefix: m.rulesStatPrefix, shadowRulesStatPrefix: m.shadowRulesStatPrefix }) };
 }

@@ -173,9 +173,9 @@ describe('RBAC engine: compile problems name the field', () => {
   };
   const cases: readonly { name: string; policy: JsonObject; problems: readonly (string | RegExp)[] }[] = [
     {
-      name: 'uri_template is not supported',
+      name: 'uri_template without its typed_config',
       policy: { permissions: [{ uriTemplate: { name: 'envoy.path.match.uri_template.uri_template_matcher' } }], principals: [{ any: true }] },
-      problems: [`rules.${P}.permissions[0].uri_template: not supported`],
+      problems: [`rules.${P}.permissions[0].uri_template: typed_config is required`],
     },
     {
       name: 'a bad regex in a header matcher',

@@ -18,7 +18,7 @@
 //   passes one: value matchers fail, but `present_match: false` or an inverted presence check match;
 //   url_path never matches without a path.
 // Unsupported shapes are compile problems so the update is NACKed instead of evaluated wrongly:
-// uri_template, matcher extensions, filter_state principals and CEL conditions.
+// matcher extensions, filter_state principals and CEL conditions. uri_template uses the route matcher's parser.
 
 import type { Permission, Policy, Principal, RBAC } from '../../../xds/gen/envoy/config/rbac/v3/rbac_pb.js';
 import { RBAC_Action } from '../../../xds/gen/envoy/config/rbac/v3/rbac_pb.js';
@@ -27,6 +27,7 @@ import { compileHeaderMatcher } from '../../http/route/header-matcher.js';
 import type { HeaderSource } from '../../http/route/request-view.js';
 import { pathEnd } from '../../http/route/request-view.js';
 import { compileStringMatcher, type StringPredicate } from '../../http/route/string-matcher.js';
+import { decodeTemplateAny, parseUriTemplate, URI_TEMPLATE_MATCH_TYPE } from '../../http/route/uri-template.js';
 import { compileCidr } from './cidr.js';
 import { compileMetadataMatcher } from './metadata-matcher.js';
 
@@ -224,9 +225,26 @@ function compilePermission(p: Permission, path: string, problems: string[]): Mat
     }
     case 'requestedServerName':
       return stringOn(compileStringMatcher(r.value, `${path}.requested_server_name`, problems), (c) => c.req.sni);
-    case 'uriTemplate':
-      problems.push(`${path}.uri_template: not supported`);
-      return NEVER;
+    case 'uriTemplate': {
+      // envoy.path.match.uri_template on the path without its query (Istio's `{*}` / `{**}` policy paths).
+      const cfg = r.value.typedConfig;
+      const decoded = cfg !== undefined ? decodeTemplateAny(cfg, URI_TEMPLATE_MATCH_TYPE) : { ok: false as const, reason: 'typed_config is required' };
+      if (!decoded.ok) {
+        problems.push(`${path}.uri_template: ${decoded.reason}`);
+        return NEVER;
+      }
+      const t = parseUriTemplate(decoded.value);
+      if (typeof t === 'string') {
+        problems.push(`${path}.uri_template.path_template: ${JSON.stringify(decoded.value)}: ${t}`);
+        return NEVER;
+      }
+      return (c) => {
+        const p = c.req.path;
+        if (p === undefined) return false;
+        const end = pathEnd(p);
+        return t.exec(end === p.length ? p : p.slice(0, end)) !== null;
+      };
+    }
     case 'matcher':
       problems.push(`${path}.matcher: matcher extensions are not supported`);
       return NEVER;

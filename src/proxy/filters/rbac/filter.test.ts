@@ -143,7 +143,7 @@ describe('RBAC HTTP filter config problems', () => {
     );
     assert.equal(r.ok, false);
     const problems = r.ok ? [] : r.problems;
-    assert.equal(problems[0], 'http_filters[0](envoy.filters.http.rbac).typed_config.rules.policies["p"].permissions[0].uri_template: not supported');
+    assert.equal(problems[0], 'http_filters[0](envoy.filters.http.rbac).typed_config.rules.policies["p"].permissions[0].uri_template: typed_config is required');
     assert.match(problems[1] ?? '', /^http_filters\[0\]\(envoy\.filters\.http\.rbac\)\.typed_config\.shadow_rules\.policies\["q"\]\.principals\[0\]\.header\.safe_regex_match\.regex: invalid regex/);
   });
 });

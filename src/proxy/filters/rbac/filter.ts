@@ -7,9 +7,9 @@
 // Stats: http.<hcm stat_prefix>.rbac.<rules_stat_prefix>{allowed,denied} and
 // http.<hcm stat_prefix>.rbac.<shadow_rules_stat_prefix>{shadow_allowed,shadow_denied}
 // (source/extensions/filters/common/rbac/utility.cc generateStats).
-// Not modelled: dynamic metadata (the proxy has none yet: metadata rules see an empty map, and the shadow
-// result is not published as metadata), peer certificates (the connection manager does not expose them:
-// every connection is seen as plaintext, so `authenticated` principals do not match) and RBACPerRoute.
+// Metadata rules read the stream's dynamic metadata (jwt_authn's payload); `authenticated` principals
+// read the connection's verified client certificate. The shadow result is published as dynamic metadata
+// (below). Not modelled: RBACPerRoute.
 
 import type { CompiledHcm } from '../../runtime/compile-hcm.js';
 import type { HttpStream } from '../../http/http-stream.js';
@@ -18,7 +18,7 @@ import type { StatsScope } from '../../stats/stats-store.js';
 import type { Counter } from '../../stats/metric.js';
 import { isIP } from 'node:net';
 import type { RbacFilterConfig } from './config.js';
-import { evaluateRbac, type RbacRequest } from './engine.js';
+import { evaluateRbac, type RbacRequest, type RbacTls } from './engine.js';
 
 export const RBAC_DENIED_BODY = 'RBAC: access denied';
 export const RBAC_DENIED_STATUS = 403;
@@ -79,7 +79,8 @@ export function trustedRemoteAddress(headers: Readonly<Record<string, string | s
   return entry !== undefined && isIP(entry) !== 0 ? entry : peer;
 }
 
-const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+/** A TLS connection whose client sent no certificate. */
+const NO_PEER: RbacTls = Object.freeze({ uriSans: [], dnsSans: [], subject: '' });
 
 /** The RBAC view of one HTTP request. */
 export function rbacRequestOf(s: HttpStream, hcm: CompiledHcm): RbacRequest {
@@ -96,8 +97,24 @@ export function rbacRequestOf(s: HttpStream, hcm: CompiledHcm): RbacRequest {
     destinationIp: r.localAddress,
     destinationPort: r.localPort,
     sni: r.serverName,
-    metadata: NO_METADATA,
+    tls: r.scheme === 'https' ? (r.peer ?? NO_PEER) : undefined,
+    metadata: s.info.dynamicMetadata,
   };
+}
+
+/** Dynamic metadata namespace the RBAC filter writes under, whatever the filter instance is named. */
+export const RBAC_METADATA_NAMESPACE = 'envoy.filters.http.rbac';
+
+/**
+ * Envoy's shadow-engine metadata (rbac_filter.cc decodeHeaders; docs well_known_dynamic_metadata):
+ * `<shadow_rules_stat_prefix>shadow_effective_policy_id` when a shadow policy matched and
+ * `<shadow_rules_stat_prefix>shadow_engine_result` = allowed|denied, merged into what earlier RBAC filters
+ * wrote (setDynamicMetadata merges fields). ext_authz's filter_enabled_metadata reads the policy id.
+ */
+function publishShadowResult(md: Record<string, Record<string, unknown>>, prefix: string, allowed: boolean, policy: string | undefined): void {
+  const ns = (md[RBAC_METADATA_NAMESPACE] ??= {});
+  if (policy !== undefined) ns[`${prefix}shadow_effective_policy_id`] = policy;
+  ns[`${prefix}shadow_engine_result`] = allowed ? 'allowed' : 'denied';
 }
 
 /** Runs the filter for one request: 'continue', or 'stop' after the 403 local reply. */
@@ -109,6 +126,7 @@ export function runRbacFilter(cfg: RbacFilterConfig, s: HttpStream, hcm: Compile
     const d = evaluateRbac(cfg.shadowRules, req);
     if (d.allowed) counters?.shadowAllowed.inc();
     else counters?.shadowDenied.inc();
+    publishShadowResult(s.info.dynamicMetadata, cfg.shadowRulesStatPrefix, d.allowed, d.matchedPolicy);
   }
   if (cfg.rules === undefined) return 'continue';
   const d = evaluateRbac(cfg.rules, req);
