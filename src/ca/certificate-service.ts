@@ -14,7 +14,8 @@ import { spiffeId, type WorkloadCa } from './workload-ca.js';
 import { pemBlocks } from './pem.js';
 
 export interface CertificateServiceOptions {
-  readonly ca: WorkloadCa;
+  /** The CA signing now (replaced when the cacerts folder changes). */
+  readonly ca: () => WorkloadCa;
   readonly tokens: ServiceAccountTokens;
   readonly trustDomain: string;
   readonly logger: Logger;
@@ -45,7 +46,7 @@ async function createCertificate(o: CertificateServiceOptions, call: ServerUnary
     return;
   }
   const ttlMs = Number(call.request.validityDuration) * 1000;
-  const r = await o.ca.signCsr(call.request.csr, who.identity, ttlMs > 0 ? ttlMs : undefined);
+  const r = await o.ca().signCsr(call.request.csr, who.identity, ttlMs > 0 ? ttlMs : undefined);
   const id = spiffeId(o.trustDomain, who.identity);
   if (!r.ok) {
     o.logger.warn('CA: CSR refused', { identity: id, reason: r.reason });

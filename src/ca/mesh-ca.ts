@@ -8,7 +8,11 @@ import type { Clock } from '../lib/clock.js';
 import { IsthmusError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addCertificateService } from './certificate-service.js';
-import { createSelfSignedRoot, loadCacerts, type CaSigner } from './root-ca.js';
+import { createSelfSignedRoot, loadCacerts, CACERTS_FILES, type CaSigner } from './root-ca.js';
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { WorkloadCa, type WorkloadIdentity } from './workload-ca.js';
 
@@ -23,6 +27,7 @@ export interface MeshCaOptions {
 }
 
 export interface MeshCa {
+  /** The CA signing now. */
   readonly ca: WorkloadCa;
   /** Every trusted root, PEM. */
   rootBundle(): string;
@@ -32,30 +37,75 @@ export interface MeshCa {
   addTo(server: Server): void;
   /** Certificates issued since start. */
   readonly issued: number;
+  /**
+   * Loads the cacerts folder again (the watcher calls this when its files change). A valid folder replaces the
+   * signer, and every root trusted so far stays in the bundle, so certificates from the old root keep working
+   * while proxies renew (Istio's plugged-in CA rotation). An invalid one changes nothing.
+   */
+  reload(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** Stops watching the cacerts folder. */
+  close(): void;
 }
 
-export async function startMeshCa(o: MeshCaOptions): Promise<MeshCa> {
-  let signer: CaSigner;
+async function signerFrom(o: MeshCaOptions): Promise<CaSigner> {
   if (o.cacertsDir !== undefined) {
     const r = await loadCacerts(o.cacertsDir, o.clock);
     if (!r.ok) throw new IsthmusError('ISM_CA', `cannot use the CA certificates in ${o.cacertsDir}: ${r.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
     for (const w of r.warnings ?? []) o.logger.warn('CA certificates', { file: w.path, message: w.message });
-    signer = r.value;
-  } else {
-    const root = await createSelfSignedRoot({ trustDomain: o.trustDomain, clock: o.clock });
-    // Istio's self-signed CA has no chain between the leaf and the root: answers are [leaf, root].
-    signer = { ...root, chainPem: '', rootPem: root.certPem };
+    return r.value;
   }
-  const ca = new WorkloadCa(signer, o.clock, { trustDomain: o.trustDomain, ...(o.workloadTtlMs !== undefined ? { workloadTtlMs: o.workloadTtlMs } : {}) });
+  const root = await createSelfSignedRoot({ trustDomain: o.trustDomain, clock: o.clock });
+  // Istio's self-signed CA has no chain between the leaf and the root: answers are [leaf, root].
+  return { ...root, chainPem: '', rootPem: root.certPem };
+}
+
+export async function startMeshCa(o: MeshCaOptions): Promise<MeshCa> {
+  const make = (signer: CaSigner): WorkloadCa =>
+    new WorkloadCa(signer, o.clock, { trustDomain: o.trustDomain, ...(o.workloadTtlMs !== undefined ? { workloadTtlMs: o.workloadTtlMs } : {}) });
+  let ca = make(await signerFrom(o));
   const tokens = await ServiceAccountTokens.create(o.clock);
   let issued = 0;
+  let fingerprint = o.cacertsDir !== undefined ? await folderFingerprint(o.cacertsDir) : '';
+  const reload = async (): Promise<{ ok: true } | { ok: false; reason: string }> => {
+    let next: WorkloadCa;
+    try {
+      next = make(await signerFrom(o));
+    } catch (e) {
+      const reason = (e as Error).message;
+      o.logger.error('CA certificates not reloaded; the current CA keeps signing', { reason });
+      return { ok: false, reason };
+    }
+    for (const pem of ca.rootBundle().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) next.addTrustedRoot(pem);
+    ca = next;
+    o.logger.info('CA certificates reloaded', { dir: o.cacertsDir ?? '' });
+    return { ok: true };
+  };
+  // Istio's istiod watches the cacerts folder; files are replaced one by one, so changes are debounced.
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  if (o.cacertsDir !== undefined) {
+    const dir = o.cacertsDir;
+    watcher = watch(dir, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        void folderFingerprint(dir).then((f) => {
+          if (f === fingerprint) return;
+          fingerprint = f;
+          return reload();
+        });
+      }, 300);
+    });
+    watcher.on('error', () => undefined);
+  }
   return {
-    ca,
+    get ca() {
+      return ca;
+    },
     rootBundle: () => ca.rootBundle(),
     issueToken: (id, ttlMs) => tokens.issue(id, ttlMs),
     addTo: (server) =>
       addCertificateService(server, {
-        ca,
+        ca: () => ca,
         tokens,
         trustDomain: o.trustDomain,
         logger: o.logger,
@@ -66,5 +116,17 @@ export async function startMeshCa(o: MeshCaOptions): Promise<MeshCa> {
     get issued() {
       return issued;
     },
+    reload,
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
   };
+}
+
+/** The cacerts files' contents, hashed: a change of any of them is a new CA. */
+async function folderFingerprint(dir: string): Promise<string> {
+  const h = createHash('sha256');
+  for (const f of Object.values(CACERTS_FILES)) h.update(await readFile(join(dir, f)).catch(() => Buffer.alloc(0)));
+  return h.digest('hex');
 }

@@ -119,6 +119,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const host = o.host ?? '127.0.0.1';
   const ads = await listenAds(discovery, { host, port: o.xdsPort, services: [(server) => ca.addTo(server)] }).catch((e: unknown) => {
     source.stop();
+    ca.close();
+    jwksResolver.close();
     throw new IsthmusError('ISM_LISTEN', e instanceof Error ? e.message : String(e));
   });
   const monitor = monitoringHandler(discovery);
@@ -133,6 +135,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     });
   }).catch(async (e: unknown) => {
     source.stop();
+    ca.close();
+    jwksResolver.close();
     await ads.close();
     throw e;
   });
@@ -146,6 +150,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     snapshot: () => current as MeshSnapshot,
     async close() {
       jwksResolver.close();
+      ca.close();
       unsubscribe();
       unsubscribeStore();
       source.stop();

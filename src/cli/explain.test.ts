@@ -107,7 +107,8 @@ describe('isthmus explain', () => {
       assert.match(routes[0]?.detail ?? '', /header end-user exact "jason" does not hold: header end-user is absent/);
       assert.deepEqual(
         r.steps.map((s) => s.step),
-        ['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route', 'http-filter', 'http-filter', 'http-filter', 'route-action', 'cluster', 'endpoints'],
+        // The endpoint is reviews-v1's sidecar: explain follows the request into its inbound chain (no policies there).
+        ['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route', 'http-filter', 'http-filter', 'http-filter', 'route-action', 'cluster', 'endpoints', 'inbound'],
       );
       assert.deepEqual([r.steps[1]?.resource, r.steps[4]?.resource], ['0.0.0.0_9080', 'reviews.default.svc.cluster.local:9080']);
       assert.match(r.steps[4]?.detail ?? '', /authority "reviews:9080" matches domain "reviews" \(exact\)/);
@@ -185,5 +186,47 @@ describe('isthmus explain', () => {
       await assert.rejects(explain(['--control-plane', `127.0.0.1:${dead}`, '--from', 'productpage', 'http://reviews:9080/']), /cannot reach the control plane at 127\.0\.0\.1:\d+/);
       await assert.rejects(explain([...from, '--admin', `127.0.0.1:${dead}`, 'http://reviews:9080/']), /cannot reach the admin of proxy productpage-v1\.default at http:\/\/127\.0\.0\.1:\d+\/config_dump/);
     });
+  });
+
+  it('follows the request into the destination sidecar and names the policy that denies it (mTLS identity)', async (t) => {
+    const port = await freePort();
+    await startUpstream(t, 'ratings', '127.0.0.1', port);
+    const mesh = await startMesh(t, {
+      'svc.yaml': service('ratings', 9080, port) + service('productpage', 9080, 9080) + service('reviews', 9080, 9080),
+      'authz.yaml': `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ratings-from-reviews, namespace: default}
+spec:
+  selector: {matchLabels: {app: ratings}}
+  rules: [{from: [{source: {principals: [cluster.local/ns/default/sa/reviews]}}], to: [{operation: {methods: [GET]}}]}]
+`,
+    });
+    const id = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
+    mesh.cp.workloads.register({ name: 'ratings-v1', namespace: 'default', address: '127.0.9.3', labels: { app: 'ratings' }, serviceAccount: 'ratings', ports: { http: port }, tlsMode: 'istio' });
+    for (const [name, ip] of [['productpage', '127.0.9.1'], ['reviews', '127.0.9.2']] as const) {
+      mesh.cp.workloads.register({ name: `${name}-v1`, namespace: 'default', address: ip, labels: { app: name }, serviceAccount: name, tlsMode: 'istio' });
+    }
+    await startTestProxy(t, mesh, { node: 'ratings-v1', ip: '127.0.9.3', labels: { app: 'ratings' }, serviceAccount: 'ratings' }, id('ratings'));
+    await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.9.1', labels: { app: 'productpage' }, serviceAccount: 'productpage' }, id('productpage'));
+    await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.9.2', labels: { app: 'reviews' }, serviceAccount: 'reviews' }, id('reviews'));
+    const cp = mesh.cp.monitoringUrl.replace('http://', '');
+    await waitFor(async () => (await viaSidecar('127.0.9.2', 'http://ratings:9080/ratings/0').catch(() => undefined))?.status === 200, 'reviews -> ratings over mTLS', 10_000);
+
+    const denied = await explainJson(['--from', 'productpage-v1', '--control-plane', cp, '--send', 'http://ratings:9080/ratings/0']);
+    assert.equal(denied.verdict.outcome, 'rejected');
+    assert.equal(denied.verdict.status, 403);
+    assert.match(denied.verdict.summary, /^denied by the destination ratings-v1\.default: 403 RBAC: access denied \(rbac_access_denied_matched_policy\[none\]\)$/);
+    const inbound = denied.steps.find((x) => x.step === 'inbound');
+    assert.match(inbound?.detail ?? '', /mTLS from spiffe:\/\/cluster\.local\/ns\/default\/sa\/productpage from 127\.0\.9\.1/);
+    assert.equal(denied.sent?.status, 403);
+    assert.equal(denied.sent?.asExplained, true, 'the proxy answers what explain predicted');
+
+    const allowed = await explainJson(['--from', 'reviews-v1', '--control-plane', cp, 'http://ratings:9080/ratings/0']);
+    assert.equal(allowed.verdict.outcome, 'routed');
+    const authz = allowed.steps.filter((x) => x.step === 'inbound-authz');
+    assert.deepEqual(authz.map((x) => x.decision), ['allowed']);
+    assert.match(authz[0]?.detail ?? '', /policy ns\[default\]-policy\[ratings-from-reviews\]-rule\[0\]/);
+    const post = await explainJson(['--from', 'reviews-v1', '--control-plane', cp, '-X', 'POST', 'http://ratings:9080/ratings/0']);
+    assert.equal(post.verdict.status, 403, 'the rule allows only GET');
   });
 });

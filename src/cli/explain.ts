@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { IsthmusError } from '../lib/errors.js';
 import { renderData, type CliIO } from './output.js';
-import { resolveProxy, type ProxyTarget } from './proxy-target.js';
+import { listProxies, resolveProxy, targetOf, type ProxyTarget } from './proxy-target.js';
 import {
   collect,
   headerRecord,
@@ -26,6 +26,7 @@ import { parseClusterStatus, parseConfigDump, type ProxyConfig } from './explain
 import { renderExplainText } from './explain/render-text.js';
 import { inferResponseFlag } from './explain/response-flag.js';
 import type { ExplainReport } from './explain/types.js';
+import { explainInboundAuthz, sendsMtls } from './explain/inbound-authz.js';
 
 async function adminGet(target: ProxyTarget, path: string): Promise<string> {
   const url = `${target.adminUrl}${path}`;
@@ -59,6 +60,30 @@ export async function readProxyConfig(target: ProxyTarget): Promise<ProxyConfig>
     problems.push(`endpoint health from /clusters is not available: ${e instanceof Error ? e.message : String(e)}`);
   }
   return { ...cfg, hostFlags, problems };
+}
+
+/**
+ * When the chosen endpoint is another sidecar the control plane knows, its inbound authorization is run too
+ * (inbound-authz.ts); a destination that cannot be read is noted, never an error.
+ */
+async function followIntoDestination(controlPlane: string, cfg: ProxyConfig, callerIp: string, report: ExplainReport): Promise<ExplainReport> {
+  const v = report.verdict;
+  if (v.outcome !== 'routed' || v.endpoint === undefined) return report;
+  const endpoint = v.endpoint;
+  const ip = endpoint.slice(0, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const dest = (await listProxies(controlPlane).catch(() => [])).map((s) => targetOf(s)).find((t) => t.ip === ip);
+  if (dest === undefined) return report;
+  let destCfg: ProxyConfig;
+  try {
+    destCfg = await readProxyConfig(dest);
+  } catch (e) {
+    return { ...report, problems: [...report.problems, `the destination sidecar ${dest.id} cannot be read: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  const steps = [...report.steps];
+  const mtls = sendsMtls(cfg, v.cluster !== undefined ? cfg.clusters.get(v.cluster) : undefined, endpoint);
+  const r = report.request;
+  const denied = explainInboundAuthz(destCfg, dest.id, endpoint, { method: r.method, path: r.path, authority: r.authority, headers: r.headers }, { ip: callerIp, principal: cfg.identity }, mtls, steps);
+  return { ...report, steps, verdict: denied ?? v };
 }
 
 interface ExplainFlags {
@@ -96,7 +121,8 @@ export function registerExplain(program: Command, io: CliIO): void {
       `
 Reads the sidecar's live config (admin /config_dump and /clusters) and follows the request the way the
 proxy does: listener, filter chain, route configuration, virtual host, route (and why earlier routes did
-not match), HTTP filters (fault, CORS, router), route action, cluster, endpoints. A request that would
+not match), HTTP filters (fault, CORS, router), route action, cluster, endpoints, and when the endpoint is
+another sidecar, that sidecar's inbound chain and authorization (the policy that denies). A request that would
 fail says where: 404 NR (no route), 503 UH (no healthy endpoint), 503 NC (no cluster), a fault abort,
 a direct response or redirect. Nothing is sent unless --send is given.
 
@@ -116,6 +142,7 @@ Examples:
       if (target.ip === '') throw new IsthmusError('ISM_NOT_FOUND', `proxy ${target.id} reports no IP address: cannot tell its capture address`);
       const cfg = await readProxyConfig(target);
       let report: ExplainReport = explainRequest(cfg, { id: target.id, ip: target.ip, adminUrl: target.adminUrl }, { method, url, headers: headerRecord(headers) });
+      report = await followIntoDestination(f.controlPlane, cfg, target.ip, report);
       if (f.send === true) {
         const res = await sendThroughSidecar(target.ip, { method, url, headers, body }, { timeoutMs, insecure: f.insecure === true });
         const data = responseData(res);

@@ -15,6 +15,7 @@ import { workloadAgentFor, type ProxyIdentityOptions, type WorkloadAgent } from 
 
 export type { ProxyIdentityOptions };
 import { agentSecretSource, agentSecrets } from './identity/agent-secrets.js';
+import { fileSecretSource } from './identity/file-secrets.js';
 import { adminHandler, listenHttp, prometheusHandler, readinessHandler, type Listening, type ServerState } from './admin/admin-server.js';
 import { compileResource } from './runtime/compile-resource.js';
 import { DataPlane } from './data-plane.js';
@@ -86,7 +87,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const clock = o.clock ?? systemClock;
   const random = o.random ?? mathRandom;
   const agent = o.identity === undefined ? undefined : workloadAgentFor(o.identity, b.xdsAddress, { clock, random, logger, onChange: () => readyCheck() });
-  const adsSecrets = secretSourceOf(xds);
+  // istio-agent's file-based secrets (DestinationRule certificate files), then ADS's.
+  const adsSecrets = fileSecretSource(secretSourceOf(xds), clock);
   // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
   const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const dataPlane = new DataPlane({

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar, type TestMesh } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
-import { createSelfSignedRoot, loadCacerts, writeCaFiles } from '../../src/ca/root-ca.js';
+import { createIntermediateCa, createSelfSignedRoot, loadCacerts, writeCaFiles } from '../../src/ca/root-ca.js';
 import { WorkloadCa } from '../../src/ca/workload-ca.js';
 import { createCsr } from '../../src/ca/csr.js';
 import type { TestContext } from 'node:test';
@@ -257,5 +257,44 @@ spec:
     assert.deepEqual([...statuses.keys()], [200], `every request succeeded: ${JSON.stringify([...statuses])}`);
     assert.notEqual(p.client.agent?.current?.serial, first, 'the client certificate was renewed');
     assert.ok((p.server.agent?.fetches ?? 0) >= 2, 'the server certificate was renewed');
+  });
+
+  it('a root rotation through the cacerts folder keeps traffic flowing: new root trusted first, then the new signer', async (t) => {
+    const caDir = await mkdtemp(join(tmpdir(), 'isthmus-cacerts-'));
+    t.after(() => rm(caDir, { recursive: true, force: true }));
+    const rootA = await createSelfSignedRoot({ trustDomain: 'cluster.local' });
+    const rootB = await createSelfSignedRoot({ trustDomain: 'cluster.local' });
+    await writeCaFiles(caDir, { ...rootA, rootPem: rootA.certPem });
+    const p = await pair(t, {}, { cacertsDir: caDir, certTtlSeconds: 3 });
+    await ok200(p, 'mTLS with root A');
+    const statuses = new Map<number, number>();
+    let running = true;
+    const traffic = Promise.all(
+      [0, 1].map(async () => {
+        while (running) {
+          const r = await reviews(p).catch(() => ({ status: 0 }));
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        }
+      }),
+    );
+    const both = [p.client, p.server];
+    const b = new X509Certificate(rootB.certPem);
+    // Step 1: the bundle gains root B while A still signs; every proxy picks it up with its next certificate.
+    await writeCaFiles(caDir, { ...rootA, rootPem: rootA.certPem + rootB.certPem, chainPem: rootA.certPem });
+    await waitFor(() => both.every((x) => x.agent?.current?.rootPem.includes(rootB.certPem.trim()) === true), 'every proxy trusting root B', 20_000);
+    // Step 2: an intermediate of root B signs; the bundle keeps root A for the certificates still out there.
+    const intermediate = await createIntermediateCa(rootB);
+    await writeCaFiles(caDir, { ...intermediate, rootPem: rootB.certPem + rootA.certPem, chainPem: intermediate.certPem + rootB.certPem });
+    const issuedByB = (x: RunningProxy): boolean => {
+      const chain = x.agent?.current?.certChainPem ?? '';
+      const certs = chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+      return certs.length === 2 && new X509Certificate(certs[1] ?? '').checkIssued(b);
+    };
+    await waitFor(() => both.every(issuedByB), 'every proxy holding a certificate from root B', 20_000);
+    await ok200(p, 'mTLS with root B');
+    running = false;
+    await traffic;
+    assert.deepEqual([...statuses.keys()], [200], `every request succeeded: ${JSON.stringify([...statuses])}`);
+    assert.ok((statuses.get(200) ?? 0) > 10);
   });
 });

@@ -4,6 +4,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -141,5 +144,68 @@ spec:
     }, 'the gateway to originate TLS', 10_000);
     assert.equal(r.body, 'secure /over-tls');
     assert.equal(sni.at(-1), 'secure.example.com');
+  });
+
+  it('SIMPLE with caCertificates and no sni: the request host becomes the SNI and the certificate is checked against it', async (t) => {
+    // Istio sets auto_sni and auto_san_validation when a DestinationRule names neither sni nor SANs; the CA file
+    // is served by the proxy as istio-agent serves it (`file-root:<path>`).
+    const sni: string[] = [];
+    const secure = await httpsBackend(t, 'secure', sni);
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-ca-file-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, selfSigned('secure.example.com').cert);
+    const port = await freePort();
+    const entry = (name: string): string => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name.split('.')[0]}, namespace: istio-system}
+spec:
+  hosts: [${name}]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  endpoints: [{address: 127.0.0.1, ports: {https: ${secure}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${name.split('.')[0]}, namespace: istio-system}
+spec:
+  host: ${name}
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: ${caFile}}}
+---
+`;
+    const mesh = await startMesh(t, {
+      'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+${entry('secure.example.com')}${entry('wrong.example.com')}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /wrong}}]
+    route: [{destination: {host: wrong.example.com, port: {number: 443}}}]
+    headers: {request: {set: {host: wrong.example.com}}}
+  - route: [{destination: {host: secure.example.com, port: {number: 443}}}]
+    headers: {request: {set: {host: secure.example.com}}}
+`,
+    });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const r = await waitFor(async () => {
+      const x = await send('127.0.0.1', port, { path: '/verified' }).catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    }, 'the gateway to originate verified TLS', 10_000);
+    assert.equal(r.body, 'secure /verified');
+    assert.equal(sni.at(-1), 'secure.example.com', 'auto SNI from the host');
+    // The same backend under another name: its certificate is not valid for wrong.example.com.
+    const wrong = await send('127.0.0.1', port, { path: '/wrong' });
+    assert.equal(wrong.status, 503);
+    assert.match(wrong.body, /transport failure reason: TLS error: .*wrong\.example\.com/);
   });
 });

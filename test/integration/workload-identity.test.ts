@@ -10,6 +10,10 @@ import { Server, ServerCredentials, Client, credentials, Metadata, status, type 
 import { create } from '@bufbuild/protobuf';
 import type { TestContext } from 'node:test';
 import { startMeshCa, type MeshCa } from '../../src/ca/mesh-ca.js';
+import { createSelfSignedRoot, writeCaFiles } from '../../src/ca/root-ca.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ServiceAccountTokens } from '../../src/ca/service-account-tokens.js';
 import { createCsr } from '../../src/ca/csr.js';
 import { CA_SERVICE } from '../../src/xds/ca-service.js';
@@ -114,5 +118,22 @@ describe('CA service and workload agent', () => {
     const err = await waitFor(() => refused.lastError || undefined, 'the refusal');
     assert.match(err, /^UNAUTHENTICATED: request authenticate failure/);
     assert.equal(refused.current, undefined);
+  });
+
+  it('a broken cacerts folder is refused on reload, naming the file, and the current CA keeps signing', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-cacerts-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const root = await createSelfSignedRoot({ trustDomain: 'cluster.local' });
+    await writeCaFiles(dir, { ...root, rootPem: root.certPem });
+    const ca = await startMeshCa({ trustDomain: 'cluster.local', cacertsDir: dir, clock: systemClock, logger: silentLogger });
+    t.after(() => ca.close());
+    const before = ca.ca;
+    await writeFile(join(dir, 'ca-key.pem'), 'not a key\n');
+    const r = await ca.reload();
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /ca-key\.pem is not a readable PEM private key/);
+    assert.equal(ca.ca, before, 'nothing changed');
+    const csr = await createCsr({ uri: 'spiffe://cluster.local/ns/default/sa/x' });
+    assert.equal((await ca.ca.signCsr(csr.csrPem, { namespace: 'default', serviceAccount: 'x' })).ok, true);
   });
 });

@@ -11,6 +11,7 @@ import { ClusterSchema, type Cluster } from '../../xds/gen/envoy/config/cluster/
 import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { spiffeIdOf } from './spiffe-id.js';
 
 export interface ProxyConfig {
   readonly listeners: ReadonlyMap<string, Listener>;
@@ -21,6 +22,8 @@ export interface ProxyConfig {
   /** Live health flags by cluster, then host `ip:port` (`healthy`, `/failed_outlier_check` ...); undefined when /clusters was not read. */
   readonly hostFlags: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined;
   readonly problems: readonly string[];
+  /** The SPIFFE id of the proxy's workload certificate (SDS `default`), when it has one. */
+  readonly identity?: string | undefined;
 }
 
 type Json = { readonly [k: string]: unknown };
@@ -56,6 +59,7 @@ export function parseConfigDump(dump: unknown, problems: string[] = []): Omit<Pr
   const routes = new Map<string, RouteConfiguration>();
   const clusters = new Map<string, Cluster>();
   const endpoints = new Map<string, ClusterLoadAssignment>();
+  let identity: string | undefined;
   const configs = isObject(dump) ? list(dump['configs']) : [];
   if (configs.length === 0) problems.push('the config dump has no configs');
   for (const c of configs) {
@@ -81,6 +85,17 @@ export function parseConfigDump(dump: unknown, problems: string[] = []): Omit<Pr
         const m = isObject(e) ? decode(RouteConfigurationSchema, field(e, 'routeConfig', 'route_config'), 'route configuration', problems) : undefined;
         if (m !== undefined) routes.set(m.name, m);
       }
+    } else if (type.endsWith('SecretsConfigDump')) {
+      for (const e of list(field(c, 'dynamicActiveSecrets', 'dynamic_active_secrets'))) {
+        if (!isObject(e) || e['name'] !== 'default') continue;
+        const secret = isObject(e['secret']) ? e['secret'] : {};
+        const tc = field(secret, 'tlsCertificate', 'tls_certificate');
+        const chain = isObject(tc) ? field(tc, 'certificateChain', 'certificate_chain') : undefined;
+        const bytes = isObject(chain) ? field(chain, 'inlineBytes', 'inline_bytes') : undefined;
+        const text = isObject(chain) ? field(chain, 'inlineString', 'inline_string') : undefined;
+        const pem = typeof bytes === 'string' ? Buffer.from(bytes, 'base64').toString('utf8') : typeof text === 'string' ? text : '';
+        identity = spiffeIdOf(pem);
+      }
     } else if (type.endsWith('EndpointsConfigDump')) {
       for (const e of [...list(field(c, 'staticEndpointConfigs', 'static_endpoint_configs')), ...list(field(c, 'dynamicEndpointConfigs', 'dynamic_endpoint_configs'))]) {
         const m = isObject(e) ? decode(ClusterLoadAssignmentSchema, field(e, 'endpointConfig', 'endpoint_config'), 'endpoints', problems) : undefined;
@@ -88,7 +103,7 @@ export function parseConfigDump(dump: unknown, problems: string[] = []): Omit<Pr
       }
     }
   }
-  return { listeners, routes, clusters, endpoints, problems };
+  return { listeners, routes, clusters, endpoints, problems, ...(identity !== undefined ? { identity } : {}) };
 }
 
 function socketAddress(v: unknown): string | undefined {

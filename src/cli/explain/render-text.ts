@@ -5,7 +5,7 @@
 import { describeIstioConfig } from './istio-resource.js';
 import type { ExplainReport } from './types.js';
 
-const WIDTH = Math.max(...['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route-action', 'http-filter', 'cluster', 'endpoints'].map((s) => s.length));
+const WIDTH = Math.max(...['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route-action', 'http-filter', 'cluster', 'endpoints', 'inbound', 'inbound-authz'].map((s) => s.length));
 
 export function renderExplainText(r: ExplainReport): string {
   const lines: string[] = [];

@@ -21,7 +21,9 @@ export type StepKind =
   | 'route-action'
   | 'http-filter'
   | 'cluster'
-  | 'endpoints';
+  | 'endpoints'
+  | 'inbound'
+  | 'inbound-authz';
 
 export interface ExplainStep {
   readonly step: StepKind;

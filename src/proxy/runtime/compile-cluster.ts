@@ -54,6 +54,12 @@ export interface CompiledCluster {
   readonly protocol: UpstreamProtocol;
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number | undefined;
+  /**
+   * UpstreamHttpProtocolOptions: auto_sni sends the request's host as SNI, auto_san_validation checks the
+   * upstream certificate against it (Istio sets both for TLS origination without an explicit SNI or SANs).
+   */
+  readonly autoSni: boolean;
+  readonly autoSanValidation: boolean;
   readonly transport: TransportSettings;
   readonly transportMatches: readonly TransportSocketMatch[];
   readonly thresholds: Thresholds;
@@ -133,6 +139,8 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   let protocol: UpstreamProtocol = c.http2ProtocolOptions !== undefined ? 'http2' : 'http1';
   let idleTimeoutMs = durationMs(c.commonHttpProtocolOptions?.idleTimeout, 3_600_000);
   let maxRequestsPerConnection = c.maxRequestsPerConnection;
+  let autoSni = false;
+  let autoSanValidation = false;
   const opts = c.typedExtensionProtocolOptions[HTTP_OPTIONS_KEY];
   if (opts !== undefined) {
     const o = anyUnpack(opts, HttpProtocolOptionsSchema);
@@ -144,6 +152,8 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       else if (u.case === 'autoConfig') protocol = 'http1';
       idleTimeoutMs = durationMs(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
       maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
+      autoSni = o.upstreamHttpProtocolOptions?.autoSni ?? false;
+      autoSanValidation = o.upstreamHttpProtocolOptions?.autoSanValidation ?? false;
     }
   }
   const th = c.circuitBreakers?.thresholds.find((t) => t.priority === RoutingPriority.DEFAULT);
@@ -171,6 +181,8 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       protocol,
       idleTimeoutMs,
       maxRequestsPerConnection: maxRequestsPerConnection === 0 ? undefined : maxRequestsPerConnection,
+      autoSni,
+      autoSanValidation,
       transport,
       transportMatches,
       thresholds,

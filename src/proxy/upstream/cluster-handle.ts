@@ -70,7 +70,8 @@ export interface ClusterHandle {
   readonly config: CompiledCluster;
   pick(ctx: PickContext): PickedHost | undefined;
   /** A pool to the host for the protocol, or the transport failure reason (for example a TLS secret not yet supplied). */
-  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
+  /** `authority` (the request's upstream host) feeds auto_sni / auto_san_validation on TLS clusters. */
+  pool(host: PickedHost, protocol: WireProtocol, authority?: string): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
   tryAcquire(kind: BreakerKind): boolean;
   release(kind: BreakerKind): void;
   /**

@@ -11,6 +11,7 @@ import { Http1Pool } from './http1-pool.js';
 import { HTTP1_PARSER } from '../http/http1-parser.js';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import { serverIdentityCheck } from './san-check.js';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 
 export type { WireProtocol } from './cluster-handle.js';
 
@@ -27,7 +28,17 @@ export const SDS_MISSING = 'TLS error: Secret is not supplied by SDS';
 
 export type PoolResult = { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
 
-export function createPool(address: string, port: number, cluster: CompiledCluster, transport: TransportSettings, protocol: WireProtocol, secrets: SecretSource, localAddress = cluster.bindAddress): PoolResult {
+export function createPool(
+  address: string,
+  port: number,
+  cluster: CompiledCluster,
+  transport: TransportSettings,
+  protocol: WireProtocol,
+  secrets: SecretSource,
+  localAddress = cluster.bindAddress,
+  /** auto_san_validation: the host name the upstream certificate must be valid for. */
+  verifyHost?: string,
+): PoolResult {
   const tls = transport.kind === 'tls';
   const host = address.includes(':') ? `[${address}]` : address;
   const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
@@ -52,7 +63,7 @@ export function createPool(address: string, port: number, cluster: CompiledClust
     // Without a validation context Envoy does not verify the upstream certificate.
     if (ca !== undefined) connect['ca'] = ca;
     connect['rejectUnauthorized'] = ca !== undefined;
-    connect['checkServerIdentity'] = serverIdentityCheck(transport.subjectAltNames);
+    connect['checkServerIdentity'] = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
     if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
     const alpn = transport.alpn.length > 0 ? [...transport.alpn] : protocol === 'http2' ? ['h2'] : ['http/1.1'];
     connect['ALPNProtocols'] = alpn;

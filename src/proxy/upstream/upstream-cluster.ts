@@ -24,6 +24,13 @@ import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 
+/** `example.com:443` -> `example.com`, `[::1]:80` -> `::1`. */
+function hostWithoutPort(authority: string): string {
+  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']'));
+  const i = authority.lastIndexOf(':');
+  return i > 0 && authority.indexOf(':') === i ? authority.slice(0, i) : authority;
+}
+
 export interface UpstreamDeps {
   readonly random: Random;
   readonly clock: Clock;
@@ -265,10 +272,18 @@ export class UpstreamCluster implements ClusterHandle {
     return p;
   }
 
-  pool(host: PickedHost, protocol: WireProtocol): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
-    const k = `${protocol}|${host.key}`;
+  pool(host: PickedHost, protocol: WireProtocol, authority?: string): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
+    let transport = host.transport as TransportSettings;
+    let verifyHost: string | undefined;
+    let k = `${protocol}|${host.key}`;
+    if (transport.kind === 'tls' && authority !== undefined && (this.config.autoSni || this.config.autoSanValidation)) {
+      // One pool per upstream host name: its connections carry that SNI and are checked against it.
+      const name = hostWithoutPort(authority);
+      k += `|${name}`;
+      if (this.config.autoSni) transport = { ...transport, sni: name };
+      if (this.config.autoSanValidation && transport.subjectAltNames.length === 0) verifyHost = name;
+    }
     const live = this.#pools.get(k);
-    const transport = host.transport as TransportSettings;
     // A rotated SDS secret (a renewed workload certificate, a new root) makes a new pool for new connections;
     // the old one closes once its in-flight requests finish (Envoy drains connections of the old context).
     const secrets = this.#secretsOf(transport);
@@ -277,7 +292,7 @@ export class UpstreamCluster implements ClusterHandle {
       this.#pools.delete(k);
       void live.dispatcher.close().catch(() => undefined);
     }
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress);
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost);
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
   }

@@ -18,6 +18,7 @@ import type { CompiledListener } from '../runtime/compile-listener.js';
 import { sanitizeStatsName, StatsStore } from '../stats/stats-store.js';
 import { secretSourceOf } from '../xds-client/secret-source.js';
 import { agentSecretSource } from '../identity/agent-secrets.js';
+import { fileSecretSource } from '../identity/file-secrets.js';
 import type { WorkloadCertificate } from '../identity/workload-agent.js';
 
 /** The workload certificate the primary sent last (undefined until one arrives). */
@@ -67,7 +68,7 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
     logger,
     clock: systemClock,
     random: mathRandom,
-    secrets: agentSecretSource(identity, secretSourceOf(tables)),
+    secrets: agentSecretSource(identity, fileSecretSource(secretSourceOf(tables), systemClock)),
     stats,
     ...(settings.captureAddress !== undefined ? { captureAddress: settings.captureAddress } : {}),
     ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),

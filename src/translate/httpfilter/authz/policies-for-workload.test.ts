@@ -61,6 +61,18 @@ describe('policiesForWorkload', () => {
       want: { custom: [], deny: ['istio-system/mesh-deny'], allow: ['bar/bar-allow'], audit: [] },
     },
     {
+      name: 'the Gateway API gateway gw in foo: targetRefs naming it attach, as do selector-free and matching policies',
+      ns: 'foo',
+      labels: { 'gateway.networking.k8s.io/gateway-name': 'gw', app: 'gw-istio' },
+      want: { custom: ['foo/ext'], deny: ['istio-system/mesh-deny'], allow: ['foo/gw-only', 'foo/ns-allow'], audit: [] },
+    },
+    {
+      name: 'another Gateway API gateway: a targetRef naming gw does not attach',
+      ns: 'foo',
+      labels: { 'gateway.networking.k8s.io/gateway-name': 'other' },
+      want: { custom: ['foo/ext'], deny: ['istio-system/mesh-deny'], allow: ['foo/ns-allow'], audit: [] },
+    },
+    {
       name: 'a workload in the root namespace',
       ns: 'istio-system',
       labels: { app: 'httpbin' },

@@ -3,12 +3,12 @@
 // (pilot/pkg/model/authorization.go, policyattachment.go): policies of the root namespace and of the workload's
 // namespace; no selector = every workload in that namespace (mesh-wide for the root namespace); a selector must
 // be a subset of the workload's labels (in the root namespace: any namespace's workloads).
-// Policies with targetRef/targetRefs attach only to gateways and waypoints, never to sidecars, so they are skipped
-// here; gateway/waypoint selection is later work.
+// Policies with targetRef/targetRefs attach only to Gateway API gateways whose Gateway they name (and to
+// waypoints, which Isthmus does not run), never to sidecars (policy-attachment.ts).
 
 import type { AuthorizationPolicy } from '../../../api/security/authorization-policy.js';
 import { effectiveAction } from '../../../api/security/authorization-policy.js';
-import { selectorMatches } from '../../../registry/labels.js';
+import { shouldAttachPolicy } from '../../policy-attachment.js';
 
 export interface WorkloadPolicies {
   readonly custom: AuthorizationPolicy[];
@@ -48,9 +48,7 @@ export function policiesForWorkload(
   for (const ns of namespaces) {
     const inNs = policies.filter((p) => (p.metadata.namespace ?? 'default') === ns).sort(byCreation);
     for (const p of inNs) {
-      if (hasTargetRefs(p)) continue;
-      const selector = p.spec.selector?.matchLabels;
-      if (selector !== undefined && !selectorMatches(selector, workload.labels)) continue;
+      if (!shouldAttachPolicy(p, workload)) continue;
       switch (effectiveAction(p)) {
         case 'ALLOW':
           out.allow.push(p);
