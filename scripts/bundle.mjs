@@ -5,7 +5,7 @@
 // `isthmus up` pays once per pod. dist/bin/isthmus.js (tsc's output) stays the package's bin; `npm start`
 // and `isthmus up`'s launcher use the bundle when it exists.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,3 +28,5 @@ await build({
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 });
+// The full build (`npm run build`) ends here: stamp it, so `npm start` does not build the same sources again.
+if (at < 0) writeFileSync(join(root, 'dist/.build-stamp'), new Date().toISOString() + '\n');

@@ -7,13 +7,11 @@
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { testStream } from '../../../../test/support/http-stream.js';
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { JwtAuthenticationSchema } from '../../../xds/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
-import { HttpStream, type DownstreamRequest, type DownstreamResponse } from '../../http/http-stream.js';
-import { newStreamInfo } from '../../http/stream-info.js';
-import type { HeaderMap } from '../../http/headers.js';
+import type { HttpStream } from '../../http/http-stream.js';
 import { RBACSchema } from '../../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import type { CompiledHcm } from '../../runtime/compile-hcm.js';
 import { compileRbacFilter } from '../rbac/config.js';
@@ -25,41 +23,7 @@ const NOW_S = 1_800_000_000;
 const nowMs = (): number => NOW_S * 1000;
 const ISS = 'https://issuer.example.com';
 
-interface Sent {
-  status?: number;
-  headers?: Record<string, unknown>;
-  body?: string;
-}
-
-function stream(headers: HeaderMap, path = '/', method = 'GET'): { s: HttpStream; sent: Sent; reset: () => void } {
-  const sent: Sent = {};
-  const response: DownstreamResponse = {
-    headersSent: false,
-    writeHead: (status, h) => Object.assign(sent, { status, headers: h }),
-    write: () => true,
-    end: (chunk) => void (sent.body = chunk === undefined ? '' : String(chunk)),
-    addTrailers: () => undefined,
-    once: () => undefined,
-  };
-  const request: DownstreamRequest = {
-    method,
-    path,
-    authority: 'app.example.com',
-    scheme: 'http',
-    protocol: 'HTTP/1.1',
-    headers,
-    hasBody: false,
-    body: new PassThrough(),
-    remoteAddress: '10.0.0.5',
-    remotePort: 40000,
-    localAddress: '10.0.0.9',
-    localPort: 8080,
-    serverName: '',
-  };
-  const resets: (() => void)[] = [];
-  const s = new HttpStream(request, response, newStreamInfo(0), { next: () => 0 }, { reset: () => undefined, onReset: (f) => void resets.push(f) }, undefined);
-  return { s, sent, reset: () => resets.forEach((f) => f()) };
-}
+const stream = testStream;
 
 /** Runs the filter to its decision: 'continue' (synchronously or via resume) or 'replied'. */
 async function run(cfg: JwtAuthnConfig, s: HttpStream): Promise<'continue' | 'replied'> {

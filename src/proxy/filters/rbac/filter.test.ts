@@ -5,11 +5,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { testStream } from '../../../../test/support/http-stream.js';
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
 import { RBACSchema } from '../../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
-import { HttpStream, type DownstreamRequest, type DownstreamResponse } from '../../http/http-stream.js';
-import { newStreamInfo } from '../../http/stream-info.js';
 import type { HeaderMap } from '../../http/headers.js';
 import type { CompiledHcm } from '../../runtime/compile-hcm.js';
 import { StatsStore } from '../../stats/stats-store.js';
@@ -22,40 +20,7 @@ function filterConfig(json: JsonObject): RbacFilterConfig {
   return r.value;
 }
 
-interface Sent {
-  status?: number;
-  headers?: Record<string, unknown>;
-  body?: string;
-}
-
-function stream(headers: HeaderMap, path = '/'): { s: HttpStream; sent: Sent } {
-  const sent: Sent = {};
-  const response: DownstreamResponse = {
-    headersSent: false,
-    writeHead: (status, h) => Object.assign(sent, { status, headers: h }),
-    write: () => true,
-    end: (chunk) => void (sent.body = chunk === undefined ? '' : String(chunk)),
-    addTrailers: () => undefined,
-    once: () => undefined,
-  };
-  const request: DownstreamRequest = {
-    method: 'GET',
-    path,
-    authority: 'app.example.com',
-    scheme: 'http',
-    protocol: 'HTTP/1.1',
-    headers,
-    hasBody: false,
-    body: new PassThrough(),
-    remoteAddress: '10.0.0.5',
-    remotePort: 40000,
-    localAddress: '10.0.0.9',
-    localPort: 8080,
-    serverName: '',
-  };
-  const s = new HttpStream(request, response, newStreamInfo(0), { next: () => 0 }, { reset: () => undefined, onReset: () => undefined }, undefined);
-  return { s, sent };
-}
+const stream = testStream;
 
 const HCM = { statPrefix: 'inbound_0.0.0.0_8080', useRemoteAddress: false, xffNumTrustedHops: 0, skipXffAppend: false } as CompiledHcm;
 
