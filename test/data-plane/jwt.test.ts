@@ -28,11 +28,12 @@ interface Claims {
   aud?: string;
   sub?: string;
   exp?: number;
+  groups?: string[];
 }
 
 async function token(key: CryptoKey, kid: string, c: Claims): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const j = new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt(now).setSubject(c.sub ?? 'alice');
+  const j = new SignJWT(c.groups !== undefined ? { groups: c.groups } : {}).setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt(now).setSubject(c.sub ?? 'alice');
   j.setIssuer(c.iss ?? ISSUER).setAudience(c.aud ?? 'reviews').setExpirationTime(c.exp ?? now + 600);
   return j.sign(key);
 }
@@ -75,6 +76,17 @@ spec:
   rules:
   - from: [{source: {notRequestPrincipals: ["*"]}}]
     to: [{operation: {paths: ["/secure*"]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: admins-only, namespace: default}
+spec:
+  selector: {matchLabels: {app: reviews}}
+  rules:
+  - to: [{operation: {notPaths: ["/admin*"]}}]
+  - from: [{source: {requestPrincipals: ["${ISSUER}/alice"]}}]
+    to: [{operation: {paths: ["/admin*"]}}]
+    when: [{key: "request.auth.claims[groups]", values: [admins]}]
 `,
     });
     mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.6.1', labels: { app: 'reviews' }, ports: { http: target }, tlsMode: 'disabled' });
@@ -104,6 +116,17 @@ spec:
       got.push([name, r.status, r.body]);
     }
     assert.deepEqual(got, cases.map(([name, , , status, body]) => [name, status, body]));
+
+    // Authorization on the verified token: request principal (iss/sub) and a list claim.
+    const admin = [
+      ['alice in admins', await token(good.privateKey, 'k1', { groups: ['dev', 'admins'] }), 200],
+      ['alice, not in admins', await token(good.privateKey, 'k1', { groups: ['dev'] }), 403],
+      ['bob in admins', await token(good.privateKey, 'k1', { sub: 'bob', groups: ['admins'] }), 403],
+      ['no token', undefined, 403],
+    ] as const;
+    const adminGot = [];
+    for (const [name, jwt] of admin) adminGot.push([name, (await get('/admin/x', jwt)).status]);
+    assert.deepEqual(adminGot, admin.map(([name, , status]) => [name, status]));
 
     // An invalid token is refused with Envoy's challenge header.
     const expired = await get('/public', await token(good.privateKey, 'k1', { exp: now - 3600 }));
