@@ -8,6 +8,7 @@ import type { Clock } from '../lib/clock.js';
 import { IsthmusError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { addCertificateService } from './certificate-service.js';
+import { pemBlocks } from './pem.js';
 import { createSelfSignedRoot, loadCacerts, CACERTS_FILES, type CaSigner } from './root-ca.js';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
@@ -75,7 +76,7 @@ export async function startMeshCa(o: MeshCaOptions): Promise<MeshCa> {
       o.logger.error('CA certificates not reloaded; the current CA keeps signing', { reason });
       return { ok: false, reason };
     }
-    for (const pem of ca.rootBundle().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? []) next.addTrustedRoot(pem);
+    for (const pem of pemBlocks(ca.rootBundle())) next.addTrustedRoot(pem);
     ca = next;
     o.logger.info('CA certificates reloaded', { dir: o.cacertsDir ?? '' });
     return { ok: true };
