@@ -7,6 +7,7 @@ const BENCHES: Record<string, (log: (line: string) => void) => Promise<void>> = 
   'control-plane': benchControlPlane,
   'data-plane': (log) => import('./data-plane/run-data-plane.js').then((m) => m.benchDataPlane(log)),
   up: (log) => import('./up.js').then((m) => m.benchUp(log)),
+  wasm: (log) => import('./wasm.js').then((m) => m.benchWasm(log)),
 };
 
 const only = process.argv.slice(2);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/, test/ and demo/ with Node's own test runner, TypeScript loaded by tsx.
 // Usage: node scripts/run-tests.mjs [path-substring ...]  (filters the file list)
+// First it compiles the Wasm test plugins from their AssemblyScript sources with the two proxy-wasm SDKs
+// (scripts/build-wasm-plugins.mjs; nothing is compiled when the sources did not change).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +24,11 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+const { buildWasmPlugins } = await import('./build-wasm-plugins.mjs');
+const t0 = Date.now();
+const built = await buildWasmPlugins({ quiet: true });
+const compiled = built.plugins.filter((p) => p.compiled).length;
+if (compiled > 0) console.log(`wasm test plugins: compiled ${compiled} of ${built.plugins.length} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected],

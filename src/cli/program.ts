@@ -24,6 +24,7 @@ import { registerExplain } from './explain.js';
 import { registerDescribe } from './describe.js';
 import { registerAuthz } from './authz.js';
 import { registerAuthzCheck } from './authz-check.js';
+import { registerWasm } from './wasm-run.js';
 
 export { VERSION };
 
@@ -57,6 +58,7 @@ export function createProgram(deps: CliDeps): Command {
   registerDescribe(program, io);
   registerAuthz(program, io, deps.registry);
   registerAuthzCheck(program, io);
+  registerWasm(program, io);
   registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerWatch(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });

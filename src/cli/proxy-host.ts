@@ -17,7 +17,7 @@ import { IsthmusError } from '../lib/errors.js';
 import { createSwitchableLogger } from '../lib/logger.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
 import { startProxy, type ProxyIdentityOptions, type RunningProxy } from '../proxy/proxy.js';
-import { identityOptions } from './proxy.js';
+import { defaultWasmCacheDir, identityOptions } from './proxy.js';
 import type { CliIO } from './output.js';
 
 export interface HostedProxySpec {
@@ -129,6 +129,7 @@ Example:
               ...(spec.bindAddress !== undefined ? { bindAddress: spec.bindAddress } : {}),
               ...(spec.portMap !== undefined ? { portMap: spec.portMap } : {}),
               ...(spec.tokenFile !== undefined ? { identity: identityOptions(io.cwd, { tokenFile: spec.tokenFile }) as ProxyIdentityOptions } : {}),
+              wasm: { cacheDir: defaultWasmCacheDir(), hostEnv: (k: string) => process.env[k] },
             });
             io.stdout(`proxy ${spec.name}: admin ${proxy.adminUrl}\n`);
             return proxy;

@@ -6,9 +6,9 @@
 // as their primary (src/proxy/workers/primary.ts); 1, the default, is the single-process proxy.
 
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir, userInfo } from 'node:os';
 import { IsthmusError } from '../lib/errors.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
 import { startProxy, type ProxyIdentityOptions } from '../proxy/proxy.js';
@@ -39,6 +39,11 @@ export function parsePortMap(v: string): [number, number][] {
 }
 
 /** --token-file, --ca-address and --cert-ttl as the proxy's identity options; undefined without a token file. */
+/** istio-agent keeps pulled modules in a cache folder; here one per user under the system's temp folder. */
+export function defaultWasmCacheDir(): string {
+  return join(tmpdir(), `isthmus-wasm-cache-${userInfo().uid}`);
+}
+
 export function identityOptions(cwd: string, o: { tokenFile?: string; caAddress?: string; certTtl?: string }): ProxyIdentityOptions | undefined {
   if (o.tokenFile === undefined) {
     if (o.caAddress !== undefined || o.certTtl !== undefined) throw new IsthmusError('ISM_USAGE', '--ca-address and --cert-ttl need --token-file');
@@ -82,6 +87,8 @@ export function registerProxy(program: Command, deps: ProxyDeps): void {
     .option('--token-file <file>', "the workload's token (Istio: /var/run/secrets/tokens/istio-token): with it the proxy gets its mTLS certificate from the CA")
     .option('--ca-address <host:port>', "the CA's gRPC address (default: the xDS server's)")
     .option('--cert-ttl <seconds>', 'workload certificate lifetime to ask the CA for (default: the CA\'s, 24h); renewed at half-life')
+    .option('--wasm-cache-dir <dir>', 'where Wasm modules pulled from oci:// and http(s):// URLs are cached (istio-agent\'s WASM_CACHE_DIR)', defaultWasmCacheDir())
+    .option('--insecure-registry <hosts>', 'comma-separated registries reached over TLS without verification (Istio: WASM_INSECURE_REGISTRIES); loopback registries may use plain HTTP')
     .addHelpText(
       'after',
       `
@@ -103,7 +110,7 @@ Examples:
   isthmus bootstrap --type router --node ingressgateway -n istio-system --labels istio=ingressgateway > gw.json
   isthmus proxy --bootstrap gw.json --bind-address 127.0.0.1 --admin-port 0 --readiness-port 0 --prometheus-port 0`,
     )
-    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; appAddress?: string; portMap?: string; drainTime: string; logLevel: string; concurrency: string; tokenFile?: string; caAddress?: string; certTtl?: string }) => {
+    .action(async (opts: { bootstrap: string; adminPort?: string; readinessPort: string; prometheusPort: string; captureAddress?: string; bindAddress?: string; appAddress?: string; portMap?: string; drainTime: string; logLevel: string; concurrency: string; tokenFile?: string; caAddress?: string; certTtl?: string; wasmCacheDir: string; insecureRegistry?: string }) => {
       const bootstrap = await readBootstrap(resolve(io.cwd, opts.bootstrap));
       const drainSeconds = Number(opts.drainTime);
       if (!Number.isFinite(drainSeconds) || drainSeconds < 0) throw new IsthmusError('ISM_USAGE', `invalid --drain-time "${opts.drainTime}": must be a number of seconds`);
@@ -122,6 +129,11 @@ Examples:
         ...(opts.bindAddress !== undefined ? { bindAddress: opts.bindAddress } : {}),
         ...(opts.appAddress !== undefined ? { appAddress: opts.appAddress } : {}),
         ...(opts.portMap !== undefined ? { portMap: parsePortMap(opts.portMap) } : {}),
+        wasm: {
+          cacheDir: resolve(io.cwd, opts.wasmCacheDir),
+          insecureRegistries: (opts.insecureRegistry ?? '').split(',').map((h) => h.trim()).filter((h) => h !== ''),
+          hostEnv: (k: string) => process.env[k],
+        },
       };
       const identity = identityOptions(io.cwd, opts);
       const primary = workers > 1 ? await startPrimary({ ...common, concurrency: workers, logLevel: opts.logLevel, ...(identity !== undefined ? { identity } : {}) }) : undefined;

@@ -12,6 +12,7 @@ import { SECRET, secretData, type Secret } from '../api/core/secret.js';
 import { AUTHORIZATION_POLICY, type AuthorizationPolicy } from '../api/security/authorization-policy.js';
 import { PEER_AUTHENTICATION, type PeerAuthentication } from '../api/security/peer-authentication.js';
 import { REQUEST_AUTHENTICATION, type RequestAuthentication } from '../api/security/request-authentication.js';
+import { WASM_PLUGIN, type WasmPlugin } from '../api/extensions/wasm-plugin.js';
 import { buildRegistry, type RegistrySnapshot } from '../registry/build-registry.js';
 import { serviceKey } from '../registry/build-registry.js';
 import { selectorMatches } from '../registry/labels.js';
@@ -42,11 +43,12 @@ export interface SnapshotInput {
   readonly jwks?: ReadonlyMap<string, string>;
 }
 
-/** Security policies by namespace, each list oldest first. */
+/** Security policies (and WasmPlugins, selected the same way) by namespace, each list oldest first. */
 interface SecurityIndex {
   readonly authz: ReadonlyMap<string, readonly AuthorizationPolicy[]>;
   readonly peer: ReadonlyMap<string, readonly PeerAuthentication[]>;
   readonly request: ReadonlyMap<string, readonly RequestAuthentication[]>;
+  readonly wasm: ReadonlyMap<string, readonly WasmPlugin[]>;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -194,6 +196,10 @@ class Snapshot implements MeshSnapshot {
     return this.security.request.get(namespace) ?? NONE;
   }
 
+  wasmPlugins(namespace: string): readonly WasmPlugin[] {
+    return this.security.wasm.get(namespace) ?? NONE;
+  }
+
   jwks(uri: string): string | undefined {
     return this.jwksByUri.get(uri);
   }
@@ -293,12 +299,14 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
   const authz: AuthorizationPolicy[] = [];
   const peer: PeerAuthentication[] = [];
   const request: RequestAuthentication[] = [];
+  const wasm: WasmPlugin[] = [];
   for (const e of input.entries) {
     const r = e.resource;
     if (isKind(r, VIRTUAL_SERVICE)) vss.push(r);
     else if (isKind(r, AUTHORIZATION_POLICY)) authz.push(r);
     else if (isKind(r, PEER_AUTHENTICATION)) peer.push(r);
     else if (isKind(r, REQUEST_AUTHENTICATION)) request.push(r);
+    else if (isKind(r, WASM_PLUGIN)) wasm.push(r);
     else if (isKind(r, DESTINATION_RULE)) drs.push(r);
     else if (isKind(r, ISTIO_GATEWAY)) {
       const ns = r.metadata.namespace ?? 'default';
@@ -352,7 +360,7 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     Object.freeze(gateways),
     Object.freeze(sidecars),
     secrets,
-    { authz: byNamespace(authz), peer: byNamespace(peer), request: byNamespace(request) },
+    { authz: byNamespace(authz), peer: byNamespace(peer), request: byNamespace(request), wasm: byNamespace(wasm) },
     input.jwks ?? new Map(),
   );
   return trackReads(snapshot);

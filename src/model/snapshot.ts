@@ -16,6 +16,7 @@ import type { MeshConfig } from './mesh-config.js';
 import type { AuthorizationPolicy } from '../api/security/authorization-policy.js';
 import type { PeerAuthentication } from '../api/security/peer-authentication.js';
 import type { RequestAuthentication } from '../api/security/request-authentication.js';
+import type { WasmPlugin } from '../api/extensions/wasm-plugin.js';
 
 /** Identity of a config resource in dumps and errors: `Kind/namespace/name`. */
 export interface ConfigRef {
@@ -146,6 +147,8 @@ export interface MeshSnapshot {
   peerAuthentications(namespace: string): readonly PeerAuthentication[];
   /** RequestAuthentications of `namespace`, oldest first. */
   requestAuthentications(namespace: string): readonly RequestAuthentication[];
+  /** WasmPlugins of `namespace`, oldest first, then by name (Istio's sortConfigByCreationTime). */
+  wasmPlugins(namespace: string): readonly WasmPlugin[];
   /**
    * The JWKS document fetched for a `jwksUri` (istiod resolves remote keys and sends them inline), or
    * undefined when it was never fetched. A failed fetch is reported by the resolver as an empty string.

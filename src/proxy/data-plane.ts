@@ -18,6 +18,10 @@ import { ClusterManager, type AssignmentEntry } from './upstream/cluster-manager
 import type { SecretSource } from './upstream/connection-pools.js';
 import { ListenerManager } from './network/listener-manager.js';
 import type { CompletedStream, HcmEnv } from './http/connection-manager.js';
+import { WasmPluginRegistry } from './filters/wasm/plugin-registry.js';
+import type { WasmFilterConfig } from './filters/wasm/config.js';
+import type { WasmNodeInfo } from './filters/wasm/plugin-env.js';
+import type { ModuleFetcher } from './wasm/fetch/module-fetcher.js';
 import type { TcpProxyEnv, TcpSession } from './network/tcp-proxy.js';
 import { AccessLogSink } from './http/access-log/access-log-sink.js';
 import type { AccessLogEntry, AccessLogHeaders, Metadata } from './http/access-log/access-log-entry.js';
@@ -25,6 +29,15 @@ import type { StatsStore } from './stats/stats-store.js';
 import type { Counter } from './stats/metric.js';
 import type { HeaderMap } from './http/headers.js';
 import type { DownstreamRequest } from './http/http-stream.js';
+
+export interface DataPlaneWasmOptions {
+  readonly fetcher?: ModuleFetcher;
+  readonly node?: WasmNodeInfo;
+  /** The proxy's environment for the keys a plugin lists in host_env_keys. */
+  readonly hostEnv?: (key: string) => string | undefined;
+  readonly cpuLimitMs?: number;
+  readonly maxMemoryPages?: number;
+}
 
 export interface DataPlaneOptions {
   /** Where accepted config comes from: the ADS client, or a worker's copy of the primary's tables. */
@@ -40,6 +53,8 @@ export interface DataPlaneOptions {
   readonly random: Random;
   readonly secrets: SecretSource;
   readonly stats: StatsStore;
+  /** Wasm plugins: module fetching, the node for `node.*` properties, sandbox limits. */
+  readonly wasm?: DataPlaneWasmOptions;
 }
 
 /** Access-log view of a header map (first value of a repeated header). */
@@ -100,6 +115,18 @@ interface HcmCounters {
   readonly byClass: Counter[];
 }
 
+/** Every Wasm plugin configuration the listeners' HTTP filter chains (and network filters) name. */
+function* wasmConfigsOf(listeners: Iterable<CompiledListener>): Generator<WasmFilterConfig> {
+  for (const l of listeners) {
+    const chains = l.defaultChain !== undefined ? [...l.chains.map((c) => c.value), l.defaultChain] : l.chains.map((c) => c.value);
+    for (const c of chains) {
+      for (const w of c.wasm) yield w;
+      if (c.network.kind !== 'hcm') continue;
+      for (const f of c.network.hcm.httpFilters) if (f.kind === 'wasm') yield f.config;
+    }
+  }
+}
+
 export class DataPlane {
   readonly clusters: ClusterManager;
   readonly listeners: ListenerManager;
@@ -113,6 +140,7 @@ export class DataPlane {
   /** Errors of the last apply (listeners that could not bind). */
   lastErrors: string[] = [];
   readonly env: HcmEnv & TcpProxyEnv;
+  readonly wasm: WasmPluginRegistry;
 
   constructor(private readonly o: DataPlaneOptions) {
     tuneHeapForTraffic();
@@ -123,7 +151,20 @@ export class DataPlane {
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });
+    const w = o.wasm ?? {};
+    this.wasm = new WasmPluginRegistry({
+      logger: o.logger,
+      stats: o.stats,
+      clock: o.clock,
+      cluster: (name) => this.clusters.get(name),
+      node: w.node ?? { id: '', cluster: '', metadata: {} },
+      hostEnv: w.hostEnv ?? (() => undefined),
+      fetcher: w.fetcher,
+      ...(w.cpuLimitMs !== undefined ? { cpuLimitMs: w.cpuLimitMs } : {}),
+      ...(w.maxMemoryPages !== undefined ? { maxMemoryPages: w.maxMemoryPages } : {}),
+    });
     this.env = {
+      wasm: this.wasm,
       routeTable: (name) => this.#routes.get(name),
       cluster: (name) => this.clusters.get(name),
       random: o.random,
@@ -183,6 +224,8 @@ export class DataPlane {
     this.#routes = routes;
     const listeners = new Map<string, CompiledListener>();
     for (const [n, e] of xds.table(LISTENER_TYPE)) if (e.compiled !== undefined) listeners.set(n, e.compiled as CompiledListener);
+    // Plugins of the new config start loading now; those no listener names any more stop.
+    this.wasm.retain(wasmConfigsOf(listeners.values()));
     this.lastErrors = await this.listeners.apply(listeners);
   }
 
@@ -303,6 +346,7 @@ export class DataPlane {
   }
 
   async close(): Promise<void> {
+    this.wasm.close();
     await this.listeners.close();
     this.clusters.close();
     await Promise.all([...this.#sinks.values()].map((s) => s.close()));

@@ -23,6 +23,9 @@ import { mathRandom, type Random } from './lib/random.js';
 import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
 import { ISTIO_TAG_SPECIFIERS } from './stats/tag-extractor.js';
+import { wasmNode, wasmSetup, type ProxyWasmOptions } from './filters/wasm/proxy-wasm-options.js';
+
+export type { ProxyWasmOptions };
 
 export interface ProxyOptions {
   readonly bootstrap: ProxyBootstrap;
@@ -52,7 +55,10 @@ export interface ProxyOptions {
   readonly setLogLevel?: (level: string) => boolean;
   /** The workload identity: with it the proxy gets its certificate from the CA and serves `default`/`ROOTCA`. */
   readonly identity?: ProxyIdentityOptions;
+  /** Wasm plugins: where remote modules are cached (none: `oci://` and `http(s)://` modules cannot load), limits. */
+  readonly wasm?: ProxyWasmOptions;
 }
+
 
 
 export interface RunningProxy {
@@ -91,6 +97,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const adsSecrets = fileSecretSource(secretSourceOf(xds), clock);
   // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
   const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
+  const wasm = wasmSetup(o.wasm, wasmNode(node), clock, logger);
   const dataPlane = new DataPlane({
     xds,
     logger,
@@ -102,6 +109,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
     ...(o.appAddress !== undefined ? { appAddress: o.appAddress } : {}),
     ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
+    wasm,
   });
   let live = false;
   let applied = false;
@@ -154,6 +162,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     agent?.close();
     xds.close();
     await dataPlane.close();
+    await wasm.fetcher?.close();
     await Promise.all(opened.map((l) => l.close()));
   };
   return {

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { createRegistry, toBinary, toJson, type DescMessage, type MessageShape, type JsonValue } from '@bufbuild/protobuf';
-import { anyPack, type Any } from '@bufbuild/protobuf/wkt';
+import { anyPack, BytesValueSchema, StringValueSchema, StructSchema, type Any } from '@bufbuild/protobuf/wkt';
 import { ListenerSchema } from './gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
 import { ClusterSchema } from './gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -36,6 +36,10 @@ import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_bu
 
 export const XDS_REGISTRY = createRegistry(
   ListenerSchema,
+  // Wasm plugin and VM configuration travel as these (Istio packs pluginConfig as a StringValue).
+  StringValueSchema,
+  BytesValueSchema,
+  StructSchema,
   FileAccessLogSchema,
   StdoutAccessLogSchema,
   StderrAccessLogSchema,

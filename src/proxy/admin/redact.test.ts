@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { create, fromJson, toJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
 import { XDS_REGISTRY } from '../../xds/codec.js';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { SecretSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DUMP_REGISTRY } from './dump-registry.js';
 import { redacted } from './redact.js';
@@ -84,7 +85,41 @@ const CASES: readonly Case[] = [
       }),
     want: { name: 'x', transport_socket: { name: 'custom', typed_config: { '@type': 'type.googleapis.com/acme.Secretive' } } },
   },
+  {
+    name: "Istio's Wasm image pull secret in a plugin's VM environment; the other entries stay",
+    schema: ListenerSchema,
+    message: () => fromJson(ListenerSchema, wasmListener('{"auths":{"r":{"auth":"dXNlcjpwYXNz"}}}'), { registry: XDS_REGISTRY }),
+    want: wasmListener('[redacted]'),
+  },
 ];
+
+/** A listener with one HTTP Wasm plugin whose VM environment carries a pull secret. */
+function wasmListener(secretValue: string): JsonValue {
+  return {
+    name: 'l',
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              http_filters: [
+                {
+                  name: 'default.plugin',
+                  typed_config: {
+                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
+                    config: { name: 'default.plugin', vm_config: { runtime: 'envoy.wasm.runtime.v8', environment_variables: { key_values: { ISTIO_META_WASM_IMAGE_PULL_SECRET: secretValue, MODE: 'strict' } } } },
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
 
 describe('redacted (Envoy MessageUtil::redact)', () => {
   for (const c of CASES) {

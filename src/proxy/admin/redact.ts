@@ -4,6 +4,7 @@
 // `[redacted]`, bytes the bytes of `[redacted]` (base64 `W3JlZGFjdGVkXQ==` in JSON), other scalars and
 // enums are cleared. Anys are opened with the registry, redacted inside and repacked. Map keys are kept,
 // and TypedStruct contents are not redacted (Envoy redacts them against the schema their type_url names).
+// One addition: Istio's Wasm image pull secret in a VM's environment (below).
 // Returns a redacted copy; the message given (an entry of an immutable table) is never changed.
 
 import { clone, getOption, ScalarType, toBinary, type DescField, type DescMessage, type MessageShape, type Registry } from '@bufbuild/protobuf';
@@ -15,6 +16,8 @@ export const REDACTED = '[redacted]';
 const REDACTED_BYTES = new TextEncoder().encode(REDACTED);
 
 const sensitiveFields = new WeakMap<DescField, boolean>();
+const WASM_ENV_TYPE = 'envoy.extensions.wasm.v3.EnvironmentVariables';
+const WASM_PULL_SECRET_KEY = 'ISTIO_META_WASM_IMAGE_PULL_SECRET';
 
 function isSensitive(f: DescField): boolean {
   let s = sensitiveFields.get(f);
@@ -85,6 +88,12 @@ function redactIn(r: ReflectMessage, hidden: boolean, registry: Registry): boole
       }
       case 'map': {
         const map = r.get(f);
+        // Istio's image pull secret (a docker config with credentials) rides in a Wasm VM's environment for
+        // the proxy's fetcher; istio-agent strips it before Envoy sees it, so no dump ever shows it.
+        if (r.desc.typeName === WASM_ENV_TYPE && f.localName === 'keyValues' && map.has(WASM_PULL_SECRET_KEY)) {
+          map.set(WASM_PULL_SECRET_KEY, REDACTED);
+          changed = true;
+        }
         for (const [k, m] of map) {
           if (f.mapKind === 'message') {
             if (isReflectMessage(m) && redactIn(m, s, registry)) {

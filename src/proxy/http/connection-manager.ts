@@ -149,6 +149,7 @@ export class HcmRuntime implements Http1ServerHost {
         if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
       }
       info.endNs = process.hrtime.bigint();
+      stream.complete();
       this.env.onStreamComplete({ hcm: this.config, request: req, info, responseHeaders: stream.responseHeaders });
     };
     if (req.headerCount > this.config.maxHeadersCount) {
@@ -323,6 +324,7 @@ export class HcmRuntime implements Http1ServerHost {
       }
       info.endNs = process.hrtime.bigint();
       if (!h2) info.bytesReceived ||= 0;
+      stream.complete();
       this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: stream.responseHeaders });
     });
     if (!h2 && (req as IncomingMessage).rawHeaders.length / 2 > this.config.maxHeadersCount) {

@@ -15,6 +15,7 @@ import { corsPreflight, corsResponseHeaders, CORS_RESPONSE_CODE_DETAILS } from '
 import { runRbacFilter } from '../filters/rbac/filter.js';
 import { runExtAuthzFilter } from '../filters/ext-authz/filter.js';
 import { runJwtAuthnFilter } from '../filters/jwt-authn/filter.js';
+import { runWasmFilter } from '../filters/wasm/filter.js';
 import type { CorsSource, RouteSelection } from './route/types.js';
 import type { HcmEnv } from './hcm-env.js';
 import type { HttpStream } from './http-stream.js';
@@ -128,6 +129,9 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'jwt_authn':
         st = runJwtAuthnFilter(f.config, s, () => runFilters(s, sel, hcm, env, i + 1));
+        break;
+      case 'wasm':
+        st = runWasmFilter(f.config, s, env, () => runFilters(s, sel, hcm, env, i + 1));
         break;
       case 'router':
         forward(s, sel, env);

@@ -13,6 +13,7 @@ export type { PeerCertificate };
 import type { StreamInfo } from './stream-info.js';
 import type { HeaderMap } from './headers.js';
 import type { CompiledRouteConfig } from './route/types.js';
+import type { WasmPluginRegistry } from '../filters/wasm/plugin-registry.js';
 
 export interface ConnectionFacts {
   readonly remoteAddress: string;
@@ -38,6 +39,8 @@ export interface HcmEnv {
   readonly random: Random;
   /** Where filters count their stats (`http.<stat_prefix>.rbac.allowed`, ...); absent in some tests. */
   readonly stats?: StatsScope;
+  /** The proxy's Wasm plugins (envoy.filters.http.wasm); absent: every plugin counts as unavailable. */
+  readonly wasm?: WasmPluginRegistry;
   /** Called when a stream starts and when it ends (access logs, stats, drain accounting). */
   onStreamStart?(): void;
   onStreamComplete(s: CompletedStream): void;

@@ -48,6 +48,30 @@ export interface DownstreamResponse {
 /** Applied to every response head: route/vhost response header mutations and the HCM's own headers. */
 export type ResponseHeadHook = (status: number, headers: HeaderMap) => void;
 
+/**
+ * A body filter (Envoy's decodeData/encodeData, used by Wasm plugins): sees each chunk in order and returns
+ * what passes on now, or undefined while it holds the data back (StopIterationAndBuffer). It is called once
+ * with `end` true, with an empty chunk when the body had already been seen, and must then return everything
+ * it still holds. As in Envoy, a filter that changes a body's length removes its content-length header
+ * itself (Wasm plugins do so in their headers callback).
+ */
+export type BodyFilter = (chunk: Buffer, end: boolean) => Buffer | undefined;
+
+const EMPTY = Buffer.alloc(0);
+
+/** Runs `chunk` through `fs` in order; undefined when a filter holds it back. */
+export function runBodyFilters(fs: readonly BodyFilter[], chunk: Buffer, end: boolean): Buffer | undefined {
+  let c: Buffer = chunk;
+  for (let i = 0; i < fs.length; i++) {
+    const out = (fs[i] as BodyFilter)(c, end);
+    if (out === undefined) {
+      if (!end) return undefined;
+      c = EMPTY;
+    } else c = out;
+  }
+  return c;
+}
+
 export interface StreamHooks {
   /** Resets the downstream stream (HTTP/1: closes the connection; HTTP/2: RST_STREAM). */
   reset(): void;
@@ -63,8 +87,18 @@ export class HttpStream {
   readonly responseHooks: ResponseHeadHook[] = [];
   /** The response head as sent downstream (for the access log); undefined until one is sent. */
   responseHeaders: HeaderMap | undefined;
+  /** Request body filters in filter order; undefined (the common case) when no filter looks at bodies. */
+  requestBodyFilters: BodyFilter[] | undefined;
+  /** Response body filters in the order they run (the reverse of the filter chain, as Envoy's encoders). */
+  responseBodyFilters: BodyFilter[] | undefined;
+  /**
+   * Response head hooks of filters in the encode direction (Envoy's encoder filters), run after
+   * responseHooks, last-added first, so a filter sees what the router and later filters set.
+   */
+  readonly encodeHooks: ResponseHeadHook[] = [];
   #grpc: boolean;
   #pendingTrailers: HeaderMap | undefined;
+  #completion: (() => void)[] | undefined;
 
   constructor(
     readonly request: DownstreamRequest,
@@ -77,6 +111,19 @@ export class HttpStream {
     this.upstreamPath = request.path;
     this.upstreamAuthority = request.authority;
     this.#grpc = isGrpcRequest(request.headers['content-type']);
+  }
+
+  /** Runs `f` once the stream is over (answered or reset), before its access log entry. */
+  onComplete(f: () => void): void {
+    (this.#completion ??= []).push(f);
+  }
+
+  /** Called once by the connection manager when the stream ends. */
+  complete(): void {
+    const fs = this.#completion;
+    if (fs === undefined) return;
+    this.#completion = undefined;
+    for (const f of fs) f();
   }
 
   onDownstreamReset(f: () => void): void {
@@ -131,6 +178,8 @@ export class HttpStream {
   #head(status: number, h: HeaderMap): void {
     const hooks = this.responseHooks;
     for (let i = 0; i < hooks.length; i++) (hooks[i] as ResponseHeadHook)(status, h);
+    const enc = this.encodeHooks;
+    for (let i = enc.length - 1; i >= 0; i--) (enc[i] as ResponseHeadHook)(status, h);
     if (this.serverHeader !== undefined) h['server'] = this.serverHeader;
     this.responseHeaders = h;
     this.response.writeHead(status, h as OutgoingHttpHeaders);
@@ -162,7 +211,25 @@ export class HttpStream {
     this.#head(status, h);
   }
 
+  /** Writes a chunk of the upstream's response body through the body filters; false asks the caller to wait for 'drain'. */
+  writeBody(chunk: Buffer): boolean {
+    let c: Buffer | undefined = chunk;
+    if (this.responseBodyFilters !== undefined) {
+      c = runBodyFilters(this.responseBodyFilters, chunk, false);
+      if (c === undefined || c.length === 0) return true;
+    }
+    this.info.bytesSent += c.length;
+    return this.response.write(c);
+  }
+
   endResponse(upstreamTrailers: HeaderMap | undefined): void {
+    if (this.responseBodyFilters !== undefined) {
+      const last = runBodyFilters(this.responseBodyFilters, EMPTY, true);
+      if (last !== undefined && last.length > 0) {
+        this.info.bytesSent += last.length;
+        this.response.write(last);
+      }
+    }
     let trailers = upstreamTrailers;
     if (this.#pendingTrailers !== undefined) trailers = { ...this.#pendingTrailers, ...trailers };
     if (trailers !== undefined) {

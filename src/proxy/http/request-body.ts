@@ -3,7 +3,7 @@
 // replays it from the start, and once it outgrows the limit a retry is no longer possible and chunks
 // already sent are dropped.
 
-import type { HttpStream } from './http-stream.js';
+import { runBodyFilters, type HttpStream } from './http-stream.js';
 
 /** Request bodies are kept for retries up to this size (Envoy's per_request_buffer_limit_bytes default, 1 MiB... of the listener). */
 const RETRY_BUFFER_LIMIT = 1024 * 1024;
@@ -18,8 +18,11 @@ export class BodySource {
 
   constructor(private readonly s: HttpStream) {
     const req = s.request.body;
-    req.on('data', (c: Buffer) => {
-      s.info.bytesReceived += c.length;
+    const filters = s.requestBodyFilters;
+    req.on('data', (raw: Buffer) => {
+      s.info.bytesReceived += raw.length;
+      const c = filters === undefined ? raw : runBodyFilters(filters, raw, false);
+      if (c === undefined || c.length === 0) return;
       if (!this.overflow) {
         this.chunks.push(c);
         this.size += c.length;
@@ -28,6 +31,14 @@ export class BodySource {
       this.#wake();
     });
     req.on('end', () => {
+      if (filters !== undefined) {
+        const last = runBodyFilters(filters, Buffer.alloc(0), true);
+        if (last !== undefined && last.length > 0) {
+          this.chunks.push(last);
+          this.size += last.length;
+          if (this.size > RETRY_BUFFER_LIMIT) this.overflow = true;
+        }
+      }
       this.ended = true;
       this.#wake();
     });

@@ -251,8 +251,7 @@ export class Router {
         onResponseStart: (controller, status, h) => this.#onResponseStart(a, controller, status, h),
         onResponseData: (controller, chunk) => {
           if (a.done) return;
-          s.info.bytesSent += chunk.length;
-          if (!s.response.write(chunk)) {
+          if (!s.writeBody(chunk)) {
             controller.pause();
             s.response.once('drain', () => controller.resume());
           }

@@ -1,8 +1,9 @@
 // Envoy's listener manager, with local capture instead of iptables. It binds the listeners xDS delivers
 // (bind_to_port), keeps sockets bound across updates of the same address, and runs each connection
 // through its listener: inspection of the first bytes when chains need it (tls_inspector: SNI, ALPN;
-// http_inspector: h2c or HTTP/1), filter chain selection, TLS termination, then the terminal network
-// filter (HTTP connection manager or tcp_proxy). Without iptables, a sidecar captures traffic itself:
+// http_inspector: h2c or HTTP/1), filter chain selection, TLS termination, the chain's network RBAC and
+// Wasm filters, then the terminal network filter (HTTP connection manager or tcp_proxy). Without
+// iptables, a sidecar captures traffic itself:
 // - outbound: the `use_original_dst` listener (virtualOutbound, 15001) is served on the capture address
 //   as an HTTP proxy (HTTP_PROXY): each request, or CONNECT tunnel, is handed to the listener for its
 //   destination port (Istio's 0.0.0.0_<port>, bind_to_port false), as Envoy hands off by original dst;
@@ -22,6 +23,7 @@ import { selectFilterChain, type ConnectionFacts } from './filter-chain-match.js
 import { runTcpProxy, type TcpProxyEnv } from './tcp-proxy.js';
 import { clientCertificateVerified, peerCertificateOf, secureContextFor } from './tls-terminator.js';
 import { runNetworkRbac } from '../filters/rbac/network-filter.js';
+import { runWasmOnHttpConnection, WasmNetworkChain } from '../filters/wasm/network-filter.js';
 import type { SecretSource } from '../upstream/connection-pools.js';
 
 export interface ListenerManagerOptions {
@@ -274,27 +276,24 @@ export class ListenerManager {
           return;
         }
         const peer = verified.ok ? peerCertificateOf(tls) : undefined;
-        this.#terminal(tls, chain, peer !== undefined ? { ...httpFacts, peer } : httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`);
+        this.#terminal(tls, chain, peer !== undefined ? { ...httpFacts, peer } : httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`, false);
       });
       return;
     }
     const dst = originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`;
     if (chain.network.kind === 'hcm' && facts.applicationProtocols.length === 0) {
       // codec_type AUTO: the connection manager itself tells HTTP/2 (prior knowledge) from HTTP/1.
-      sniffPreface(s, (h2) => {
-        this.#terminal(socket, chain, httpFacts, h2, dst);
-        // HTTP/1: the server reads through 'data' once resumed. HTTP/2: the session takes the buffered bytes
-        // itself on the next tick and reads the handle directly; resuming would flush them to nobody.
-        if (!h2) s.resume();
-      });
+      // HTTP/1: the server reads through 'data' once resumed. HTTP/2: the session takes the buffered bytes
+      // itself on the next tick and reads the handle directly; resuming would flush them to nobody.
+      sniffPreface(s, (h2) => this.#terminal(socket, chain, httpFacts, h2, dst, !h2));
       return;
     }
-    this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), dst);
     // The HTTP codecs read on their own once resumed; tcp_proxy resumes when its upstream is connected.
-    if (chain.network.kind === 'hcm') s.resume?.();
+    this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), dst, chain.network.kind === 'hcm');
   }
 
-  #terminal(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string): void {
+  /** `resume`: the connection manager reads once the socket is resumed (done right after it accepted it). */
+  #terminal(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string, resume: boolean): void {
     const n = chain.network;
     if (chain.rbac.length > 0) {
       const tls = facts.tls ? { uriSans: facts.peer?.uriSans ?? [], dnsSans: facts.peer?.dnsSans ?? [], subject: facts.peer?.subject ?? '' } : undefined;
@@ -307,7 +306,8 @@ export class ListenerManager {
       }
     }
     if (n.kind === 'tcp') {
-      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination);
+      const wasm = chain.wasm.length > 0 ? new WasmNetworkChain(chain.wasm, this.o.env.wasm, facts, 'tcp') : undefined;
+      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm);
       return;
     }
     let h = this.#hcms.get(chain);
@@ -316,7 +316,16 @@ export class ListenerManager {
       this.#hcms.set(chain, h);
       this.#live.add(h);
     }
-    h.accept(socket, facts, h2);
+    if (chain.wasm.length === 0) {
+      h.accept(socket, facts, h2);
+      if (resume) socket.resume?.();
+      return;
+    }
+    const hcm = h;
+    runWasmOnHttpConnection(chain.wasm, this.o.env.wasm, socket, facts, () => {
+      hcm.accept(socket, facts, h2);
+      if (resume) socket.resume?.();
+    });
   }
 
   /** The sidecar's HTTP proxy: a plain request is handed to the HCM of the listener for its port. */

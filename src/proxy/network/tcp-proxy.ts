@@ -2,6 +2,9 @@
 // TLS per the host's transport socket) with up to max_connect_attempts, then pipes bytes both ways with
 // back-pressure and half-close, under the idle timeout. A connection that cannot be forwarded is closed
 // (Envoy has no way to answer on raw TCP); the access log says why (UH, UF, URX, UO, NC).
+// Network filters that see the bytes (envoy.filters.network.wasm) come as TcpConnectionFilters: they run
+// their new-connection callbacks before the cluster is picked and every chunk goes through them; a
+// connection without them is piped as is (one branch per connection, nothing per chunk).
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter
 
 import { connect as netConnect, type Socket } from 'node:net';
@@ -16,6 +19,7 @@ import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
 import { ResponseFlag } from '../http/response-flags.js';
 import { compileAccessLog, type CompiledAccessLog } from '../runtime/compile-access-log.js';
+import type { WasmPluginRegistry } from '../filters/wasm/plugin-registry.js';
 
 export interface CompiledTcpProxy {
   readonly statPrefix: string;
@@ -79,7 +83,38 @@ export interface TcpProxyEnv {
   readonly secrets: SecretSource;
   /** Called once per connection when it closes. */
   onSession?(s: TcpSession): void;
+  /** The proxy's Wasm plugins (envoy.filters.network.wasm); absent: every plugin counts as unavailable. */
+  readonly wasm?: WasmPluginRegistry;
 }
+
+/** Who closed a side of the connection: this proxy (`local`) or the peer (`remote`). */
+export type ClosePeer = 'local' | 'remote';
+
+/** What the filters before tcp_proxy may do with the connection. */
+export interface TcpFilterIo {
+  /** Bytes that passed every filter toward the upstream; `end` half-closes it. */
+  toUpstream(data: Buffer, end: boolean): void;
+  /** Bytes that passed every filter toward the client; `end` half-closes it. */
+  toDownstream(data: Buffer, end: boolean): void;
+  /** Closes the connection (both sides); `details` go to the session. */
+  close(details: string): void;
+  /** `host:port` of the upstream once one is picked, else ''. */
+  upstreamHost(): string;
+}
+
+/** Network filters ahead of tcp_proxy that see the connection's bytes (read filters, and write filters in reverse). */
+export interface TcpConnectionFilters {
+  /** Runs the new-connection callbacks; calls `proceed` once all let the connection on (never if they closed it). */
+  start(io: TcpFilterIo, proceed: () => void): void;
+  /** A downstream chunk (empty with `end` at the client's half-close); what passes goes to io.toUpstream. */
+  onDownstreamData(chunk: Buffer, end: boolean): void;
+  /** An upstream chunk (empty with `end` at the upstream's half-close); what passes goes to io.toDownstream. */
+  onUpstreamData(chunk: Buffer, end: boolean): void;
+  /** The connection is over: close callbacks, then the filters end. Called once. */
+  closed(downstream: ClosePeer, upstreamOpened: boolean): void;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function chooseCluster(p: CompiledTcpProxy, random: Random): string {
   if (p.clusters.length === 1) return (p.clusters[0] as { name: string }).name;
@@ -110,11 +145,32 @@ function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource): 
   });
 }
 
+/** Wires the sockets through the filters with back-pressure: a full side pauses the other until it drains. */
+function wireFilters(downstream: Socket, upstream: Socket, filters: TcpConnectionFilters, onRemoteEnd: () => void): void {
+  downstream.on('data', (d: Buffer) => filters.onDownstreamData(d, false));
+  downstream.on('end', () => {
+    onRemoteEnd();
+    filters.onDownstreamData(EMPTY, true);
+  });
+  upstream.on('data', (d: Buffer) => filters.onUpstreamData(d, false));
+  upstream.on('end', () => filters.onUpstreamData(EMPTY, true));
+}
+
+function writeWithBackpressure(to: Socket, from: Socket | undefined, data: Buffer, end: boolean): void {
+  if (to.destroyed || to.writableEnded) return;
+  if (data.length > 0 && !to.write(data) && from !== undefined && !from.isPaused()) {
+    from.pause();
+    to.once('drain', () => from.resume());
+  }
+  if (end) to.end();
+}
+
 /**
  * Proxies `downstream` (already accepted; any inspected bytes unshifted back) to the proxy's cluster.
  * `originalDestination` (host:port) serves ORIGINAL_DST clusters such as PassthroughCluster.
+ * `filters`: the network filters before tcp_proxy that see the bytes (undefined: none, the sockets are piped).
  */
-export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined): void {
+export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined, filters?: TcpConnectionFilters): void {
   const startMs = Date.now();
   const clusterName = chooseCluster(p, env.random);
   let flags = 0;
@@ -122,6 +178,8 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
   let upstreamHost = '';
   let upstream: Socket | undefined;
   let finished = false;
+  /** The client half-closed or reset first (the downstream close is REMOTE for the filters). */
+  let remoteClosed = false;
   downstream.pause();
   // Addresses and byte counts as of now: a CONNECT tunnel's socket has already carried the CONNECT exchange.
   const local = `${downstream.localAddress ?? ''}:${downstream.localPort ?? 0}`;
@@ -133,6 +191,7 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
     finished = true;
     downstream.destroy();
     upstream?.destroy();
+    filters?.closed(remoteClosed ? 'remote' : 'local', upstream !== undefined);
     env.onSession?.({
       proxy: p,
       downstreamLocalAddress: local,
@@ -140,78 +199,108 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
       serverName: (downstream as Socket & { servername?: string }).servername ?? '',
       cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details });
   };
-  downstream.on('error', () => finish());
+  downstream.on('error', () => {
+    remoteClosed = true;
+    finish();
+  });
   downstream.on('close', () => {
     if (upstream === undefined) flags |= ResponseFlag.DC;
     finish();
   });
-  const cluster = env.cluster(clusterName);
-  if (cluster === undefined) {
-    flags |= ResponseFlag.NC;
-    details = 'cluster_not_found';
-    return finish();
-  }
-  if (!cluster.tryAcquire('connections')) {
-    flags |= ResponseFlag.UO;
-    return finish();
-  }
-  let attempts = 0;
-  const tried = new Set<string>();
-  const attempt = (): void => {
-    attempts++;
-    const host = cluster.pick({ hash: undefined, avoid: tried, originalDestination });
-    if (host === undefined) {
-      flags |= ResponseFlag.UH;
-      details = 'no_healthy_upstream';
-      cluster.release('connections');
+  const connectUpstream = (): void => {
+    const cluster = env.cluster(clusterName);
+    if (cluster === undefined) {
+      flags |= ResponseFlag.NC;
+      details = 'cluster_not_found';
       return finish();
     }
-    tried.add(host.key);
-    upstreamHost = host.key;
-    const s = dial(host, cluster, env.secrets);
-    if (typeof s === 'string') return failed(host, s);
-    const timer = setTimeout(() => s.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
-    let connected = false;
-    s.once(host.transport.kind === 'tls' ? 'secureConnect' : 'connect', () => {
-      connected = true;
-      clearTimeout(timer);
-      if (finished) {
-        s.destroy();
-        return;
-      }
-      upstream = s;
-      cluster.report(host, 'success');
-      s.setNoDelay(true);
-      downstream.pipe(s);
-      s.pipe(downstream);
-      downstream.resume();
-      const idle = (): void => {
-        details = 'idle_timeout';
-        finish();
-      };
-      if (p.idleTimeoutMs > 0) {
-        downstream.setTimeout(p.idleTimeoutMs, idle);
-      }
-      s.on('close', () => {
+    if (!cluster.tryAcquire('connections')) {
+      flags |= ResponseFlag.UO;
+      return finish();
+    }
+    let attempts = 0;
+    const tried = new Set<string>();
+    const attempt = (): void => {
+      attempts++;
+      const host = cluster.pick({ hash: undefined, avoid: tried, originalDestination });
+      if (host === undefined) {
+        flags |= ResponseFlag.UH;
+        details = 'no_healthy_upstream';
         cluster.release('connections');
-        if (!finished) downstream.end();
+        return finish();
+      }
+      tried.add(host.key);
+      upstreamHost = host.key;
+      const s = dial(host, cluster, env.secrets);
+      if (typeof s === 'string') return failed(host, s);
+      const timer = setTimeout(() => s.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
+      let connected = false;
+      s.once(host.transport.kind === 'tls' ? 'secureConnect' : 'connect', () => {
+        connected = true;
+        clearTimeout(timer);
+        if (finished) {
+          s.destroy();
+          return;
+        }
+        upstream = s;
+        cluster.report(host, 'success');
+        s.setNoDelay(true);
+        if (filters === undefined) {
+          downstream.pipe(s);
+          s.pipe(downstream);
+        } else
+          wireFilters(downstream, s, filters, () => {
+            remoteClosed = true;
+          });
+        downstream.resume();
+        const idle = (): void => {
+          details = 'idle_timeout';
+          finish();
+        };
+        if (p.idleTimeoutMs > 0) {
+          downstream.setTimeout(p.idleTimeoutMs, idle);
+        }
+        s.on('close', () => {
+          cluster.release('connections');
+          if (!finished) downstream.end();
+        });
       });
-    });
-    s.on('error', (e) => {
-      clearTimeout(timer);
-      if (!connected) failed(host, e.message);
-      else finish();
-    });
-    return undefined;
+      s.on('error', (e) => {
+        clearTimeout(timer);
+        if (!connected) failed(host, e.message);
+        else finish();
+      });
+      return undefined;
+    };
+    const failed = (host: PickedHost, reason: string): void => {
+      cluster.report(host, 'local-origin-failure');
+      details = `upstream connect failure: ${reason}`;
+      if (attempts < p.maxConnectAttempts && !finished) return attempt();
+      flags |= ResponseFlag.UF;
+      if (p.maxConnectAttempts > 1) flags |= ResponseFlag.URX;
+      cluster.release('connections');
+      finish();
+    };
+    attempt();
   };
-  const failed = (host: PickedHost, reason: string): void => {
-    cluster.report(host, 'local-origin-failure');
-    details = `upstream connect failure: ${reason}`;
-    if (attempts < p.maxConnectAttempts && !finished) return attempt();
-    flags |= ResponseFlag.UF;
-    if (p.maxConnectAttempts > 1) flags |= ResponseFlag.URX;
-    cluster.release('connections');
-    finish();
-  };
-  attempt();
+  if (filters === undefined) connectUpstream();
+  else
+    filters.start(
+      {
+        toUpstream: (d, end) => {
+          if (upstream !== undefined && !finished) writeWithBackpressure(upstream, downstream, d, end);
+        },
+        toDownstream: (d, end) => {
+          if (!finished) writeWithBackpressure(downstream, upstream, d, end);
+        },
+        close: (why) => {
+          details = why;
+          finish();
+        },
+        upstreamHost: () => upstreamHost,
+      },
+      () => {
+        if (!finished) connectUpstream();
+      },
+    );
 }

@@ -14,6 +14,8 @@ import { ExtAuthzSchema } from '../../xds/gen/envoy/extensions/filters/http/ext_
 import { compileExtAuthz, type ExtAuthzConfig } from '../filters/ext-authz/config.js';
 import { JwtAuthenticationSchema } from '../../xds/gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { compileJwtAuthn, type JwtAuthnConfig } from '../filters/jwt-authn/config.js';
+import { WasmSchema as HttpWasmSchema } from '../../xds/gen/envoy/extensions/filters/http/wasm/v3/wasm_pb.js';
+import { compileWasmPluginConfig, type WasmFilterConfig } from '../filters/wasm/config.js';
 import { compileRouteConfig } from '../http/route/compile-route-config.js';
 import type { CompiledRouteConfig } from '../http/route/types.js';
 import type { Compiled } from './compile-cluster.js';
@@ -28,6 +30,7 @@ export type CompiledHttpFilter =
   | { readonly kind: 'rbac'; readonly name: string; readonly config: RbacFilterConfig }
   | { readonly kind: 'ext_authz'; readonly name: string; readonly config: ExtAuthzConfig }
   | { readonly kind: 'jwt_authn'; readonly name: string; readonly config: JwtAuthnConfig }
+  | { readonly kind: 'wasm'; readonly name: string; readonly config: WasmFilterConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 
@@ -105,6 +108,11 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
       const m = anyUnpack(a, JwtAuthenticationSchema);
       const r = m !== undefined ? compileJwtAuthn(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
       if (r.ok) httpFilters.push({ kind: 'jwt_authn', name: f.name, config: r.value });
+      else problems.push(...r.problems);
+    } else if (t === HttpWasmSchema.typeName && a !== undefined) {
+      const m = anyUnpack(a, HttpWasmSchema);
+      const r = m !== undefined ? compileWasmPluginConfig(m.config, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
+      if (r.ok) httpFilters.push({ kind: 'wasm', name: f.name, config: r.value });
       else problems.push(...r.problems);
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {

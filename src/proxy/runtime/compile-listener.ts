@@ -1,7 +1,8 @@
 // Compiles an Envoy Listener into what the listener manager runs: its address, whether it binds
 // (bind_to_port) or only receives handed-off connections (use_original_dst), its filter chains with their
 // compiled matches, transport (plaintext or TLS termination) and terminal network filter (HTTP connection
-// manager or tcp_proxy). Unknown required filters are problems, so the update is NACKed whole.
+// manager or tcp_proxy), with the network RBAC and Wasm filters before it. Unknown required filters are
+// problems, so the update is NACKed whole.
 
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { FilterChain, ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
@@ -15,6 +16,8 @@ import { durationMs } from './duration.js';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { RBACSchema as NetworkRbacSchema } from '../../xds/gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import { compileNetworkRbac, NETWORK_RBAC_FILTER_TYPE, type NetworkRbacConfig } from '../filters/rbac/network-filter.js';
+import { WasmSchema as NetworkWasmSchema } from '../../xds/gen/envoy/extensions/filters/network/wasm/v3/wasm_pb.js';
+import { compileWasmPluginConfig, NETWORK_WASM_FILTER_TYPE, type WasmFilterConfig } from '../filters/wasm/config.js';
 
 export type NetworkFilter = { readonly kind: 'hcm'; readonly hcm: CompiledHcm } | { readonly kind: 'tcp'; readonly tcp: CompiledTcpProxy };
 
@@ -23,6 +26,8 @@ export interface CompiledChain {
   readonly tls: DownstreamTls | undefined;
   /** envoy.filters.network.rbac filters before the terminal filter, in order. */
   readonly rbac: readonly NetworkRbacConfig[];
+  /** envoy.filters.network.wasm filters before the terminal filter, in order (empty: no per-connection cost). */
+  readonly wasm: readonly WasmFilterConfig[];
   readonly network: NetworkFilter;
 }
 
@@ -49,6 +54,7 @@ const KNOWN_LISTENER_FILTERS = new Set(['envoy.filters.listener.tls_inspector', 
 function compileChain(fc: FilterChain, path: string, problems: string[]): CompiledChain | undefined {
   let network: NetworkFilter | undefined;
   const rbac: NetworkRbacConfig[] = [];
+  const wasm: WasmFilterConfig[] = [];
   fc.filters.forEach((f, i) => {
     const fp = `${path}.filters[${i}](${f.name})`;
     if (f.configType.case !== 'typedConfig') {
@@ -74,6 +80,11 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
       const r = m !== undefined ? compileNetworkRbac(m, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot be decoded`] };
       if (r.ok) rbac.push(r.value);
       else problems.push(...r.problems);
+    } else if (type === NETWORK_WASM_FILTER_TYPE) {
+      const m = anyUnpack(any, NetworkWasmSchema);
+      const r = m !== undefined ? compileWasmPluginConfig(m.config, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot be decoded`] };
+      if (r.ok) wasm.push(r.value);
+      else problems.push(...r.problems);
     } else problems.push(`${fp}: unsupported network filter ${type}`);
   });
   if (network === undefined) {
@@ -87,7 +98,7 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
     if (r.ok) tls = r.value;
     else problems.push(...r.problems);
   }
-  return { name: fc.name, tls, rbac, network };
+  return { name: fc.name, tls, rbac, wasm, network };
 }
 
 function listenerFilterProblems(lf: readonly ListenerFilter[], problems: string[]): void {

@@ -19,6 +19,13 @@ export interface PrometheusOptions {
   readonly filter?: RegExp;
 }
 
+/**
+ * Envoy's custom stat namespace for metrics Wasm plugins define (`wasmcustom.<name>` in /stats): Prometheus
+ * shows them under the plugin's own name, without the namespace and without `envoy_` (Envoy's
+ * Stats::CustomStatNamespaces, source/server/admin/prometheus_stats.cc).
+ */
+export const WASM_CUSTOM_PREFIX = 'wasmcustom.';
+
 /** Envoy's sanitizeName: every character outside [a-zA-Z0-9_] becomes `_`. */
 export function sanitizePrometheusName(name: string): string {
   return name.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -68,7 +75,11 @@ function group<M extends Metric>(
     }
     const tagged = store.tagsOf(metric);
     const promName =
-      metric.family !== undefined ? metric.family.familyName : `envoy_${sanitizePrometheusName(tagged.extractedName)}`;
+      metric.family !== undefined
+        ? metric.family.familyName
+        : tagged.extractedName.startsWith(WASM_CUSTOM_PREFIX)
+          ? sanitizePrometheusName(tagged.extractedName.slice(WASM_CUSTOM_PREFIX.length))
+          : `envoy_${sanitizePrometheusName(tagged.extractedName)}`;
     const list = groups.get(promName) ?? [];
     list.push({ metric, labels: formatTags(tagged.tags) });
     groups.set(promName, list);

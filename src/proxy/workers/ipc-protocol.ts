@@ -60,6 +60,8 @@ export interface WorkerSettings {
   readonly bindAddress?: string;
   readonly appAddress?: string;
   readonly portMap?: readonly (readonly [number, number])[];
+  /** Wasm plugins: the module cache, registries without TLS verification, the node for `node.*`. */
+  readonly wasm?: { readonly cacheDir?: string; readonly insecureRegistries?: readonly string[]; readonly node: { readonly id: string; readonly cluster: string; readonly metadata: Readonly<Record<string, string>> } };
 }
 
 /** A workload certificate as it crosses to a worker. */
@@ -113,6 +115,19 @@ function isWireTable(v: unknown): v is WireTable {
   );
 }
 
+function isWasmSettings(v: unknown): boolean {
+  if (!isObject(v) || !isObject(v['node'])) return false;
+  const n = v['node'];
+  return (
+    (v['cacheDir'] === undefined || isString(v['cacheDir'])) &&
+    (v['insecureRegistries'] === undefined || (Array.isArray(v['insecureRegistries']) && v['insecureRegistries'].every(isString))) &&
+    isString(n['id']) &&
+    isString(n['cluster']) &&
+    isObject(n['metadata']) &&
+    Object.values(n['metadata']).every(isString)
+  );
+}
+
 function isSettings(v: unknown): v is WorkerSettings {
   return (
     isObject(v) &&
@@ -121,7 +136,8 @@ function isSettings(v: unknown): v is WorkerSettings {
     (v['captureAddress'] === undefined || isString(v['captureAddress'])) &&
     (v['bindAddress'] === undefined || isString(v['bindAddress'])) &&
     (v['appAddress'] === undefined || isString(v['appAddress'])) &&
-    (v['portMap'] === undefined || (Array.isArray(v['portMap']) && v['portMap'].every((p: unknown) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1]))))
+    (v['portMap'] === undefined || (Array.isArray(v['portMap']) && v['portMap'].every((p: unknown) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1])))) &&
+    (v['wasm'] === undefined || isWasmSettings(v['wasm']))
   );
 }
 

@@ -18,6 +18,7 @@ import { clone } from '@bufbuild/protobuf';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmNode, type ProxyWasmOptions } from '../filters/wasm/proxy-wasm-options.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import type { ProxyBootstrap } from '../bootstrap.js';
 import { listenHttp, readinessHandler, type Listening, type ServerState } from '../admin/admin-server.js';
@@ -51,6 +52,8 @@ export interface PrimaryOptions {
   readonly workerExec?: string;
   /** The workload identity: this process runs the agent and hands each certificate to the workers. */
   readonly identity?: ProxyIdentityOptions;
+  /** Each worker runs its own plugin VMs (as Envoy's worker threads do) with these settings. */
+  readonly wasm?: ProxyWasmOptions;
 }
 
 export interface RunningPrimary {
@@ -86,6 +89,11 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
       ...(o.appAddress !== undefined ? { appAddress: o.appAddress } : {}),
       ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
+      wasm: {
+        node: wasmNode(node),
+        ...(o.wasm?.cacheDir !== undefined ? { cacheDir: o.wasm.cacheDir } : {}),
+        ...(o.wasm?.insecureRegistries !== undefined ? { insecureRegistries: o.wasm.insecureRegistries } : {}),
+      },
     },
     source: xds,
     logger,

@@ -12,6 +12,7 @@ import { createSwitchableLogger, type Logger } from '../../lib/logger.js';
 import { systemClock } from '../../lib/clock.js';
 import { LISTENER_TYPE } from '../../xds/type-urls.js';
 import { DataPlane } from '../data-plane.js';
+import { wasmSetup } from '../filters/wasm/proxy-wasm-options.js';
 import { mathRandom } from '../lib/random.js';
 import { compileResource } from '../runtime/compile-resource.js';
 import type { CompiledListener } from '../runtime/compile-listener.js';
@@ -74,6 +75,7 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
     ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),
     ...(settings.appAddress !== undefined ? { appAddress: settings.appAddress } : {}),
     ...(settings.portMap !== undefined ? { portMap: settings.portMap } : {}),
+    wasm: wasmSetup(settings.wasm, settings.wasm?.node ?? { id: '', cluster: '', metadata: {} }, systemClock, logger),
   });
   const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
   listenerStats.start();

@@ -26,6 +26,7 @@ import { chainFilters } from './outbound-listener.js';
 import { gatewayTcpChains } from './gateway-tcp-chains.js';
 import { delimitedStatPrefix } from './well-known.js';
 import { securityHttpFilters } from '../httpfilter/security-filters.js';
+import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
 import type { HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 
 const WILDCARD = '0.0.0.0';
@@ -114,6 +115,8 @@ export function buildGatewayListeners(ctx: ProxyContext, issues: Issue[]): Liste
         else chains.push(...gatewayTcpChains(ctx, merged, server, tlsHosts, issues));
       }
     }
+    // WasmPlugins for this server port (gateways select CLIENT mode, as Istio's workloadModeForListenerClass).
+    chains = chains.map((c) => chainWithWasm(ctx, 'gateway', sp.number, c));
     const name = listenerName(bind, sp.number);
     const cur = pending.get(name);
     if (cur === undefined) pending.set(name, { bind, port: sp.number, chains });

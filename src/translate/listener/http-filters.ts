@@ -4,6 +4,9 @@
 // filters the routes configure per route (fault, cors) and the router, which must be last (Envoy and
 // grpc-js-xds reject anything else). Istio-only filters (istio.metadata_exchange, istio.alpn, istio.stats) are
 // not emitted; security and telemetry filters go in the marked slots when their translation lands.
+// WasmPlugins (HTTP type) are placed inside the `security` slot by translate/extensions/wasm-filter-placement.ts:
+// AUTHN before jwt_authn, AUTHZ before RBAC, then STATS and UNSPECIFIED right after RBAC (Istio's code, ahead of
+// fault and cors; its API docs describe UNSPECIFIED as "right before the router").
 
 import { create } from '@bufbuild/protobuf';
 import { pack } from '../../xds/codec.js';
@@ -28,10 +31,10 @@ export function routerFilter(): HttpFilter {
   return create(HttpFilterSchema, { name: ROUTER_FILTER, configType: { case: 'typedConfig', value: pack(RouterSchema, create(RouterSchema)) } });
 }
 
-/** Filters that run before routing-related ones (Istio: ext-authz, jwt_authn, RBAC, WasmPlugins AUTHN/AUTHZ). */
+/** Filters that run before routing-related ones (Istio: ext-authz, jwt_authn, RBAC, and WasmPlugins of every phase). */
 export interface HttpFilterSlots {
   readonly security?: readonly HttpFilter[];
-  /** After cors (Istio: telemetry stats, WasmPlugins STATS). */
+  /** After cors (Istio: telemetry stats). */
   readonly telemetry?: readonly HttpFilter[];
 }
 

@@ -14,6 +14,7 @@ import { FilterChainMatchSchema, FilterChainSchema, type Filter, type FilterChai
 import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { HttpConnectionManager_ForwardClientCertDetails as Xfcc, type HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { securityHttpFilters, securityNetworkFilters } from '../httpfilter/security-filters.js';
+import { httpFiltersWithWasm, networkWasmBeforeHcm, tcpFiltersWithWasm } from '../extensions/wasm-filter-placement.js';
 import { BLACKHOLE_CLUSTER, INBOUND_PASSTHROUGH_CLUSTER_IPV4, VIRTUAL_INBOUND_LISTENER, VIRTUAL_INBOUND_PORT, listenerName } from '../../xds/names.js';
 import type { ProxyContext } from '../context.js';
 import { durationFromSeconds } from '../proto-values.js';
@@ -65,11 +66,11 @@ function statPrefix(cc: InboundChainConfig): string {
 }
 
 /** Istio's HTTP options for inbound chains: no RDS, XFCC appended, Envoy's server name `istio-envoy`. */
-function inboundHttpOpts(cc: InboundChainConfig, security: InboundSecurity): HttpListenerOpts {
+function inboundHttpOpts(cc: InboundChainConfig, security: readonly HttpFilter[]): HttpListenerOpts {
   const h2 = cc.protocol === 'HTTP2' || cc.protocol === 'GRPC' || cc.protocol === 'GRPC-Web';
   return {
     class: 'sidecar-inbound',
-    filters: { security: security.http },
+    filters: { security },
     routeConfig: inboundRouteConfig({ name: cc.clusterName, cluster: cc.clusterName, servicePort: cc.servicePort, hostname: cc.hostname, protocol: cc.protocol }),
     useRemoteAddress: false,
     protocol: cc.protocol,
@@ -94,7 +95,11 @@ function inboundSecurity(ctx: ProxyContext): InboundSecurity {
   return { http: securityHttpFilters(ctx, 'sidecar-inbound'), tcp: securityNetworkFilters(ctx) };
 }
 
-function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly FilterChainMatchOption[], security: InboundSecurity): FilterChain[] {
+/**
+ * WasmPlugins go in as Istio places them (wasm-filter-placement.ts): HTTP chains look plugins up by target port
+ * (buildSidecarInboundHTTPOpts), TCP chains by service port (buildInboundNetworkFilters: fcc.port.Port).
+ */
+function chainsFor(ctx: ProxyContext, cc: InboundChainConfig, mtls: MtlsSettings, options: readonly FilterChainMatchOption[], security: InboundSecurity): FilterChain[] {
   return options.map((o) => {
     const match = create(FilterChainMatchSchema, {
       applicationProtocols: [...o.applicationProtocols],
@@ -102,8 +107,11 @@ function chainsFor(cc: InboundChainConfig, mtls: MtlsSettings, options: readonly
       ...(cc.targetPort > 0 ? { destinationPort: cc.targetPort } : {}),
     });
     const filters = o.protocol === 'http'
-      ? [hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, security), statPrefix(cc)))]
-      : [...security.tcp, plainTcpProxy(cc.clusterName, cc.clusterName)];
+      ? [
+          ...networkWasmBeforeHcm(ctx, 'sidecar-inbound', cc.targetPort),
+          hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, httpFiltersWithWasm(ctx, 'sidecar-inbound', cc.targetPort, security.http)), statPrefix(cc))),
+        ]
+      : tcpFiltersWithWasm(ctx, 'sidecar-inbound', cc.servicePort, security.tcp, [plainTcpProxy(cc.clusterName, cc.clusterName)]);
     const tls = downstreamTlsSocket(tlsContextFor(o, mtls));
     return create(FilterChainSchema, { filterChainMatch: match, filters, name: chainName(cc, o.protocol), ...(tls !== undefined ? { transportSocket: tls } : {}) });
   });
@@ -182,7 +190,7 @@ function handledPorts(ctx: ProxyContext): Set<number> {
 function passthroughChains(ctx: ProxyContext, authn: InboundAuthn, security: InboundSecurity): FilterChain[] {
   return passthroughMtlsSettings(authn, handledPorts(ctx)).flatMap((mtls) => {
     const cc: InboundChainConfig = { clusterName: INBOUND_PASSTHROUGH_CLUSTER_IPV4, servicePort: 0, targetPort: mtls.port, protocol: undefined, hostname: '', passthrough: true };
-    return chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, 'auto'), security);
+    return chainsFor(ctx, cc, mtls, filterChainMatchOptions(mtls.mode, 'auto'), security);
   });
 }
 
@@ -220,7 +228,7 @@ export function buildVirtualInboundListener(ctx: ProxyContext, issues: Issue[]):
   const chains: FilterChain[] = [blackholeChain(), ...passthroughChains(ctx, authn, security)];
   for (const cc of chainConfigs(ctx, issues)) {
     const mtls = inboundMtlsSettings(authn, cc.targetPort);
-    chains.push(...chainsFor(cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol)), security));
+    chains.push(...chainsFor(ctx, cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol)), security));
   }
   return create(ListenerSchema, {
     name: VIRTUAL_INBOUND_LISTENER,

@@ -18,6 +18,7 @@ import { chainOpts, conflictsWith, type FilterChainOpts } from './filter-chain-o
 import { buildOutboundListener } from './outbound-listener.js';
 import { buildOutboundTcpChains, buildOutboundTlsChains, serviceAddress, virtualServicesForHost, type ListenPort } from './outbound-tcp-chains.js';
 import { outboundCatchAllFilters } from './virtual-outbound.js';
+import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
 import { PLAINTEXT_HTTP_ALPNS, RAW_BUFFER_TRANSPORT, RESERVED_PROXY_PORTS } from './well-known.js';
 
 const WILDCARD = '0.0.0.0';
@@ -190,5 +191,9 @@ export function buildSidecarOutboundListeners(ctx: ProxyContext, issues: Issue[]
     }
   }
   const fallthrough = outboundCatchAllFilters(ctx);
-  return [...b.entries.values()].map((e) => buildOutboundListener({ bind: e.bind, port: e.port.port, chains: e.chains }, fallthrough));
+  // WasmPlugins (CLIENT side) on every chain but the passthrough fallthrough, as Istio's buildListenerFromEntry
+  // and buildCompleteNetworkFilters place them.
+  return [...b.entries.values()].map((e) =>
+    buildOutboundListener({ bind: e.bind, port: e.port.port, chains: e.chains.map((c) => chainWithWasm(ctx, 'sidecar-outbound', e.port.port, c)) }, fallthrough),
+  );
 }

@@ -89,6 +89,7 @@ export function fakeSnapshot(version: string, fakes: readonly FakeService[], opt
     peerAuthentications: () => [],
     requestAuthentications: () => [],
     jwks: () => undefined,
+    wasmPlugins: () => [],
   };
 }
 

@@ -6,8 +6,8 @@
 // with the authorizer's status, body and client headers.
 // Envoy: source/extensions/filters/common/ext_authz/ext_authz_http_impl.cc (check, toResponse, matchers).
 
-import { Readable } from 'node:stream';
-import type { ClusterHandle, DispatchController, HeaderValues, WireProtocol } from '../../upstream/cluster-handle.js';
+import type { ClusterHandle, HeaderValues } from '../../upstream/cluster-handle.js';
+import { callCluster } from '../../upstream/cluster-call.js';
 import { HOP_BY_HOP, type HeaderMap } from '../../http/headers.js';
 import type { HttpAuthzService } from './config.js';
 import type { CancelCheck, CheckCallback, CheckInput, CheckResult, HeaderPair } from './check.js';
@@ -49,99 +49,12 @@ function removals(headers: HeaderValues): string[] {
 
 /** Runs one HTTP check against a host of `cluster`; `done` is called exactly once unless cancelled. */
 export function checkHttp(svc: HttpAuthzService, cluster: ClusterHandle, input: CheckInput, done: CheckCallback): CancelCheck {
-  let finished = false;
-  const finish: CheckCallback = (r) => {
-    if (finished) return;
-    finished = true;
-    done(r);
-  };
-  const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: undefined });
-  if (host === undefined) {
-    finish({ kind: 'error', reason: 'no healthy upstream' });
-    return () => undefined;
-  }
-  if (!cluster.tryAcquire('requests')) {
-    finish({ kind: 'error', reason: 'overflow' });
-    return () => undefined;
-  }
-  const protocol: WireProtocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
-  const pool = cluster.pool(host, protocol);
-  if (!pool.ok) {
-    cluster.release('requests');
-    finish({ kind: 'error', reason: pool.transportFailure });
-    return () => undefined;
-  }
-  const dispatcher = pool.dispatcher;
-  const picked = host;
-  const headers = httpCheckHeaders(svc, input);
-  let controller: DispatchController | undefined;
-  let dispatched = false;
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    clearTimeout(timer);
-    if (dispatched) cluster.requestEnded(picked);
-    if (protocol === 'http1') cluster.releaseConnection(onReady);
-    cluster.release('requests');
-  };
-  const fail = (reason: string): void => {
-    release();
-    finish({ kind: 'error', reason });
-  };
   // server_uri.timeout bounds the whole call, waiting for a connection included.
-  const timer = setTimeout(() => {
-    controller?.abort(new Error('ext_authz timeout'));
-    fail('timeout');
-  }, svc.timeoutMs > 0 ? svc.timeoutMs : 2 ** 31 - 1);
-  let status = 0;
-  let respHeaders: HeaderValues = {};
-  const body: Buffer[] = [];
-  function onReady(): void {
-    if (released) return;
-    dispatched = true;
-    cluster.requestStarted(picked);
-    const b = input.body;
-    dispatcher.dispatch(
-      { path: svc.pathPrefix + input.path, method: input.method, headers, body: b !== undefined && b.length > 0 ? Readable.from([b], { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
-      {
-        onRequestStart: (c) => {
-          controller = c;
-          if (released) c.abort(new Error('ext_authz check abandoned'));
-        },
-        onResponseStart: (_c, st, h) => {
-          status = st;
-          respHeaders = h;
-          cluster.report(picked, st >= 500 ? (st === 502 || st === 503 || st === 504 ? 'gateway' : '5xx') : 'success');
-        },
-        onResponseData: (_c, chunk) => void body.push(chunk),
-        onResponseEnd: () => {
-          release();
-          finish(toResult(svc, status, respHeaders, Buffer.concat(body).toString('utf8')));
-        },
-        onResponseError: (_c, e) => fail(e.message),
-      },
-    );
-  }
-  if (protocol === 'http1') {
-    const grant = cluster.acquireConnection(onReady);
-    if (grant === 'overflow') {
-      clearTimeout(timer);
-      cluster.release('requests');
-      released = true;
-      finish({ kind: 'error', reason: 'overflow' });
-      return () => undefined;
-    }
-    if (grant === 'ready') onReady();
-  } else onReady();
-  return () => {
-    if (finished) return;
-    finished = true;
-    controller?.abort(new Error('ext_authz check cancelled'));
-    release();
-  };
+  return callCluster(cluster, { method: input.method, path: svc.pathPrefix + input.path, headers: httpCheckHeaders(svc, input), body: input.body, timeoutMs: svc.timeoutMs }, (r) => {
+    if (r.kind === 'error') done({ kind: 'error', reason: r.reason });
+    else done(toResult(svc, r.status, r.headers, r.body.toString('utf8')));
+  });
 }
-
 
 /** RawHttpClientImpl::toResponse. */
 export function toResult(svc: HttpAuthzService, status: number, headers: HeaderValues, body: string): CheckResult {
