@@ -10,6 +10,9 @@
 import { WasmResult } from './abi.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+const EMPTY = new Uint8Array(0);
+/** Below this length an ASCII string is built directly (TextDecoder's fixed cost dominates short strings). */
+const SHORT_STRING = 48;
 const utf8Encoder = new TextEncoder();
 
 export function encodeUtf8(s: string): Uint8Array {
@@ -72,7 +75,7 @@ export class GuestMemory {
    */
   view(ptr: number, len: number): Uint8Array | undefined {
     const l = len >>> 0;
-    if (l === 0) return new Uint8Array(0);
+    if (l === 0) return EMPTY;
     if (!this.refresh()) return undefined;
     const p = ptr >>> 0;
     if (p + l > this.u8.byteLength) return undefined;
@@ -88,7 +91,19 @@ export class GuestMemory {
   /** Guest bytes decoded as UTF-8 (invalid sequences become U+FFFD). */
   string(ptr: number, len: number): string | undefined {
     const v = this.view(ptr, len);
-    return v === undefined ? undefined : utf8.decode(v);
+    if (v === undefined) return undefined;
+    const n = v.length;
+    if (n <= SHORT_STRING) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if ((v[i] as number) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, v as unknown as number[]);
+    }
+    return utf8.decode(v);
   }
 
   writeU32(ptr: number, value: number): boolean {

@@ -51,9 +51,11 @@ export function coreHostcalls(rt: VmRuntime): Record<string, HostFunction> {
     proxy_log(level: number, ptr: number, len: number): number {
       const lvl = level >>> 0;
       if (lvl > LogLevel.CRITICAL) return WasmResult.BAD_ARGUMENT;
+      // Below the log level the message is only bounds-checked, never decoded.
+      if (lvl < env.log.level()) return len >>> 0 === 0 || mem.inBounds(ptr, len) ? WasmResult.OK : WasmResult.INVALID_MEMORY_ACCESS;
       const msg = mem.string(ptr, len);
       if (msg === undefined) return WasmResult.INVALID_MEMORY_ACCESS;
-      if (lvl >= env.log.level()) env.log.log(lvl as LogLevel, msg);
+      env.log.log(lvl as LogLevel, msg);
       return WasmResult.OK;
     },
     proxy_get_log_level(retPtr: number): number {

@@ -22,8 +22,8 @@ export interface ContextRecord {
   /** proxy_on_done answered false: the plugin will call proxy_done. */
   awaitingDone: boolean;
   deleted: boolean;
-  /** Callout tokens started while this context was effective; cancelled when it is deleted. */
-  readonly callouts: Set<number>;
+  /** Callout tokens started while this context was effective; cancelled when it is deleted (created on first use). */
+  callouts: Set<number> | undefined;
 }
 
 /** Data readable only while a particular callback runs. */
@@ -112,12 +112,12 @@ export class VmRuntime {
     readonly queues: SharedQueueRegistry,
     readonly guest: GuestDelivery,
   ) {
-    this.contexts.set(this.rootContextId, { id: this.rootContextId, kind: 'root', host: undefined, awaitingDone: false, deleted: false, callouts: new Set() });
+    this.contexts.set(this.rootContextId, { id: this.rootContextId, kind: 'root', host: undefined, awaitingDone: false, deleted: false, callouts: undefined });
     this.queueListener = (id) => this.guest.queueReady(id);
   }
 
   newContext(kind: ContextKind, host: WasmStreamHost | undefined): ContextRecord {
-    const rec: ContextRecord = { id: this.nextContextId++, kind, host, awaitingDone: false, deleted: false, callouts: new Set() };
+    const rec: ContextRecord = { id: this.nextContextId++, kind, host, awaitingDone: false, deleted: false, callouts: undefined };
     this.contexts.set(rec.id, rec);
     return rec;
   }
@@ -125,12 +125,14 @@ export class VmRuntime {
   deleteContext(rec: ContextRecord): void {
     rec.deleted = true;
     this.contexts.delete(rec.id);
-    for (const token of rec.callouts) {
+    const tokens = rec.callouts;
+    if (tokens === undefined) return;
+    rec.callouts = undefined;
+    for (const token of tokens) {
       const c = this.callouts.get(token);
       this.callouts.delete(token);
       c?.cancel();
     }
-    rec.callouts.clear();
   }
 
   /** The context hostcalls act on: the effective one if set, else the current one. */
@@ -163,7 +165,7 @@ export class VmRuntime {
 
   addCallout(c: PendingCallout): void {
     this.callouts.set(c.token, c);
-    c.owner.callouts.add(c.token);
+    (c.owner.callouts ??= new Set()).add(c.token);
   }
 
   /** Removes a finished callout; answers its owner when the callback should still be delivered. */
@@ -172,7 +174,7 @@ export class VmRuntime {
     if (c === undefined) return undefined;
     if (!keep) {
       this.callouts.delete(token);
-      c.owner.callouts.delete(token);
+      c.owner.callouts?.delete(token);
     }
     return c;
   }
