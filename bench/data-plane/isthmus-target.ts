@@ -13,8 +13,11 @@ import { DIST_ENTRY } from './dist-build.js';
 import { processTree } from './measure.js';
 import { makeTempDir, probe, removeTempDir, runToEnd, spawnChild, waitFor200, type Child } from './processes.js';
 
-/** How to run the isthmus command, from the repository root: the build (see dist-build.ts), as deployed. */
-export const ISTHMUS_COMMAND: readonly string[] = [process.execPath, DIST_ENTRY];
+/**
+ * How to run the isthmus command, from the repository root: the build (see dist-build.ts), as deployed.
+ * BENCH_ISTHMUS_NODE_FLAGS (space-separated) adds Node/V8 flags to the proxy's process, for experiments.
+ */
+export const ISTHMUS_COMMAND: readonly string[] = [process.execPath, ...(process.env['BENCH_ISTHMUS_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''), DIST_ENTRY];
 
 /** The control plane with an access log file in MeshConfig (not measured: it idles on the load core). */
 const CONTROL_PLANE_COMMAND: readonly string[] = [process.execPath, '--import', 'tsx', 'bench/data-plane/bench-control-plane.ts'];

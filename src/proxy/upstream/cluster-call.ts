@@ -1,8 +1,10 @@
 // One side call to a cluster, made by a filter rather than the router (Envoy's AsyncClient): ext_authz's
-// HTTP check, a Wasm plugin's proxy_http_call. It picks a host the way the router does, holds the cluster's
-// circuit-breaker slots, waits for a connection slot on HTTP/1.1 pools, reports the outcome to outlier
-// detection, and bounds the whole call (waiting for a connection included) by `timeoutMs`. The result
-// arrives exactly once, unless the caller cancels first.
+// HTTP check, a Wasm plugin's proxy_http_call and its gRPC calls and streams. It picks a host the way the
+// router does, holds the cluster's circuit-breaker slots, waits for a connection slot on HTTP/1.1 pools,
+// reports the outcome to outlier detection, and bounds the whole call (waiting for a connection included)
+// by `timeoutMs`. `streamCluster` sends a streaming body and hands the response over as it arrives;
+// `callCluster` is the buffered form. Either way the outcome arrives exactly once, unless the caller
+// cancels first.
 
 import { Readable } from 'node:stream';
 import type { ClusterHandle, DispatchController, HeaderValues, WireProtocol } from './cluster-handle.js';
@@ -24,34 +26,54 @@ export type ClusterCallResult =
 
 export type CancelCall = () => void;
 
-/** Sends `req` to a host of `cluster`; `done` is called exactly once unless cancelled. */
-export function callCluster(cluster: ClusterHandle, req: ClusterCallRequest, done: (r: ClusterCallResult) => void): CancelCall {
+export interface ClusterStreamRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: HeaderMap;
+  /** The request body as it is produced (null: none). The caller ends it; the call never destroys it. */
+  readonly body: Readable | null;
+  /** 0 = no limit. */
+  readonly timeoutMs: number;
+  /** The wire protocol; by default the cluster's (HTTP/1.1 when it follows the downstream's). */
+  readonly protocol?: WireProtocol;
+}
+
+/** The response of a streamed call. After onEnd or onError nothing more is called. */
+export interface ClusterStreamEvents {
+  onResponseStart(status: number, headers: HeaderValues): void;
+  onData(chunk: Buffer): void;
+  onEnd(trailers: HeaderValues): void;
+  /** `reason` as ClusterCallResult's error. */
+  onError(reason: string): void;
+}
+
+/** Sends `req` to a host of `cluster`, streaming both ways; exactly one of onEnd/onError unless cancelled. */
+export function streamCluster(cluster: ClusterHandle, req: ClusterStreamRequest, events: ClusterStreamEvents): CancelCall {
   let finished = false;
-  const finish = (r: ClusterCallResult): void => {
-    if (finished) return;
-    finished = true;
-    done(r);
-  };
   const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: undefined });
   if (host === undefined) {
-    finish({ kind: 'error', reason: 'no healthy upstream' });
+    finished = true;
+    events.onError('no healthy upstream');
     return () => undefined;
   }
   if (!cluster.tryAcquire('requests')) {
-    finish({ kind: 'error', reason: 'overflow' });
+    finished = true;
+    events.onError('overflow');
     return () => undefined;
   }
-  const protocol: WireProtocol = cluster.config.protocol === 'http2' ? 'http2' : 'http1';
+  const protocol: WireProtocol = req.protocol ?? (cluster.config.protocol === 'http2' ? 'http2' : 'http1');
   const pool = cluster.pool(host, protocol);
   if (!pool.ok) {
     cluster.release('requests');
-    finish({ kind: 'error', reason: pool.transportFailure });
+    finished = true;
+    events.onError(pool.transportFailure);
     return () => undefined;
   }
   const dispatcher = pool.dispatcher;
   let controller: DispatchController | undefined;
   let dispatched = false;
   let released = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const release = (): void => {
     if (released) return;
     released = true;
@@ -62,39 +84,39 @@ export function callCluster(cluster: ClusterHandle, req: ClusterCallRequest, don
   };
   const fail = (reason: string): void => {
     release();
-    finish({ kind: 'error', reason });
+    if (finished) return;
+    finished = true;
+    events.onError(reason);
   };
-  const timer =
-    req.timeoutMs > 0
-      ? setTimeout(() => {
-          controller?.abort(new Error('side call timeout'));
-          fail('timeout');
-        }, req.timeoutMs)
-      : undefined;
-  let status = 0;
-  let respHeaders: HeaderValues = {};
-  const body: Buffer[] = [];
+  if (req.timeoutMs > 0) {
+    timer = setTimeout(() => {
+      controller?.abort(new Error('side call timeout'));
+      fail('timeout');
+    }, req.timeoutMs);
+  }
   function onReady(): void {
     if (released) return;
     dispatched = true;
     cluster.requestStarted(host as NonNullable<typeof host>);
-    const b = req.body;
     dispatcher.dispatch(
-      { path: req.path, method: req.method, headers: req.headers, body: b !== undefined && b.length > 0 ? Readable.from([b], { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
+      { path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: 0, bodyTimeout: 0 },
       {
         onRequestStart: (c) => {
           controller = c;
           if (released) c.abort(new Error('side call abandoned'));
         },
         onResponseStart: (_c, st, h) => {
-          status = st;
-          respHeaders = h;
           cluster.report(host as NonNullable<typeof host>, st >= 500 ? (st === 502 || st === 503 || st === 504 ? 'gateway' : '5xx') : 'success');
+          if (!finished) events.onResponseStart(st, h);
         },
-        onResponseData: (_c, chunk) => void body.push(chunk),
+        onResponseData: (_c, chunk) => {
+          if (!finished) events.onData(chunk);
+        },
         onResponseEnd: (_c, trailers) => {
           release();
-          finish({ kind: 'response', status, headers: respHeaders, body: Buffer.concat(body), trailers: trailers ?? {} });
+          if (finished) return;
+          finished = true;
+          events.onEnd(trailers ?? {});
         },
         onResponseError: (_c, e) => fail(e.message),
       },
@@ -106,7 +128,8 @@ export function callCluster(cluster: ClusterHandle, req: ClusterCallRequest, don
       if (timer !== undefined) clearTimeout(timer);
       cluster.release('requests');
       released = true;
-      finish({ kind: 'error', reason: 'overflow' });
+      finished = true;
+      events.onError('overflow');
       return () => undefined;
     }
     if (grant === 'ready') onReady();
@@ -117,4 +140,25 @@ export function callCluster(cluster: ClusterHandle, req: ClusterCallRequest, don
     controller?.abort(new Error('side call cancelled'));
     release();
   };
+}
+
+/** Sends `req` to a host of `cluster`; `done` is called exactly once unless cancelled. */
+export function callCluster(cluster: ClusterHandle, req: ClusterCallRequest, done: (r: ClusterCallResult) => void): CancelCall {
+  let status = 0;
+  let headers: HeaderValues = {};
+  const body: Buffer[] = [];
+  const b = req.body;
+  return streamCluster(
+    cluster,
+    { method: req.method, path: req.path, headers: req.headers, body: b !== undefined && b.length > 0 ? Readable.from([b], { objectMode: false }) : null, timeoutMs: req.timeoutMs },
+    {
+      onResponseStart: (st, h) => {
+        status = st;
+        headers = h;
+      },
+      onData: (chunk) => void body.push(chunk),
+      onEnd: (trailers) => done({ kind: 'response', status, headers, body: Buffer.concat(body), trailers }),
+      onError: (reason) => done({ kind: 'error', reason }),
+    },
+  );
 }

@@ -2,9 +2,7 @@
 // lines in the proxy's log tagged with the plugin's name, the metrics it defines as proxy stats in Envoy's
 // custom namespace (`wasmcustom.<name>` in /stats, the bare name in Prometheus), the host's own counters
 // about it (`wasm.<plugin>.failures` ...), node properties from the bootstrap, and HTTP calls to the
-// proxy's clusters. gRPC calls and streams are not offered yet: they answer INTERNAL_FAILURE (one of the
-// statuses the ABI documents for proxy_grpc_call, so SDKs report it rather than panic), logged with the
-// plugin's name.
+// proxy's clusters, and gRPC calls and streams to them (grpc-call.ts).
 
 import type { Clock } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
@@ -14,7 +12,8 @@ import { callCluster } from '../../upstream/cluster-call.js';
 import { WASM_CUSTOM_PREFIX } from '../../stats/prometheus-format.js';
 import { LogLevel, MetricType, WasmResult } from '../../wasm/abi.js';
 import { callHead, responsePairs } from '../../wasm/call-head.js';
-import type { WasmCallStart, WasmHttpCallRequest, WasmHttpCallResponse, WasmMetric, WasmPluginEnv } from '../../wasm/host-types.js';
+import type { WasmCallStart, WasmGrpcRequest, WasmHttpCallRequest, WasmHttpCallResponse, WasmMetric, WasmPluginEnv } from '../../wasm/host-types.js';
+import { resolveGrpcTarget, startGrpcCall, startGrpcStream, type GrpcTarget } from './grpc-call.js';
 import type { WasmFilterConfig } from './config.js';
 
 /** The bootstrap's node, for `node.*` properties. */
@@ -98,6 +97,12 @@ function httpCall(deps: WasmProxyDeps, name: string, req: WasmHttpCallRequest, o
   return { ok: true, cancel };
 }
 
+function grpcTarget(deps: WasmProxyDeps, name: string, req: WasmGrpcRequest): GrpcTarget {
+  const target = resolveGrpcTarget(req.upstream, deps.cluster);
+  if (!target.ok) deps.logger.warn(`wasm plugin ${name}: gRPC call to /${req.service}/${req.method} refused: ${target.reason}`);
+  return target;
+}
+
 /** The WasmPluginEnv for `config` in this proxy. */
 export function createPluginEnv(config: WasmFilterConfig, deps: WasmProxyDeps): WasmPluginEnv {
   const name = config.name;
@@ -129,13 +134,13 @@ export function createPluginEnv(config: WasmFilterConfig, deps: WasmProxyDeps): 
     stats: { increment: (stat, delta = 1) => deps.stats.counter(stat).add(delta) },
     getProperty: (path) => nodeProperty(deps.node, path),
     httpCall: (req, onResponse) => httpCall(deps, name, req, onResponse),
-    grpcCall: () => {
-      deps.logger.warn(`wasm plugin ${name}: gRPC calls are not supported by this proxy yet`);
-      return { ok: false, status: WasmResult.INTERNAL_FAILURE };
+    grpcCall: (req, message, handlers) => {
+      const target = grpcTarget(deps, name, req);
+      return target.ok ? startGrpcCall(target, req, message, handlers) : target;
     },
-    grpcStream: () => {
-      deps.logger.warn(`wasm plugin ${name}: gRPC streams are not supported by this proxy yet`);
-      return { ok: false, status: WasmResult.INTERNAL_FAILURE };
+    grpcStream: (req, handlers) => {
+      const target = grpcTarget(deps, name, req);
+      return target.ok ? startGrpcStream(target, req, handlers) : target;
     },
   };
 }
