@@ -94,6 +94,12 @@ describe('admin /config_dump and /clusters (a gateway with an SDS certificate)',
       assert.ok(eds.some((e) => e['cluster_name'] === CLUSTER && e['@type'] === 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment'));
     });
 
+    await t.test("/memory answers Envoy's fields as decimal strings, the resident size among them", async () => {
+      const m = obj(JSON.parse((await get('/memory')).body));
+      for (const k of ['allocated', 'heap_size', 'pageheap_unmapped', 'pageheap_free', 'total_thread_cache', 'total_physical_bytes']) assert.match(String(m[k]), /^\d+$/, k);
+      assert.ok(Number(m['total_physical_bytes']) > Number(m['allocated']), 'resident memory includes the heap');
+    });
+
     await t.test('the bootstrap section holds the bootstrap as loaded, with the node', () => {
       assert.match(String(nodeId), /^router~/);
       const b = section('BootstrapConfigDump');

@@ -3,6 +3,7 @@
 // envoy.admin.v3.Clusters), /listeners, /ready (200 LIVE once initialized, else 503 with the state),
 // /server_info. Readiness: /healthz/ready, 200 once the first config is applied, 503 before.
 
+import { getHeapSpaceStatistics } from 'node:v8';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { IsthmusError } from '../../lib/errors.js';
 import { configDump } from './config-dump.js';
@@ -40,6 +41,28 @@ export function adminHandler(src: AdminSource): (req: IncomingMessage, res: Serv
     } catch (e) {
       if (!res.headersSent) send(res, 500, 'text/plain', `${e instanceof Error ? e.message : String(e)}\n`);
     }
+  };
+}
+
+/**
+ * Envoy's /memory (admin.v3.Memory, values as decimal strings): `allocated` and `heap_size` are V8's used
+ * and reserved heap, `total_physical_bytes` the process's resident size; what V8 holds outside its heap
+ * (ArrayBuffers: socket buffers, Wasm memories) is `isthmus_external` and the heap spaces follow.
+ */
+function memoryJson(): Record<string, unknown> {
+  const m = process.memoryUsage();
+  const spaces: Record<string, string> = {};
+  for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = String(sp.space_used_size);
+  return {
+    allocated: String(m.heapUsed),
+    heap_size: String(m.heapTotal),
+    pageheap_unmapped: '0',
+    pageheap_free: String(m.heapTotal - m.heapUsed),
+    total_thread_cache: '0',
+    total_physical_bytes: String(m.rss),
+    isthmus_external: String(m.external),
+    isthmus_array_buffers: String(m.arrayBuffers),
+    isthmus_heap_spaces: spaces,
   };
 }
 
@@ -83,8 +106,10 @@ function adminRoutes(src: AdminSource): (req: IncomingMessage, res: ServerRespon
           'application/json',
           `${JSON.stringify({ version: 'isthmus', state: src.state(), node: { id: src.nodeId }, uptime_current_epoch: `${Math.floor((Date.now() - src.startedAt) / 1000)}s` }, null, 2)}\n`,
         );
+      case '/memory':
+        return send(res, 200, 'application/json', `${JSON.stringify(memoryJson(), null, 2)}\n`);
       case '/':
-        return send(res, 200, 'text/plain', 'admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n  /logging\n  /ready\n  /server_info\n  /stats\n  /stats/prometheus\n');
+        return send(res, 200, 'text/plain', 'admin commands are:\n  /clusters\n  /config_dump\n  /listeners\n  /logging\n  /memory\n  /ready\n  /server_info\n  /stats\n  /stats/prometheus\n');
       default:
         return send(res, 404, 'text/plain', `invalid path: ${path}\n`);
     }

@@ -7,12 +7,24 @@
 // filter applies the failure policy to that plugin's own traffic.
 
 import { readFile } from 'node:fs/promises';
-import { compilePlugin } from '../../wasm/compile-plugin.js';
-import { PluginHandle, type FailStrategy } from '../../wasm/plugin-handle.js';
-import { wasmStatName } from '../../wasm/plugin-vm.js';
+import type { FailStrategy, PluginHandle } from '../../wasm/plugin-handle.js';
 import type { ModuleFetcher } from '../../wasm/fetch/module-fetcher.js';
 import type { WasmFailurePolicy, WasmFilterConfig } from './config.js';
-import { createPluginEnv, type WasmProxyDeps } from './plugin-env.js';
+import type { WasmProxyDeps } from './plugin-env.js';
+
+/**
+ * The host (compiler, VMs, the proxy's plugin env) is loaded with the first plugin: a proxy without Wasm
+ * plugins never pays for its code in memory.
+ */
+async function loadHost() {
+  const [compile, handle, env] = await Promise.all([import('../../wasm/compile-plugin.js'), import('../../wasm/plugin-handle.js'), import('./plugin-env.js')]);
+  return { compilePlugin: compile.compilePlugin, PluginHandle: handle.PluginHandle, createPluginEnv: env.createPluginEnv };
+}
+
+/** `wasm.<plugin>.<stat>`, as the host names its counters (plugin-vm.ts wasmStatName). */
+function statName(plugin: string, stat: string): string {
+  return `wasm.${plugin}.${stat}`;
+}
 
 export type PluginState =
   | { readonly kind: 'loading' }
@@ -87,7 +99,7 @@ export class PluginEntry {
       ...(c.pullSecret !== undefined ? { pullSecret: c.pullSecret } : {}),
       resourceName: this.config.name,
     });
-    if (!r.ok) this.o.stats.counter(wasmStatName(this.config.name, 'fetch_failures')).inc();
+    if (!r.ok) this.o.stats.counter(statName(this.config.name, 'fetch_failures')).inc();
     return r.ok ? { ok: true, bytes: r.bytes } : { ok: false, error: r.error };
   }
 
@@ -97,6 +109,7 @@ export class PluginEntry {
     let state: PluginState;
     if (!b.ok) state = { kind: 'failed', error: b.error, at: this.o.clock.now() };
     else {
+      const { compilePlugin, PluginHandle, createPluginEnv } = await loadHost();
       const compiled = await compilePlugin(b.bytes, this.o.maxMemoryPages !== undefined ? { maxMemoryPages: this.o.maxMemoryPages } : {});
       if (!compiled.ok) state = { kind: 'failed', error: `plugin ${cfg.name}: ${compiled.error}`, at: this.o.clock.now() };
       else {

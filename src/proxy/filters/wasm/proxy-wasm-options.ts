@@ -5,7 +5,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Clock } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
-import { createModuleFetcher, type ModuleFetcher } from '../../wasm/fetch/module-fetcher.js';
+import type { ModuleFetcher, ModuleFetcherOptions } from '../../wasm/fetch/module-fetcher.js';
 import type { WasmNodeInfo } from './plugin-env.js';
 
 export interface ProxyWasmOptions {
@@ -34,9 +34,21 @@ export function wasmNode(node: { id: string; cluster: string; metadata?: JsonObj
   return { id: node.id, cluster: node.cluster, metadata };
 }
 
+/** A fetcher whose code (OCI client, tar reader, cache) loads with the first remote module. */
+function lazyFetcher(opts: ModuleFetcherOptions): ModuleFetcher {
+  let real: Promise<ModuleFetcher> | undefined;
+  const get = (): Promise<ModuleFetcher> => (real ??= import('../../wasm/fetch/module-fetcher.js').then((m) => m.createModuleFetcher(opts)));
+  return {
+    fetch: async (req) => (await get()).fetch(req),
+    close: async () => {
+      if (real !== undefined) await (await real).close();
+    },
+  };
+}
+
 export function wasmSetup(o: ProxyWasmOptions | undefined, node: WasmNodeInfo, clock: Clock, logger: Logger): WasmSetup {
   const insecure = new Set(o?.insecureRegistries ?? []);
-  const fetcher = o?.cacheDir === undefined ? undefined : createModuleFetcher({ cacheDir: o.cacheDir, clock, insecureRegistries: (host) => insecure.has(host), log: (msg) => logger.info(msg) });
+  const fetcher = o?.cacheDir === undefined ? undefined : lazyFetcher({ cacheDir: o.cacheDir, clock, insecureRegistries: (host) => insecure.has(host), log: (msg) => logger.info(msg) });
   return {
     node,
     ...(fetcher !== undefined ? { fetcher } : {}),
