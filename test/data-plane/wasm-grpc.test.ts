@@ -4,6 +4,7 @@
 // request: an OK reply reaches the upstream as a header, a failed call (a status from the server, or a
 // server that is down) becomes a 503 with the gRPC status.
 
+import { testPlugins, type TestPlugins } from '../support/wasm-plugins.js';
 import { before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Server, ServerCredentials, status as grpcStatus, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -13,15 +14,10 @@ import type { ClusterHandle } from '../../src/proxy/upstream/cluster-handle.js';
 import { freePort, send, startMesh, startTestProxy, startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
-interface PluginPaths {
-  wasmPluginPath(sdk: string, name: string): string;
-  buildWasmPlugins(o: { quiet: boolean }): Promise<unknown>;
-}
-let plugins: PluginPaths;
+let plugins: TestPlugins;
 
 before(async () => {
-  plugins = (await import(new URL('../../scripts/build-wasm-plugins.mjs', import.meta.url).href)) as PluginPaths;
-  await plugins.buildWasmPlugins({ quiet: true });
+  plugins = await testPlugins();
 });
 
 const identity = (b: Buffer): Buffer => b;
@@ -84,7 +80,7 @@ kind: WasmPlugin
 metadata: {name: grpc-call, namespace: default}
 spec:
   selector: {matchLabels: {app: reviews}}
-  url: file://${plugins.wasmPluginPath('gcore', 'grpc-call')}
+  url: file://${plugins.path('gcore', 'grpc-call')}
   pluginConfig: {cluster: "${CLUSTER}", service: isthmus.test.Check, method: Check, timeout_ms: 5000}
 `,
   });

@@ -7,6 +7,7 @@
 // `wasm.<namespace>.<name>.fetch_failures`.
 // https://istio.io/latest/docs/reference/config/proxy_extensions/wasm-plugin/
 
+import { testPlugins } from '../support/wasm-plugins.js';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,10 +18,6 @@ import { freePort, send, startMesh, startTestProxy, startUpstream, type Reply, t
 import { registryInstalled, startOciRegistry, type OciRegistry } from '../support/oci-registry.js';
 import { waitFor } from '../support/wait.js';
 
-interface PluginPaths {
-  wasmPluginPath(sdk: string, name: string): string;
-  buildWasmPlugins(o: { quiet: boolean }): Promise<unknown>;
-}
 
 const skip = registryInstalled() ? false : 'docker-registry is not installed (/usr/bin/docker-registry; apt-get install docker-registry)';
 
@@ -99,9 +96,8 @@ describe('WasmPlugin from an OCI registry through a real sidecar', { skip }, () 
   let dockerUrl: string;
 
   before(async () => {
-    const plugins = (await import(new URL('../../scripts/build-wasm-plugins.mjs', import.meta.url).href)) as PluginPaths;
-    await plugins.buildWasmPlugins({ quiet: true });
-    module = new Uint8Array(await readFile(plugins.wasmPluginPath('gcore', 'add-header')));
+    const plugins = await testPlugins();
+    module = new Uint8Array(await readFile(plugins.path('gcore', 'add-header')));
     reg = await startOciRegistry();
     await reg.pushWasmArtifact('plugins/add-header', 'v1', module);
     await reg.pushTarImage('plugins/add-header-image', 'v1', { 'plugin.wasm': module }, 'docker');

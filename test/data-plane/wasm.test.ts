@@ -7,18 +7,20 @@
 
 import { before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { createServer as createH2Server, type Http2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, send, startMesh, startTestProxy, startUpstream, type Seen, type TestMesh, type UpstreamHandler } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { testPlugins, type TestPlugins } from '../support/wasm-plugins.js';
 
-interface PluginPaths {
-  wasmPluginPath(sdk: string, name: string): string;
-  buildWasmPlugins(o: { quiet: boolean }): Promise<unknown>;
-}
-let plugins: PluginPaths;
+let plugins: TestPlugins;
 
 before(async () => {
-  plugins = (await import(new URL('../../scripts/build-wasm-plugins.mjs', import.meta.url).href)) as PluginPaths;
-  await plugins.buildWasmPlugins({ quiet: true });
+  plugins = await testPlugins();
 });
 
 function wasmPlugin(name: string, file: string, extra: string): string {
@@ -68,9 +70,9 @@ async function sidecar(t: TestContext, ip: string, files: Record<string, string>
 }
 
 describe('WasmPlugin through a real sidecar', () => {
-  for (const sdk of ['gcore', 'solo-io']) {
+  for (const sdk of ['gcore', 'solo-io'] as const) {
     it(`${sdk}: add-header changes the request and the response, and a new pluginConfig applies live`, async (t) => {
-      const file = plugins.wasmPluginPath(sdk, 'add-header');
+      const file = plugins.path(sdk, 'add-header');
       const { mesh, get, seen } = await sidecar(t, sdk === 'gcore' ? '127.0.9.1' : '127.0.9.2', {
         'wp.yaml': wasmPlugin('add-header', file, '  pluginConfig: {value: first}\n'),
       });
@@ -103,9 +105,9 @@ describe('WasmPlugin through a real sidecar', () => {
 
   it('deny answers locally; bad plugins are contained and failStrategy decides', async (t) => {
     const { get, stats } = await sidecar(t, '127.0.9.3', {
-      'deny.yaml': wasmPlugin('deny', plugins.wasmPluginPath('gcore', 'deny'), '  pluginConfig: {deny_path: /admin}\n  priority: 10\n'),
-      'trap.yaml': wasmPlugin('trap', plugins.wasmPluginPath('gcore', 'bad-trap'), '  failStrategy: FAIL_CLOSE\n'),
-      'loop.yaml': wasmPlugin('loop', plugins.wasmPluginPath('gcore', 'bad-loop'), '  failStrategy: FAIL_OPEN\n'),
+      'deny.yaml': wasmPlugin('deny', plugins.path('gcore', 'deny'), '  pluginConfig: {deny_path: /admin}\n  priority: 10\n'),
+      'trap.yaml': wasmPlugin('trap', plugins.path('gcore', 'bad-trap'), '  failStrategy: FAIL_CLOSE\n'),
+      'loop.yaml': wasmPlugin('loop', plugins.path('gcore', 'bad-loop'), '  failStrategy: FAIL_OPEN\n'),
     });
     await waitFor(async () => (await get('/admin')).status === 403, 'the deny plugin', 10_000);
     const denied = await get('/admin/x');
@@ -129,7 +131,7 @@ describe('WasmPlugin through a real sidecar', () => {
 
   it('FAIL_RELOAD starts a fresh VM after a trap; shared data survives the reload', async (t) => {
     const { get } = await sidecar(t, '127.0.9.4', {
-      'trap.yaml': wasmPlugin('trap', plugins.wasmPluginPath('gcore', 'bad-trap'), '  failStrategy: FAIL_RELOAD\n'),
+      'trap.yaml': wasmPlugin('trap', plugins.path('gcore', 'bad-trap'), '  failStrategy: FAIL_RELOAD\n'),
     });
     await waitFor(async () => (await get('/')).headers['x-trap-survived'] !== undefined, 'the plugin to run', 10_000);
     assert.equal((await get('/ok', { 'x-trap': '1' })).status, 503);
@@ -158,10 +160,10 @@ spec:
   resolution: STATIC
   endpoints: [{address: 127.0.0.1, ports: {http: ${authPort}}}]
 `,
-        'callout.yaml': wasmPlugin('callout', plugins.wasmPluginPath('gcore', 'http-callout'), `  pluginConfig: {cluster: "${cluster}", path: /check}\n  phase: AUTHN\n`),
-        'metrics.yaml': wasmPlugin('metrics', plugins.wasmPluginPath('solo-io', 'metrics'), ''),
-        'queue.yaml': wasmPlugin('queue', plugins.wasmPluginPath('gcore', 'shared-queue'), ''),
-        'rewrite.yaml': wasmPlugin('rewrite', plugins.wasmPluginPath('gcore', 'body-rewrite'), '  pluginConfig: {from: reviews, to: rewritten, request: true, response: true}\n'),
+        'callout.yaml': wasmPlugin('callout', plugins.path('gcore', 'http-callout'), `  pluginConfig: {cluster: "${cluster}", path: /check}\n  phase: AUTHN\n`),
+        'metrics.yaml': wasmPlugin('metrics', plugins.path('solo-io', 'metrics'), ''),
+        'queue.yaml': wasmPlugin('queue', plugins.path('gcore', 'shared-queue'), ''),
+        'rewrite.yaml': wasmPlugin('rewrite', plugins.path('gcore', 'body-rewrite'), '  pluginConfig: {from: reviews, to: rewritten, request: true, response: true}\n'),
       },
     );
     await waitFor(async () => (await get('/')).status === 200, 'the plugins to run', 10_000);
@@ -184,5 +186,95 @@ spec:
     assert.ok(m !== null, `wasm_requests_total exported: ${prom.split('\n').filter((l) => l.includes('wasm')).join('\n')}`);
     // /, /hello and /again reached it; /secret was denied by the AUTHN-phase callout before it.
     assert.ok(Number(m[1]) >= 3, `wasm_requests_total ${m[1]}`);
+  });
+});
+
+/** A plugin written against the ABI: on response trailers it reads `x-up` and adds `x-wasm-trailer: <x-up>!`. */
+const TRAILERS_WAT = `(module
+  (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "x-up")
+  (data (i32.const 32) "x-wasm-trailer")
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (i32.add (local.get $n) (i32.const 1))))
+    (local.get $p))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_response_trailers") (param i32 i32) (result i32)
+    (local $ptr i32) (local $len i32)
+    ;; map 3 = HTTP_RESPONSE_TRAILERS; the value pointer and size land at 64 and 68
+    (if (i32.eqz (call $get (i32.const 3) (i32.const 16) (i32.const 4) (i32.const 64) (i32.const 68)))
+      (then
+        (local.set $ptr (i32.load (i32.const 64)))
+        (local.set $len (i32.load (i32.const 68)))
+        (i32.store8 (i32.add (local.get $ptr) (local.get $len)) (i32.const 33))
+        (drop (call $add (i32.const 3) (i32.const 32) (i32.const 14) (local.get $ptr) (i32.add (local.get $len) (i32.const 1))))))
+    (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_log") (param i32))
+  (func (export "proxy_on_delete") (param i32)))`;
+
+describe('WasmPlugin on response trailers', () => {
+  it('a plugin reads and adds trailers of an HTTP/2 upstream response', async (t) => {
+    const wabt = await (await import('wabt')).default();
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-wasm-trailers-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'trailers.wasm');
+    await writeFile(file, wabt.parseWat('trailers.wat', TRAILERS_WAT).toBinary({}).buffer);
+    // An h2c app (the Service port is http2, so the sidecar's inbound cluster speaks HTTP/2 to it): undici
+    // passes HTTP/2 trailers on, as Envoy does for any upstream.
+    const app = createH2Server((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.addTrailers({ 'x-up': 'upstream' });
+      res.end('body');
+    });
+    const sessions = new Set<Http2Session>();
+    app.on('session', (ss: Http2Session) => {
+      sessions.add(ss);
+      ss.on('close', () => sessions.delete(ss));
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    t.after(
+      () =>
+        new Promise<void>((r) => {
+          app.close(() => r());
+          for (const ss of sessions) ss.destroy(); // the proxy keeps its HTTP/2 connection open
+        }),
+    );
+    const target = (app.address() as AddressInfo).port;
+    const mesh = await startMesh(t, {
+      'svc.yaml': `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  selector: {app: reviews}
+  ports: [{name: grpc-web, port: 9080, targetPort: ${target}}]
+`,
+      'wp.yaml': wasmPlugin('trailers', file, ''),
+    });
+    mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.9.6', labels: { app: 'reviews' }, ports: { 'grpc-web': target }, tlsMode: 'disabled' });
+    await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.9.6', labels: { app: 'reviews' } });
+    const trailers = await waitFor(
+      () =>
+        new Promise<Record<string, string | undefined> | undefined>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.9.6', port: target, path: '/', headers: { host: 'reviews:9080' }, timeout: 2_000 }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.trailers['x-wasm-trailer'] !== undefined ? res.trailers : undefined));
+          });
+          req.on('error', reject);
+          req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+          req.end();
+        }),
+      'the trailer added by the plugin',
+      10_000,
+    );
+    assert.equal(trailers['x-up'], 'upstream');
+    assert.equal(trailers['x-wasm-trailer'], 'upstream!');
   });
 });

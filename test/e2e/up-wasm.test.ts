@@ -8,24 +8,16 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, bundleForTest, type RunResult } from '../support/cli.js';
-import { freePort } from '../support/data-plane.js';
-import { killGroup } from '../support/processes.js';
+import { ROOT, type RunResult } from '../support/cli.js';
+import { alive, startUp, type RunningUp, type UpSummary } from '../support/up-mesh.js';
 import { waitFor } from '../support/wait.js';
+import { testPlugins } from '../support/wasm-plugins.js';
 
-interface PluginPaths {
-  wasmPluginPath(sdk: string, name: string): string;
-  buildWasmPlugins(o: { quiet: boolean }): Promise<unknown>;
-}
 
-interface UpSummary {
-  readonly controlPlane: { readonly monitoring: string };
-  readonly ingress: string;
-}
 
 interface Page {
   readonly status: number;
@@ -44,67 +36,37 @@ spec:
 `;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a WasmPlugin in the Bookinfo demo of isthmus up', { timeout: 120_000 }, () => {
+  let mesh: RunningUp | undefined;
   let up: ChildProcessWithoutNullStreams;
-  let bundle: ReturnType<typeof bundleForTest> | undefined;
   let summary: UpSummary;
-  let stderr = '';
   let cp = '';
   let exited: Promise<number | null>;
   let dir = '';
   let pluginFile = '';
   let yamlFile = '';
+  const stderr = (): string => mesh?.stderr() ?? '';
 
   before(async () => {
-    const plugins = (await import(new URL('../../scripts/build-wasm-plugins.mjs', import.meta.url).href)) as PluginPaths;
-    await plugins.buildWasmPlugins({ quiet: true });
-    pluginFile = plugins.wasmPluginPath('gcore', 'add-header');
+    pluginFile = (await testPlugins()).path('gcore', 'add-header');
     dir = await mkdtemp(join(tmpdir(), 'isthmus-up-wasm-'));
     yamlFile = join(dir, 'add-header.yaml');
-    const ingress = await freePort();
-    const monitoring = await freePort();
-    bundle = bundleForTest();
-    up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT, detached: true });
-    exited = new Promise((r) => up.once('exit', (code) => r(code)));
-    let stdout = '';
-    up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    summary = await waitFor(
-      () => {
-        try {
-          return JSON.parse(stdout) as UpSummary;
-        } catch {
-          return undefined;
-        }
-      },
-      `isthmus up to print the mesh (stderr so far: ${stderr})`,
-      90_000,
-      100,
-    );
-    cp = summary.controlPlane.monitoring.replace('http://', '');
+    mesh = await startUp(90_000);
+    ({ up, summary, cp, exited } = mesh);
   });
 
   after(async () => {
     // up runs in a process group of its own: whatever a failed test left, nothing survives it.
-    if (up !== undefined && up.exitCode === null) killGroup(up.pid);
-    bundle?.dispose();
+    mesh?.dispose();
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
   /** The CLI from the same bundle as `up` (a second faster than loading the TypeScript each time). */
   function isthmus(args: readonly string[]): Promise<RunResult> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [bundle?.entry ?? '', ...args, '--control-plane', cp], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 }, (err, stdout, stderr) => {
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
+      execFile(process.execPath, [mesh?.entry ?? '', ...args, '--control-plane', cp], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 }, (err, stdout, errText) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr: errText });
       });
     });
   }
@@ -163,7 +125,7 @@ describe('a WasmPlugin in the Bookinfo demo of isthmus up', { timeout: 120_000 }
     const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(up.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
     assert.ok(pids.length >= 7, `apps and proxies have pids: ${pids.join(', ')}`);
     up.kill('SIGINT');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, stderr());
     assert.deepEqual(pids.filter(alive), []);
   });
 });

@@ -10,73 +10,38 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { ROOT, bundleForTest, runIsthmus, startIsthmus } from '../support/cli.js';
-import { freePort } from '../support/data-plane.js';
+import { execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { runIsthmus, startIsthmus } from '../support/cli.js';
+import { alive, startUp, type RunningUp, type UpSummary } from '../support/up-mesh.js';
 import { waitFor } from '../support/wait.js';
-import { killGroup } from '../support/processes.js';
 
 const SAMPLES = fileURLToPath(new URL('../../../shared/corpus/istio-bookinfo/networking/', import.meta.url));
 
-interface UpSummary {
-  readonly controlPlane: { readonly monitoring: string; readonly xds: string };
-  readonly ingress: string;
-  readonly pods: readonly { readonly name: string; readonly role: string; readonly phase: string; readonly adminUrl: string; readonly pids: Readonly<Record<string, number>> }[];
-  readonly processes: Readonly<Record<string, number>>;
-}
 
 /** Which reviews version rendered the page: the pod named in "Reviews served by", or `none`. */
 function reviewsVersion(html: string): string {
   return /Reviews served by: reviews-(v\d)-/.exec(html)?.[1] ?? 'none';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
+  let mesh: RunningUp | undefined;
   let up: ChildProcessWithoutNullStreams;
-  let bundle: ReturnType<typeof bundleForTest> | undefined;
   let summary: UpSummary;
-  let stderr = '';
   let cp = '';
   let exited: Promise<number | null>;
+  const stderr = (): string => mesh?.stderr() ?? '';
 
   before(async () => {
-    const ingress = await freePort();
-    const monitoring = await freePort();
     // As `npm start` runs it: the esbuild bundle of the binary (scripts/bundle.mjs, about a second), whose
     // proxies run from the bundle too; only the demo apps run from their TypeScript when dist/ is not built.
-    bundle = bundleForTest();
-    up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT, detached: true });
-    exited = new Promise((r) => up.once('exit', (code) => r(code)));
-    let stdout = '';
-    up.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    up.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    summary = await waitFor(
-      () => {
-        try {
-          return JSON.parse(stdout) as UpSummary;
-        } catch {
-          return undefined;
-        }
-      },
-      `isthmus up to print the mesh (stderr so far: ${stderr})`,
-      150_000,
-      100,
-    );
-    cp = summary.controlPlane.monitoring.replace('http://', '');
+    mesh = await startUp(150_000);
+    ({ up, summary, cp, exited } = mesh);
   });
 
-  after(async () => {
+  after(() => {
     // up runs in a process group of its own: whatever a failed test left, nothing survives it.
-    if (up.exitCode === null) killGroup(up.pid);
-    bundle?.dispose();
+    mesh?.dispose();
   });
 
   async function page(cookie?: string): Promise<string> {
@@ -108,7 +73,7 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
     const names = summary.pods.map((p) => p.name).sort();
     for (const d of ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3', 'istio-ingressgateway'])
       assert.ok(names.some((n) => n.startsWith(`${d}-`)), `${d} in ${names.join(', ')}`);
-    for (const p of summary.pods) assert.equal(p.phase, 'Running', `${p.name}: ${stderr}`);
+    for (const p of summary.pods) assert.equal(p.phase, 'Running', `${p.name}: ${stderr()}`);
   });
 
   it('serves the product page through the gateway, reviews balanced over v1, v2 and v3 before any routing', async () => {
@@ -187,8 +152,8 @@ spec:
     const ratings = Object.entries(summary.processes).find(([name]) => name.startsWith('ratings-v1-') && name.endsWith('(app)'));
     assert.ok(ratings !== undefined, JSON.stringify(summary.processes));
     process.kill(ratings[1], 'SIGKILL');
-    await waitFor(() => /ratings-v1-\S+ \(app\) exited \(signal SIGKILL\); restarting/.test(stderr) || undefined, `the crash to be reported (${stderr})`, 10_000, 50);
-    await waitFor(() => /ratings-v1-\S+ \(app\) restarted \(restart 1\)/.test(stderr) || undefined, 'the restart to be reported', 10_000, 50);
+    await waitFor(() => /ratings-v1-\S+ \(app\) exited \(signal SIGKILL\); restarting/.test(stderr()) || undefined, `the crash to be reported (${stderr()})`, 10_000, 50);
+    await waitFor(() => /ratings-v1-\S+ \(app\) restarted \(restart 1\)/.test(stderr()) || undefined, 'the restart to be reported', 10_000, 50);
     await eventually('ratings to answer again', (h) => h.includes('glyphicon-star') || reviewsVersion(h) === 'v1');
   });
 

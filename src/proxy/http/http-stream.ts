@@ -59,6 +59,11 @@ export type BodyFilter = (chunk: Buffer, end: boolean) => Buffer | undefined;
 
 const EMPTY = Buffer.alloc(0);
 
+function hasEntries(h: HeaderMap): boolean {
+  for (const _ in h) return true;
+  return false;
+}
+
 /** Runs `chunk` through `fs` in order; undefined when a filter holds it back. */
 export function runBodyFilters(fs: readonly BodyFilter[], chunk: Buffer, end: boolean): Buffer | undefined {
   let c: Buffer = chunk;
@@ -96,6 +101,8 @@ export class HttpStream {
    * responseHooks, last-added first, so a filter sees what the router and later filters set.
    */
   readonly encodeHooks: ResponseHeadHook[] = [];
+  /** The same for the upstream's response trailers, when it sent some (Envoy's encodeTrailers). */
+  readonly encodeTrailerHooks: ((trailers: HeaderMap) => void)[] = [];
   #grpc: boolean;
   #pendingTrailers: HeaderMap | undefined;
   #completion: (() => void)[] | undefined;
@@ -231,6 +238,12 @@ export class HttpStream {
       }
     }
     let trailers = upstreamTrailers;
+    const th = this.encodeTrailerHooks;
+    if (th.length > 0 && trailers !== undefined && hasEntries(trailers)) {
+      const t: HeaderMap = { ...trailers };
+      for (let i = th.length - 1; i >= 0; i--) (th[i] as (x: HeaderMap) => void)(t);
+      trailers = t;
+    }
     if (this.#pendingTrailers !== undefined) trailers = { ...this.#pendingTrailers, ...trailers };
     if (trailers !== undefined) {
       let any = false;

@@ -9,8 +9,9 @@
 // reset when the response has started. A module that could not be fetched or started is treated as
 // Istio's agent treats it (pkg/wasm/convert.go): FAIL_OPEN allows, anything else denies like an RBAC
 // deny-all filter (403 `RBAC: access denied`).
-// Not supported yet: pausing at response headers (the head is written when the hook returns) and
-// trailers callbacks.
+// Response trailers go to proxy_on_response_trailers (when the upstream sent some), as a map the plugin may
+// change. Not supported: pausing at response headers or trailers (the head is written when the callback
+// returns); request trailers, which this proxy does not relay upstream at all.
 
 import type { HcmEnv } from '../../http/hcm-env.js';
 import type { HttpStream } from '../../http/http-stream.js';
@@ -21,7 +22,7 @@ import type { PluginHandle } from '../../wasm/plugin-handle.js';
 import type { WasmHttpContext } from '../../wasm/stream-context.js';
 import { BodyBuffer } from './body-buffer.js';
 import type { WasmFilterConfig } from './config.js';
-import { latin1 as text, RequestHeaderMap, ResponseHeaderMap } from './http-header-map.js';
+import { latin1 as text, RequestHeaderMap, ResponseHeaderMap, TrailerMap } from './http-header-map.js';
 import { httpStreamProperty } from './stream-properties.js';
 
 type FilterStatus = 'continue' | 'stop';
@@ -33,6 +34,7 @@ export const WASM_FAIL_STREAM_DETAILS = 'wasm_fail_stream';
 class HttpStreamHost implements WasmHttpStreamHost {
   readonly requestHeaders: RequestHeaderMap;
   responseHeaders: ResponseHeaderMap | undefined;
+  responseTrailers: TrailerMap | undefined;
   readonly requestBody = new BodyBuffer();
   readonly responseBody = new BodyBuffer();
   /** Waiting for the plugin to continue the request (the chain resumes then). */
@@ -51,6 +53,7 @@ class HttpStreamHost implements WasmHttpStreamHost {
   getMap(type: MapType): WasmHeaderMap | undefined {
     if (type === MapType.HTTP_REQUEST_HEADERS) return this.requestHeaders;
     if (type === MapType.HTTP_RESPONSE_HEADERS) return this.responseHeaders;
+    if (type === MapType.HTTP_RESPONSE_TRAILERS) return this.responseTrailers;
     return undefined;
   }
 
@@ -162,6 +165,17 @@ function startStream(handle: PluginHandle, s: HttpStream, resume: () => void): F
     const map = new ResponseHeaderMap(h, status);
     host.responseHeaders = map;
     const rr = ctx.onResponseHeaders(map.size(), false);
+    map.writableNow = false;
+    if (rr === 'failed') {
+      host.done = true;
+      if (!handle.failOpen) setImmediate(() => s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
+    }
+  });
+  s.encodeTrailerHooks.push((t) => {
+    if (host.done) return;
+    const map = new TrailerMap(t);
+    host.responseTrailers = map;
+    const rr = ctx.onResponseTrailers(map.size());
     map.writableNow = false;
     if (rr === 'failed') {
       host.done = true;

@@ -203,3 +203,34 @@ export class ResponseHeaderMap extends MapView {
     return name === ':status';
   }
 }
+
+/** The upstream's response trailers while the trailer hooks run (no pseudo-headers). */
+export class TrailerMap extends MapView {
+  writableNow = true;
+
+  constructor(protected readonly headers: HeaderMap) {
+    super();
+  }
+
+  pairs(): HeaderPairs {
+    const out: [string, Uint8Array][] = [];
+    pushAll(out, this.headers, isPseudo);
+    return out;
+  }
+
+  size(): number {
+    return countEntries(this.headers, isPseudo);
+  }
+
+  protected writable(): boolean {
+    return this.writableNow;
+  }
+
+  protected getPseudo(): string | undefined {
+    return undefined;
+  }
+
+  protected setPseudo(): boolean {
+    return false;
+  }
+}
