@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MapType, WasmResult, BufferType, StreamType } from './abi.js';
-import { FakeHttpStream, FakePluginEnv } from './fake-plugin-env.js';
-import type { FakeEnvOptions } from './fake-plugin-env.js';
+import { FakeHttpStream, FakePluginEnv } from '../../../test/support/wasm-fake-env.js';
+import type { FakeEnvOptions } from '../../../test/support/wasm-fake-env.js';
 import { PluginVm } from './plugin-vm.js';
 import type { ModuleSpec } from './wat-harness.test.js';
 import { buildModule, hostcall, outString, put, u32 } from './wat-harness.test.js';

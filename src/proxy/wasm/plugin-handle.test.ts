@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WasmResult } from './abi.js';
 import { compilePlugin } from './compile-plugin.js';
-import { FakeHttpStream, FakePluginEnv } from './fake-plugin-env.js';
+import { FakeHttpStream, FakePluginEnv } from '../../../test/support/wasm-fake-env.js';
 import type { FailStrategy, PluginHandle } from './plugin-handle.js';
 import { PluginHandle as Handle } from './plugin-handle.js';
 import { SharedDataStore } from './shared-data.js';

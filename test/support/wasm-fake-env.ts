@@ -1,43 +1,15 @@
-// A recording WasmPluginEnv for tests and for `isthmus wasm run`: logs, metrics and stats kept in
-// memory, a manual clock with timers, and scripted HTTP/gRPC callouts (the caller answers them later).
+// Test support: a recording WasmPluginEnv for the host's unit tests: logs, metrics and stats kept in
+// memory, a fake clock with timers, and scripted HTTP/gRPC callouts (the caller answers them later).
 // Also a recording HTTP stream host built on the in-memory header lists and buffers.
 
-import type { Clock } from '../../lib/clock.js';
-import { BufferType, LogLevel, MapType, MetricType, StreamType, WasmResult } from './abi.js';
+import { FakeClock } from './xds-server/fake-clock.js';
+import { BufferType, LogLevel, MapType, MetricType, StreamType, WasmResult } from '../../src/proxy/wasm/abi.js';
 import type {
   WasmBuffer, WasmCallStart, WasmGrpcHandlers, WasmGrpcRequest, WasmGrpcStreamStart, WasmHeaderMap, WasmHttpCallRequest,
   WasmHttpCallResponse, WasmHttpStreamHost, WasmLocalReply, WasmMetric, WasmPluginEnv,
-} from './host-types.js';
-import { ByteBuffer, HeaderList } from './memory-stream.js';
+} from '../../src/proxy/wasm/host-types.js';
+import { ByteBuffer, HeaderList } from '../../src/proxy/wasm/memory-stream.js';
 
-/** A clock whose time only moves when `advance` is called; timers fire in order. */
-export class ManualClock implements Clock {
-  private t: number;
-  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
-  constructor(start = 1_700_000_000_000) {
-    this.t = start;
-  }
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const timer = { at: this.t + ms, fn, live: true };
-    this.timers.push(timer);
-    return { cancel: () => void (timer.live = false) };
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.live && x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      due.live = false;
-      this.timers = this.timers.filter((x) => x.live);
-      this.t = due.at;
-      due.fn();
-    }
-    this.t = end;
-  }
-}
 
 export interface RecordedCall {
   readonly request: WasmHttpCallRequest;
@@ -64,7 +36,7 @@ export class FakePluginEnv implements WasmPluginEnv {
   readonly vmConfig: Uint8Array;
   readonly pluginConfig: Uint8Array;
   readonly envVars: ReadonlyArray<readonly [string, string]>;
-  readonly clock = new ManualClock();
+  readonly clock = new FakeClock(1_700_000_000_000);
   readonly logs: Array<{ level: LogLevel; message: string }> = [];
   readonly stat = new Map<string, number>();
   readonly metricValues = new Map<string, { type: MetricType; value: bigint }>();
