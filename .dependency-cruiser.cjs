@@ -12,8 +12,9 @@ const allowed = {
   ca: ['xds', 'lib'],
   analyze: ['model', 'api', 'registry', 'lib'],
   proxy: ['xds', 'lib'],
-  cli: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib', 'translate', 'xds-server', 'ca', 'proxy'],
-  dashboard: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib'],
+  cli: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib', 'translate', 'xds-server', 'ca', 'proxy', 'dashboard'],
+  // The dashboard's server reads the connected proxies (and their admin addresses) from the xDS server.
+  dashboard: ['analyze', 'config', 'model', 'registry', 'api', 'xds', 'lib', 'xds-server'],
 };
 const layers = Object.keys(allowed).concat(['bin']);
 const forbidden = [

@@ -69,6 +69,8 @@ const script = readFileSync(fileURLToPath(import.meta.url));
 const versions = ['@grpc/grpc-js-xds', '@bufbuild/protoc-gen-es', '@bufbuild/buf']
   .map((p) => `${p}@${JSON.parse(readFileSync(require.resolve(`${p}/package.json`), 'utf8')).version}`);
 const ownProtos = join(root, 'proto');
+/** From the xds tree: TypedStruct, which Istio wraps its own filters' configs in (istio.stats, istio.metadata_exchange). */
+const XDS_TREE_FILES = ['udpa/type/v1/typed_struct.proto', 'xds/type/v3/typed_struct.proto'];
 /** Isthmus's copies of Istio service contracts (proto/), generated alongside Envoy's. */
 const OWN_FILES = ['istio/v1/auth/ca.proto'];
 const stamp = createHash('sha256').update(script).update(versions.join(',')).update(OWN_FILES.map((f) => readFileSync(join(ownProtos, f))).join('\0')).digest('hex');
@@ -99,7 +101,7 @@ try {
     '',
   ].join('\n'));
   const buf = join(root, 'node_modules/.bin/buf');
-  execFileSync(buf, ['generate', ...FILES.flatMap((f) => ['--path', join('envoy-api', f)]), ...OWN_FILES.flatMap((f) => ['--path', join('isthmus', f)])], { cwd: work, stdio: 'inherit' });
+  execFileSync(buf, ['generate', ...FILES.flatMap((f) => ['--path', join('envoy-api', f)]), ...XDS_TREE_FILES.flatMap((f) => ['--path', join('xds', f)]), ...OWN_FILES.flatMap((f) => ['--path', join('isthmus', f)])], { cwd: work, stdio: 'inherit' });
   rmSync(out, { recursive: true, force: true });
   cpSync(join(work, 'out'), out, { recursive: true });
   writeFileSync(stampFile, stamp);

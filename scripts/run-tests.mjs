@@ -31,7 +31,7 @@ const compiled = built.plugins.filter((p) => p.compiled).length;
 if (compiled > 0) console.log(`wasm test plugins: compiled ${compiled} of ${built.plugins.length} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected],
+  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...selected],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(r.status ?? 1);

@@ -27,6 +27,8 @@ export interface BootstrapOptions {
   readonly locality: { region: string; zone: string; subZone: string };
   /** The admin's IP (Envoy bootstrap only); 127.0.0.1 by default. */
   readonly adminHost?: string;
+  /** The workload (a Deployment's name) when the node is one of its pods; default: the pod name. */
+  readonly workloadName?: string;
 }
 
 /** `app=a,version=v1` -> {app:'a', version:'v1'}; a pair without `=` is a usage error naming it. */
@@ -47,9 +49,12 @@ export function nodeId(o: Pick<BootstrapOptions, 'node' | 'type' | 'ip' | 'names
   return `${o.type}~${o.ip}~${o.node}.${o.namespace}~${o.namespace}.svc.cluster.local`;
 }
 
+/** Istio's node metadata (pkg/model/context.go NodeMetadata): NAME is the pod, WORKLOAD_NAME its workload. */
 function nodeMetadata(o: BootstrapOptions): JsonObject {
-  const workload = o.node.includes('~') ? (o.node.split('~')[2] ?? '').split('.')[0] ?? '' : o.node;
+  const pod = o.node.includes('~') ? (o.node.split('~')[2] ?? '').split('.')[0] ?? '' : o.node;
+  const workload = o.workloadName ?? pod;
   return {
+    NAME: pod,
     NAMESPACE: o.namespace,
     LABELS: { ...o.labels },
     SERVICE_ACCOUNT: o.serviceAccount,

@@ -2,6 +2,8 @@
 // last good version per resource kept) and the workloads registered at run time feed the mesh snapshot;
 // the xDS server pushes every connected proxy what changed (debounced), plaintext ADS on :15010,
 // monitoring, debug and the workload API on :15014. `startControlPlane` is also what `isthmus up` runs.
+// It also scrapes the Istio metrics of every connected proxy that tells its admin address
+// (ISTHMUS_ADMIN_ADDRESS) and serves them as JSON under /api/metrics (src/dashboard/server).
 
 import type { Command } from 'commander';
 import { createServer, type Server } from 'node:http';
@@ -35,6 +37,9 @@ import { REQUEST_AUTHENTICATION } from '../api/security/request-authentication.j
 import { JwksResolver } from '../config/jwks-resolver.js';
 import { jwksSourcesOf } from '../translate/httpfilter/jwt/jwks-source.js';
 import type { CliIO } from './output.js';
+import { startProxyMetrics } from '../dashboard/server/proxy-metrics.js';
+import type { ScrapeTarget } from '../dashboard/server/scraper.js';
+import type { Connection } from '../xds-server/connection.js';
 
 export interface ControlPlaneOptions {
   readonly configDir: string;
@@ -51,6 +56,8 @@ export interface ControlPlaneOptions {
   readonly cacertsDir?: string;
   /** Default workload certificate lifetime (24h). */
   readonly workloadCertTtlMs?: number;
+  /** How often the proxies' Istio metrics are scraped for /api/metrics (default 5000 ms). */
+  readonly metricsScrapeIntervalMs?: number;
 }
 
 export interface RunningControlPlane {
@@ -123,7 +130,13 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     jwksResolver.close();
     throw new IsthmusError('ISM_LISTEN', e instanceof Error ? e.message : String(e));
   });
-  const monitor = monitoringHandler(discovery);
+  const metrics = startProxyMetrics({
+    targets: () => scrapeTargets(discovery.connections()),
+    clock: systemClock,
+    logger,
+    ...(o.metricsScrapeIntervalMs !== undefined ? { intervalMs: o.metricsScrapeIntervalMs } : {}),
+  });
+  const monitor = monitoringHandler(discovery, metrics.handle);
   const http: Server = createServer((req, res) => {
     if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res) && !caApi.handle(req, res)) monitor(req, res);
   });
@@ -137,6 +150,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     source.stop();
     ca.close();
     jwksResolver.close();
+    await metrics.close();
     await ads.close();
     throw e;
   });
@@ -154,6 +168,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       unsubscribe();
       unsubscribeStore();
       source.stop();
+      await metrics.close();
       await ads.close();
       await new Promise<void>((ok) => {
         http.close(() => ok());
@@ -161,6 +176,17 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       });
     },
   };
+}
+
+/** One scrape target per proxy that sent its admin address (several streams of a proxy are one target). */
+export function scrapeTargets(connections: readonly Connection[]): ScrapeTarget[] {
+  const byId = new Map<string, ScrapeTarget>();
+  for (const c of connections) {
+    const admin = c.proxy.metadata['ISTHMUS_ADMIN_ADDRESS'];
+    if (typeof admin !== 'string' || admin === '') continue;
+    byId.set(c.proxy.workloadId, { id: c.proxy.workloadId, url: `http://${admin}/stats/prometheus` });
+  }
+  return [...byId.values()];
 }
 
 /**
@@ -231,6 +257,7 @@ export function registerControlPlane(program: Command, deps: ControlPlaneDeps): 
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--debounce <ms>', 'quiet period before a change is pushed, in milliseconds (istiod: 100)', '100')
     .option('--mesh-config <file>', "mesh-wide settings (istiod's mesh config: trustDomain, extensionProviders, accessLogFile, ...), as the MeshConfig YAML or Istio's `istio` ConfigMap")
+    .option('--metrics-interval <ms>', "how often the proxies' Istio metrics are scraped for /api/metrics, in milliseconds", '5000')
     .option('--cacerts <folder>', "Istio's cacerts folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) for the CA; default: a self-signed root made at start")
     .addHelpText(
       'after',
@@ -239,6 +266,8 @@ Endpoints on the monitoring port:
   /metrics   /ready   /debug/syncz   /debug/config_dump?proxyID=<id>   /debug/proxy_status?proxyID=<id>
   /v1/workloads (GET, POST), /v1/workloads/<ns>/<name> (DELETE), /v1/workloads/<ns>/<name>/health (PUT)
   /v1/config (GET, POST, DELETE)   /v1/ca/root (GET)   /v1/tokens (POST {"namespace","serviceAccount"})
+  /api/metrics, /api/metrics/{names,series,rate,quantile,graph}: the proxies' Istio metrics of the last
+  10 minutes, scraped from each connected proxy's /stats/prometheus (what \`isthmus x metrics\` reads)
 
 The CA signs workload certificates for proxies started with --token-file (a token from /v1/tokens).
 
@@ -248,12 +277,14 @@ Examples:
   isthmus control-plane --config examples/
   isthmus bootstrap --proxyless --node client > bootstrap.json`,
     )
-    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string; meshConfig?: string; cacerts?: string }) => {
+    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string; meshConfig?: string; cacerts?: string; metricsInterval: string }) => {
       const dir = resolve(io.cwd, opts.config);
       const st = await stat(dir).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${opts.config}: not a folder`);
       const debounceMs = Number(opts.debounce);
       if (!Number.isFinite(debounceMs) || debounceMs < 0) throw new IsthmusError('ISM_USAGE', `invalid --debounce "${opts.debounce}": must be a number of milliseconds`);
+      const metricsScrapeIntervalMs = Number(opts.metricsInterval);
+      if (!Number.isFinite(metricsScrapeIntervalMs) || metricsScrapeIntervalMs <= 0) throw new IsthmusError('ISM_USAGE', `invalid --metrics-interval "${opts.metricsInterval}": must be a number of milliseconds > 0`);
       const mesh = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
       const stopped = deps.stopSignal();
       const cp = await startControlPlane({
@@ -265,6 +296,7 @@ Examples:
         xdsPort: port('--xds-port', opts.xdsPort),
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         debounceMs,
+        metricsScrapeIntervalMs,
         ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
         onProblem: (line) => io.stderr(`  ! ${line}\n`),
       });

@@ -25,6 +25,7 @@ import { registerDescribe } from './describe.js';
 import { registerAuthz } from './authz.js';
 import { registerAuthzCheck } from './authz-check.js';
 import { registerWasm } from './wasm-run.js';
+import { registerMetrics } from './metrics.js';
 
 export { VERSION };
 
@@ -58,6 +59,7 @@ export function createProgram(deps: CliDeps): Command {
   registerDescribe(program, io);
   registerAuthz(program, io, deps.registry);
   registerAuthzCheck(program, io);
+  registerMetrics(program, io);
   registerWasm(program, io);
   registerRun(program, { io, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });
   registerUp(program, { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) });

@@ -13,6 +13,7 @@ import { AUTHORIZATION_POLICY, type AuthorizationPolicy } from '../api/security/
 import { PEER_AUTHENTICATION, type PeerAuthentication } from '../api/security/peer-authentication.js';
 import { REQUEST_AUTHENTICATION, type RequestAuthentication } from '../api/security/request-authentication.js';
 import { WASM_PLUGIN, type WasmPlugin } from '../api/extensions/wasm-plugin.js';
+import { TELEMETRY, type Telemetry } from '../api/telemetry/telemetry.js';
 import { buildRegistry, type RegistrySnapshot } from '../registry/build-registry.js';
 import { serviceKey } from '../registry/build-registry.js';
 import { selectorMatches } from '../registry/labels.js';
@@ -43,12 +44,13 @@ export interface SnapshotInput {
   readonly jwks?: ReadonlyMap<string, string>;
 }
 
-/** Security policies (and WasmPlugins, selected the same way) by namespace, each list oldest first. */
+/** Security policies (and WasmPlugins and Telemetries, selected the same way) by namespace, each list oldest first. */
 interface SecurityIndex {
   readonly authz: ReadonlyMap<string, readonly AuthorizationPolicy[]>;
   readonly peer: ReadonlyMap<string, readonly PeerAuthentication[]>;
   readonly request: ReadonlyMap<string, readonly RequestAuthentication[]>;
   readonly wasm: ReadonlyMap<string, readonly WasmPlugin[]>;
+  readonly telemetry: ReadonlyMap<string, readonly Telemetry[]>;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -200,6 +202,10 @@ class Snapshot implements MeshSnapshot {
     return this.security.wasm.get(namespace) ?? NONE;
   }
 
+  telemetries(namespace: string): readonly Telemetry[] {
+    return this.security.telemetry.get(namespace) ?? NONE;
+  }
+
   jwks(uri: string): string | undefined {
     return this.jwksByUri.get(uri);
   }
@@ -300,6 +306,7 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
   const peer: PeerAuthentication[] = [];
   const request: RequestAuthentication[] = [];
   const wasm: WasmPlugin[] = [];
+  const telemetry: Telemetry[] = [];
   for (const e of input.entries) {
     const r = e.resource;
     if (isKind(r, VIRTUAL_SERVICE)) vss.push(r);
@@ -307,6 +314,7 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     else if (isKind(r, PEER_AUTHENTICATION)) peer.push(r);
     else if (isKind(r, REQUEST_AUTHENTICATION)) request.push(r);
     else if (isKind(r, WASM_PLUGIN)) wasm.push(r);
+    else if (isKind(r, TELEMETRY)) telemetry.push(r);
     else if (isKind(r, DESTINATION_RULE)) drs.push(r);
     else if (isKind(r, ISTIO_GATEWAY)) {
       const ns = r.metadata.namespace ?? 'default';
@@ -360,7 +368,7 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
     Object.freeze(gateways),
     Object.freeze(sidecars),
     secrets,
-    { authz: byNamespace(authz), peer: byNamespace(peer), request: byNamespace(request), wasm: byNamespace(wasm) },
+    { authz: byNamespace(authz), peer: byNamespace(peer), request: byNamespace(request), wasm: byNamespace(wasm), telemetry: byNamespace(telemetry) },
     input.jwks ?? new Map(),
   );
   return trackReads(snapshot);

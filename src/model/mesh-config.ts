@@ -3,7 +3,10 @@
 // the user's mesh config document (Istio's field names) with every problem named by its field path.
 // extensionProviders carries the ext_authz providers CUSTOM AuthorizationPolicies name (mesh/v1alpha1/
 // config.proto envoyExtAuthzHttp / envoyExtAuthzGrpc), validated as Istio's
-// pkg/config/validation/agent/extensionprovider.go and authz/builder/extauthz.go do.
+// pkg/config/validation/agent/extensionprovider.go and authz/builder/extauthz.go do. For metrics it carries
+// defaultProviders.metrics and the names of the `prometheus` providers (Istio's default mesh config declares one
+// named `prometheus`; its installation sets defaultProviders.metrics [prometheus]); a user's provider replaces a
+// default one of the same name, as Istio's ApplyMeshConfig merges them.
 
 import { at, error, type Issue, type Result } from '../lib/issue.js';
 
@@ -31,6 +34,15 @@ export interface MeshConfig {
   readonly accessLogFormat: string;
   /** Named extension providers (ext_authz for CUSTOM AuthorizationPolicies); absent = none. */
   readonly extensionProviders?: readonly ExtensionProvider[];
+  /** Providers used when no Telemetry names one (meshConfig.defaultProviders); absent = none. */
+  readonly defaultProviders?: DefaultProviders;
+  /** Names of the extension providers of type `prometheus` (istio.stats filters); absent = none. */
+  readonly prometheusProviders?: readonly string[];
+}
+
+/** meshConfig.defaultProviders, the parts Isthmus uses. */
+export interface DefaultProviders {
+  readonly metrics: readonly string[];
 }
 
 /** includeRequestBodyInCheck: the request body sent to the authorizer. */
@@ -80,6 +92,10 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   accessLogEncoding: 'TEXT',
   accessLogFormat: '',
   extensionProviders: Object.freeze([]),
+  // Istio's installation (istio-discovery configmap.yaml) sets defaultProviders.metrics: [prometheus], and its
+  // DefaultMeshConfig declares the `prometheus` provider.
+  defaultProviders: Object.freeze({ metrics: Object.freeze(['prometheus']) }),
+  prometheusProviders: Object.freeze(['prometheus']),
 });
 
 // ---- parsing the user's mesh config document
@@ -249,6 +265,37 @@ function readProviders(r: Reader, v: unknown, path: string): ExtensionProvider[]
   return out;
 }
 
+/** defaultProviders: only `metrics` is used; the other lists (tracing, accessLogging) are accepted and ignored. */
+function readDefaultProviders(r: Reader, v: unknown, fallback: DefaultProviders): DefaultProviders {
+  if (v === undefined || v === null) return fallback;
+  if (!isObj(v)) {
+    r.issues.push(error('defaultProviders', 'must be an object'));
+    return fallback;
+  }
+  return Object.freeze({ metrics: Object.freeze(r.strings(v, 'metrics', 'defaultProviders')) });
+}
+
+/**
+ * The names of the `prometheus` providers once the user's providers are applied over the defaults: a provider
+ * with the name of a default one replaces it (ApplyMeshConfig), so `prometheus` redefined as something else is
+ * no longer a metrics provider.
+ */
+function prometheusProviderNames(r: Reader, v: unknown, defaults: readonly string[]): readonly string[] {
+  const names = new Set(defaults);
+  if (!Array.isArray(v)) return Object.freeze([...names]);
+  v.forEach((p: unknown, i) => {
+    if (!isObj(p) || typeof p['name'] !== 'string') return;
+    const prom = p['prometheus'];
+    if (prom === undefined || prom === null) {
+      names.delete(p['name']);
+      return;
+    }
+    if (!isObj(prom)) r.issues.push(error(at(at('extensionProviders', i), 'prometheus'), 'must be an object'));
+    else names.add(p['name']);
+  });
+  return Object.freeze([...names]);
+}
+
 /**
  * The user's mesh config (Istio's MeshConfig field names, from YAML or JSON) over Istio's defaults. Fields
  * Isthmus does not use are ignored; every problem is reported with its field path.
@@ -280,6 +327,8 @@ export function parseMeshConfig(input: unknown): Result<MeshConfig> {
     accessLogEncoding: enc === 'JSON' ? 'JSON' : 'TEXT',
     accessLogFormat: r.str(input, 'accessLogFormat', '', d.accessLogFormat),
     extensionProviders: Object.freeze(readProviders(r, input['extensionProviders'], 'extensionProviders')),
+    defaultProviders: readDefaultProviders(r, input['defaultProviders'], d.defaultProviders ?? { metrics: [] }),
+    prometheusProviders: prometheusProviderNames(r, input['extensionProviders'], d.prometheusProviders ?? []),
   });
   return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, value, warnings: [] };
 }

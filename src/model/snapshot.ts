@@ -17,6 +17,7 @@ import type { AuthorizationPolicy } from '../api/security/authorization-policy.j
 import type { PeerAuthentication } from '../api/security/peer-authentication.js';
 import type { RequestAuthentication } from '../api/security/request-authentication.js';
 import type { WasmPlugin } from '../api/extensions/wasm-plugin.js';
+import type { Telemetry } from '../api/telemetry/telemetry.js';
 
 /** Identity of a config resource in dumps and errors: `Kind/namespace/name`. */
 export interface ConfigRef {
@@ -149,6 +150,8 @@ export interface MeshSnapshot {
   requestAuthentications(namespace: string): readonly RequestAuthentication[];
   /** WasmPlugins of `namespace`, oldest first, then by name (Istio's sortConfigByCreationTime). */
   wasmPlugins(namespace: string): readonly WasmPlugin[];
+  /** Telemetry resources of `namespace`, oldest first (Istio's getTelemetries: sortConfigByCreationTime). */
+  telemetries(namespace: string): readonly Telemetry[];
   /**
    * The JWKS document fetched for a `jwksUri` (istiod resolves remote keys and sends them inline), or
    * undefined when it was never fetched. A failed fetch is reported by the resolver as an empty string.

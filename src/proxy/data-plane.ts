@@ -29,6 +29,8 @@ import type { StatsStore } from './stats/stats-store.js';
 import type { Counter } from './stats/metric.js';
 import type { HeaderMap } from './http/headers.js';
 import type { DownstreamRequest } from './http/http-stream.js';
+import { IstioMetrics, type OwnWorkload } from './telemetry/istio-metrics.js';
+import { httpFacts, tcpFacts } from './telemetry/stream-facts.js';
 
 export interface DataPlaneWasmOptions {
   readonly fetcher?: ModuleFetcher;
@@ -55,6 +57,8 @@ export interface DataPlaneOptions {
   readonly stats: StatsStore;
   /** Wasm plugins: module fetching, the node for `node.*` properties, sandbox limits. */
   readonly wasm?: DataPlaneWasmOptions;
+  /** This proxy's workload (from its node) for Istio's metadata exchange and metrics. */
+  readonly workload?: OwnWorkload;
 }
 
 /** Access-log view of a header map (first value of a repeated header). */
@@ -141,6 +145,7 @@ export class DataPlane {
   lastErrors: string[] = [];
   readonly env: HcmEnv & TcpProxyEnv;
   readonly wasm: WasmPluginRegistry;
+  readonly #istio: IstioMetrics;
 
   constructor(private readonly o: DataPlaneOptions) {
     tuneHeapForTraffic();
@@ -163,7 +168,9 @@ export class DataPlane {
       ...(w.cpuLimitMs !== undefined ? { cpuLimitMs: w.cpuLimitMs } : {}),
       ...(w.maxMemoryPages !== undefined ? { maxMemoryPages: w.maxMemoryPages } : {}),
     });
+    this.#istio = new IstioMetrics(o.stats, o.workload);
     this.env = {
+      ...(o.workload !== undefined ? { workload: o.workload } : {}),
       wasm: this.wasm,
       routeTable: (name) => this.#routes.get(name),
       cluster: (name) => this.clusters.get(name),
@@ -272,6 +279,8 @@ export class DataPlane {
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
     if (info.upstreamCluster !== '' && info.details === 'via_upstream') this.#upstreamCounter(info.upstreamCluster, info.responseCode).inc();
+    const istio = s.hcm.istioStats;
+    if (istio !== undefined) this.#istio.recordHttp(istio, httpFacts(s, info.upstreamCluster !== '' ? this.clusters.get(info.upstreamCluster) : undefined));
     const logs = s.hcm.accessLogs;
     if (logs.length === 0) return;
     const r = s.request;
@@ -317,6 +326,8 @@ export class DataPlane {
     st.counter(`${prefix}.downstream_cx_total`).inc();
     st.counter(`${prefix}.downstream_cx_rx_bytes_total`).add(s.bytesReceived);
     st.counter(`${prefix}.downstream_cx_tx_bytes_total`).add(s.bytesSent);
+    const istio = s.proxy.istioStats;
+    if (istio !== undefined) this.#istio.recordTcp(istio, tcpFacts(s, s.cluster !== '' ? this.clusters.get(s.cluster) : undefined));
     if (s.proxy.accessLogs.length === 0) return;
     const entry: AccessLogEntry = {
       startTime: s.startMs,

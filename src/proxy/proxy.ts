@@ -3,6 +3,7 @@
 // readiness (:15021) and Prometheus (:15090) servers. Readiness turns 200 only once the first full
 // config is applied and its listeners are bound.
 
+import { ownWorkload } from './telemetry/istio-metrics.js';
 import { clone } from '@bufbuild/protobuf';
 import { NodeSchema } from '../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { Logger } from '../lib/logger.js';
@@ -110,6 +111,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     ...(o.appAddress !== undefined ? { appAddress: o.appAddress } : {}),
     ...(o.portMap !== undefined ? { portMap: o.portMap } : {}),
     wasm,
+    workload: ownWorkload(node.id, node.metadata),
   });
   let live = false;
   let applied = false;

@@ -4,6 +4,7 @@
 //   /debug/syncz[?namespace=]        JSON array of istiod-style SyncStatus entries
 //   /debug/config_dump?proxyID=      what the server would send the proxy now (Envoy config_dump shape)
 //   /debug/proxy_status?proxyID=     acked vs expected resources per type
+//   anything `extra` answers          e.g. the control plane's /api/metrics* (src/dashboard/server/metrics-api.ts)
 // Debug output is unauthenticated: bind it to loopback unless the network is trusted (istiod serves
 // its debug endpoints unauthenticated only to localhost).
 
@@ -39,8 +40,10 @@ function proxyIdOf(url: URL, res: ServerResponse): string | undefined {
   return id;
 }
 
-export function monitoringHandler(ds: DiscoveryServer): (req: IncomingMessage, res: ServerResponse) => void {
+/** `extra` is asked first and answers the paths it owns by returning true (the server knows nothing of them). */
+export function monitoringHandler(ds: DiscoveryServer, extra?: (req: IncomingMessage, res: ServerResponse) => boolean): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (extra?.(req, res) === true) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       text(res, 405, `method ${req.method ?? ''} not allowed on ${url.pathname}`);

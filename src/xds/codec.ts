@@ -33,6 +33,7 @@ import { StdoutAccessLogSchema, StderrAccessLogSchema } from './gen/envoy/extens
 import { UriTemplateMatchConfigSchema } from './gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { UriTemplateRewriteConfigSchema } from './gen/envoy/extensions/path/rewrite/uri_template/v3/uri_template_rewrite_pb.js';
 import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
+import { TypedStructSchema as UdpaTypedStructSchema } from './gen/udpa/type/v1/typed_struct_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
   ListenerSchema,
@@ -40,6 +41,8 @@ export const XDS_REGISTRY = createRegistry(
   StringValueSchema,
   BytesValueSchema,
   StructSchema,
+  // Istio's own filter configs (istio.metadata_exchange, istio.stats) travel as TypedStructs.
+  UdpaTypedStructSchema,
   FileAccessLogSchema,
   StdoutAccessLogSchema,
   StderrAccessLogSchema,

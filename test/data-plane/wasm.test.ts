@@ -278,3 +278,60 @@ spec:
     assert.equal(trailers['x-wasm-trailer'], 'upstream!');
   });
 });
+
+describe('WasmPlugin pausing at response headers', () => {
+  it('an HTTP callout made from onResponseHeaders decorates the held response; a failed callout answers 502', async (t) => {
+    // The callout answers after a short wait so that the upstream's body (larger than one chunk) arrives
+    // while the head is held; what it answers is switched by the test.
+    let calloutStatus = 200;
+    const tagsPort = await freePort();
+    await startUpstream(t, 'tags', '127.0.0.1', tagsPort, (req, res) => {
+      setTimeout(() => {
+        res.writeHead(calloutStatus, { 'content-type': 'text/plain' });
+        res.end(calloutStatus === 200 ? `gold-for-${String(req.headers['x-upstream-status'])}` : 'broken');
+      }, 50);
+    });
+    const BODY = Buffer.alloc(256 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n').toString();
+    const cluster = 'outbound|8080||tags.default.svc.cluster.local';
+    const { get } = await sidecar(
+      t,
+      '127.0.9.7',
+      {
+        'tags.yaml': `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: tags, namespace: default}
+spec:
+  hosts: [tags.default.svc.cluster.local]
+  ports: [{number: 8080, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 127.0.0.1, ports: {http: ${tagsPort}}}]
+`,
+        'wp.yaml': wasmPlugin('response-callout', plugins.path('gcore', 'response-callout'), `  pluginConfig: {cluster: "${cluster}", path: /tag, header: x-tag}\n`),
+      },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': 'reviews' });
+        // Several writes: the proxy receives the body in many chunks.
+        for (let i = 0; i < BODY.length; i += 16 * 1024) res.write(BODY.slice(i, i + 16 * 1024));
+        res.end();
+      },
+    );
+    await waitFor(async () => (await get('/')).headers['x-tag'] !== undefined, 'the plugin to run', 10_000);
+
+    const ok = await get('/big');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['x-tag'], 'gold-for-200', 'the header added from the callout answer while the head was held');
+    assert.equal(ok.headers['x-upstream'], 'reviews', 'the upstream head is the one released');
+    assert.equal(ok.body.length, BODY.length);
+    assert.ok(ok.body === BODY, 'the upstream body arrives intact and in order');
+
+    calloutStatus = 500;
+    const failed = await get('/big');
+    assert.deepEqual([failed.status, failed.body, failed.headers['x-wasm-callout-status']], [502, 'callout failed\n', '500']);
+    assert.equal(failed.headers['x-upstream'], undefined, 'the local reply replaced the held upstream response');
+
+    // The connection manager still serves after a replaced response.
+    calloutStatus = 200;
+    const again = await get('/again');
+    assert.deepEqual([again.status, again.headers['x-tag'], again.body.length], [200, 'gold-for-200', BODY.length]);
+  });
+});

@@ -81,6 +81,21 @@ describe('isthmus up (the Bookinfo demo)', { timeout: 240_000 }, () => {
     for (const v of ['v1', 'v2', 'v3']) assert.ok((seen.get(v) ?? 0) > 0, `reviews ${v} answered (${JSON.stringify([...seen])})`);
   });
 
+  it("reports Istio's standard metrics from the gateway and the sidecars, peers learnt through the metadata exchange", async () => {
+    await versions(3);
+    const admin = (prefix: string): string => summary.pods.find((p) => p.name.startsWith(`${prefix}-`))?.adminUrl ?? '';
+    const scrape = async (prefix: string): Promise<string[]> => (await (await fetch(`${admin(prefix)}/stats/prometheus`)).text()).split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+    const has = (lines: string[], ...parts: string[]): boolean => lines.some((l) => parts.every((p) => l.includes(p)));
+    const gw = await waitFor(async () => {
+      const l = await scrape('istio-ingressgateway');
+      return has(l, 'reporter="source"', 'source_workload="istio-ingressgateway"', 'destination_workload="productpage-v1"', 'response_code="200"') ? l : undefined;
+    }, 'the gateway to report its requests to productpage', 10_000);
+    assert.ok(has(gw, 'destination_service="productpage.default.svc.cluster.local"'), gw.join('\n'));
+    const pp = await scrape('productpage-v1');
+    assert.ok(has(pp, 'reporter="destination"', 'source_workload="istio-ingressgateway"', 'destination_workload="productpage-v1"'), pp.join('\n'));
+    for (const v of ['v1', 'v2', 'v3']) assert.ok(has(pp, 'reporter="source"', `destination_workload="reviews-${v}"`, `destination_version="${v}"`, 'destination_service="reviews.default.svc.cluster.local"'), `reviews-${v} in\n${pp.join('\n')}`);
+  });
+
   it('proxy-status lists every proxy as synced', async () => {
     const r = await runIsthmus(['proxy-status', '--control-plane', cp]);
     assert.equal(r.code, 0, r.stderr);

@@ -155,6 +155,10 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     const settled = sumOf(await stats(admin), /^http\..*\.downstream_rq_total$/);
     const promText = await (await fetch(prometheus)).text();
     assert.match(promText, new RegExp(`^envoy_\\S*downstream_rq_total\\{[^}]*\\} ${settled}$`, 'm'), ':15090 renders the summed counters');
+    // Istio's standard metrics, counted by every worker with the primary's workload, summed the same way.
+    const istio = promText.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+    assert.ok(istio.every((l) => l.includes('reporter="source"') && l.includes('source_workload="ingressgateway"')), istio.join('\n'));
+    assert.equal(istio.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0), settled, istio.join('\n'));
 
     // The control plane has one stream from this node: one proxy, synced.
     const ps = await runIsthmus(['proxy-status', '--control-plane', mesh.cp.monitoringUrl, '-o', 'json']);

@@ -61,6 +61,7 @@ const EXPECTED_IMPORTS: Record<string, string[]> = {
   'bad-alloc': ['env.proxy_get_header_map_value'],
   'bad-garbage': ['env.proxy_log', 'env.proxy_get_header_map_value'],
   'tcp-count': ['wasi_snapshot_preview1.fd_write'],
+  'response-callout': ['env.proxy_http_call', 'env.proxy_continue_stream', 'env.proxy_send_local_response'],
 };
 
 /** The plugins each SDK must provide (solo-io 0.1.8 has no network callbacks; bad-* are gcore only). */
@@ -68,7 +69,7 @@ const EXPECTED_PLUGINS: Record<string, string[]> = {
   'solo-io': ['add-header', 'body-rewrite', 'deny', 'http-callout', 'metrics', 'shared-queue', 'timer'],
   gcore: [
     'add-header', 'bad-alloc', 'bad-garbage', 'bad-loop', 'bad-trap', 'body-rewrite', 'deny',
-    'grpc-call', 'http-callout', 'metrics', 'shared-queue', 'tcp-count', 'timer',
+    'grpc-call', 'http-callout', 'metrics', 'response-callout', 'shared-queue', 'tcp-count', 'timer',
   ],
 };
 

@@ -5,6 +5,8 @@
 // preflight is answered here); the router last. Filters the proxy skips (disabled, passive, optional and
 // unknown) are listed as skipped.
 
+import { typedStructOf } from '../../proxy/runtime/typed-struct.js';
+import { STATS_FILTER_TYPE } from '../../proxy/telemetry/stats-config.js';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { HttpConnectionManager, HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
@@ -111,6 +113,7 @@ const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConf
 /** Why the proxy does not run a configured filter. */
 function skipReason(f: HttpFilter): string {
   const t = f.configType.case === 'typedConfig' ? f.configType.value.typeUrl.slice(f.configType.value.typeUrl.lastIndexOf('/') + 1) : '';
+  if (!f.disabled && f.configType.case === 'typedConfig' && typedStructOf(f.configType.value)?.type === STATS_FILTER_TYPE) return "Istio's stats filter: it records the request in istio_requests_total and the other standard metrics when it ends, and does not act on it";
   return f.disabled ? 'disabled by default in the listener' : PASSIVE.has(t) ? 'it does not act on requests in this proxy' : f.isOptional ? 'optional, and not implemented by this proxy' : 'not run by this proxy';
 }
 
@@ -168,6 +171,17 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
       case 'rbac': {
         const v = rbacStep(f.name, f.config, method, headers, steps);
         if (v !== undefined) return { answered: v, notes };
+        break;
+      }
+      case 'peer_metadata': {
+        const c = f.config;
+        const what = [
+          c.upstreamPropagation ? "sends this proxy's workload upstream (x-envoy-peer-metadata)" : '',
+          c.upstreamDiscovery ? "reads the server's from the response" : '',
+          c.downstreamDiscovery ? "reads the client's workload from the request's x-envoy-peer-metadata" : '',
+          c.downstreamPropagation ? 'answers with its own' : '',
+        ].filter((x) => x !== '');
+        steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: `Istio's metadata exchange for telemetry: ${what.join(', ') || 'nothing configured'}` });
         break;
       }
       case 'router':

@@ -68,6 +68,7 @@ export async function podProcesses(plan: PodPlan, at: PodPlacement, o: PodProces
     serviceAccount: plan.serviceAccount,
     locality: { region: '', zone: '', subZone: '' },
     adminHost: at.ip,
+    workloadName: plan.deployment,
   });
   await writeFile(bootstrapFile, JSON.stringify(bootstrap, null, 2));
   const proxyArgs = [...o.launcher.isthmusArgs, 'proxy', '--bootstrap', bootstrapFile, '--log-level', 'warn'];

@@ -21,6 +21,7 @@ import type { HcmEnv } from './hcm-env.js';
 import type { HttpStream } from './http-stream.js';
 import { ResponseFlag } from './response-flags.js';
 import { forward } from './forward.js';
+import { runPeerMetadataFilter } from '../telemetry/peer-metadata-filter.js';
 
 type FilterStatus = 'continue' | 'stop';
 
@@ -132,6 +133,10 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'wasm':
         st = runWasmFilter(f.config, s, env, () => runFilters(s, sel, hcm, env, i + 1));
+        break;
+      case 'peer_metadata':
+        runPeerMetadataFilter(f.config, s, sel, env);
+        st = 'continue';
         break;
       case 'router':
         forward(s, sel, env);

@@ -13,6 +13,7 @@ export type { PeerCertificate };
 import type { StreamInfo } from './stream-info.js';
 import type { HeaderMap } from './headers.js';
 import type { CompiledRouteConfig } from './route/types.js';
+import type { OwnWorkload } from '../telemetry/istio-metrics.js';
 import type { WasmPluginRegistry } from '../filters/wasm/plugin-registry.js';
 
 export interface ConnectionFacts {
@@ -41,6 +42,8 @@ export interface HcmEnv {
   readonly stats?: StatsScope;
   /** The proxy's Wasm plugins (envoy.filters.http.wasm); absent: every plugin counts as unavailable. */
   readonly wasm?: WasmPluginRegistry;
+  /** This proxy's workload for Istio's metadata exchange; absent: the exchange sends nothing. */
+  readonly workload?: OwnWorkload;
   /** Called when a stream starts and when it ends (access logs, stats, drain accounting). */
   onStreamStart?(): void;
   onStreamComplete(s: CompletedStream): void;

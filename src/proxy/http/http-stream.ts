@@ -2,6 +2,9 @@
 // response, what happened to it (StreamInfo), and the operations filters and the router use: local replies,
 // writing the upstream's response head, the headers sent upstream, resets. Works over HTTP/1.1 and HTTP/2
 // (node's compatibility API), so filters never see the codec.
+// An encode hook may hold the response head (Envoy's encodeHeaders answering StopIteration): until
+// continueEncoding() nothing reaches the downstream response; the upstream's body and end wait in order, with
+// watermark backpressure, and a local reply meanwhile replaces the held response.
 
 import type { Readable } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -48,6 +51,12 @@ export interface DownstreamResponse {
 /** Applied to every response head: route/vhost response header mutations and the HCM's own headers. */
 export type ResponseHeadHook = (status: number, headers: HeaderMap) => void;
 
+/** A filter's response head hook (Envoy's encodeHeaders): 'stop' holds the head until continueEncoding(). */
+export type EncodeHeadHook = (status: number, headers: HeaderMap) => void | 'stop';
+
+/** A filter's response trailers hook (Envoy's encodeTrailers): 'stop' holds the end of the stream until continueEncoding(). */
+export type EncodeTrailersHook = (trailers: HeaderMap) => void | 'stop';
+
 /**
  * A body filter (Envoy's decodeData/encodeData, used by Wasm plugins): sees each chunk in order and returns
  * what passes on now, or undefined while it holds the data back (StopIterationAndBuffer). It is called once
@@ -77,6 +86,53 @@ export function runBodyFilters(fs: readonly BodyFilter[], chunk: Buffer, end: bo
   return c;
 }
 
+/**
+ * Body bytes queued behind a held head above which writeBody asks the caller to wait (Envoy's default stream
+ * buffer limit, per_connection_buffer_limit_bytes 1 MiB). Wasm plugins pause with StopAllIterationAndWatermark
+ * (proxy-wasm-cpp-host src/context.cc converts StopIteration to it): the data waits with backpressure, the
+ * stream does not fail.
+ */
+export const HELD_BODY_WATERMARK = 1024 * 1024;
+
+/** The end of a held response: the upstream's (with its trailers) or a local reply's body. */
+type HeldEnd = { readonly upstream: true; readonly trailers: HeaderMap | undefined } | { readonly upstream: false; readonly body: string | Buffer | undefined };
+
+/** A response head held by an encode hook, with what arrived after it. */
+interface HeldHead {
+  readonly kind: 'head';
+  readonly status: number;
+  readonly headers: HeaderMap;
+  /** The encode hook to run next (they run last-added first); -1 when none is left. */
+  next: number;
+  /** Upstream body chunks not yet given to the body filters. */
+  readonly chunks: Buffer[];
+  bytes: number;
+  /** How the response ends once the head is out. */
+  end: HeldEnd | undefined;
+  /** The writer waiting for room (writeBody answered false). */
+  drained: (() => void) | undefined;
+}
+
+/** The upstream's trailers held by an encode trailers hook. */
+interface HeldTrailers {
+  readonly kind: 'trailers';
+  readonly trailers: HeaderMap;
+  next: number;
+}
+
+// Where the response stands. FLOWING: nothing held (before the head, or streaming). HEAD_PENDING: a head is in
+// the encode hooks or held by one. TRAILERS_HELD: the end waits for a trailers hook. DISCARD: the upstream's
+// response goes nowhere (a local reply replaced it, or the stream was reset).
+const FLOWING = 0;
+const HEAD_PENDING = 1;
+const TRAILERS_HELD = 2;
+const DISCARD = 3;
+
+// What became of a head given to #head.
+const HEAD_SENT = 0;
+const HEAD_HELD = 1;
+const HEAD_REPLACED = 2;
+
 export interface StreamHooks {
   /** Resets the downstream stream (HTTP/1: closes the connection; HTTP/2: RST_STREAM). */
   reset(): void;
@@ -100,10 +156,15 @@ export class HttpStream {
    * Response head hooks of filters in the encode direction (Envoy's encoder filters), run after
    * responseHooks, last-added first, so a filter sees what the router and later filters set.
    */
-  readonly encodeHooks: ResponseHeadHook[] = [];
+  readonly encodeHooks: EncodeHeadHook[] = [];
   /** The same for the upstream's response trailers, when it sent some (Envoy's encodeTrailers). */
-  readonly encodeTrailerHooks: ((trailers: HeaderMap) => void)[] = [];
+  readonly encodeTrailerHooks: EncodeTrailersHook[] = [];
   #grpc: boolean;
+  #state = FLOWING;
+  #held: HeldHead | HeldTrailers | undefined;
+  /** Bumped when a head in the encode hooks is abandoned (replaced or reset), so its hook loop stops. */
+  #headSeq = 0;
+  #watchingReset = false;
   #pendingTrailers: HeaderMap | undefined;
   #completion: (() => void)[] | undefined;
 
@@ -139,7 +200,45 @@ export class HttpStream {
 
   resetDownstream(terminationDetails: string): void {
     this.info.connectionTerminationDetails = terminationDetails;
+    this.#discard();
     this.hooks.reset();
+  }
+
+  /**
+   * Whether the response head has left the router: sent downstream, or held by an encode hook (Envoy's
+   * downstream_response_started_: no retry after it).
+   */
+  get responseStarted(): boolean {
+    return this.#state !== FLOWING || this.response.headersSent;
+  }
+
+  /** Calls `f` once the response takes more body after writeBody answered false. */
+  whenDrained(f: () => void): void {
+    const held = this.#held;
+    if (held !== undefined && held.kind === 'head') held.drained = f;
+    else this.response.once('drain', f);
+  }
+
+  /**
+   * Envoy's continueEncoding: the hook that held the head (or trailers) lets it go on. The remaining hooks run
+   * (one may hold it again), then the head and everything queued behind it are written in order.
+   */
+  continueEncoding(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    this.#held = undefined;
+    if (held.kind === 'head') this.#encode(held.status, held.headers, held.next, held);
+    else {
+      this.#state = FLOWING;
+      this.#trailerHooks(held.trailers, held.next);
+    }
+  }
+
+  /** The held or in-progress response is abandoned: its queue is dropped and later upstream data ignored. */
+  #discard(): void {
+    this.#state = DISCARD;
+    this.#held = undefined;
+    this.#headSeq++;
   }
 
   /** Envoy's sendLocalReply: text/plain with the body, or trailers-only gRPC for gRPC requests. */
@@ -151,6 +250,10 @@ export class HttpStream {
       this.resetDownstream(r.details);
       return;
     }
+    // A head in the encode hooks or held by one has not reached the codec: the reply replaces it and, as
+    // Envoy's sendDirectLocalReply (source/common/http/filter_manager.cc), bypasses the encode hooks.
+    const direct = this.#state === HEAD_PENDING;
+    if (direct) this.#replaceHeld();
     const h: HeaderMap = {};
     if (this.#grpc) {
       h['content-type'] = 'application/grpc';
@@ -163,12 +266,10 @@ export class HttpStream {
     if (r.headers !== undefined) for (const k in r.headers) h[k] = r.headers[k];
     const status = this.#grpc ? 200 : r.status;
     info.responseCode = status;
-    this.#head(status, h);
-    if (this.#grpc || r.body === '') this.response.end();
-    else {
-      info.bytesSent += Buffer.byteLength(r.body);
-      this.response.end(r.body);
-    }
+    const body = this.#grpc || r.body === '' ? undefined : r.body;
+    const st = this.#head(status, h, direct);
+    if (st === HEAD_SENT) this.#endWith(body);
+    else if (st === HEAD_HELD) (this.#held as HeldHead).end = { upstream: false, body };
   }
 
   /** A response that is not an error (redirects, direct responses, CORS preflights). */
@@ -177,19 +278,93 @@ export class HttpStream {
     this.info.responseCode = status;
     const h: HeaderMap = { ...headers };
     if (h['content-length'] === undefined) h['content-length'] = String(Buffer.byteLength(body));
-    this.#head(status, h);
-    this.info.bytesSent += Buffer.byteLength(body);
-    this.response.end(body);
+    const direct = this.#state === HEAD_PENDING;
+    if (direct) this.#replaceHeld();
+    const st = this.#head(status, h, direct);
+    if (st === HEAD_SENT) this.#endWith(body);
+    else if (st === HEAD_HELD) (this.#held as HeldHead).end = { upstream: false, body };
   }
 
-  #head(status: number, h: HeaderMap): void {
+  #endWith(body: string | Buffer | undefined): void {
+    if (body === undefined) this.response.end();
+    else {
+      this.info.bytesSent += Buffer.byteLength(body);
+      this.response.end(body);
+    }
+  }
+
+  /** A local reply replaces the pending head: the writer waiting for room resumes into the discarded response. */
+  #replaceHeld(): void {
+    const held = this.#held;
+    this.#discard();
+    if (held !== undefined && held.kind === 'head' && held.drained !== undefined) held.drained();
+  }
+
+  #head(status: number, h: HeaderMap, direct: boolean): number {
     const hooks = this.responseHooks;
     for (let i = 0; i < hooks.length; i++) (hooks[i] as ResponseHeadHook)(status, h);
+    if (direct || this.encodeHooks.length === 0) {
+      this.#writeHead(status, h);
+      return HEAD_SENT;
+    }
+    return this.#encode(status, h, this.encodeHooks.length - 1, undefined);
+  }
+
+  /** Runs the encode hooks from `from` down; writes the head (and what `held` queued) when none holds it. */
+  #encode(status: number, h: HeaderMap, from: number, held: HeldHead | undefined): number {
     const enc = this.encodeHooks;
-    for (let i = enc.length - 1; i >= 0; i--) (enc[i] as ResponseHeadHook)(status, h);
+    const seq = this.#headSeq;
+    this.#state = HEAD_PENDING;
+    for (let i = from; i >= 0; i--) {
+      const r = (enc[i] as EncodeHeadHook)(status, h);
+      if (this.#headSeq !== seq) return HEAD_REPLACED; // answered locally or reset from inside the hook
+      if (r === 'stop') {
+        if (held === undefined) held = { kind: 'head', status, headers: h, next: i - 1, chunks: [], bytes: 0, end: undefined, drained: undefined };
+        else held.next = i - 1;
+        this.#held = held;
+        this.#watchReset();
+        return HEAD_HELD;
+      }
+    }
+    this.#state = FLOWING;
+    this.#writeHead(status, h);
+    if (held !== undefined) this.#flush(held);
+    return HEAD_SENT;
+  }
+
+  #writeHead(status: number, h: HeaderMap): void {
     if (this.serverHeader !== undefined) h['server'] = this.serverHeader;
+    const g = h['grpc-status'];
+    if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');
     this.responseHeaders = h;
     this.response.writeHead(status, h as OutgoingHttpHeaders);
+  }
+
+  /** Writes what waited behind a released head, in arrival order. */
+  #flush(held: HeldHead): void {
+    let room = true;
+    for (const c of held.chunks) {
+      if (this.#state !== FLOWING) return;
+      room = this.writeBody(c);
+    }
+    if (this.#state !== FLOWING) return;
+    const end = held.end;
+    if (end !== undefined) {
+      if (end.upstream) this.endResponse(end.trailers);
+      else this.#endWith(end.body);
+      return;
+    }
+    const w = held.drained;
+    if (w === undefined) return;
+    if (room) w();
+    else this.response.once('drain', w);
+  }
+
+  /** A downstream reset while something is held drops the queue (once per stream, only when holding). */
+  #watchReset(): void {
+    if (this.#watchingReset) return;
+    this.#watchingReset = true;
+    this.hooks.onReset(() => this.#discard());
   }
 
   /** The upstream's response head (the map becomes the stream's), without hop-by-hop headers, with x-envoy-upstream-service-time. */
@@ -215,11 +390,12 @@ export class HttpStream {
     }
     if (this.info.upstreamServiceTimeMs >= 0) h['x-envoy-upstream-service-time'] = String(this.info.upstreamServiceTimeMs);
     this.info.responseCode = status;
-    this.#head(status, h);
+    this.#head(status, h, false);
   }
 
   /** Writes a chunk of the upstream's response body through the body filters; false asks the caller to wait for 'drain'. */
   writeBody(chunk: Buffer): boolean {
+    if (this.#state !== FLOWING) return this.#queueBody(chunk);
     let c: Buffer | undefined = chunk;
     if (this.responseBodyFilters !== undefined) {
       c = runBodyFilters(this.responseBodyFilters, chunk, false);
@@ -229,30 +405,56 @@ export class HttpStream {
     return this.response.write(c);
   }
 
+  /** A chunk behind a held head waits (false above the watermark); once the response is discarded it is dropped. */
+  #queueBody(chunk: Buffer): boolean {
+    const held = this.#held;
+    if (held === undefined || held.kind !== 'head') return true;
+    held.chunks.push(chunk);
+    held.bytes += chunk.length;
+    return held.bytes < HELD_BODY_WATERMARK;
+  }
+
   endResponse(upstreamTrailers: HeaderMap | undefined): void {
+    if (this.#state !== FLOWING) {
+      const held = this.#held;
+      if (held !== undefined && held.kind === 'head') held.end = { upstream: true, trailers: upstreamTrailers };
+      return;
+    }
     if (this.responseBodyFilters !== undefined) {
       const last = runBodyFilters(this.responseBodyFilters, EMPTY, true);
+      if (this.#state !== FLOWING) return; // a body filter answered or reset the stream
       if (last !== undefined && last.length > 0) {
         this.info.bytesSent += last.length;
         this.response.write(last);
       }
     }
-    let trailers = upstreamTrailers;
     const th = this.encodeTrailerHooks;
-    if (th.length > 0 && trailers !== undefined && hasEntries(trailers)) {
-      const t: HeaderMap = { ...trailers };
-      for (let i = th.length - 1; i >= 0; i--) (th[i] as (x: HeaderMap) => void)(t);
-      trailers = t;
-    }
-    if (this.#pendingTrailers !== undefined) trailers = { ...this.#pendingTrailers, ...trailers };
-    if (trailers !== undefined) {
-      let any = false;
-      for (const _ in trailers) {
-        any = true;
-        break;
+    if (th.length > 0 && upstreamTrailers !== undefined && hasEntries(upstreamTrailers)) this.#trailerHooks({ ...upstreamTrailers }, th.length - 1);
+    else this.#end(upstreamTrailers);
+  }
+
+  /** Runs the trailers hooks from `from` down, then ends the response, unless one holds the trailers. */
+  #trailerHooks(t: HeaderMap, from: number): void {
+    const th = this.encodeTrailerHooks;
+    for (let i = from; i >= 0; i--) {
+      const r = (th[i] as EncodeTrailersHook)(t);
+      if (this.#state !== FLOWING) return; // reset from inside the hook
+      if (r === 'stop') {
+        this.#held = { kind: 'trailers', trailers: t, next: i - 1 };
+        this.#state = TRAILERS_HELD;
+        this.#watchReset();
+        return;
       }
-      if (any) this.response.addTrailers(trailers as OutgoingHttpHeaders);
     }
+    this.#end(t);
+  }
+
+  #end(upstreamTrailers: HeaderMap | undefined): void {
+    let trailers = upstreamTrailers;
+    if (this.#pendingTrailers !== undefined) trailers = { ...this.#pendingTrailers, ...trailers };
+    const g = trailers?.['grpc-status'];
+    if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');
+    if (trailers !== undefined && hasEntries(trailers)) this.response.addTrailers(trailers as OutgoingHttpHeaders);
     this.response.end();
   }
 

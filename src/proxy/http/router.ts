@@ -4,6 +4,7 @@
 // failure becomes a local reply through local-reply.ts; nothing on this path throws.
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
 
+import { upstreamIdentity } from '../upstream/tls-identity.js';
 import { Readable } from 'node:stream';
 import type { DispatchController, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
@@ -253,7 +254,7 @@ export class Router {
           if (a.done) return;
           if (!s.writeBody(chunk)) {
             controller.pause();
-            s.response.once('drain', () => controller.resume());
+            s.whenDrained(() => controller.resume());
           }
         },
         onResponseEnd: (_controller, trailers) => {
@@ -296,6 +297,11 @@ export class Router {
       this.#scheduleRetry();
       return;
     }
+    const id = upstreamIdentity(a.host);
+    if (id !== undefined) {
+      s.info.upstreamPeerPrincipal = id.peer;
+      s.info.upstreamLocalPrincipal = id.local;
+    }
     if (a.perTryTimer !== undefined) {
       clearTimeout(a.perTryTimer);
       a.perTryTimer = undefined;
@@ -315,7 +321,7 @@ export class Router {
     a.done = true;
     this.#endAttempt(a);
     this.plan.cluster.report(a.host, r.kind === 'connect-failure' ? 'local-origin-failure' : 'gateway');
-    if (s.response.headersSent) {
+    if (s.responseStarted) {
       this.#finish();
       s.info.flags |= ResponseFlag.UR;
       s.resetDownstream('upstream_reset_after_response_started{' + r.reason.replaceAll(' ', '_') + '}');

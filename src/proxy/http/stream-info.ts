@@ -1,6 +1,8 @@
 // What happened to one request (Envoy's StreamInfo): timings, response flags and details, the upstream
 // chosen, byte counts. Filled along the request path; read by the access log and stats at the end.
 
+import type { WorkloadMetadata } from '../telemetry/workload-metadata.js';
+
 export interface StreamInfo {
   readonly startMs: number;
   /** process.hrtime.bigint() at start, for durations with sub-millisecond precision. */
@@ -27,6 +29,15 @@ export interface StreamInfo {
    * (a Struct as a plain object). jwt_authn writes the verified payload here, RBAC reads it.
    */
   readonly dynamicMetadata: Record<string, Record<string, unknown>>;
+  /** The client's workload, from Istio's metadata exchange (istio.metadata_exchange downstream discovery). */
+  downstreamPeer: WorkloadMetadata | undefined;
+  /** The server's workload, from the metadata exchange's upstream discovery. */
+  upstreamPeer: WorkloadMetadata | undefined;
+  /** URI SANs of the upstream connection's certificates (mTLS), '' otherwise. */
+  upstreamPeerPrincipal: string;
+  upstreamLocalPrincipal: string;
+  /** The response's grpc-status (from its head or trailers), '' when it has none. */
+  grpcStatus: string;
 }
 
 export function newStreamInfo(nowMs: number): StreamInfo {
@@ -48,5 +59,10 @@ export function newStreamInfo(nowMs: number): StreamInfo {
     attempts: 0,
     endNs: 0n,
     dynamicMetadata: {},
+    downstreamPeer: undefined,
+    upstreamPeer: undefined,
+    upstreamPeerPrincipal: '',
+    upstreamLocalPrincipal: '',
+    grpcStatus: '',
   };
 }

@@ -307,7 +307,7 @@ export class ListenerManager {
     }
     if (n.kind === 'tcp') {
       const wasm = chain.wasm.length > 0 ? new WasmNetworkChain(chain.wasm, this.o.env.wasm, facts, 'tcp') : undefined;
-      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm);
+      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm, facts.peer);
       return;
     }
     let h = this.#hcms.get(chain);

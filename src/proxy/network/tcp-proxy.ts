@@ -8,7 +8,10 @@
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import type { PeerCertificate } from '../http/peer-certificate.js';
+import type { IstioStatsFilter } from '../telemetry/istio-metrics.js';
+import { uriSanOf } from '../telemetry/principal.js';
 import { serverIdentityCheck } from '../upstream/san-check.js';
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { TcpProxySchema } from '../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
@@ -28,6 +31,8 @@ export interface CompiledTcpProxy {
   readonly totalWeight: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectAttempts: number;
+  /** Istio's stats filter before tcp_proxy (istio.stats), counted when the connection closes. */
+  readonly istioStats?: IstioStatsFilter;
 }
 
 export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpProxy> {
@@ -75,6 +80,11 @@ export interface TcpSession {
   readonly startMs: number;
   readonly durationMs: number;
   readonly details: string;
+  /** The client's verified certificate (mTLS on the downstream connection). */
+  readonly downstreamPeer: PeerCertificate | undefined;
+  /** URI SANs of the upstream TLS connection's certificates, '' without TLS. */
+  readonly upstreamPeerPrincipal: string;
+  readonly upstreamLocalPrincipal: string;
 }
 
 export interface TcpProxyEnv {
@@ -170,12 +180,14 @@ function writeWithBackpressure(to: Socket, from: Socket | undefined, data: Buffe
  * `originalDestination` (host:port) serves ORIGINAL_DST clusters such as PassthroughCluster.
  * `filters`: the network filters before tcp_proxy that see the bytes (undefined: none, the sockets are piped).
  */
-export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined, filters?: TcpConnectionFilters): void {
+export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined, filters?: TcpConnectionFilters, downstreamPeer?: PeerCertificate): void {
   const startMs = Date.now();
   const clusterName = chooseCluster(p, env.random);
   let flags = 0;
   let details = '';
   let upstreamHost = '';
+  let upstreamPeerPrincipal = '';
+  let upstreamLocalPrincipal = '';
   let upstream: Socket | undefined;
   let finished = false;
   /** The client half-closed or reset first (the downstream close is REMOTE for the filters). */
@@ -197,7 +209,8 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
       downstreamLocalAddress: local,
       downstreamRemoteAddress: remote,
       serverName: (downstream as Socket & { servername?: string }).servername ?? '',
-      cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details });
+      cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details,
+      downstreamPeer, upstreamPeerPrincipal, upstreamLocalPrincipal });
   };
   downstream.on('error', () => {
     remoteClosed = true;
@@ -243,6 +256,10 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
           return;
         }
         upstream = s;
+        if (s instanceof TLSSocket) {
+          upstreamPeerPrincipal = uriSanOf(s.getPeerX509Certificate());
+          upstreamLocalPrincipal = uriSanOf(s.getX509Certificate());
+        }
         cluster.report(host, 'success');
         s.setNoDelay(true);
         if (filters === undefined) {

@@ -23,6 +23,10 @@ import { compileAccessLog, type CompiledAccessLog } from './compile-access-log.j
 
 export type { CompiledAccessLog };
 import { durationMs } from './duration.js';
+import { compilePeerMetadataConfig, PEER_METADATA_FILTER_TYPE, type PeerMetadataConfig } from '../telemetry/peer-metadata-config.js';
+import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config.js';
+import type { IstioStatsFilter, Reporter } from '../telemetry/istio-metrics.js';
+import { typedStructOf } from './typed-struct.js';
 
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
@@ -31,6 +35,7 @@ export type CompiledHttpFilter =
   | { readonly kind: 'ext_authz'; readonly name: string; readonly config: ExtAuthzConfig }
   | { readonly kind: 'jwt_authn'; readonly name: string; readonly config: JwtAuthnConfig }
   | { readonly kind: 'wasm'; readonly name: string; readonly config: WasmFilterConfig }
+  | { readonly kind: 'peer_metadata'; readonly name: string; readonly config: PeerMetadataConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 
@@ -56,6 +61,8 @@ export interface CompiledHcm {
   readonly accessLogs: readonly CompiledAccessLog[];
   /** forward_client_cert_details and set_current_client_cert_details. */
   readonly xfcc: XfccConfig;
+  /** Istio's stats filter (istio.stats), recorded when a stream completes; undefined: no Istio metrics. */
+  readonly istioStats: IstioStatsFilter | undefined;
 }
 
 
@@ -69,7 +76,12 @@ function typeName(a: Any): string {
   return a.typeUrl.slice(a.typeUrl.lastIndexOf('/') + 1);
 }
 
-export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
+/** Which side reports on a listener: its traffic_direction, or SERVER_GATEWAY's `waypoint`. */
+export function reporterFor(direction: 'inbound' | 'outbound' | 'unspecified', serverGateway: boolean): Reporter {
+  return serverGateway ? 'waypoint' : direction === 'inbound' ? 'destination' : 'source';
+}
+
+export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbound' | 'unspecified' = 'unspecified'): Compiled<CompiledHcm> {
   const h = anyUnpack(any, HttpConnectionManagerSchema);
   if (h === undefined) return { ok: false, problems: [`${path}: cannot decode ${HttpConnectionManagerSchema.typeName}`] };
   const problems: string[] = [];
@@ -83,6 +95,7 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
   } else problems.push(`${path}.route_specifier: scoped routes are not supported`);
   const httpFilters: CompiledHttpFilter[] = [];
   let router = false;
+  let istioStats: IstioStatsFilter | undefined;
   h.httpFilters.forEach((f, i) => {
     const fp = `${path}.http_filters[${i}](${f.name})`;
     if (f.disabled) return;
@@ -114,6 +127,16 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
       const r = m !== undefined ? compileWasmPluginConfig(m.config, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot decode`] };
       if (r.ok) httpFilters.push({ kind: 'wasm', name: f.name, config: r.value });
       else problems.push(...r.problems);
+    } else if (a !== undefined && typedStructOf(a)?.type === PEER_METADATA_FILTER_TYPE) {
+      const ts = typedStructOf(a);
+      if (ts !== undefined) httpFilters.push({ kind: 'peer_metadata', name: f.name, config: compilePeerMetadataConfig(ts.value, `${fp}.typed_config.value`, problems) });
+    } else if (a !== undefined && (typedStructOf(a)?.type === STATS_FILTER_TYPE || t === STATS_FILTER_TYPE)) {
+      const ts = typedStructOf(a);
+      if (ts === undefined) problems.push(`${fp}.typed_config: ${STATS_FILTER_TYPE} is read from a TypedStruct (as istiod sends it)`);
+      else {
+        const config = compileStatsConfig(ts.value, `${fp}.typed_config.value`, problems);
+        istioStats = { config, reporter: reporterFor(direction, config.serverGateway) };
+      }
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
       httpFilters.push({ kind: 'router', name: f.name });
@@ -158,6 +181,7 @@ export function compileHcm(any: Any, path: string): Compiled<CompiledHcm> {
         dns: h.setCurrentClientCertDetails?.dns ?? false,
       }),
       accessLogs,
+      istioStats,
     },
   };
 }

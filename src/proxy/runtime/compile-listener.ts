@@ -10,7 +10,10 @@ import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js'
 import { compileFilterChainMatch, inspectionNeeds, type CompiledMatch } from '../network/filter-chain-match.js';
 import { compileTcpProxy, type CompiledTcpProxy } from '../network/tcp-proxy.js';
 import { compileDownstreamTls, type DownstreamTls } from './compile-downstream-tls.js';
-import { compileHcm, type CompiledHcm } from './compile-hcm.js';
+import { compileHcm, reporterFor, type CompiledHcm } from './compile-hcm.js';
+import { typedStructOf } from './typed-struct.js';
+import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config.js';
+import type { IstioStatsFilter } from '../telemetry/istio-metrics.js';
 import type { Compiled } from './compile-cluster.js';
 import { durationMs } from './duration.js';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -51,8 +54,9 @@ const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 /** Listener filters this proxy implements (inspection is done when chains need it). */
 const KNOWN_LISTENER_FILTERS = new Set(['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector', 'envoy.filters.listener.original_dst']);
 
-function compileChain(fc: FilterChain, path: string, problems: string[]): CompiledChain | undefined {
+function compileChain(fc: FilterChain, path: string, problems: string[], direction: CompiledListener['direction']): CompiledChain | undefined {
   let network: NetworkFilter | undefined;
+  let istioStats: IstioStatsFilter | undefined;
   const rbac: NetworkRbacConfig[] = [];
   const wasm: WasmFilterConfig[] = [];
   fc.filters.forEach((f, i) => {
@@ -68,12 +72,12 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
       return;
     }
     if (type === HCM_TYPE) {
-      const r = compileHcm(any, `${fp}.typed_config`);
+      const r = compileHcm(any, `${fp}.typed_config`, direction);
       if (r.ok) network = { kind: 'hcm', hcm: r.value };
       else problems.push(...r.problems);
     } else if (type === TCP_PROXY_TYPE) {
       const r = compileTcpProxy(any, `${fp}.typed_config`);
-      if (r.ok) network = { kind: 'tcp', tcp: r.value };
+      if (r.ok) network = { kind: 'tcp', tcp: istioStats !== undefined ? { ...r.value, istioStats } : r.value };
       else problems.push(...r.problems);
     } else if (type === NETWORK_RBAC_FILTER_TYPE) {
       const m = anyUnpack(any, NetworkRbacSchema);
@@ -85,6 +89,12 @@ function compileChain(fc: FilterChain, path: string, problems: string[]): Compil
       const r = m !== undefined ? compileWasmPluginConfig(m.config, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot be decoded`] };
       if (r.ok) wasm.push(r.value);
       else problems.push(...r.problems);
+    } else if (typedStructOf(any)?.type === STATS_FILTER_TYPE) {
+      const ts = typedStructOf(any);
+      if (ts !== undefined) {
+        const config = compileStatsConfig(ts.value, `${fp}.typed_config.value`, problems);
+        istioStats = { config, reporter: reporterFor(direction, config.serverGateway) };
+      }
     } else problems.push(`${fp}: unsupported network filter ${type}`);
   });
   if (network === undefined) {
@@ -114,12 +124,13 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
   const sa = a?.case === 'socketAddress' ? a.value : undefined;
   if (sa === undefined && l.apiListener === undefined) problems.push('address.socket_address: must be set');
   listenerFilterProblems(l.listenerFilters, problems);
+  const direction: CompiledListener['direction'] = l.trafficDirection === TrafficDirection.INBOUND ? 'inbound' : l.trafficDirection === TrafficDirection.OUTBOUND ? 'outbound' : 'unspecified';
   const chains: CompiledMatch<CompiledChain>[] = [];
   l.filterChains.forEach((fc, i) => {
-    const c = compileChain(fc, `filter_chains[${i}]`, problems);
+    const c = compileChain(fc, `filter_chains[${i}]`, problems, direction);
     if (c !== undefined) chains.push(compileFilterChainMatch(fc.filterChainMatch, c, `filter_chains[${i}].filter_chain_match`, problems));
   });
-  const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems) : undefined;
+  const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems, direction) : undefined;
   if (problems.length > 0) return { ok: false, problems };
   const inspect = inspectionNeeds(chains);
   return {
@@ -130,7 +141,7 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
       port: sa?.portSpecifier.case === 'portValue' ? sa.portSpecifier.value : 0,
       bindToPort: l.bindToPort ?? true,
       useOriginalDst: l.useOriginalDst ?? false,
-      direction: l.trafficDirection === TrafficDirection.INBOUND ? 'inbound' : l.trafficDirection === TrafficDirection.OUTBOUND ? 'outbound' : 'unspecified',
+      direction,
       chains,
       defaultChain,
       inspect,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sanitizeStatsName, StatsStore } from './stats-store.js';
 import { ISTIO_TAG_SPECIFIERS } from './tag-extractor.js';
+import { renderPrometheus } from './prometheus-format.js';
 
 describe('stats store handles', () => {
   it('returns the same handle for the same name, so callers keep it', () => {
@@ -96,12 +97,22 @@ describe('labeled families', () => {
     assert.deepEqual(f.labels('only').family?.labelValues, ['only', '']);
   });
 
-  it('returns the registered family again, and refuses a conflicting one', () => {
+  it('returns the registered family again, and refuses one of another kind under the same name', () => {
     const store = new StatsStore();
     const a = store.labeledHistogram('istio_request_duration_milliseconds', ['reporter']);
     assert.equal(store.labeledHistogram('istio_request_duration_milliseconds', ['reporter']), a);
     assert.throws(() => store.labeledCounter('istio_request_duration_milliseconds', ['reporter']), /already registered/);
-    assert.throws(() => store.labeledHistogram('istio_request_duration_milliseconds', ['x']), /already registered/);
+    assert.throws(() => store.labeledCounter('istio_request_duration_milliseconds', ['x']), /already registered/);
+  });
+
+  it('keeps several label lists under one name (a Telemetry override that removes a tag on one listener class)', () => {
+    const store = new StatsStore();
+    store.labeledCounter('istio_requests_total', ['reporter', 'request_protocol']).labels('source', 'http').inc();
+    store.labeledCounter('istio_requests_total', ['reporter']).labels('destination').add(2);
+    const text = renderPrometheus(store);
+    assert.equal(text.match(/# TYPE istio_requests_total counter/g)?.length, 1);
+    assert.match(text, /istio_requests_total\{reporter="source",request_protocol="http"\} 1/);
+    assert.match(text, /istio_requests_total\{reporter="destination"\} 2/);
   });
 
   const badNames: [string, string, string[]][] = [

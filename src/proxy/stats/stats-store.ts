@@ -90,6 +90,7 @@ export class StatsStore implements StatsScope {
   private readonly gaugeMap = new Map<string, Gauge>();
   private readonly histogramMap = new Map<string, Histogram>();
   private readonly familyMap = new Map<string, LabeledFamily<FamilyKind>>();
+  private readonly familyKinds = new Map<string, FamilyKind>();
   private readonly tagProducer: TagProducer;
   private readonly buckets: readonly number[];
 
@@ -196,25 +197,31 @@ export class StatsStore implements StatsScope {
     return metric.tagged;
   }
 
+  /**
+   * One family per name and label list. A name may carry several label lists (Istio's stats filter does
+   * this when a Telemetry override adds or removes tags for one listener class): the Prometheus output
+   * groups them under one name. A name is one kind only.
+   */
   private family<K extends FamilyKind>(
     kind: K,
     promName: string,
     labelNames: readonly string[],
     buckets: readonly number[],
   ): LabeledFamily<K> {
-    const existing = this.familyMap.get(promName);
+    const key = `${promName}\0${labelNames.join(',')}`;
+    const existing = this.familyMap.get(key);
     if (existing !== undefined) {
-      if (existing.kind !== kind || existing.labelNames.join(',') !== labelNames.join(',')) {
-        throw new Error(
-          `metric family '${promName}' is already registered as a ${existing.kind} with labels [${existing.labelNames.join(', ')}]`,
-        );
-      }
+      if (existing.kind !== kind) throw new Error(`metric family '${promName}' is already registered as a ${existing.kind}`);
       return existing as LabeledFamily<K>;
     }
+    const kindOfName = this.familyKinds.get(promName);
+    if (kindOfName !== undefined && kindOfName !== kind) throw new Error(`metric family '${promName}' is already registered as a ${kindOfName}`);
     const problems = familyNameProblems(promName, labelNames);
     if (problems.length > 0) throw new Error(`metric family '${promName}': ${problems.join('; ')}`);
     const f = new LabeledFamily(kind, promName, [...labelNames], buckets);
-    this.familyMap.set(promName, f as LabeledFamily<FamilyKind>);
+    this.familyMap.set(key, f as LabeledFamily<FamilyKind>);
+    this.familyKinds.set(promName, kind);
     return f;
   }
+
 }

@@ -38,6 +38,8 @@ export function createPool(
   localAddress = cluster.bindAddress,
   /** auto_san_validation: the host name the upstream certificate must be valid for. */
   verifyHost?: string,
+  /** Told the identities of TLS connections: the server's URI SAN after each verified handshake, and this proxy's certificate. */
+  identity?: { onPeer(uriSan: string): void; onLocal(certPem: string): void },
 ): PoolResult {
   const tls = transport.kind === 'tls';
   const host = address.includes(':') ? `[${address}]` : address;
@@ -63,7 +65,19 @@ export function createPool(
     // Without a validation context Envoy does not verify the upstream certificate.
     if (ca !== undefined) connect['ca'] = ca;
     connect['rejectUnauthorized'] = ca !== undefined;
-    connect['checkServerIdentity'] = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
+    const check = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
+    if (identity === undefined) connect['checkServerIdentity'] = check;
+    else {
+      if (cert !== undefined) identity.onLocal(cert.cert);
+      connect['checkServerIdentity'] = (h: string, peer: PeerCertificate): Error | undefined => {
+        const err = check(h, peer);
+        if (err === undefined) {
+          const uri = (peer.subjectaltname ?? '').split(/,\s*/).find((x) => x.startsWith('URI:'));
+          identity.onPeer(uri === undefined ? '' : uri.slice(4));
+        }
+        return err;
+      };
+    }
     if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
     const alpn = transport.alpn.length > 0 ? [...transport.alpn] : protocol === 'http2' ? ['h2'] : ['http/1.1'];
     connect['ALPNProtocols'] = alpn;

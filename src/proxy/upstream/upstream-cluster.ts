@@ -6,6 +6,7 @@
 // one does), and a host EDS removes stays while it passes them unless ignore_health_on_host_removal
 // (health-checker-hosts.ts).
 
+import { recordLocalIdentity, recordPeerIdentity } from './tls-identity.js';
 import type { UpstreamDispatcher } from './cluster-handle.js';
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Clock } from '../../lib/clock.js';
@@ -292,7 +293,8 @@ export class UpstreamCluster implements ClusterHandle {
       this.#pools.delete(k);
       void live.dispatcher.close().catch(() => undefined);
     }
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost);
+    const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity);
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
   }

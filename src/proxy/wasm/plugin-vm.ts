@@ -17,8 +17,8 @@ import { buildImports } from './imports.js';
 import type { ImportSignatures } from './import-signatures.js';
 import type { FailureReason } from './sandbox.js';
 import { CpuLimitExceeded, DEFAULT_CPU_LIMIT_MS, DEFAULT_FUEL_BUDGET, FUEL_GLOBAL_EXPORT, MemoryLimitExceeded, ProcExit, classifyFailure } from './sandbox.js';
-import { PROCESS_SHARED_DATA, type SharedDataStore } from './shared-data.js';
-import { PROCESS_SHARED_QUEUES, type SharedQueueRegistry } from './shared-queues.js';
+import { processSharedData, type SharedDataStore } from './shared-data.js';
+import { processSharedQueues, type SharedQueueRegistry } from './shared-queues.js';
 import { VmGuestDelivery } from './guest-delivery.js';
 import { WasmHttpContext, WasmNetworkContext } from './stream-context.js';
 import type { ContextRecord, GuestCaller, GuestFunction } from './vm-runtime.js';
@@ -36,6 +36,7 @@ export interface PluginVmOptions {
   readonly fuelBudget?: number;
   /** Milliseconds clock used for the CPU limit; defaults to performance.now(). */
   readonly cpuClock?: () => number;
+  /** Shared data and queues; default: the process's (in-process, or the primary's in a worker). */
   readonly sharedData?: SharedDataStore;
   readonly sharedQueues?: SharedQueueRegistry;
   /** Function import signatures read from the module bytes (compilePlugin provides them). */
@@ -79,7 +80,7 @@ export class PluginVm implements GuestCaller {
     this.fuelBudget = opts.fuelBudget ?? DEFAULT_FUEL_BUDGET;
     this.cpuClock = opts.cpuClock ?? (() => performance.now());
     this.wasiOut = new WasiOutput(env);
-    this.rt = new VmRuntime(abi, env, this.mem, opts.sharedData ?? PROCESS_SHARED_DATA, opts.sharedQueues ?? PROCESS_SHARED_QUEUES, new VmGuestDelivery(this));
+    this.rt = new VmRuntime(abi, env, this.mem, opts.sharedData ?? processSharedData(), opts.sharedQueues ?? processSharedQueues(), new VmGuestDelivery(this));
   }
 
   /** Instantiates and starts a VM from a compiled module. Errors are load errors (the VM is discarded). */

@@ -7,6 +7,7 @@
 // worker's module had registered its handler would be lost. This file owns the shapes only; who sends
 // what, when, lives in primary.ts and worker.ts.
 
+import type { OwnWorkload } from '../telemetry/istio-metrics.js';
 import type { ProxyTypeUrl } from '../xds-client/validate.js';
 import { PROXY_TYPES } from '../xds-client/validate.js';
 import type { FamilyMembership } from '../stats/metric.js';
@@ -60,8 +61,21 @@ export interface WorkerSettings {
   readonly bindAddress?: string;
   readonly appAddress?: string;
   readonly portMap?: readonly (readonly [number, number])[];
-  /** Wasm plugins: the module cache, registries without TLS verification, the node for `node.*`. */
-  readonly wasm?: { readonly cacheDir?: string; readonly insecureRegistries?: readonly string[]; readonly node: { readonly id: string; readonly cluster: string; readonly metadata: Readonly<Record<string, string>> } };
+  /**
+   * Wasm plugins: the module cache, registries without TLS verification, the sandbox limits, the node for
+   * `node.*`, and the descriptor of the channel to the primary's shared data, shared queues and
+   * environment (host_env_keys).
+   */
+  readonly wasm?: {
+    readonly cacheDir?: string;
+    readonly insecureRegistries?: readonly string[];
+    readonly cpuLimitMs?: number;
+    readonly maxMemoryPages?: number;
+    readonly node: { readonly id: string; readonly cluster: string; readonly metadata: Readonly<Record<string, string>> };
+    readonly sharedStoreFd?: number;
+  };
+  /** The proxy's workload for Istio's metadata exchange and metrics (from the primary's node). */
+  readonly workload?: OwnWorkload;
 }
 
 /** A workload certificate as it crosses to a worker. */
@@ -85,7 +99,9 @@ export type ToWorker =
   | { readonly t: 'log-level'; readonly level: string }
   | { readonly t: 'drain'; readonly timeoutMs: number }
   /** The workload certificate the primary's agent holds (SDS `default` / `ROOTCA`), sent on each renewal. */
-  | { readonly t: 'identity'; readonly identity: WireIdentity };
+  | { readonly t: 'identity'; readonly identity: WireIdentity }
+  /** A shared queue a VM of this worker registered last has data (proxy_on_queue_ready). */
+  | { readonly t: 'queue-ready'; readonly token: number };
 
 /** Worker -> primary. */
 export type FromWorker =
@@ -121,11 +137,20 @@ function isWasmSettings(v: unknown): boolean {
   return (
     (v['cacheDir'] === undefined || isString(v['cacheDir'])) &&
     (v['insecureRegistries'] === undefined || (Array.isArray(v['insecureRegistries']) && v['insecureRegistries'].every(isString))) &&
+    (v['cpuLimitMs'] === undefined || isNumber(v['cpuLimitMs'])) &&
+    (v['maxMemoryPages'] === undefined || isNumber(v['maxMemoryPages'])) &&
+    (v['sharedStoreFd'] === undefined || (Number.isInteger(v['sharedStoreFd']) && (v['sharedStoreFd'] as number) >= 0)) &&
     isString(n['id']) &&
     isString(n['cluster']) &&
     isObject(n['metadata']) &&
     Object.values(n['metadata']).every(isString)
   );
+}
+
+const WORKLOAD_FIELDS = ['instanceName', 'namespace', 'workloadName', 'clusterId', 'canonicalName', 'canonicalRevision', 'appName', 'appVersion'] as const;
+
+function isWorkload(v: unknown): boolean {
+  return isObject(v) && isString(v['nodeId']) && isString(v['header']) && isObject(v['metadata']) && WORKLOAD_FIELDS.every((k) => isString((v['metadata'] as Record<string, unknown>)[k]));
 }
 
 function isSettings(v: unknown): v is WorkerSettings {
@@ -137,7 +162,8 @@ function isSettings(v: unknown): v is WorkerSettings {
     (v['bindAddress'] === undefined || isString(v['bindAddress'])) &&
     (v['appAddress'] === undefined || isString(v['appAddress'])) &&
     (v['portMap'] === undefined || (Array.isArray(v['portMap']) && v['portMap'].every((p: unknown) => Array.isArray(p) && p.length === 2 && isNumber(p[0]) && isNumber(p[1])))) &&
-    (v['wasm'] === undefined || isWasmSettings(v['wasm']))
+    (v['wasm'] === undefined || isWasmSettings(v['wasm'])) &&
+    (v['workload'] === undefined || isWorkload(v['workload']))
   );
 }
 
@@ -190,6 +216,8 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
       return isString(m['level']) ? (m as ToWorker) : undefined;
     case 'drain':
       return isNumber(m['timeoutMs']) ? (m as ToWorker) : undefined;
+    case 'queue-ready':
+      return Number.isInteger(m['token']) ? (m as ToWorker) : undefined;
     case 'identity': {
       const i = m['identity'];
       return isObject(i) && ['certChainPem', 'keyPem', 'rootPem', 'serial', 'spiffeId'].every((k) => isString(i[k])) && ['notBefore', 'notAfter', 'receivedAt'].every((k) => isNumber(i[k])) ? (m as ToWorker) : undefined;

@@ -13,7 +13,11 @@
 // listeners are bound), and stays LIVE as in a single process. Stats are gathered from the workers when
 // read and merged (stats-merge.ts). A worker that exits is restarted in its slot. Drain (SIGTERM) tells
 // every worker to stop accepting and finish in-flight requests, waits for them to exit, then closes.
+// Wasm shared data and shared queues are the proxy's, not a worker's (Envoy: one store per process for all
+// worker threads): the primary owns them and each worker's VMs ask it (wasm-shared-server.ts), and the
+// same channel answers host_env_keys from the primary's environment.
 
+import { ownWorkload } from '../telemetry/istio-metrics.js';
 import { clone } from '@bufbuild/protobuf';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { extname } from 'node:path';
@@ -26,6 +30,8 @@ import { compileResource } from '../runtime/compile-resource.js';
 import { AdsClient } from '../xds-client/ads-client.js';
 import { primaryAdminHandler, primaryPrometheusHandler } from './primary-admin.js';
 import { WorkerPool } from './worker-pool.js';
+import { WASM_SHARED_STDIO_FD } from './wasm-shared-channel.js';
+import { WasmSharedServer } from './wasm-shared-server.js';
 import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workload-agent.js';
 import { agentSecrets } from '../identity/agent-secrets.js';
 import { systemClock } from '../../lib/clock.js';
@@ -80,6 +86,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   const logger = o.logger ?? silentLogger;
   const node = clone(NodeSchema, b.node); // gains ISTHMUS_ADMIN_ADDRESS once admin is bound (as proxy.ts)
   const xds = new AdsClient({ address: b.xdsAddress, node, protocol: b.xdsProtocol, logger, compile: compileResource });
+  const shared = new WasmSharedServer({
+    ...(o.wasm?.hostEnv !== undefined ? { hostEnv: o.wasm.hostEnv } : {}),
+    onProtocolError: (message) => logger.error(`wasm shared stores: ${message}; the worker's channel is closed`),
+  });
   const pool = new WorkerPool({
     size: o.concurrency,
     exec: o.workerExec ?? defaultWorkerExec(),
@@ -93,10 +103,15 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
         node: wasmNode(node),
         ...(o.wasm?.cacheDir !== undefined ? { cacheDir: o.wasm.cacheDir } : {}),
         ...(o.wasm?.insecureRegistries !== undefined ? { insecureRegistries: o.wasm.insecureRegistries } : {}),
+        ...(o.wasm?.cpuLimitMs !== undefined ? { cpuLimitMs: o.wasm.cpuLimitMs } : {}),
+        ...(o.wasm?.maxMemoryPages !== undefined ? { maxMemoryPages: o.wasm.maxMemoryPages } : {}),
+        sharedStoreFd: WASM_SHARED_STDIO_FD,
       },
+      workload: ownWorkload(node.id, node.metadata),
     },
     source: xds,
     logger,
+    shared,
   });
   const agent =
     o.identity === undefined

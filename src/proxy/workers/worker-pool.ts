@@ -12,13 +12,19 @@
 // with keep-alive both policies served ~33-38k req/s; with a connection per request SCHED_NONE served
 // 6.3-6.7k req/s against 2.8-3.3k for SCHED_RR (Node's default, where the primary accepts and passes each
 // connection over IPC); 200 new connections split between 94/106 and 135/65 (RR: 100/100).
+// With a Wasm shared-store server, each worker is forked with one more stdio entry, the socket it asks the
+// primary's shared data and queues on (wasm-shared-channel.ts); the pool serves it and forwards queue
+// readiness to the worker that owns the queue.
 
 import cluster, { type Worker } from 'node:cluster';
+import { Socket } from 'node:net';
 import type { Logger } from '../../lib/logger.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { parseFromWorker, type StatsSnapshot, type ToWorker, type WireIdentity, type WorkerSettings } from './ipc-protocol.js';
 import { countersOnly, mergeSnapshot, snapshotStats } from './stats-merge.js';
 import { TableEncoder, type TableSource } from './table-encoder.js';
+import { WASM_SHARED_STDIO_FD, WORKER_STDIO } from './wasm-shared-channel.js';
+import type { WasmSharedServer } from './wasm-shared-server.js';
 
 export interface WorkerPoolOptions {
   readonly size: number;
@@ -30,6 +36,8 @@ export interface WorkerPoolOptions {
   readonly logger: Logger;
   /** How long /stats waits for a worker's snapshot before leaving it out. */
   readonly statsTimeoutMs?: number;
+  /** The proxy's Wasm shared data and queues; workers reach them on fd WASM_SHARED_STDIO_FD (settings.wasm.sharedStoreFd). */
+  readonly shared?: Pick<WasmSharedServer, 'serve'>;
 }
 
 interface Slot {
@@ -83,7 +91,7 @@ export class WorkerPool {
   start(): void {
     // Frozen by the cluster module at the first setupPrimary/fork of the process.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: this.o.exec, args: [], serialization: 'advanced' });
+    cluster.setupPrimary({ exec: this.o.exec, args: [], serialization: 'advanced', ...(this.o.shared !== undefined ? { stdio: WORKER_STDIO } : {}) });
     for (const s of this.#slots) this.#fork(s);
   }
 
@@ -178,6 +186,12 @@ export class WorkerPool {
     const w = cluster.fork();
     s.worker = w;
     s.exited = new Promise((resolve) => w.once('exit', () => resolve()));
+    const channel = w.process.stdio[WASM_SHARED_STDIO_FD];
+    if (this.o.shared !== undefined && channel instanceof Socket) {
+      this.o.shared.serve(channel, (token) => {
+        if (s.worker === w) this.#send(s, { t: 'queue-ready', token });
+      });
+    }
     w.on('message', (raw: unknown) => {
       const m = parseFromWorker(raw);
       if (m === undefined) {

@@ -7,6 +7,10 @@
 // log level changes, and 'drain', after which it stops accepting, lets in-flight requests finish, closes
 // and exits. It exits on its own too when the primary goes away (the cluster module ends a worker whose
 // IPC channel closes), so no worker outlives its primary.
+// Wasm: the worker's plugin VMs use the primary's shared data and shared queues (the proxy has one of each,
+// as Envoy's worker threads share one) and read host_env_keys from the primary's environment, through the
+// blocking channel the primary forked it with (settings.wasm.sharedStoreFd); it is set up before any plugin
+// can start, and the primary's 'queue-ready' messages reach the VM that registered the queue.
 
 import { createSwitchableLogger, type Logger } from '../../lib/logger.js';
 import { systemClock } from '../../lib/clock.js';
@@ -30,6 +34,10 @@ import { parseToWorker, type FromWorker, type ToWorker, type WorkerSettings } fr
 import { snapshotStats } from './stats-merge.js';
 import { WorkerListenerStats } from './worker-listener-stats.js';
 import { WorkerTables } from './worker-tables.js';
+import { BlockingFdChannel } from './wasm-shared-channel.js';
+import { RemoteSharedData, RemoteSharedQueues, remoteHostEnv } from '../wasm/remote-shared-store.js';
+import { setProcessSharedData } from '../wasm/shared-data.js';
+import { setProcessSharedQueues } from '../wasm/shared-queues.js';
 
 /** What a worker needs of its process: the IPC channel to the primary, and a way to end. */
 export interface WorkerProcess {
@@ -45,6 +53,17 @@ interface Running {
   readonly dataPlane: DataPlane;
   readonly stats: StatsStore;
   readonly listenerStats: WorkerListenerStats;
+  /** The primary's shared queues, when the worker has a channel to them. */
+  readonly queues: RemoteSharedQueues | undefined;
+}
+
+/** This process's plugin VMs use the primary's stores from now on; answers the environment lookup too. */
+function connectSharedStores(fd: number, logger: Logger): { queues: RemoteSharedQueues; hostEnv: (key: string) => string | undefined } {
+  const channel = new BlockingFdChannel(fd, (reason) => logger.error(`wasm shared stores unreachable: ${reason}`));
+  const queues = new RemoteSharedQueues(channel);
+  setProcessSharedData(new RemoteSharedData(channel));
+  setProcessSharedQueues(queues);
+  return { queues, hostEnv: remoteHostEnv(channel) };
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -64,6 +83,8 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   logger.setLevel(settings.logLevel);
   const tables = new WorkerTables(compileResource, logger);
   const stats = new StatsStore();
+  const fd = settings.wasm?.sharedStoreFd;
+  const shared = fd === undefined ? undefined : connectSharedStores(fd, logger);
   const dataPlane = new DataPlane({
     xds: tables,
     logger,
@@ -75,12 +96,13 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
     ...(settings.bindAddress !== undefined ? { bindAddress: settings.bindAddress } : {}),
     ...(settings.appAddress !== undefined ? { appAddress: settings.appAddress } : {}),
     ...(settings.portMap !== undefined ? { portMap: settings.portMap } : {}),
-    wasm: wasmSetup(settings.wasm, settings.wasm?.node ?? { id: '', cluster: '', metadata: {} }, systemClock, logger),
+    wasm: wasmSetup(shared === undefined ? settings.wasm : { ...settings.wasm, hostEnv: shared.hostEnv }, settings.wasm?.node ?? { id: '', cluster: '', metadata: {} }, systemClock, logger),
+    ...(settings.workload !== undefined ? { workload: settings.workload } : {}),
   });
   const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
   listenerStats.start();
   dataPlane.start();
-  return { settings, logger, tables, dataPlane, stats, listenerStats };
+  return { settings, logger, tables, dataPlane, stats, listenerStats, queues: shared?.queues };
 }
 
 async function drain(r: Running, timeoutMs: number): Promise<void> {
@@ -121,6 +143,9 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
         return;
       case 'log-level':
         r.logger.setLevel(m.level);
+        return;
+      case 'queue-ready':
+        r.queues?.notify(m.token);
         return;
       case 'drain':
         if (draining) return;

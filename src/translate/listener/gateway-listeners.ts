@@ -3,7 +3,8 @@
 // servers share one HCM chain with RDS `http.<port>`; HTTPS servers terminating TLS get an SNI chain each with
 // their DownstreamTlsContext and RDS `https.<port>.<portName>.<gateway>.<namespace>`; TCP, TLS-terminating TCP,
 // PASSTHROUGH and AUTO_PASSTHROUGH servers get network chains (gateway-tcp-chains). A port left with no chain
-// gets no listener, and that is reported.
+// gets no listener, and that is reported. Every chain gets the CLIENT-side istio.stats filters (gateways report
+// as clients: MetricsForClass), in the HCM or before tcp_proxy, and then its WasmPlugins.
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -27,6 +28,7 @@ import { gatewayTcpChains } from './gateway-tcp-chains.js';
 import { delimitedStatPrefix } from './well-known.js';
 import { securityHttpFilters } from '../httpfilter/security-filters.js';
 import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
+import { chainWithStats } from '../telemetry/stats-filter.js';
 import type { HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 
 const WILDCARD = '0.0.0.0';
@@ -116,7 +118,7 @@ export function buildGatewayListeners(ctx: ProxyContext, issues: Issue[]): Liste
       }
     }
     // WasmPlugins for this server port (gateways select CLIENT mode, as Istio's workloadModeForListenerClass).
-    chains = chains.map((c) => chainWithWasm(ctx, 'gateway', sp.number, c));
+    chains = chains.map((c) => chainWithWasm(ctx, 'gateway', sp.number, chainWithStats(ctx, 'gateway', c)));
     const name = listenerName(bind, sp.number);
     const cur = pending.get(name);
     if (cur === undefined) pending.set(name, { bind, port: sp.number, chains });

@@ -1,9 +1,10 @@
 // The HCM's http_filters in Istio's order (listener_builder.go buildHTTPConnectionManager; grpcgen/lds.go for
 // proxyless). Istio's list is: metadata exchange, ext-authz, authn (jwt), authz (RBAC), WasmPlugins, grpc-web,
-// grpc_stats, alpn, fault, cors, telemetry stats, stateful session, router. Isthmus emits the standard Envoy
-// filters the routes configure per route (fault, cors) and the router, which must be last (Envoy and
-// grpc-js-xds reject anything else). Istio-only filters (istio.metadata_exchange, istio.alpn, istio.stats) are
-// not emitted; security and telemetry filters go in the marked slots when their translation lands.
+// grpc_stats, alpn, fault, cors, telemetry stats, stateful session, router. Isthmus emits istio.metadata_exchange
+// first (translate/telemetry/metadata-exchange.ts), the security filters, the standard Envoy filters the routes
+// configure per route (fault, cors), istio.stats in the telemetry slot (translate/telemetry/stats-filter.ts) and
+// the router, which must be last (Envoy and grpc-js-xds reject anything else). grpc_stats and istio.alpn are not
+// emitted.
 // WasmPlugins (HTTP type) are placed inside the `security` slot by translate/extensions/wasm-filter-placement.ts:
 // AUTHN before jwt_authn, AUTHZ before RBAC, then STATS and UNSPECIFIED right after RBAC (Istio's code, ahead of
 // fault and cors; its API docs describe UNSPECIFIED as "right before the router").
@@ -33,14 +34,16 @@ export function routerFilter(): HttpFilter {
 
 /** Filters that run before routing-related ones (Istio: ext-authz, jwt_authn, RBAC, and WasmPlugins of every phase). */
 export interface HttpFilterSlots {
+  /** First of all (Istio: istio.metadata_exchange, so that RBAC and stats see the peer). */
+  readonly metadataExchange?: readonly HttpFilter[];
   readonly security?: readonly HttpFilter[];
   /** After cors (Istio: telemetry stats). */
   readonly telemetry?: readonly HttpFilter[];
 }
 
-/** Envoy proxies (sidecars and gateways): [security..., fault, cors, telemetry..., router]. */
+/** Envoy proxies (sidecars and gateways): [metadata exchange..., security..., fault, cors, telemetry..., router]. */
 export function buildHttpFilters(slots: HttpFilterSlots = {}): HttpFilter[] {
-  return [...(slots.security ?? []), faultFilter(), corsFilter(), ...(slots.telemetry ?? []), routerFilter()];
+  return [...(slots.metadataExchange ?? []), ...(slots.security ?? []), faultFilter(), corsFilter(), ...(slots.telemetry ?? []), routerFilter()];
 }
 
 /** Proxyless gRPC (grpcgen supportedFilters): fault and router; gRPC supports nothing else on the client. */

@@ -4,7 +4,11 @@
 // config, TCP ports a tcp_proxy to the `inbound|<port>||` cluster, undeclared ports both, chosen by the HTTP
 // inspector), passthrough chains to InboundPassthroughClusterIpv4 for every other port, and a blackhole chain
 // for connections to 15006 itself. Which chains a port gets depends on its PeerAuthentication mTLS mode
-// (inbound-match-options): plaintext, mTLS, or both (PERMISSIVE, Istio's default).
+// (inbound-match-options): plaintext, mTLS, or both (PERMISSIVE, Istio's default). HCMs carry the
+// SERVER-side istio.stats filters, and so do TCP chains (before tcp_proxy) and the blackhole chain
+// (buildInboundNetworkFilters, buildInboundBlackhole). Istio also puts the istio.metadata_exchange network
+// filter (TCPListenerMx, buildMetadataExchangeNetworkFilters) first on those chains and before inbound HCMs;
+// Isthmus does not, as its proxy does not speak the `istio-peer-exchange` protocol that filter needs.
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -35,6 +39,7 @@ import {
 } from './inbound-match-options.js';
 import { httpInspector, originalDst, predicateForOtherPorts, predicateForPorts, tlsInspector } from './listener-filters.js';
 import { hcmFilter } from './outbound-listener.js';
+import { statsHttpFilters, statsNetworkFilters } from '../telemetry/stats-filter.js';
 import { plainTcpProxy } from './tcp-proxy.js';
 import { RESERVED_PROXY_PORTS, TLS_TRANSPORT, VIRTUAL_INBOUND_BLACKHOLE_CHAIN, VIRTUAL_INBOUND_CATCHALL_HTTP_CHAIN, delimitedStatPrefix } from './well-known.js';
 
@@ -66,11 +71,11 @@ function statPrefix(cc: InboundChainConfig): string {
 }
 
 /** Istio's HTTP options for inbound chains: no RDS, XFCC appended, Envoy's server name `istio-envoy`. */
-function inboundHttpOpts(cc: InboundChainConfig, security: readonly HttpFilter[]): HttpListenerOpts {
+function inboundHttpOpts(cc: InboundChainConfig, security: readonly HttpFilter[], telemetry: readonly HttpFilter[]): HttpListenerOpts {
   const h2 = cc.protocol === 'HTTP2' || cc.protocol === 'GRPC' || cc.protocol === 'GRPC-Web';
   return {
     class: 'sidecar-inbound',
-    filters: { security },
+    filters: { security, telemetry },
     routeConfig: inboundRouteConfig({ name: cc.clusterName, cluster: cc.clusterName, servicePort: cc.servicePort, hostname: cc.hostname, protocol: cc.protocol }),
     useRemoteAddress: false,
     protocol: cc.protocol,
@@ -109,9 +114,9 @@ function chainsFor(ctx: ProxyContext, cc: InboundChainConfig, mtls: MtlsSettings
     const filters = o.protocol === 'http'
       ? [
           ...networkWasmBeforeHcm(ctx, 'sidecar-inbound', cc.targetPort),
-          hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, httpFiltersWithWasm(ctx, 'sidecar-inbound', cc.targetPort, security.http)), statPrefix(cc))),
+          hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, httpFiltersWithWasm(ctx, 'sidecar-inbound', cc.targetPort, security.http), statsHttpFilters(ctx, 'sidecar-inbound')), statPrefix(cc))),
         ]
-      : tcpFiltersWithWasm(ctx, 'sidecar-inbound', cc.servicePort, security.tcp, [plainTcpProxy(cc.clusterName, cc.clusterName)]);
+      : tcpFiltersWithWasm(ctx, 'sidecar-inbound', cc.servicePort, security.tcp, [...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(cc.clusterName, cc.clusterName)]);
     const tls = downstreamTlsSocket(tlsContextFor(o, mtls));
     return create(FilterChainSchema, { filterChainMatch: match, filters, name: chainName(cc, o.protocol), ...(tls !== undefined ? { transportSocket: tls } : {}) });
   });
@@ -171,11 +176,11 @@ function chainConfigs(ctx: ProxyContext, issues: Issue[]): InboundChainConfig[] 
   return [...byPort.values()].sort((a, b) => a.targetPort - b.targetPort);
 }
 
-function blackholeChain(): FilterChain {
+function blackholeChain(ctx: ProxyContext): FilterChain {
   return create(FilterChainSchema, {
     name: VIRTUAL_INBOUND_BLACKHOLE_CHAIN,
     filterChainMatch: create(FilterChainMatchSchema, { destinationPort: VIRTUAL_INBOUND_PORT }),
-    filters: [plainTcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
+    filters: [...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
   });
 }
 
@@ -225,7 +230,7 @@ function inboundListenerFilters(chains: readonly FilterChain[]): ListenerFilter[
 export function buildVirtualInboundListener(ctx: ProxyContext, issues: Issue[]): Listener {
   const authn = inboundAuthnFor(ctx);
   const security = inboundSecurity(ctx);
-  const chains: FilterChain[] = [blackholeChain(), ...passthroughChains(ctx, authn, security)];
+  const chains: FilterChain[] = [blackholeChain(ctx), ...passthroughChains(ctx, authn, security)];
   for (const cc of chainConfigs(ctx, issues)) {
     const mtls = inboundMtlsSettings(authn, cc.targetPort);
     chains.push(...chainsFor(ctx, cc, mtls, filterChainMatchOptions(mtls.mode, inboundListenerProtocol(cc.protocol)), security));

@@ -5,6 +5,7 @@
 // undeclared protocols are sniffed (http_inspector picks the HCM chain, else the TCP chain). Listeners built
 // for the same address and port merge as Istio does, turning into sniffed listeners when HTTP meets TCP;
 // clashes Istio refuses (MySQL/Mongo beside anything else, duplicate TCP matches) are reported, not applied.
+// Every chain gets the CLIENT-side istio.stats filters (in the HCM, or before tcp_proxy) and then its WasmPlugins.
 
 import { isIP } from 'node:net';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -19,6 +20,7 @@ import { buildOutboundListener } from './outbound-listener.js';
 import { buildOutboundTcpChains, buildOutboundTlsChains, serviceAddress, virtualServicesForHost, type ListenPort } from './outbound-tcp-chains.js';
 import { outboundCatchAllFilters } from './virtual-outbound.js';
 import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
+import { chainWithStats } from '../telemetry/stats-filter.js';
 import { PLAINTEXT_HTTP_ALPNS, RAW_BUFFER_TRANSPORT, RESERVED_PROXY_PORTS } from './well-known.js';
 
 const WILDCARD = '0.0.0.0';
@@ -194,6 +196,9 @@ export function buildSidecarOutboundListeners(ctx: ProxyContext, issues: Issue[]
   // WasmPlugins (CLIENT side) on every chain but the passthrough fallthrough, as Istio's buildListenerFromEntry
   // and buildCompleteNetworkFilters place them.
   return [...b.entries.values()].map((e) =>
-    buildOutboundListener({ bind: e.bind, port: e.port.port, chains: e.chains.map((c) => chainWithWasm(ctx, 'sidecar-outbound', e.port.port, c)) }, fallthrough),
+    buildOutboundListener(
+      { bind: e.bind, port: e.port.port, chains: e.chains.map((c) => chainWithWasm(ctx, 'sidecar-outbound', e.port.port, chainWithStats(ctx, 'sidecar-outbound', c))) },
+      fallthrough,
+    ),
   );
 }

@@ -90,6 +90,7 @@ export function fakeSnapshot(version: string, fakes: readonly FakeService[], opt
     requestAuthentications: () => [],
     jwks: () => undefined,
     wasmPlugins: () => [],
+    telemetries: () => [],
   };
 }
 

@@ -42,7 +42,7 @@ describe('gateway: bookinfo', () => {
   it('the gateway HCM uses the remote address and sanitizes XFCC', () => {
     const r = expectRoute(b.resources, { port: 8080, protocol: 'http', callMode: 'gateway' }, { error: 'no route config' }, NO_CLUSTERS);
     assert.equal(r.raw.hcm?.useRemoteAddress, true);
-    assert.deepEqual(r.httpFilters, ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
   });
 });
 

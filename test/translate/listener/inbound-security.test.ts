@@ -62,16 +62,18 @@ describe('sidecar inbound security filters', () => {
     const http = inbound.filterChains.find((c) => c.name === '0.0.0.0_9080');
     assert.deepEqual(filterNames(http), [
       'envoy.filters.network.http_connection_manager',
+      '  istio.metadata_exchange',
       '  envoy.filters.http.jwt_authn',
       '  envoy.filters.http.rbac',
       '  envoy.filters.http.rbac',
       '  envoy.filters.http.rbac',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
+      '  istio.stats',
       '  envoy.filters.http.router',
     ]);
     const tcp = inbound.filterChains.find((c) => c.name === '0.0.0.0_5432');
-    assert.deepEqual(filterNames(tcp), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(filterNames(tcp), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
   });
 
   it('outbound chains carry no security filters', () => {

@@ -30,9 +30,9 @@ describe('sidecar outbound: HTTP ports', () => {
     expectRoute(b.resources, { port: 9080, address: '10.0.0.10', protocol: 'tcp' }, { listener: '0.0.0.0_9080', filterChain: 'PassthroughFilterChain', cluster: 'PassthroughCluster', tcpCluster: 'PassthroughCluster' }, NO_CLUSTERS);
   });
 
-  it('the router filter is the last HTTP filter, after fault and cors', () => {
+  it('the router filter is the last HTTP filter, after metadata exchange, fault, cors and stats', () => {
     const r = expectRoute(b.resources, { port: 9080, protocol: 'http' }, { error: 'no route config' }, NO_CLUSTERS);
-    assert.deepEqual(r.httpFilters, ['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
   });
 
   it('no outbound listener is built on the proxy`s own ports (15001/15006/15021/15090) for HTTP services', () => {

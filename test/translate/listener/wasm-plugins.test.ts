@@ -132,6 +132,7 @@ describe('WasmPlugins on a sidecar', () => {
     assert.deepEqual(filterNames(tls('0.0.0.0_9080')), [
       'default.tcp-meter',
       'envoy.filters.network.http_connection_manager',
+      '  istio.metadata_exchange',
       '  default.authn-high',
       '  default.authn-low',
       '  envoy.filters.http.jwt_authn',
@@ -143,12 +144,13 @@ describe('WasmPlugins on a sidecar', () => {
       '  default.tail',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
+      '  istio.stats',
       '  envoy.filters.http.router',
     ]);
   });
 
   it('puts an AUTHZ NETWORK plugin before network RBAC and tcp_proxy in TCP chains', () => {
-    assert.deepEqual(filterNames(tls('0.0.0.0_5432')), ['default.tcp-meter', 'envoy.filters.network.rbac', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(filterNames(tls('0.0.0.0_5432')), ['default.tcp-meter', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
   });
 
   it('gives the port-less passthrough chains only the plugins without ports', () => {
@@ -163,6 +165,7 @@ describe('WasmPlugins on a sidecar', () => {
     const http = chainsOf(b, '0.0.0.0_9080').find((c) => filterNames(c).includes('envoy.filters.network.http_connection_manager'));
     assert.deepEqual(filterNames(http), [
       'envoy.filters.network.http_connection_manager',
+      '  istio.metadata_exchange',
       '  default.authn-high',
       '  default.authn-low',
       '  default.authz',
@@ -172,6 +175,7 @@ describe('WasmPlugins on a sidecar', () => {
       '  default.tail',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
+      '  istio.stats',
       '  envoy.filters.http.router',
     ]);
   });
@@ -214,10 +218,12 @@ spec:
     assertGolden('listener/wasm-gateway-selector', b.dump);
     assert.deepEqual(filterNames(chainsOf(b, '0.0.0.0_8080')[0]), [
       'envoy.filters.network.http_connection_manager',
+      '  istio.metadata_exchange',
       '  istio-system.edge-auth',
       '  istio-system.client-8080',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
+      '  istio.stats',
       '  envoy.filters.http.router',
     ]);
   });
@@ -245,9 +251,11 @@ spec:
     assert.deepEqual(filterNames(chainsOf(b, '0.0.0.0_80')[0]), [
       'default.gw-net',
       'envoy.filters.network.http_connection_manager',
+      '  istio.metadata_exchange',
       '  default.gw-auth',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
+      '  istio.stats',
       '  envoy.filters.http.router',
     ]);
   });

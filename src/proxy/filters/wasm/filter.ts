@@ -10,8 +10,12 @@
 // Istio's agent treats it (pkg/wasm/convert.go): FAIL_OPEN allows, anything else denies like an RBAC
 // deny-all filter (403 `RBAC: access denied`).
 // Response trailers go to proxy_on_response_trailers (when the upstream sent some), as a map the plugin may
-// change. Not supported: pausing at response headers or trailers (the head is written when the callback
-// returns); request trailers, which this proxy does not relay upstream at all.
+// change. A pause at response headers holds the head (still writable) until proxy_continue_stream(HTTP_RESPONSE);
+// as in Envoy, where the host turns the pause into StopAllIterationAndWatermark (proxy-wasm-cpp-host
+// src/context.cc), the body waits behind it with backpressure and reaches proxy_on_response_body after the
+// continue, and a local reply meanwhile replaces the upstream's response. A pause at response trailers holds
+// the end of the stream the same way. Not supported: request trailers, which this proxy does not relay
+// upstream at all.
 
 import type { HcmEnv } from '../../http/hcm-env.js';
 import type { HttpStream } from '../../http/http-stream.js';
@@ -39,6 +43,8 @@ class HttpStreamHost implements WasmHttpStreamHost {
   readonly responseBody = new BodyBuffer();
   /** Waiting for the plugin to continue the request (the chain resumes then). */
   requestPaused = false;
+  /** The response head or trailers this plugin holds until it continues the response. */
+  responsePaused: 'head' | 'trailers' | undefined;
   /** The stream was answered or failed by this plugin: its callbacks stop. */
   done = false;
   readonly filterState = new Map<string, Uint8Array>();
@@ -82,7 +88,15 @@ class HttpStreamHost implements WasmHttpStreamHost {
       }
       return WasmResult.OK;
     }
-    return type === StreamType.HTTP_RESPONSE ? WasmResult.OK : WasmResult.BAD_ARGUMENT;
+    if (type !== StreamType.HTTP_RESPONSE) return WasmResult.BAD_ARGUMENT;
+    const paused = this.responsePaused;
+    if (paused !== undefined && !this.done) {
+      this.responsePaused = undefined;
+      const map = paused === 'head' ? this.responseHeaders : this.responseTrailers;
+      if (map !== undefined) map.writableNow = false;
+      this.s.continueEncoding();
+    }
+    return WasmResult.OK;
   }
 
   closeStream(type: StreamType): WasmResult {
@@ -97,6 +111,7 @@ class HttpStreamHost implements WasmHttpStreamHost {
     if (s.response.headersSent) return WasmResult.BAD_ARGUMENT;
     this.done = true;
     this.requestPaused = false;
+    this.responsePaused = undefined;
     const headers: Record<string, string> = {};
     for (const [k, v] of r.headers) headers[k] = text(v);
     if (r.grpcStatus !== undefined) headers['grpc-status'] = String(r.grpcStatus);
@@ -165,22 +180,32 @@ function startStream(handle: PluginHandle, s: HttpStream, resume: () => void): F
     const map = new ResponseHeaderMap(h, status);
     host.responseHeaders = map;
     const rr = ctx.onResponseHeaders(map.size(), false);
+    if (rr === 'pause' && !host.done) {
+      host.responsePaused = 'head'; // the head stays writable until the plugin continues
+      return 'stop';
+    }
     map.writableNow = false;
     if (rr === 'failed') {
       host.done = true;
       if (!handle.failOpen) setImmediate(() => s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
     }
+    return undefined;
   });
   s.encodeTrailerHooks.push((t) => {
     if (host.done) return;
     const map = new TrailerMap(t);
     host.responseTrailers = map;
     const rr = ctx.onResponseTrailers(map.size());
+    if (rr === 'pause' && !host.done) {
+      host.responsePaused = 'trailers';
+      return 'stop';
+    }
     map.writableNow = false;
     if (rr === 'failed') {
       host.done = true;
       if (!handle.failOpen) setImmediate(() => s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
     }
+    return undefined;
   });
   if (r === 'pause') {
     host.requestPaused = true;
