@@ -28,5 +28,8 @@ await build({
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 });
-// The full build (`npm run build`) ends here: stamp it, so `npm start` does not build the same sources again.
+// The full build (`npm run build`) ends here: the dashboard's web app (dist/dashboard-web, served by the
+// control plane), then the stamp, so `npm start` does not build the same sources again. Test bundles
+// (--outdir) leave the web app to the test runner.
+if (at < 0) await (await import('./build-dashboard.mjs')).buildDashboard();
 if (at < 0) writeFileSync(join(root, 'dist/.build-stamp'), new Date().toISOString() + '\n');

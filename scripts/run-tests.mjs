@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/, test/ and demo/ with Node's own test runner, TypeScript loaded by tsx.
 // Usage: node scripts/run-tests.mjs [path-substring ...]  (filters the file list)
-// First it compiles the Wasm test plugins from their AssemblyScript sources with the two proxy-wasm SDKs
+// First it builds the dashboard's web app (scripts/build-dashboard.mjs) and compiles the Wasm test plugins from their AssemblyScript sources with the two proxy-wasm SDKs
 // (scripts/build-wasm-plugins.mjs; nothing is compiled when the sources did not change).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -24,6 +24,9 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The dashboard's web app (dist/dashboard-web), which the control plane serves and the browser tests load.
+const { buildDashboard } = await import('./build-dashboard.mjs');
+await buildDashboard();
 const { buildWasmPlugins } = await import('./build-wasm-plugins.mjs');
 const t0 = Date.now();
 const built = await buildWasmPlugins({ quiet: true });

@@ -20,7 +20,7 @@ function newest(path) {
   return m;
 }
 
-const inputs = ['src', 'demo', 'proto', 'scripts/gen-xds.mjs', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.demo.json'];
+const inputs = ['src', 'demo', 'proto', 'scripts/gen-xds.mjs', 'scripts/bundle.mjs', 'scripts/build-dashboard.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.demo.json'];
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (Math.max(...inputs.map((p) => newest(join(root, p)))) > built) {
   process.stderr.write('building (sources changed since the last build)...\n');

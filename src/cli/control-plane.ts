@@ -3,7 +3,8 @@
 // the xDS server pushes every connected proxy what changed (debounced), plaintext ADS on :15010,
 // monitoring, debug and the workload API on :15014. `startControlPlane` is also what `isthmus up` runs.
 // It also scrapes the Istio metrics of every connected proxy that tells its admin address
-// (ISTHMUS_ADMIN_ADDRESS) and serves them as JSON under /api/metrics (src/dashboard/server).
+// (ISTHMUS_ADMIN_ADDRESS) and serves them as JSON under /api/metrics (src/dashboard/server), and runs the
+// dashboard (graph, config, proxies; token login) on a port of its own when asked to.
 
 import type { Command } from 'commander';
 import { createServer, type Server } from 'node:http';
@@ -40,6 +41,14 @@ import type { CliIO } from './output.js';
 import { startProxyMetrics } from '../dashboard/server/proxy-metrics.js';
 import type { ScrapeTarget } from '../dashboard/server/scraper.js';
 import type { Connection } from '../xds-server/connection.js';
+import { DEFAULT_DASHBOARD_PORT, startDashboard, type RunningDashboard } from '../dashboard/server/dashboard-server.js';
+import { dashboardInfoHandler } from '../dashboard/server/dashboard-info.js';
+import { buildServiceGraph } from '../dashboard/server/service-graph.js';
+import { withIdleServices } from '../dashboard/server/graph-view.js';
+import { buildConfigView } from '../dashboard/server/config-view.js';
+import type { ProxyTables } from '../dashboard/server/proxy-view.js';
+import type { DashboardInfo } from '../dashboard/shared/api-types.js';
+import { proxyConfigTables } from './dashboard.js';
 
 export interface ControlPlaneOptions {
   readonly configDir: string;
@@ -58,6 +67,21 @@ export interface ControlPlaneOptions {
   readonly workloadCertTtlMs?: number;
   /** How often the proxies' Istio metrics are scraped for /api/metrics (default 5000 ms). */
   readonly metricsScrapeIntervalMs?: number;
+  /** Run the dashboard (src/dashboard/server); absent: no dashboard. */
+  readonly dashboard?: DashboardSettings;
+}
+
+export interface DashboardSettings {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** When the port cannot be bound: true runs on without a dashboard (reported through onProblem); false fails the start. */
+  readonly optional?: boolean;
+  /** The login token; default a random one made now. */
+  readonly token?: string;
+  /** How proxy tables are built; default `isthmus proxy-config`'s. */
+  readonly proxyTables?: ProxyTables;
+  /** The built web app; default dist/dashboard-web of this package. */
+  readonly webRoot?: string;
 }
 
 export interface RunningControlPlane {
@@ -68,6 +92,8 @@ export interface RunningControlPlane {
   readonly discovery: DiscoveryServer;
   /** The CA that signs workload certificates (served on the xDS port) and issues workload tokens. */
   readonly ca: MeshCa;
+  /** The dashboard's address and login token; undefined when it does not run. */
+  readonly dashboard: DashboardInfo | undefined;
   /** The snapshot being served. */
   snapshot(): MeshSnapshot;
   close(): Promise<void>;
@@ -136,9 +162,39 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     logger,
     ...(o.metricsScrapeIntervalMs !== undefined ? { intervalMs: o.metricsScrapeIntervalMs } : {}),
   });
+  let dashboard: RunningDashboard | undefined;
+  if (o.dashboard !== undefined) {
+    dashboard = await startDashboard({
+      host,
+      port: o.dashboard.port,
+      clock: systemClock,
+      logger,
+      ...(o.dashboard.token !== undefined ? { token: o.dashboard.token } : {}),
+      ...(o.dashboard.webRoot !== undefined ? { webRoot: o.dashboard.webRoot } : {}),
+      graph: (q) => withIdleServices(buildServiceGraph(metrics.store, { ...q, now: systemClock.now() }), current?.services ?? [], q.namespace),
+      config: () => buildConfigView(store.list(), source.problems()),
+      proxies: () => discovery.syncz(),
+      proxyTables: o.dashboard.proxyTables ?? proxyConfigTables,
+      maxWindowMs: metrics.store.retentionMs,
+    }).catch(async (e: unknown) => {
+      const why = `the dashboard cannot listen on ${host}:${o.dashboard?.port}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : e instanceof Error ? e.message : String(e)}`;
+      if (o.dashboard?.optional === true) {
+        o.onProblem?.(`${why}; running without it (--dashboard-port chooses another port)`);
+        return undefined;
+      }
+      source.stop();
+      ca.close();
+      jwksResolver.close();
+      await metrics.close();
+      await ads.close();
+      throw new IsthmusError('ISM_LISTEN', `${why}; choose another with --dashboard-port`);
+    });
+  }
+  const dashboardInfo: DashboardInfo | undefined = dashboard === undefined ? undefined : { url: dashboard.url, loginUrl: dashboard.loginUrl, token: dashboard.token };
+  const dashboardApi = dashboardInfoHandler(() => dashboardInfo);
   const monitor = monitoringHandler(discovery, metrics.handle);
   const http: Server = createServer((req, res) => {
-    if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res) && !caApi.handle(req, res)) monitor(req, res);
+    if (!handleWorkloadRequest(workloads, req, res) && !configApi.handle(req, res) && !caApi.handle(req, res) && !dashboardApi(req, res)) monitor(req, res);
   });
   const monitoringPort = await new Promise<number>((ok, fail) => {
     http.once('error', (e) => fail(new IsthmusError('ISM_LISTEN', `cannot listen for monitoring on ${host}:${o.monitoringPort}: ${e.message}`)));
@@ -152,6 +208,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     jwksResolver.close();
     await metrics.close();
     await ads.close();
+    await dashboard?.close();
     throw e;
   });
   return {
@@ -161,6 +218,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     workloads,
     discovery,
     ca,
+    dashboard: dashboardInfo,
     snapshot: () => current as MeshSnapshot,
     async close() {
       jwksResolver.close();
@@ -170,6 +228,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       source.stop();
       await metrics.close();
       await ads.close();
+      await dashboard?.close();
       await new Promise<void>((ok) => {
         http.close(() => ok());
         http.closeAllConnections();
@@ -259,6 +318,7 @@ export function registerControlPlane(program: Command, deps: ControlPlaneDeps): 
     .option('--mesh-config <file>', "mesh-wide settings (istiod's mesh config: trustDomain, extensionProviders, accessLogFile, ...), as the MeshConfig YAML or Istio's `istio` ConfigMap")
     .option('--metrics-interval <ms>', "how often the proxies' Istio metrics are scraped for /api/metrics, in milliseconds", '5000')
     .option('--cacerts <folder>', "Istio's cacerts folder (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem) for the CA; default: a self-signed root made at start")
+    .option('--dashboard-port <port>', 'the dashboard (service graph, config, proxies; log in with the token printed at start); 0 picks a free port', String(DEFAULT_DASHBOARD_PORT))
     .addHelpText(
       'after',
       `
@@ -268,6 +328,11 @@ Endpoints on the monitoring port:
   /v1/config (GET, POST, DELETE)   /v1/ca/root (GET)   /v1/tokens (POST {"namespace","serviceAccount"})
   /api/metrics, /api/metrics/{names,series,rate,quantile,graph}: the proxies' Istio metrics of the last
   10 minutes, scraped from each connected proxy's /stats/prometheus (what \`isthmus x metrics\` reads)
+  /api/dashboard: the dashboard's URL and login token (what \`isthmus dashboard\` prints)
+
+The dashboard (--dashboard-port, 20001) serves the service graph, the config with its analyzer messages
+and the proxies' config; it answers only after a login with the token printed at start. When the default
+port is taken the control plane runs without it (a port given explicitly must be free).
 
 The CA signs workload certificates for proxies started with --token-file (a token from /v1/tokens).
 
@@ -277,7 +342,7 @@ Examples:
   isthmus control-plane --config examples/
   isthmus bootstrap --proxyless --node client > bootstrap.json`,
     )
-    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string; meshConfig?: string; cacerts?: string; metricsInterval: string }) => {
+    .action(async (opts: { config: string; xdsPort: string; monitoringPort: string; host: string; debounce: string; meshConfig?: string; cacerts?: string; metricsInterval: string; dashboardPort: string }, cmd: Command) => {
       const dir = resolve(io.cwd, opts.config);
       const st = await stat(dir).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${opts.config}: not a folder`);
@@ -297,6 +362,7 @@ Examples:
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         debounceMs,
         metricsScrapeIntervalMs,
+        dashboard: { port: port('--dashboard-port', opts.dashboardPort), optional: cmd.getOptionValueSource('dashboardPort') === 'default' },
         ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
         onProblem: (line) => io.stderr(`  ! ${line}\n`),
       });
@@ -304,6 +370,7 @@ Examples:
       io.stdout(`control plane serving ${opts.config}: ${cp.store.size} resources, ${snap.services.length} services\n`);
       io.stdout(`  xDS (ADS, plaintext)  ${cp.xdsAddress} (and the CA: istio.v1.auth.IstioCertificateService)\n`);
       io.stdout(`  monitoring and debug  ${cp.monitoringUrl}\n`);
+      if (cp.dashboard !== undefined) io.stdout(`  dashboard             ${cp.dashboard.loginUrl} (token: ${cp.dashboard.token})\n`);
       await stopped;
       await cp.close();
       io.stdout('stopped\n');

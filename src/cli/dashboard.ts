@@ -1,4 +1,7 @@
-// `isthmus dashboard envoy <proxy>` (`dashboard proxy`, `dash`, `d`): istioctl's dashboard envoy without the
+// `isthmus dashboard` (`dash`, `d`): prints the URL and login token of the mesh's dashboard (Kiali's place;
+// src/dashboard), asked of the control plane's monitoring port, and opens its login page in a browser.
+// It also wires the dashboard to `proxy-config`'s tables (proxyConfigTables), so both show the same rows.
+// `isthmus dashboard envoy <proxy>` (`dashboard proxy`): istioctl's dashboard envoy without the
 // port-forward, since a local proxy's admin is reachable as is. It prints the admin URL of the proxy (found
 // through the control plane, or --admin) and opens it with the platform's opener (xdg-open, open,
 // rundll32) unless --browser=false; when there is no opener it only prints, with a hint on stderr.
@@ -8,8 +11,48 @@ import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { IsthmusError } from '../lib/errors.js';
 import { renderData, type CliIO } from './output.js';
-import { findTarget } from './proxy-config/proxy-admin.js';
+import { adminGet, dumpFromText, findTarget, type AdminTarget } from './proxy-config/proxy-admin.js';
 import { parseBool } from './proxy-config/flags.js';
+import { listenerTable } from './proxy-config/listeners.js';
+import { routeTable } from './proxy-config/routes.js';
+import { clusterTable } from './proxy-config/clusters.js';
+import { endpointTable, parseClusterStatuses } from './proxy-config/endpoints.js';
+import { controlPlaneFetch, controlPlaneUrl } from './proxy-target.js';
+import type { ProxySection, ProxyTable, DashboardInfo } from '../dashboard/shared/api-types.js';
+import { DASHBOARD_INFO_PATH } from '../dashboard/server/dashboard-info.js';
+
+/**
+ * One `proxy-config` table of the proxy whose admin is `adminUrl`, as `isthmus proxy-config <section>`
+ * prints it: listeners, routes and clusters from /config_dump, endpoints from /clusters?format=json.
+ */
+export async function proxyConfigTables(adminUrl: string, section: ProxySection): Promise<ProxyTable> {
+  const t: AdminTarget = { id: new URL(adminUrl).host, adminUrl };
+  if (section === 'endpoints') {
+    const body = await adminGet(t, '/clusters?format=json');
+    const statuses = parseClusterStatuses(body);
+    if (statuses === undefined) throw new IsthmusError('ISM_CONNECT', `${adminUrl}/clusters?format=json is not an Envoy /clusters response`);
+    return endpointTable(statuses);
+  }
+  const dump = dumpFromText(await adminGet(t, '/config_dump'), `the config dump at ${adminUrl}/config_dump`);
+  switch (section) {
+    case 'listeners':
+      return listenerTable(dump);
+    case 'routes':
+      return routeTable(dump);
+    case 'clusters':
+      return clusterTable(dump);
+  }
+}
+
+async function dashboardInfo(controlPlane: string): Promise<DashboardInfo> {
+  const res = await controlPlaneFetch(controlPlane, DASHBOARD_INFO_PATH);
+  const body = await res.text();
+  if (res.status === 404) throw new IsthmusError('ISM_CONNECT', `the control plane at ${controlPlane} runs without a dashboard (start it with --dashboard-port)`);
+  if (!res.ok) throw new IsthmusError('ISM_CONNECT', `${controlPlaneUrl(controlPlane)}${DASHBOARD_INFO_PATH}: HTTP ${res.status}: ${body.trim()}`);
+  const v = JSON.parse(body) as Partial<DashboardInfo>;
+  if (typeof v.url !== 'string' || typeof v.token !== 'string' || typeof v.loginUrl !== 'string') throw new IsthmusError('ISM_CONNECT', `${controlPlaneUrl(controlPlane)}${DASHBOARD_INFO_PATH}: not the dashboard's address and token`);
+  return { url: v.url, loginUrl: v.loginUrl, token: v.token };
+}
 
 /** Opens `url` in a browser; resolves false when no opener could be started. */
 export type UrlOpener = (url: string) => Promise<boolean>;
@@ -46,7 +89,34 @@ export function registerDashboard(program: Command, io: CliIO, deps: DashboardDe
     .command('dashboard')
     .alias('dash')
     .alias('d')
-    .description('Open web UIs: a proxy\'s Envoy admin (envoy)');
+    .description("Open web UIs: the mesh's dashboard (default), a proxy's Envoy admin (envoy)");
+  dashboard
+    .command('mesh', { isDefault: true })
+    .alias('kiali')
+    .description("Print the dashboard's URL and login token (from the control plane) and open its login page")
+    .option('--control-plane <host:port>', 'the control plane monitoring address', '127.0.0.1:15014')
+    .option('--browser [bool]', 'open a browser (--browser=false only prints)')
+    .option('-o, --output <format>', 'text (default), json or yaml: {url, loginUrl, token}, without opening a browser', 'text')
+    .addHelpText(
+      'after',
+      `
+The dashboard runs with the control plane (\`isthmus up\`, \`isthmus control-plane\`; --dashboard-port,
+default 20001). Paste the token into its login page; the session lasts 24 hours or until the control
+plane restarts (a new token is made at each start).
+
+Examples:
+  isthmus dashboard
+  isthmus dashboard --browser=false
+  isthmus dashboard -o json --control-plane 127.0.0.1:15014`,
+    )
+    .action(async (f: { controlPlane: string; browser?: string | boolean; output: string }) => {
+      if (f.output !== 'text' && f.output !== 'json' && f.output !== 'yaml') throw new IsthmusError('ISM_USAGE', `invalid output format "${f.output}": must be one of text, json, yaml`);
+      const browser = parseBool('--browser', f.browser, true);
+      const info = await dashboardInfo(f.controlPlane);
+      if (f.output !== 'text') return void io.stdout(renderData(info, f.output));
+      io.stdout(`${info.loginUrl}\ntoken: ${info.token}\n`);
+      if (browser && !(await open(info.loginUrl))) io.stderr(`could not open a browser; open ${info.loginUrl} in your browser\n`);
+    });
   dashboard
     .command('envoy')
     .alias('proxy')

@@ -11,15 +11,8 @@ import { waitFor } from '../../test/support/wait.js';
 import type { CliIO } from './output.js';
 import { registerExplain } from './explain.js';
 import type { ExplainReport } from './explain/types.js';
+import { serviceYaml } from '../../test/support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
 const CONFIG = {
   'dr.yaml': `apiVersion: networking.istio.io/v1
@@ -82,7 +75,7 @@ describe('isthmus explain', () => {
     // v2 has no sidecar: its endpoint is the app itself, on its own loopback address.
     await startUpstream(t, 'reviews-v2', '127.0.0.53', v1Port);
     // reviews, ratings and details; only reviews has workloads. Hosts outside the registry are blocked.
-    const mesh = await startMesh(t, { 'svc.yaml': service('reviews', 9080, v1Port) + service('ratings', 9080, 9080) + service('details', 9080, 9080) + service('productpage', 9080, 9080), ...CONFIG }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, v1Port) + serviceYaml('ratings', 9080, 9080) + serviceYaml('details', 9080, 9080) + serviceYaml('productpage', 9080, 9080), ...CONFIG }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
     mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.0.52', labels: { app: 'reviews', version: 'v1' }, ports: { http: v1Port }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.0.53', labels: { app: 'reviews', version: 'v2' }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.0.51', labels: { app: 'productpage', version: 'v1' }, tlsMode: 'disabled' });
@@ -193,7 +186,7 @@ describe('isthmus explain', () => {
     const port = await freePort();
     await startUpstream(t, 'ratings', '127.0.0.1', port);
     const mesh = await startMesh(t, {
-      'svc.yaml': service('ratings', 9080, port) + service('productpage', 9080, 9080) + service('reviews', 9080, 9080),
+      'svc.yaml': serviceYaml('ratings', 9080, port) + serviceYaml('productpage', 9080, 9080) + serviceYaml('reviews', 9080, 9080),
       'authz.yaml': `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: ratings-from-reviews, namespace: default}

@@ -12,15 +12,8 @@ import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar } from '
 import { waitFor } from '../../test/support/wait.js';
 import type { CliIO } from './output.js';
 import { registerRequest } from './request.js';
+import { serviceYaml } from '../../test/support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
 interface Run {
   readonly out: string;
@@ -54,7 +47,7 @@ describe('isthmus request', () => {
   it('sends through the workload sidecar and prints the answer like curl -i', async (t) => {
     const target = await freePort();
     const app = await startUpstream(t, 'reviews-v1', '127.0.0.1', target);
-    const mesh = await startMesh(t, { 'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080) }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080) }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
     mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.0.42', labels: { app: 'reviews', version: 'v1' }, ports: { http: target }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.0.41', labels: { app: 'productpage', version: 'v1' }, tlsMode: 'disabled' });
     await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.0.42', labels: { app: 'reviews', version: 'v1' } });

@@ -1,6 +1,7 @@
 // `isthmus up [folder]`: the whole mesh on this machine with one command (src/cli/up/local-mesh.ts):
 // control plane, a sidecar per pod, the ingress gateway and the apps themselves. Prints what runs and
-// where, reports crashes and restarts, and stops everything on Ctrl-C.
+// where (the dashboard's login URL and token among it), reports crashes and restarts, and stops everything
+// on Ctrl-C.
 
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { parseOutputFormat, renderData, renderTable, type CliIO } from './output
 import { defaultLauncher, type Launcher } from './up/launch.js';
 import { startLocalMesh, type RunningLocalMesh } from './up/local-mesh.js';
 import { readMeshConfigFile } from './mesh-config-file.js';
+import { DEFAULT_DASHBOARD_PORT } from '../dashboard/server/dashboard-server.js';
 
 export interface UpDeps {
   readonly io: CliIO;
@@ -28,6 +30,7 @@ function port(name: string, v: string): number {
 export function summary(mesh: RunningLocalMesh): Record<string, unknown> {
   return {
     controlPlane: { xds: mesh.cp.xdsAddress, monitoring: mesh.cp.monitoringUrl },
+    ...(mesh.cp.dashboard !== undefined ? { dashboard: mesh.cp.dashboard } : {}),
     ...(mesh.ingressUrl !== undefined ? { ingress: mesh.ingressUrl } : {}),
     pods: mesh.pods().map((p) => ({ ...p, pids: Object.fromEntries([...mesh.pids()].filter(([n]) => n.startsWith(`${p.name} (`))) })),
     /** Every process the mesh runs, by name (`proxies` hosts the pods' proxies unless --isolate-proxies). */
@@ -47,6 +50,8 @@ export function registerUp(program: Command, deps: UpDeps): void {
     .option('--isolate-proxies', 'run each proxy in a process of its own (default: one process hosts every pod\'s proxy, which starts faster and uses far less memory)')
     .option('--mesh-config <file>', "mesh-wide settings (istiod's mesh config), as the MeshConfig YAML or Istio's `istio` ConfigMap")
     .option('--cacerts <folder>', "Istio's cacerts folder for the CA (default: a self-signed root made at start)")
+    .option('--dashboard-port <port>', 'the dashboard (service graph, config, proxies; log in with the token printed); 0 picks a free port', String(DEFAULT_DASHBOARD_PORT))
+    .option('--metrics-interval <ms>', "how often the proxies' Istio metrics are scraped for the dashboard, in milliseconds", '5000')
     .option('--logs', "print every line the apps and proxies write, prefixed with the process's name")
     .option('-o, --output <format>', 'how to print the mesh once it is ready: table, json or yaml', 'table')
     .addHelpText(
@@ -59,16 +64,20 @@ $HOST:$PORT. A pod that crashes is restarted and reported. Config changes in the
 
 Examples:
   isthmus up                                  # the Bookinfo demo: http://127.0.0.1:8080/productpage
+                                              # and its dashboard: http://127.0.0.1:20001 (token printed)
   isthmus up ./my-mesh --ingress-port 9000
   isthmus proxy-status                        # from another terminal
   isthmus request --from productpage http://reviews:9080/reviews/0`,
     )
-    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; logs?: boolean; isolateProxies?: boolean; output: string; meshConfig?: string; cacerts?: string }) => {
+    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; dashboardPort: string; metricsInterval: string; logs?: boolean; isolateProxies?: boolean; output: string; meshConfig?: string; cacerts?: string }, cmd: Command) => {
       const format = parseOutputFormat(opts.output);
       const launcher = deps.launcher ?? defaultLauncher();
       const dir = folder !== undefined ? resolve(io.cwd, folder) : launcher.demoConfig;
       const st = await stat(dir).catch(() => undefined);
       if (st === undefined || !st.isDirectory()) throw new IsthmusError('ISM_FILE_READ', `cannot read config ${folder ?? dir}: not a folder`);
+      const metricsScrapeIntervalMs = Number(opts.metricsInterval);
+      if (!Number.isFinite(metricsScrapeIntervalMs) || metricsScrapeIntervalMs <= 0) throw new IsthmusError('ISM_USAGE', `invalid --metrics-interval "${opts.metricsInterval}": must be a number of milliseconds > 0`);
+      const dashboardPort = port('--dashboard-port', opts.dashboardPort);
       const meshConfig = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
       const stopped = deps.stopSignal();
       const t0 = Date.now();
@@ -81,6 +90,9 @@ Examples:
         xdsPort: port('--xds-port', opts.xdsPort),
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         ingressPort: port('--ingress-port', opts.ingressPort),
+        // The default port may be taken (a second mesh): the mesh runs on without a dashboard then.
+        dashboard: { port: dashboardPort, optional: cmd.getOptionValueSource('dashboardPort') === 'default' },
+        metricsScrapeIntervalMs,
         report: say,
         mesh: meshConfig,
         ...(opts.cacerts !== undefined ? { cacertsDir: resolve(io.cwd, opts.cacerts) } : {}),
@@ -104,6 +116,7 @@ Examples:
           if (folder === undefined) io.stdout(`Bookinfo          ${mesh.ingressUrl}/productpage\n`);
         }
         io.stdout(`control plane     ${mesh.cp.monitoringUrl} (isthmus proxy-status, proxy-config, request, explain)\n`);
+        if (mesh.cp.dashboard !== undefined) io.stdout(`dashboard         ${mesh.cp.dashboard.loginUrl} (token: ${mesh.cp.dashboard.token})\n`);
         io.stdout('Ctrl-C stops the mesh.\n');
       }
       await stopped;

@@ -7,7 +7,13 @@
 // defaultProviders.metrics and the names of the `prometheus` providers (Istio's default mesh config declares one
 // named `prometheus`; its installation sets defaultProviders.metrics [prometheus]); a user's provider replaces a
 // default one of the same name, as Istio's ApplyMeshConfig merges them.
+// Tracing: the `opentelemetry` and `zipkin` providers (service, port, OTLP/HTTP path, timeout and headers) and
+// defaultProviders.tracing, validated as extensionprovider.go does.
+// Access logging: accessLogProviders holds the `envoyFileAccessLog` providers (Istio's default mesh config declares
+// the built-in `envoy` one, writing to /dev/stdout) and the gRPC/OpenTelemetry ALS kinds by name, which Isthmus
+// does not run (translation reports them); defaultProviders.accessLogging names those used without a Telemetry.
 
+import type { JsonObject } from '@bufbuild/protobuf';
 import { at, error, type Issue, type Result } from '../lib/issue.js';
 
 export type OutboundTrafficPolicyMode = 'ALLOW_ANY' | 'REGISTRY_ONLY';
@@ -38,11 +44,17 @@ export interface MeshConfig {
   readonly defaultProviders?: DefaultProviders;
   /** Names of the extension providers of type `prometheus` (istio.stats filters); absent = none. */
   readonly prometheusProviders?: readonly string[];
+  /** The access-log extension providers, the built-in `envoy` included unless redefined; absent = none. */
+  readonly accessLogProviders?: readonly AccessLogProvider[];
 }
 
 /** meshConfig.defaultProviders, the parts Isthmus uses. */
 export interface DefaultProviders {
   readonly metrics: readonly string[];
+  /** Tracing providers used when no Telemetry names one (only the first is used, as in Istio); absent = none. */
+  readonly tracing?: readonly string[];
+  /** Access-log providers used when no Telemetry names one (defaultProviders.accessLogging); absent = none. */
+  readonly accessLogging?: readonly string[];
 }
 
 /** includeRequestBodyInCheck: the request body sent to the authorizer. */
@@ -75,9 +87,65 @@ export interface ExtAuthzHttpProvider extends ExtAuthzCommon {
 
 export type ExtAuthzGrpcProvider = ExtAuthzCommon;
 
+/** A header sent with exported spans (MeshConfig.ExtensionProvider.HttpHeader; only `value`, not `envName`). */
+export interface TracingHttpHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** opentelemetry: spans exported over OTLP/HTTP (`http`) or OTLP/gRPC (`grpc`, the default when `http` is unset). */
+export interface OpenTelemetryTracingProvider {
+  /** `hostname` or `namespace/hostname` of the collector's service. */
+  readonly service: string;
+  readonly port: number;
+  /** 0 = Envoy's default (256). */
+  readonly maxTagLength: number;
+  readonly http?: { readonly path: string; readonly timeoutMs?: number; readonly headers: readonly TracingHttpHeader[] };
+  readonly grpc?: { readonly timeoutMs?: number; readonly initialMetadata: readonly TracingHttpHeader[] };
+}
+
+/** zipkin: spans exported as Zipkin v2 JSON, B3 propagation. */
+export interface ZipkinTracingProvider {
+  readonly service: string;
+  readonly port: number;
+  readonly maxTagLength: number;
+  /** '' = Istio's default `/api/v2/spans`. */
+  readonly path: string;
+  readonly enable64bitTraceId: boolean;
+}
+
 export type ExtensionProvider =
   | { readonly name: string; readonly kind: 'envoyExtAuthzHttp'; readonly envoyExtAuthzHttp: ExtAuthzHttpProvider }
-  | { readonly name: string; readonly kind: 'envoyExtAuthzGrpc'; readonly envoyExtAuthzGrpc: ExtAuthzGrpcProvider };
+  | { readonly name: string; readonly kind: 'envoyExtAuthzGrpc'; readonly envoyExtAuthzGrpc: ExtAuthzGrpcProvider }
+  | { readonly name: string; readonly kind: 'opentelemetry'; readonly opentelemetry: OpenTelemetryTracingProvider }
+  | { readonly name: string; readonly kind: 'zipkin'; readonly zipkin: ZipkinTracingProvider };
+
+/** envoyFileAccessLog.logFormat: a text format (`%...%` command operators) or JSON labels (key -> operator). */
+export type FileAccessLogFormat = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'labels'; readonly labels: JsonObject };
+
+/** envoyFileAccessLog: Envoy's file access logger (EnvoyFileAccessLogProvider). */
+export interface FileAccessLogProvider {
+  /** '' = /dev/stdout. */
+  readonly path: string;
+  /** Absent = Istio's default text format (or, for the built-in `envoy` provider, the mesh's accessLogEncoding/Format). */
+  readonly logFormat?: FileAccessLogFormat;
+  readonly omitEmptyValues: boolean;
+}
+
+/** Access-log provider kinds Istio has that Isthmus does not run. */
+export const UNSUPPORTED_ACCESS_LOG_KINDS = ['envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls'] as const;
+export type UnsupportedAccessLogKind = (typeof UNSUPPORTED_ACCESS_LOG_KINDS)[number];
+
+export type AccessLogProvider =
+  | { readonly name: string; readonly kind: 'envoyFileAccessLog'; readonly envoyFileAccessLog: FileAccessLogProvider }
+  | { readonly name: string; readonly kind: UnsupportedAccessLogKind };
+
+/** The built-in provider of Istio's DefaultMeshConfig (pkg/config/mesh/mesh.go). */
+export const BUILTIN_ENVOY_ACCESS_LOG: AccessLogProvider = Object.freeze({
+  name: 'envoy',
+  kind: 'envoyFileAccessLog',
+  envoyFileAccessLog: Object.freeze({ path: '/dev/stdout', omitEmptyValues: false }),
+});
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   rootNamespace: 'istio-system',
@@ -96,6 +164,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   // DefaultMeshConfig declares the `prometheus` provider.
   defaultProviders: Object.freeze({ metrics: Object.freeze(['prometheus']) }),
   prometheusProviders: Object.freeze(['prometheus']),
+  accessLogProviders: Object.freeze([BUILTIN_ENVOY_ACCESS_LOG]),
 });
 
 // ---- parsing the user's mesh config document
@@ -231,6 +300,63 @@ function readHttp(r: Reader, o: Obj, path: string): ExtAuthzHttpProvider {
   };
 }
 
+/** service and port of a tracing provider (extensionprovider.go validateExtensionProviderService, ValidatePort). */
+function readTracingTarget(r: Reader, o: Obj, path: string): { service: string; port: number; maxTagLength: number } {
+  const service = r.str(o, 'service', path, '');
+  if (service === '') r.issues.push(error(at(path, 'service'), 'service must not be empty'));
+  const port = r.uint(o, 'port', path);
+  if (port < 1 || port > 65535) r.issues.push(error(at(path, 'port'), `invalid service port: port number ${port} must be in the range 1..65535`));
+  return { service, port, maxTagLength: r.uint(o, 'maxTagLength', path) };
+}
+
+/** HttpHeader[]: `name` with `value`; `envName` (a variable of istiod's environment) is not supported. */
+function readTracingHeaders(r: Reader, o: Obj, key: string, path: string): TracingHttpHeader[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    r.issues.push(error(at(path, key), 'must be a list'));
+    return [];
+  }
+  const out: TracingHttpHeader[] = [];
+  v.forEach((h: unknown, i) => {
+    const hp = at(at(path, key), i);
+    if (!isObj(h)) return void r.issues.push(error(hp, 'must be an object'));
+    if (h['envName'] !== undefined) r.issues.push(error(at(hp, 'envName'), 'envName is not supported: set value'));
+    const name = r.str(h, 'name', hp, '');
+    if (name === '') r.issues.push(error(at(hp, 'name'), 'header name must not be empty'));
+    out.push({ name, value: r.str(h, 'value', hp, '') });
+  });
+  return out;
+}
+
+function readOpenTelemetry(r: Reader, o: Obj, path: string): OpenTelemetryTracingProvider {
+  const target = readTracingTarget(r, o, path);
+  const http = o['http'];
+  const grpc = o['grpc'];
+  if (http !== undefined && http !== null && grpc !== undefined && grpc !== null) r.issues.push(error(path, 'OpenTelemetryTracingProvider cannot specify both grpc and http'));
+  if (http !== undefined && http !== null) {
+    const hp = at(path, 'http');
+    if (!isObj(http)) r.issues.push(error(hp, 'must be an object'));
+    else {
+      const timeoutMs = r.duration(http, 'timeout', hp);
+      return { ...target, http: { path: r.str(http, 'path', hp, ''), headers: readTracingHeaders(r, http, 'headers', hp), ...(timeoutMs !== undefined ? { timeoutMs } : {}) } };
+    }
+  }
+  if (grpc !== undefined && grpc !== null) {
+    const gp = at(path, 'grpc');
+    if (!isObj(grpc)) r.issues.push(error(gp, 'must be an object'));
+    else {
+      const timeoutMs = r.duration(grpc, 'timeout', gp);
+      return { ...target, grpc: { initialMetadata: readTracingHeaders(r, grpc, 'initialMetadata', gp), ...(timeoutMs !== undefined ? { timeoutMs } : {}) } };
+    }
+  }
+  return target;
+}
+
+function readZipkin(r: Reader, o: Obj, path: string): ZipkinTracingProvider {
+  return { ...readTracingTarget(r, o, path), path: r.str(o, 'path', path, ''), enable64bitTraceId: r.bool(o, 'enable64bitTraceId', path, false) };
+}
+
 function readProviders(r: Reader, v: unknown, path: string): ExtensionProvider[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) {
@@ -260,19 +386,90 @@ function readProviders(r: Reader, v: unknown, path: string): ExtensionProvider[]
       if (!isObj(grpc)) r.issues.push(error(at(pp, 'envoyExtAuthzGrpc'), 'must be an object'));
       else out.push({ name, kind: 'envoyExtAuthzGrpc', envoyExtAuthzGrpc: readCommon(r, grpc, at(pp, 'envoyExtAuthzGrpc')) });
     }
-    // Other provider kinds (tracing, access logging, ...) are accepted and ignored here.
+    const otel = p['opentelemetry'];
+    const zipkin = p['zipkin'];
+    if (otel !== undefined && otel !== null) {
+      if (!isObj(otel)) r.issues.push(error(at(pp, 'opentelemetry'), 'must be an object'));
+      else out.push({ name, kind: 'opentelemetry', opentelemetry: readOpenTelemetry(r, otel, at(pp, 'opentelemetry')) });
+    } else if (zipkin !== undefined && zipkin !== null) {
+      if (!isObj(zipkin)) r.issues.push(error(at(pp, 'zipkin'), 'must be an object'));
+      else out.push({ name, kind: 'zipkin', zipkin: readZipkin(r, zipkin, at(pp, 'zipkin')) });
+    }
+    // Other provider kinds are accepted and ignored here (access-log kinds: readAccessLogProviders).
   });
   return out;
 }
 
-/** defaultProviders: only `metrics` is used; the other lists (tracing, accessLogging) are accepted and ignored. */
+/** envoyFileAccessLog {path, logFormat {text | labels}, omitEmptyValues}; Istio validates nothing more. */
+function readFileAccessLog(r: Reader, o: Obj, path: string): FileAccessLogProvider {
+  const out = { path: r.str(o, 'path', path, ''), omitEmptyValues: r.bool(o, 'omitEmptyValues', path, false) };
+  const f = o['logFormat'];
+  if (f === undefined || f === null) return out;
+  const fp = at(path, 'logFormat');
+  if (!isObj(f)) {
+    r.issues.push(error(fp, 'must be an object'));
+    return out;
+  }
+  const text = f['text'];
+  const labels = f['labels'];
+  const hasText = text !== undefined && text !== null;
+  const hasLabels = labels !== undefined && labels !== null;
+  if (hasText && hasLabels) r.issues.push(error(fp, 'only one of text or labels may be set'));
+  if (hasText) return { ...out, logFormat: { kind: 'text', text: r.str(f, 'text', fp, '') } };
+  if (hasLabels) {
+    if (!isObj(labels)) {
+      r.issues.push(error(at(fp, 'labels'), 'must be a map of JSON keys to Envoy command operators'));
+      return out;
+    }
+    return { ...out, logFormat: { kind: 'labels', labels: labels as JsonObject } };
+  }
+  return out;
+}
+
+/**
+ * The access-log providers once the user's providers are applied over the defaults: a user's provider replaces a
+ * default one of the same name whatever its kind (ApplyMeshConfig), so an `envoy` redefined as something else is no
+ * longer the built-in file logger.
+ */
+function readAccessLogProviders(r: Reader, v: unknown, defaults: readonly AccessLogProvider[]): readonly AccessLogProvider[] {
+  const byName = new Map(defaults.map((p) => [p.name, p] as const));
+  if (!Array.isArray(v)) return Object.freeze([...byName.values()]);
+  v.forEach((p: unknown, i) => {
+    if (!isObj(p) || typeof p['name'] !== 'string') return;
+    const name = p['name'];
+    byName.delete(name);
+    const pp = at('extensionProviders', i);
+    const file = p['envoyFileAccessLog'];
+    if (file !== undefined && file !== null) {
+      if (!isObj(file)) r.issues.push(error(at(pp, 'envoyFileAccessLog'), 'must be an object'));
+      else byName.set(name, { name, kind: 'envoyFileAccessLog', envoyFileAccessLog: Object.freeze(readFileAccessLog(r, file, at(pp, 'envoyFileAccessLog'))) });
+      return;
+    }
+    for (const kind of UNSUPPORTED_ACCESS_LOG_KINDS) {
+      const c = p[kind];
+      if (c === undefined || c === null) continue;
+      if (!isObj(c)) r.issues.push(error(at(pp, kind), 'must be an object'));
+      else byName.set(name, { name, kind });
+      return;
+    }
+  });
+  return Object.freeze([...byName.values()]);
+}
+
+/** defaultProviders: `metrics`, `tracing` and `accessLogging` are used; other lists are accepted and ignored. */
 function readDefaultProviders(r: Reader, v: unknown, fallback: DefaultProviders): DefaultProviders {
   if (v === undefined || v === null) return fallback;
   if (!isObj(v)) {
     r.issues.push(error('defaultProviders', 'must be an object'));
     return fallback;
   }
-  return Object.freeze({ metrics: Object.freeze(r.strings(v, 'metrics', 'defaultProviders')) });
+  const tracing = r.strings(v, 'tracing', 'defaultProviders');
+  const accessLogging = r.strings(v, 'accessLogging', 'defaultProviders');
+  return Object.freeze({
+    metrics: Object.freeze(r.strings(v, 'metrics', 'defaultProviders')),
+    ...(tracing.length > 0 ? { tracing: Object.freeze(tracing) } : {}),
+    ...(accessLogging.length > 0 ? { accessLogging: Object.freeze(accessLogging) } : {}),
+  });
 }
 
 /**
@@ -329,6 +526,7 @@ export function parseMeshConfig(input: unknown): Result<MeshConfig> {
     extensionProviders: Object.freeze(readProviders(r, input['extensionProviders'], 'extensionProviders')),
     defaultProviders: readDefaultProviders(r, input['defaultProviders'], d.defaultProviders ?? { metrics: [] }),
     prometheusProviders: prometheusProviderNames(r, input['extensionProviders'], d.prometheusProviders ?? []),
+    accessLogProviders: readAccessLogProviders(r, input['extensionProviders'], d.accessLogProviders ?? []),
   });
   return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, value, warnings: [] };
 }

@@ -30,7 +30,9 @@ import type { Counter } from './stats/metric.js';
 import type { HeaderMap } from './http/headers.js';
 import type { DownstreamRequest } from './http/http-stream.js';
 import { IstioMetrics, type OwnWorkload } from './telemetry/istio-metrics.js';
-import { httpFacts, tcpFacts } from './telemetry/stream-facts.js';
+import { Tracer } from './tracing/tracer.js';
+import { httpAttributes, httpFacts, tcpAttributes, tcpFacts } from './telemetry/stream-facts.js';
+import { passingLogs } from './http/access-log/access-log-filter.js';
 
 export interface DataPlaneWasmOptions {
   readonly fetcher?: ModuleFetcher;
@@ -146,6 +148,7 @@ export class DataPlane {
   readonly env: HcmEnv & TcpProxyEnv;
   readonly wasm: WasmPluginRegistry;
   readonly #istio: IstioMetrics;
+  readonly #tracer: Tracer;
 
   constructor(private readonly o: DataPlaneOptions) {
     tuneHeapForTraffic();
@@ -169,6 +172,14 @@ export class DataPlane {
       ...(w.maxMemoryPages !== undefined ? { maxMemoryPages: w.maxMemoryPages } : {}),
     });
     this.#istio = new IstioMetrics(o.stats, o.workload);
+    this.#tracer = new Tracer({
+      cluster: (name) => this.clusters.get(name),
+      clock: o.clock,
+      stats: o.stats,
+      nodeId: w.node?.id ?? '',
+      nodeCluster: w.node?.cluster ?? '',
+      ...(w.hostEnv !== undefined ? { env: w.hostEnv } : {}),
+    });
     this.env = {
       ...(o.workload !== undefined ? { workload: o.workload } : {}),
       wasm: this.wasm,
@@ -185,6 +196,8 @@ export class DataPlane {
         this.#completed(s);
       },
       onSession: (s) => this.#tcpCompleted(s),
+      onSessionOpen: (s) => this.#tcpIstio(s, 'open'),
+      onSessionProgress: (s) => this.#tcpIstio(s, 'progress'),
     };
     this.listeners = new ListenerManager({
       ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
@@ -280,8 +293,10 @@ export class DataPlane {
     if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
     if (info.upstreamCluster !== '' && info.details === 'via_upstream') this.#upstreamCounter(info.upstreamCluster, info.responseCode).inc();
     const istio = s.hcm.istioStats;
+    if (info.span !== undefined) this.#tracer.finish(s);
     if (istio !== undefined) this.#istio.recordHttp(istio, httpFacts(s, info.upstreamCluster !== '' ? this.clusters.get(info.upstreamCluster) : undefined));
-    const logs = s.hcm.accessLogs;
+    // Loggers with a CEL filter (Telemetry filter.expression) take the stream only when it passes.
+    const logs = passingLogs(s.hcm.accessLogs, s, httpAttributes);
     if (logs.length === 0) return;
     const r = s.request;
     // One object of one shape per stream, optional fields set only when present (no spreads on this path).
@@ -320,15 +335,20 @@ export class DataPlane {
     for (const l of logs) this.#sink(l.path).log(l.format(entry));
   }
 
+  #tcpIstio(s: TcpSession, event: 'open' | 'progress' | 'close'): void {
+    const istio = s.proxy.istioStats;
+    if (istio !== undefined) this.#istio.recordTcp(istio, tcpFacts(s, s.cluster !== '' ? this.clusters.get(s.cluster) : undefined), event, s.connection);
+  }
+
   #tcpCompleted(s: TcpSession): void {
     const st = this.o.stats;
     const prefix = `tcp.${s.proxy.statPrefix}`;
     st.counter(`${prefix}.downstream_cx_total`).inc();
     st.counter(`${prefix}.downstream_cx_rx_bytes_total`).add(s.bytesReceived);
     st.counter(`${prefix}.downstream_cx_tx_bytes_total`).add(s.bytesSent);
-    const istio = s.proxy.istioStats;
-    if (istio !== undefined) this.#istio.recordTcp(istio, tcpFacts(s, s.cluster !== '' ? this.clusters.get(s.cluster) : undefined));
-    if (s.proxy.accessLogs.length === 0) return;
+    this.#tcpIstio(s, 'close');
+    const logs = passingLogs(s.proxy.accessLogs, s, tcpAttributes);
+    if (logs.length === 0) return;
     const entry: AccessLogEntry = {
       startTime: s.startMs,
       responseFlags: s.flags,
@@ -342,7 +362,7 @@ export class DataPlane {
       downstreamRemoteAddress: s.downstreamRemoteAddress,
       ...(s.serverName !== '' ? { requestedServerName: s.serverName } : {}),
     };
-    for (const l of s.proxy.accessLogs) this.#sink(l.path).log(l.format(entry));
+    for (const l of logs) this.#sink(l.path).log(l.format(entry));
   }
 
   /** HTTP streams in flight. */
@@ -357,6 +377,7 @@ export class DataPlane {
   }
 
   async close(): Promise<void> {
+    this.#tracer.close();
     this.wasm.close();
     await this.listeners.close();
     this.clusters.close();

@@ -4,6 +4,7 @@
 // No I/O, clock, environment or randomness here or below (ARCHITECTURE principle 2).
 
 import { withAccessLogs } from './listener/access-log.js';
+import { withTracing } from './telemetry/tracing.js';
 import type { Issue } from '../lib/issue.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import type { Proxy } from '../model/proxy.js';
@@ -41,12 +42,13 @@ export function translate(snapshot: MeshSnapshot, proxy: Proxy): ProxyResources 
   const clusters = byName(buildClusters(ctx));
   const listeners = buildListenersWithIssues(ctx);
   const secrets = buildSecretsWithIssues(ctx, clusters);
+  const logged = withAccessLogs(listeners.listeners, snapshot, proxy);
   return {
-    listeners: byName(withAccessLogs(listeners.listeners, snapshot.mesh)),
+    listeners: byName(withTracing(logged.listeners, ctx)),
     routes: byName(buildRoutes(ctx)),
     clusters,
     endpoints: buildEndpoints(ctx, clusters).sort((a, b) => cmp(a.clusterName, b.clusterName)),
     secrets: byName(secrets.secrets),
-    issues: sortIssues([...listeners.issues, ...secrets.issues]),
+    issues: sortIssues([...listeners.issues, ...secrets.issues, ...logged.issues]),
   };
 }

@@ -30,10 +30,13 @@ import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/
 import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { FileAccessLogSchema } from './gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
 import { StdoutAccessLogSchema, StderrAccessLogSchema } from './gen/envoy/extensions/access_loggers/stream/v3/stream_pb.js';
+import { ExpressionFilterSchema } from './gen/envoy/extensions/access_loggers/filters/cel/v3/cel_pb.js';
 import { UriTemplateMatchConfigSchema } from './gen/envoy/extensions/path/match/uri_template/v3/uri_template_match_pb.js';
 import { UriTemplateRewriteConfigSchema } from './gen/envoy/extensions/path/rewrite/uri_template/v3/uri_template_rewrite_pb.js';
 import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 import { TypedStructSchema as UdpaTypedStructSchema } from './gen/udpa/type/v1/typed_struct_pb.js';
+import { OpenTelemetryConfigSchema } from './gen/envoy/config/trace/v3/opentelemetry_pb.js';
+import { ZipkinConfigSchema } from './gen/envoy/config/trace/v3/zipkin_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
   ListenerSchema,
@@ -46,6 +49,8 @@ export const XDS_REGISTRY = createRegistry(
   FileAccessLogSchema,
   StdoutAccessLogSchema,
   StderrAccessLogSchema,
+  // The CEL access log filter (Telemetry accessLogging filter.expression).
+  ExpressionFilterSchema,
   RouteConfigurationSchema,
   ClusterSchema,
   ClusterLoadAssignmentSchema,
@@ -74,6 +79,9 @@ export const XDS_REGISTRY = createRegistry(
   PreviousPrioritiesConfigSchema,
   UriTemplateMatchConfigSchema,
   UriTemplateRewriteConfigSchema,
+  // HCM tracing providers (envoy.tracers.opentelemetry, envoy.tracers.zipkin).
+  OpenTelemetryConfigSchema,
+  ZipkinConfigSchema,
 );
 
 /** Any with `type.googleapis.com/<full name>`. */

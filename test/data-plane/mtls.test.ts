@@ -23,21 +23,9 @@ import type { TestContext } from 'node:test';
 import type { RunningProxy } from '../../src/proxy/proxy.js';
 import { secretItems } from '../../src/cli/proxy-config/secrets.js';
 import { parseConfigDump } from '../../src/cli/proxy-config/config-dump.js';
+import { serviceYaml, STRICT_MTLS } from '../support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
-const STRICT = `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: default, namespace: default}
-spec: {mtls: {mode: STRICT}}
-`;
 
 interface Pair {
   readonly mesh: TestMesh;
@@ -54,7 +42,7 @@ interface Pair {
 async function pair(t: TestContext, files: Record<string, string>, o: { serverAccount?: string; certTtlSeconds?: number; cacertsDir?: string } = {}): Promise<Pair> {
   const target = await freePort();
   const app = await startUpstream(t, 'reviews', '127.0.0.1', target);
-  const mesh = await startMesh(t, { 'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080), ...files }, {}, o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {});
+  const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080), ...files }, {}, o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {});
   mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.1.12', labels: { app: 'reviews' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
   mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.1.11', labels: { app: 'productpage' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
   const identity = (sa: string) => ({
@@ -165,7 +153,7 @@ spec:
     // Made "three days ago", so that the same CA can also have issued a certificate that has since expired.
     const root = await createSelfSignedRoot({ trustDomain: 'cluster.local', clock: { now: () => Date.now() - 3 * 86_400_000, setTimeout: () => ({ cancel() {} }) } });
     await writeCaFiles(caDir, { ...root, rootPem: root.certPem });
-    const p = await pair(t, { 'pa.yaml': STRICT }, { cacertsDir: caDir });
+    const p = await pair(t, { 'pa.yaml': STRICT_MTLS }, { cacertsDir: caDir });
     await ok200(p, 'mTLS between the sidecars under STRICT');
 
     // Plaintext straight to the workload's port: no filter chain takes it (STRICT has TLS chains only).

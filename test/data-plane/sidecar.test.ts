@@ -10,22 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { serviceYaml } from '../support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number, portName = 'http'): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: ${portName}, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
 describe('sidecar capture (HTTP proxy outbound, workload-address inbound)', () => {
   it('productpage -> reviews through both sidecars, with the VirtualService applied', async (t) => {
     const target = await freePort();
     const app = await startUpstream(t, 'reviews-v1', '127.0.0.1', target);
     const mesh = await startMesh(t, {
-      'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080),
+      'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080),
       'vs.yaml': `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: reviews, namespace: default}
@@ -76,7 +69,7 @@ spec:
     const logDir = await mkdtemp(join(tmpdir(), 'isthmus-tcp-log-'));
     t.after(() => rm(logDir, { recursive: true, force: true }));
     const log = join(logDir, 'access.log');
-    const mesh = await startMesh(t, { 'svc.yaml': service('echo', 9000, target, 'tcp') + service('client', 80, 80) }, { accessLogFile: log });
+    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('echo', 9000, target, 'tcp') + serviceYaml('client', 80, 80) }, { accessLogFile: log });
     mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.0.22', labels: { app: 'echo' }, ports: { tcp: target }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.0.21', labels: { app: 'client' }, tlsMode: 'disabled' });
     await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.0.22', labels: { app: 'echo' } });

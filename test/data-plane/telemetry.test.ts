@@ -7,25 +7,13 @@
 
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar, type TestMesh } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 import type { RunningProxy } from '../../src/proxy/proxy.js';
+import { serviceYaml, STRICT_MTLS } from '../support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
-const STRICT = `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: default, namespace: default}
-spec: {mtls: {mode: STRICT}}
-`;
 
 interface Pair {
   readonly mesh: TestMesh;
@@ -37,7 +25,7 @@ interface Pair {
 async function pair(t: TestContext, files: Record<string, string> = {}): Promise<Pair> {
   const target = await freePort();
   const app = await startUpstream(t, 'reviews', '127.0.0.1', target);
-  const mesh = await startMesh(t, { 'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080) + service('ratings', 9080, 9080), 'mtls.yaml': STRICT, ...files });
+  const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080) + serviceYaml('ratings', 9080, 9080), 'mtls.yaml': STRICT_MTLS, ...files });
   mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.1.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
   mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.1.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
   const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
@@ -153,24 +141,30 @@ describe('Istio TCP metrics between sidecars', () => {
     const echo = createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(target, '127.0.0.1', () => r()));
     t.after(() => new Promise<void>((r) => echo.close(() => r())));
-    const mesh = await startMesh(t, { 'svc.yaml': service('echo', 9000, target).replace('name: http', 'name: tcp') + service('client', 80, 80), 'mtls.yaml': STRICT });
+    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('echo', 9000, target, 'tcp') + serviceYaml('client', 80, 80), 'mtls.yaml': STRICT_MTLS });
     mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo', ports: { tcp: target }, tlsMode: 'istio' });
     mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client', tlsMode: 'istio' });
     const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
     const server = await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo' }, identity('echo'));
     const client = await startTestProxy(t, mesh, { node: 'client', ip: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client' }, identity('client'));
-    await waitFor(
+    // Reports every second (Telemetry reportingInterval -> tcp_reporting_duration), so an open connection's bytes show.
+    await mesh.write('telemetry.yaml', `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  metrics:
+  - providers: [{name: prometheus}]
+    reportingInterval: 1s
+`);
+    const tunnel = await waitFor(
       () =>
-        new Promise<true | undefined>((ok) => {
+        new Promise<Socket | undefined>((ok) => {
           const s = connect(15001, '127.0.1.31');
           let buf = '';
           s.on('data', (d) => {
             buf += d.toString();
             if (buf.includes('\r\n\r\n') && !buf.includes('hello')) s.write('hello');
-            if (buf.endsWith('hello')) {
-              s.end();
-              ok(true);
-            }
+            if (buf.endsWith('hello')) ok(s);
           });
           s.on('error', () => ok(undefined));
           s.on('close', () => ok(undefined));
@@ -181,6 +175,14 @@ describe('Istio TCP metrics between sidecars', () => {
     );
     const sample = (text: string, name: string, reporter: string): string | undefined =>
       text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`reporter="${reporter}"`) && l.includes('destination_service="echo.default.svc.cluster.local"'));
+    // While the connection is open: counted opened, its bytes reported, not closed.
+    const open = await waitFor(async () => {
+      const text = await prometheus(server);
+      return / 5$/.test(sample(text, 'istio_tcp_received_bytes_total', 'destination') ?? '') ? text : undefined;
+    }, 'the open connection reported by the server side', 15_000);
+    assert.match(sample(open, 'istio_tcp_connections_opened_total', 'destination') ?? '', / 1$/);
+    assert.equal(sample(open, 'istio_tcp_connections_closed_total', 'destination'), undefined);
+    tunnel.end();
     const dst = await waitFor(async () => sample(await prometheus(server), 'istio_tcp_connections_closed_total', 'destination'), 'the server side closed connection', 10_000);
     assert.ok(dst.includes('source_principal="spiffe://cluster.local/ns/default/sa/client"'), dst);
     assert.ok(dst.includes('destination_workload="echo-v1"') && dst.includes('connection_security_policy="mutual_tls"') && dst.includes('request_protocol="tcp"'), dst);

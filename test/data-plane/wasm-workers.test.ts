@@ -7,7 +7,6 @@
 
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,8 @@ import { freePort, send, startMesh, startUpstream } from '../support/data-plane.
 import { startIsthmus } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
 import { testPlugins, type TestPlugins } from '../support/wasm-plugins.js';
+import { adminStats, gatewayToUpstream } from '../support/gateway-mesh.js';
+import { alive, childPids } from '../support/processes.js';
 
 let plugins: TestPlugins;
 
@@ -57,34 +58,7 @@ const ENV_KEY = 'ISTHMUS_WASM_WORKERS_TEST_ENV';
 
 function config(port: number, upstreamPort: number, queuePlugin: string, envPlugin: string): Record<string, string> {
   return {
-    'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: ${port}, name: http, protocol: HTTP}
-    hosts: ["*"]
-`,
-    'a.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: a, namespace: default}
-spec:
-  hosts: [a.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${upstreamPort}}}]
-`,
-    'vs.yaml': `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http:
-  - route: [{destination: {host: a.example.internal, port: {number: 80}}}]
-`,
+    ...gatewayToUpstream(port, upstreamPort),
     'wasm.yaml': `apiVersion: extensions.istio.io/v1alpha1
 kind: WasmPlugin
 metadata: {name: queue, namespace: istio-system}
@@ -105,33 +79,8 @@ spec:
   };
 }
 
-/** `name: value` lines of Envoy's text /stats. */
-async function stats(admin: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${admin}/stats`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+): (-?\d+)$/.exec(line);
-    if (m !== null) out.set(m[1] as string, Number(m[2]));
-  }
-  return out;
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-}
 
 describe('Wasm plugins in worker processes (isthmus proxy --concurrency 2)', () => {
   it("share one shared-data store and one set of queues across workers, and see the proxy's host env", async (t) => {
@@ -196,7 +145,7 @@ describe('Wasm plugins in worker processes (isthmus proxy --concurrency 2)', () 
     await batch(20);
     await waitFor(
       async () => {
-        const s = await stats(admin);
+        const s = await adminStats(admin);
         if (cx(s, 0) > 0 && cx(s, 1) > 0) return true;
         await batch(10);
         return false;

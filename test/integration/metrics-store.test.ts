@@ -8,27 +8,15 @@ import assert from 'node:assert/strict';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar, type TestMesh } from '../support/data-plane.js';
 import { runIsthmus } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
+import { serviceYaml, STRICT_MTLS } from '../support/mesh-yaml.js';
 
-const service = (name: string, port: number, targetPort: number): string => `apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: default}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: ${port}, targetPort: ${targetPort}}]
----
-`;
 
-const STRICT = `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: default, namespace: default}
-spec: {mtls: {mode: STRICT}}
-`;
 
 /** productpage-v1 (client sidecar on 127.0.1.21) and reviews-v2 (server sidecar on 127.0.1.22) with STRICT mTLS. */
 async function bookinfoPair(t: TestContext): Promise<TestMesh> {
   const target = await freePort();
   await startUpstream(t, 'reviews', '127.0.0.1', target);
-  const mesh = await startMesh(t, { 'svc.yaml': service('reviews', 9080, target) + service('productpage', 9080, 9080), 'mtls.yaml': STRICT }, {}, { metricsScrapeIntervalMs: 200 });
+  const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080), 'mtls.yaml': STRICT_MTLS }, {}, { metricsScrapeIntervalMs: 200 });
   mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.1.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
   mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.1.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
   const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });

@@ -5,7 +5,6 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,48 +12,10 @@ import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import { freePort, send, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
 import { runIsthmus, startIsthmus } from '../support/cli.js';
 import { waitFor } from '../support/wait.js';
+import { adminStats, gatewayToUpstream } from '../support/gateway-mesh.js';
+import { alive, childPids } from '../support/processes.js';
 
-const gatewayConfig = (port: number, upstreamPort: number): Record<string, string> => ({
-  'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: ${port}, name: http, protocol: HTTP}
-    hosts: ["*"]
-`,
-  'a.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: a, namespace: default}
-spec:
-  hosts: [a.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${upstreamPort}}}]
-`,
-  'vs.yaml': `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http:
-  - route: [{destination: {host: a.example.internal, port: {number: 80}}}]
-`,
-});
 
-/** `name: value` lines of Envoy's text /stats, as a map. */
-async function stats(admin: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${admin}/stats`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+): (-?\d+)$/.exec(line);
-    if (m !== null) out.set(m[1] as string, Number(m[2]));
-  }
-  return out;
-}
 
 function sumOf(s: Map<string, number>, re: RegExp): number {
   let n = 0;
@@ -75,28 +36,13 @@ async function load(port: number, count: number, parallel = 10): Promise<void> {
   );
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
 
 describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
   it('serves through two workers sharing the listener, aggregates their stats, is one proxy to the control plane, replaces a killed worker and drains all on SIGTERM', async (t) => {
     const upstream = await startUpstream(t, 'a');
     const port = await freePort();
-    const mesh = await startMesh(t, gatewayConfig(port, upstream.port));
+    const mesh = await startMesh(t, gatewayToUpstream(port, upstream.port));
     const bootFile = join(tmpdir(), `isthmus-concurrency-${process.pid}.json`);
     t.after(() => rm(bootFile, { force: true }));
     await writeFile(
@@ -136,11 +82,11 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
 
     // 200 requests on new connections: the upstream answers all, /stats counts all of them across workers.
     const cx = (s: Map<string, number>): number[] => [0, 1].map((w) => s.get(`listener.0.0.0.0_${port}.worker_${w}.downstream_cx_total`) ?? 0);
-    const before = await stats(admin);
+    const before = await adminStats(admin);
     const rqBefore = sumOf(before, /^http\..*\.downstream_rq_total$/);
     await load(port, 200);
     const total = await waitFor(async () => {
-      const s = await stats(admin);
+      const s = await adminStats(admin);
       return sumOf(s, /^http\..*\.downstream_rq_total$/) - rqBefore === 200 ? s : undefined;
     }, '/stats to count 200 requests across workers', 20_000);
     assert.equal(sumOf(total, /^http\..*\.downstream_rq_2xx$/) - sumOf(before, /^http\..*\.downstream_rq_2xx$/), 200);
@@ -148,11 +94,11 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     assert.equal(perWorker[0]! + perWorker[1]! - cx(before)[0]! - cx(before)[1]!, 200, `each connection counted by the worker that took it: ${perWorker.join(', ')}`);
     // The kernel picks the worker for each connection, so a starved worker may miss a batch; more come until both served.
     await waitFor(async () => {
-      if (cx(await stats(admin)).every((n) => n > 0)) return true;
+      if (cx(await adminStats(admin)).every((n) => n > 0)) return true;
       await load(port, 20, 4);
       return false;
     }, 'both workers to accept connections', 30_000);
-    const settled = sumOf(await stats(admin), /^http\..*\.downstream_rq_total$/);
+    const settled = sumOf(await adminStats(admin), /^http\..*\.downstream_rq_total$/);
     const promText = await (await fetch(prometheus)).text();
     assert.match(promText, new RegExp(`^envoy_\\S*downstream_rq_total\\{[^}]*\\} ${settled}$`, 'm'), ':15090 renders the summed counters');
     // Istio's standard metrics, counted by every worker with the primary's workload, summed the same way.
@@ -167,12 +113,12 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     assert.deepEqual(proxies.map((p) => p.proxy.split('.')[0]), ['ingressgateway']);
 
     // A worker that dies is logged and replaced in its slot; traffic keeps flowing meanwhile.
-    const slot0Before = cx(await stats(admin))[0]!;
+    const slot0Before = cx(await adminStats(admin))[0]!;
     process.kill(pids[0]!, 'SIGKILL');
     await waitFor(() => /worker exited; starting another in its place/.test(err), 'the primary to log the dead worker', 20_000);
     await waitFor(async () => {
       await load(port, 20, 4);
-      return ((await stats(admin)).get(`listener.0.0.0.0_${port}.worker_0.downstream_cx_total`) ?? 0) > slot0Before;
+      return ((await adminStats(admin)).get(`listener.0.0.0.0_${port}.worker_0.downstream_cx_total`) ?? 0) > slot0Before;
     }, 'the replacement worker to accept connections', 60_000, 100);
     assert.ok(!alive(pids[0]!));
     const workersNow = childPids(child.pid ?? 0);
@@ -239,7 +185,7 @@ spec:
     void client;
     // Each request on a new mTLS connection: both workers must take some, each with the relayed certificate.
     const cx = async (): Promise<number[]> => {
-      const st = await stats(admin);
+      const st = await adminStats(admin);
       return [0, 1].map((w) => sumOf(st, new RegExp(`^listener\\..*_${target}\\.worker_${w}\\.downstream_cx_total$`)));
     };
     await waitFor(async () => {

@@ -1,15 +1,17 @@
 // `isthmus up` as the e2e suites start it: the esbuild bundle of the binary (as `npm start` runs it; its
 // proxies run from the bundle too), free ingress and monitoring ports, a process group of its own so that
-// nothing it started survives a failed test, and the JSON summary it prints once the mesh is up.
+// nothing it started survives a failed test, and the JSON summary it prints once the mesh is up. The
+// dashboard listens on a free port (its URL and token are in the summary).
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { ROOT, bundleForTest } from './cli.js';
 import { freePort } from './data-plane.js';
-import { killGroup } from './processes.js';
+import { alive, killGroup } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface UpSummary {
   readonly controlPlane: { readonly monitoring: string; readonly xds: string };
+  readonly dashboard?: { readonly url: string; readonly loginUrl: string; readonly token: string };
   readonly ingress: string;
   readonly pods: readonly { readonly name: string; readonly role: string; readonly phase: string; readonly adminUrl: string; readonly pids: Readonly<Record<string, number>> }[];
   readonly processes: Readonly<Record<string, number>>;
@@ -29,11 +31,17 @@ export interface RunningUp {
   dispose(): void;
 }
 
-export async function startUp(readyTimeoutMs: number): Promise<RunningUp> {
+export interface StartUpOptions {
+  /** `--metrics-interval`: how often the control plane scrapes the proxies' metrics (default 5000 ms). */
+  readonly metricsIntervalMs?: number;
+}
+
+export async function startUp(readyTimeoutMs: number, opts: StartUpOptions = {}): Promise<RunningUp> {
   const ingress = await freePort();
   const monitoring = await freePort();
   const bundle = bundleForTest();
-  const up = spawn(process.execPath, [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring)], { cwd: ROOT, detached: true });
+  const args = [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring), '--dashboard-port', '0', ...(opts.metricsIntervalMs !== undefined ? ['--metrics-interval', String(opts.metricsIntervalMs)] : [])];
+  const up = spawn(process.execPath, args, { cwd: ROOT, detached: true });
   const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
   let stdout = '';
   let stderr = '';
@@ -64,11 +72,4 @@ export async function startUp(readyTimeoutMs: number): Promise<RunningUp> {
 }
 
 /** Whether process `pid` still exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive };

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KindRegistry } from '../../api/kind.js';
 import { IsthmusError } from '../../lib/errors.js';
-import { startControlPlane, type RunningControlPlane } from '../control-plane.js';
+import { startControlPlane, type DashboardSettings, type RunningControlPlane } from '../control-plane.js';
 import type { MeshConfig } from '../../model/mesh-config.js';
 import type { Launcher } from './launch.js';
 import { planPods, type PodPlan } from './pod-plan.js';
@@ -48,6 +48,10 @@ export interface LocalMeshOptions {
   readonly readyTimeoutMs?: number;
   /** A process per proxy instead of one process hosting them all (`isthmus proxies`). */
   readonly isolateProxies?: boolean;
+  /** The control plane's dashboard (`--dashboard-port`); absent: none. */
+  readonly dashboard?: DashboardSettings;
+  /** How often the proxies' metrics are scraped (`--metrics-interval`); default 5 s. */
+  readonly metricsScrapeIntervalMs?: number;
 }
 
 export type PodPhase = 'Starting' | 'Running' | 'Failed';
@@ -105,6 +109,8 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     onProblem: (line) => o.report(`  ! ${line}`),
     ...(o.mesh !== undefined ? { mesh: o.mesh } : {}),
     ...(o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {}),
+    ...(o.dashboard !== undefined ? { dashboard: o.dashboard } : {}),
+    ...(o.metricsScrapeIntervalMs !== undefined ? { metricsScrapeIntervalMs: o.metricsScrapeIntervalMs } : {}),
   });
   const stateDir = await mkdtemp(join(tmpdir(), 'isthmus-up-'));
   const readyTimeout = o.readyTimeoutMs ?? 20_000;

@@ -27,6 +27,7 @@ import { mutateXfcc } from './xfcc.js';
 import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import type { Http1Response } from './http1-response.js';
+import { startStreamSpan } from '../tracing/span.js';
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -158,7 +159,9 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     this.#mutateRequestHeaders(req);
-    runFilters(stream, this.#decide(req), this.config, this.env);
+    const decision = this.#decide(req);
+    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, req, decision, this.env.random);
+    runFilters(stream, decision, this.config, this.env);
   }
 
   onUpgrade(req: Http1Request, rawHeaders: string[], socket: Socket, head: Buffer): void {
@@ -334,6 +337,7 @@ export class HcmRuntime implements Http1ServerHost {
     }
     this.#mutateRequestHeaders(r);
     const decision = this.#decide(r);
+    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
     runFilters(stream, decision, this.config, this.env);
   }
 }

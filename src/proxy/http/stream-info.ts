@@ -2,6 +2,7 @@
 // chosen, byte counts. Filled along the request path; read by the access log and stats at the end.
 
 import type { WorkloadMetadata } from '../telemetry/workload-metadata.js';
+import type { ActiveSpan } from '../tracing/active-span.js';
 
 export interface StreamInfo {
   readonly startMs: number;
@@ -38,6 +39,8 @@ export interface StreamInfo {
   upstreamLocalPrincipal: string;
   /** The response's grpc-status (from its head or trailers), '' when it has none. */
   grpcStatus: string;
+  /** The stream's span when its HCM traces (started with the stream, finished by the data plane). */
+  span: ActiveSpan | undefined;
 }
 
 export function newStreamInfo(nowMs: number): StreamInfo {
@@ -64,5 +67,6 @@ export function newStreamInfo(nowMs: number): StreamInfo {
     upstreamPeerPrincipal: '',
     upstreamLocalPrincipal: '',
     grpcStatus: '',
+    span: undefined,
   };
 }

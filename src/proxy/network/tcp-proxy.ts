@@ -85,6 +85,8 @@ export interface TcpSession {
   /** URI SANs of the upstream TLS connection's certificates, '' without TLS. */
   readonly upstreamPeerPrincipal: string;
   readonly upstreamLocalPrincipal: string;
+  /** The same object in every report of one connection (open, progress, close), for per-connection state. */
+  readonly connection: object;
 }
 
 export interface TcpProxyEnv {
@@ -93,6 +95,12 @@ export interface TcpProxyEnv {
   readonly secrets: SecretSource;
   /** Called once per connection when it closes. */
   onSession?(s: TcpSession): void;
+  /**
+   * With Istio's stats filter on the chain: once the upstream is connected, then every
+   * tcp_reporting_duration while the connection lasts (Istio reports long connections' bytes periodically).
+   */
+  onSessionOpen?(s: TcpSession): void;
+  onSessionProgress?(s: TcpSession): void;
   /** The proxy's Wasm plugins (envoy.filters.network.wasm); absent: every plugin counts as unavailable. */
   readonly wasm?: WasmPluginRegistry;
 }
@@ -198,19 +206,34 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
   const remote = `${downstream.remoteAddress ?? ''}:${downstream.remotePort ?? 0}`;
   const read0 = downstream.bytesRead - downstream.readableLength;
   const written0 = downstream.bytesWritten;
+  const session = (): TcpSession => ({
+    proxy: p,
+    downstreamLocalAddress: local,
+    downstreamRemoteAddress: remote,
+    serverName: (downstream as Socket & { servername?: string }).servername ?? '',
+    cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details,
+    downstreamPeer, upstreamPeerPrincipal, upstreamLocalPrincipal, connection: downstream,
+  });
+  let reporting: NodeJS.Timeout | undefined;
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    if (reporting !== undefined) clearInterval(reporting);
     downstream.destroy();
     upstream?.destroy();
     filters?.closed(remoteClosed ? 'remote' : 'local', upstream !== undefined);
-    env.onSession?.({
-      proxy: p,
-      downstreamLocalAddress: local,
-      downstreamRemoteAddress: remote,
-      serverName: (downstream as Socket & { servername?: string }).servername ?? '',
-      cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details,
-      downstreamPeer, upstreamPeerPrincipal, upstreamLocalPrincipal });
+    env.onSession?.(session());
+  };
+  /** Istio's stats filter counts the connection open now, and its bytes every reporting interval. */
+  const opened = (): void => {
+    const every = p.istioStats?.config.tcpReportingMs ?? 0;
+    if (p.istioStats === undefined || env.onSessionOpen === undefined) return;
+    env.onSessionOpen(session());
+    if (every > 0 && env.onSessionProgress !== undefined) {
+      const progress = env.onSessionProgress;
+      reporting = setInterval(() => progress(session()), every);
+      reporting.unref();
+    }
   };
   downstream.on('error', () => {
     remoteClosed = true;
@@ -261,6 +284,7 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
           upstreamLocalPrincipal = uriSanOf(s.getX509Certificate());
         }
         cluster.report(host, 'success');
+        opened();
         s.setNoDelay(true);
         if (filters === undefined) {
           downstream.pipe(s);

@@ -1,6 +1,8 @@
 // Envoy access loggers as the proxy runs them: `envoy.access_loggers.file` (FileAccessLog: path and a text,
 // JSON or SubstitutionFormatString format) and the stdout/stderr stream loggers, each compiled once into a
-// formatter. Used by the HTTP connection manager and tcp_proxy. Filters on loggers are refused (NACK).
+// formatter. Used by the HTTP connection manager and tcp_proxy. A logger's `filter` may be the CEL extension
+// filter (access-log-filter.ts), compiled once; other filter kinds, and expressions that do not parse, are refused
+// (NACK).
 
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import type { JsonObject } from '@bufbuild/protobuf';
@@ -12,11 +14,14 @@ import type { Result } from '../../lib/issue.js';
 import { compileTextFormat, type AccessLogFormatter } from '../http/access-log/text-formatter.js';
 import { compileJsonFormat, type JsonFormatSpec } from '../http/access-log/json-formatter.js';
 import { ENVOY_DEFAULT_FORMAT } from '../http/access-log/istio-formats.js';
+import { compileAccessLogFilter, type AccessLogPredicate } from '../http/access-log/access-log-filter.js';
 
 export interface CompiledAccessLog {
   /** '/dev/stdout', '/dev/stderr' or a file path. */
   readonly path: string;
   readonly format: AccessLogFormatter;
+  /** Absent = log every stream; else log only when it returns true for the stream's CEL attributes. */
+  readonly filter?: AccessLogPredicate;
 }
 
 function typeName(a: { typeUrl: string }): string {
@@ -44,10 +49,13 @@ function formatOf(f: SubstitutionFormatString | undefined, path: string, problem
 }
 
 export function compileAccessLog(l: AccessLog, path: string, problems: string[]): CompiledAccessLog | undefined {
-  if (l.filter !== undefined) {
-    problems.push(`${path}.filter: access log filters are not supported`);
-    return undefined;
-  }
+  const filter = l.filter === undefined ? undefined : compileAccessLogFilter(l.filter, `${path}.filter`, problems);
+  const logger = compileLogger(l, path, problems);
+  if (l.filter !== undefined && filter === undefined) return undefined;
+  return logger === undefined || filter === undefined ? logger : { ...logger, filter };
+}
+
+function compileLogger(l: AccessLog, path: string, problems: string[]): CompiledAccessLog | undefined {
   if (l.configType.case !== 'typedConfig') {
     problems.push(`${path}.typed_config: must be set`);
     return undefined;

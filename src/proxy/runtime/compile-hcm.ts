@@ -27,6 +27,7 @@ import { compilePeerMetadataConfig, PEER_METADATA_FILTER_TYPE, type PeerMetadata
 import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config.js';
 import type { IstioStatsFilter, Reporter } from '../telemetry/istio-metrics.js';
 import { typedStructOf } from './typed-struct.js';
+import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.js';
 
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
@@ -63,6 +64,8 @@ export interface CompiledHcm {
   readonly xfcc: XfccConfig;
   /** Istio's stats filter (istio.stats), recorded when a stream completes; undefined: no Istio metrics. */
   readonly istioStats: IstioStatsFilter | undefined;
+  /** HCM tracing (envoy.tracers.opentelemetry / zipkin); undefined: no spans, no per-request cost. */
+  readonly tracing: CompiledTracing | undefined;
 }
 
 
@@ -150,6 +153,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
     const c = compileAccessLog(l, `${path}.access_log[${i}]`, problems);
     if (c !== undefined) accessLogs.push(c);
   });
+  const tracing = h.tracing !== undefined ? compileTracing(h.tracing, `${path}.tracing`, direction, problems) : undefined;
   if (problems.length > 0 || routes === undefined) return { ok: false, problems };
   const common = h.commonHttpProtocolOptions;
   return {
@@ -182,6 +186,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       }),
       accessLogs,
       istioStats,
+      tracing,
     },
   };
 }

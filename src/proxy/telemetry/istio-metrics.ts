@@ -2,7 +2,7 @@
 // istio_stats; labels and meanings: istio.io docs/reference/config/metrics): per HTTP stream
 // istio_requests_total, istio_request_duration_milliseconds, istio_request_bytes and istio_response_bytes;
 // per TCP connection istio_tcp_connections_opened_total / _closed_total and istio_tcp_sent_bytes_total /
-// _received_bytes_total. The reporter is `destination` on inbound listeners (the server's proxy) and `source`
+// _received_bytes_total (bytes reported every tcp_reporting_duration while the connection lasts). The reporter is `destination` on inbound listeners (the server's proxy) and `source`
 // on outbound listeners and gateways; this side's labels come from its own node, the other side's from the
 // peer metadata the exchange discovered (`unknown` when there was none). Principals are the SPIFFE URI SANs
 // of the mTLS certificates; the destination service is the cluster's `istio.services` metadata, else (when
@@ -135,6 +135,8 @@ export class IstioMetrics {
   readonly #http = new WeakMap<StatsFilterConfig, HttpPlans>();
   readonly #tcp = new WeakMap<StatsFilterConfig, TcpPlans>();
   readonly #bundles = new WeakMap<object, readonly [HistogramMetric, HistogramMetric, HistogramMetric]>();
+  /** Per open TCP connection: reported already, and the bytes reported so far. */
+  readonly #tcpState = new WeakMap<object, { opened: boolean; sent: number; received: number }>();
 
   constructor(
     private readonly stats: StatsStore,
@@ -242,14 +244,34 @@ export class IstioMetrics {
     if (p.responseBytes !== undefined) p.responseBytes.family.labels(...labelValues(p.responseBytes, tags, facts)).record(facts.responseBytes);
   }
 
-  /** A TCP connection: counted open and closed with its bytes when it ends. */
-  recordTcp(f: IstioStatsFilter, facts: TcpFacts): void {
+  /**
+   * A TCP connection, as Istio's filter reports it: opened once the upstream is connected, its bytes every
+   * reporting interval and at the end (only what is new since the last report), closed at the end. A
+   * connection that never reached an upstream is counted opened and closed when it ends.
+   */
+  recordTcp(f: IstioStatsFilter, facts: TcpFacts, event: 'open' | 'progress' | 'close', connection: object): void {
     const p = this.#tcpPlans(f.config);
+    let st = this.#tcpState.get(connection);
+    if (st === undefined) {
+      st = { opened: false, sent: 0, received: 0 };
+      this.#tcpState.set(connection, st);
+    }
     const tags = this.#peerTags(f, facts);
     tags.push('tcp', responseFlagsToString(facts.flags), this.#security(f, facts));
-    if (p.opened !== undefined) p.opened.family.labels(...labelValues(p.opened, tags, facts)).inc();
-    if (p.closed !== undefined) p.closed.family.labels(...labelValues(p.closed, tags, facts)).inc();
-    if (p.sent !== undefined) p.sent.family.labels(...labelValues(p.sent, tags, facts)).add(facts.bytesSent);
-    if (p.received !== undefined) p.received.family.labels(...labelValues(p.received, tags, facts)).add(facts.bytesReceived);
+    if (!st.opened) {
+      st.opened = true;
+      if (p.opened !== undefined) p.opened.family.labels(...labelValues(p.opened, tags, facts)).inc();
+    }
+    const sent = facts.bytesSent - st.sent;
+    const received = facts.bytesReceived - st.received;
+    st.sent = facts.bytesSent;
+    st.received = facts.bytesReceived;
+    if (sent > 0 && p.sent !== undefined) p.sent.family.labels(...labelValues(p.sent, tags, facts)).add(sent);
+    if (received > 0 && p.received !== undefined) p.received.family.labels(...labelValues(p.received, tags, facts)).add(received);
+    if (event === 'close') {
+      this.#tcpState.delete(connection);
+      if (p.closed !== undefined) p.closed.family.labels(...labelValues(p.closed, tags, facts)).inc();
+    }
   }
+
 }

@@ -7,7 +7,6 @@
 import type { CompletedStream } from '../http/hcm-env.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { TcpSession } from '../network/tcp-proxy.js';
-import { responseFlagsToString } from '../http/response-flags.js';
 import { clusterTelemetry } from './cluster-telemetry.js';
 import type { HttpFacts, TcpFacts } from './istio-metrics.js';
 import type { WorkloadMetadata } from './workload-metadata.js';
@@ -39,6 +38,64 @@ function flatHeaders(h: Record<string, string | string[] | undefined> | undefine
   return out;
 }
 
+/**
+ * A header map's size as Envoy's HeaderMap::byteSize counts it: every name and value, no separators
+ * (istio_request_bytes is request.total_size: body plus the approximate uncompressed headers).
+ */
+function headerBytes(h: Record<string, string | string[] | undefined> | undefined): number {
+  let n = 0;
+  if (h === undefined) return n;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined) continue;
+    if (typeof v === 'string') n += k.length + v.length;
+    else for (const x of v) n += k.length + x.length;
+  }
+  return n;
+}
+
+/** request.total_size: the body and the headers, pseudo headers (:method, :path, :authority, :scheme) included. */
+function requestTotalSize(s: CompletedStream): number {
+  const r = s.request;
+  return s.info.bytesReceived + headerBytes(r.headers) + 7 + r.method.length + 5 + r.path.length + 10 + r.authority.length + 7 + r.scheme.length;
+}
+
+/** response.total_size: the body and the headers, :status included. */
+function responseTotalSize(s: CompletedStream): number {
+  return s.info.bytesSent + (s.responseHeaders !== undefined ? headerBytes(s.responseHeaders) + 10 : 0);
+}
+
+/** CEL's int: sizes, ports and codes are integers in Envoy's attributes, so `response.code / 100 == 5` works. */
+const int = (n: number): bigint => BigInt(Math.trunc(n));
+
+/** Envoy's CEL attributes of a finished HTTP stream (Telemetry tag expressions, access log filters). */
+export function httpAttributes(s: CompletedStream): Record<string, unknown> {
+  const r = s.request;
+  const info = s.info;
+  const durationMs = Number(info.endNs - info.startNs) / 1e6;
+  const q = r.path.indexOf('?');
+  const up = splitAddress(info.upstreamHost);
+  return {
+    request: {
+      path: r.path, url_path: q >= 0 ? r.path.slice(0, q) : r.path, host: r.authority, scheme: r.scheme, method: r.method,
+      headers: flatHeaders(r.headers), useragent: r.headers['user-agent'] ?? '', referer: r.headers['referer'] ?? '',
+      id: r.headers['x-request-id'] ?? '', protocol: r.protocol, size: int(info.bytesReceived), total_size: int(requestTotalSize(s)), duration: durationMs,
+    },
+    response: {
+      code: int(info.responseCode), code_details: info.details, flags: int(info.flags),
+      ...(info.grpcStatus !== '' && /^\d+$/.test(info.grpcStatus) ? { grpc_status: BigInt(info.grpcStatus) } : {}),
+      headers: flatHeaders(s.responseHeaders), size: int(info.bytesSent), total_size: int(responseTotalSize(s)),
+    },
+    source: { address: r.remoteAddress, port: int(r.remotePort), principal: r.peer?.uriSans[0] ?? '' },
+    destination: { address: r.localAddress, port: int(r.localPort) },
+    connection: { mtls: r.peer !== undefined, requested_server_name: r.serverName, uri_san_peer_certificate: r.peer?.uriSans[0] ?? '', uri_san_local_certificate: r.peer?.localUriSans[0] ?? '' },
+    upstream: { address: up.address, port: int(up.port), uri_san_peer_certificate: info.upstreamPeerPrincipal, uri_san_local_certificate: info.upstreamLocalPrincipal },
+    xds: { cluster_name: info.upstreamCluster, route_name: info.routeName },
+    upstream_peer: peerAttributes(info.upstreamPeer),
+    downstream_peer: peerAttributes(info.downstreamPeer),
+  };
+}
+
 export function httpFacts(s: CompletedStream, cluster: ClusterHandle | undefined): HttpFacts {
   const r = s.request;
   const info = s.info;
@@ -59,30 +116,24 @@ export function httpFacts(s: CompletedStream, cluster: ClusterHandle | undefined
     responseCode: info.responseCode,
     grpcStatus: grpc ? info.grpcStatus : '',
     durationMs,
-    requestBytes: info.bytesReceived,
-    responseBytes: info.bytesSent,
-    attributes: () => {
-      const q = r.path.indexOf('?');
-      const up = splitAddress(info.upstreamHost);
-      return {
-        request: {
-          path: r.path, url_path: q >= 0 ? r.path.slice(0, q) : r.path, host: r.authority, scheme: r.scheme, method: r.method,
-          headers: flatHeaders(r.headers), useragent: r.headers['user-agent'] ?? '', referer: r.headers['referer'] ?? '',
-          id: r.headers['x-request-id'] ?? '', protocol: r.protocol, size: info.bytesReceived, total_size: info.bytesReceived, duration: durationMs,
-        },
-        response: {
-          code: info.responseCode, code_details: info.details, flags: info.flags, grpc_status: info.grpcStatus,
-          headers: flatHeaders(s.responseHeaders), size: info.bytesSent, total_size: info.bytesSent,
-        },
-        source: { address: r.remoteAddress, port: r.remotePort, principal: r.peer?.uriSans[0] ?? '' },
-        destination: { address: r.localAddress, port: r.localPort },
-        connection: { mtls: r.peer !== undefined, requested_server_name: r.serverName, uri_san_peer_certificate: r.peer?.uriSans[0] ?? '', uri_san_local_certificate: r.peer?.localUriSans[0] ?? '' },
-        upstream: { address: up.address, port: up.port, uri_san_peer_certificate: info.upstreamPeerPrincipal, uri_san_local_certificate: info.upstreamLocalPrincipal },
-        xds: { cluster_name: info.upstreamCluster, route_name: info.routeName },
-        upstream_peer: peerAttributes(info.upstreamPeer),
-        downstream_peer: peerAttributes(info.downstreamPeer),
-      };
-    },
+    requestBytes: requestTotalSize(s),
+    responseBytes: responseTotalSize(s),
+    attributes: () => httpAttributes(s),
+  };
+}
+
+/** Envoy's CEL attributes of a TCP connection (no request.* / response.code: those expressions fail, as in Envoy). */
+export function tcpAttributes(s: TcpSession): Record<string, unknown> {
+  const src = splitAddress(s.downstreamRemoteAddress);
+  const dst = splitAddress(s.downstreamLocalAddress);
+  const up = splitAddress(s.upstreamHost);
+  return {
+    source: { address: src.address, port: int(src.port), principal: s.downstreamPeer?.uriSans[0] ?? '' },
+    destination: { address: dst.address, port: int(dst.port) },
+    connection: { mtls: s.downstreamPeer !== undefined, requested_server_name: s.serverName, bytes_received: int(s.bytesReceived), bytes_sent: int(s.bytesSent) },
+    upstream: { address: up.address, port: int(up.port) },
+    xds: { cluster_name: s.cluster },
+    response: { flags: int(s.flags) },
   };
 }
 
@@ -99,18 +150,6 @@ export function tcpFacts(s: TcpSession, cluster: ClusterHandle | undefined): Tcp
     flags: s.flags,
     bytesReceived: s.bytesReceived,
     bytesSent: s.bytesSent,
-    attributes: () => {
-      const src = splitAddress(s.downstreamRemoteAddress);
-      const dst = splitAddress(s.downstreamLocalAddress);
-      const up = splitAddress(s.upstreamHost);
-      return {
-        source: { address: src.address, port: src.port, principal: s.downstreamPeer?.uriSans[0] ?? '' },
-        destination: { address: dst.address, port: dst.port },
-        connection: { mtls: s.downstreamPeer !== undefined, requested_server_name: s.serverName, bytes_received: s.bytesReceived, bytes_sent: s.bytesSent },
-        upstream: { address: up.address, port: up.port },
-        xds: { cluster_name: s.cluster },
-        response: { flags: responseFlagsToString(s.flags) },
-      };
-    },
+    attributes: () => tcpAttributes(s),
   };
 }

@@ -139,4 +139,23 @@ describe('Istio standard metrics', () => {
     m.recordHttp({ config: compileStatsConfig({ metrics: [{ name: 'requests_total', dimensions: { x: 'upstream_peer.app' } }] }, 'p', []), reporter: 'destination' }, facts());
     assert.match(renderPrometheus(stats), /istio_requests_total\{[^}]*x="unknown"/);
   });
+
+  it('reports a TCP connection open, its new bytes at each report, and closed once', () => {
+    const stats = new StatsStore();
+    const m = new IstioMetrics(stats, own);
+    const f = { config: compileStatsConfig({}, 'p', []), reporter: 'destination' as const };
+    const conn = {};
+    const tcp = (sent: number, received: number) => ({ ...facts(), bytesSent: sent, bytesReceived: received });
+    const value = (name: string): string => renderPrometheus(stats).split('\n').find((l) => l.startsWith(`${name}{`))?.split(' ').pop() ?? 'none';
+    m.recordTcp(f, tcp(0, 0), 'open', conn);
+    assert.deepEqual([value('istio_tcp_connections_opened_total'), value('istio_tcp_sent_bytes_total'), value('istio_tcp_connections_closed_total')], ['1', 'none', 'none']);
+    m.recordTcp(f, tcp(100, 7), 'progress', conn);
+    m.recordTcp(f, tcp(100, 7), 'progress', conn);
+    assert.deepEqual([value('istio_tcp_sent_bytes_total'), value('istio_tcp_received_bytes_total')], ['100', '7']);
+    m.recordTcp(f, tcp(250, 9), 'close', conn);
+    assert.deepEqual([value('istio_tcp_connections_opened_total'), value('istio_tcp_sent_bytes_total'), value('istio_tcp_received_bytes_total'), value('istio_tcp_connections_closed_total')], ['1', '250', '9', '1']);
+    // A connection that never reached an upstream is counted opened and closed when it ends.
+    m.recordTcp(f, { ...tcp(0, 3), flags: ResponseFlag.UF }, 'close', {});
+    assert.match(renderPrometheus(stats), /istio_tcp_connections_opened_total\{[^}]*response_flags="UF"[^}]*\} 1/);
+  });
 });

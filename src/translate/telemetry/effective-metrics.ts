@@ -42,22 +42,30 @@ function namespaceWideTelemetry(lookup: TelemetryLookup, namespace: string): Tel
   return lookup(namespace).find(namespaceWide);
 }
 
-/** applicableTelemetries (metrics part): the `metrics` entries that apply to the workload, later ones winning. */
-export function applicableMetrics(lookup: TelemetryLookup, rootNamespace: string, w: TelemetryWorkload): Metrics[] {
-  const out: Metrics[] = [];
+/**
+ * applicableTelemetries: the Telemetries that apply to the workload, in precedence order (later ones win): the root
+ * namespace's namespace-wide one, the workload namespace's namespace-wide one, then those selecting the workload.
+ */
+export function applicableTelemetries(lookup: TelemetryLookup, rootNamespace: string, w: TelemetryWorkload): Telemetry[] {
+  const out: Telemetry[] = [];
   if (rootNamespace !== '') {
     const root = namespaceWideTelemetry(lookup, rootNamespace);
-    if (root !== undefined) out.push(...(root.spec.metrics ?? []));
+    if (root !== undefined) out.push(root);
   }
   if (w.namespace !== rootNamespace) {
     const ns = namespaceWideTelemetry(lookup, w.namespace);
-    if (ns !== undefined) out.push(...(ns.spec.metrics ?? []));
+    if (ns !== undefined) out.push(ns);
   }
   for (const t of lookup(w.namespace)) {
     if (namespaceWide(t)) continue;
-    if (shouldAttachPolicy(t, { namespace: w.namespace, labels: w.labels })) out.push(...(t.spec.metrics ?? []));
+    if (shouldAttachPolicy(t, { namespace: w.namespace, labels: w.labels })) out.push(t);
   }
   return out;
+}
+
+/** applicableTelemetries (metrics part): the `metrics` entries that apply to the workload, later ones winning. */
+export function applicableMetrics(lookup: TelemetryLookup, rootNamespace: string, w: TelemetryWorkload): Metrics[] {
+  return applicableTelemetries(lookup, rootNamespace, w).flatMap((t) => t.spec.metrics ?? []);
 }
 
 function isPrometheusProvider(mesh: MeshConfig, name: string): boolean {

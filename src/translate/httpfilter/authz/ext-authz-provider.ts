@@ -78,6 +78,7 @@ export function resolveExtAuthzProvider(snapshot: MeshSnapshot, p: ExtensionProv
       }),
     };
   }
+  if (p.kind !== 'envoyExtAuthzHttp') return { ok: false, error: `provider ${p.name} is not an ext_authz provider` };
   const h = p.envoyExtAuthzHttp;
   const c = lookupCluster(snapshot, h.service, h.port);
   if ('error' in c) return { ok: false, error: c.error };
