@@ -2,7 +2,8 @@
 // real @grpc/grpc-js server, known to the mesh through a ServiceEntry with protocol GRPC, by its cluster
 // name (outbound|<port>||<host>), with the request path as the message, and lets the answer decide the
 // request: an OK reply reaches the upstream as a header, a failed call (a status from the server, or a
-// server that is down) becomes a 503 with the gRPC status.
+// server that is down) becomes a 503 with the gRPC status. The gcore grpc-stream plugin does the same over
+// a bidirectional stream (two messages, a half-close, every callback), against a real streaming server.
 
 import { testPlugins, type TestPlugins } from '../support/wasm-plugins.js';
 import { before, describe, it, type TestContext } from 'node:test';
@@ -63,7 +64,16 @@ spec:
 
 const CLUSTER = 'outbound|50051||checker.default.svc.cluster.local';
 
-async function sidecar(t: TestContext, ip: string, grpcPort: number) {
+interface PluginUnderTest {
+  readonly name: string;
+  /** The WasmPlugin's pluginConfig, as inline YAML. */
+  readonly config: string;
+}
+
+const GRPC_CALL: PluginUnderTest = { name: 'grpc-call', config: `{cluster: "${CLUSTER}", service: isthmus.test.Check, method: Check, timeout_ms: 5000}` };
+const GRPC_STREAM: PluginUnderTest = { name: 'grpc-stream', config: `{cluster: "${CLUSTER}", service: isthmus.test.Chat, method: Chat, header: x-chat}` };
+
+async function sidecar(t: TestContext, ip: string, grpcPort: number, plugin: PluginUnderTest = GRPC_CALL) {
   const target = await freePort();
   const up = await startUpstream(t, 'reviews', '127.0.0.1', target);
   const mesh = await startMesh(t, {
@@ -77,16 +87,19 @@ spec:
     'checker.yaml': SERVICE_ENTRY(grpcPort),
     'wp.yaml': `apiVersion: extensions.istio.io/v1alpha1
 kind: WasmPlugin
-metadata: {name: grpc-call, namespace: default}
+metadata: {name: ${plugin.name}, namespace: default}
 spec:
   selector: {matchLabels: {app: reviews}}
-  url: file://${plugins.path('gcore', 'grpc-call')}
-  pluginConfig: {cluster: "${CLUSTER}", service: isthmus.test.Check, method: Check, timeout_ms: 5000}
+  url: file://${plugins.path('gcore', plugin.name)}
+  pluginConfig: ${plugin.config}
 `,
   });
   mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: ip, labels: { app: 'reviews' }, ports: { http: target }, tlsMode: 'disabled' });
   await startTestProxy(t, mesh, { node: 'reviews-v1', ip, labels: { app: 'reviews' } });
-  return { seen: up.seen, get: (path: string) => send(ip, target, { path, authority: 'reviews:9080' }) };
+  return {
+    seen: up.seen,
+    get: (path: string, headers: Record<string, string> = {}) => send(ip, target, { path, authority: 'reviews:9080', headers }),
+  };
 }
 
 describe('a Wasm plugin calls a gRPC service of the mesh', () => {
@@ -114,6 +127,77 @@ describe('a Wasm plugin calls a gRPC service of the mesh', () => {
     await waitFor(async () => (await get('/x')).status === 503, 'the plugin', 10_000);
     const r = await get('/x');
     assert.deepEqual([r.status, r.body], [503, 'grpc failed 14\n']);
+  });
+});
+
+interface ChatStream {
+  readonly messages: string[];
+  readonly metadata: Record<string, string>;
+  halfClosed: boolean;
+}
+
+/**
+ * A gRPC server with one raw-bytes bidi-streaming method, /isthmus.test.Chat/Chat: it answers each message
+ * with the message upper-cased, and ends when the client half-closes; a stream whose first message starts
+ * with /deny gets that one answer and then PERMISSION_DENIED.
+ */
+async function startChatServer(t: TestContext): Promise<{ port: number; streams: ChatStream[] }> {
+  const server = new Server();
+  const streams: ChatStream[] = [];
+  server.addService(
+    { Chat: { path: '/isthmus.test.Chat/Chat', requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+    {
+      Chat(call: ServerDuplexStream<Buffer, Buffer>) {
+        const metadata: Record<string, string> = {};
+        for (const [k, v] of Object.entries(call.metadata.getMap())) metadata[k] = String(v);
+        const stream: ChatStream = { messages: [], metadata, halfClosed: false };
+        streams.push(stream);
+        let denied = false;
+        call.on('data', (m: Buffer) => {
+          const text = m.toString();
+          stream.messages.push(text);
+          // Both messages may arrive in one chunk; writing to the call after its status left it open for good.
+          if (denied) return;
+          call.write(Buffer.from(text.toUpperCase()));
+          if (stream.messages.length === 1 && text.startsWith('/deny')) {
+            denied = true;
+            call.emit('error', { code: grpcStatus.PERMISSION_DENIED, details: 'not allowed' });
+          }
+        });
+        call.on('end', () => {
+          stream.halfClosed = true;
+          if (!denied) call.end();
+        });
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  t.after(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+  return { port, streams };
+}
+
+describe('a Wasm plugin streams to a gRPC service of the mesh', () => {
+  it('both replies reach the upstream in order; a status from the server becomes a 503 with it', async (t) => {
+    const server = await startChatServer(t);
+    const { get, seen } = await sidecar(t, '127.0.9.23', server.port, GRPC_STREAM);
+    await waitFor(async () => (await get('/warmup')).status === 200, 'the plugin and the gRPC cluster', 10_000);
+
+    const r = await get('/books/1', { 'x-chat': 'hello' });
+    assert.deepEqual([r.status, r.body], [200, 'reviews']);
+    const last = seen[seen.length - 1];
+    assert.equal(last?.headers['x-grpc-replies'], '/BOOKS/1, HELLO', 'both replies, in the order they were sent');
+    assert.equal(
+      last?.headers['x-grpc-stream-events'], 'metadata:200 message message trailers:0 close:0',
+      'every stream callback, in order, with the metadata readable in its callback',
+    );
+    const stream = server.streams[server.streams.length - 1];
+    assert.deepEqual(stream?.messages, ['/books/1', 'hello'], 'the messages the plugin sent');
+    assert.equal(stream?.metadata['x-wasm-plugin'], 'grpc-stream', 'the initial metadata the plugin sent');
+    assert.equal(stream?.halfClosed, true, 'proxy_grpc_close half-closed the stream');
+
+    const denied = await get('/deny/me', { 'x-chat': 'please' });
+    assert.deepEqual([denied.status, denied.body, denied.headers['x-grpc-status']], [503, 'grpc stream failed 7\n', '7']);
+    assert.equal(denied.headers['x-grpc-stream-events'], 'metadata:200 message trailers:7 close:7', 'the reply before the status was seen');
   });
 });
 

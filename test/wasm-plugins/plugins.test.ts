@@ -48,6 +48,10 @@ const EXPECTED_IMPORTS: Record<string, string[]> = {
   'add-header': ['env.proxy_add_header_map_value', 'env.proxy_remove_header_map_value', 'env.proxy_replace_header_map_value'],
   deny: ['env.proxy_get_header_map_value', 'env.proxy_send_local_response'],
   'grpc-call': ['env.proxy_grpc_call', 'env.proxy_set_effective_context', 'env.proxy_continue_stream', 'env.proxy_send_local_response'],
+  'grpc-stream': [
+    'env.proxy_grpc_stream', 'env.proxy_grpc_send', 'env.proxy_grpc_close', 'env.proxy_grpc_cancel',
+    'env.proxy_set_effective_context', 'env.proxy_continue_stream', 'env.proxy_send_local_response',
+  ],
   'http-callout': ['env.proxy_http_call', 'env.proxy_set_effective_context', 'env.proxy_continue_stream', 'env.proxy_send_local_response'],
   'shared-queue': [
     'env.proxy_get_shared_data', 'env.proxy_set_shared_data', 'env.proxy_register_shared_queue',
@@ -69,7 +73,7 @@ const EXPECTED_PLUGINS: Record<string, string[]> = {
   'solo-io': ['add-header', 'body-rewrite', 'deny', 'http-callout', 'metrics', 'shared-queue', 'timer'],
   gcore: [
     'add-header', 'bad-alloc', 'bad-garbage', 'bad-loop', 'bad-trap', 'body-rewrite', 'deny',
-    'grpc-call', 'http-callout', 'metrics', 'response-callout', 'shared-queue', 'tcp-count', 'timer',
+    'grpc-call', 'grpc-stream', 'http-callout', 'metrics', 'response-callout', 'shared-queue', 'tcp-count', 'timer',
   ],
 };
 

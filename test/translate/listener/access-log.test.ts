@@ -13,30 +13,13 @@ import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/li
 import type { Issue } from '../../../src/lib/issue.js';
 import { assertGolden } from '../../support/golden.js';
 import { meshFromYaml, testProxy, type TestProxyOptions } from '../../support/mesh.js';
-import { k8sService } from './harness.js';
+import { k8sService, telemetryYaml, REVIEWS_AND_RATINGS } from './harness.js';
 
-const SERVICES = [
-  k8sService('reviews', [
-    { port: 9080, name: 'http' },
-    { port: 5432, name: 'tcp' },
-  ]),
-  k8sService('ratings', [
-    { port: 9080, name: 'http' },
-    { port: 6379, name: 'tcp-redis' },
-  ], { clusterIP: '10.96.0.20' }),
-].join('\n');
+const SERVICES = REVIEWS_AND_RATINGS;
 const REVIEWS: TestProxyOptions = { name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' }, ip: '10.1.0.5' };
 const RATINGS: TestProxyOptions = { name: 'ratings-v1', labels: { app: 'ratings' }, ip: '10.1.0.6' };
 
-function telemetry(ns: string, name: string, spec: string): string {
-  return `apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-${spec}
----
-`;
-}
+const telemetry = telemetryYaml;
 
 function mesh(doc: object = {}): MeshConfig {
   const r = parseMeshConfig(doc);

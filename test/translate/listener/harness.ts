@@ -57,3 +57,26 @@ export function k8sService(name: string, ports: readonly { port: number; name: s
     '---',
   ].join('\n');
 }
+
+/** A Telemetry document (`spec` given as indented YAML lines), for the telemetry, access log and tracing suites. */
+export function telemetryYaml(ns: string, name: string, spec: string): string {
+  return `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+${spec}
+---
+`;
+}
+
+/** reviews (HTTP 9080, TCP 5432) and ratings (HTTP 9080, Redis 6379): HTTP and TCP listeners on both sides. */
+export const REVIEWS_AND_RATINGS = [
+  k8sService('reviews', [
+    { port: 9080, name: 'http' },
+    { port: 5432, name: 'tcp' },
+  ]),
+  k8sService('ratings', [
+    { port: 9080, name: 'http' },
+    { port: 6379, name: 'tcp-redis' },
+  ], { clusterIP: '10.96.0.20' }),
+].join('\n');

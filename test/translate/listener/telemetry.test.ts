@@ -9,29 +9,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { assertGolden } from '../../support/golden.js';
-import { buildFor, k8sService, type Built } from './harness.js';
+import { buildFor, k8sService, type Built, telemetryYaml, REVIEWS_AND_RATINGS } from './harness.js';
 
-const SERVICES = [
-  k8sService('reviews', [
-    { port: 9080, name: 'http' },
-    { port: 5432, name: 'tcp' },
-  ]),
-  k8sService('ratings', [
-    { port: 9080, name: 'http' },
-    { port: 6379, name: 'tcp-redis' },
-  ], { clusterIP: '10.96.0.20' }),
-].join('\n');
+const SERVICES = REVIEWS_AND_RATINGS;
 const REVIEWS = { name: 'reviews-v1', labels: { app: 'reviews', version: 'v1' }, ip: '10.1.0.5' };
 
-function telemetry(ns: string, name: string, spec: string): string {
-  return `apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-${spec}
----
-`;
-}
+const telemetry = telemetryYaml;
 
 const TAG_OVERRIDES = telemetry('istio-system', 'mesh-default', `  metrics:
   - providers: [{name: prometheus}]

@@ -14,7 +14,7 @@ import { toDumpJson } from '../../../src/xds/codec.js';
 import { ListenerSchema } from '../../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { DEFAULT_MESH_CONFIG, parseMeshConfig, type MeshConfig } from '../../../src/model/mesh-config.js';
 import { mergeTracing } from '../../../src/translate/telemetry/tracing-spec.js';
-import { k8sService } from './harness.js';
+import { k8sService, telemetryYaml } from './harness.js';
 
 const SERVICES = [
   k8sService('reviews', [{ port: 9080, name: 'http' }]),
@@ -38,15 +38,7 @@ const MESH = meshWith({
   ],
 });
 
-function telemetry(ns: string, name: string, spec: string): string {
-  return `apiVersion: telemetry.istio.io/v1
-kind: Telemetry
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-${spec}
----
-`;
-}
+const telemetry = telemetryYaml;
 
 const ROOT_10 = telemetry('istio-system', 'mesh-default', `  tracing:
   - providers: [{name: otel}]
