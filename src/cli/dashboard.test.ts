@@ -27,7 +27,7 @@ spec:
 `,
   });
   controlPlane = new URL(mesh.cp.monitoringUrl).host;
-  adminUrl = (await startTestProxy(ctx, mesh, { node: POD, ip: '127.0.43.1', labels: { app: 'details' } })).adminUrl;
+  adminUrl = (await startTestProxy(ctx, mesh, { node: POD, ip: '127.0.44.1', labels: { app: 'details' } })).adminUrl;
 });
 
 after(async () => {

@@ -196,22 +196,22 @@ spec:
 `,
     });
     const id = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
-    mesh.cp.workloads.register({ name: 'ratings-v1', namespace: 'default', address: '127.0.9.3', labels: { app: 'ratings' }, serviceAccount: 'ratings', ports: { http: port }, tlsMode: 'istio' });
-    for (const [name, ip] of [['productpage', '127.0.9.1'], ['reviews', '127.0.9.2']] as const) {
+    mesh.cp.workloads.register({ name: 'ratings-v1', namespace: 'default', address: '127.0.19.3', labels: { app: 'ratings' }, serviceAccount: 'ratings', ports: { http: port }, tlsMode: 'istio' });
+    for (const [name, ip] of [['productpage', '127.0.19.1'], ['reviews', '127.0.19.2']] as const) {
       mesh.cp.workloads.register({ name: `${name}-v1`, namespace: 'default', address: ip, labels: { app: name }, serviceAccount: name, tlsMode: 'istio' });
     }
-    await startTestProxy(t, mesh, { node: 'ratings-v1', ip: '127.0.9.3', labels: { app: 'ratings' }, serviceAccount: 'ratings' }, id('ratings'));
-    await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.9.1', labels: { app: 'productpage' }, serviceAccount: 'productpage' }, id('productpage'));
-    await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.9.2', labels: { app: 'reviews' }, serviceAccount: 'reviews' }, id('reviews'));
+    await startTestProxy(t, mesh, { node: 'ratings-v1', ip: '127.0.19.3', labels: { app: 'ratings' }, serviceAccount: 'ratings' }, id('ratings'));
+    await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.19.1', labels: { app: 'productpage' }, serviceAccount: 'productpage' }, id('productpage'));
+    await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.19.2', labels: { app: 'reviews' }, serviceAccount: 'reviews' }, id('reviews'));
     const cp = mesh.cp.monitoringUrl.replace('http://', '');
-    await waitFor(async () => (await viaSidecar('127.0.9.2', 'http://ratings:9080/ratings/0').catch(() => undefined))?.status === 200, 'reviews -> ratings over mTLS', 10_000);
+    await waitFor(async () => (await viaSidecar('127.0.19.2', 'http://ratings:9080/ratings/0').catch(() => undefined))?.status === 200, 'reviews -> ratings over mTLS', 10_000);
 
     const denied = await explainJson(['--from', 'productpage-v1', '--control-plane', cp, '--send', 'http://ratings:9080/ratings/0']);
     assert.equal(denied.verdict.outcome, 'rejected');
     assert.equal(denied.verdict.status, 403);
     assert.match(denied.verdict.summary, /^denied by the destination ratings-v1\.default: 403 RBAC: access denied \(rbac_access_denied_matched_policy\[none\]\)$/);
     const inbound = denied.steps.find((x) => x.step === 'inbound');
-    assert.match(inbound?.detail ?? '', /mTLS from spiffe:\/\/cluster\.local\/ns\/default\/sa\/productpage from 127\.0\.9\.1/);
+    assert.match(inbound?.detail ?? '', /mTLS from spiffe:\/\/cluster\.local\/ns\/default\/sa\/productpage from 127\.0\.19\.1/);
     assert.equal(denied.sent?.status, 403);
     assert.equal(denied.sent?.asExplained, true, 'the proxy answers what explain predicted');
 

@@ -52,6 +52,7 @@ export function registerUp(program: Command, deps: UpDeps): void {
     .option('--cacerts <folder>', "Istio's cacerts folder for the CA (default: a self-signed root made at start)")
     .option('--dashboard-port <port>', 'the dashboard (service graph, config, proxies; log in with the token printed); 0 picks a free port', String(DEFAULT_DASHBOARD_PORT))
     .option('--metrics-interval <ms>', "how often the proxies' Istio metrics are scraped for the dashboard, in milliseconds", '5000')
+    .option('--address-base <n>', 'the first pod address index (1 is 127.10.0.1, 255 is 127.10.1.1): a second mesh on this machine needs a range of its own', '1')
     .option('--logs', "print every line the apps and proxies write, prefixed with the process's name")
     .option('-o, --output <format>', 'how to print the mesh once it is ready: table, json or yaml', 'table')
     .addHelpText(
@@ -69,7 +70,7 @@ Examples:
   isthmus proxy-status                        # from another terminal
   isthmus request --from productpage http://reviews:9080/reviews/0`,
     )
-    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; dashboardPort: string; metricsInterval: string; logs?: boolean; isolateProxies?: boolean; output: string; meshConfig?: string; cacerts?: string }, cmd: Command) => {
+    .action(async (folder: string | undefined, opts: { ingressPort: string; xdsPort: string; monitoringPort: string; dashboardPort: string; metricsInterval: string; addressBase: string; logs?: boolean; isolateProxies?: boolean; output: string; meshConfig?: string; cacerts?: string }, cmd: Command) => {
       const format = parseOutputFormat(opts.output);
       const launcher = deps.launcher ?? defaultLauncher();
       const dir = folder !== undefined ? resolve(io.cwd, folder) : launcher.demoConfig;
@@ -78,6 +79,8 @@ Examples:
       const metricsScrapeIntervalMs = Number(opts.metricsInterval);
       if (!Number.isFinite(metricsScrapeIntervalMs) || metricsScrapeIntervalMs <= 0) throw new IsthmusError('ISM_USAGE', `invalid --metrics-interval "${opts.metricsInterval}": must be a number of milliseconds > 0`);
       const dashboardPort = port('--dashboard-port', opts.dashboardPort);
+      const addressBase = Number(opts.addressBase);
+      if (!Number.isInteger(addressBase) || addressBase < 1 || addressBase > 60000) throw new IsthmusError('ISM_USAGE', `invalid --address-base "${opts.addressBase}": must be an integer from 1 to 60000`);
       const meshConfig = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
       const stopped = deps.stopSignal();
       const t0 = Date.now();
@@ -90,6 +93,7 @@ Examples:
         xdsPort: port('--xds-port', opts.xdsPort),
         monitoringPort: port('--monitoring-port', opts.monitoringPort),
         ingressPort: port('--ingress-port', opts.ingressPort),
+        addressBase,
         // The default port may be taken (a second mesh): the mesh runs on without a dashboard then.
         dashboard: { port: dashboardPort, optional: cmd.getOptionValueSource('dashboardPort') === 'default' },
         metricsScrapeIntervalMs,

@@ -12,16 +12,16 @@ import { serviceYaml, STRICT_MTLS } from '../support/mesh-yaml.js';
 
 
 
-/** productpage-v1 (client sidecar on 127.0.1.21) and reviews-v2 (server sidecar on 127.0.1.22) with STRICT mTLS. */
+/** productpage-v1 (client sidecar on 127.0.2.21) and reviews-v2 (server sidecar on 127.0.2.22) with STRICT mTLS. */
 async function bookinfoPair(t: TestContext): Promise<TestMesh> {
   const target = await freePort();
   await startUpstream(t, 'reviews', '127.0.0.1', target);
   const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080), 'mtls.yaml': STRICT_MTLS }, {}, { metricsScrapeIntervalMs: 200 });
-  mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.1.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
-  mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.1.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
+  mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.2.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
+  mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.2.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
   const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
-  await startTestProxy(t, mesh, { node: 'reviews-v2', ip: '127.0.1.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews' }, identity('bookinfo-reviews'));
-  await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.1.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage' }, identity('bookinfo-productpage'));
+  await startTestProxy(t, mesh, { node: 'reviews-v2', ip: '127.0.2.22', labels: { app: 'reviews', version: 'v2' }, serviceAccount: 'bookinfo-reviews' }, identity('bookinfo-reviews'));
+  await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.2.21', labels: { app: 'productpage', version: 'v1' }, serviceAccount: 'bookinfo-productpage' }, identity('bookinfo-productpage'));
   return mesh;
 }
 
@@ -41,7 +41,7 @@ describe('control plane metric store', () => {
     const edge = await waitFor(
       async () => {
         // Keep traffic flowing so the counters grow between scrapes.
-        const r = await viaSidecar('127.0.1.21', `http://reviews:9080/reviews/${sent++}`).catch(() => undefined);
+        const r = await viaSidecar('127.0.2.21', `http://reviews:9080/reviews/${sent++}`).catch(() => undefined);
         if (r?.status !== 200) return undefined;
         const g = (await (await fetch(`${api}/api/metrics/graph?window=1m`)).json()) as { edges: Edge[] };
         const e = g.edges.find((x) => x.source === 'workload:default/productpage-v1' && x.target === 'service:default/reviews');

@@ -36,11 +36,19 @@ export interface StartUpOptions {
   readonly metricsIntervalMs?: number;
 }
 
+/**
+ * Pod addresses of their own for this test process (127.10.<k>.x): test files run two at a time, and two
+ * meshes on the same addresses would take each other's ports.
+ */
+function addressBase(): number {
+  return (process.pid % 200) * 254 + 1;
+}
+
 export async function startUp(readyTimeoutMs: number, opts: StartUpOptions = {}): Promise<RunningUp> {
   const ingress = await freePort();
   const monitoring = await freePort();
   const bundle = bundleForTest();
-  const args = [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring), '--dashboard-port', '0', ...(opts.metricsIntervalMs !== undefined ? ['--metrics-interval', String(opts.metricsIntervalMs)] : [])];
+  const args = [bundle.entry, 'up', '-o', 'json', '--ingress-port', String(ingress), '--xds-port', '0', '--monitoring-port', String(monitoring), '--address-base', String(addressBase()), '--dashboard-port', '0', ...(opts.metricsIntervalMs !== undefined ? ['--metrics-interval', String(opts.metricsIntervalMs)] : [])];
   const up = spawn(process.execPath, args, { cwd: ROOT, detached: true });
   const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
   let stdout = '';
