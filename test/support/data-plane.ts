@@ -40,8 +40,29 @@ export async function startMesh(t: TestContext, files: Record<string, string>, m
   };
 }
 
-/** A port free right now on 127.0.0.1 (for config that must name a port, such as a Gateway server). */
+/**
+ * Ports for config that must name one (a Gateway server) come from a block of this test process's own,
+ * below the kernel's ephemeral range: test files run two at a time, and two processes asking the kernel
+ * for a free port (listen on 0, close) can be handed the same one before either binds it.
+ */
+const PORT_BLOCK = 250;
+const PORT_BASE = 20_000 + (process.pid % 40) * PORT_BLOCK;
+let portCursor = Math.floor(Math.random() * PORT_BLOCK);
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const s = createNetServer();
+    s.once('error', () => ok(false));
+    s.listen(port, host, () => s.close(() => ok(true)));
+  });
+}
+
+/** A port free right now on `host` (127.0.0.1 by default), from this process's block. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < PORT_BLOCK; i++) {
+    const port = PORT_BASE + (portCursor++ % PORT_BLOCK);
+    if (await canListen(host, port)) return port;
+  }
   const s = createNetServer();
   await new Promise<void>((r) => s.listen(0, host, () => r()));
   const p = (s.address() as AddressInfo).port;
