@@ -1,49 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { HELD_BODY_WATERMARK, HttpStream, type DownstreamRequest, type DownstreamResponse, type EncodeHeadHook, type HeaderMap } from './http-stream.js';
-import { newStreamInfo } from './stream-info.js';
-
-type Event = readonly [kind: 'head', status: number, headers: Record<string, unknown>] | readonly [kind: 'data' | 'end', text: string] | readonly [kind: 'trailers', t: Record<string, unknown>];
+import { HELD_BODY_WATERMARK, type EncodeHeadHook, type HeaderMap, type HttpStream } from './http-stream.js';
+import { testStream, type StreamEvent } from '../../../test/support/http-stream.js';
 
 /** A stream over a response that records what reached the downstream, in order. */
-function stream(): { s: HttpStream; events: Event[]; reset: () => void } {
-  const events: Event[] = [];
-  let sent = false;
-  const response: DownstreamResponse = {
-    get headersSent() {
-      return sent;
-    },
-    writeHead: (status: number, h: Record<string, unknown>) => {
-      sent = true;
-      events.push(['head', status, { ...h }]);
-    },
-    write: (c: Buffer | string) => {
-      events.push(['data', String(c)]);
-      return true;
-    },
-    end: (c?: Buffer | string) => void events.push(['end', c === undefined ? '' : String(c)]),
-    addTrailers: (t: Record<string, unknown>) => void events.push(['trailers', { ...t }]),
-    once: () => undefined,
-  };
-  const request: DownstreamRequest = {
-    method: 'GET',
-    path: '/',
-    authority: 'app.example.com',
-    scheme: 'http',
-    protocol: 'HTTP/1.1',
-    headers: {},
-    hasBody: false,
-    body: new PassThrough(),
-    remoteAddress: '10.0.0.5',
-    remotePort: 40000,
-    localAddress: '10.0.0.9',
-    localPort: 8080,
-    serverName: '',
-  };
-  const resets: (() => void)[] = [];
-  const s = new HttpStream(request, response, newStreamInfo(0), { next: () => 0 }, { reset: () => undefined, onReset: (f) => void resets.push(f) }, undefined);
-  return { s, events, reset: () => resets.forEach((f) => f()) };
+function stream(): { s: HttpStream; events: StreamEvent[]; reset: () => void } {
+  const { s, events, reset } = testStream();
+  return { s, events, reset };
 }
 
 /** An encode hook that tags the head with `name` and holds it the first time when `stop`. */

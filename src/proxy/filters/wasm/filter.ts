@@ -23,7 +23,7 @@ import { StreamType, WasmResult } from '../../wasm/abi.js';
 import type { WasmBuffer, WasmHeaderMap, WasmHttpStreamHost, WasmLocalReply } from '../../wasm/host-types.js';
 import { MapType, BufferType } from '../../wasm/abi.js';
 import type { PluginHandle } from '../../wasm/plugin-handle.js';
-import type { WasmHttpContext } from '../../wasm/stream-context.js';
+import type { FilterResult, WasmHttpContext } from '../../wasm/stream-context.js';
 import { BodyBuffer } from './body-buffer.js';
 import type { WasmFilterConfig } from './config.js';
 import { latin1 as text, RequestHeaderMap, ResponseHeaderMap, TrailerMap } from './http-header-map.js';
@@ -156,6 +156,24 @@ function bodyFilter(host: HttpStreamHost, handle: PluginHandle, buf: BodyBuffer,
   };
 }
 
+/**
+ * What a response headers/trailers callback's answer means for the stream: a pause holds that part (its map
+ * stays writable until the plugin continues); a failure ends the plugin's part in the stream and, failing
+ * closed, resets it once the hook has returned.
+ */
+function afterEncodeCallback(host: HttpStreamHost, handle: PluginHandle, map: { writableNow: boolean }, part: 'head' | 'trailers', rr: FilterResult): 'stop' | undefined {
+  if (rr === 'pause' && !host.done) {
+    host.responsePaused = part;
+    return 'stop';
+  }
+  map.writableNow = false;
+  if (rr === 'failed') {
+    host.done = true;
+    if (!handle.failOpen) setImmediate(() => host.s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
+  }
+  return undefined;
+}
+
 function startStream(handle: PluginHandle, s: HttpStream, resume: () => void): FilterStatus {
   const host = new HttpStreamHost(s, resume);
   const ctx = handle.httpContext(host);
@@ -179,33 +197,13 @@ function startStream(handle: PluginHandle, s: HttpStream, resume: () => void): F
     if (host.done) return;
     const map = new ResponseHeaderMap(h, status);
     host.responseHeaders = map;
-    const rr = ctx.onResponseHeaders(map.size(), false);
-    if (rr === 'pause' && !host.done) {
-      host.responsePaused = 'head'; // the head stays writable until the plugin continues
-      return 'stop';
-    }
-    map.writableNow = false;
-    if (rr === 'failed') {
-      host.done = true;
-      if (!handle.failOpen) setImmediate(() => s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
-    }
-    return undefined;
+    return afterEncodeCallback(host, handle, map, 'head', ctx.onResponseHeaders(map.size(), false));
   });
   s.encodeTrailerHooks.push((t) => {
     if (host.done) return;
     const map = new TrailerMap(t);
     host.responseTrailers = map;
-    const rr = ctx.onResponseTrailers(map.size());
-    if (rr === 'pause' && !host.done) {
-      host.responsePaused = 'trailers';
-      return 'stop';
-    }
-    map.writableNow = false;
-    if (rr === 'failed') {
-      host.done = true;
-      if (!handle.failOpen) setImmediate(() => s.resetDownstream(WASM_FAIL_STREAM_DETAILS));
-    }
-    return undefined;
+    return afterEncodeCallback(host, handle, map, 'trailers', ctx.onResponseTrailers(map.size()));
   });
   if (r === 'pause') {
     host.requestPaused = true;
