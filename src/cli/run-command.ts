@@ -6,10 +6,10 @@ import { CommanderError, type Command } from 'commander';
 import { IsthmusError } from '../lib/errors.js';
 import type { CliIO } from './output.js';
 
-export async function runCommand(argv: readonly string[], baseIo: CliIO, build: (io: CliIO) => Command): Promise<number> {
+export async function runCommand(argv: readonly string[], baseIo: CliIO, build: (io: CliIO) => Command | Promise<Command>): Promise<number> {
   let code = 0;
   const io: CliIO = { ...baseIo, setExitCode: (c) => (code = c) };
-  const program = build(io);
+  const program = await build(io);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync([...argv], { from: 'user' });
