@@ -176,6 +176,12 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       proxies: () => discovery.syncz(),
       proxyTables: o.dashboard.proxyTables ?? proxyConfigTables,
       maxWindowMs: metrics.store.retentionMs,
+      // The service and workload pages.
+      snapshot: () => current,
+      configEntries: () => store.list(),
+      proxyNodes: () => discovery.connections().map((c) => c.proxy),
+      series: metrics.store,
+      scrapeIntervalMs: metrics.scraper.intervalMs,
     }).catch(async (e: unknown) => {
       const why = `the dashboard cannot listen on ${host}:${o.dashboard?.port}: ${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : e instanceof Error ? e.message : String(e)}`;
       if (o.dashboard?.optional === true) {

@@ -3,7 +3,9 @@
 // answers 401); the token `isthmus up` printed logs in; traffic through the ingress shows up as the
 // graph's nodes and edges; Istio's virtual-service-all-v1 moves the reviews traffic to v1 on the graph;
 // a broken VirtualService shows its analyzer message (IST0101) in the config browser; a proxy's routes
-// tab lists its `9080` route. UPDATE_SCREENSHOTS=1 writes docs/images/dashboard-{graph,proxy}.png.
+// tab lists its `9080` route; the reviews node opens the reviews service's page (inbound traffic, its
+// proxies in sync, its VirtualService and DestinationRule), and productpage-v1's workload page shows its
+// calls to reviews. UPDATE_SCREENSHOTS=1 writes docs/images/dashboard-{graph,proxy,service}.png.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -182,5 +184,56 @@ spec:
     const names = await rows.evaluateAll((els) => els.map((e) => e.querySelector('td')?.textContent ?? ''));
     assert.ok(names.includes('9080'), `route names: ${names.join(', ')}`);
     await screenshot('dashboard-proxy.png');
+  });
+
+  /** The values of a chart's line (data-values: comma-separated, empty where there is no data). */
+  async function chartValues(chart: string, series: string): Promise<number[]> {
+    const raw = await page.locator(`[data-testid="chart"][data-chart="${chart}"] [data-testid="chart-series"][data-label="${series}"]`).getAttribute('data-values');
+    return (raw ?? '').split(',').filter((v) => v !== '').map(Number);
+  }
+
+  it("opens the reviews service from the graph: inbound traffic, its proxies in sync, its VirtualService and DestinationRule", async () => {
+    await page.goto(`${url}/graph?window=${WINDOW}`);
+    await page.getByTestId('node-service:default/reviews').click();
+    await page.waitForURL((u) => u.pathname === '/services/default/reviews');
+    await page.getByTestId('page-window').selectOption('1m');
+    await page.waitForURL((u) => u.search === '?window=1m');
+    const proxies = page.locator('[data-testid="mesh-proxy-row"]');
+    let seen = '';
+    await waitFor(
+      async () => {
+        await traffic(2);
+        const rps = await chartValues('inbound-requests', 'requests/s');
+        const rows = await proxies.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-id') ?? ''}=${e.getAttribute('data-sync') ?? ''}`));
+        seen = `inbound rps ${JSON.stringify(rps)}; proxies ${rows.join(' ')}`;
+        const synced = ['v1', 'v2', 'v3'].every((v) => rows.some((r) => r.startsWith(`reviews-${v}-`) && r.endsWith('=SYNCED')));
+        return rps.some((v) => v > 0) && rows.length === 3 && synced;
+      },
+      'the reviews page to chart inbound requests and list the reviews-v1/v2/v3 proxies as SYNCED',
+      60_000,
+      500,
+    ).catch((e: Error) => assert.fail(`${e.message}\n${seen}`));
+    for (const kind of ['VirtualService', 'DestinationRule']) {
+      const row = page.locator(`[data-testid="applied-config-row"][data-kind="${kind}"][data-name="reviews"]`);
+      assert.equal(await row.count(), 1, `the ${kind} for reviews is listed`);
+      assert.equal(await row.getByRole('link').getAttribute('href'), `/config/${encodeURIComponent(`networking.istio.io/${kind}/default/reviews`)}`);
+    }
+    await screenshot('dashboard-service.png');
+  });
+
+  it("shows productpage-v1's calls to reviews on its workload page", async () => {
+    await page.getByTestId('nav-workloads').click();
+    await page.locator('[data-testid="workload-row"][data-name="productpage-v1"]').getByRole('link', { name: 'productpage-v1' }).click();
+    await page.waitForURL((u) => u.pathname === '/workloads/default/productpage-v1');
+    const toReviews = page.locator('[data-testid="peers-table"][data-direction="outbound"] [data-testid="peer-row"][data-id="service:default/reviews"]');
+    await waitFor(
+      async () => {
+        await traffic(2);
+        return (await toReviews.count()) === 1 && Number(await toReviews.getAttribute('data-rps')) > 0 && (await chartValues('outbound-requests', 'requests/s')).some((v) => v > 0);
+      },
+      'the productpage-v1 page to show outbound requests to reviews',
+      60_000,
+      500,
+    );
   });
 });

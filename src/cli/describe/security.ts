@@ -9,11 +9,12 @@
 // - the AuthorizationPolicies that select it: those in the root namespace (mesh-wide) and in its own
 //   namespace whose selector matches, leaving out policies that name a target (targetRef/targetRefs
 //   attach to gateways and waypoints, not to sidecars by label).
+// Which policies select the workload is src/model/policy-selection.ts, shared with the dashboard.
 
 import { isKind } from '../../api/kind.js';
 import { AUTHORIZATION_POLICY, effectiveAction, isDryRun } from '../../api/security/authorization-policy.js';
 import { PEER_AUTHENTICATION, type MtlsMode, type PeerAuthentication } from '../../api/security/peer-authentication.js';
-import { selectorMatches } from '../../registry/labels.js';
+import { policyLevelFor } from '../../model/policy-selection.js';
 import type { AuthorizationPolicyRef, ConfigInput, MtlsModeName, ObjectRef, PeerAuthenticationSummary, WorkloadInfo } from './types.js';
 
 function refOf(c: ConfigInput, ns: string): ObjectRef {
@@ -28,10 +29,6 @@ function older(a: ConfigInput, b: ConfigInput): number {
   return 0;
 }
 
-function selects(selector: Readonly<Record<string, string>> | undefined, w: WorkloadInfo): boolean {
-  return selector === undefined || selectorMatches(selector, w.labels);
-}
-
 function set(mode: MtlsMode | undefined): mode is MtlsModeName {
   return mode !== undefined && mode !== 'UNSET';
 }
@@ -42,8 +39,7 @@ export function effectivePeerAuthentication(config: readonly ConfigInput[], w: W
     if (!isKind(c.resource, PEER_AUTHENTICATION)) continue;
     const pa = c.resource;
     const ns = pa.metadata.namespace ?? 'default';
-    if (ns !== rootNamespace && ns !== w.namespace) continue;
-    if (!selects(pa.spec.selector?.matchLabels, w)) continue;
+    if (policyLevelFor({ namespace: ns, selector: pa.spec.selector?.matchLabels }, w, rootNamespace) === undefined) continue;
     matched.push({ c, pa, ns });
   }
   const hasSelector = (pa: PeerAuthentication): boolean => Object.keys(pa.spec.selector?.matchLabels ?? {}).length > 0;
@@ -69,9 +65,8 @@ export function appliedAuthorizationPolicies(config: readonly ConfigInput[], w: 
     if (!isKind(c.resource, AUTHORIZATION_POLICY)) continue;
     const ap = c.resource;
     const ns = ap.metadata.namespace ?? 'default';
-    if (ns !== rootNamespace && ns !== w.namespace) continue;
-    if (ap.spec.targetRef !== undefined || (ap.spec.targetRefs ?? []).length > 0) continue;
-    if (!selects(ap.spec.selector?.matchLabels, w)) continue;
+    const targeted = ap.spec.targetRef !== undefined || (ap.spec.targetRefs ?? []).length > 0;
+    if (policyLevelFor({ namespace: ns, selector: ap.spec.selector?.matchLabels, targeted }, w, rootNamespace) === undefined) continue;
     out.push({ ref: { ...refOf(c, ns), action: effectiveAction(ap), dryRun: isDryRun(ap), rules: ap.spec.rules?.length ?? 0 }, root: ns === rootNamespace && ns !== w.namespace });
   }
   return out

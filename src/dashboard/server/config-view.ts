@@ -11,6 +11,7 @@ import { groupOf } from '../../api/resource.js';
 import type { Issue } from '../../lib/issue.js';
 import type { ConfigResource, ConfigResponse, ResourceMessage } from '../shared/api-types.js';
 
+/** A resource's id in GET /api/config and its page (/config/<id>): `<group or core>/<Kind>/<namespace>/<name>`. */
 function resourceId(group: string, kind: string, namespace: string, name: string): string {
   return `${group === '' ? 'core' : group}/${kind}/${namespace}/${name}`;
 }
@@ -36,6 +37,12 @@ function yamlOf(e: ResourceEntry): string {
     delete fields['stringData'];
   }
   return stringify(fields);
+}
+
+/** A stored resource's id and namespace ('' for cluster-scoped kinds). */
+export function entryId(e: ResourceEntry): { id: string; namespace: string } {
+  const namespace = e.kind.namespaced ? (e.resource.metadata.namespace ?? '') : '';
+  return { id: resourceId(e.kind.group, e.kind.kind, namespace, e.resource.metadata.name), namespace };
 }
 
 const LEVEL_ORDER: Readonly<Record<string, number>> = { Error: 0, Warning: 1, Info: 2 };
@@ -65,9 +72,8 @@ export function buildConfigView(entries: readonly ResourceEntry[], invalid: read
 
   const out = new Map<string, ConfigResource>();
   for (const e of entries) {
+    const { id, namespace } = entryId(e);
     const m = e.resource.metadata;
-    const namespace = e.kind.namespaced ? (m.namespace ?? '') : '';
-    const id = resourceId(e.kind.group, e.kind.kind, namespace, m.name);
     out.set(id, {
       id,
       apiVersion: e.resource.apiVersion,

@@ -9,8 +9,15 @@ import { join } from 'node:path';
 import type { SyncStatus } from '../../xds-server/sync-status.js';
 import { LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { systemClock } from '../../lib/clock.js';
-import type { GraphResponse, ProxyRow, ProxyTableResponse } from '../shared/api-types.js';
+import { createKindRegistry } from '../../api/kind.js';
+import { ALL_KINDS } from '../../api/kinds.js';
+import { loadText } from '../../api/load.js';
+import { validateDocuments } from '../../config/validate-documents.js';
+import { snapshotFromConfig } from '../../model/build-snapshot.js';
+import { parseProxy, type Proxy } from '../../model/proxy.js';
+import type { ApiError, GraphResponse, ProxyRow, ProxyTableResponse, ServiceDetail, ServicesResponse, WorkloadDetail } from '../shared/api-types.js';
 import { startDashboard, type RunningDashboard } from './dashboard-server.js';
+import { SeriesStore } from './series-store.js';
 
 const TOKEN = 'test-token-123';
 const proxy: SyncStatus = {
@@ -23,6 +30,25 @@ const proxy: SyncStatus = {
   admin_address: '127.10.0.1:15000',
   resources: { [LISTENER_TYPE]: { status: 'SYNCED' }, [ROUTE_TYPE]: { status: 'STALE' } },
 };
+
+const MESH = `apiVersion: v1
+kind: Service
+metadata: {name: productpage, namespace: default}
+spec: {selector: {app: productpage}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: productpage-v1, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  template:
+    metadata: {labels: {app: productpage, version: v1}}
+    spec: {containers: [{name: productpage, image: productpage}]}
+`;
+const loaded = loadText(MESH, 'mesh.yaml');
+const { entries } = validateDocuments(loaded.documents, createKindRegistry(ALL_KINDS), { defaultNamespace: 'default' }, loaded.problems);
+const node = parseProxy({ id: proxy.node_id, metadata: { NAMESPACE: 'default', WORKLOAD_NAME: 'productpage-v1', LABELS: { app: 'productpage', version: 'v1' } } });
+const proxyNodes: Proxy[] = node.ok ? [node.value] : [];
 
 describe('dashboard server', () => {
   let d: RunningDashboard;
@@ -51,6 +77,11 @@ describe('dashboard server', () => {
       config: () => ({ resources: [], messages: [] }),
       proxies: () => [proxy],
       proxyTables: (admin, section) => Promise.resolve({ headers: ['NAME'], rows: [[`${section} of ${admin}`]] }),
+      snapshot: () => snapshotFromConfig(entries),
+      configEntries: () => entries,
+      proxyNodes: () => proxyNodes,
+      series: new SeriesStore(),
+      scrapeIntervalMs: 5000,
     });
   });
 
@@ -83,6 +114,8 @@ describe('dashboard server', () => {
       ['/api/config', 401, null],
       ['/api/proxies', 401, null],
       ['/api/proxies/x/routes', 401, null],
+      ['/api/services', 401, null],
+      ['/api/workloads/default/productpage-v1', 401, null],
     ];
     for (const [path, status, location] of cases) {
       const r = await get(path);
@@ -124,5 +157,31 @@ describe('dashboard server', () => {
     const out = await fetch(`${d.url}/api/logout`, { method: 'POST', headers: { cookie: c } });
     assert.equal(out.status, 204);
     assert.equal((await get('/api/config', c)).status, 401);
+  });
+
+  it('serves the service and workload lists and pages, and a 404 naming what is unknown', async () => {
+    const c = await session();
+    const list = (await (await get('/api/services', c)).json()) as ServicesResponse;
+    assert.equal(list.windowMs, 60_000);
+    assert.deepEqual(list.services.map((s) => [s.namespace, s.name, s.workloads, s.proxies, s.requestsPerSecond]), [['default', 'productpage', 1, 1, 0]]);
+    const svc = (await (await get('/api/services/default/productpage?window=1m', c)).json()) as ServiceDetail;
+    assert.deepEqual(svc.workloads.map((w) => [w.name, w.kind, w.app, w.version]), [['productpage-v1', 'Deployment', 'productpage', 'v1']]);
+    assert.deepEqual(svc.proxies.map((p) => p.id), ['productpage-v1-abc.default']);
+    assert.deepEqual(svc.config.map((x) => x.id), ['core/Service/default/productpage']);
+    assert.equal(svc.traffic.windowMs, 60_000);
+    const wl = (await (await get('/api/workloads/default/productpage-v1', c)).json()) as WorkloadDetail;
+    assert.equal(wl.traffic.windowMs, 600_000, 'the pages chart 10 minutes by default');
+    assert.deepEqual(wl.workload.services, ['productpage']);
+    const cases: [string, number, RegExp][] = [
+      ['/api/services/default/nope', 404, /no service nope in namespace default/],
+      ['/api/workloads/other/productpage-v1', 404, /no workload productpage-v1 in namespace other/],
+      ['/api/services?window=1d', 400, /invalid window "1d"/],
+      ['/api/workloads/default/productpage-v1?window=20m', 400, /at most 600s/],
+    ];
+    for (const [path, status, message] of cases) {
+      const r = await get(path, c);
+      assert.equal(r.status, status, path);
+      assert.match(((await r.json()) as ApiError).error, message, path);
+    }
   });
 });

@@ -7,6 +7,9 @@
 //   GET  /api/config             every resource with its validation and analyzer messages and YAML
 //   GET  /api/proxies            the connected proxies (proxy-status)
 //   GET  /api/proxies/<id>/<listeners|routes|clusters|endpoints>   a proxy-config table
+//   GET  /api/services?window=, /api/workloads?window=     the lists, with inbound requests/s and errors (default 1m)
+//   GET  /api/services/<ns>/<name>?window=, /api/workloads/<ns>/<name>?window=
+//                                 one's charts, peers, proxies and applied config (default 10m); 404 if unknown
 // Any other GET with a session is the web app's page (index.html), which routes on the path itself.
 // The data comes from the caller's functions: this module knows HTTP, sessions and assets, nothing of
 // how the control plane is put together.
@@ -17,6 +20,7 @@ import type { Logger } from '../../lib/logger.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { SyncStatus } from '../../xds-server/sync-status.js';
 import { LOGIN_PATH, PROXY_SECTIONS, type ConfigResponse, type GraphResponse, type ProxySection, type ProxyTableResponse } from '../shared/api-types.js';
+import { MeshPages, type MeshSources } from './mesh-pages.js';
 import { parseDurationMs } from './metrics-api.js';
 import { adminUrlOf, proxyRows, type ProxyTables } from './proxy-view.js';
 import { SessionAuth } from './session-auth.js';
@@ -24,11 +28,13 @@ import { WebAssets, defaultWebRoot } from './web-assets.js';
 
 export const DEFAULT_DASHBOARD_PORT = 20001;
 const DEFAULT_WINDOW_MS = 60_000;
+/** The charts of a service or workload page cover 10 minutes unless asked (at most the metrics' retention). */
+const DEFAULT_CHART_WINDOW_MS = 10 * 60_000;
 /** Served without a session: the login page and what it loads. */
 const PUBLIC_ASSETS = new Set(['/assets/login.js', '/assets/login.js.map', '/assets/style.css', '/assets/favicon.svg']);
 const MAX_LOGIN_BODY = 4096;
 
-export interface DashboardSources {
+export interface DashboardSources extends MeshSources {
   graph(o: { windowMs: number; namespace?: string }): GraphResponse;
   config(): ConfigResponse;
   proxies(): readonly SyncStatus[];
@@ -129,12 +135,31 @@ export function createDashboardHandler(o: DashboardSources & { readonly auth: Se
       return void res.end();
     }
     if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: `method ${method} not allowed on ${url.pathname}` });
-    if (url.pathname === '/api/graph') {
+    /** The `window` parameter in ms; undefined after answering 400. */
+    const windowOf = (fallbackMs: number): number | undefined => {
       const raw = url.searchParams.get('window') ?? '';
-      const windowMs = raw === '' ? DEFAULT_WINDOW_MS : parseDurationMs(raw);
-      if (windowMs === undefined || windowMs > o.maxWindowMs) return sendJson(res, 400, { error: `invalid window "${raw}": expected a duration such as 10s, 1m or 5m, at most ${o.maxWindowMs / 1000}s` });
+      const windowMs = raw === '' ? Math.min(fallbackMs, o.maxWindowMs) : parseDurationMs(raw);
+      if (windowMs !== undefined && windowMs <= o.maxWindowMs) return windowMs;
+      sendJson(res, 400, { error: `invalid window "${raw}": expected a duration such as 10s, 1m or 5m, at most ${o.maxWindowMs / 1000}s` });
+      return undefined;
+    };
+    if (url.pathname === '/api/graph') {
+      const windowMs = windowOf(DEFAULT_WINDOW_MS);
+      if (windowMs === undefined) return;
       const namespace = url.searchParams.get('namespace') ?? '';
       return sendJson(res, 200, o.graph({ windowMs, ...(namespace !== '' ? { namespace } : {}) }));
+    }
+    const mesh = /^\/api\/(services|workloads)(?:\/([^/]+)\/([^/]+))?$/.exec(url.pathname);
+    if (mesh !== null) {
+      const [, what, ns, name] = mesh;
+      const windowMs = windowOf(ns === undefined ? DEFAULT_WINDOW_MS : DEFAULT_CHART_WINDOW_MS);
+      if (windowMs === undefined) return;
+      const pages = new MeshPages(o, o.proxies(), { windowMs, now: o.clock.now() });
+      if (ns === undefined || name === undefined) return sendJson(res, 200, what === 'services' ? pages.services() : pages.workloads());
+      const [namespace, n] = [decodeURIComponent(ns), decodeURIComponent(name)];
+      const detail = what === 'services' ? pages.service(namespace, n) : pages.workload(namespace, n);
+      if (detail === undefined) return sendJson(res, 404, { error: `no ${what === 'services' ? 'service' : 'workload'} ${n} in namespace ${namespace}` });
+      return sendJson(res, 200, detail);
     }
     if (url.pathname === '/api/config') return sendJson(res, 200, o.config());
     if (url.pathname === '/api/proxies') return sendJson(res, 200, proxyRows(o.proxies()));
@@ -186,7 +211,19 @@ export function createDashboardHandler(o: DashboardSources & { readonly auth: Se
 export async function startDashboard(o: DashboardOptions): Promise<RunningDashboard> {
   const auth = new SessionAuth({ clock: o.clock, ...(o.token !== undefined ? { token: o.token } : {}) });
   const assets = new WebAssets(o.webRoot ?? defaultWebRoot());
-  const server: Server = createServer(createDashboardHandler({ ...o, auth, assets, graph: (q) => o.graph(q), config: () => o.config(), proxies: () => o.proxies() }));
+  const server: Server = createServer(
+    createDashboardHandler({
+      ...o,
+      auth,
+      assets,
+      graph: (q) => o.graph(q),
+      config: () => o.config(),
+      proxies: () => o.proxies(),
+      snapshot: () => o.snapshot(),
+      configEntries: () => o.configEntries(),
+      proxyNodes: () => o.proxyNodes(),
+    }),
+  );
   const port = await new Promise<number>((ok, fail) => {
     server.once('error', fail);
     server.listen(o.port, o.host, () => {

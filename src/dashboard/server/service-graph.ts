@@ -82,7 +82,8 @@ interface Hop {
   readonly target: GraphNode;
 }
 
-function sourceNode(l: Labels): GraphNode {
+/** The node a series' source_* labels name: its workload, or `unknown` for a source without a proxy. */
+export function sourceNode(l: Labels): GraphNode {
   const name = l['source_workload'];
   if (!known(name)) return { id: 'unknown', kind: 'unknown', namespace: '', name: 'unknown' };
   const ns = l['source_workload_namespace'] ?? '';
@@ -91,7 +92,8 @@ function sourceNode(l: Labels): GraphNode {
   return { id: `workload:${ns}/${name}`, kind: 'workload', namespace: ns, name, ...(known(app) ? { app } : {}), ...(known(version) ? { version } : {}) };
 }
 
-function destinationNodes(l: Labels): { service?: GraphNode; workload?: GraphNode } {
+/** The service and the workload a series' destination_* labels name, as far as they are known. */
+export function destinationNodes(l: Labels): { service?: GraphNode; workload?: GraphNode } {
   const host = l['destination_service'];
   const svcName = l['destination_service_name'];
   const svcNs = l['destination_service_namespace'] ?? '';

@@ -1,4 +1,4 @@
-// The web app behind the login: a header with the three views (graph, Istio config, proxies) and a
+// The web app behind the login: a header with the views (graph, services, workloads, Istio config, proxies) and a
 // client-side router over the page paths (routes.ts). Links marked data-link navigate without a reload;
 // the previous page's refreshing stops when another page is shown.
 
@@ -9,9 +9,13 @@ import { configPage, resourcePage } from './config-page.js';
 import { graphPage } from './graph-page.js';
 import { proxiesPage, proxyPage } from './proxies-page.js';
 import { parseRoute } from './routes.js';
+import { servicePage, servicesPage } from './services-page.js';
+import { workloadPage, workloadsPage } from './workloads-page.js';
 
 const NAV: readonly (readonly [string, string, string])[] = [
   ['/graph', 'Graph', 'nav-graph'],
+  ['/services', 'Services', 'nav-services'],
+  ['/workloads', 'Workloads', 'nav-workloads'],
   ['/config', 'Istio Config', 'nav-config'],
   ['/proxies', 'Proxies', 'nav-proxies'],
 ];
@@ -28,7 +32,7 @@ function render(): void {
   stop?.();
   stop = undefined;
   const route = parseRoute(win.location.pathname);
-  const section = route.page === 'resource' ? '/config' : route.page === 'proxy' ? '/proxies' : `/${route.page}`;
+  const section = route.page === 'resource' ? '/config' : route.page === 'proxy' ? '/proxies' : route.page === 'service' ? '/services' : route.page === 'workload' ? '/workloads' : `/${route.page}`;
   for (const [href, , id] of NAV) nav.querySelector(`[data-testid="${id}"]`)?.classList.toggle('active', href === section);
   const failed = (e: unknown): void => {
     if (e instanceof ApiFailure && e.message === 'not logged in') return;
@@ -38,6 +42,22 @@ function render(): void {
     case 'graph':
       doc.title = 'Graph · Isthmus';
       stop = graphPage(main);
+      return;
+    case 'services':
+      doc.title = 'Services · Isthmus';
+      stop = servicesPage(main);
+      return;
+    case 'service':
+      doc.title = `${route.name}.${route.namespace} · Isthmus`;
+      stop = servicePage(main, route.namespace, route.name);
+      return;
+    case 'workloads':
+      doc.title = 'Workloads · Isthmus';
+      stop = workloadsPage(main);
+      return;
+    case 'workload':
+      doc.title = `${route.name}.${route.namespace} · Isthmus`;
+      stop = workloadPage(main, route.namespace, route.name);
       return;
     case 'config':
       doc.title = 'Istio Config · Isthmus';

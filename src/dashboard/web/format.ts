@@ -1,7 +1,7 @@
 // How the dashboard writes numbers and names: requests/s, error rates, latencies, node labels and the
 // edge labels of the graph. Pure functions (unit-tested in Node).
 
-import type { DashboardNode, GraphEdge } from '../shared/api-types.js';
+import type { DashboardNode, GraphEdge, XdsTypeStatus } from '../shared/api-types.js';
 
 export function formatRps(v: number): string {
   if (v === 0) return '0';
@@ -79,4 +79,21 @@ export function edgeHealth(e: GraphEdge): 'healthy' | 'degraded' | 'failure' | '
   if (e.protocol !== 'tcp' && e.requestsPerSecond === 0) return 'idle';
   if (e.errorRate === null || e.errorRate <= 0.001) return 'healthy';
   return e.errorRate > 0.2 ? 'failure' : 'degraded';
+}
+
+const SYNC_ORDER: readonly XdsTypeStatus[] = ['ERROR', 'STALE', 'NOT SENT', 'SYNCED'];
+
+/** A proxy's sync state in one word, as proxy-status reads at a glance: SYNCED when every type it watches is, else the worst. */
+export function syncSummary(status: Readonly<Record<string, XdsTypeStatus>>): XdsTypeStatus {
+  const watched = new Set(Object.values(status));
+  watched.delete('IGNORED');
+  if (watched.size === 0) return 'IGNORED';
+  return SYNC_ORDER.find((s) => watched.has(s)) ?? 'SYNCED';
+}
+
+/** Labels as `k=v` pairs, sorted by key. */
+export function labelPairs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k] ?? ''}`);
 }

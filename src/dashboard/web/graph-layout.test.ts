@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { DashboardNode, GraphEdge } from '../shared/api-types.js';
 import { depths, layoutGraph } from './graph-layout.js';
 import { edgeHealth, edgeLabel, edgeShares, formatPercent, formatRps, nodeLabel } from './format.js';
-import { nextPage, parseRoute, proxyPath, resourcePath } from './routes.js';
+import { nextPage, nodePath, parseRoute, proxyPath, resourcePath, servicePath, workloadPath } from './routes.js';
 
 const wl = (name: string, app: string, version?: string, namespace = 'default'): DashboardNode => ({ id: `workload:${namespace}/${name}`, kind: 'workload', namespace, name, app, ...(version !== undefined ? { version } : {}) });
 const svc = (name: string): DashboardNode => ({ id: `service:default/${name}`, kind: 'service', namespace: 'default', name, host: `${name}.default.svc.cluster.local` });
@@ -89,8 +89,23 @@ describe('routes', () => {
       ['/proxies', { page: 'proxies' }],
       [proxyPath('reviews-v1-x.default', 'routes'), { page: 'proxy', id: 'reviews-v1-x.default', section: 'routes' }],
       ['/proxies/p.default/nonsense', { page: 'proxy', id: 'p.default', section: 'listeners' }],
+      ['/services', { page: 'services' }],
+      [servicePath('default', 'reviews'), { page: 'service', namespace: 'default', name: 'reviews' }],
+      ['/services/default', { page: 'services' }],
+      ['/workloads', { page: 'workloads' }],
+      [workloadPath('istio-system', 'istio-ingressgateway'), { page: 'workload', namespace: 'istio-system', name: 'istio-ingressgateway' }],
     ];
     for (const [path, want] of cases) assert.deepEqual(parseRoute(path), want, path);
+  });
+
+  it("links graph nodes and traffic peers to their service's or workload's page", () => {
+    const cases: [string, string | undefined][] = [
+      ['workload:default/reviews-v2', '/workloads/default/reviews-v2'],
+      ['service:default/reviews', '/services/default/reviews'],
+      ['service:httpbin.org', undefined],
+      ['unknown', undefined],
+    ];
+    for (const [id, want] of cases) assert.equal(nodePath(id), want, id);
   });
 
   it('returns after login to pages of this site only', () => {

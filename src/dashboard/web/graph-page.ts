@@ -2,6 +2,7 @@
 // Nodes: workloads as circles labelled `app vN`, services as triangles, grouped in namespace boxes and
 // app boxes; edges labelled with requests/s (and each version's share of a service's traffic), error
 // rate and p95 latency; mTLS edges are solid with a lock, plain-text ones dashed.
+// A service or workload node links to its page.
 // Stable selectors for tests: node-<id>, edge elements carry data-source/-target/-rps.
 
 import type { GraphResponse } from '../shared/api-types.js';
@@ -9,6 +10,7 @@ import { getJson } from './api.js';
 import { h, s, win, type El, type InputEl } from './dom.js';
 import { edgeHealth, edgeLabel, edgeShares, nodeLabel } from './format.js';
 import { layoutGraph } from './graph-layout.js';
+import { nodePath } from './routes.js';
 
 export const REFRESH_MS = 5000;
 const WINDOWS = ['10s', '30s', '1m', '5m', '10m'];
@@ -69,11 +71,14 @@ export function drawGraph(g: GraphResponse): El {
   for (const p of layout.nodes) {
     const n = p.node;
     const label = nodeLabel(n);
-    svg.append(s('g', { class: `node ${n.kind}${n.idle === true ? ' idle' : ''}`, 'data-testid': `node-${n.id}`, 'data-label': label, 'data-kind': n.kind },
+    const node = s('g', { class: `node ${n.kind}${n.idle === true ? ' idle' : ''}`, 'data-testid': `node-${n.id}`, 'data-label': label, 'data-kind': n.kind },
       nodeShape(n.kind, p.x, p.y),
       s('text', { x: p.x, y: p.y + 36, 'text-anchor': 'middle' }, label),
       s('title', {}, `${n.kind} ${n.namespace === '' ? '' : `${n.namespace}/`}${n.name}${n.host !== undefined ? ` (${n.host})` : ''}${n.idle === true ? ' — no traffic in the window' : ''}`),
-    ));
+    );
+    // The app's click handler follows a[data-link], SVG links included.
+    const path = nodePath(n.id);
+    svg.append(path === undefined ? node : s('a', { href: path, 'data-link': '', class: 'node-link' }, node));
   }
   return svg;
 }
