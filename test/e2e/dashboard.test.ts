@@ -1,7 +1,9 @@
 // The dashboard as a user meets it, in Debian's Chromium driven by playwright-core: `isthmus up` runs the
 // Bookinfo demo with its dashboard; without the session cookie only the login page is served (the API
 // answers 401); the token `isthmus up` printed logs in; traffic through the ingress shows up as the
-// graph's nodes and edges; Istio's virtual-service-all-v1 moves the reviews traffic to v1 on the graph;
+// graph's nodes and edges, with every edge label readable (none covering another, a node or a namespace
+// box's border), and idle nodes (the gateway's Service) only with "Show idle nodes" ticked, an option the
+// URL keeps; Istio's virtual-service-all-v1 moves the reviews traffic to v1 on the graph;
 // a broken VirtualService shows its analyzer message (IST0101) in the config browser; a proxy's routes
 // tab lists its `9080` route; the reviews node opens the reviews service's page (inbound traffic, its
 // proxies in sync, its VirtualService and DestinationRule), and productpage-v1's workload page shows its
@@ -24,6 +26,14 @@ const SCREENSHOTS = process.env['UPDATE_SCREENSHOTS'] === '1';
 /** The graph's metrics window in these tests, and the control plane's scrape interval: a routing change shows within seconds. */
 const WINDOW = '10s';
 const SCRAPE_MS = 1000;
+
+/** A drawn element's box on the page. */
+interface Box {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
 
 interface EdgeView {
   readonly source: string;
@@ -74,6 +84,35 @@ describe('isthmus dashboard (Bookinfo, in Chromium)', { timeout: 300_000 }, () =
   }
 
   const rpsTo = (es: readonly EdgeView[], source: string, target: string): number => es.find((e) => e.source === source && e.target === target)?.rps ?? 0;
+
+  /**
+   * What a reader would see collide among the drawn edge labels: a label over another label or a node, a
+   * label's text outside its background, a label across a namespace box's border. Empty when readable.
+   */
+  async function labelCollisions(): Promise<string[]> {
+    // Only the boxes are read in the page (functions defined in there would need the test bundler's helpers).
+    const drawn = await page.getByTestId('graph-svg').evaluate((svg) => ({
+      labels: [...svg.querySelectorAll('[data-testid="edge-label"]')].map((el) => ({
+        id: el.getAttribute('data-edge') ?? '',
+        box: [...el.querySelectorAll('rect')].map((r) => r.getBoundingClientRect().toJSON() as Box)[0],
+        texts: [...el.querySelectorAll('text')].map((t) => ({ text: t.textContent ?? '', box: t.getBoundingClientRect().toJSON() as Box })),
+      })),
+      nodes: [...svg.querySelectorAll('[data-testid^="node-"]')].map((el) => ({ id: el.getAttribute('data-testid') ?? '', boxes: [...el.querySelectorAll('.shape, text')].map((r) => r.getBoundingClientRect().toJSON() as Box) })),
+      namespaces: [...svg.querySelectorAll('.namespace-box rect')].map((r) => r.getBoundingClientRect().toJSON() as Box),
+    }));
+    const overlap = (a: Box, b: Box): boolean => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    const inside = (a: Box, b: Box): boolean => a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+    const found: string[] = drawn.labels.length === 0 ? ['no edge labels drawn'] : [];
+    drawn.labels.forEach((a, i) => {
+      const box = a.box;
+      if (box === undefined) return void found.push(`${a.id}: no background`);
+      for (const t of a.texts) if (!inside(t.box, box)) found.push(`${a.id}: text "${t.text}" outside its background`);
+      for (const b of drawn.labels.slice(i + 1)) if (b.box !== undefined && overlap(box, b.box)) found.push(`${a.id}: over the label of ${b.id}`);
+      for (const n of drawn.nodes) if (n.boxes.some((r) => overlap(box, r))) found.push(`${a.id}: over ${n.id}`);
+      for (const ns of drawn.namespaces) if (overlap(box, ns) && !inside(box, ns)) found.push(`${a.id}: across a namespace box's border`);
+    });
+    return found;
+  }
 
   async function screenshot(name: string): Promise<void> {
     if (!SCREENSHOTS) return;
@@ -129,7 +168,28 @@ describe('isthmus dashboard (Bookinfo, in Chromium)', { timeout: 300_000 }, () =
       500,
     ).catch((e: Error) => assert.fail(`${e.message}\nnodes: ${labels.join(', ')}\nedges: ${JSON.stringify(last)}`));
     assert.ok((await page.getByTestId('graph-updated').textContent())?.includes('every 5s'));
+    assert.deepEqual(await labelCollisions(), [], 'edge labels as drawn');
     await screenshot('dashboard-graph.png');
+  });
+
+  it('hides idle nodes unless "Show idle nodes" is ticked, and keeps the choice in the URL', async () => {
+    const idleNodes = page.locator('[data-testid^="node-"].idle');
+    const gatewayService = page.getByTestId('node-service:istio-system/istio-ingressgateway');
+    const box = page.getByTestId('graph-idle-nodes');
+    assert.equal(await box.isChecked(), false);
+    assert.equal(await idleNodes.count(), 0, 'no idle node by default');
+    assert.equal(await page.getByTestId('node-workload:istio-system/istio-ingressgateway').count(), 1, "the gateway's workload, with traffic");
+    await box.check();
+    await gatewayService.waitFor();
+    assert.match((await gatewayService.getAttribute('class')) ?? '', /\bidle\b/);
+    assert.equal(new URL(page.url()).searchParams.get('idleNodes'), 'true');
+    assert.deepEqual(await labelCollisions(), [], 'edge labels with idle nodes shown');
+    await page.reload();
+    await gatewayService.waitFor();
+    assert.equal(await box.isChecked(), true, 'the option survives a reload');
+    await box.uncheck();
+    await waitFor(async () => (await idleNodes.count()) === 0, 'the idle nodes to go', 10_000, 100);
+    assert.equal(new URL(page.url()).searchParams.has('idleNodes'), false);
   });
 
   it('shows the reviews traffic moving to v1 after virtual-service-all-v1 is applied', async () => {

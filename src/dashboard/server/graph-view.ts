@@ -1,7 +1,8 @@
 // The dashboard's graph: the metrics service graph (service-graph.ts) plus a node for every service the
-// mesh knows that had no traffic in the window, flagged `idle`, so a quiet service is still on the map
-// (Kiali shows such nodes with its "idle nodes" option). Workloads without traffic are not added: the
-// registry knows pods, while the graph's workloads are the metrics' workload names (Deployments).
+// mesh knows that had no traffic in the window, flagged `idle`, so a quiet service can still be put on the
+// map (Kiali's "idle nodes" option: the page hides them unless it is ticked). Workloads without traffic
+// are not added: the registry knows pods, while the graph's workloads are the metrics' workload names
+// (Deployments).
 
 import type { Service } from '../../registry/types.js';
 import type { DashboardNode, GraphResponse } from '../shared/api-types.js';

@@ -48,11 +48,20 @@ export function nodeLabel(n: DashboardNode): string {
  * several workloads, as a VirtualService's weights do), the error rate when not 0, the p95 latency.
  */
 export function edgeLabel(e: GraphEdge, share?: number): string {
-  if (e.protocol === 'tcp') return formatBytes(e.bytesPerSecond ?? 0);
-  const parts = [`${formatRps(e.requestsPerSecond)} rps${share !== undefined ? ` (${formatPercent(share)})` : ''}`];
-  if (e.errorRate !== null && e.errorRate > 0) parts.push(`${formatPercent(e.errorRate)} err`);
-  if (e.p95LatencyMs !== null) parts.push(`p95 ${formatMs(e.p95LatencyMs)}`);
-  return parts.join(' · ');
+  return edgeLabelLines(e, share).join(' · ');
+}
+
+/**
+ * The same text as the graph draws it, in at most two lines (as Kiali puts the error rate under the
+ * request rate): the rate and share, then the error rate and p95 latency when there are any.
+ */
+export function edgeLabelLines(e: GraphEdge, share?: number): string[] {
+  if (e.protocol === 'tcp') return [formatBytes(e.bytesPerSecond ?? 0)];
+  const second: string[] = [];
+  if (e.errorRate !== null && e.errorRate > 0) second.push(`${formatPercent(e.errorRate)} err`);
+  if (e.p95LatencyMs !== null) second.push(`p95 ${formatMs(e.p95LatencyMs)}`);
+  const first = `${formatRps(e.requestsPerSecond)} rps${share !== undefined ? ` (${formatPercent(share)})` : ''}`;
+  return second.length === 0 ? [first] : [first, second.join(' · ')];
 }
 
 /** Each edge's share of its source's outgoing requests, for sources that are services splitting traffic. */
