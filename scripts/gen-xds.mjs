@@ -74,8 +74,8 @@ const versions = ['@grpc/grpc-js-xds', '@bufbuild/protoc-gen-es', '@bufbuild/buf
 const ownProtos = join(root, 'proto');
 /** From the xds tree: TypedStruct, which Istio wraps its own filters' configs in (istio.stats, istio.metadata_exchange). */
 const XDS_TREE_FILES = ['udpa/type/v1/typed_struct.proto', 'xds/type/v3/typed_struct.proto'];
-/** Isthmus's copies of Istio service contracts (proto/), generated alongside Envoy's. */
-const OWN_FILES = ['istio/v1/auth/ca.proto'];
+/** Isthmus's copies of Istio contracts (proto/): the CA service, the istio.alpn filter config; generated alongside Envoy's. */
+const OWN_FILES = ['istio/v1/auth/ca.proto', 'istio/envoy/config/filter/http/alpn/v2alpha1/config.proto'];
 const stamp = createHash('sha256').update(script).update(versions.join(',')).update(OWN_FILES.map((f) => readFileSync(join(ownProtos, f))).join('\0')).digest('hex');
 const stampFile = join(out, '.stamp');
 if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && process.argv[2] !== '--force') process.exit(0);

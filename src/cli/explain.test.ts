@@ -101,8 +101,9 @@ describe('isthmus explain', () => {
       assert.deepEqual(
         r.steps.map((s) => s.step),
         // The endpoint is reviews-v1's sidecar: explain follows the request into its inbound chain (no policies there).
-        // HTTP filters: fault, cors, istio.stats (listed, as the proxy compiles it apart from the chain), router.
-        ['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route', 'http-filter', 'http-filter', 'http-filter', 'http-filter', 'http-filter', 'route-action', 'cluster', 'endpoints', 'inbound'],
+        // HTTP filters: istio.metadata_exchange, istio.alpn, fault, cors, istio.stats (listed, as the proxy compiles it
+        // apart from the chain), router.
+        ['proxy', 'listener', 'filter-chain', 'route-config', 'virtual-host', 'route', 'route', 'http-filter', 'http-filter', 'http-filter', 'http-filter', 'http-filter', 'http-filter', 'route-action', 'cluster', 'endpoints', 'inbound'],
       );
       assert.deepEqual([r.steps[1]?.resource, r.steps[4]?.resource], ['0.0.0.0_9080', 'reviews.default.svc.cluster.local:9080']);
       assert.match(r.steps[4]?.detail ?? '', /authority "reviews:9080" matches domain "reviews" \(exact\)/);

@@ -37,6 +37,7 @@ import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_bu
 import { TypedStructSchema as UdpaTypedStructSchema } from './gen/udpa/type/v1/typed_struct_pb.js';
 import { OpenTelemetryConfigSchema } from './gen/envoy/config/trace/v3/opentelemetry_pb.js';
 import { ZipkinConfigSchema } from './gen/envoy/config/trace/v3/zipkin_pb.js';
+import { FilterConfigSchema as AlpnFilterConfigSchema } from './gen/istio/envoy/config/filter/http/alpn/v2alpha1/config_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
   ListenerSchema,
@@ -82,6 +83,8 @@ export const XDS_REGISTRY = createRegistry(
   // HCM tracing providers (envoy.tracers.opentelemetry, envoy.tracers.zipkin).
   OpenTelemetryConfigSchema,
   ZipkinConfigSchema,
+  // Istio's istio.alpn HTTP filter, which istiod packs as its own proto (not a TypedStruct).
+  AlpnFilterConfigSchema,
 );
 
 /** Any with `type.googleapis.com/<full name>`. */

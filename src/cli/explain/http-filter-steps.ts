@@ -108,7 +108,7 @@ function corsStep(name: string, sel: RouteSelection | undefined, method: string,
   return undefined;
 }
 
-const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
 
 /** Why the proxy does not run a configured filter. */
 function skipReason(f: HttpFilter): string {
@@ -182,6 +182,12 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
           c.downstreamPropagation ? 'answers with its own' : '',
         ].filter((x) => x !== '');
         steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: `Istio's metadata exchange for telemetry: ${what.join(', ') || 'nothing configured'}` });
+        break;
+      }
+      case 'alpn': {
+        const c = f.config;
+        const lists = [c.http10 !== undefined ? `HTTP/1.0: ${c.http10.join(', ')}` : '', c.http11 !== undefined ? `HTTP/1.1: ${c.http11.join(', ')}` : '', c.http2 !== undefined ? `HTTP/2: ${c.http2.join(', ')}` : ''].filter((x) => x !== '');
+        steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: `Istio's ALPN override: an mTLS connection upstream offers the list for the protocol the cluster speaks (${lists.join('; ') || 'none configured'}), unless the cluster originates its own TLS` });
         break;
       }
       case 'router':

@@ -22,6 +22,7 @@ import type { HttpStream } from './http-stream.js';
 import { ResponseFlag } from './response-flags.js';
 import { forward } from './forward.js';
 import { runPeerMetadataFilter } from '../telemetry/peer-metadata-filter.js';
+import { runAlpnFilter } from '../filters/alpn/filter.js';
 
 type FilterStatus = 'continue' | 'stop';
 
@@ -136,6 +137,10 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'peer_metadata':
         runPeerMetadataFilter(f.config, s, sel, env);
+        st = 'continue';
+        break;
+      case 'alpn':
+        runAlpnFilter(f.config, s, sel, env);
         st = 'continue';
         break;
       case 'router':

@@ -144,6 +144,8 @@ export class HttpStream {
   upstreamPath: string;
   /** The authority sent upstream (after host rewrites). */
   upstreamAuthority: string;
+  /** The upstream TLS ALPN list for this request (Istio's istio.alpn filter); undefined: the cluster's own. */
+  upstreamAlpn: readonly string[] | undefined = undefined;
   /** Run on every response head, in order (route header mutations, CORS, the HCM's own). */
   readonly responseHooks: ResponseHeadHook[] = [];
   /** The response head as sent downstream (for the access log); undefined until one is sent. */

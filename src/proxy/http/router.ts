@@ -208,7 +208,7 @@ export class Router {
     const a: Attempt = { host, startNs: process.hrtime.bigint(), controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false };
     this.#attempt = a;
     (this.#tried ??= new Set()).add(host.key);
-    const pool = cluster.pool(host, this.#protocol, s.upstreamAuthority);
+    const pool = cluster.pool(host, this.#protocol, s.upstreamAuthority, s.upstreamAlpn);
     if (!pool.ok) {
       this.#onAttemptFailed(a, { reason: 'remote connection failure', transport: pool.transportFailure, kind: 'connect-failure' });
       return;

@@ -1,8 +1,9 @@
 // Envoy's listener manager, with local capture instead of iptables. It binds the listeners xDS delivers
 // (bind_to_port), keeps sockets bound across updates of the same address, and runs each connection
 // through its listener: inspection of the first bytes when chains need it (tls_inspector: SNI, ALPN;
-// http_inspector: h2c or HTTP/1), filter chain selection, TLS termination, the chain's network RBAC and
-// Wasm filters, then the terminal network filter (HTTP connection manager or tcp_proxy). Without
+// http_inspector: h2c or HTTP/1), filter chain selection, TLS termination, Istio's TCP metadata exchange
+// (peer-exchange.ts), the chain's network RBAC and Wasm filters, then the terminal network filter (HTTP
+// connection manager or tcp_proxy). Without
 // iptables, a sidecar captures traffic itself:
 // - outbound: the `use_original_dst` listener (virtualOutbound, 15001) is served on the capture address
 //   as an HTTP proxy (HTTP_PROXY): each request, or CONNECT tunnel, is handed to the listener for its
@@ -24,6 +25,8 @@ import { runTcpProxy, type TcpProxyEnv } from './tcp-proxy.js';
 import { clientCertificateVerified, peerCertificateOf, secureContextFor } from './tls-terminator.js';
 import { runNetworkRbac } from '../filters/rbac/network-filter.js';
 import { runWasmOnHttpConnection, WasmNetworkChain } from '../filters/wasm/network-filter.js';
+import { runPeerExchange } from './peer-exchange.js';
+import type { WorkloadMetadata } from '../telemetry/workload-metadata.js';
 import type { SecretSource } from '../upstream/connection-pools.js';
 
 export interface ListenerManagerOptions {
@@ -292,8 +295,23 @@ export class ListenerManager {
     this.#terminal(socket, chain, httpFacts, facts.applicationProtocols.includes('h2c'), dst, chain.network.kind === 'hcm');
   }
 
-  /** `resume`: the connection manager reads once the socket is resumed (done right after it accepted it). */
+  /** The chain's metadata exchange first (Istio puts it before every other filter), then the chain. */
   #terminal(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string, resume: boolean): void {
+    const mx = chain.peerExchange;
+    if (mx === undefined) return this.#serve(socket, chain, facts, h2, originalDestination, resume, undefined);
+    const s = socket as Socket;
+    const timeoutMs = chain.network.kind === 'tcp' ? chain.network.tcp.idleTimeoutMs : 0;
+    runPeerExchange(s, mx, { own: this.o.env.workload, timeoutMs, stats: this.o.env.stats }, (o) => {
+      if (o.kind === 'closed') return void s.destroy();
+      if (o.kind === 'skipped') return this.#serve(socket, chain, facts, h2, originalDestination, resume, undefined);
+      // HTTP after an exchange: the ALPN named the exchange, so the codec tells HTTP/2 by its preface.
+      if (chain.network.kind === 'hcm') return sniffPreface(s, (isH2) => this.#serve(s, chain, facts, isH2, originalDestination, !isH2, o.peer));
+      this.#serve(s, chain, facts, h2, originalDestination, resume, o.peer);
+    });
+  }
+
+  /** `resume`: the connection manager reads once the socket is resumed (done right after it accepted it). */
+  #serve(socket: Socket | Duplex, chain: CompiledChain, facts: HttpConnectionFacts, h2: boolean, originalDestination: string, resume: boolean, peerWorkload: WorkloadMetadata | undefined): void {
     const n = chain.network;
     if (chain.rbac.length > 0) {
       const tls = facts.tls ? { uriSans: facts.peer?.uriSans ?? [], dnsSans: facts.peer?.dnsSans ?? [], subject: facts.peer?.subject ?? '' } : undefined;
@@ -307,7 +325,7 @@ export class ListenerManager {
     }
     if (n.kind === 'tcp') {
       const wasm = chain.wasm.length > 0 ? new WasmNetworkChain(chain.wasm, this.o.env.wasm, facts, 'tcp') : undefined;
-      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm, facts.peer);
+      runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm, facts.peer, peerWorkload);
       return;
     }
     let h = this.#hcms.get(chain);

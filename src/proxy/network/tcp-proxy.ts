@@ -5,6 +5,10 @@
 // Network filters that see the bytes (envoy.filters.network.wasm) come as TcpConnectionFilters: they run
 // their new-connection callbacks before the cluster is picked and every chunk goes through them; a
 // connection without them is piped as is (one branch per connection, nothing per chunk).
+// A cluster with Istio's metadata exchange upstream filter exchanges workload metadata on connections that
+// negotiated its ALPN before any byte is relayed (peer-exchange.ts); the connection counts as opened for Istio's
+// stats once that is settled, so its labels carry the peer (istio_stats reports a TCP connection open once the
+// peer is known or known to be absent).
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter
 
 import { connect as netConnect, type Socket } from 'node:net';
@@ -23,6 +27,10 @@ import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js'
 import { ResponseFlag } from '../http/response-flags.js';
 import { compileAccessLog, type CompiledAccessLog } from '../runtime/compile-access-log.js';
 import type { WasmPluginRegistry } from '../filters/wasm/plugin-registry.js';
+import type { OwnWorkload } from '../telemetry/istio-metrics.js';
+import type { WorkloadMetadata } from '../telemetry/workload-metadata.js';
+import type { StatsScope } from '../stats/stats-store.js';
+import { runPeerExchange } from './peer-exchange.js';
 
 export interface CompiledTcpProxy {
   readonly statPrefix: string;
@@ -85,6 +93,9 @@ export interface TcpSession {
   /** URI SANs of the upstream TLS connection's certificates, '' without TLS. */
   readonly upstreamPeerPrincipal: string;
   readonly upstreamLocalPrincipal: string;
+  /** The workloads the TCP metadata exchange learnt: the client's (inbound chain) and the server's (cluster). */
+  readonly downstreamPeerWorkload: WorkloadMetadata | undefined;
+  readonly upstreamPeerWorkload: WorkloadMetadata | undefined;
   /** The same object in every report of one connection (open, progress, close), for per-connection state. */
   readonly connection: object;
 }
@@ -103,6 +114,10 @@ export interface TcpProxyEnv {
   onSessionProgress?(s: TcpSession): void;
   /** The proxy's Wasm plugins (envoy.filters.network.wasm); absent: every plugin counts as unavailable. */
   readonly wasm?: WasmPluginRegistry;
+  /** This proxy's workload, sent in the TCP metadata exchange; absent: the frame carries no metadata. */
+  readonly workload?: OwnWorkload;
+  /** Where the metadata exchange counts (metadata_exchange.*); absent in some tests. */
+  readonly stats?: StatsScope;
 }
 
 /** Who closed a side of the connection: this proxy (`local`) or the peer (`remote`). */
@@ -187,8 +202,17 @@ function writeWithBackpressure(to: Socket, from: Socket | undefined, data: Buffe
  * Proxies `downstream` (already accepted; any inspected bytes unshifted back) to the proxy's cluster.
  * `originalDestination` (host:port) serves ORIGINAL_DST clusters such as PassthroughCluster.
  * `filters`: the network filters before tcp_proxy that see the bytes (undefined: none, the sockets are piped).
+ * `downstreamPeerWorkload`: the client's workload, when the chain's metadata exchange learnt it.
  */
-export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpProxyEnv, originalDestination: string | undefined, filters?: TcpConnectionFilters, downstreamPeer?: PeerCertificate): void {
+export function runTcpProxy(
+  downstream: Socket,
+  p: CompiledTcpProxy,
+  env: TcpProxyEnv,
+  originalDestination: string | undefined,
+  filters?: TcpConnectionFilters,
+  downstreamPeer?: PeerCertificate,
+  downstreamPeerWorkload?: WorkloadMetadata,
+): void {
   const startMs = Date.now();
   const clusterName = chooseCluster(p, env.random);
   let flags = 0;
@@ -196,6 +220,7 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
   let upstreamHost = '';
   let upstreamPeerPrincipal = '';
   let upstreamLocalPrincipal = '';
+  let upstreamPeerWorkload: WorkloadMetadata | undefined;
   let upstream: Socket | undefined;
   let finished = false;
   /** The client half-closed or reset first (the downstream close is REMOTE for the filters). */
@@ -212,7 +237,7 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
     downstreamRemoteAddress: remote,
     serverName: (downstream as Socket & { servername?: string }).servername ?? '',
     cluster: clusterName, upstreamHost, flags, bytesReceived: downstream.bytesRead - read0, bytesSent: downstream.bytesWritten - written0, startMs, durationMs: Date.now() - startMs, details,
-    downstreamPeer, upstreamPeerPrincipal, upstreamLocalPrincipal, connection: downstream,
+    downstreamPeer, upstreamPeerPrincipal, upstreamLocalPrincipal, downstreamPeerWorkload, upstreamPeerWorkload, connection: downstream,
   });
   let reporting: NodeJS.Timeout | undefined;
   const finish = (): void => {
@@ -284,26 +309,20 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
           upstreamLocalPrincipal = uriSanOf(s.getX509Certificate());
         }
         cluster.report(host, 'success');
-        opened();
-        s.setNoDelay(true);
-        if (filters === undefined) {
-          downstream.pipe(s);
-          s.pipe(downstream);
-        } else
-          wireFilters(downstream, s, filters, () => {
-            remoteClosed = true;
-          });
-        downstream.resume();
-        const idle = (): void => {
-          details = 'idle_timeout';
-          finish();
-        };
-        if (p.idleTimeoutMs > 0) {
-          downstream.setTimeout(p.idleTimeoutMs, idle);
-        }
         s.on('close', () => {
           cluster.release('connections');
           if (!finished) downstream.end();
+        });
+        const mx = cluster.config.peerExchange;
+        if (mx === undefined) return relay(s);
+        runPeerExchange(s, mx, { own: env.workload, timeoutMs: p.idleTimeoutMs, stats: env.stats }, (o) => {
+          if (finished) return;
+          if (o.kind === 'closed') {
+            details = o.reason === 'idle_timeout' ? o.reason : `upstream metadata exchange: ${o.reason}`;
+            return finish();
+          }
+          if (o.kind === 'exchanged') upstreamPeerWorkload = o.peer;
+          relay(s);
         });
       });
       s.on('error', (e) => {
@@ -312,6 +331,27 @@ export function runTcpProxy(downstream: Socket, p: CompiledTcpProxy, env: TcpPro
         else finish();
       });
       return undefined;
+    };
+    /** The upstream is connected (and its metadata exchange settled): counted opened, then bytes flow both ways. */
+    const relay = (s: Socket): void => {
+      opened();
+      s.setNoDelay(true);
+      if (filters === undefined) {
+        downstream.pipe(s);
+        s.pipe(downstream);
+      } else
+        wireFilters(downstream, s, filters, () => {
+          remoteClosed = true;
+        });
+      downstream.resume();
+      // A socket paused by the metadata exchange does not flow again by itself when 'data' listeners are added.
+      s.resume();
+      if (p.idleTimeoutMs > 0) {
+        downstream.setTimeout(p.idleTimeoutMs, () => {
+          details = 'idle_timeout';
+          finish();
+        });
+      }
     };
     const failed = (host: PickedHost, reason: string): void => {
       cluster.report(host, 'local-origin-failure');

@@ -1,7 +1,8 @@
 // Compiles an Envoy Cluster into the immutable settings the upstream layer runs on: discovery type,
 // connect timeout, protocol (HTTP/1.1, HTTP/2 or the downstream's), transport sockets (plaintext or TLS,
-// chosen per endpoint by transport_socket_matches), circuit breaker thresholds, bind address, and the raw
-// load-balancing and outlier settings the balancers compile themselves. Anything required that this proxy
+// chosen per endpoint by transport_socket_matches), circuit breaker thresholds, bind address, the upstream network
+// filters (Istio's TCP metadata exchange, the only one supported), and the raw load-balancing and outlier settings
+// the balancers compile themselves. Anything required that this proxy
 // cannot honour is a problem (the update is NACKed), never silently ignored.
 
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
@@ -13,6 +14,9 @@ import { HttpProtocolOptionsSchema } from '../../xds/gen/envoy/extensions/upstre
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { durationMs } from './duration.js';
+import { typedStructOf } from './typed-struct.js';
+import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
+import type { Filter as ClusterFilter } from '../../xds/gen/envoy/config/cluster/v3/filter_pb.js';
 
 export type ClusterKind = 'static' | 'eds' | 'strict-dns' | 'logical-dns' | 'original-dst';
 export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
@@ -64,6 +68,8 @@ export interface CompiledCluster {
   readonly transportMatches: readonly TransportSocketMatch[];
   readonly thresholds: Thresholds;
   readonly bindAddress: string | undefined;
+  /** The cluster's `istio.metadata_exchange` upstream filter: TCP connections that negotiate its ALPN exchange metadata. */
+  readonly peerExchange: PeerExchangeConfig | undefined;
   readonly lbPolicy: Cluster_LbPolicy;
   readonly proto: Cluster;
 }
@@ -120,6 +126,22 @@ function transportOf(ts: TransportSocket | undefined, path: string, problems: st
   };
 }
 
+/** Cluster.filters: upstream network filters; an unknown one is a problem (it would run on every connection). */
+function upstreamFilters(filters: readonly ClusterFilter[], problems: string[]): PeerExchangeConfig | undefined {
+  let peerExchange: PeerExchangeConfig | undefined;
+  filters.forEach((f, i) => {
+    const fp = `filters[${i}](${f.name})`;
+    const ts = f.typedConfig !== undefined ? typedStructOf(f.typedConfig) : undefined;
+    if (ts?.type !== PEER_EXCHANGE_FILTER_TYPE) {
+      problems.push(`${fp}: unsupported upstream network filter ${ts?.type ?? f.typedConfig?.typeUrl ?? '(no typed_config)'}`);
+      return;
+    }
+    if (peerExchange !== undefined) problems.push(`${fp}: a second metadata exchange filter on the cluster`);
+    peerExchange = compilePeerExchangeConfig(ts.value, `${fp}.typed_config.value`, problems);
+  });
+  return peerExchange;
+}
+
 const KIND: Partial<Record<Cluster_DiscoveryType, ClusterKind>> = {
   [Cluster_DiscoveryType.STATIC]: 'static',
   [Cluster_DiscoveryType.EDS]: 'eds',
@@ -170,6 +192,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
     return { name: m.name, match, transport: transportOf(m.transportSocket, `transport_socket_matches[${i}].transport_socket`, problems) };
   });
   const bind = c.upstreamBindConfig?.sourceAddress;
+  const peerExchange = upstreamFilters(c.filters, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -187,6 +210,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       transportMatches,
       thresholds,
       bindAddress: bind?.address || undefined,
+      peerExchange,
       lbPolicy: c.lbPolicy,
       proto: c,
     },

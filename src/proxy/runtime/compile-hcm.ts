@@ -28,6 +28,7 @@ import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config
 import type { IstioStatsFilter, Reporter } from '../telemetry/istio-metrics.js';
 import { typedStructOf } from './typed-struct.js';
 import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.js';
+import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
 
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
@@ -37,6 +38,7 @@ export type CompiledHttpFilter =
   | { readonly kind: 'jwt_authn'; readonly name: string; readonly config: JwtAuthnConfig }
   | { readonly kind: 'wasm'; readonly name: string; readonly config: WasmFilterConfig }
   | { readonly kind: 'peer_metadata'; readonly name: string; readonly config: PeerMetadataConfig }
+  | { readonly kind: 'alpn'; readonly name: string; readonly config: AlpnFilterConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 
@@ -73,7 +75,7 @@ export interface CompiledHcm {
 const XFCC_MODES: readonly XfccMode[] = ['sanitize', 'forward_only', 'append_forward', 'sanitize_set', 'always_forward_only'];
 
 /** HTTP filters that are no-ops for this proxy's model (Istio emits them; nothing to enforce). */
-const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'istio.alpn', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
 
 function typeName(a: Any): string {
   return a.typeUrl.slice(a.typeUrl.lastIndexOf('/') + 1);
@@ -133,6 +135,9 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
     } else if (a !== undefined && typedStructOf(a)?.type === PEER_METADATA_FILTER_TYPE) {
       const ts = typedStructOf(a);
       if (ts !== undefined) httpFilters.push({ kind: 'peer_metadata', name: f.name, config: compilePeerMetadataConfig(ts.value, `${fp}.typed_config.value`, problems) });
+    } else if (a !== undefined && (t === ALPN_FILTER_TYPE || typedStructOf(a)?.type === ALPN_FILTER_TYPE)) {
+      const ts = t === ALPN_FILTER_TYPE ? undefined : typedStructOf(a);
+      httpFilters.push({ kind: 'alpn', name: f.name, config: compileAlpnFilter(ts === undefined ? a : undefined, ts?.value, `${fp}.typed_config`, problems) });
     } else if (a !== undefined && (typedStructOf(a)?.type === STATS_FILTER_TYPE || t === STATS_FILTER_TYPE)) {
       const ts = typedStructOf(a);
       if (ts === undefined) problems.push(`${fp}.typed_config: ${STATS_FILTER_TYPE} is read from a TypedStruct (as istiod sends it)`);

@@ -1,8 +1,9 @@
 // Compiles an Envoy Listener into what the listener manager runs: its address, whether it binds
 // (bind_to_port) or only receives handed-off connections (use_original_dst), its filter chains with their
 // compiled matches, transport (plaintext or TLS termination) and terminal network filter (HTTP connection
-// manager or tcp_proxy), with the network RBAC and Wasm filters before it. Unknown required filters are
-// problems, so the update is NACKed whole.
+// manager or tcp_proxy), with the network RBAC and Wasm filters before it, and Istio's TCP metadata exchange
+// (`istio.metadata_exchange`), which runs first. Unknown required filters are problems, so the update is NACKed
+// whole.
 
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { FilterChain, ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
@@ -13,6 +14,7 @@ import { compileDownstreamTls, type DownstreamTls } from './compile-downstream-t
 import { compileHcm, reporterFor, type CompiledHcm } from './compile-hcm.js';
 import { typedStructOf } from './typed-struct.js';
 import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config.js';
+import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
 import type { IstioStatsFilter } from '../telemetry/istio-metrics.js';
 import type { Compiled } from './compile-cluster.js';
 import { durationMs } from './duration.js';
@@ -31,6 +33,8 @@ export interface CompiledChain {
   readonly rbac: readonly NetworkRbacConfig[];
   /** envoy.filters.network.wasm filters before the terminal filter, in order (empty: no per-connection cost). */
   readonly wasm: readonly WasmFilterConfig[];
+  /** Istio's TCP metadata exchange, run before every other filter; undefined: none on this chain. */
+  readonly peerExchange: PeerExchangeConfig | undefined;
   readonly network: NetworkFilter;
 }
 
@@ -59,6 +63,7 @@ function compileChain(fc: FilterChain, path: string, problems: string[], directi
   let istioStats: IstioStatsFilter | undefined;
   const rbac: NetworkRbacConfig[] = [];
   const wasm: WasmFilterConfig[] = [];
+  let peerExchange: PeerExchangeConfig | undefined;
   fc.filters.forEach((f, i) => {
     const fp = `${path}.filters[${i}](${f.name})`;
     if (f.configType.case !== 'typedConfig') {
@@ -89,6 +94,12 @@ function compileChain(fc: FilterChain, path: string, problems: string[], directi
       const r = m !== undefined ? compileWasmPluginConfig(m.config, `${fp}.typed_config`) : { ok: false as const, problems: [`${fp}.typed_config: cannot be decoded`] };
       if (r.ok) wasm.push(r.value);
       else problems.push(...r.problems);
+    } else if (typedStructOf(any)?.type === PEER_EXCHANGE_FILTER_TYPE) {
+      const ts = typedStructOf(any);
+      // It runs first here: after a Wasm filter (which sees the bytes) its frames would reach that filter in Envoy.
+      if (peerExchange !== undefined) problems.push(`${fp}: a second metadata exchange filter on the chain`);
+      else if (wasm.length > 0) problems.push(`${fp}: the metadata exchange must come before the Wasm network filters`);
+      if (ts !== undefined) peerExchange = compilePeerExchangeConfig(ts.value, `${fp}.typed_config.value`, problems);
     } else if (typedStructOf(any)?.type === STATS_FILTER_TYPE) {
       const ts = typedStructOf(any);
       if (ts !== undefined) {
@@ -108,7 +119,7 @@ function compileChain(fc: FilterChain, path: string, problems: string[], directi
     if (r.ok) tls = r.value;
     else problems.push(...r.problems);
   }
-  return { name: fc.name, tls, rbac, wasm, network };
+  return { name: fc.name, tls, rbac, wasm, peerExchange, network };
 }
 
 function listenerFilterProblems(lf: readonly ListenerFilter[], problems: string[]): void {

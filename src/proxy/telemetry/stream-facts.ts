@@ -134,13 +134,15 @@ export function tcpAttributes(s: TcpSession): Record<string, unknown> {
     upstream: { address: up.address, port: int(up.port) },
     xds: { cluster_name: s.cluster },
     response: { flags: int(s.flags) },
+    upstream_peer: peerAttributes(s.upstreamPeerWorkload),
+    downstream_peer: peerAttributes(s.downstreamPeerWorkload),
   };
 }
 
 export function tcpFacts(s: TcpSession, cluster: ClusterHandle | undefined): TcpFacts {
   return {
-    downstreamPeer: undefined,
-    upstreamPeer: undefined,
+    downstreamPeer: s.downstreamPeerWorkload,
+    upstreamPeer: s.upstreamPeerWorkload,
     downstreamPeerPrincipal: s.downstreamPeer?.uriSans[0] ?? '',
     downstreamLocalPrincipal: s.downstreamPeer?.localUriSans[0] ?? '',
     upstreamPeerPrincipal: s.upstreamPeerPrincipal,

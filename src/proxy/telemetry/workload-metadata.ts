@@ -92,18 +92,19 @@ export function workloadToStruct(w: WorkloadMetadata): Struct {
   return create(StructSchema, { fields });
 }
 
+/** The Struct with its map keys in sorted order, nested structs too: what a deterministic serializer writes. */
+export function sortedStruct(st: Struct): Struct {
+  const out: Record<string, Value> = {};
+  for (const k of Object.keys(st.fields).sort()) {
+    const v = st.fields[k] as Value;
+    out[k] = v.kind.case === 'structValue' ? create(ValueSchema, { kind: { case: 'structValue', value: sortedStruct(v.kind.value) } }) : v;
+  }
+  return create(StructSchema, { fields: out });
+}
+
 /** The `x-envoy-peer-metadata` value for a workload. Map keys are written sorted, as a deterministic serializer does. */
 export function encodePeerMetadata(w: WorkloadMetadata): string {
-  const s = workloadToStruct(w);
-  const sorted = (st: Struct): Struct => {
-    const out: Record<string, Value> = {};
-    for (const k of Object.keys(st.fields).sort()) {
-      const v = st.fields[k] as Value;
-      out[k] = v.kind.case === 'structValue' ? create(ValueSchema, { kind: { case: 'structValue', value: sorted(v.kind.value) } }) : v;
-    }
-    return create(StructSchema, { fields: out });
-  };
-  return Buffer.from(toBinary(StructSchema, sorted(s))).toString('base64');
+  return Buffer.from(toBinary(StructSchema, sortedStruct(workloadToStruct(w)))).toString('base64');
 }
 
 function fieldString(st: Struct | undefined, k: string): string {
@@ -119,6 +120,11 @@ export function decodePeerMetadata(value: string): WorkloadMetadata | undefined 
   } catch {
     return undefined;
   }
+  return workloadFromStruct(st);
+}
+
+/** A peer's metadata Struct (istio/proxy convertStructToWorkloadMetadata); undefined when it names no workload. */
+export function workloadFromStruct(st: Struct): WorkloadMetadata | undefined {
   const lv = st.fields['LABELS'];
   const labelsStruct = lv?.kind.case === 'structValue' ? lv.kind.value : undefined;
   const labels: Record<string, string> = {};

@@ -69,9 +69,12 @@ export type ResultKind = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
 export interface ClusterHandle {
   readonly config: CompiledCluster;
   pick(ctx: PickContext): PickedHost | undefined;
-  /** A pool to the host for the protocol, or the transport failure reason (for example a TLS secret not yet supplied). */
-  /** `authority` (the request's upstream host) feeds auto_sni / auto_san_validation on TLS clusters. */
-  pool(host: PickedHost, protocol: WireProtocol, authority?: string): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
+  /**
+   * A pool to the host for the protocol, or the transport failure reason (for example a TLS secret not yet
+   * supplied). `authority` (the request's upstream host) feeds auto_sni / auto_san_validation on TLS clusters;
+   * `alpn` replaces the cluster's ALPN list on TLS connections (Istio's istio.alpn), in a pool of its own.
+   */
+  pool(host: PickedHost, protocol: WireProtocol, authority?: string, alpn?: readonly string[]): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
   tryAcquire(kind: BreakerKind): boolean;
   release(kind: BreakerKind): void;
   /**

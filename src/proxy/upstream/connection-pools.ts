@@ -40,6 +40,8 @@ export function createPool(
   verifyHost?: string,
   /** Told the identities of TLS connections: the server's URI SAN after each verified handshake, and this proxy's certificate. */
   identity?: { onPeer(uriSan: string): void; onLocal(certPem: string): void },
+  /** The ALPN list TLS connections offer instead of the cluster's (and, for HTTP/2, instead of `h2`); empty: the protocol's own. */
+  alpnOverride?: readonly string[],
 ): PoolResult {
   const tls = transport.kind === 'tls';
   const host = address.includes(':') ? `[${address}]` : address;
@@ -79,7 +81,8 @@ export function createPool(
       };
     }
     if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
-    const alpn = transport.alpn.length > 0 ? [...transport.alpn] : protocol === 'http2' ? ['h2'] : ['http/1.1'];
+    const own = protocol === 'http2' ? ['h2'] : ['http/1.1'];
+    const alpn = alpnOverride !== undefined ? (alpnOverride.length > 0 ? [...alpnOverride] : own) : transport.alpn.length > 0 ? [...transport.alpn] : own;
     connect['ALPNProtocols'] = alpn;
   }
   const common = {
@@ -91,7 +94,7 @@ export function createPool(
     connect,
   };
   if (protocol === 'http2') {
-    const tlsOpts: Record<string, unknown> | undefined = tls ? { ...connect, ALPNProtocols: ['h2'] } : undefined;
+    const tlsOpts: Record<string, unknown> | undefined = tls ? { ...connect, ALPNProtocols: alpnOverride !== undefined && alpnOverride.length > 0 ? [...alpnOverride] : ['h2'] } : undefined;
     delete tlsOpts?.['timeout'];
     delete tlsOpts?.['localAddress'];
     return {

@@ -1,7 +1,9 @@
 // One live upstream cluster: its compiled settings, its current host set (replaced whole on each EDS
 // update), the load balancer built over it, circuit breakers, outlier detection and one connection pool
 // per host and protocol (kept across host-set updates while the host stays). ORIGINAL_DST clusters
-// (Passthrough) connect to the destination each request names. With health_checks, a HealthChecker runs
+// (Passthrough) connect to the destination each request names. HTTP pools over TLS are kept per ALPN list
+// (Istio's istio.alpn replaces the cluster's per request), and never offer the TCP metadata exchange's
+// protocol: an HTTP connection must not negotiate `istio-peer-exchange`. With health_checks, a HealthChecker runs
 // active checks on every host: a host failing them counts as unhealthy for load balancing (as an ejected
 // one does), and a host EDS removes stays while it passes them unless ignore_health_on_host_removal
 // (health-checker-hosts.ts).
@@ -24,6 +26,22 @@ import { compileClusterHealthCheck } from './health-checker-config.js';
 import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
+
+/** The host key of a pool key `<protocol>|<host>[|<sni>][|alpn=...]`. */
+function poolHostKey(k: string): string {
+  return k.split('|')[1] ?? '';
+}
+
+/** `|alpn=a,b` for an override list (lists are config objects shared by every request: joined once). */
+const alpnKeys = new WeakMap<readonly string[], string>();
+function alpnKey(alpn: readonly string[]): string {
+  let k = alpnKeys.get(alpn);
+  if (k === undefined) {
+    k = `|alpn=${alpn.join(',')}`;
+    alpnKeys.set(alpn, k);
+  }
+  return k;
+}
 
 /** `example.com:443` -> `example.com`, `[::1]:80` -> `::1`. */
 function hostWithoutPort(authority: string): string {
@@ -81,6 +99,8 @@ export class UpstreamCluster implements ClusterHandle {
   #lb: LoadBalancer;
   #picked = new Map<string, PickedHost>();
   readonly #pools = new Map<string, LivePool>();
+  /** A transport's ALPN list without the metadata exchange's protocol, per list (null: use the list as is). */
+  readonly #withoutExchange = new WeakMap<readonly string[], readonly string[] | null>();
   readonly #counters = new HostCountersTable();
   readonly #breakers: CircuitBreakers;
   readonly #slots: ConnectionSlots;
@@ -198,7 +218,7 @@ export class UpstreamCluster implements ClusterHandle {
     const keys = new Set(this.#hosts.hosts.map((h) => h.key));
     this.#counters.retain(keys);
     for (const [k, p] of this.#pools) {
-      const hk = k.slice(k.indexOf('|') + 1);
+      const hk = poolHostKey(k);
       if (!keys.has(hk) && this.config.kind !== 'original-dst') {
         this.#pools.delete(k);
         void p.dispatcher.close().catch(() => undefined);
@@ -222,7 +242,7 @@ export class UpstreamCluster implements ClusterHandle {
 
   #closePools(hostKeyValue: string): void {
     for (const [k, p] of this.#pools) {
-      if (k.slice(k.indexOf('|') + 1) !== hostKeyValue) continue;
+      if (poolHostKey(k) !== hostKeyValue) continue;
       this.#pools.delete(k);
       void p.dispatcher.close().catch(() => undefined);
     }
@@ -273,10 +293,18 @@ export class UpstreamCluster implements ClusterHandle {
     return p;
   }
 
-  pool(host: PickedHost, protocol: WireProtocol, authority?: string): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
+  pool(host: PickedHost, protocol: WireProtocol, authority?: string, alpn?: readonly string[]): { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string } {
     let transport = host.transport as TransportSettings;
     let verifyHost: string | undefined;
     let k = `${protocol}|${host.key}`;
+    let alpnOverride: readonly string[] | undefined;
+    if (transport.kind === 'tls') {
+      if (alpn !== undefined) {
+        // Envoy hashes the ALPN override into the connection pool key: these connections are not shared.
+        alpnOverride = alpn;
+        k += alpnKey(alpn);
+      } else if (protocol === 'http1') alpnOverride = this.#httpAlpn(transport.alpn); // HTTP/2 pools offer h2 alone
+    }
     if (transport.kind === 'tls' && authority !== undefined && (this.config.autoSni || this.config.autoSanValidation)) {
       // One pool per upstream host name: its connections carry that SNI and are checked against it.
       const name = hostWithoutPort(authority);
@@ -294,9 +322,26 @@ export class UpstreamCluster implements ClusterHandle {
       void live.dispatcher.close().catch(() => undefined);
     }
     const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity);
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride);
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
+  }
+
+  /**
+   * The cluster's ALPN for HTTP without an override: without the metadata exchange's protocol, which only the TCP
+   * proxy speaks (an HTTP connection that negotiated it would get the peer's frame as its first bytes).
+   */
+  #httpAlpn(list: readonly string[]): readonly string[] | undefined {
+    const mx = this.config.peerExchange?.protocol;
+    if (mx === undefined) return undefined;
+    let out = this.#withoutExchange.get(list);
+    if (out === undefined) {
+      const rest = list.filter((p) => p !== mx);
+      // Nothing left: an empty override, which offers the HTTP version's own (h2 or http/1.1).
+      out = rest.length < list.length ? rest : null;
+      this.#withoutExchange.set(list, out);
+    }
+    return out ?? undefined;
   }
 
   #secretsOf(t: TransportSettings): readonly [unknown, unknown] | undefined {

@@ -4,7 +4,8 @@
 // `outbound_.<port>_._.<host>` and, per DestinationRule subset, `outbound_.<port>_.<subset>_.<host>`
 // (model.BuildDNSSrvSubsetKey) — the names the listener's AUTO_PASSTHROUGH filter chains route to
 // (listener/gateway-tcp-chains.ts). They are the outbound clusters without TLS origination or proxy protocol:
-// the client's mTLS passes through untouched to the destination.
+// the client's mTLS passes through untouched to the destination. They carry the TCP metadata exchange
+// upstream filter as the outbound clusters do (applyDestinationRule's applyMetadataExchange runs in both modes).
 //
 // One deliberate difference from Istio: an EDS cluster reads the assignment of its outbound twin
 // (service_name `outbound|<port>|<subset>|<host>`) instead of one named after itself, so both share one
@@ -26,6 +27,7 @@ import { applyConnectionPool, applyH2Upgrade } from './connection-pool.js';
 import { applyLoadBalancer } from './load-balancer.js';
 import { baseClusterFor, dnsSrvSubsetKey, discoveryTypeFor } from './outbound-clusters.js';
 import { applyOutlierDetection } from './outlier-detection.js';
+import { applyClusterMetadataExchange } from '../telemetry/metadata-exchange.js';
 
 
 interface PortScope {
@@ -60,6 +62,7 @@ function subsetCluster(s: PortScope & { dr: DestinationRuleView }, defaultType: 
   const policy = subsetTrafficPolicy(s.dr.spec, subset.name, port.port);
   applySniDnatPolicy(s, mc, policy);
   applySharedEds(mc, subsetKey('outbound', subset.name, service.hostname, port.port));
+  applyClusterMetadataExchange(mc.cluster);
   addConfigMetadata(mc.cluster, s.dr.ref);
   addSubsetMetadata(mc.cluster, subset.name);
   addAlpnOverrideMetadata(mc.cluster, policy?.tls?.mode);
@@ -74,6 +77,7 @@ function portClusters(ctx: ProxyContext, service: Service, port: ServicePort): C
   const policy = portLevelTrafficPolicy(dr?.spec.trafficPolicy, port.port).policy;
   applySniDnatPolicy(s, mc, policy);
   applySharedEds(mc, subsetKey('outbound', undefined, service.hostname, port.port));
+  applyClusterMetadataExchange(mc.cluster);
   if (dr !== undefined) {
     addConfigMetadata(mc.cluster, dr.ref);
     addAlpnOverrideMetadata(mc.cluster, policy?.tls?.mode);

@@ -1,8 +1,9 @@
 // The clusters Istio always generates (pilot/pkg/networking/core/cluster_builder.go buildBlackHoleCluster,
 // buildDefaultPassthroughCluster, buildInboundPassthroughCluster): BlackHoleCluster (STATIC, no endpoints:
 // traffic to it fails), PassthroughCluster (ORIGINAL_DST: forward to where the client was going, HTTP as
-// the client spoke it) and the inbound passthrough cluster for ports no service declares, bound to
-// 127.0.0.6 so the traffic is not captured again.
+// the client spoke it; with the TCP metadata exchange upstream filter, as every outbound cluster) and the
+// inbound passthrough cluster for ports no service declares, bound to 127.0.0.6 so the traffic is not captured
+// again (and without the exchange filter).
 
 import { create } from '@bufbuild/protobuf';
 import type { MeshConfig } from '../../model/mesh-config.js';
@@ -16,6 +17,7 @@ import { durationFromMs, durationFromSeconds } from '../proto-values.js';
 import { altStatName, HTTP_PROTOCOL_OPTIONS_KEY, wrapCluster } from './cluster-wrapper.js';
 import { applyConnectionPool } from './connection-pool.js';
 import { INBOUND_PASSTHROUGH_BIND_IPV4 } from './inbound-clusters.js';
+import { applyClusterMetadataExchange } from '../telemetry/metadata-exchange.js';
 
 /** Idle timeout of passthrough connections (Istio's passthroughHttpProtocolOptions). */
 const PASSTHROUGH_IDLE_TIMEOUT_SECONDS = 300;
@@ -57,6 +59,7 @@ export function buildPassthroughCluster(mesh: MeshConfig): Cluster {
     altStatName: altStatName(PASSTHROUGH_CLUSTER),
   });
   applyConnectionPool(mesh, wrapCluster(c), {}, undefined);
+  applyClusterMetadataExchange(c);
   return c;
 }
 
@@ -64,6 +67,7 @@ export function buildPassthroughCluster(mesh: MeshConfig): Cluster {
 export function buildInboundPassthroughCluster(mesh: MeshConfig): Cluster {
   const c = buildPassthroughCluster(mesh);
   c.name = INBOUND_PASSTHROUGH_CLUSTER_IPV4;
+  c.filters = [];
   c.upstreamBindConfig = create(BindConfigSchema, {
     sourceAddress: create(SocketAddressSchema, { address: INBOUND_PASSTHROUGH_BIND_IPV4, portSpecifier: { case: 'portValue', value: 0 } }),
   });

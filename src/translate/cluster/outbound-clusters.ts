@@ -3,7 +3,8 @@
 // `outbound|<port>||<host>` per non-UDP port plus `outbound|<port>|<subset>|<host>` per DestinationRule
 // subset. The discovery type follows the resolution (STATIC -> EDS, DNS -> STRICT_DNS with the endpoints
 // inline, DNS_ROUND_ROBIN -> LOGICAL_DNS, NONE -> ORIGINAL_DST, or EDS on gateways); the default cluster
-// takes the rule's policy for the port, a subset cluster that policy overridden by the subset's.
+// takes the rule's policy for the port, a subset cluster that policy overridden by the subset's. Each carries
+// the TCP metadata exchange as its upstream filter (applyMetadataExchange).
 
 import { create } from '@bufbuild/protobuf';
 import { portLevelTrafficPolicy, subsetTrafficPolicy, type Subset } from '../../api/networking/destination-rule.js';
@@ -22,6 +23,7 @@ import { addAlpnOverrideMetadata, addConfigMetadata, addSubsetMetadata, markExte
 import { applyEdsConfig, discoveryTypeOf, finishCluster, type MutableCluster } from './cluster-wrapper.js';
 import { inferServiceMtlsMode, serviceAccounts, type UpstreamTlsOptions } from './tls.js';
 import { applyOutboundPolicy, type OutboundPolicyContext } from './traffic-policy.js';
+import { applyClusterMetadataExchange } from '../telemetry/metadata-exchange.js';
 import { identity, memo } from '../memo.js';
 import { ipFamilyKey, localityViewerKey } from '../endpoint/topology-labels.js';
 
@@ -98,6 +100,7 @@ function subsetCluster(s: ScopeWithDr, defaultType: Cluster_DiscoveryType | unde
   };
   applyOutboundPolicy(mc, policy, { ...s.policyContext, tls });
   applyEdsConfig(mc.cluster);
+  applyClusterMetadataExchange(mc.cluster);
   addConfigMetadata(mc.cluster, s.dr.ref);
   addSubsetMetadata(mc.cluster, subset.name);
   addAlpnOverrideMetadata(mc.cluster, policy?.tls?.mode);
@@ -133,6 +136,7 @@ function portClusters(ctx: ProxyContext, service: Service, port: ServicePort, ac
   const policy = portLevelTrafficPolicy(dr?.spec.trafficPolicy, port.port).policy;
   applyOutboundPolicy(mc, policy, policyContext);
   applyEdsConfig(mc.cluster);
+  applyClusterMetadataExchange(mc.cluster);
   if (service.location === 'MESH_EXTERNAL') markExternal(mc.cluster);
   if (dr !== undefined) {
     addConfigMetadata(mc.cluster, dr.ref);

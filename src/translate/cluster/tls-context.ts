@@ -5,8 +5,9 @@
 // rule's files (served by the agent over SDS) or its credentialName (over ADS), and let Envoy derive SNI
 // and SAN checks from the request host when the rule sets none (auto_sni / auto_san_validation).
 //
-// Istio adds `istio-peer-exchange` to the in-mesh ALPN when it installs its TCP metadata-exchange cluster
-// filter; Isthmus installs no such filter, so it advertises the ALPN Istio uses without it.
+// The in-mesh ALPN starts with `istio-peer-exchange` (metadata exchange is on, as in Istio by default): a TCP
+// connection negotiates it and both proxies exchange their metadata; HTTP requests never do, as the outbound
+// HCM's istio.alpn filter replaces the list per request (istio-http/1.1, istio-h2 ...).
 
 import { create } from '@bufbuild/protobuf';
 import type { ClientTLSSettings } from '../../api/networking/destination-rule.js';
@@ -25,9 +26,9 @@ import { SDS_DEFAULT, SDS_ROOT } from '../../xds/names.js';
 import { isHttp2Cluster, mutableHttpOptions, type MutableCluster } from './cluster-wrapper.js';
 import { credentialSecretConfig, fileCertResourceName, fileRootResourceName, SDS_CA_SUFFIX, sdsSecretConfig } from './sds.js';
 
-/** ALPN for in-mesh mTLS (Istio's ALPNInMesh / ALPNInMeshH2, without metadata exchange). */
-export const ALPN_IN_MESH = ['istio'] as const;
-export const ALPN_IN_MESH_H2 = ['istio', 'h2'] as const;
+/** ALPN for in-mesh mTLS with metadata exchange (Istio's ALPNInMeshWithMxc / ALPNInMeshH2WithMxc). */
+export const ALPN_IN_MESH_WITH_MXC = ['istio-peer-exchange', 'istio'] as const;
+export const ALPN_IN_MESH_H2_WITH_MXC = ['istio-peer-exchange', 'istio', 'h2'] as const;
 /** ALPN for user-originated TLS to an HTTP/2 upstream (ALPNH2Only). */
 export const ALPN_H2_ONLY = ['h2'] as const;
 
@@ -64,7 +65,7 @@ function istioMutualContext(mc: MutableCluster, tls: ClientTLSSettings): Upstrea
       validationContextSdsSecretConfig: sdsSecretConfig(SDS_ROOT),
     }),
   };
-  common.alpnProtocols = [...(isHttp2Cluster(mc) ? ALPN_IN_MESH_H2 : ALPN_IN_MESH)];
+  common.alpnProtocols = [...(isHttp2Cluster(mc) ? ALPN_IN_MESH_H2_WITH_MXC : ALPN_IN_MESH_WITH_MXC)];
   const sni = tls.sni ?? '';
   return create(UpstreamTlsContextSchema, { commonTlsContext: common, sni: sni !== '' ? sni : mc.cluster.name });
 }

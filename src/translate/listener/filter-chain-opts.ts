@@ -24,6 +24,11 @@ export interface FilterChainOpts {
   /** Set for an HCM chain; network filters then go before the HCM. */
   readonly http?: HttpListenerOpts;
   readonly networkFilters: readonly Filter[];
+  /**
+   * Istio's includeMx: the TCP metadata exchange filter goes first, ahead of every other network filter (gateway
+   * TCP chains of ISTIO_MUTUAL servers).
+   */
+  readonly metadataExchange?: boolean;
 }
 
 export function chainOpts(init: Partial<FilterChainOpts>): FilterChainOpts {

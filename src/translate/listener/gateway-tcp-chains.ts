@@ -1,7 +1,8 @@
 // Network (non-HCM) filter chains of a gateway server (Istio's gateway.go createGatewayTCPFilterChainOpts and
 // buildGatewayNetworkFiltersFrom{TCP,TLS}Routes, builtAutoPassthroughFilterChains):
 // - TCP servers (and TCP servers terminating TLS): the first VirtualService `tcp` route bound to the gateway
-//   whose hosts match the server's, as a tcp_proxy;
+//   whose hosts match the server's, as a tcp_proxy; an ISTIO_MUTUAL server's chain starts with the TCP metadata
+//   exchange (includeMx), as its clients are mesh proxies that offer `istio-peer-exchange`;
 // - PASSTHROUGH: one SNI chain per matching `tls` route match, the TLS left intact;
 // - AUTO_PASSTHROUGH: one chain per visible in-mesh service port (and DestinationRule subset) the server's
 //   hosts cover, matching the SNI `outbound_.<port>_.<subset>_.<host>` an Istio client sends across networks
@@ -127,7 +128,8 @@ export function gatewayTcpChains(
     const filters = tcpRouteFilters(ctx, server, gateway);
     if (filters === undefined || filters.length === 0) return missed();
     const tlsContext = buildGatewayTlsContext(server);
-    return [chainOpts({ sniHosts: merged.tlsServerInfo.get(server)?.sniHosts ?? [], ...(tlsContext !== undefined ? { tlsContext } : {}), networkFilters: filters })];
+    const metadataExchange = effectiveTlsMode(server.tls) === 'ISTIO_MUTUAL';
+    return [chainOpts({ sniHosts: merged.tlsServerInfo.get(server)?.sniHosts ?? [], ...(tlsContext !== undefined ? { tlsContext } : {}), networkFilters: filters, metadataExchange })];
   }
   if (effectiveTlsMode(server.tls) === 'AUTO_PASSTHROUGH') return autoPassthroughChains(ctx, merged.tlsServerInfo.get(server)?.sniHosts ?? []);
   return tlsRouteChains(ctx, server, gateway, tlsHosts, issues);

@@ -1,7 +1,8 @@
 // The HttpConnectionManager as Istio builds it (listener_builder.go buildHTTPConnectionManager): codec AUTO,
 // path normalization (MeshConfig DEFAULT: normalize_path, escaped slashes kept), websocket upgrades, no
 // stream idle timeout, RDS over ADS with no initial fetch timeout or an inline route config, http filters in
-// Istio's order with istio.metadata_exchange first for the listener's class (appendMxFilter). Access logs are
+// Istio's order with istio.metadata_exchange first for the listener's class (appendMxFilter) and istio.alpn on
+// every class but sidecar inbound (features.ALPNFilter). Access logs are
 // left empty (Istio's accessLogBuilder adds them later; so will Isthmus'), and tracing and the request-id
 // extension are not set.
 
@@ -16,7 +17,7 @@ import {
   RdsSchema,
   type HttpConnectionManager,
 } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { buildHttpFilters, type HttpFilterSlots, type ListenerClass } from './http-filters.js';
+import { alpnFilter, buildHttpFilters, type HttpFilterSlots, type ListenerClass } from './http-filters.js';
 import { durationFromSeconds } from '../proto-values.js';
 import { metadataExchangeHttpFilter } from '../telemetry/metadata-exchange.js';
 
@@ -59,7 +60,7 @@ export function buildHttpConnectionManager(opts: HttpListenerOpts, statPrefix: s
   } else if (opts.routeConfig !== undefined) {
     hcm.routeSpecifier = { case: 'routeConfig', value: opts.routeConfig };
   }
-  hcm.httpFilters = buildHttpFilters({ metadataExchange: [metadataExchangeHttpFilter(opts.class)], ...opts.filters });
+  hcm.httpFilters = buildHttpFilters({ metadataExchange: [metadataExchangeHttpFilter(opts.class)], ...(opts.class !== 'sidecar-inbound' ? { alpn: [alpnFilter()] } : {}), ...opts.filters });
   hcm.proxy100Continue = true;
   return hcm;
 }

@@ -17,6 +17,7 @@ import { buildHttpConnectionManager } from './http-connection-manager.js';
 import { httpInspector, tlsInspector } from './listener-filters.js';
 import { delimitedStatPrefix, HCM_FILTER, PASSTHROUGH_FILTER_CHAIN } from './well-known.js';
 import { durationFromSeconds } from '../proto-values.js';
+import { tcpListenerMetadataExchange } from '../telemetry/metadata-exchange.js';
 
 export interface OutboundListenerEntry {
   readonly bind: string;
@@ -36,9 +37,9 @@ export function inspectorsFor(chains: readonly FilterChainOpts[]): ListenerFilte
   return [...(tls ? [tlsInspector()] : []), ...(http ? [httpInspector()] : [])];
 }
 
-/** Filters of one chain: its network filters, then the HCM when it is an HTTP chain. */
+/** Filters of one chain: the metadata exchange when asked, its network filters, then the HCM when it is an HTTP chain. */
 export function chainFilters(c: FilterChainOpts, statPrefix: string): Filter[] {
-  if (c.http === undefined) return [...c.networkFilters];
+  if (c.http === undefined) return c.metadataExchange === true ? [tcpListenerMetadataExchange(), ...c.networkFilters] : [...c.networkFilters];
   return [...c.networkFilters, hcmFilter(buildHttpConnectionManager(c.http, statPrefix))];
 }
 

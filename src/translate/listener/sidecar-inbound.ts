@@ -6,9 +6,9 @@
 // for connections to 15006 itself. Which chains a port gets depends on its PeerAuthentication mTLS mode
 // (inbound-match-options): plaintext, mTLS, or both (PERMISSIVE, Istio's default). HCMs carry the
 // SERVER-side istio.stats filters, and so do TCP chains (before tcp_proxy) and the blackhole chain
-// (buildInboundNetworkFilters, buildInboundBlackhole). Istio also puts the istio.metadata_exchange network
-// filter (TCPListenerMx, buildMetadataExchangeNetworkFilters) first on those chains and before inbound HCMs;
-// Isthmus does not, as its proxy does not speak the `istio-peer-exchange` protocol that filter needs.
+// (buildInboundNetworkFilters, buildInboundBlackhole). Every chain starts with the istio.metadata_exchange
+// network filter (TCPListenerMx: buildCompleteNetworkFilters, buildInboundNetworkFiltersForHTTP,
+// buildInboundBlackhole), which exchanges workload metadata with a client that negotiated `istio-peer-exchange`.
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -40,6 +40,7 @@ import {
 import { httpInspector, originalDst, predicateForOtherPorts, predicateForPorts, tlsInspector } from './listener-filters.js';
 import { hcmFilter } from './outbound-listener.js';
 import { statsHttpFilters, statsNetworkFilters } from '../telemetry/stats-filter.js';
+import { tcpListenerMetadataExchange } from '../telemetry/metadata-exchange.js';
 import { plainTcpProxy } from './tcp-proxy.js';
 import { RESERVED_PROXY_PORTS, TLS_TRANSPORT, VIRTUAL_INBOUND_BLACKHOLE_CHAIN, VIRTUAL_INBOUND_CATCHALL_HTTP_CHAIN, delimitedStatPrefix } from './well-known.js';
 
@@ -111,12 +112,14 @@ function chainsFor(ctx: ProxyContext, cc: InboundChainConfig, mtls: MtlsSettings
       transportProtocol: o.transportProtocol,
       ...(cc.targetPort > 0 ? { destinationPort: cc.targetPort } : {}),
     });
+    // Metadata exchange goes first, so RBAC and stats see the peer (buildCompleteNetworkFilters, istio/istio#41066).
     const filters = o.protocol === 'http'
       ? [
+          tcpListenerMetadataExchange(),
           ...networkWasmBeforeHcm(ctx, 'sidecar-inbound', cc.targetPort),
           hcmFilter(buildHttpConnectionManager(inboundHttpOpts(cc, httpFiltersWithWasm(ctx, 'sidecar-inbound', cc.targetPort, security.http), statsHttpFilters(ctx, 'sidecar-inbound')), statPrefix(cc))),
         ]
-      : tcpFiltersWithWasm(ctx, 'sidecar-inbound', cc.servicePort, security.tcp, [...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(cc.clusterName, cc.clusterName)]);
+      : [tcpListenerMetadataExchange(), ...tcpFiltersWithWasm(ctx, 'sidecar-inbound', cc.servicePort, security.tcp, [...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(cc.clusterName, cc.clusterName)])];
     const tls = downstreamTlsSocket(tlsContextFor(o, mtls));
     return create(FilterChainSchema, { filterChainMatch: match, filters, name: chainName(cc, o.protocol), ...(tls !== undefined ? { transportSocket: tls } : {}) });
   });
@@ -180,7 +183,7 @@ function blackholeChain(ctx: ProxyContext): FilterChain {
   return create(FilterChainSchema, {
     name: VIRTUAL_INBOUND_BLACKHOLE_CHAIN,
     filterChainMatch: create(FilterChainMatchSchema, { destinationPort: VIRTUAL_INBOUND_PORT }),
-    filters: [...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
+    filters: [tcpListenerMetadataExchange(), ...statsNetworkFilters(ctx, 'sidecar-inbound'), plainTcpProxy(BLACKHOLE_CLUSTER, BLACKHOLE_CLUSTER)],
   });
 }
 

@@ -99,7 +99,7 @@ describe('DestinationRule tls modes (sidecar)', () => {
     assert.equal(tls?.sni, `outbound_.9080_.istio-mutual_.${HOST}`);
     assert.deepEqual(sdsNames(tls), { cert: ['default'], root: 'ROOTCA' });
     assert.deepEqual(sans(tls), ['spiffe://cluster.local/ns/default/sa/bookinfo-reviews']);
-    assert.deepEqual(tls?.commonTlsContext?.alpnProtocols, ['istio']);
+    assert.deepEqual(tls?.commonTlsContext?.alpnProtocols, ['istio-peer-exchange', 'istio']);
   });
 
   it('ignores credentialName on sidecars when the rule selects no workloads (Istio does not hand secrets to every sidecar)', () => {

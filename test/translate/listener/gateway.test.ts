@@ -42,7 +42,7 @@ describe('gateway: bookinfo', () => {
   it('the gateway HCM uses the remote address and sanitizes XFCC', () => {
     const r = expectRoute(b.resources, { port: 8080, protocol: 'http', callMode: 'gateway' }, { error: 'no route config' }, NO_CLUSTERS);
     assert.equal(r.raw.hcm?.useRemoteAddress, true);
-    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
+    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
   });
 });
 
@@ -155,6 +155,36 @@ spec:
 
   it('TCP on 31400 goes to the VirtualService tcp route', () => {
     expectRoute(b.resources, { port: 31400, protocol: 'tcp', callMode: 'gateway' }, { listener: '0.0.0.0_31400', tcpCluster: 'outbound|3306||mysql.default.svc.cluster.local' }, NO_CLUSTERS);
+  });
+
+  it('only an ISTIO_MUTUAL TCP server starts its chain with the TCP metadata exchange (includeMx)', () => {
+    const mesh = buildFor(
+      yaml +
+        '\n---\n' +
+        gateway('mesh-tcp', `  - port: {number: 15443, name: tls-mesh, protocol: TLS}
+    hosts: ["*"]
+    tls: {mode: ISTIO_MUTUAL}`) +
+        `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mysql-mesh}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/mesh-tcp]
+  tcp:
+  - route: [{destination: {host: mysql.default.svc.cluster.local, port: {number: 3306}}}]
+`,
+      GW,
+    );
+    const names = (l: string): string[] => {
+      const x = listener(mesh, l);
+      const c = x.filterChains[0] ?? x.defaultFilterChain;
+      return (c?.filters ?? []).map((f) => f.name);
+    };
+    assert.deepEqual(names('0.0.0.0_15443'), ['istio.metadata_exchange', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(names('0.0.0.0_31400'), ['istio.stats', 'envoy.filters.network.tcp_proxy']);
+    // Its TLS offers the exchange's ALPN (ALPNDownstreamWithMxc).
+    const tls = listener(mesh, '0.0.0.0_15443').filterChains[0]?.transportSocket?.configType;
+    assert.ok(tls?.case === 'typedConfig' && Buffer.from(tls.value.value).toString('latin1').includes('istio-peer-exchange'));
   });
 
   it('a TCP server no route matches gets no listener, and it is reported', () => {

@@ -61,6 +61,7 @@ describe('sidecar inbound security filters', () => {
   it('orders jwt_authn, then RBAC for AUDIT, DENY, ALLOW before the routing filters; network RBAC before tcp_proxy', () => {
     const http = inbound.filterChains.find((c) => c.name === '0.0.0.0_9080');
     assert.deepEqual(filterNames(http), [
+      'istio.metadata_exchange',
       'envoy.filters.network.http_connection_manager',
       '  istio.metadata_exchange',
       '  envoy.filters.http.jwt_authn',
@@ -73,7 +74,7 @@ describe('sidecar inbound security filters', () => {
       '  envoy.filters.http.router',
     ]);
     const tcp = inbound.filterChains.find((c) => c.name === '0.0.0.0_5432');
-    assert.deepEqual(filterNames(tcp), ['envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(filterNames(tcp), ['istio.metadata_exchange', 'envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
   });
 
   it('outbound chains carry no security filters', () => {

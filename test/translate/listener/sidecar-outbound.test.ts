@@ -32,7 +32,7 @@ describe('sidecar outbound: HTTP ports', () => {
 
   it('the router filter is the last HTTP filter, after metadata exchange, fault, cors and stats', () => {
     const r = expectRoute(b.resources, { port: 9080, protocol: 'http' }, { error: 'no route config' }, NO_CLUSTERS);
-    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
+    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
   });
 
   it('no outbound listener is built on the proxy`s own ports (15001/15006/15021/15090) for HTTP services', () => {

@@ -1,6 +1,6 @@
 // Istio telemetry in the listeners a proxy receives (pilot/pkg/model/telemetry.go, listener_builder.go
-// appendMxFilter, networkfilter.go): istio.metadata_exchange first in every HCM, istio.stats after cors and
-// before tcp_proxy on TCP chains, its stats.PluginConfig shaped by the Telemetry resources in scope. Goldens are
+// appendMxFilter, networkfilter.go): istio.metadata_exchange first in every HCM (and, as a network filter, first
+// on every inbound chain), istio.stats after cors and before tcp_proxy on TCP chains, its stats.PluginConfig shaped by the Telemetry resources in scope. Goldens are
 // config_dump JSON of a sidecar with HTTP and TCP ports on both sides, under: a root-namespace Telemetry
 // removing and upserting tags, one disabling REQUEST_COUNT for CLIENT only, and a workload Telemetry turning
 // every metric off.
@@ -80,12 +80,16 @@ describe('telemetry filters: mesh defaults', () => {
 
   it('every HCM starts with istio.metadata_exchange and has istio.stats after cors; TCP chains count before tcp_proxy', () => {
     const layout = filterLayout(b);
-    const hcmMx = 'istio.metadata_exchange envoy.filters.http.fault envoy.filters.http.cors istio.stats envoy.filters.http.router';
+    // istio.alpn on outbound HCMs only; every inbound chain starts with the TCP metadata exchange network filter.
+    const inboundHcm = 'istio.metadata_exchange envoy.filters.http.fault envoy.filters.http.cors istio.stats envoy.filters.http.router';
+    const outboundHcm = 'istio.metadata_exchange istio.alpn envoy.filters.http.fault envoy.filters.http.cors istio.stats envoy.filters.http.router';
     for (const line of layout) {
-      if (line.includes('hcm[')) assert.ok(line.includes(`hcm[${hcmMx}]`), line);
+      const inbound = line.startsWith('virtualInbound/');
+      if (inbound) assert.ok(line.includes(': istio.metadata_exchange '), line);
+      if (line.includes('hcm[')) assert.ok(line.includes(`hcm[${inbound ? inboundHcm : outboundHcm}]`), line);
       else assert.ok(line.endsWith('istio.stats envoy.filters.network.tcp_proxy'), line);
     }
-    assert.ok(layout.includes('virtualInbound/virtualInbound-blackhole: istio.stats envoy.filters.network.tcp_proxy'));
+    assert.ok(layout.includes('virtualInbound/virtualInbound-blackhole: istio.metadata_exchange istio.stats envoy.filters.network.tcp_proxy'));
     assert.ok(layout.includes('virtualOutbound/virtualOutbound-blackhole: istio.stats envoy.filters.network.tcp_proxy'));
   });
 

@@ -130,6 +130,7 @@ describe('WasmPlugins on a sidecar', () => {
 
   it('places HTTP plugins by phase around jwt_authn and RBAC, by priority within a phase; NETWORK ones before the HCM', () => {
     assert.deepEqual(filterNames(tls('0.0.0.0_9080')), [
+      'istio.metadata_exchange',
       'default.tcp-meter',
       'envoy.filters.network.http_connection_manager',
       '  istio.metadata_exchange',
@@ -150,7 +151,7 @@ describe('WasmPlugins on a sidecar', () => {
   });
 
   it('puts an AUTHZ NETWORK plugin before network RBAC and tcp_proxy in TCP chains', () => {
-    assert.deepEqual(filterNames(tls('0.0.0.0_5432')), ['default.tcp-meter', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
+    assert.deepEqual(filterNames(tls('0.0.0.0_5432')), ['istio.metadata_exchange', 'default.tcp-meter', 'envoy.filters.network.rbac', 'istio.stats', 'envoy.filters.network.tcp_proxy']);
   });
 
   it('gives the port-less passthrough chains only the plugins without ports', () => {
@@ -173,6 +174,7 @@ describe('WasmPlugins on a sidecar', () => {
       '  istio-system.mesh-wide',
       '  default.client-only',
       '  default.tail',
+      '  istio.alpn',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
       '  istio.stats',
@@ -221,6 +223,7 @@ spec:
       '  istio.metadata_exchange',
       '  istio-system.edge-auth',
       '  istio-system.client-8080',
+      '  istio.alpn',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
       '  istio.stats',
@@ -253,6 +256,7 @@ spec:
       'envoy.filters.network.http_connection_manager',
       '  istio.metadata_exchange',
       '  default.gw-auth',
+      '  istio.alpn',
       '  envoy.filters.http.fault',
       '  envoy.filters.http.cors',
       '  istio.stats',
