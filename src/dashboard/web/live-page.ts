@@ -7,6 +7,10 @@ import { ApiFailure } from './api.js';
 import { h, win, type El, type InputEl } from './dom.js';
 import { REFRESH_MS } from './graph-page.js';
 
+/** The windows of the list pages (the current picture) and of a service's or workload's page (its recent history). */
+export const LIST_WINDOWS = { choices: ['1m', '5m', '10m'], fallback: '1m' } as const;
+export const PAGE_WINDOWS = { choices: ['1m', '5m', '10m'], fallback: '10m' } as const;
+
 export interface LivePageOptions<T> {
   /** Links above the title (Services / ...). */
   readonly crumbs?: readonly (El | string)[];

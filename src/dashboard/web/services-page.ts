@@ -6,12 +6,9 @@
 import type { ServiceDetail, ServicesResponse } from '../shared/api-types.js';
 import { getJson } from './api.js';
 import { h, type El } from './dom.js';
-import { livePage } from './live-page.js';
+import { LIST_WINDOWS, livePage, PAGE_WINDOWS } from './live-page.js';
 import { appliedConfigTable, labelChips, proxiesTable, servicesTable, workloadsTable } from './mesh-tables.js';
 import { trafficNote, trafficSection } from './traffic-section.js';
-
-const LIST_WINDOWS = { choices: ['1m', '5m', '10m'], fallback: '1m' };
-const PAGE_WINDOWS = { choices: ['1m', '5m', '10m'], fallback: '10m' };
 
 export function servicesPage(main: El): () => void {
   return livePage<ServicesResponse>(main, {
