@@ -34,12 +34,15 @@ const CONTROL_PLANE_CORE = 1;
 const READY_DEADLINE_MS = 20_000;
 const XDS_LINE = /xDS \(ADS, plaintext\)\s+(\S+)/;
 const READINESS_LINE = /readiness\s+http:\/\/[^:/]+:(\d+)(\/\S*)/;
+const ADMIN_LINE = /admin\s+(http:\/\/\S+)/;
 const GATEWAY_NAMESPACE = 'istio-system';
 const UPSTREAM_HOST = 'upstream.bench.svc';
 
 export interface IsthmusTarget {
   /** The proxy's pid. */
   readonly pid: number;
+  /** The proxy's admin base URL (`http://127.0.0.1:<port>`), once it printed it. */
+  readonly adminUrl: string | undefined;
   /** The proxy's processes (the proxy and any children it starts). */
   pids(): number[];
   /** Stops the proxy and its control plane and removes the config folder. */
@@ -97,8 +100,16 @@ async function proxyState(proxy: Child, readiness: { port: number; path: string 
   return ready === 200 ? '; the proxy is ready (config applied) but the listener does not answer 200' : '; the proxy never became ready (no config applied)';
 }
 
+export interface IsthmusStartOptions {
+  /** How to run the isthmus command (default ISTHMUS_COMMAND): the memory bench compares builds and flags. */
+  readonly command?: readonly string[];
+  /** The checkout the control plane runs from (default this one), e.g. a `git archive HEAD` copy. */
+  readonly controlPlaneRoot?: string;
+}
+
 /** Starts control plane + gateway proxy; resolves once a request through listenPort answers 200. */
-export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number): Promise<IsthmusStart> {
+export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number, o: IsthmusStartOptions = {}): Promise<IsthmusStart> {
+  const command = o.command ?? ISTHMUS_COMMAND;
   const dir = makeTempDir(`isthmus-bench-${kind}-`);
   const children: Child[] = [];
   const stopAll = async (): Promise<void> => {
@@ -118,7 +129,7 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
       'isthmus control-plane',
       [...CONTROL_PLANE_COMMAND, configDir, join(dir, 'access.log')],
       {
-        cwd: REPO_ROOT,
+        cwd: o.controlPlaneRoot ?? REPO_ROOT,
         core: CONTROL_PLANE_CORE,
         onLine: (line) => {
           const m = XDS_LINE.exec(line);
@@ -140,18 +151,21 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
 
     const bootstrap = await runToEnd(
       'isthmus bootstrap',
-      [...ISTHMUS_COMMAND, 'bootstrap', '--type', 'router', '--node', 'ingressgateway', '--labels', 'istio=ingressgateway', '-n', GATEWAY_NAMESPACE, '--xds-address', xdsAddress],
+      [...command, 'bootstrap', '--type', 'router', '--node', 'ingressgateway', '--labels', 'istio=ingressgateway', '-n', GATEWAY_NAMESPACE, '--xds-address', xdsAddress],
       { cwd: REPO_ROOT, core: CONTROL_PLANE_CORE },
     );
     writeFileSync(bootstrapFile, bootstrap + '\n');
 
     let readiness: { port: number; path: string } | undefined;
-    const proxy = await spawnChild('isthmus proxy', [...ISTHMUS_COMMAND, 'proxy', '--bootstrap', bootstrapFile, ...PROXY_FLAGS], {
+    let adminUrl: string | undefined;
+    const proxy = await spawnChild('isthmus proxy', [...command, 'proxy', '--bootstrap', bootstrapFile, ...PROXY_FLAGS], {
       cwd: REPO_ROOT,
       core: PROXY_CORE,
       onLine: (line) => {
         const m = READINESS_LINE.exec(line);
         if (m?.[1] !== undefined && m[2] !== undefined) readiness = { port: Number(m[1]), path: m[2] };
+        const a = ADMIN_LINE.exec(line);
+        if (a?.[1] !== undefined) adminUrl = a[1];
       },
     });
     children.push(proxy);
@@ -161,7 +175,7 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
       await stopAll();
       return { unavailable: `${why}${state}` };
     }
-    return { pid: proxy.pid, pids: () => processTree(proxy.pid), stop: stopAll };
+    return { pid: proxy.pid, adminUrl, pids: () => processTree(proxy.pid), stop: stopAll };
   } catch (e) {
     await stopAll();
     return { unavailable: e instanceof Error ? e.message : String(e) };

@@ -4,7 +4,9 @@
 // per pod, and each would otherwise load every verb and resource kind first.
 
 import { text } from 'node:stream/consumers';
+import { setFlagsFromString } from 'node:v8';
 import type { CliIO } from '../cli/output.js';
+import { nodeOptionsWords, proxyHeapFlags } from '../proxy/heap-flags.js';
 
 // Installed only when a long-running command asks for it, so Ctrl-C still ends a short command at once.
 const stopSignal = (): Promise<void> =>
@@ -25,6 +27,8 @@ const io: CliIO = {
 const argv = process.argv.slice(2);
 let code: number;
 if (argv[0] === 'proxy' || argv[0] === 'proxies') {
+  // A proxy's young and old generations sized for a proxy (proxy/heap-flags.ts), before its modules load.
+  for (const flag of proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])])) setFlagsFromString(flag);
   const { runProxyCli } = await import('../cli/proxy-program.js');
   code = await runProxyCli(argv, { io, stopSignal });
 } else {

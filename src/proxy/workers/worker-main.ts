@@ -3,8 +3,10 @@
 // IPC channel and stderr to runWorker and nothing else.
 // SIGINT and SIGTERM are ignored: Ctrl-C reaches the whole process group and a supervisor may signal every
 // process, but only the primary decides when workers drain, so in-flight requests are not cut.
+// The worker sizes its V8 heap as the single-process proxy does (heap-flags.ts) before the proxy loads.
 
-import { runWorker } from './worker.js';
+import { setFlagsFromString } from 'node:v8';
+import { nodeOptionsWords, proxyHeapFlags } from '../heap-flags.js';
 
 if (process.send === undefined) {
   process.stderr.write('error: this is an isthmus proxy worker; run `isthmus proxy --concurrency <n>` instead\n');
@@ -14,6 +16,8 @@ if (process.send === undefined) {
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 
+for (const flag of proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])])) setFlagsFromString(flag);
+const { runWorker } = await import('./worker.js');
 runWorker(
   {
     send: (m) => {

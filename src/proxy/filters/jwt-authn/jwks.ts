@@ -6,10 +6,11 @@
 // on the object, so a request never parses the JWKS again.
 // Signature checks follow verify.cc verifyJwtWithoutTimeChecking: a key is a candidate unless both sides
 // name a different kid, or the key names a different alg; no candidate at all is JwksKidAlgMismatch,
-// candidates that all fail are JwtVerificationFail. The signature itself is checked by jose.
+// candidates that all fail are JwtVerificationFail. The signature itself is checked by jose, which is
+// loaded only once a JWKS is compiled: a proxy without jwt_authn never holds it (about 0.5 MB of heap).
 
 import { createPublicKey } from 'node:crypto';
-import { flattenedVerify, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { ParsedJwt } from './jwt.js';
 import { JwtStatus } from './status.js';
 
@@ -24,6 +25,14 @@ export interface CompiledJwk {
 }
 
 export type CompiledJwks = readonly CompiledJwk[];
+
+let jose: Promise<typeof import('jose')> | undefined;
+
+/** jose, imported on first use; compileJwks starts the import so the first request does not wait for it. */
+function loadJose(): Promise<typeof import('jose')> {
+  jose ??= import('jose');
+  return jose;
+}
 
 const EC_CRV_BY_ALG: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
@@ -100,7 +109,10 @@ export function compileJwks(text: string): CompiledJwks | undefined {
     const c = compileJwk(k as Record<string, unknown>);
     if (c !== undefined) out.push(c);
   }
-  return out.length > 0 ? Object.freeze(out) : undefined;
+  if (out.length === 0) return undefined;
+  // A failed import shows up where it is awaited (the signature then does not verify).
+  loadJose().catch(() => undefined);
+  return Object.freeze(out);
 }
 
 /** The JWS algorithms a key type can verify (verify.cc dispatches on kty, then on the alg prefix). */
@@ -119,6 +131,7 @@ function keyFitsAlg(k: CompiledJwk, alg: string): boolean {
 
 async function signatureValid(jwt: ParsedJwt, k: CompiledJwk): Promise<boolean> {
   try {
+    const { flattenedVerify } = await loadJose();
     await flattenedVerify({ protected: jwt.headerB64, payload: jwt.payloadB64, signature: jwt.signatureB64 }, k.key, { algorithms: [jwt.alg] });
     return true;
   } catch {

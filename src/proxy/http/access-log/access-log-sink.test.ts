@@ -29,12 +29,27 @@ function fakeClock(): { clock: Clock; advance(ms: number): void } {
 }
 
 class FakeStream implements LineWritable {
+  /** What was written, one string per write (decoded as UTF-8 when written). */
   chunks: string[] = [];
+  /** The chunks themselves, as the stream would keep them until they reach the file. */
+  raw: Uint8Array[] = [];
   accept = true;
+  /** Whether write callbacks wait for written() (a file still being written) or run at once. */
+  holdCallbacks = false;
+  private held: (() => void)[] = [];
   private drains: (() => void)[] = [];
-  write(chunk: string): boolean {
-    this.chunks.push(chunk);
+  write(chunk: Uint8Array, done: () => void): boolean {
+    this.chunks.push(Buffer.from(chunk).toString('utf8'));
+    this.raw.push(chunk);
+    if (this.holdCallbacks) this.held.push(done);
+    else done();
     return this.accept;
+  }
+  /** The writes so far reached the file. */
+  written(): void {
+    const h = this.held;
+    this.held = [];
+    for (const f of h) f();
   }
   once(_event: 'drain', listener: () => void): unknown {
     this.drains.push(listener);
@@ -111,6 +126,38 @@ describe('access log sink', () => {
     stream.drain();
     assert.deepEqual(stream.chunks, ['first\n', '12345\n']);
     assert.equal(stat('write_failed'), 1);
+  });
+
+  it('buffers and counts lines as UTF-8 bytes', () => {
+    const { t, stream, store, sink } = setup();
+    sink.log('caf\u00e9 \u{1f600}\n');
+    assert.equal(store.gauge('access_log_file.write_total_buffered').value, 11);
+    t.advance(1000);
+    assert.deepEqual(stream.chunks, ['caf\u00e9 \u{1f600}\n']);
+  });
+
+  it('writes a line longer than the flush size whole, after the lines before it', () => {
+    const { stream, sink, stat } = setup(8);
+    sink.log('ab\n');
+    const long = 'x'.repeat(40_000) + '\n';
+    sink.log(long);
+    sink.log('cd\n');
+    assert.deepEqual(stream.chunks, ['ab\n' + long]);
+    assert.equal(stat('write_completed'), 1);
+  });
+
+  it('never changes a chunk until the stream has written it', () => {
+    const { stream, sink } = setup(4);
+    stream.holdCallbacks = true;
+    sink.log('one\n');
+    sink.log('two\n');
+    sink.log('six\n');
+    assert.deepEqual(stream.raw.map((c) => Buffer.from(c).toString('utf8')), ['one\n', 'two\n', 'six\n']);
+    stream.written();
+    sink.log('ten\n');
+    sink.log('end\n');
+    assert.deepEqual(stream.chunks, ['one\n', 'two\n', 'six\n', 'ten\n', 'end\n']);
+    assert.deepEqual(stream.raw.slice(3).map((c) => Buffer.from(c).toString('utf8')), ['ten\n', 'end\n']);
   });
 
   it('flushes on close, waits for the stream, then refuses lines', async () => {
