@@ -4,7 +4,8 @@
 // Shapes: h1-c50 and h1-c1 (wrk, closed loop) and h1-1krps (our open-loop generator at 1,000 req/s, for
 // latency and cost per request at a steady load). Every configuration is started once up front and
 // idles while the others are measured. Settings: BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS
-// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct always runs: it is the baseline). A missing
+// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct always runs: it is the baseline), BENCH_DP_SHAPES=h1-c50,...
+// (default all). A missing
 // Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
 
 import { join } from 'node:path';
@@ -55,6 +56,7 @@ interface Settings {
   readonly seconds: number;
   readonly runs: number;
   readonly configs: readonly ConfigInfo[];
+  readonly shapes: readonly Shape[];
 }
 
 /** A configuration as started: where to send load and whose CPU and memory to count. */
@@ -72,10 +74,14 @@ function readSettings(): Settings {
   const only = (process.env['BENCH_DP_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = only.filter((n) => !CONFIGS.some((c) => c.name === n));
   if (unknown.length > 0) throw new Error(`BENCH_DP_ONLY: unknown ${unknown.join(', ')}; choose from ${CONFIGS.map((c) => c.name).join(', ')}`);
+  const shapes = (process.env['BENCH_DP_SHAPES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknownShapes = shapes.filter((n) => !SHAPES.some((s) => s.name === n));
+  if (unknownShapes.length > 0) throw new Error(`BENCH_DP_SHAPES: unknown ${unknownShapes.join(', ')}; choose from ${SHAPES.map((s) => s.name).join(', ')}`);
   return {
     seconds: positiveInt('BENCH_DP_SECONDS', 10),
     runs: positiveInt('BENCH_DP_RUNS', 3),
     configs: only.length === 0 ? CONFIGS : CONFIGS.filter((c) => c.name === 'direct' || only.includes(c.name)),
+    shapes: shapes.length === 0 ? SHAPES : SHAPES.filter((s) => shapes.includes(s.name)),
   };
 }
 
@@ -190,7 +196,7 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     });
 
     const tables = new Map<string, Row[]>();
-    for (const shape of SHAPES) {
+    for (const shape of settings.shapes) {
       if (shape.kind === 'wrk' && tools.wrk === undefined) {
         log(`  ${shape.name}: skipped (wrk is not installed)`);
         continue;
@@ -224,7 +230,7 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     }
 
     log('');
-    for (const shape of SHAPES) {
+    for (const shape of settings.shapes) {
       const rows = tables.get(shape.name);
       if (rows === undefined) continue;
       const table = shape.kind === 'wrk' ? throughputTable : fixedRateTable;

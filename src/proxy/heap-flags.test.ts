@@ -1,20 +1,24 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { nodeOptionsWords, proxyHeapFlags } from './heap-flags.js';
 
-const BOTH = ['--semi-space-growth-factor=1', '--heap-growing-percent=10'];
+const ALL = ['--semi-space-growth-factor=1', '--heap-growing-percent=10', '--no-parallel-scavenge'];
+const GC_THREADS = '--no-parallel-scavenge';
 
 describe('proxy heap flags', () => {
   const cases: { name: string; startedWith: string[]; want: string[] }[] = [
-    { name: 'plain node: both settings', startedWith: [], want: BOTH },
-    { name: 'unrelated flags change nothing', startedWith: ['--enable-source-maps', '--import', 'tsx'], want: BOTH },
-    { name: 'a semi-space size on the command line sizes the young generation', startedWith: ['--max-semi-space-size=2'], want: ['--heap-growing-percent=10'] },
-    { name: 'V8 spellings with underscores count too', startedWith: ['--min_semi_space_size=4'], want: ['--heap-growing-percent=10'] },
-    { name: 'a growth factor on the command line wins', startedWith: ['--semi-space-growth-factor=2'], want: ['--heap-growing-percent=10'] },
-    { name: 'a heap growing percent on the command line wins', startedWith: ['--heap-growing-percent=50'], want: ['--semi-space-growth-factor=1'] },
-    { name: 'both chosen: nothing to set', startedWith: ['--max-semi-space-size', '8', '--heap_growing_percent=30'], want: [] },
-    { name: 'a flag merely starting the same way is not it', startedWith: ['--max-semi-space-sizes=2'], want: BOTH },
+    { name: 'plain node: every setting', startedWith: [], want: ALL },
+    { name: 'unrelated flags change nothing', startedWith: ['--enable-source-maps', '--import', 'tsx'], want: ALL },
+    { name: 'a semi-space size on the command line sizes the young generation', startedWith: ['--max-semi-space-size=2'], want: ['--heap-growing-percent=10', GC_THREADS] },
+    { name: 'V8 spellings with underscores count too', startedWith: ['--min_semi_space_size=4'], want: ['--heap-growing-percent=10', GC_THREADS] },
+    { name: 'a growth factor on the command line wins', startedWith: ['--semi-space-growth-factor=2'], want: ['--heap-growing-percent=10', GC_THREADS] },
+    { name: 'a heap growing percent on the command line wins', startedWith: ['--heap-growing-percent=50'], want: ['--semi-space-growth-factor=1', GC_THREADS] },
+    { name: 'GC threads asked for on the command line stay', startedWith: ['--parallel-scavenge'], want: ['--semi-space-growth-factor=1', '--heap-growing-percent=10'] },
+    { name: 'single-threaded GC chosen on the command line: not set again', startedWith: ['--single-threaded-gc'], want: ['--semi-space-growth-factor=1', '--heap-growing-percent=10'] },
+    { name: 'every setting chosen: nothing to set', startedWith: ['--max-semi-space-size', '8', '--heap_growing_percent=30', '--no_parallel_scavenge'], want: [] },
+    { name: 'a flag merely starting the same way is not it', startedWith: ['--max-semi-space-sizes=2', '--parallel-scavenges'], want: ALL },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(proxyHeapFlags(c.startedWith), c.want));
@@ -31,12 +35,34 @@ describe('proxy heap flags', () => {
     // at run time without a word, so this is checked in a real process.
     const program = `
       const v8 = require('node:v8');
-      for (const f of ${JSON.stringify(BOTH)}) v8.setFlagsFromString(f);
+      for (const f of ${JSON.stringify(ALL)}) v8.setFlagsFromString(f);
       let keep = [];
       for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; }
       const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
       process.stdout.write(String(ns.space_size));`;
     const newSpaceBytes = Number(execFileSync(process.execPath, ['-e', program], { encoding: 'utf8' }));
     assert.ok(newSpaceBytes <= 2 * 1024 * 1024, `new space ${newSpaceBytes} bytes`);
+  });
+
+  it('set at run time, the scavenge setting leaves scavenges to the main thread (one task), full GCs included', () => {
+    // --trace-parallel-scavenge prints a line per scavenge task, --trace-gc one per collection; by default
+    // V8 runs several tasks per scavenge on a multi-core machine (and, on one core, waits for them in turn).
+    const program = `
+      const v8 = require('node:v8');
+      if (process.argv[1] === 'tuned') for (const f of ${JSON.stringify(ALL)}) v8.setFlagsFromString(f);
+      // Batches kept a while reach the old generation: full GCs run too (V8 aborts on some GC flags
+      // changed after start-up, which is why only some are set at run time).
+      let keep = [], old = [];
+      for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) { old.push(keep); keep = []; if (old.length > 40) old = []; } }`;
+    /** Scavenge tasks per scavenge. */
+    const tasks = (mode: string): number => {
+      const out = execFileSync(process.execPath, ['--trace-gc', '--trace-parallel-scavenge', '-e', program, mode], { encoding: 'utf8' });
+      const scavenges = (out.match(/\bScavenge\b/g) ?? []).length;
+      assert.ok(scavenges > 0, 'the program scavenged');
+      return (out.match(/\bscavenge\[0x[0-9a-f]+\]/g) ?? []).length / scavenges;
+    };
+    assert.equal(tasks('tuned'), 1);
+    // Without the flags, on a machine with more than one core, more than one task: proof the trace counts tasks.
+    if (availableParallelism() > 1) assert.ok(tasks('default') > 1, 'V8 scavenges in parallel by default');
   });
 });

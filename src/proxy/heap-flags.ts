@@ -9,6 +9,11 @@
 // - The old generation collects once it has grown 10% or V8's minimum step (8 MiB) past what the last
 //   full GC kept (`--heap-growing-percent=10`). V8's own factor goes up to 4: after the full GC at
 //   start-up (12 MB live) the first one under load came only at 45 MB; with the flag at 20 MB, then 26 MB.
+// - Young-generation collections run on the proxy's own thread (`--no-parallel-scavenge`). With 1 MiB
+//   semi-spaces there is little to share out, and where the proxy gets one core (pinned, or a sidecar's CPU
+//   limit) the main thread waits for scavenge tasks time-sliced on that same core. (`--single-threaded-gc`
+//   would also take marking and sweeping off their threads, but V8 aborts when concurrent or parallel
+//   marking is turned off after start-up: only the scavenge setting is safe to change at run time.)
 // Set at run time with v8.setFlagsFromString, before the proxy's modules load: both flags are read each
 // time V8 sizes a space, not only when the heap is created. A flag already on the command line (or in
 // NODE_OPTIONS) for the same setting wins, so `node --max-semi-space-size=2 …` still sizes the young
@@ -18,6 +23,7 @@
 const SETTINGS: readonly { readonly flag: string; readonly overriddenBy: RegExp }[] = [
   { flag: '--semi-space-growth-factor=1', overriddenBy: /^--(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?:=|$)/ },
   { flag: '--heap-growing-percent=10', overriddenBy: /^--heap[-_]growing[-_]percent(?:=|$)/ },
+  { flag: '--no-parallel-scavenge', overriddenBy: /^--(?:no[-_])?(?:single[-_]threaded(?:[-_]gc)?|parallel[-_]scavenge)$/ },
 ];
 
 /**

@@ -43,6 +43,9 @@ export class LabeledFamily<K extends FamilyKind> {
   private readonly trie = new Map<string, unknown>();
   private only: MetricOf<K> | undefined = undefined;
   private readonly all: MetricOf<K>[] = [];
+  /** The last child looked up and its values: consecutive requests mostly carry the same labels. */
+  private lastValues: readonly string[] = [];
+  private last: MetricOf<K> | undefined = undefined;
 
   constructor(
     readonly kind: K,
@@ -60,6 +63,16 @@ export class LabeledFamily<K extends FamilyKind> {
     const n = this.labelNames.length;
     if (values.length !== n) return this.labels(...this.labelNames.map((_, i) => values[i] ?? ''));
     if (n === 0) return (this.only ??= this.create(values));
+    const last = this.last;
+    if (last !== undefined && sameValues(values, this.lastValues)) return last;
+    const child = this.lookup(values);
+    this.last = child;
+    this.lastValues = child.family?.labelValues ?? [...values];
+    return child;
+  }
+
+  private lookup(values: readonly string[]): MetricOf<K> {
+    const n = values.length;
     let node = this.trie;
     for (let i = 0; i < n - 1; i++) {
       const v = values[i] as string;
@@ -70,11 +83,11 @@ export class LabeledFamily<K extends FamilyKind> {
       }
       node = next;
     }
-    const last = values[n - 1] as string;
-    const hit = node.get(last) as MetricOf<K> | undefined;
+    const leaf = values[n - 1] as string;
+    const hit = node.get(leaf) as MetricOf<K> | undefined;
     if (hit !== undefined) return hit;
     const child = this.create(values);
-    node.set(last, child);
+    node.set(leaf, child);
     return child;
   }
 
@@ -102,4 +115,10 @@ export class LabeledFamily<K extends FamilyKind> {
     this.all.push(child);
     return child;
   }
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -91,6 +91,15 @@ describe('labeled families', () => {
     assert.notEqual(f.labels('x,y', 'z'), f.labels('x', 'y,z'));
   });
 
+  it('counts each label set on its own child when consecutive lookups alternate or differ only in the last value', () => {
+    const store = new StatsStore();
+    const f = store.labeledCounter('m', ['a', 'b']);
+    const seq: [string, string][] = [['x', '200'], ['x', '200'], ['x', '503'], ['x', '200'], ['y', '200'], [`x`, String(200)]];
+    for (const [a, b] of seq) f.labels(a, b).inc();
+    const counts = [...f.members()].map((c) => [c.family?.labelValues.join('/'), c.value]);
+    assert.deepEqual(counts, [['x/200', 4], ['x/503', 1], ['y/200', 1]]);
+  });
+
   it('fills a missing label value with an empty string instead of failing', () => {
     const store = new StatsStore();
     const f = store.labeledGauge('g', ['a', 'b']);

@@ -7,7 +7,7 @@
 // `definitions`, metric `match`) are refused, so a Telemetry the proxy cannot honour is NACKed.
 // Defaults as the proto's: host header fallback on, reporter by listener direction, TCP reporting every 15 s.
 
-import { parse, ParseError } from '@marcbachmann/cel-js';
+import { celJs } from '../lib/on-demand-libraries.js';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 
 export const STATS_FILTER_TYPE = 'stats.PluginConfig';
@@ -55,10 +55,10 @@ function durationMsOf(v: JsonValue | undefined, path: string, problems: string[]
 
 function compileExpression(expr: string, path: string, problems: string[]): TagExpression | undefined {
   try {
-    const f = parse(expr);
+    const f = celJs().parse(expr);
     return (attrs) => f(attrs);
   } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
+    if (!(e instanceof celJs().ParseError)) throw e;
     problems.push(`${path}: cannot parse CEL expression ${JSON.stringify(expr)}: ${e.message.split('\n')[0] ?? ''}`);
     return undefined;
   }

@@ -8,7 +8,8 @@
 // Envoy: docs configuration/http/http_filters/cors_filter, source/extensions/filters/http/cors/cors_filter.cc
 // and source/common/router/config_impl.h (CorsPolicyImplBase).
 
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2js } from '../../lib/on-demand-libraries.js';
 import type { Cors, CorsPolicy } from '../../../xds/gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
 import type { CorsPolicy as RouteCorsPolicy } from '../../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { RuntimeFractionalPercent } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
@@ -139,7 +140,7 @@ export function compileRegex(regex: string, path: string, problems: string[]): R
     return undefined;
   }
   try {
-    return RE2JS.compile(regex);
+    return re2js().RE2JS.compile(regex);
   } catch (e) {
     problems.push(`${path}: invalid regex ${JSON.stringify(regex)}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;

@@ -8,7 +8,8 @@
 // NACKed. Other filter kinds are refused.
 
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
-import { parse, ParseError } from '@marcbachmann/cel-js';
+import type { parse } from '@marcbachmann/cel-js';
+import { celJs } from '../../lib/on-demand-libraries.js';
 import type { AccessLogFilter } from '../../../xds/gen/envoy/config/accesslog/v3/accesslog_pb.js';
 import { ExpressionFilterSchema } from '../../../xds/gen/envoy/extensions/access_loggers/filters/cel/v3/cel_pb.js';
 
@@ -23,9 +24,9 @@ function snake(name: string): string {
 export function compileCelPredicate(expression: string, path: string, problems: string[]): AccessLogPredicate | undefined {
   let f: ReturnType<typeof parse>;
   try {
-    f = parse(expression);
+    f = celJs().parse(expression);
   } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
+    if (!(e instanceof celJs().ParseError)) throw e;
     problems.push(`${path}: cannot parse CEL expression ${JSON.stringify(expression)}: ${e.message.split('\n')[0] ?? ''}`);
     return undefined;
   }

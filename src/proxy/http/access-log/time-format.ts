@@ -96,9 +96,20 @@ const SIMPLE: Readonly<Record<string, (f: Fields) => string>> = {
   '%': () => '%',
 };
 
-/** Callers pass a finite time (the START_TIME operator prints `-` otherwise). */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * Callers pass a finite time (the START_TIME operator prints `-` otherwise). The last result is kept: at a
+ * few thousand requests a second most lines start in the same millisecond as the one before.
+ */
 function isoUtc(ms: number): string {
-  return new Date(Math.floor(ms)).toISOString();
+  const whole = Math.floor(ms);
+  if (whole !== lastIsoMs) {
+    lastIsoMs = whole;
+    lastIso = new Date(whole).toISOString();
+  }
+  return lastIso;
 }
 
 export function compileTimeFormat(format: string, local: boolean): CompileTimeResult {

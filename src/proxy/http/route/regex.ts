@@ -6,7 +6,8 @@
 // Also owns RE2's rewrite strings (`\1`, used by regex_rewrite) and GlobalReplace.
 // Envoy: source/common/common/regex.cc (CompiledGoogleReMatcher).
 
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2js } from '../../lib/on-demand-libraries.js';
 
 /** A parsed RE2 rewrite string: literals and capture group numbers. */
 export interface Rewrite {
@@ -32,7 +33,7 @@ export type RegexResult = { readonly ok: true; readonly regex: CompiledRegex } |
 export function compileRegex(pattern: string): RegexResult {
   let re2: RE2JS;
   try {
-    re2 = RE2JS.compile(pattern);
+    re2 = re2js().RE2JS.compile(pattern);
   } catch (e) {
     return { ok: false, reason: `invalid regex ${JSON.stringify(pattern)}: ${e instanceof Error ? e.message : String(e)}` };
   }
