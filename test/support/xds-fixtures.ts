@@ -2,9 +2,14 @@
 // harnesses and for translation tests that need a resource Isthmus did not generate. They build exactly what
 // they are told: no defaults beyond Envoy's own, no Istio conventions.
 
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromJson, type MessageInitShape } from '@bufbuild/protobuf';
 import type { ProxyResources } from '../../src/translate/resources.js';
-import { pack } from '../../src/xds/codec.js';
+import { pack, XDS_REGISTRY } from '../../src/xds/codec.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { seededRandom } from '../../src/proxy/lib/random.js';
+import { compileCluster, type CompiledCluster } from '../../src/proxy/runtime/compile-cluster.js';
+import { ClusterManager } from '../../src/proxy/upstream/cluster-manager.js';
+import { NO_SECRETS } from '../../src/proxy/upstream/connection-pools.js';
 import { ListenerSchema, type Listener } from '../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import {
   FilterChainSchema,
@@ -187,4 +192,22 @@ export function resources(parts: { listeners?: readonly Listener[]; routes?: rea
     secrets: [],
     issues: [],
   };
+}
+
+/**
+ * A proxy's cluster manager holding one STATIC cluster `name` with the single endpoint 127.0.0.1:`port`,
+ * compiled as the proxy compiles CDS (for tests that drive listeners and tcp_proxy directly).
+ */
+export function staticClusterManager(name: string, port: number): ClusterManager {
+  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
+  const json = {
+    name,
+    type: 'STATIC',
+    connectTimeout: '1s',
+    loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } }] }] },
+  };
+  const c = compileCluster(fromJson(ClusterSchema, json, { registry: XDS_REGISTRY }));
+  if (!c.ok) throw new Error(c.problems.join('; '));
+  clusters.apply(new Map<string, CompiledCluster>([[name, c.value]]), new Map());
+  return clusters;
 }

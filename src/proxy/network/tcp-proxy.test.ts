@@ -5,18 +5,16 @@
 // And the relay itself: the upstream's reads go straight to the client through one reused buffer, so a
 // client slower than the upstream must still get every byte, in order, none overwritten.
 
+import { staticClusterManager } from '../../../test/support/xds-fixtures.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
-import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { XDS_REGISTRY } from '../../xds/codec.js';
-import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/logger.js';
 import { seededRandom } from '../lib/random.js';
-import { compileCluster, type CompiledCluster } from '../runtime/compile-cluster.js';
 import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
 import { ListenerManager } from './listener-manager.js';
 import { relayReads, type TcpSession } from './tcp-proxy.js';
@@ -36,15 +34,7 @@ before(async () => {
   echo = createServer((s) => s.on('data', (d: Buffer) => s.write(d)).on('end', () => s.end()).on('error', () => undefined));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   const echoPort = (echo.address() as AddressInfo).port;
-  clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
-  const c = compileCluster(fromJson(ClusterSchema, {
-    name: 'echo',
-    type: 'STATIC',
-    connectTimeout: '1s',
-    loadAssignment: { clusterName: 'echo', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: echoPort } } } }] }] },
-  }, { registry: XDS_REGISTRY }));
-  if (!c.ok) throw new Error(c.problems.join('; '));
-  clusters.apply(new Map<string, CompiledCluster>([['echo', c.value]]), new Map());
+  clusters = staticClusterManager('echo', echoPort);
   manager = new ListenerManager({
     env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(2), secrets: NO_SECRETS, onStreamComplete: () => undefined, onSession: (s) => sessions.push(s) },
     secrets: NO_SECRETS,

@@ -3,19 +3,18 @@
 // server, and the proxy's plugin registry. Plugins: the gcore SDK's tcp-count (built by
 // scripts/build-wasm-plugins.mjs) and small WAT modules that rewrite, hold or trap on the bytes.
 
+import { staticClusterManager } from '../../../../test/support/xds-fixtures.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { fromJson, type JsonObject } from '@bufbuild/protobuf';
-import { ClusterSchema } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ListenerSchema } from '../../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { XDS_REGISTRY } from '../../../xds/codec.js';
 import { systemClock } from '../../../lib/clock.js';
 import { createLogger } from '../../../lib/logger.js';
 import { seededRandom } from '../../lib/random.js';
-import { compileCluster, type CompiledCluster } from '../../runtime/compile-cluster.js';
 import { compileListener, type CompiledListener } from '../../runtime/compile-listener.js';
 import { ListenerManager } from '../../network/listener-manager.js';
 import type { TcpSession } from '../../network/tcp-proxy.js';
@@ -86,15 +85,7 @@ before(async () => {
   echoPort = (echo.address() as AddressInfo).port;
   const logger = createLogger('debug', (l) => lines.push(l));
   const stats = new StatsStore();
-  clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
-  const c = compileCluster(fromJson(ClusterSchema, {
-    name: 'echo',
-    type: 'STATIC',
-    connectTimeout: '1s',
-    loadAssignment: { clusterName: 'echo', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: echoPort } } } }] }] },
-  }, { registry: XDS_REGISTRY }));
-  if (!c.ok) throw new Error(c.problems.join('; '));
-  clusters.apply(new Map<string, CompiledCluster>([['echo', c.value]]), new Map());
+  clusters = staticClusterManager('echo', echoPort);
   registry = new WasmPluginRegistry({ logger, stats, clock: systemClock, cluster: (n) => clusters.get(n), node: { id: 'n', cluster: 'c', metadata: {} }, hostEnv: () => undefined, fetcher: undefined });
   manager = new ListenerManager({
     env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(2), secrets: NO_SECRETS, wasm: registry, onStreamComplete: () => undefined, onSession: (s) => sessions.push(s) },
