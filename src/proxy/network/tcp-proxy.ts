@@ -346,8 +346,8 @@ export function runTcpProxy(
       // (the metadata exchange needs TLS with its ALPN, so it never reads a plaintext upstream's bytes).
       const direct = filters === undefined ? downstream : undefined;
       const s = dial(host, cluster, env.secrets, direct);
-      const reads = direct !== undefined && !(s instanceof TLSSocket) ? 'direct' : 'stream';
       if (typeof s === 'string') return failed(host, s);
+      const reads = direct !== undefined && !(s instanceof TLSSocket) ? 'direct' : 'stream';
       const timer = setTimeout(() => s.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
       let connected = false;
       s.once(host.transport.kind === 'tls' ? 'secureConnect' : 'connect', () => {

@@ -122,6 +122,22 @@ describe("Istio's default text format", () => {
   });
 });
 
+describe('START_TIME without a format (ISO 8601, UTC, milliseconds)', () => {
+  it('prints each line its own start, whether it shares the previous line\'s millisecond or not', () => {
+    const f = compile('%START_TIME%');
+    const at = (ms: number): string => f({ startTime: ms, responseFlags: 0, bytesReceived: 0, bytesSent: 0 });
+    const t = Date.UTC(2024, 2, 15, 9, 26, 53, 589);
+    const cases: [number, string][] = [
+      [t, '2024-03-15T09:26:53.589Z'],
+      [t + 0.4, '2024-03-15T09:26:53.589Z'],
+      [t + 1, '2024-03-15T09:26:53.590Z'],
+      [t, '2024-03-15T09:26:53.589Z'],
+      [t + 86_400_000, '2024-03-16T09:26:53.589Z'],
+    ];
+    for (const [ms, want] of cases) assert.equal(at(ms), want);
+  });
+});
+
 describe("Envoy's default text format", () => {
   it('prints the classic line', () => {
     assert.equal(
