@@ -21,6 +21,7 @@ import { runOpenLoop } from './load.js';
 import { median } from './measure.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
+import { cpuTicks, MS_PER_TICK, parseVariants, type Variant } from './variants.js';
 
 const LOAD_CORE = 1;
 /** Requests per second per variant: BENCH_MEM_RATE, default 1,000 (issue 4's memory target is at 1,000). */
@@ -31,11 +32,6 @@ const POLL_MS = 100;
 const MB = 1024 * 1024;
 /** Share of the scheduled requests that must be answered (without errors) for a run to count. */
 const MIN_ANSWERED = 0.98;
-
-interface Variant {
-  readonly name: string;
-  readonly command: readonly string[];
-}
 
 /** /proc/<pid>/status fields, in MB. */
 interface Status {
@@ -53,6 +49,8 @@ interface Sample {
   readonly hwmMb: number;
   readonly loadHeapMb: number;
   readonly cpuMsPer1k: number;
+  /** The generator's p99 latency through this proxy (ms): compare variants loaded side by side. */
+  readonly p99Ms: number;
   readonly requests: number;
   readonly errors: number;
 }
@@ -66,12 +64,6 @@ function readStatus(pid: number): Status {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
-function cpuTicks(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
 /** V8's used heap from the admin's /memory (Envoy's `allocated`), in MB; NaN without an admin. */
 async function heapUsedMb(adminUrl: string | undefined): Promise<number> {
   if (adminUrl === undefined) return Number.NaN;
@@ -82,16 +74,6 @@ async function heapUsedMb(adminUrl: string | undefined): Promise<number> {
   } catch {
     return Number.NaN;
   }
-}
-
-function parseVariants(args: readonly string[]): Variant[] {
-  return args.map((a) => {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw new Error(`variant "${a}": want <name>=<entry>[,<node flag>...]`);
-    const [entry, ...flags] = a.slice(eq + 1).split(',');
-    if (entry === undefined || entry === '') throw new Error(`variant "${a}": no entry`);
-    return { name: a.slice(0, eq), command: [process.execPath, ...flags, entry] };
-  });
 }
 
 interface Started {
@@ -128,8 +110,8 @@ async function loadOne(s: Started, idle: Status, idleHeapMb: number, seconds: nu
     loadRssEndMb: end.rss,
     hwmMb: end.hwm,
     loadHeapMb,
-    // USER_HZ is 100 on Linux: a tick is 10 ms.
-    cpuMsPer1k: (ticks * 10 * 1000) / Math.max(1, load.requests),
+    cpuMsPer1k: (ticks * MS_PER_TICK * 1000) / Math.max(1, load.requests),
+    p99Ms: load.p99Ms,
     requests: load.requests,
     errors: load.errors,
   };
@@ -161,18 +143,20 @@ async function measureRun(variants: readonly Variant[], upstreamPort: number, li
 }
 
 const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '–');
 
 function table(variants: readonly Variant[], samples: ReadonlyMap<string, Sample[]>, runs: number, seconds: number, together: boolean): string[] {
   const out = [
     `medians of ${runs} runs (overloaded runs left out)${together ? ', variants loaded side by side' : ''}; load: ${RATE} req/s open loop for ${seconds} s; MB = 2^20 bytes`,
     '',
-    `| variant | idle VmRSS | idle RssAnon | idle V8 heap used | ${RATE} req/s: VmRSS max | VmRSS at end | VmHWM | V8 heap used after | CPU-ms per 1,000 req |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| variant | idle VmRSS | idle RssAnon | idle V8 heap used | ${RATE} req/s: VmRSS max | VmRSS at end | VmHWM | V8 heap used after | CPU-ms per 1,000 req | p99 ms |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const v of variants) {
     const s = samples.get(v.name) ?? [];
     const m = (f: (x: Sample) => number): string => f1(median(s.map(f)));
-    out.push(`| ${v.name} | ${m((x) => x.idle.rss)} | ${m((x) => x.idle.anon)} | ${m((x) => x.idleHeapMb)} | ${m((x) => x.loadRssMaxMb)} | ${m((x) => x.loadRssEndMb)} | ${m((x) => x.hwmMb)} | ${m((x) => x.loadHeapMb)} | ${m((x) => x.cpuMsPer1k)} |`);
+    const m2 = (f: (x: Sample) => number): string => f2(median(s.map(f)));
+    out.push(`| ${v.name} | ${m((x) => x.idle.rss)} | ${m((x) => x.idle.anon)} | ${m((x) => x.idleHeapMb)} | ${m((x) => x.loadRssMaxMb)} | ${m((x) => x.loadRssEndMb)} | ${m((x) => x.hwmMb)} | ${m((x) => x.loadHeapMb)} | ${m((x) => x.cpuMsPer1k)} | ${m2((x) => x.p99Ms)} |`);
   }
   return out;
 }
@@ -208,7 +192,7 @@ async function main(args: readonly string[]): Promise<void> {
         const kept = s.errors === 0 && s.requests >= MIN_ANSWERED * RATE * seconds;
         if (kept) samples.get(v.name)?.push(s);
         process.stdout.write(
-          `run ${run} ${v.name.padEnd(12)} idle RSS ${f1(s.idle.rss)} (anon ${f1(s.idle.anon)}, file ${f1(s.idle.file)}) heap ${f1(s.idleHeapMb)} | load RSS max ${f1(s.loadRssMaxMb)} end ${f1(s.loadRssEndMb)} HWM ${f1(s.hwmMb)} heap ${f1(s.loadHeapMb)} | CPU ${f1(s.cpuMsPer1k)} ms/1k (${s.requests} req, ${s.errors} errors)${kept ? '' : ' OVERLOADED, not counted'}\n`,
+          `run ${run} ${v.name.padEnd(12)} idle RSS ${f1(s.idle.rss)} (anon ${f1(s.idle.anon)}, file ${f1(s.idle.file)}) heap ${f1(s.idleHeapMb)} | load RSS max ${f1(s.loadRssMaxMb)} end ${f1(s.loadRssEndMb)} HWM ${f1(s.hwmMb)} heap ${f1(s.loadHeapMb)} | CPU ${f1(s.cpuMsPer1k)} ms/1k p99 ${f2(s.p99Ms)} ms (${s.requests} req, ${s.errors} errors)${kept ? '' : ' OVERLOADED, not counted'}\n`,
         );
       }
     }

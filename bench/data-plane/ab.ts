@@ -1,0 +1,121 @@
+// Which of two (or more) builds or Node flags of the proxy forwards faster: each variant runs as the
+// data-plane bench runs Isthmus (an ingress gateway with routing, stats and the access log file, its own
+// control plane on the load core, the proxy pinned to core 0), all started at once and idle but one, and
+// wrk (-c50 by default, on the load core) loads them in turn, round after round, the order reversed each
+// round. This machine's speed drifts by 10-40% over minutes, so back-to-back runs of one build and then the
+// other measure the drift; alternating short rounds spreads it over every variant alike. Per round each
+// variant's req/s is divided by the first variant's in the same round, and the median of those ratios is
+// the answer (with the median req/s, CPU-ms per 1,000 requests and p99).
+// Usage: node --import tsx bench/data-plane/ab.ts <name>=<entry>[,<node flag>...] ...
+//   e.g. base=.bench-a/isthmus.mjs new=dist/bundle/isthmus.mjs
+// BENCH_AB_ROUNDS (default 6), BENCH_AB_SECONDS (default 5), BENCH_AB_CONNECTIONS (default 50),
+// BENCH_AB_KIND (http, or tcp for the tcp_proxy gateway).
+
+import { join } from 'node:path';
+import { startIsthmus, type IsthmusTarget } from './isthmus-target.js';
+import { median } from './measure.js';
+import { findTools, startNginx, type Peer } from './peers.js';
+import { freePorts, makeTempDir, removeTempDir } from './processes.js';
+import { cpuTicks, MS_PER_TICK, parseVariants, type Variant } from './variants.js';
+import { runWrk } from './wrk.js';
+
+const LOAD_CORE = 1;
+const WARMUP_SECONDS = 2;
+
+interface Run {
+  readonly rps: number;
+  readonly cpuMsPer1k: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+interface Started {
+  readonly variant: Variant;
+  readonly port: number;
+  readonly target: IsthmusTarget;
+}
+
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
+  return n;
+}
+
+function kindSetting(): 'http' | 'tcp' {
+  const k = process.env['BENCH_AB_KIND'] ?? 'http';
+  if (k !== 'http' && k !== 'tcp') throw new Error(`BENCH_AB_KIND="${k}": http or tcp`);
+  return k;
+}
+
+const f = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+async function main(args: readonly string[]): Promise<void> {
+  const variants = parseVariants(args);
+  if (variants.length < 2) throw new Error('usage: ab.ts <name>=<entry>[,<node flag>...] <name>=<entry>[,...] ... (two or more)');
+  const rounds = setting('BENCH_AB_ROUNDS', 6);
+  const seconds = setting('BENCH_AB_SECONDS', 5);
+  const connections = setting('BENCH_AB_CONNECTIONS', 50);
+  const kind = kindSetting();
+  const { tools } = findTools();
+  if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
+  if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');
+  const wrk = tools.wrk;
+  const dir = makeTempDir('isthmus-bench-ab-');
+  let upstream: Peer | undefined;
+  const started: Started[] = [];
+  try {
+    const [upstreamPort, ...ports] = await freePorts(variants.length + 1);
+    if (upstreamPort === undefined) throw new Error('no free port');
+    upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
+    for (const [i, v] of variants.entries()) {
+      const port = ports[i] as number;
+      const t = await startIsthmus(kind, upstreamPort, port, { command: v.command });
+      if ('unavailable' in t) throw new Error(`${v.name}: ${t.unavailable}`);
+      started.push({ variant: v, port, target: t });
+      process.stdout.write(`${v.name}: ${v.command.join(' ')} ready on 127.0.0.1:${port}\n`);
+    }
+    for (const s of started) await runWrk({ wrk, port: s.port, connections, seconds: WARMUP_SECONDS, core: LOAD_CORE });
+    const runs = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
+    const ratios = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 1 ? started : [...started].reverse();
+      const thisRound = new Map<string, Run>();
+      for (const s of order) {
+        const t0 = cpuTicks(s.target.pid);
+        const r = await runWrk({ wrk, port: s.port, connections, seconds, core: LOAD_CORE });
+        const run: Run = { rps: r.rps, cpuMsPer1k: ((cpuTicks(s.target.pid) - t0) * MS_PER_TICK * 1000) / Math.max(1, r.requests), p99Ms: r.p99Ms, errors: r.errors };
+        thisRound.set(s.variant.name, run);
+        runs.get(s.variant.name)?.push(run);
+        process.stdout.write(`round ${round}/${rounds}  ${s.variant.name.padEnd(12)} ${f(run.rps, 0).padStart(6)} req/s  ${f(run.cpuMsPer1k, 1).padStart(6)} CPU-ms/1k  p99 ${f(run.p99Ms, 2)} ms${run.errors > 0 ? `  ${run.errors} errors` : ''}\n`);
+      }
+      const first = thisRound.get(variants[0]?.name ?? '');
+      for (const v of variants) {
+        const r = thisRound.get(v.name);
+        if (first !== undefined && r !== undefined) ratios.get(v.name)?.push(r.rps / first.rps);
+      }
+    }
+    const lines = [
+      '',
+      `${kind} through the gateway, wrk -c${connections}, ${rounds} alternating rounds of ${seconds} s; medians`,
+      '',
+      `| variant | req/s | × ${variants[0]?.name} (per-round ratios: median, range) | CPU-ms per 1,000 req | p99 ms | errors |`,
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ];
+    for (const v of variants) {
+      const rs = runs.get(v.name) ?? [];
+      const q = ratios.get(v.name) ?? [];
+      lines.push(
+        `| ${v.name} | ${f(median(rs.map((r) => r.rps)), 0)} | ${f(median(q), 3)} (${f(Math.min(...q), 3)}–${f(Math.max(...q), 3)}) | ${f(median(rs.map((r) => r.cpuMsPer1k)), 1)} | ${f(median(rs.map((r) => r.p99Ms)), 2)} | ${rs.reduce((a, r) => a + r.errors, 0)} |`,
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    for (const s of started) await s.target.stop();
+    await upstream?.stop();
+    removeTempDir(dir);
+  }
+}
+
+await main(process.argv.slice(2));

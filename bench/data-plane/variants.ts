@@ -1,0 +1,34 @@
+// Builds or Node flags of the proxy to compare (memory.ts, ab.ts): `<name>=<entry>[,<node flag>...]`, e.g.
+// `base=dist/bundle/isthmus.mjs semi2=dist/bundle/isthmus.mjs,--max-semi-space-size=2`; and a process's CPU
+// time, read from /proc.
+
+import { readFileSync } from 'node:fs';
+
+export interface Variant {
+  readonly name: string;
+  /** How to run `isthmus` for this variant: node, its flags, the entry point. */
+  readonly command: readonly string[];
+}
+
+export function parseVariants(args: readonly string[]): Variant[] {
+  const variants = args.map((a) => {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new Error(`variant "${a}": want <name>=<entry>[,<node flag>...]`);
+    const [entry, ...flags] = a.slice(eq + 1).split(',');
+    if (entry === undefined || entry === '') throw new Error(`variant "${a}": no entry`);
+    return { name: a.slice(0, eq), command: [process.execPath, ...flags, entry] };
+  });
+  const names = new Set(variants.map((v) => v.name));
+  if (names.size !== variants.length) throw new Error('variant names must differ');
+  return variants;
+}
+
+/** User plus system CPU time of a process, in clock ticks (USER_HZ: 100 per second on Linux). */
+export function cpuTicks(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Milliseconds per clock tick of cpuTicks. */
+export const MS_PER_TICK = 10;
