@@ -9,7 +9,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../xds/type-urls.js';
 import type { ClusterLoadAssignment } from '../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
-import type { AdsClient } from './xds-client/ads-client.js';
+import type { ServingTables } from './xds-client/ads-client.js';
 import type { Random } from './lib/random.js';
 import type { CompiledCluster } from './runtime/compile-cluster.js';
 import type { CompiledListener } from './runtime/compile-listener.js';
@@ -44,8 +44,11 @@ export interface DataPlaneWasmOptions {
 }
 
 export interface DataPlaneOptions {
-  /** Where accepted config comes from: the ADS client, or a worker's copy of the primary's tables. */
-  readonly xds: Pick<AdsClient, 'table' | 'onUpdate'>;
+  /**
+   * Where accepted config comes from: the ADS client's servingTables() (warm listeners only), or a worker's
+   * copy of the primary's.
+   */
+  readonly xds: ServingTables;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
   /** Where the app of this sidecar listens: upstream endpoints on 127.0.0.1 go there (see UpstreamDeps). */

@@ -100,7 +100,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const wasm = wasmSetup(o.wasm, wasmNode(node), clock, logger);
   const dataPlane = new DataPlane({
-    xds,
+    xds: xds.servingTables(),
     logger,
     clock,
     random,
@@ -132,6 +132,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const src = {
     table: xds.table.bind(xds),
     typeState: xds.typeState.bind(xds),
+    servingTable: xds.servingTable.bind(xds),
+    warming: xds.warming.bind(xds),
     state,
     nodeId: b.nodeId,
     startedAt,

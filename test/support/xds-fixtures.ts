@@ -194,19 +194,24 @@ export function resources(parts: { listeners?: readonly Listener[]; routes?: rea
   };
 }
 
-/**
- * A proxy's cluster manager holding one STATIC cluster `name` with the single endpoint 127.0.0.1:`port`,
- * compiled as the proxy compiles CDS (for tests that drive listeners and tcp_proxy directly).
- */
-export function staticClusterManager(name: string, port: number): ClusterManager {
-  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
+/** A STATIC cluster `name` with the single endpoint 127.0.0.1:`port`. */
+export function staticCluster(name: string, port: number): Cluster {
   const json = {
     name,
     type: 'STATIC',
     connectTimeout: '1s',
     loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } }] }] },
   };
-  const c = compileCluster(fromJson(ClusterSchema, json, { registry: XDS_REGISTRY }));
+  return fromJson(ClusterSchema, json, { registry: XDS_REGISTRY });
+}
+
+/**
+ * A proxy's cluster manager holding one STATIC cluster `name` with the single endpoint 127.0.0.1:`port`,
+ * compiled as the proxy compiles CDS (for tests that drive listeners and tcp_proxy directly).
+ */
+export function staticClusterManager(name: string, port: number): ClusterManager {
+  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
+  const c = compileCluster(staticCluster(name, port));
   if (!c.ok) throw new Error(c.problems.join('; '));
   clusters.apply(new Map<string, CompiledCluster>([[name, c.value]]), new Map());
   return clusters;

@@ -23,6 +23,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } f
 import { hcmOf } from '../xds-client/validate.js';
 import { DUMP_REGISTRY } from './dump-registry.js';
 import type { DumpSource, LoadedBootstrap } from './dump-source.js';
+import type { ResourceEntry } from '../xds-client/ads-client.js';
 import { redacted } from './redact.js';
 
 export type { DumpSource } from './dump-source.js';
@@ -77,7 +78,8 @@ function clustersSection(src: DumpSource, statics: readonly Cluster[]): JsonObje
     create(ClustersConfigDumpSchema, {
       versionInfo: src.typeState(CLUSTER_TYPE).version,
       staticClusters: statics.map((c) => ({ cluster: pack(ClusterSchema, c, c), ...at(src.bootstrap?.loadedAt) })),
-      dynamicActiveClusters: [...src.table(CLUSTER_TYPE).values()].map((e) => ({ versionInfo: e.version, cluster: pack(ClusterSchema, e.message, e), ...at(e.lastUpdated) })),
+      dynamicActiveClusters: [...(src.servingTable?.(CLUSTER_TYPE) ?? src.table(CLUSTER_TYPE)).values()].map((e) => ({ versionInfo: e.version, cluster: pack(ClusterSchema, e.message, e), ...at(e.lastUpdated) })),
+      dynamicWarmingClusters: [...(src.warming?.(CLUSTER_TYPE) ?? new Map<string, ResourceEntry<Cluster>>()).values()].map((e) => ({ versionInfo: e.version, cluster: pack(ClusterSchema, e.message, e), ...at(e.lastUpdated) })),
     }),
   );
 }
@@ -114,12 +116,25 @@ function listenersSection(src: DumpSource, statics: readonly Listener[]): JsonOb
     create(ListenersConfigDumpSchema, {
       versionInfo: src.typeState(LISTENER_TYPE).version,
       staticListeners: statics.map((l) => ({ listener: pack(ListenerSchema, l, l), ...at(src.bootstrap?.loadedAt) })),
-      dynamicListeners: [...src.table(LISTENER_TYPE)].map(([name, e]) => ({
-        name,
-        activeState: { versionInfo: e.version, listener: pack(ListenerSchema, e.message, e), ...at(e.lastUpdated) },
-      })),
+      dynamicListeners: dynamicListeners(src),
     }),
   );
+}
+
+/**
+ * Each dynamic listener by name: the version serving (active_state) and, while an accepted version waits for
+ * its routes or secrets, that one (warming_state); a new listener that is still warming has only the latter.
+ */
+function dynamicListeners(src: DumpSource) {
+  const active = src.servingTable?.(LISTENER_TYPE) ?? src.table(LISTENER_TYPE);
+  const warming = src.warming?.(LISTENER_TYPE) ?? new Map<string, ResourceEntry<Listener>>();
+  const names = [...new Set([...active.keys(), ...warming.keys()])].sort();
+  const state = (e: ResourceEntry<Listener> | undefined) => (e === undefined ? undefined : { versionInfo: e.version, listener: pack(ListenerSchema, e.message, e), ...at(e.lastUpdated) });
+  return names.map((name) => {
+    const a = state(active.get(name));
+    const w = state(warming.get(name));
+    return { name, ...(a !== undefined ? { activeState: a } : {}), ...(w !== undefined ? { warmingState: w } : {}) };
+  });
 }
 
 /** The inline route configs of a listener's HTTP connection managers, in filter chain order. */

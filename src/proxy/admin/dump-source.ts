@@ -4,7 +4,7 @@
 
 import type { Bootstrap } from '../../xds/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import type { Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import type { ResourceTable, TypeState } from '../xds-client/ads-client.js';
+import type { ResourceTable, TypeState, WarmingType } from '../xds-client/ads-client.js';
 import type { ProxyTypeUrl, ResourceByType } from '../xds-client/validate.js';
 import type { Host } from '../upstream/host.js';
 import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
@@ -44,6 +44,13 @@ export interface DumpSource {
   liveCluster?(name: string): LiveCluster | undefined;
   /** A host's live health_flags, for sources without `liveCluster`; undefined falls back to the EDS health. */
   hostHealthFlags?(cluster: string, host: string): string | undefined;
+  /**
+   * Listener and cluster versions serving traffic (ListenersConfigDump active_state, dynamic_active_clusters);
+   * with `warming`, those still warming (warming_state, dynamic_warming_clusters). Absent: every accepted
+   * resource is listed as active.
+   */
+  servingTable?<T extends WarmingType>(type: T): ResourceTable<ResourceByType[T]>;
+  warming?<T extends WarmingType>(type: T): ResourceTable<ResourceByType[T]>;
   /** Secrets served by the proxy's own workload agent (`default`, `ROOTCA`), listed with the SDS ones. */
   agentSecrets?(): readonly { readonly name: string; readonly version: string; readonly lastUpdated: string; readonly secret: Secret }[];
 }

@@ -109,7 +109,8 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       },
       workload: ownWorkload(node.id, node.metadata),
     },
-    source: xds,
+    // Workers serve the active listeners (a warming one's previous version), as a single process does.
+    source: { table: xds.servingTables().table, initialized: () => xds.initialized() },
     logger,
     shared,
   });
@@ -137,6 +138,8 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   const src = {
     table: xds.table.bind(xds),
     typeState: xds.typeState.bind(xds),
+    servingTable: xds.servingTable.bind(xds),
+    warming: xds.warming.bind(xds),
     state,
     nodeId: b.nodeId,
     startedAt,

@@ -15,12 +15,12 @@ import { silentLogger, type Logger } from '../../lib/logger.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { mathRandom, type Random } from '../lib/random.js';
 import type { ExtraChecks, ProxyTypeUrl, ResourceByType, ResourceCompiler } from './validate.js';
-import { XdsState, type ResourceTable, type TypeState } from './xds-state.js';
+import { XdsState, type ResourceTable, type TypeState, type WarmingType } from './xds-state.js';
 import type { AdsSession, SessionContext } from './session.js';
 import { SotwSession } from './sotw-session.js';
 import { DeltaSession } from './delta-session.js';
 
-export type { ResourceEntry, ResourceTable, TypeState } from './xds-state.js';
+export type { ResourceEntry, ResourceTable, TypeState, WarmingType } from './xds-state.js';
 
 /** A whole SotW response may be large (every cluster of a mesh); grpc-js refuses > 4 MiB by default. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 256 * 1024 * 1024;
@@ -30,6 +30,12 @@ export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
 
 /** State of the world (`GRPC`) or incremental (`DELTA_GRPC`), as a bootstrap's ads_config.api_type says. */
 export type AdsProtocol = 'sotw' | 'delta';
+
+/** The tables and update signal the data plane reads (an AdsClient's servingTables(), or a worker's copy). */
+export interface ServingTables {
+  table<T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]>;
+  onUpdate(f: () => void): () => void;
+}
 
 export interface AdsClientOptions {
   readonly address: string;
@@ -118,6 +124,27 @@ export class AdsClient {
    */
   initialized(): boolean {
     return this.#state.initialized();
+  }
+
+  /** Accepted listeners or clusters still warming: waiting for the routes, endpoints or secrets they name. */
+  warming<T extends WarmingType>(type: T): ResourceTable<ResourceByType[T]> {
+    return this.#state.warming(type);
+  }
+
+  /** A type's table as traffic is served from it: listeners and clusters are their active versions. */
+  servingTable<T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]> {
+    return this.#state.servingTable(type);
+  }
+
+  /**
+   * What serves traffic reads (the data plane, the tables relayed to workers): every table as accepted,
+   * except that listeners and clusters are their active versions (warming, xds-state.ts).
+   */
+  servingTables(): ServingTables {
+    return {
+      table: <T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]> => this.#state.servingTable(type),
+      onUpdate: (f) => this.onUpdate(f),
+    };
   }
 
   /** Called after each response is handled (accepted or rejected), and when an initial fetch times out. */

@@ -13,14 +13,16 @@ import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { SecretSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { DownstreamTlsContextSchema, UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { TransportSocketSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import { httpListener, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
 import {
   DeltaDiscoveryResponseSchema,
   DiscoveryResponseSchema,
   type DeltaDiscoveryRequest,
   type DiscoveryRequest,
 } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
 import { silentLogger } from '../../lib/logger.js';
 import { FakeClock } from '../../../test/support/xds-server/fake-clock.js';
 import { selfSigned } from '../../../test/translate/secret/certs.js';
@@ -274,5 +276,136 @@ describe('initialization (Envoy init manager)', () => {
       assert.equal(h.updates() > before, after);
       h.state.close();
     }
+  });
+});
+
+// Envoy's configuration/listeners/lds: a listener added by LDS is warmed before it takes traffic (its RDS
+// routes, its SDS secrets); an updated listener is a new listener that warms while the old one serves.
+describe('listener warming', () => {
+  const ROUTES = ROUTE_TYPE;
+  const web = (rds: string) => httpListener({ name: 'web', port: 8080, routeName: rds });
+  const tlsWeb = (secret: string) => {
+    const l = httpListener({ name: 'tls', port: 8443, routeName: 'r1' });
+    const tls = create(DownstreamTlsContextSchema, { commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: secret, sdsConfig: ADS }] } });
+    for (const fc of l.filterChains) fc.transportSocket = create(TransportSocketSchema, { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig', value: anyPack(DownstreamTlsContextSchema, tls) } });
+    return l;
+  };
+  const rc = (name: string) => routeConfig(name, [vhost('all', ['*'], [])]);
+  const version = (t: ReadonlyMap<string, { version: string }>, name: string) => t.get(name)?.version;
+
+  it('serves a new listener only once the route configuration it names has arrived', () => {
+    const h = harness();
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c', []));
+    s.handle(sotw(LISTENER_TYPE, 'l1', [web('r1')]));
+    assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], []);
+    assert.deepEqual([...h.state.warming(LISTENER_TYPE).keys()], ['web']);
+    s.handle(sotw(ROUTES, 'r1', [rc('r1')]));
+    assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], ['web']);
+    assert.deepEqual([...h.state.warming(LISTENER_TYPE).keys()], []);
+  });
+
+  it('keeps the previous version serving, its routes subscribed, while the update warms', () => {
+    const h = harness();
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c', []));
+    s.handle(sotw(LISTENER_TYPE, 'l1', [web('r1')]));
+    s.handle(sotw(ROUTES, 'r1', [rc('r1')]));
+    const before = h.state.servingTable(LISTENER_TYPE);
+    s.handle(sotw(LISTENER_TYPE, 'l2', [web('r2')]));
+    assert.equal(version(h.state.servingTable(LISTENER_TYPE), 'web'), 'v-l1', 'the old version serves');
+    assert.equal(version(h.state.warming(LISTENER_TYPE), 'web'), 'v-l2');
+    assert.equal(h.state.servingTable(LISTENER_TYPE), before, 'unchanged: the same table object (workers are sent changed tables only)');
+    assert.deepEqual(h.state.names(ROUTES), ['r1', 'r2'], 'the serving version keeps its route');
+    assert.ok(h.state.table(ROUTES).has('r1'));
+    s.handle(sotw(ROUTES, 'r12', [rc('r1'), rc('r2')]));
+    assert.equal(version(h.state.servingTable(LISTENER_TYPE), 'web'), 'v-l2');
+    assert.equal(h.state.warming(LISTENER_TYPE).size, 0);
+    // The next LDS update lets the old route go.
+    s.handle(sotw(LISTENER_TYPE, 'l3', [web('r2')]));
+    assert.deepEqual(h.state.names(ROUTES), ['r2']);
+  });
+
+  it('warms on an SDS secret over ADS, and a listener removed while warming is gone', () => {
+    const h = harness();
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c', []));
+    s.handle(sotw(LISTENER_TYPE, 'l1', [tlsWeb('kubernetes://gw-cert')]));
+    s.handle(sotw(ROUTES, 'r1', [rc('r1')]));
+    assert.deepEqual([...h.state.warming(LISTENER_TYPE).keys()], ['tls'], 'the route is there, the secret is not');
+    s.handle(sotw(SECRET_TYPE, 's', [caSecret('kubernetes://gw-cert')]));
+    assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], ['tls']);
+    s.handle(sotw(LISTENER_TYPE, 'l2', [tlsWeb('kubernetes://gw-cert'), web('r9')]));
+    assert.deepEqual([...h.state.warming(LISTENER_TYPE).keys()], ['web']);
+    s.handle(sotw(LISTENER_TYPE, 'l3', [tlsWeb('kubernetes://gw-cert')]));
+    assert.deepEqual([...h.state.warming(LISTENER_TYPE).keys()], []);
+    assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], ['tls']);
+  });
+
+  it('serves a listener whose route never comes once its initial fetch times out (0 waits forever)', () => {
+    for (const [timeout, served] of [
+      [15_000, true],
+      [0, false],
+    ] as const) {
+      const h = harness(timeout);
+      const s = h.sotw();
+      s.start();
+      s.handle(sotw(CLUSTER_TYPE, 'c', []));
+      s.handle(sotw(LISTENER_TYPE, 'l1', [web('never')]));
+      s.handle(sotw(ROUTES, 'r', []));
+      assert.equal(h.state.servingTable(LISTENER_TYPE).size, 0);
+      h.clock.advance(15_000);
+      assert.equal(h.state.servingTable(LISTENER_TYPE).has('web'), served, `timeout ${timeout}`);
+      h.state.close();
+    }
+  });
+
+  it('delta: a warming update serves the old version until its route arrives', () => {
+    const h = harness();
+    const s = h.delta();
+    s.start();
+    s.handle(delta(CLUSTER_TYPE, 'c', []));
+    s.handle(delta(LISTENER_TYPE, 'l1', [{ name: 'web', version: '1', message: web('r1') }]));
+    s.handle(delta(ROUTES, 'r1', [{ name: 'r1', version: '1', message: rc('r1') }]));
+    s.handle(delta(LISTENER_TYPE, 'l2', [{ name: 'web', version: '2', message: web('r2') }]));
+    assert.equal(version(h.state.servingTable(LISTENER_TYPE), 'web'), '1');
+    s.handle(delta(ROUTES, 'r2', [{ name: 'r2', version: '1', message: rc('r2') }]));
+    assert.equal(version(h.state.servingTable(LISTENER_TYPE), 'web'), '2');
+  });
+});
+
+// Envoy's configuration/upstream/cluster_manager/cds: a new cluster is warmed (its EDS assignment, its
+// secrets) before the cluster manager uses it; an updated one keeps the previous version until then.
+describe('cluster warming', () => {
+  const served = (h: ReturnType<typeof harness>) => [...h.state.servingTable(CLUSTER_TYPE)].map(([n, e]) => `${n}@${e.version}`);
+
+  it('uses a new EDS cluster only once its assignment has arrived', () => {
+    const h = harness();
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c1', [cluster('a')]));
+    assert.deepEqual(served(h), []);
+    assert.deepEqual([...h.state.warming(CLUSTER_TYPE).keys()], ['a']);
+    s.handle(sotw(ENDPOINT_TYPE, 'e1', [cla('a')]));
+    assert.deepEqual(served(h), ['a@v-c1']);
+    assert.equal(h.state.warming(CLUSTER_TYPE).size, 0);
+  });
+
+  it('keeps the previous version while an update waits for its secret; an unchanged cluster is not held back', () => {
+    const h = harness();
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c1', [cluster('a'), cluster('b')]));
+    s.handle(sotw(ENDPOINT_TYPE, 'e1', [cla('a'), cla('b')]));
+    const b = h.state.servingTable(CLUSTER_TYPE).get('b');
+    s.handle(sotw(CLUSTER_TYPE, 'c2', [cluster('a', 'kubernetes://a-ca'), cluster('b')]));
+    assert.deepEqual(served(h), ['a@v-c1', 'b@v-c2'], 'a waits for its CA; b (delivered again) serves its new version');
+    assert.notEqual(h.state.servingTable(CLUSTER_TYPE).get('b'), b);
+    assert.deepEqual(h.state.names(ENDPOINT_TYPE), ['a', 'b'], 'the serving version keeps its endpoints');
+    s.handle(sotw(SECRET_TYPE, 's', [caSecret('kubernetes://a-ca')]));
+    assert.deepEqual(served(h), ['a@v-c2', 'b@v-c2']);
   });
 });

@@ -6,6 +6,16 @@
 // answered holds initialization (Envoy's init manager: clusters warm on their endpoints and secrets,
 // listeners on their routes and secrets) until it is answered or its initial fetch times out
 // (ConfigSource.initial_fetch_timeout, 15 s by default; 0 waits forever). No I/O here.
+// Warming (Envoy's configuration/listeners/lds: "When a listener is added, it will be warmed before taking
+// traffic ... when a listener is updated, an entirely new listener is created ... [and] goes through the
+// same warming process"; clusters likewise, configuration/upstream/cluster_manager/cds: a cluster is warmed
+// before it is used): a listener serves only once the route configurations its HTTP connection managers
+// name over RDS and the secrets its TLS contexts ask ADS for are answered, a cluster once its EDS
+// assignment and its secrets are (or past their initial fetch timeout). Until then a new one is not served
+// at all (a route to a warming cluster finds no cluster, as in Envoy), and an updated one keeps serving its
+// previous version, whose routes, endpoints and secrets stay subscribed. `servingTable()` is what serves
+// traffic; `table()` stays the last accepted state (what delta updates apply to and ACKs name);
+// `warming(type)` holds the versions still waiting.
 
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -13,7 +23,7 @@ import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.j
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, shortTypeName } from '../../xds/type-urls.js';
 import { edsNamesOf, PROXY_TYPES, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
-import { sdsNamesOf } from './secret-names.js';
+import { clusterSecretNames, listenerSecretNames, sdsNamesOf } from './secret-names.js';
 
 export interface ResourceEntry<M> {
   readonly message: M;
@@ -64,10 +74,30 @@ export interface XdsStateOptions {
 
 const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The types whose resources warm before they serve. */
+export type WarmingType = typeof LISTENER_TYPE | typeof CLUSTER_TYPE;
+
+/** Same names, same entry objects. */
+function sameEntries(a: ReadonlyMap<string, AnyEntry>, b: ReadonlyMap<string, AnyEntry>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [n, e] of a) if (b.get(n) !== e) return false;
+  return true;
+}
+
 export class XdsState {
   readonly #types = new Map<ProxyTypeUrl, TypeRecord>();
   readonly #tables = new Map<ProxyTypeUrl, ResourceTable<ResourceByType[ProxyTypeUrl]>>();
   readonly #timers = new Set<{ cancel(): void }>();
+  /** Per warming type, the versions serving traffic: replaced (not mutated) only when one changes. */
+  readonly #active = new Map<WarmingType, ReadonlyMap<string, AnyEntry>>([
+    [LISTENER_TYPE, new Map()],
+    [CLUSTER_TYPE, new Map()],
+  ]);
+  /** Per warming type, accepted versions still waiting for what they name. */
+  readonly #warming = new Map<WarmingType, ReadonlyMap<string, AnyEntry>>([
+    [LISTENER_TYPE, new Map()],
+    [CLUSTER_TYPE, new Map()],
+  ]);
 
   constructor(private readonly o: XdsStateOptions) {
     for (const t of PROXY_TYPES) {
@@ -110,6 +140,65 @@ export class XdsState {
     return this.#rec(ENDPOINT_TYPE).pending.size === 0 && this.#rec(ROUTE_TYPE).pending.size === 0 && this.#rec(SECRET_TYPE).pending.size === 0;
   }
 
+  /** What serves traffic reads: a type's accepted table, except listeners and clusters: their active versions. */
+  servingTable<T extends ProxyTypeUrl>(type: T): ResourceTable<ResourceByType[T]> {
+    return (this.#active.get(type as WarmingType) ?? this.table(type)) as ResourceTable<ResourceByType[T]>;
+  }
+
+  /** Accepted listener or cluster versions waiting for what they name (config_dump's warming state). */
+  warming<T extends WarmingType>(type: T): ResourceTable<ResourceByType[T]> {
+    return this.#warming.get(type) as ResourceTable<ResourceByType[T]>;
+  }
+
+  /**
+   * Whether what a listener (RDS routes, ADS secrets) or a cluster (its EDS assignment, ADS secrets) names is
+   * all answered or timed out.
+   */
+  #isWarm(type: WarmingType, m: Listener | Cluster): boolean {
+    const secrets = this.#rec(SECRET_TYPE).pending;
+    if (type === LISTENER_TYPE) {
+      const routes = this.#rec(ROUTE_TYPE).pending;
+      if (routes.size > 0 && rdsNamesOf([m as Listener]).some((n) => routes.has(n))) return false;
+      return secrets.size === 0 || !listenerSecretNames(m as Listener).some((n) => secrets.has(n));
+    }
+    const endpoints = this.#rec(ENDPOINT_TYPE).pending;
+    if (endpoints.size > 0 && edsNamesOf([m as Cluster]).some((n) => endpoints.has(n))) return false;
+    return secrets.size === 0 || !clusterSecretNames(m as Cluster).some((n) => secrets.has(n));
+  }
+
+  /** Recomputes which versions serve: each accepted one once warm, else the one that served before it. */
+  #rewarm(): void {
+    for (const type of [CLUSTER_TYPE, LISTENER_TYPE] as const) {
+      const before = this.#active.get(type) as ReadonlyMap<string, AnyEntry>;
+      const active = new Map<string, AnyEntry>();
+      const warming = new Map<string, AnyEntry>();
+      for (const [name, e] of this.table(type)) {
+        if (this.#isWarm(type, e.message)) {
+          active.set(name, e);
+          continue;
+        }
+        warming.set(name, e);
+        const served = before.get(name);
+        if (served !== undefined) active.set(name, served);
+      }
+      if (!sameEntries(active, before)) this.#active.set(type, active);
+      if (!sameEntries(warming, this.#warming.get(type) as ReadonlyMap<string, AnyEntry>)) this.#warming.set(type, warming);
+    }
+  }
+
+  /** The accepted resources of a type and the versions still serving while their successors warm. */
+  #withServing<M extends Listener | Cluster>(type: WarmingType): M[] {
+    const latest = this.table(type);
+    const out = [...latest.values()].map((e) => e.message as M);
+    for (const [name, e] of this.#active.get(type) as ReadonlyMap<string, AnyEntry>) if (latest.has(name) && latest.get(name) !== e) out.push(e.message as M);
+    return out;
+  }
+
+  /** Whether a subscribed name of `type` awaits its first answer (neither delivered, removed nor timed out). */
+  pending(type: ProxyTypeUrl, name: string): boolean {
+    return this.#rec(type).pending.has(name);
+  }
+
   /** A response of `type` arrived carrying (or removing) `names`: they no longer hold initialization. */
   answered(type: ProxyTypeUrl, names: Iterable<string>): void {
     const s = this.#rec(type);
@@ -135,11 +224,14 @@ export class XdsState {
     const follow = (t: ProxyTypeUrl, names: string[]): void => {
       if (this.#subscribe(t, names)) changed.push(t);
     };
-    const clusters = (): Cluster[] => [...this.table(CLUSTER_TYPE).values()].map((e) => e.message);
-    const listeners = (): Listener[] => [...this.table(LISTENER_TYPE).values()].map((e) => e.message);
+    // The accepted clusters and listeners, and the versions serving while their successors warm: those keep
+    // their endpoints, routes and secrets subscribed (in Envoy they hold them until they are replaced).
+    const clusters = (): Cluster[] => this.#withServing<Cluster>(CLUSTER_TYPE);
+    const listeners = (): Listener[] => this.#withServing<Listener>(LISTENER_TYPE);
     if (type === CLUSTER_TYPE) follow(ENDPOINT_TYPE, edsNamesOf(clusters()));
     if (type === LISTENER_TYPE) follow(ROUTE_TYPE, rdsNamesOf(listeners()));
     if (type === CLUSTER_TYPE || type === LISTENER_TYPE) follow(SECRET_TYPE, sdsNamesOf(listeners(), clusters()));
+    this.#rewarm();
     return changed;
   }
 
@@ -167,6 +259,7 @@ export class XdsState {
       const expired = names.filter((n) => s.pending.delete(n));
       if (expired.length === 0) return;
       this.o.logger.warn('xDS initial fetch timed out; initialization continues without them', { type: shortTypeName(type), names: expired, timeoutMs: this.o.initialFetchTimeoutMs });
+      this.#rewarm();
       this.o.onChange();
     }, this.o.initialFetchTimeoutMs);
     this.#timers.add(timer);
