@@ -30,7 +30,7 @@ import { XdsState } from '../../src/proxy/xds-client/xds-state.js';
 import { SotwSession } from '../../src/proxy/xds-client/sotw-session.js';
 import { SCHEMAS, type ProxyTypeUrl, type ResourceByType } from '../../src/proxy/xds-client/validate.js';
 import type { ServingTables } from '../../src/proxy/xds-client/ads-client.js';
-import { configDump } from '../../src/proxy/admin/config-dump.js';
+import { clustersText, configDump } from '../../src/proxy/admin/config-dump.js';
 import { directResponse, httpListener, prefix, route, routeConfig, staticCluster, toCluster, vhost } from '../support/xds-fixtures.js';
 import { freePort } from '../support/data-plane.js';
 
@@ -76,8 +76,16 @@ describe('listener and cluster warming in the data plane', () => {
     },
   };
   const dataPlane = new DataPlane({ xds: serving, logger: silentLogger, clock: systemClock, random: mathRandom, secrets: NO_SECRETS, stats: new StatsStore() });
+  const dumpSource = { table: state.table.bind(state), typeState: state.typeState.bind(state), servingTable: state.servingTable.bind(state), warming: state.warming.bind(state) };
+  /** The cluster names of /config_dump's active and warming lists and of /clusters. */
+  const dumpClusters = () => {
+    const dump = configDump(dumpSource);
+    const section = (dump['configs'] as { '@type': string; dynamic_active_clusters?: { cluster: { name: string } }[]; dynamic_warming_clusters?: { cluster: { name: string } }[] }[]).find((c) => c['@type'].endsWith('ClustersConfigDump'));
+    const listed = new Set(clustersText(dumpSource).split('\n').map((l) => l.slice(0, l.indexOf('::'))).filter((n) => n !== ''));
+    return { active: (section?.dynamic_active_clusters ?? []).map((c) => c.cluster.name), warming: (section?.dynamic_warming_clusters ?? []).map((c) => c.cluster.name), clusters: [...listed] };
+  };
   const dumpListeners = () => {
-    const dump = configDump({ table: state.table.bind(state), typeState: state.typeState.bind(state), servingTable: state.servingTable.bind(state), warming: state.warming.bind(state) });
+    const dump = configDump(dumpSource);
     const section = (dump['configs'] as { '@type': string; dynamic_listeners?: { name: string; active_state?: { version_info: string }; warming_state?: { version_info: string } }[] }[]).find((c) => c['@type'].endsWith('ListenersConfigDump'));
     return (section?.dynamic_listeners ?? []).map((l) => ({ name: l.name, active: l.active_state?.version_info, warming: l.warming_state?.version_info }));
   };
@@ -132,7 +140,9 @@ describe('listener and cluster warming in the data plane', () => {
     await respond(sotw(CLUSTER_TYPE, 'c2', [staticCluster('up', upstreamPort), svc()]));
     await respond(sotw(ROUTE_TYPE, 'r3', [toUpstream(), toSvc()]));
     assert.equal(await get(port), '503 ', 'a warming cluster is not there yet: Envoy answers cluster_not_found');
+    assert.deepEqual(dumpClusters(), { active: ['up'], warming: ['svc'], clusters: ['up'] });
     await respond(sotw(ENDPOINT_TYPE, 'e1', [svcEndpoints()]));
     assert.equal(await get(port), '200 from upstream');
+    assert.deepEqual(dumpClusters(), { active: ['svc', 'up'], warming: [], clusters: ['svc', 'up'] });
   });
 });

@@ -104,7 +104,8 @@ function row(c: Cluster, addedViaApi: boolean, hosts: HostRow[]): ClusterRow {
 function clusterRows(src: DumpSource): ClusterRow[] {
   const rows = (src.bootstrap?.config.staticResources?.clusters ?? []).map((c) => row(c, false, assignmentHosts(c.loadAssignment, () => undefined)));
   const endpoints = src.table(ENDPOINT_TYPE);
-  for (const [name, { message: c }] of src.table(CLUSTER_TYPE)) {
+  // The clusters in use: a warming cluster is left out, as Envoy lists only its active clusters.
+  for (const [name, { message: c }] of src.servingTable?.(CLUSTER_TYPE) ?? src.table(CLUSTER_TYPE)) {
     const live = src.liveCluster?.(name);
     if (live !== undefined) {
       rows.push(row(c, true, liveHosts(live)));
