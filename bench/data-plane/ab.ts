@@ -16,7 +16,7 @@ import { startIsthmus, type IsthmusTarget } from './isthmus-target.js';
 import { median } from './measure.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { cpuTicks, MS_PER_TICK, parseVariants, type Variant } from './variants.js';
+import { cpuTicks, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
 import { runWrk } from './wrk.js';
 
 const LOAD_CORE = 1;
@@ -35,14 +35,6 @@ interface Started {
   readonly target: IsthmusTarget;
 }
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
-  return n;
-}
-
 function kindSetting(): 'http' | 'tcp' {
   const k = process.env['BENCH_AB_KIND'] ?? 'http';
   if (k !== 'http' && k !== 'tcp') throw new Error(`BENCH_AB_KIND="${k}": http or tcp`);
@@ -54,9 +46,9 @@ const f = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed
 async function main(args: readonly string[]): Promise<void> {
   const variants = parseVariants(args);
   if (variants.length < 2) throw new Error('usage: ab.ts <name>=<entry>[,<node flag>...] <name>=<entry>[,...] ... (two or more)');
-  const rounds = setting('BENCH_AB_ROUNDS', 6);
-  const seconds = setting('BENCH_AB_SECONDS', 5);
-  const connections = setting('BENCH_AB_CONNECTIONS', 50);
+  const rounds = positiveInt('BENCH_AB_ROUNDS', 6);
+  const seconds = positiveInt('BENCH_AB_SECONDS', 5);
+  const connections = positiveInt('BENCH_AB_CONNECTIONS', 50);
   const kind = kindSetting();
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');

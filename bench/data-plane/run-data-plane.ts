@@ -19,6 +19,7 @@ import { canPin, freePorts, makeTempDir, removeTempDir } from './processes.js';
 import { summarize, type ConfigInfo, type Row, type RunSample } from './results.js';
 import { fixedRateTable, targetLines, throughputTable } from './table.js';
 import { runWrk } from './wrk.js';
+import { positiveInt } from './variants.js';
 
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
@@ -61,14 +62,6 @@ interface Settings {
 
 /** A configuration as started: where to send load and whose CPU and memory to count. */
 type Started = { readonly kind: 'up'; readonly port: number; readonly pids: () => number[]; readonly stop: () => Promise<void> } | { readonly kind: 'unavailable'; readonly reason: string };
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
-  return n;
-}
 
 function readSettings(): Settings {
   const only = (process.env['BENCH_DP_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -1,6 +1,6 @@
 // Builds or Node flags of the proxy to compare (memory.ts, ab.ts): `<name>=<entry>[,<node flag>...]`, e.g.
-// `base=dist/bundle/isthmus.mjs semi2=dist/bundle/isthmus.mjs,--max-semi-space-size=2`; and a process's CPU
-// time, read from /proc.
+// `base=dist/bundle/isthmus.mjs semi2=dist/bundle/isthmus.mjs,--max-semi-space-size=2`; a process's CPU
+// time, read from /proc; and the benches' numeric settings from the environment.
 
 import { readFileSync } from 'node:fs';
 
@@ -32,3 +32,12 @@ export function cpuTicks(pid: number): number {
 
 /** Milliseconds per clock tick of cpuTicks. */
 export const MS_PER_TICK = 10;
+
+/** A whole-number setting from the environment (BENCH_*), `fallback` when unset or empty. */
+export function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
+  return n;
+}
