@@ -45,8 +45,8 @@ export interface DataPlaneWasmOptions {
 
 export interface DataPlaneOptions {
   /**
-   * Where accepted config comes from: the ADS client's servingTables() (warm listeners only), or a worker's
-   * copy of the primary's.
+   * Where accepted config comes from: the ADS client's servingTables() (listeners and clusters once warm),
+   * or a worker's copy of the primary's.
    */
   readonly xds: ServingTables;
   readonly captureAddress?: string;

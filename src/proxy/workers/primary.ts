@@ -109,7 +109,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       },
       workload: ownWorkload(node.id, node.metadata),
     },
-    // Workers serve the active listeners (a warming one's previous version), as a single process does.
+    // Workers serve the active listeners and clusters (a warming one's previous version), as a single process does.
     source: { table: xds.servingTables().table, initialized: () => xds.initialized() },
     logger,
     shared,

@@ -194,11 +194,6 @@ export class XdsState {
     return out;
   }
 
-  /** Whether a subscribed name of `type` awaits its first answer (neither delivered, removed nor timed out). */
-  pending(type: ProxyTypeUrl, name: string): boolean {
-    return this.#rec(type).pending.has(name);
-  }
-
   /** A response of `type` arrived carrying (or removing) `names`: they no longer hold initialization. */
   answered(type: ProxyTypeUrl, names: Iterable<string>): void {
     const s = this.#rec(type);
