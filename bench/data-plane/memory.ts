@@ -21,11 +21,11 @@ import { runOpenLoop } from './load.js';
 import { median } from './measure.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { cpuTicks, MS_PER_TICK, parseVariants, type Variant } from './variants.js';
+import { cpuTicks, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
 
 const LOAD_CORE = 1;
 /** Requests per second per variant: BENCH_MEM_RATE, default 1,000 (issue 4's memory target is at 1,000). */
-const RATE = Number(process.env['BENCH_MEM_RATE'] ?? 1000);
+const RATE = positiveInt('BENCH_MEM_RATE', 1000);
 const WARMUP_SECONDS = 1;
 const SETTLE_MS = 3_000;
 const POLL_MS = 100;
@@ -164,8 +164,8 @@ function table(variants: readonly Variant[], samples: ReadonlyMap<string, Sample
 async function main(args: readonly string[]): Promise<void> {
   const variants = parseVariants(args);
   if (variants.length === 0) throw new Error('usage: memory.ts <name>=<entry>[,<node flag>...] ...');
-  const runs = Number(process.env['BENCH_MEM_RUNS'] ?? 3);
-  const seconds = Number(process.env['BENCH_MEM_SECONDS'] ?? 30);
+  const runs = positiveInt('BENCH_MEM_RUNS', 3);
+  const seconds = positiveInt('BENCH_MEM_SECONDS', 30);
   const together = process.env['BENCH_MEM_TOGETHER'] === '1';
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
