@@ -226,7 +226,9 @@ export class XdsState {
     if (type === CLUSTER_TYPE) follow(ENDPOINT_TYPE, edsNamesOf(clusters()));
     if (type === LISTENER_TYPE) follow(ROUTE_TYPE, rdsNamesOf(listeners()));
     if (type === CLUSTER_TYPE || type === LISTENER_TYPE) follow(SECRET_TYPE, sdsNamesOf(listeners(), clusters()));
-    this.#rewarm();
+    // Only a CDS or LDS update makes something wait (it subscribes new names); an EDS, RDS or SDS update can
+    // only end a wait. EDS updates are the frequent ones: with nothing warming they skip the walk.
+    if (type === CLUSTER_TYPE || type === LISTENER_TYPE || this.#warming.get(CLUSTER_TYPE)?.size !== 0 || this.#warming.get(LISTENER_TYPE)?.size !== 0) this.#rewarm();
     return changed;
   }
 
