@@ -138,24 +138,38 @@ spec:
 describe('Istio TCP metrics between sidecars', () => {
   it('counts a TCP connection opened, closed and its bytes on both sides, with the mTLS principals', async (t) => {
     const target = await freePort();
-    const echo = createServer((s) => s.pipe(s));
+    const accepted = new Set<Socket>();
+    const echo = createServer((s) => {
+      accepted.add(s);
+      s.on('close', () => accepted.delete(s));
+      s.pipe(s);
+    });
     await new Promise<void>((r) => echo.listen(target, '127.0.0.1', () => r()));
-    t.after(() => new Promise<void>((r) => echo.close(() => r())));
-    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('echo', 9000, target, 'tcp') + serviceYaml('client', 80, 80), 'mtls.yaml': STRICT_MTLS });
-    mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo', ports: { tcp: target }, tlsMode: 'istio' });
-    mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client', tlsMode: 'istio' });
-    const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
-    const server = await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo' }, identity('echo'));
-    const client = await startTestProxy(t, mesh, { node: 'client', ip: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client' }, identity('client'));
-    // Reports every second (Telemetry reportingInterval -> tcp_reporting_duration), so an open connection's bytes show.
-    await mesh.write('telemetry.yaml', `apiVersion: telemetry.istio.io/v1
+    // A failed step leaves the tunnel open: end its echo side too, or close() would wait for it forever.
+    t.after(async () => {
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => echo.close(() => r()));
+    });
+    // Reports every second (Telemetry reportingInterval -> tcp_reporting_duration), so an open connection's
+    // bytes show. Part of the config the proxies start with: written later, it raced the tunnel, which then
+    // kept Istio's default 15 s reporting and was reported just at the deadline below (or just after it).
+    const mesh = await startMesh(t, {
+      'svc.yaml': serviceYaml('echo', 9000, target, 'tcp') + serviceYaml('client', 80, 80),
+      'mtls.yaml': STRICT_MTLS,
+      'telemetry.yaml': `apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: mesh-default, namespace: istio-system}
 spec:
   metrics:
   - providers: [{name: prometheus}]
     reportingInterval: 1s
-`);
+`,
+    });
+    mesh.cp.workloads.register({ name: 'echo-v1', namespace: 'default', address: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo', ports: { tcp: target }, tlsMode: 'istio' });
+    mesh.cp.workloads.register({ name: 'client', namespace: 'default', address: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client', tlsMode: 'istio' });
+    const identity = (sa: string) => ({ identity: { token: () => mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: sa }) } });
+    const server = await startTestProxy(t, mesh, { node: 'echo-v1', ip: '127.0.1.32', labels: { app: 'echo' }, serviceAccount: 'echo' }, identity('echo'));
+    const client = await startTestProxy(t, mesh, { node: 'client', ip: '127.0.1.31', labels: { app: 'client' }, serviceAccount: 'client' }, identity('client'));
     const tunnel = await waitFor(
       () =>
         new Promise<Socket | undefined>((ok) => {
