@@ -24,6 +24,14 @@ if (selected.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// A file that hangs fails after TEST_FILE_TIMEOUT seconds instead of holding the run until CI's own limit
+// (Node 20 applies --test-timeout to each file as a whole); --test-force-exit ends a file whose tests are
+// done even if a handle it leaked would keep it alive.
+const fileTimeout = Number(process.env.TEST_FILE_TIMEOUT ?? 300);
+if (!(fileTimeout > 0)) {
+  console.error(`TEST_FILE_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(process.env.TEST_FILE_TIMEOUT)}`);
+  process.exit(2);
+}
 // The dashboard's web app (dist/dashboard-web), which the control plane serves and the browser tests load.
 const { buildDashboard } = await import('./build-dashboard.mjs');
 await buildDashboard();
@@ -32,9 +40,21 @@ const t0 = Date.now();
 const built = await buildWasmPlugins({ quiet: true });
 const compiled = built.plugins.filter((p) => p.compiled).length;
 if (compiled > 0) console.log(`wasm test plugins: compiled ${compiled} of ${built.plugins.length} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+const reporters = process.env.TEST_TAP_FILE
+  ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${process.env.TEST_TAP_FILE}`]
+  : ['--test-reporter=spec'];
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    `--test-timeout=${Math.round(fileTimeout * 1000)}`,
+    '--test-force-exit',
+    ...reporters,
+    ...selected,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(r.status ?? 1);

@@ -85,13 +85,21 @@ async function startChild(server: WasmSharedServer): Promise<Child> {
   assert.ok(channel instanceof Socket);
   server.serve(channel, (token) => proc.send({ t: 'queue-ready', token }));
   const replies = new Map<number, (v: unknown) => void>();
+  // 'dequeued' messages may arrive back to back (one per queue-ready), before the test asks for the next:
+  // they wait here rather than being dropped, which hung the test once in CI.
+  const dequeued: { token: number; items: string[] }[] = [];
   const dequeues: ((m: { token: number; items: string[] }) => void)[] = [];
   let up: () => void = () => undefined;
   const started = new Promise<void>((r) => (up = r));
   proc.on('message', (m: { t: string; id?: number; v?: unknown; token?: number; items?: string[] }) => {
     if (m.t === 'up') up();
     else if (m.t === 'reply') replies.get(m.id ?? -1)?.(m.v);
-    else if (m.t === 'dequeued') dequeues.shift()?.({ token: m.token ?? 0, items: m.items ?? [] });
+    else if (m.t === 'dequeued') {
+      const d = { token: m.token ?? 0, items: m.items ?? [] };
+      const waiter = dequeues.shift();
+      if (waiter === undefined) dequeued.push(d);
+      else waiter(d);
+    }
   });
   await started;
   let id = 0;
@@ -104,7 +112,10 @@ async function startChild(server: WasmSharedServer): Promise<Child> {
         replies.set(n, resolve);
         proc.send({ ...cmd, id: n });
       }),
-    nextDequeue: () => new Promise((resolve) => dequeues.push(resolve)),
+    nextDequeue: () => {
+      const d = dequeued.shift();
+      return d === undefined ? new Promise((resolve) => dequeues.push(resolve)) : Promise.resolve(d);
+    },
   };
 }
 
@@ -132,8 +143,9 @@ describe('Wasm shared stores served by the primary to worker processes', () => {
     assert.equal(await b.ask({ cmd: 'register', name: 'paths' }), token);
     const toB = b.nextDequeue();
     assert.deepEqual(await a.ask({ cmd: 'enqueue', name: 'paths', items: ['/two', '/three'] }), [WasmResult.OK, WasmResult.OK]);
-    const first = await toB;
-    const items = first.items.length === 2 ? first.items : [...first.items, ...(await b.nextDequeue()).items];
+    // One queue-ready per enqueue: b may drain both items on the first, or one on each.
+    let items = (await toB).items;
+    while (items.length < 2) items = [...items, ...(await b.nextDequeue()).items];
     assert.deepEqual(items, ['/two', '/three']);
 
     assert.deepEqual(await a.ask({ cmd: 'enqueue', name: 'nope', token: 999, items: ['z'] }), [WasmResult.NOT_FOUND], 'an unknown token is NOT_FOUND');
