@@ -12,6 +12,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { DownstreamResponse, StreamHooks } from './http-stream.js';
 import type { HeaderMap } from './headers.js';
 import { headerLines, httpDate, responseHasBody, statusLine } from './http1-head.js';
+import { batchedWrite } from '../lib/write-batch.js';
 
 /** Chunks at least this large are written as they are rather than copied into one buffer. */
 const COPY_LIMIT = 16 * 1024;
@@ -126,7 +127,7 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     let tail = '';
     if (last && chunked) tail = `0\r\n${this.#trailers ?? ''}\r\n`;
     if (chunks === undefined) {
-      if (head !== '' || tail !== '') s.write(head + tail, 'latin1');
+      if (head !== '' || tail !== '') batchedWrite(s, head + tail, 'latin1');
       return;
     }
     if (chunked) head += `${bytes.toString(16)}\r\n`;
@@ -143,7 +144,7 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     let at = out.write(head, 0, 'latin1');
     for (const c of chunks) at += c.copy(out, at);
     if (tail !== '') out.write(tail, at, 'latin1');
-    s.write(out);
+    batchedWrite(s, out);
   }
 
   /** Body bytes after the head went out: framed and written now. */

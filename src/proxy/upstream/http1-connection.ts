@@ -15,6 +15,7 @@ import type { DispatchController, DispatchHandler, DispatchRequest } from './clu
 import { HTTP1_PARSER, startReading, stopReading, type Http1Parser, type ParserCallbacks, type ParserError } from '../http/http1-parser.js';
 import { expectsPayload, headerLines, rawHeader, responseHeaderMap } from '../http/http1-head.js';
 import { holdFlushes, releaseFlushes } from '../http/http1-response.js';
+import { batchedWrite } from '../lib/write-batch.js';
 import type { HeaderMap } from '../http/headers.js';
 
 export interface Http1ConnectionOptions {
@@ -179,7 +180,8 @@ export class Http1Connection implements ParserCallbacks {
       chunked = true;
     }
     if (this.last) head += 'connection: close\r\n';
-    this.socket.write(`${head}\r\n`, 'latin1');
+    // Sent with the other writes of this loop iteration (lib/write-batch.ts); a body follows it in order.
+    batchedWrite(this.socket, `${head}\r\n`, 'latin1');
     if (body !== null) this.#writeBody(x, body, chunked, typeof declared === 'string' ? Number(declared) : -1);
   }
 
