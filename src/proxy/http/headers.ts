@@ -5,6 +5,33 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 /** Headers never forwarded hop to hop (RFC 9110 §7.6.1), nor to HTTP/2 peers. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'proxy-authenticate', 'proxy-authorization']);
 
+/**
+ * Whether a lower-case header name is one of HOP_BY_HOP, for the per-header loops of the hot path: most names
+ * are ruled out by their length alone, where a Set lookup hashes every new name string the parser made.
+ */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === 'te';
+    case 7:
+      return name === 'upgrade';
+    case 10:
+      return name === 'connection' || name === 'keep-alive';
+    case 14:
+      return name === 'http2-settings';
+    case 16:
+      return name === 'proxy-connection';
+    case 17:
+      return name === 'transfer-encoding';
+    case 18:
+      return name === 'proxy-authenticate';
+    case 19:
+      return name === 'proxy-authorization';
+    default:
+      return false;
+  }
+}
+
 /** The first value of a header (joined with ',' when repeated, as Envoy reads multi-value headers). */
 export function headerValue(h: HeaderMap, name: string): string | undefined {
   const v = h[name];

@@ -12,7 +12,7 @@ import type { Random } from '../lib/random.js';
 import type { StreamInfo } from './stream-info.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
-import { HOP_BY_HOP, type HeaderMap } from './headers.js';
+import { isHopByHop, type HeaderMap } from './headers.js';
 
 export type { HeaderMap };
 
@@ -374,9 +374,9 @@ export class HttpStream {
     // The dispatcher's map is this response's own: used as the head unless hop-by-hop headers need removing.
     let h = upstream;
     for (const k in upstream) {
-      if (HOP_BY_HOP.has(k)) {
+      if (isHopByHop(k)) {
         h = {};
-        for (const n in upstream) if (!HOP_BY_HOP.has(n)) h[n] = upstream[n];
+        for (const n in upstream) if (!isHopByHop(n)) h[n] = upstream[n];
         break;
       }
     }
@@ -468,7 +468,7 @@ export class HttpStream {
     const src = this.request.headers;
     const h: HeaderMap = {};
     for (const k in src) {
-      if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k)) continue;
+      if (k.charCodeAt(0) === 58 /* : */ || isHopByHop(k)) continue;
       h[k] = src[k];
     }
     if (src['te'] === 'trailers') h['te'] = 'trailers';

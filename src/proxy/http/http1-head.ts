@@ -4,7 +4,7 @@
 // not a token or whose value holds CR, LF or NUL is never written: that would split the message.
 
 import { STATUS_CODES } from 'node:http';
-import { HOP_BY_HOP, type HeaderMap } from './headers.js';
+import { isHopByHop, type HeaderMap } from './headers.js';
 
 /** RFC 9110 tchar: 1 for the characters a header name may hold. */
 const TCHAR = new Uint8Array(128);
@@ -59,7 +59,7 @@ export function requestHeaderMap(list: readonly string[], into: HeaderMap = {}):
 export function responseHeaderMap(list: readonly string[], into: HeaderMap = {}): HeaderMap {
   for (let i = 0; i + 1 < list.length; i += 2) {
     const name = (list[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
+    if (isHopByHop(name)) continue;
     const value = list[i + 1] as string;
     const prev = into[name];
     if (prev === undefined) into[name] = value;

@@ -35,7 +35,17 @@ export interface ConnectionOwner {
   onClosed(c: Http1Connection): void;
 }
 
-const INVALID_PATH = /[^\u0021-\u00ff]/;
+/**
+ * Whether a request target may be written: no control characters, spaces or characters above U+00FF (undici's
+ * check, which was a regex here: a loop over the path costs a small fraction of RegExp.prototype.test).
+ */
+function isValidRequestTarget(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x21 || c > 0xff) return false;
+  }
+  return true;
+}
 
 export function codedError(message: string, code: string, cause?: Error): Error {
   const e = new Error(message, cause !== undefined ? { cause } : undefined) as Error & { code: string };
@@ -161,7 +171,7 @@ export class Http1Connection implements ParserCallbacks {
 
   #send(x: Exchange): void {
     const r = x.req;
-    if (INVALID_PATH.test(r.path)) {
+    if (!isValidRequestTarget(r.path)) {
       this.#x = undefined;
       x.fail(codedError('invalid request path', 'UND_ERR_INVALID_ARG'));
       this.owner.onFree(this);

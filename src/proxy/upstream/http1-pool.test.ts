@@ -158,6 +158,15 @@ describe('HTTP/1.1 upstream pool', () => {
     });
   }
 
+  it('a request target with a space, a control character or a character above U+00FF is refused before anything is written', async (t) => {
+    const up = await rawServer(t, (req) => ok(req.split(' ')[1] ?? ''));
+    const p = pool(t, up.port);
+    for (const bad of ['/a b', '/a\tb', '/\u0100', '/caf\u00e9\u20ac']) assert.equal((await send(p, 'GET', bad)).error, 'UND_ERR_INVALID_ARG', JSON.stringify(bad));
+    // Latin-1 goes as its bytes (node and undici write paths that way too), and the connection is still usable.
+    assert.equal((await send(p, 'GET', '/caf\u00e9?q=!~')).status, 200);
+    assert.deepEqual(up.requests.map((r) => r.split(' ')[1]), ['/caf\u00e9?q=!~']);
+  });
+
   it('a refused connection reports ECONNREFUSED', async (t) => {
     // A port nobody listens on: a fresh server's, closed again.
     const probe = createServer();
