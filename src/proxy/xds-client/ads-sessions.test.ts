@@ -7,7 +7,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
-import { anyPack } from '@bufbuild/protobuf/wkt';
+import { anyPack, anyUnpack } from '@bufbuild/protobuf/wkt';
+import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { ClusterSchema, Cluster_DiscoveryType, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
@@ -281,6 +282,40 @@ describe('initialization (Envoy init manager)', () => {
       assert.equal(h.state.servingTable(CLUSTER_TYPE).has('a'), after);
       h.state.close();
     }
+  });
+
+  // config_source.proto: "initial_fetch_timeout ... If set to zero, disable the timeout"; it belongs to each
+  // config source, and Istio sets it to 0 on the HCM's RDS source and the clusters' EDS source.
+  it("takes each name's initial fetch timeout from the config source that names it", () => {
+    const h = harness(15_000);
+    const s = h.sotw();
+    s.start();
+    const waitsTwoSeconds = cluster('a');
+    const eds = waitsTwoSeconds.edsClusterConfig?.edsConfig;
+    assert.ok(eds !== undefined);
+    eds.initialFetchTimeout = { $typeName: 'google.protobuf.Duration', seconds: 2n, nanos: 0 };
+    const waitsForever = httpListener({ name: 'web', port: 8080, routeName: 'never' });
+    const f = waitsForever.filterChains[0]?.filters[0];
+    assert.ok(f?.configType.case === 'typedConfig');
+    const hcm = anyUnpack(f.configType.value, HttpConnectionManagerSchema);
+    assert.ok(hcm?.routeSpecifier.case === 'rds');
+    const rds = hcm.routeSpecifier.value.configSource;
+    assert.ok(rds !== undefined);
+    rds.initialFetchTimeout = { $typeName: 'google.protobuf.Duration', seconds: 0n, nanos: 0 };
+    f.configType.value = anyPack(HttpConnectionManagerSchema, hcm);
+    s.handle(sotw(CLUSTER_TYPE, 'c', [waitsTwoSeconds, cluster('b')]));
+    s.handle(sotw(LISTENER_TYPE, 'l', [waitsForever]));
+    h.clock.advance(2_000);
+    assert.deepEqual([...h.state.servingTable(CLUSTER_TYPE).keys()], ['a'], "a's 2 s are over; b keeps the client's 15 s");
+    h.clock.advance(13_000);
+    assert.deepEqual([...h.state.servingTable(CLUSTER_TYPE).keys()], ['a', 'b']);
+    h.clock.advance(600_000);
+    assert.equal(h.state.servingTable(LISTENER_TYPE).size, 0, 'the listener waits for its route as long as it takes');
+    assert.equal(h.state.initialized(), false);
+    s.handle(sotw(ROUTE_TYPE, 'r', [routeConfig('never', [vhost('all', ['*'], [])])]));
+    assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], ['web']);
+    assert.equal(h.state.initialized(), true);
+    h.state.close();
   });
 });
 

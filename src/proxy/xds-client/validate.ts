@@ -224,6 +224,49 @@ export function edsNamesOf(clusters: Iterable<Cluster>): string[] {
   return [...out].sort();
 }
 
+/** ConfigSource.initial_fetch_timeout in ms (0: wait forever), or `fallback` when the source leaves it unset. */
+function fetchTimeoutMs(d: { seconds: bigint; nanos: number } | undefined, fallback: number): number {
+  return d === undefined ? fallback : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+}
+
+/** Of two initial fetch timeouts for one name: the longer, and 0 (none) over any. */
+function longerWait(a: number | undefined, b: number): number {
+  return a === undefined ? b : a === 0 || b === 0 ? 0 : Math.max(a, b);
+}
+
+/**
+ * Per EDS name, how long its first answer may hold the cluster's warming: its eds_config's
+ * initial_fetch_timeout (`defaultMs` when unset; 0 waits forever, as Istio sets it). Named by several
+ * clusters, the longest wait wins.
+ */
+export function edsFetchTimeouts(clusters: Iterable<Cluster>, defaultMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of clusters) {
+    if (c.clusterDiscoveryType.case !== 'type' || c.clusterDiscoveryType.value !== Cluster_DiscoveryType.EDS) continue;
+    const name = c.edsClusterConfig?.serviceName || c.name;
+    out.set(name, longerWait(out.get(name), fetchTimeoutMs(c.edsClusterConfig?.edsConfig?.initialFetchTimeout, defaultMs)));
+  }
+  return out;
+}
+
+/** The same for RDS names: the rds config_source of each HTTP connection manager that names the route. */
+export function rdsFetchTimeouts(listeners: Iterable<Listener>, defaultMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (a: Any | undefined): void => {
+    const h = hcmOf(a);
+    if (h?.routeSpecifier.case !== 'rds') return;
+    const name = h.routeSpecifier.value.routeConfigName;
+    out.set(name, longerWait(out.get(name), fetchTimeoutMs(h.routeSpecifier.value.configSource?.initialFetchTimeout, defaultMs)));
+  };
+  for (const l of listeners) {
+    for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
+      for (const f of fc.filters) if (f.configType.case === 'typedConfig') add(f.configType.value);
+    }
+    add(l.apiListener?.apiListener);
+  }
+  return out;
+}
+
 /** RDS route names the listeners' HTTP connection managers need. */
 export function rdsNamesOf(listeners: Iterable<Listener>): string[] {
   const out = new Set<string>();

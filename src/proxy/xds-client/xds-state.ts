@@ -5,7 +5,9 @@
 // and clusters' TLS contexts name over ADS; CDS and LDS are wildcard. A name subscribed but not yet
 // answered holds initialization (Envoy's init manager: clusters warm on their endpoints and secrets,
 // listeners on their routes and secrets) until it is answered or its initial fetch times out
-// (ConfigSource.initial_fetch_timeout, 15 s by default; 0 waits forever). No I/O here.
+// (ConfigSource.initial_fetch_timeout of the source that names it: EDS from the cluster's eds_config, RDS
+// from the connection manager's rds config_source, which Istio both sets to 0; 15 s by default, or the
+// client's own setting, when the source leaves it unset; 0 waits forever). No I/O here.
 // Warming (Envoy's configuration/listeners/lds: "When a listener is added, it will be warmed before taking
 // traffic ... when a listener is updated, an entirely new listener is created ... [and] goes through the
 // same warming process"; clusters likewise, configuration/upstream/cluster_manager/cds: a cluster is warmed
@@ -22,7 +24,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, shortTypeName } from '../../xds/type-urls.js';
-import { edsNamesOf, PROXY_TYPES, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
+import { edsFetchTimeouts, edsNamesOf, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
 import { clusterSecretNames, listenerSecretNames, sdsNamesOf } from './secret-names.js';
 
 export interface ResourceEntry<M> {
@@ -88,6 +90,11 @@ export class XdsState {
   readonly #types = new Map<ProxyTypeUrl, TypeRecord>();
   readonly #tables = new Map<ProxyTypeUrl, ResourceTable<ResourceByType[ProxyTypeUrl]>>();
   readonly #timers = new Set<{ cancel(): void }>();
+  /**
+   * Per type, the initial fetch timeout of each name whose config source sets one (EDS from the clusters'
+   * eds_config, RDS from the connection managers' rds config_source); other names get the client's default.
+   */
+  readonly #fetchTimeouts = new Map<ProxyTypeUrl, ReadonlyMap<string, number>>();
   /** Per warming type, the versions serving traffic: replaced (not mutated) only when one changes. */
   readonly #active = new Map<WarmingType, ReadonlyMap<string, AnyEntry>>([
     [LISTENER_TYPE, new Map()],
@@ -223,8 +230,16 @@ export class XdsState {
     // their endpoints, routes and secrets subscribed (in Envoy they hold them until they are replaced).
     const clusters = (): Cluster[] => this.#withServing<Cluster>(CLUSTER_TYPE);
     const listeners = (): Listener[] => this.#withServing<Listener>(LISTENER_TYPE);
-    if (type === CLUSTER_TYPE) follow(ENDPOINT_TYPE, edsNamesOf(clusters()));
-    if (type === LISTENER_TYPE) follow(ROUTE_TYPE, rdsNamesOf(listeners()));
+    if (type === CLUSTER_TYPE) {
+      const cs = clusters();
+      this.#fetchTimeouts.set(ENDPOINT_TYPE, edsFetchTimeouts(cs, this.o.initialFetchTimeoutMs));
+      follow(ENDPOINT_TYPE, edsNamesOf(cs));
+    }
+    if (type === LISTENER_TYPE) {
+      const ls = listeners();
+      this.#fetchTimeouts.set(ROUTE_TYPE, rdsFetchTimeouts(ls, this.o.initialFetchTimeoutMs));
+      follow(ROUTE_TYPE, rdsNamesOf(ls));
+    }
     if (type === CLUSTER_TYPE || type === LISTENER_TYPE) follow(SECRET_TYPE, sdsNamesOf(listeners(), clusters()));
     // Only a CDS or LDS update makes something wait (it subscribes new names); an EDS, RDS or SDS update can
     // only end a wait. EDS updates are the frequent ones: with nothing warming they skip the walk.
@@ -244,21 +259,34 @@ export class XdsState {
     if ([...table.keys()].some((n) => !wanted.has(n))) this.#tables.set(type, new Map([...table].filter(([n]) => wanted.has(n))));
     const added = names.filter((n) => !old.has(n) && !table.has(n));
     for (const n of added) s.pending.add(n);
-    if (added.length > 0) this.#startInitialFetchTimer(type, added);
+    if (added.length > 0) this.#startInitialFetchTimers(type, added);
     return true;
   }
 
-  #startInitialFetchTimer(type: ProxyTypeUrl, names: readonly string[]): void {
-    if (this.o.initialFetchTimeoutMs <= 0) return;
+  /** Starts the initial fetch timers of newly subscribed names: one per distinct timeout, none for 0 (wait forever). */
+  #startInitialFetchTimers(type: ProxyTypeUrl, names: readonly string[]): void {
+    const byTimeout = new Map<number, string[]>();
+    const timeouts = this.#fetchTimeouts.get(type);
+    for (const n of names) {
+      const ms = timeouts?.get(n) ?? this.o.initialFetchTimeoutMs;
+      if (ms <= 0) continue;
+      const group = byTimeout.get(ms);
+      if (group === undefined) byTimeout.set(ms, [n]);
+      else group.push(n);
+    }
+    for (const [ms, group] of byTimeout) this.#startInitialFetchTimer(type, group, ms);
+  }
+
+  #startInitialFetchTimer(type: ProxyTypeUrl, names: readonly string[], timeoutMs: number): void {
     const timer = this.o.clock.setTimeout(() => {
       this.#timers.delete(timer);
       const s = this.#rec(type);
       const expired = names.filter((n) => s.pending.delete(n));
       if (expired.length === 0) return;
-      this.o.logger.warn('xDS initial fetch timed out; initialization continues without them', { type: shortTypeName(type), names: expired, timeoutMs: this.o.initialFetchTimeoutMs });
+      this.o.logger.warn('xDS initial fetch timed out; initialization continues without them', { type: shortTypeName(type), names: expired, timeoutMs });
       this.#rewarm();
       this.o.onChange();
-    }, this.o.initialFetchTimeoutMs);
+    }, timeoutMs);
     this.#timers.add(timer);
   }
 
