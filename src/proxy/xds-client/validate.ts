@@ -12,6 +12,8 @@ import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen
 import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
+import type { ConfigSource } from '../../xds/gen/envoy/config/core/v3/config_source_pb.js';
+import { durationMs } from '../runtime/duration.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
 import { secretProblems } from './validate-secret.js';
 
@@ -215,70 +217,60 @@ export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index:
   return u.ok ? checkResource(type, u.message, u.name, index, extraChecks, compile) : u;
 }
 
+/** The EDS name and eds_config of every EDS cluster. */
+function* edsRefs(clusters: Iterable<Cluster>): Generator<{ name: string; source: ConfigSource | undefined }> {
+  for (const c of clusters) {
+    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) yield { name: c.edsClusterConfig?.serviceName || c.name, source: c.edsClusterConfig?.edsConfig };
+  }
+}
+
+/** The route name and config_source of every HTTP connection manager that takes its routes from RDS. */
+function* rdsRefs(listeners: Iterable<Listener>): Generator<{ name: string; source: ConfigSource | undefined }> {
+  for (const l of listeners) {
+    const configs: (Any | undefined)[] = [l.apiListener?.apiListener];
+    for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
+      for (const f of fc.filters) if (f.configType.case === 'typedConfig') configs.push(f.configType.value);
+    }
+    for (const a of configs) {
+      const h = hcmOf(a);
+      if (h?.routeSpecifier.case === 'rds') yield { name: h.routeSpecifier.value.routeConfigName, source: h.routeSpecifier.value.configSource };
+    }
+  }
+}
+
+const sortedNames = (refs: Iterable<{ name: string }>): string[] => [...new Set([...refs].map((r) => r.name))].sort();
+
 /** EDS service names the clusters need (eds_cluster_config.service_name, else the cluster name). */
 export function edsNamesOf(clusters: Iterable<Cluster>): string[] {
-  const out = new Set<string>();
-  for (const c of clusters) {
-    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) out.add(c.edsClusterConfig?.serviceName || c.name);
-  }
-  return [...out].sort();
-}
-
-/** ConfigSource.initial_fetch_timeout in ms (0: wait forever), or `fallback` when the source leaves it unset. */
-function fetchTimeoutMs(d: { seconds: bigint; nanos: number } | undefined, fallback: number): number {
-  return d === undefined ? fallback : Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
-}
-
-/** Of two initial fetch timeouts for one name: the longer, and 0 (none) over any. */
-function longerWait(a: number | undefined, b: number): number {
-  return a === undefined ? b : a === 0 || b === 0 ? 0 : Math.max(a, b);
-}
-
-/**
- * Per EDS name, how long its first answer may hold the cluster's warming: its eds_config's
- * initial_fetch_timeout (`defaultMs` when unset; 0 waits forever, as Istio sets it). Named by several
- * clusters, the longest wait wins.
- */
-export function edsFetchTimeouts(clusters: Iterable<Cluster>, defaultMs: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const c of clusters) {
-    if (c.clusterDiscoveryType.case !== 'type' || c.clusterDiscoveryType.value !== Cluster_DiscoveryType.EDS) continue;
-    const name = c.edsClusterConfig?.serviceName || c.name;
-    out.set(name, longerWait(out.get(name), fetchTimeoutMs(c.edsClusterConfig?.edsConfig?.initialFetchTimeout, defaultMs)));
-  }
-  return out;
-}
-
-/** The same for RDS names: the rds config_source of each HTTP connection manager that names the route. */
-export function rdsFetchTimeouts(listeners: Iterable<Listener>, defaultMs: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const add = (a: Any | undefined): void => {
-    const h = hcmOf(a);
-    if (h?.routeSpecifier.case !== 'rds') return;
-    const name = h.routeSpecifier.value.routeConfigName;
-    out.set(name, longerWait(out.get(name), fetchTimeoutMs(h.routeSpecifier.value.configSource?.initialFetchTimeout, defaultMs)));
-  };
-  for (const l of listeners) {
-    for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
-      for (const f of fc.filters) if (f.configType.case === 'typedConfig') add(f.configType.value);
-    }
-    add(l.apiListener?.apiListener);
-  }
-  return out;
+  return sortedNames(edsRefs(clusters));
 }
 
 /** RDS route names the listeners' HTTP connection managers need. */
 export function rdsNamesOf(listeners: Iterable<Listener>): string[] {
-  const out = new Set<string>();
-  const add = (a: Any | undefined): void => {
-    const h = hcmOf(a);
-    if (h?.routeSpecifier.case === 'rds') out.add(h.routeSpecifier.value.routeConfigName);
-  };
-  for (const l of listeners) {
-    for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
-      for (const f of fc.filters) if (f.configType.case === 'typedConfig') add(f.configType.value);
-    }
-    add(l.apiListener?.apiListener);
+  return sortedNames(rdsRefs(listeners));
+}
+
+/**
+ * Per name, how long its first answer may hold initialization and warming: the initial_fetch_timeout of the
+ * config source that names it (`defaultMs` when unset; 0 waits forever, as Istio sets it on EDS and RDS).
+ * Named by several sources, the longest wait wins, and 0 over any.
+ */
+function fetchTimeouts(refs: Iterable<{ name: string; source: ConfigSource | undefined }>, defaultMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of refs) {
+    const ms = durationMs(r.source?.initialFetchTimeout, defaultMs);
+    const had = out.get(r.name);
+    out.set(r.name, had === undefined ? ms : had === 0 || ms === 0 ? 0 : Math.max(had, ms));
   }
-  return [...out].sort();
+  return out;
+}
+
+/** Initial fetch timeouts of the clusters' EDS names, from their eds_config. */
+export function edsFetchTimeouts(clusters: Iterable<Cluster>, defaultMs: number): Map<string, number> {
+  return fetchTimeouts(edsRefs(clusters), defaultMs);
+}
+
+/** Initial fetch timeouts of the listeners' RDS names, from their connection managers' rds config_source. */
+export function rdsFetchTimeouts(listeners: Iterable<Listener>, defaultMs: number): Map<string, number> {
+  return fetchTimeouts(rdsRefs(listeners), defaultMs);
 }
