@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { create, fromJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -57,6 +57,32 @@ function get(port: number): Promise<string> {
     req.end();
   });
 }
+
+/** Sends a GET on an open connection and resolves with what came back until `done` says it is whole (or the connection ended). */
+function exchange(s: Socket, done: (text: string) => boolean): Promise<{ text: string; ended: boolean }> {
+  return new Promise((resolve) => {
+    let text = '';
+    const finish = (ended: boolean): void => {
+      s.off('data', onData);
+      s.off('end', onEnd);
+      resolve({ text, ended });
+    };
+    const onData = (d: Buffer): void => {
+      text += d.toString('latin1');
+      if (done(text)) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    s.on('data', onData);
+    s.on('end', onEnd);
+    s.write('GET / HTTP/1.1\r\nhost: web\r\n\r\n');
+  });
+}
+
+const wholeResponse = (text: string): boolean => {
+  const head = text.indexOf('\r\n\r\n');
+  const len = /\r\ncontent-length: (\d+)/i.exec(text);
+  return head >= 0 && len !== null && text.length >= head + 4 + Number(len[1]);
+};
 
 describe('listener and cluster warming in the data plane', () => {
   let upstream: Server;
@@ -144,5 +170,27 @@ describe('listener and cluster warming in the data plane', () => {
     await respond(sotw(ENDPOINT_TYPE, 'e1', [svcEndpoints()]));
     assert.equal(await get(port), '200 from upstream');
     assert.deepEqual(dumpClusters(), { active: ['svc', 'up'], warming: [], clusters: ['svc', 'up'] });
+  });
+
+  // Envoy drains a replaced listener's connections for the drain time (operations/draining: requests are
+  // discouraged, HTTP/1.1 gets connection: close), it does not cut idle ones: a client reusing a pooled
+  // connection at that moment (another proxy's upstream pool) is answered, not reset.
+  it("answers a request on an idle connection of a replaced listener, with connection: close, then closes it", async () => {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    try {
+      const first = await exchange(s, wholeResponse);
+      assert.match(first.text, /^HTTP\/1\.1 200 /);
+      assert.doesNotMatch(first.text, /connection: close/i);
+      await respond(sotw(LISTENER_TYPE, 'l3', [web('r1')]));
+      assert.deepEqual(dumpListeners(), [{ name: 'web', active: 'l3', warming: undefined }], 'the listener was replaced');
+      const second = await exchange(s, (t) => wholeResponse(t) && false);
+      assert.match(second.text, /^HTTP\/1\.1 200 /, 'the old connection is still answered');
+      assert.match(second.text, /\r\nconnection: close\r\n/i);
+      assert.equal(second.ended, true, 'and closed after the response');
+      assert.equal(await get(port), '200 from upstream', 'new connections reach the new listener');
+    } finally {
+      s.destroy();
+    }
   });
 });

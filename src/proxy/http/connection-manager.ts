@@ -47,6 +47,12 @@ function factsOf(socket: Socket | Duplex): ConnectionFacts {
 /** How often HTTP/1.1 connections are checked for the headers, request and idle timeouts. */
 const SWEEP_MS = 1_000;
 
+/**
+ * How long a replaced listener's idle HTTP/1.1 connections stay open: Istio's default drain duration
+ * (ProxyConfig drainDuration, 45 s, which pilot-agent passes to Envoy as --drain-time-s).
+ */
+export const LISTENER_DRAIN_MS = 45_000;
+
 /** absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2). */
 function absoluteForm(req: Http1Request): void {
   const path = req.path;
@@ -193,11 +199,18 @@ export class HcmRuntime implements Http1ServerHost {
     return h2;
   }
 
-  /** Listener replaced or proxy stopping: finish in-flight requests, close connections as they go idle. */
-  drain(): void {
+  /**
+   * Proxy stopping (`graceful` false): finish in-flight requests, close connections as they go idle.
+   * Listener replaced (`graceful` true, Envoy's LDS drain): responses close their connections after them
+   * (HTTP/1.1 `connection: close`, HTTP/2 GOAWAY) and idle HTTP/1.1 connections stay open for
+   * LISTENER_DRAIN_MS, so a client reusing one meanwhile (a pooled upstream connection of another proxy)
+   * is answered instead of having its request cut by the close.
+   */
+  drain(graceful = false): void {
     this.#draining = true;
-    this.#h1?.closeIdleConnections();
-    for (const c of [...this.#conns]) c.drain();
+    if (!graceful) this.#h1?.closeIdleConnections();
+    const until = graceful ? this.#clock.tick + Math.ceil(LISTENER_DRAIN_MS / SWEEP_MS) : undefined;
+    for (const c of [...this.#conns]) c.drain(until);
     for (const s of this.#sessions) s.goaway();
   }
 

@@ -255,6 +255,38 @@ describe('HTTP/1.1 server codec', () => {
     assert.deepEqual(seen.upgrades.map((u) => [u.req.path, u.head]), [['/ws', 'first-frame']]);
   });
 
+  it('drain with a drain time: an idle connection stays open until its tick, then closes; without one it closes now', async (t) => {
+    const { port, seen } = await serve(t, reply('ok'));
+    const timeouts = { headersTicks: 0, requestTicks: 0, idleTicks: 0 };
+    const open = async (): Promise<{ closed: () => boolean }> => {
+      const s = connect(port, '127.0.0.1');
+      let closed = false;
+      s.on('close', () => (closed = true));
+      s.on('error', () => undefined);
+      s.resume();
+      s.write('GET / HTTP/1.1\r\nhost: a\r\n\r\n');
+      const n = seen.requests.length;
+      while (seen.requests.length === n) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20)); // the response is out: the connection is idle
+      t.after(() => s.destroy());
+      return { closed: () => closed };
+    };
+    const kept = await open();
+    const cut = await open();
+    const [keptConn, cutConn] = seen.conns;
+    seen.clock.tick = 10;
+    keptConn?.drain(15);
+    cutConn?.drain();
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+    await settle();
+    assert.deepEqual([kept.closed(), cut.closed()], [false, true]);
+    keptConn?.check(14, timeouts);
+    await settle();
+    assert.equal(kept.closed(), false, 'still within the drain time');
+    keptConn?.check(15, timeouts);
+    while (!kept.closed()) await new Promise((r) => setTimeout(r, 5));
+  });
+
   it('draining: responses say connection: close and the connection ends after them', async (t) => {
     const { port } = await serve(t, reply('bye'), true);
     const out = await exchange(port, ['GET / HTTP/1.1\r\nhost: a\r\n\r\n']);

@@ -105,6 +105,8 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   #upgrade: { req: Http1Request; raw: readonly string[] } | undefined;
   #dead = false;
   #draining = false;
+  /** Sweep tick at which a draining idle connection closes (-1: none set). */
+  #drainUntil = -1;
   /** Bytes of a request have arrived and its message is not complete yet. */
   #inMessage = false;
   /** Sweep tick at which the head being received started / the request started / the connection went idle (-1 = not). */
@@ -286,6 +288,12 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   /** Timeouts, checked once a tick by the connection manager. */
   check(now: number, t: Http1Timeouts): void {
     if (this.#dead) return;
+    if (this.#drainUntil >= 0 && now >= this.#drainUntil && this.#res === undefined && !this.#inMessage) {
+      // The drain time of a replaced listener is over: an idle connection closes now.
+      this.#dead = true;
+      this.socket.end();
+      return;
+    }
     if (t.headersTicks > 0 && this.#headSince >= 0 && now - this.#headSince > t.headersTicks) {
       this.#codecError(Object.assign(new Error('headers timeout'), { code: 'HPE_HEADERS_TIMEOUT' }));
     } else if (t.requestTicks > 0 && this.#requestSince >= 0 && now - this.#requestSince > t.requestTicks) {
@@ -296,10 +304,20 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     }
   }
 
-  /** The listener drains: idle connections close now (as node's closeIdleConnections), busy ones after their response. */
-  drain(): void {
+  /**
+   * The listener drains. Every response from now on closes its connection after it. An idle connection
+   * closes now (as node's closeIdleConnections), or with `untilTick` (a replaced listener: Envoy keeps its
+   * connections for the drain time and discourages requests, `connection: close` on HTTP/1.1) stays open
+   * until that sweep tick, so a client that sends on it meanwhile is answered instead of racing the close.
+   */
+  drain(untilTick?: number): void {
     this.#draining = true;
     const res = this.#res;
+    if (untilTick !== undefined) {
+      this.#drainUntil = untilTick;
+      if (res !== undefined && !res.headersSent) res.closeAfter = true;
+      return;
+    }
     if (res === undefined && !this.#inMessage) {
       this.#dead = true;
       this.socket.end();

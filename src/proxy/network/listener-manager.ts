@@ -10,7 +10,8 @@
 //   destination port (Istio's 0.0.0.0_<port>, bind_to_port false), as Envoy hands off by original dst;
 // - inbound: every destination port virtualInbound's chains name is bound on the capture address, and
 //   a connection there is run through virtualInbound with that destination port.
-// Replaced listeners drain: in-flight requests finish, idle connections close.
+// Replaced listeners drain as Envoy's do: in-flight requests finish, responses close their connections, and
+// idle connections close after the drain time (connection-manager.ts LISTENER_DRAIN_MS).
 
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
@@ -149,7 +150,7 @@ export class ListenerManager {
     for (const c of [...l.chains.map((m) => m.value), ...(l.defaultChain !== undefined ? [l.defaultChain] : [])]) {
       const h = this.#hcms.get(c);
       if (h !== undefined) {
-        h.drain();
+        h.drain(true);
         this.#live.delete(h);
       }
     }
