@@ -5,7 +5,7 @@
 // (scripts/build-wasm-plugins.mjs; nothing is compiled when the sources did not change).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const files = [];
@@ -25,11 +25,21 @@ if (selected.length === 0) {
   process.exit(1);
 }
 // A file that hangs fails after TEST_FILE_TIMEOUT seconds instead of holding the run until CI's own limit
-// (Node 20 applies --test-timeout to each file as a whole); --test-force-exit ends a file whose tests are
-// done even if a handle it leaked would keep it alive.
+// (Node 20 applies --test-timeout to each file as a whole, and the runner kills the file's process).
+// Not --test-force-exit: in a CI run with it, engine.test.ts's report stopped in the middle of the file and
+// the runner counted 11 tests fewer, without a failure (a file exiting before its reports were out).
 const fileTimeout = Number(process.env.TEST_FILE_TIMEOUT ?? 300);
 if (!(fileTimeout > 0)) {
   console.error(`TEST_FILE_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(process.env.TEST_FILE_TIMEOUT)}`);
+  process.exit(2);
+}
+// The runner and everything the tests start run in a process group of their own (detached), so that what a
+// killed file left behind (its servers, proxies, browsers) can be ended with it: at the end of the run, and
+// when the whole run passes TEST_RUN_TIMEOUT minutes (default 45, half of CI's limit; a file past its own
+// timeout is killed by the runner, but a process it started could still hold the run open).
+const runTimeout = Number(process.env.TEST_RUN_TIMEOUT ?? 45);
+if (!(runTimeout > 0)) {
+  console.error(`TEST_RUN_TIMEOUT must be a positive number of minutes, got ${JSON.stringify(process.env.TEST_RUN_TIMEOUT)}`);
   process.exit(2);
 }
 // The dashboard's web app (dist/dashboard-web), which the control plane serves and the browser tests load.
@@ -43,7 +53,7 @@ if (compiled > 0) console.log(`wasm test plugins: compiled ${compiled} of ${buil
 const reporters = process.env.TEST_TAP_FILE
   ? ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${process.env.TEST_TAP_FILE}`]
   : ['--test-reporter=spec'];
-const r = spawnSync(
+const runner = spawn(
   process.execPath,
   [
     '--import',
@@ -51,10 +61,25 @@ const r = spawnSync(
     '--test',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
     `--test-timeout=${Math.round(fileTimeout * 1000)}`,
-    '--test-force-exit',
     ...reporters,
     ...selected,
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' }, detached: true },
 );
-process.exit(r.status ?? 1);
+const killGroup = (signal) => {
+  try {
+    process.kill(-runner.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => killGroup(sig));
+const ceiling = setTimeout(() => {
+  console.error(`\nthe test run passed TEST_RUN_TIMEOUT (${runTimeout} min): stopping it and every process it started`);
+  killGroup('SIGKILL');
+}, runTimeout * 60_000);
+runner.on('exit', (code, signal) => {
+  clearTimeout(ceiling);
+  killGroup('SIGKILL'); // whatever a test left running
+  process.exit(code ?? (signal !== null ? 1 : 0));
+});
