@@ -58,11 +58,16 @@ function get(port: number): Promise<string> {
   });
 }
 
-/** Sends a GET on an open connection and resolves with what came back until `done` says it is whole (or the connection ended). */
+/**
+ * Sends a GET on an open connection and resolves with what came back once `done` says it is whole, the
+ * connection ended, or 5 s passed (ended false).
+ */
 function exchange(s: Socket, done: (text: string) => boolean): Promise<{ text: string; ended: boolean }> {
   return new Promise((resolve) => {
     let text = '';
+    const timer = setTimeout(() => finish(false), 5_000);
     const finish = (ended: boolean): void => {
+      clearTimeout(timer);
       s.off('data', onData);
       s.off('end', onEnd);
       resolve({ text, ended });
