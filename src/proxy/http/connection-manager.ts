@@ -9,7 +9,6 @@
 
 import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, constants as h2c, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
-import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
@@ -28,6 +27,7 @@ import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import type { Http1Response } from './http1-response.js';
 import { startStreamSpan } from '../tracing/span.js';
+import { randomRequestId } from '../lib/request-id.js';
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -308,7 +308,7 @@ export class HcmRuntime implements Http1ServerHost {
       h['x-envoy-external-address'] = r.remoteAddress;
     } else if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = r.scheme;
     mutateXfcc(h, c.xfcc, r.peer);
-    if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomUUID();
+    if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomRequestId();
   }
 
   handle(req: AnyRequest, res: AnyResponse, f: ConnectionFacts): void {

@@ -55,7 +55,7 @@ function formatContext(s: HttpStream): HeaderFormatContext {
   return { downstreamRemoteIp: s.request.remoteAddress, downstreamRemotePort: s.request.remotePort, protocol: s.request.protocol, requestHeaders: s.request.headers };
 }
 
-function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv): void {
+function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: HeaderFormatContext): void {
   const info = s.info;
   info.routeName = sel.route.name;
   const cluster = sel.cluster === '' ? undefined : env.cluster(sel.cluster);
@@ -64,7 +64,6 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv): void {
     s.localReply({ status: sel.action.clusterNotFoundStatus, body: '', flag: ResponseFlag.NC, details: 'cluster_not_found' });
     return;
   }
-  const ctx = formatContext(s);
   sel.applyRequestHeaders(s.request.headers, ctx);
   s.responseHooks.push((_status, h) => sel.applyResponseHeaders(h, ctx));
   if (sel.path !== undefined) {
@@ -98,7 +97,7 @@ export function forward(s: HttpStream, sel: RouteSelection | undefined, env: Hcm
   const ctx = formatContext(s);
   switch (sel.kind) {
     case 'route':
-      return forwardRoute(s, sel, env);
+      return forwardRoute(s, sel, env, ctx);
     case 'redirect': {
       const h: HeaderMap = { location: sel.location };
       sel.applyResponseHeaders(h, ctx);

@@ -90,6 +90,8 @@ const FLAG_FOR_KIND: Record<AttemptOutcome['kind'], number> = {
 export class Router {
   #attempt: Attempt | undefined;
   #retries = 0;
+  /** The hosts earlier attempts went to (the previous-hosts predicate): the first, then a Set once a retry needs one. */
+  #firstTried: string | undefined;
   #tried: Set<string> | undefined;
   #globalTimer: NodeJS.Timeout | undefined;
   #finished = false;
@@ -195,7 +197,7 @@ export class Router {
   #startAttempt(): void {
     const s = this.s;
     const { cluster, retry } = this.plan;
-    const host = cluster.pick({ hash: this.plan.hash, avoid: retry?.avoidPreviousHosts === true ? this.#tried : undefined, originalDestination: this.plan.originalDestination });
+    const host = cluster.pick({ hash: this.plan.hash, avoid: retry?.avoidPreviousHosts === true ? this.#triedHosts() : undefined, originalDestination: this.plan.originalDestination });
     if (host === undefined) {
       this.#finish();
       s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
@@ -205,9 +207,10 @@ export class Router {
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: process.hrtime.bigint(), controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false };
+    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false };
     this.#attempt = a;
-    (this.#tried ??= new Set()).add(host.key);
+    if (this.#firstTried === undefined) this.#firstTried = host.key;
+    else this.#triedHosts()?.add(host.key);
     const pool = cluster.pool(host, this.#protocol, s.upstreamAuthority, s.upstreamAlpn);
     if (!pool.ok) {
       this.#onAttemptFailed(a, { reason: 'remote connection failure', transport: pool.transportFailure, kind: 'connect-failure' });
@@ -232,6 +235,11 @@ export class Router {
       }
     }
     this.#dispatch(a, pool.dispatcher);
+  }
+
+  #triedHosts(): Set<string> | undefined {
+    if (this.#firstTried === undefined) return undefined;
+    return (this.#tried ??= new Set([this.#firstTried]));
   }
 
   #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {

@@ -6,7 +6,7 @@
 // `reporter=.=destination;.;source_workload=.=productpage-v1;.;istio_requests_total`, which Istio's bootstrap
 // tag extractors (`<tag>=\.=(.*?);\.;`) turn back into labels; here the labels are kept as given instead.
 // Children are found through one Map per label level, so a lookup with values already seen allocates
-// nothing but the rest-argument array.
+// nothing (labelsOf) or only the rest-argument array (labels).
 
 import { Counter, Gauge, type FamilyMembership } from './metric.js';
 import { Histogram } from './histogram.js';
@@ -60,8 +60,16 @@ export class LabeledFamily<K extends FamilyKind> {
    * request path.
    */
   labels(...values: string[]): MetricOf<K> {
+    return this.labelsOf(values);
+  }
+
+  /**
+   * labels() with the values in an array, which the caller may reuse once this returns (a new child keeps a
+   * copy): the request path fills one array per request instead of spreading a new one.
+   */
+  labelsOf(values: readonly string[]): MetricOf<K> {
     const n = this.labelNames.length;
-    if (values.length !== n) return this.labels(...this.labelNames.map((_, i) => values[i] ?? ''));
+    if (values.length !== n) return this.labelsOf(this.labelNames.map((_, i) => values[i] ?? ''));
     if (n === 0) return (this.only ??= this.create(values));
     const last = this.last;
     if (last !== undefined && sameValues(values, this.lastValues)) return last;

@@ -137,6 +137,9 @@ export class IstioMetrics {
   readonly #bundles = new WeakMap<object, readonly [HistogramMetric, HistogramMetric, HistogramMetric]>();
   /** Per open TCP connection: reported already, and the bytes reported so far. */
   readonly #tcpState = new WeakMap<object, { opened: boolean; sent: number; received: number }>();
+  /** The tag values of the request or connection being recorded (see #peerTags). */
+  readonly #httpTags: string[] = HTTP_TAGS.map(() => '');
+  readonly #tcpTags: string[] = TCP_TAGS.map(() => '');
 
   constructor(
     private readonly stats: StatsStore,
@@ -192,8 +195,12 @@ export class IstioMetrics {
     return p;
   }
 
-  /** The default tag values shared by HTTP and TCP (PEER_TAGS order). */
-  #peerTags(f: IstioStatsFilter, facts: TelemetryFacts): string[] {
+  /**
+   * The default tag values shared by HTTP and TCP (PEER_TAGS order), written into `out` from index 0; the
+   * caller adds its own after them. One array per kind is reused (label lookups copy what they keep), so a
+   * request allocates no tag array.
+   */
+  #peerTags(f: IstioStatsFilter, facts: TelemetryFacts, out: string[]): void {
     const own = this.own?.metadata;
     const server = f.reporter !== 'source';
     const src = server ? facts.downstreamPeer : own;
@@ -203,14 +210,26 @@ export class IstioMetrics {
     const svc = facts.service;
     const fallback = f.config.disableHostHeaderFallback ? '' : facts.authority;
     const serviceHost = svc?.host ?? fallback;
-    return [
-      f.reporter,
-      or(src?.workloadName ?? ''), or(src?.canonicalName ?? ''), or(src?.canonicalRevision ?? ''), or(src?.namespace ?? ''), or(srcPrincipal),
-      or(src?.appName ?? ''), or(src?.appVersion ?? ''), or(src?.clusterId ?? ''),
-      or(dst?.workloadName ?? ''), or(dst?.namespace ?? ''), or(dstPrincipal), or(dst?.appName ?? ''), or(dst?.appVersion ?? ''),
-      or(serviceHost), or(dst?.canonicalName ?? ''), or(dst?.canonicalRevision ?? ''), or(svc?.name ?? serviceHost),
-      or(svc?.namespace ?? ''), or(dst?.clusterId ?? ''),
-    ];
+    out[0] = f.reporter;
+    out[1] = or(src?.workloadName ?? '');
+    out[2] = or(src?.canonicalName ?? '');
+    out[3] = or(src?.canonicalRevision ?? '');
+    out[4] = or(src?.namespace ?? '');
+    out[5] = or(srcPrincipal);
+    out[6] = or(src?.appName ?? '');
+    out[7] = or(src?.appVersion ?? '');
+    out[8] = or(src?.clusterId ?? '');
+    out[9] = or(dst?.workloadName ?? '');
+    out[10] = or(dst?.namespace ?? '');
+    out[11] = or(dstPrincipal);
+    out[12] = or(dst?.appName ?? '');
+    out[13] = or(dst?.appVersion ?? '');
+    out[14] = or(serviceHost);
+    out[15] = or(dst?.canonicalName ?? '');
+    out[16] = or(dst?.canonicalRevision ?? '');
+    out[17] = or(svc?.name ?? serviceHost);
+    out[18] = or(svc?.namespace ?? '');
+    out[19] = or(dst?.clusterId ?? '');
   }
 
   #security(f: IstioStatsFilter, facts: TelemetryFacts): string {
@@ -220,16 +239,21 @@ export class IstioMetrics {
 
   recordHttp(f: IstioStatsFilter, facts: HttpFacts): void {
     const p = this.#httpPlans(f.config);
-    const tags = this.#peerTags(f, facts);
-    tags.push(facts.protocol, String(facts.responseCode), facts.grpcStatus, responseFlagsToString(facts.flags), this.#security(f, facts));
+    const tags = this.#httpTags;
+    this.#peerTags(f, facts, tags);
+    tags[PEER_TAGS.length] = facts.protocol;
+    tags[PEER_TAGS.length + 1] = String(facts.responseCode);
+    tags[PEER_TAGS.length + 2] = facts.grpcStatus;
+    tags[PEER_TAGS.length + 3] = responseFlagsToString(facts.flags);
+    tags[PEER_TAGS.length + 4] = this.#security(f, facts);
     const { requests, duration, requestBytes, responseBytes } = p;
     if (requests?.identity === true && duration?.identity === true && requestBytes?.identity === true && responseBytes?.identity === true) {
       // No Telemetry overrides (the common case): one label lookup finds the request counter, and the
       // histograms of the same label values hang off it.
-      const c = requests.family.labels(...tags);
+      const c = requests.family.labelsOf(tags);
       let b = this.#bundles.get(c);
       if (b === undefined) {
-        b = [duration.family.labels(...tags), requestBytes.family.labels(...tags), responseBytes.family.labels(...tags)];
+        b = [duration.family.labelsOf(tags), requestBytes.family.labelsOf(tags), responseBytes.family.labelsOf(tags)];
         this.#bundles.set(c, b);
       }
       c.inc();
@@ -238,10 +262,10 @@ export class IstioMetrics {
       b[2].record(facts.responseBytes);
       return;
     }
-    if (p.requests !== undefined) p.requests.family.labels(...labelValues(p.requests, tags, facts)).inc();
-    if (p.duration !== undefined) p.duration.family.labels(...labelValues(p.duration, tags, facts)).record(facts.durationMs);
-    if (p.requestBytes !== undefined) p.requestBytes.family.labels(...labelValues(p.requestBytes, tags, facts)).record(facts.requestBytes);
-    if (p.responseBytes !== undefined) p.responseBytes.family.labels(...labelValues(p.responseBytes, tags, facts)).record(facts.responseBytes);
+    if (p.requests !== undefined) p.requests.family.labelsOf(labelValues(p.requests, tags, facts)).inc();
+    if (p.duration !== undefined) p.duration.family.labelsOf(labelValues(p.duration, tags, facts)).record(facts.durationMs);
+    if (p.requestBytes !== undefined) p.requestBytes.family.labelsOf(labelValues(p.requestBytes, tags, facts)).record(facts.requestBytes);
+    if (p.responseBytes !== undefined) p.responseBytes.family.labelsOf(labelValues(p.responseBytes, tags, facts)).record(facts.responseBytes);
   }
 
   /**
@@ -256,21 +280,24 @@ export class IstioMetrics {
       st = { opened: false, sent: 0, received: 0 };
       this.#tcpState.set(connection, st);
     }
-    const tags = this.#peerTags(f, facts);
-    tags.push('tcp', responseFlagsToString(facts.flags), this.#security(f, facts));
+    const tags = this.#tcpTags;
+    this.#peerTags(f, facts, tags);
+    tags[PEER_TAGS.length] = 'tcp';
+    tags[PEER_TAGS.length + 1] = responseFlagsToString(facts.flags);
+    tags[PEER_TAGS.length + 2] = this.#security(f, facts);
     if (!st.opened) {
       st.opened = true;
-      if (p.opened !== undefined) p.opened.family.labels(...labelValues(p.opened, tags, facts)).inc();
+      if (p.opened !== undefined) p.opened.family.labelsOf(labelValues(p.opened, tags, facts)).inc();
     }
     const sent = facts.bytesSent - st.sent;
     const received = facts.bytesReceived - st.received;
     st.sent = facts.bytesSent;
     st.received = facts.bytesReceived;
-    if (sent > 0 && p.sent !== undefined) p.sent.family.labels(...labelValues(p.sent, tags, facts)).add(sent);
-    if (received > 0 && p.received !== undefined) p.received.family.labels(...labelValues(p.received, tags, facts)).add(received);
+    if (sent > 0 && p.sent !== undefined) p.sent.family.labelsOf(labelValues(p.sent, tags, facts)).add(sent);
+    if (received > 0 && p.received !== undefined) p.received.family.labelsOf(labelValues(p.received, tags, facts)).add(received);
     if (event === 'close') {
       this.#tcpState.delete(connection);
-      if (p.closed !== undefined) p.closed.family.labels(...labelValues(p.closed, tags, facts)).inc();
+      if (p.closed !== undefined) p.closed.family.labelsOf(labelValues(p.closed, tags, facts)).inc();
     }
   }
 

@@ -33,19 +33,27 @@ export function compileParts(format: string, options: FormatOptions, path: strin
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: parts, warnings: [] };
 }
 
-/** Concatenates compiled parts for one entry. */
-export function renderParts(parts: readonly CompiledPart[], entry: AccessLogEntry, empty: string): string {
-  let out = '';
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as CompiledPart;
-    if (typeof p === 'string') {
-      out += p;
-      continue;
-    }
-    const v = valueToText(p(entry));
-    out += v === undefined ? empty : v;
+/**
+ * Concatenates compiled parts for one entry. With `scratch` (an array as long as `parts`, owned by one
+ * formatter) the pieces are joined into one flat string: `+=` over the forty-odd parts of Istio's format
+ * leaves a cons string per part, about 1.5 KB of garbage per line (bench/data-plane/alloc.ts).
+ */
+export function renderParts(parts: readonly CompiledPart[], entry: AccessLogEntry, empty: string, scratch?: string[]): string {
+  if (scratch !== undefined) {
+    for (let i = 0; i < parts.length; i++) scratch[i] = partText(parts[i] as CompiledPart, entry, empty);
+    const line = scratch.join('');
+    scratch.fill('');
+    return line;
   }
+  let out = '';
+  for (let i = 0; i < parts.length; i++) out += partText(parts[i] as CompiledPart, entry, empty);
   return out;
+}
+
+function partText(p: CompiledPart, entry: AccessLogEntry, empty: string): string {
+  if (typeof p === 'string') return p;
+  const v = valueToText(p(entry));
+  return v === undefined ? empty : v;
 }
 
 /** Compiles an Envoy text format string (e.g. ISTIO_TEXT_FORMAT) into a line formatter. */
@@ -54,5 +62,6 @@ export function compileTextFormat(format: string, options: FormatOptions = {}): 
   if (!r.ok) return r;
   const parts = r.value;
   const empty = options.omitEmptyValues === true ? '' : UNSPECIFIED_VALUE;
-  return { ok: true, value: (entry) => renderParts(parts, entry, empty), warnings: [] };
+  const scratch = parts.map(() => '');
+  return { ok: true, value: (entry) => renderParts(parts, entry, empty, scratch), warnings: [] };
 }
