@@ -6,7 +6,7 @@
 
 import { upstreamIdentity } from '../upstream/tls-identity.js';
 import { Readable } from 'node:stream';
-import type { DispatchController, UpstreamDispatcher } from '../upstream/cluster-handle.js';
+import type { DispatchController, DispatchHandler, HeaderValues, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
@@ -250,32 +250,51 @@ export class Router {
     const perTry = this.plan.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
     const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
-    dispatcher.dispatch(
-      { path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 },
-      {
-        onRequestStart: (controller) => {
-          a.controller = controller;
-          if (a.done) controller.abort(new Error('attempt abandoned'));
-        },
-        onResponseStart: (controller, status, h) => this.#onResponseStart(a, controller, status, h),
-        onResponseData: (controller, chunk) => {
-          if (a.done) return;
-          if (!s.writeBody(chunk)) {
-            controller.pause();
-            s.whenDrained(() => controller.resume());
-          }
-        },
-        onResponseEnd: (_controller, trailers) => {
-          if (a.done) return;
-          a.done = true;
-          this.#endAttempt(a);
-          this.#finish();
-          s.endResponse(trailers);
-        },
-        onResponseError: (_controller, err) => this.#onError(a, err),
-      },
-    );
+    dispatcher.dispatch({ path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 }, new Router.#Callbacks(this, a));
   }
+
+  /**
+   * One attempt's dispatch callbacks: an object per attempt with its methods on the prototype, where five
+   * arrows would make five closures and their context on every request. Declared in the class body so its
+   * methods reach the router's private members.
+   */
+  static readonly #Callbacks = class implements DispatchHandler {
+    constructor(
+      private readonly router: Router,
+      private readonly a: Attempt,
+    ) {}
+
+    onRequestStart(controller: DispatchController): void {
+      this.a.controller = controller;
+      if (this.a.done) controller.abort(new Error('attempt abandoned'));
+    }
+
+    onResponseStart(controller: DispatchController, status: number, h: HeaderValues): void {
+      this.router.#onResponseStart(this.a, controller, status, h);
+    }
+
+    onResponseData(controller: DispatchController, chunk: Buffer): void {
+      if (this.a.done) return;
+      const s = this.router.s;
+      if (!s.writeBody(chunk)) {
+        controller.pause();
+        s.whenDrained(() => controller.resume());
+      }
+    }
+
+    onResponseEnd(_controller: DispatchController, trailers: HeaderValues): void {
+      const a = this.a;
+      if (a.done) return;
+      a.done = true;
+      this.router.#endAttempt(a);
+      this.router.#finish();
+      this.router.s.endResponse(trailers);
+    }
+
+    onResponseError(_controller: DispatchController | undefined, err: Error): void {
+      this.router.#onError(this.a, err);
+    }
+  };
 
   #onPerTryTimeout(a: Attempt): void {
     if (a.done || this.#finished) return;
