@@ -33,6 +33,7 @@ interface Line {
   readonly code: number;
   readonly path: string;
   readonly cluster: string;
+  readonly local: string | null;
 }
 
 async function lines(file: string): Promise<Line[]> {
@@ -48,7 +49,7 @@ async function setUp(t: TestContext): Promise<{ mesh: TestMesh; log: string }> {
   t.after(() => rm(dir, { recursive: true, force: true }));
   const log = join(dir, 'access.json');
   const meshConfig = parseMeshConfig({
-    extensionProviders: [{ name: 'json-file', envoyFileAccessLog: { path: log, logFormat: { labels: { code: '%RESPONSE_CODE%', path: '%REQ(:PATH)%', cluster: '%UPSTREAM_CLUSTER_RAW%' } } } }],
+    extensionProviders: [{ name: 'json-file', envoyFileAccessLog: { path: log, logFormat: { labels: { code: '%RESPONSE_CODE%', path: '%REQ(:PATH)%', cluster: '%UPSTREAM_CLUSTER_RAW%', local: '%UPSTREAM_LOCAL_ADDRESS%' } } } }],
   });
   assert.ok(meshConfig.ok);
   const target = await freePort();
@@ -86,6 +87,8 @@ describe('Telemetry access logging with a CEL filter between two sidecars', () =
     const clusters = new Set(failing.map((x) => x.cluster));
     assert.ok(clusters.has('outbound|9080||reviews.default.svc.cluster.local'), [...clusters].join(' '));
     assert.ok([...clusters].some((c) => c.startsWith('inbound|')), [...clusters].join(' '));
+    // Each went out on an upstream connection whose local address:port is logged, as Envoy logs it.
+    for (const x of failing) assert.match(String(x.local), /^\d+\.\d+\.\d+\.\d+:\d+$/, JSON.stringify(x));
 
     // The filter flips: successes are logged from now on, failures no more.
     await mesh.write('telemetry.yaml', telemetry('response.code < 400'));

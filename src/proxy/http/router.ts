@@ -333,6 +333,8 @@ export class Router {
       clearTimeout(a.perTryTimer);
       a.perTryTimer = undefined;
     }
+    const local = controller.localAddress;
+    if (local !== undefined) s.info.upstreamLocalAddress = local;
     s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
     s.info.details = 'via_upstream';
     s.writeUpstreamHead(status, h);
@@ -340,6 +342,8 @@ export class Router {
 
   #onError(a: Attempt, err: Error): void {
     if (a.done) return;
+    const local = a.controller?.localAddress;
+    if (local !== undefined) this.s.info.upstreamLocalAddress = local;
     this.#onAttemptFailed(a, resetReasonOf(err));
   }
 

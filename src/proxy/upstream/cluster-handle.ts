@@ -37,6 +37,8 @@ export interface DispatchController {
   pause(): void;
   resume(): void;
   abort(reason: Error): void;
+  /** The local `address:port` of the connection the request went out on, once it has one (%UPSTREAM_LOCAL_ADDRESS%). */
+  readonly localAddress?: string | undefined;
 }
 
 export interface DispatchRequest {

@@ -16,6 +16,7 @@ import { HTTP1_PARSER, startReading, stopReading, type Http1Parser, type ParserC
 import { expectsPayload, headerLines, rawHeader, responseHeaderMap } from '../http/http1-head.js';
 import { holdFlushes, releaseFlushes } from '../http/http1-response.js';
 import { batchedWrite } from '../lib/write-batch.js';
+import { hostPort } from '../lib/address.js';
 import type { HeaderMap } from '../http/headers.js';
 
 export interface Http1ConnectionOptions {
@@ -77,6 +78,10 @@ export class Exchange implements DispatchController {
     this.conn?.resumeReading();
   }
 
+  get localAddress(): string | undefined {
+    return this.conn?.localAddress;
+  }
+
   abort(reason: Error): void {
     if (this.done) return;
     this.done = true;
@@ -112,6 +117,8 @@ export class Http1Connection implements ParserCallbacks {
   #head = false;
   /** Requests sent on this connection. */
   requests = 0;
+  /** The connection's local `address:port` once connected (%UPSTREAM_LOCAL_ADDRESS%). */
+  localAddress: string | undefined = undefined;
   /** Set when the connection may not carry more requests (`connection: close` sent or asked). */
   last = false;
   /** Server's Keep-Alive timeout hint in ms (0 = none). */
@@ -152,6 +159,7 @@ export class Http1Connection implements ParserCallbacks {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const s = this.socket;
+    if (s.localAddress !== undefined && s.localPort !== undefined) this.localAddress = hostPort(s.localAddress, s.localPort);
     s.setKeepAlive(true, 60_000);
     // Cleartext: llhttp reads the connected handle natively. TLS keeps 'data' events, fed to the parser.
     if (this.o.tls === undefined) this.#consumed = this.#parser.consume(s);

@@ -9,6 +9,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchHandler, DispatchRequest, UpstreamDispatcher } from './cluster-handle.js';
+import { hostPort } from '../lib/address.js';
 
 export interface Http2UpstreamOptions {
   readonly host: string;
@@ -87,6 +88,10 @@ export class Http2Upstream implements UpstreamDispatcher {
       },
       get reason() {
         return null;
+      },
+      get localAddress(): string | undefined {
+        const sock = session.socket as { localAddress?: string; localPort?: number } | undefined;
+        return sock?.localAddress !== undefined && sock.localPort !== undefined ? hostPort(sock.localAddress, sock.localPort) : undefined;
       },
       pause: () => {
         paused = true;

@@ -19,7 +19,5 @@ export function boolValue(v: boolean): Uint8Array {
   return Uint8Array.of(v ? 1 : 0);
 }
 
-/** `address:port`, IPv6 in brackets, as Envoy's `source.address` / `destination.address`. */
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+/** `address:port` as Envoy's `source.address` / `destination.address`. */
+export { hostPort } from '../../lib/address.js';
