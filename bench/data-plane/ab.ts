@@ -16,7 +16,7 @@ import { startIsthmus, type IsthmusTarget } from './isthmus-target.js';
 import { median } from './measure.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { cpuTicks, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
+import { cpuTicks, gatewayKind, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
 import { runWrk } from './wrk.js';
 
 const LOAD_CORE = 1;
@@ -35,12 +35,6 @@ interface Started {
   readonly target: IsthmusTarget;
 }
 
-function kindSetting(): 'http' | 'tcp' {
-  const k = process.env['BENCH_AB_KIND'] ?? 'http';
-  if (k !== 'http' && k !== 'tcp') throw new Error(`BENCH_AB_KIND="${k}": http or tcp`);
-  return k;
-}
-
 const f = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 async function main(args: readonly string[]): Promise<void> {
@@ -49,7 +43,7 @@ async function main(args: readonly string[]): Promise<void> {
   const rounds = positiveInt('BENCH_AB_ROUNDS', 6);
   const seconds = positiveInt('BENCH_AB_SECONDS', 5);
   const connections = positiveInt('BENCH_AB_CONNECTIONS', 50);
-  const kind = kindSetting();
+  const kind = gatewayKind('BENCH_AB_KIND');
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
   if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');

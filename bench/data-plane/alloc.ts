@@ -8,7 +8,7 @@
 // request each, V8's own estimate from its samples) and where the profile went (Chrome DevTools opens it).
 // Usage: node --import tsx bench/data-plane/alloc.ts [entry, default dist/bin/isthmus.js]
 // BENCH_ALLOC_SECONDS (default 5), BENCH_ALLOC_CONNECTIONS (default 50), BENCH_ALLOC_TOP (default 25),
-// BENCH_AB_KIND-like BENCH_ALLOC_KIND (http or tcp).
+// BENCH_ALLOC_KIND (http, or tcp for the tcp_proxy gateway).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { DIST_ENTRY } from './dist-build.js';
 import { startIsthmus } from './isthmus-target.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { positiveInt } from './variants.js';
+import { gatewayKind, positiveInt } from './variants.js';
 import { runWrk } from './wrk.js';
 
 const LOAD_CORE = 1;
@@ -48,17 +48,12 @@ export function bytesByFunction(head: ProfileNode): Map<string, number> {
   return out;
 }
 
-function kindSetting(): 'http' | 'tcp' {
-  const k = process.env['BENCH_ALLOC_KIND'] ?? 'http';
-  if (k !== 'http' && k !== 'tcp') throw new Error(`BENCH_ALLOC_KIND="${k}": http or tcp`);
-  return k;
-}
-
 async function main(entry: string): Promise<void> {
   const seconds = positiveInt('BENCH_ALLOC_SECONDS', 5);
   const connections = positiveInt('BENCH_ALLOC_CONNECTIONS', 50);
   const top = positiveInt('BENCH_ALLOC_TOP', 25);
-  const kind = kindSetting();
+  const kind = gatewayKind('BENCH_ALLOC_KIND');
+  const keep = process.env['BENCH_ALLOC_KEEP'] === '1';
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
   if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');
@@ -94,13 +89,12 @@ async function main(entry: string): Promise<void> {
       'bytes/req  share  function',
     ];
     for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`${perReq(v)}  ${((100 * v) / total).toFixed(1).padStart(4)}%  ${k}`);
-    lines.push('', `profile: ${profileFile.replace(dir, '<temp>')} (kept with BENCH_ALLOC_KEEP=1)`);
-    if (process.env['BENCH_ALLOC_KEEP'] === '1') lines[lines.length - 1] = `profile: ${profileFile}`;
+    lines.push('', keep ? `profile: ${profileFile}` : 'profile: removed at the end (BENCH_ALLOC_KEEP=1 keeps it)');
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
     await stop?.();
     await upstream?.stop();
-    if (process.env['BENCH_ALLOC_KEEP'] !== '1') removeTempDir(dir);
+    if (!keep) removeTempDir(dir);
   }
 }
 

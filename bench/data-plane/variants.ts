@@ -41,3 +41,10 @@ export function positiveInt(name: string, fallback: number): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}="${raw}": must be a whole number above 0`);
   return n;
 }
+
+/** Which gateway a bench loads, from the environment variable `name`: http (default) or tcp (tcp_proxy). */
+export function gatewayKind(name: string): 'http' | 'tcp' {
+  const k = process.env[name] ?? 'http';
+  if (k !== 'http' && k !== 'tcp') throw new Error(`${name}="${k}": http or tcp`);
+  return k;
+}

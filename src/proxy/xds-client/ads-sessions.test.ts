@@ -33,9 +33,11 @@ import { SotwSession } from './sotw-session.js';
 import { SCHEMAS, type ProxyTypeUrl, type ResourceByType } from './validate.js';
 
 const ADS = { configSourceSpecifier: { case: 'ads' as const, value: {} } };
+/** An ADS config source whose first answer may hold initialization `seconds` (0: as long as it takes). */
+const adsWaiting = (seconds: bigint) => ({ ...ADS, initialFetchTimeout: { $typeName: 'google.protobuf.Duration' as const, seconds, nanos: 0 } });
 
 /** An EDS cluster; with `secret`, its TLS validation context comes from SDS over ADS. */
-function cluster(name: string, secret?: string): Cluster {
+function cluster(name: string, secret?: string, sdsConfig: typeof ADS | ReturnType<typeof adsWaiting> = ADS): Cluster {
   return create(ClusterSchema, {
     name,
     clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.EDS },
@@ -44,7 +46,7 @@ function cluster(name: string, secret?: string): Cluster {
       ? {
           transportSocket: {
             name: 'envoy.transport_sockets.tls',
-            configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, create(UpstreamTlsContextSchema, { commonTlsContext: { validationContextType: { case: 'validationContextSdsSecretConfig', value: { name: secret, sdsConfig: ADS } } } })) },
+            configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, create(UpstreamTlsContextSchema, { commonTlsContext: { validationContextType: { case: 'validationContextSdsSecretConfig', value: { name: secret, sdsConfig } } } })) },
           },
         }
       : {}),
@@ -314,6 +316,29 @@ describe('initialization (Envoy init manager)', () => {
     assert.equal(h.state.initialized(), false);
     s.handle(sotw(ROUTE_TYPE, 'r', [routeConfig('never', [vhost('all', ['*'], [])])]));
     assert.deepEqual([...h.state.servingTable(LISTENER_TYPE).keys()], ['web']);
+    assert.equal(h.state.initialized(), true);
+    h.state.close();
+  });
+
+  // The same for secrets (SdsApi subscribes with its sds_config's initial_fetch_timeout). Istio leaves the
+  // default on the ADS source of credentialName secrets, so that a missing one does not hold a gateway back.
+  it("takes each secret's initial fetch timeout from its sds_config", () => {
+    const h = harness(15_000);
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c', [cluster('one-second', 'kubernetes://a-ca', adsWaiting(1n)), cluster('forever', 'kubernetes://b-ca', adsWaiting(0n)), cluster('default', 'kubernetes://c-ca')]));
+    s.handle(sotw(ENDPOINT_TYPE, 'e', [cla('one-second'), cla('forever'), cla('default')]));
+    s.handle(sotw(LISTENER_TYPE, 'l', [listener('l')]));
+    const serving = () => [...h.state.servingTable(CLUSTER_TYPE).keys()].sort();
+    h.clock.advance(1_000);
+    assert.deepEqual(serving(), ['one-second'], "the 1 s secret's wait is over; the others still wait");
+    h.clock.advance(14_000);
+    assert.deepEqual(serving(), ['default', 'one-second'], "the client's 15 s for the secret without a timeout");
+    h.clock.advance(600_000);
+    assert.deepEqual(serving(), ['default', 'one-second'], 'a secret whose source says 0 is waited for as long as it takes');
+    assert.equal(h.state.initialized(), false);
+    s.handle(sotw(SECRET_TYPE, 's', [caSecret('kubernetes://b-ca')]));
+    assert.deepEqual(serving(), ['default', 'forever', 'one-second']);
     assert.equal(h.state.initialized(), true);
     h.state.close();
   });

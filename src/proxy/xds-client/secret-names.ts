@@ -10,10 +10,17 @@ import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { TransportSocket } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import type { ConfigSource } from '../../xds/gen/envoy/config/core/v3/config_source_pb.js';
 import type { SdsSecretConfig } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { DownstreamTlsContextSchema, UpstreamTlsContextSchema, type CommonTlsContext } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 
-const memo = new WeakMap<Listener | Cluster, readonly string[]>();
+/** A secret name and the config source it is fetched from (its initial_fetch_timeout applies to it). */
+export interface SecretRef {
+  readonly name: string;
+  readonly source: ConfigSource | undefined;
+}
+
+const memo = new WeakMap<Listener | Cluster, { readonly refs: readonly SecretRef[]; readonly names: readonly string[] }>();
 
 function isAds(c: SdsSecretConfig): boolean {
   const k = c.sdsConfig?.configSourceSpecifier.case;
@@ -32,33 +39,36 @@ function commonOf(ts: TransportSocket | undefined): CommonTlsContext | undefined
   return undefined;
 }
 
-function addNames(common: CommonTlsContext | undefined, out: Set<string>): void {
+function addRefs(common: CommonTlsContext | undefined, out: SecretRef[]): void {
   if (common === undefined) return;
-  for (const c of common.tlsCertificateSdsSecretConfigs) if (isAds(c)) out.add(c.name);
+  for (const c of common.tlsCertificateSdsSecretConfigs) if (isAds(c)) out.push({ name: c.name, source: c.sdsConfig });
   const v = common.validationContextType;
   const vc = v.case === 'validationContextSdsSecretConfig' ? v.value : v.case === 'combinedValidationContext' ? v.value.validationContextSdsSecretConfig : undefined;
-  if (vc !== undefined && isAds(vc)) out.add(vc.name);
+  if (vc !== undefined && isAds(vc)) out.push({ name: vc.name, source: vc.sdsConfig });
 }
 
-function namesOf(r: Listener | Cluster, sockets: () => (TransportSocket | undefined)[]): readonly string[] {
-  let names = memo.get(r);
-  if (names === undefined) {
-    const out = new Set<string>();
-    for (const ts of sockets()) addNames(commonOf(ts), out);
-    names = [...out];
-    memo.set(r, names);
+function entryOf(r: Listener | Cluster, sockets: () => (TransportSocket | undefined)[]): { readonly refs: readonly SecretRef[]; readonly names: readonly string[] } {
+  let e = memo.get(r);
+  if (e === undefined) {
+    const refs: SecretRef[] = [];
+    for (const ts of sockets()) addRefs(commonOf(ts), refs);
+    e = { refs, names: [...new Set(refs.map((x) => x.name))] };
+    memo.set(r, e);
   }
-  return names;
+  return e;
 }
+
+const listenerSockets = (l: Listener) => (): (TransportSocket | undefined)[] => [...l.filterChains.map((fc) => fc.transportSocket), l.defaultFilterChain?.transportSocket];
+const clusterSockets = (c: Cluster) => (): (TransportSocket | undefined)[] => [c.transportSocket, ...c.transportSocketMatches.map((m) => m.transportSocket)];
 
 /** The secret names a listener's filter chains ask ADS for. */
 export function listenerSecretNames(l: Listener): readonly string[] {
-  return namesOf(l, () => [...l.filterChains.map((fc) => fc.transportSocket), l.defaultFilterChain?.transportSocket]);
+  return entryOf(l, listenerSockets(l)).names;
 }
 
 /** The secret names a cluster's transport sockets ask ADS for. */
 export function clusterSecretNames(c: Cluster): readonly string[] {
-  return namesOf(c, () => [c.transportSocket, ...c.transportSocketMatches.map((m) => m.transportSocket)]);
+  return entryOf(c, clusterSockets(c)).names;
 }
 
 /** Every secret name the listeners and clusters ask ADS for, sorted, without duplicates. */
@@ -67,4 +77,10 @@ export function sdsNamesOf(listeners: Iterable<Listener>, clusters: Iterable<Clu
   for (const l of listeners) for (const n of listenerSecretNames(l)) out.add(n);
   for (const c of clusters) for (const n of clusterSecretNames(c)) out.add(n);
   return [...out].sort();
+}
+
+/** Every secret the listeners and clusters ask ADS for, with the sds_config naming it (for initial fetch timeouts). */
+export function* sdsRefsOf(listeners: Iterable<Listener>, clusters: Iterable<Cluster>): Generator<SecretRef> {
+  for (const l of listeners) yield* entryOf(l, listenerSockets(l)).refs;
+  for (const c of clusters) yield* entryOf(c, clusterSockets(c)).refs;
 }

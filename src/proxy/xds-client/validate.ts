@@ -252,10 +252,10 @@ export function rdsNamesOf(listeners: Iterable<Listener>): string[] {
 
 /**
  * Per name, how long its first answer may hold initialization and warming: the initial_fetch_timeout of the
- * config source that names it (`defaultMs` when unset; 0 waits forever, as Istio sets it on EDS and RDS).
+ * config source that names it (`defaultMs` when unset; 0 waits forever, as Istio sets it on EDS and RDS, and on the node agent's SDS).
  * Named by several sources, the longest wait wins, and 0 over any.
  */
-function fetchTimeouts(refs: Iterable<{ name: string; source: ConfigSource | undefined }>, defaultMs: number): Map<string, number> {
+export function fetchTimeouts(refs: Iterable<{ name: string; source: ConfigSource | undefined }>, defaultMs: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const r of refs) {
     const ms = durationMs(r.source?.initialFetchTimeout, defaultMs);

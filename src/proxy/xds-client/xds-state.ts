@@ -24,8 +24,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, shortTypeName } from '../../xds/type-urls.js';
-import { edsFetchTimeouts, edsNamesOf, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
-import { clusterSecretNames, listenerSecretNames, sdsNamesOf } from './secret-names.js';
+import { edsFetchTimeouts, edsNamesOf, fetchTimeouts, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
+import { clusterSecretNames, listenerSecretNames, sdsNamesOf, sdsRefsOf } from './secret-names.js';
 
 export interface ResourceEntry<M> {
   readonly message: M;
@@ -240,7 +240,12 @@ export class XdsState {
       this.#fetchTimeouts.set(ROUTE_TYPE, rdsFetchTimeouts(ls, this.o.initialFetchTimeoutMs));
       follow(ROUTE_TYPE, rdsNamesOf(ls));
     }
-    if (type === CLUSTER_TYPE || type === LISTENER_TYPE) follow(SECRET_TYPE, sdsNamesOf(listeners(), clusters()));
+    if (type === CLUSTER_TYPE || type === LISTENER_TYPE) {
+      const ls = listeners();
+      const cs = clusters();
+      this.#fetchTimeouts.set(SECRET_TYPE, fetchTimeouts(sdsRefsOf(ls, cs), this.o.initialFetchTimeoutMs));
+      follow(SECRET_TYPE, sdsNamesOf(ls, cs));
+    }
     // Only a CDS or LDS update makes something wait (it subscribes new names); an EDS, RDS or SDS update can
     // only end a wait. EDS updates are the frequent ones: with nothing warming they skip the walk.
     if (type === CLUSTER_TYPE || type === LISTENER_TYPE || this.#warming.get(CLUSTER_TYPE)?.size !== 0 || this.#warming.get(LISTENER_TYPE)?.size !== 0) this.#rewarm();
