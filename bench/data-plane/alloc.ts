@@ -10,7 +10,8 @@
 // BENCH_ALLOC_SECONDS (default 5), BENCH_ALLOC_CONNECTIONS (default 50), BENCH_ALLOC_TOP (default 25),
 // BENCH_ALLOC_KIND (http, or tcp for the tcp_proxy gateway).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,7 +58,8 @@ async function main(entry: string): Promise<void> {
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
   if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');
-  const dir = makeTempDir('isthmus-bench-alloc-');
+  // makeTempDir's folders are removed when the bench exits; a kept profile gets a folder of its own.
+  const dir = keep ? mkdtempSync(join(tmpdir(), 'isthmus-bench-alloc-')) : makeTempDir('isthmus-bench-alloc-');
   const profileFile = join(dir, 'alloc.heapprofile');
   process.env['ISTHMUS_ALLOC_PROFILE'] = profileFile;
   let upstream: Peer | undefined;
