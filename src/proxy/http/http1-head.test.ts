@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerLines, isWritableHeader, rawHeader, requestHeaderMap, responseHeaderMap, statusLine } from './http1-head.js';
+import { headerLines, isWritableHeader, rawHeader, requestHead, requestHeaderMap, responseHeaderMap, statusLine } from './http1-head.js';
+import type { HeaderMap } from './headers.js';
 
 describe('HTTP/1.1 heads', () => {
   const writable: { name: string; header: [string, string]; ok: boolean }[] = [
@@ -31,6 +32,26 @@ describe('HTTP/1.1 heads', () => {
 
   it('header lines: lists as repeated lines, unwritable headers left out', () => {
     assert.equal(headerLines({ a: '1', b: ['2', '3'], c: undefined, 'd e': 'x', f: 'x\r\ny' }), 'a: 1\r\nb: 2\r\nb: 3\r\n');
+  });
+
+  // requestHead() writes bytes itself: it must give what node writes for the string of the same lines.
+  it('request heads are the request line, the writable header lines and the extra lines, latin1', () => {
+    const asString = (method: string, path: string, h: HeaderMap, extra: string) => Buffer.from(`${method} ${path} HTTP/1.1\r\n${headerLines(h)}${extra}\r\n`, 'latin1');
+    const cases: [string, string, HeaderMap, string][] = [
+      ['GET', '/', {}, ''],
+      ['GET', '/a?b=c', { host: 'example.com', 'x-request-id': 'abc', accept: '*/*' }, ''],
+      ['POST', '/submit', { host: 'h', 'set-cookie': ['a=1', 'b=2'], skipped: undefined }, 'content-length: 0\r\nconnection: close\r\n'],
+      // Left out as headerLines leaves them out: a name that is not a token, control characters in a value.
+      ['GET', '/', { 'bad name': 'x', good: 'y', split: 'a\r\nInjected: 1', nul: 'a\u0000b', tab: 'a\tb', late: 'z' }, ''],
+      // Above U+00FF only the low byte goes out, as node's latin1 encoding does; U+00E9 stays one byte.
+      ['GET', '/caf\u00e9', { v: 'caf\u00e9 \u20ac' }, 'transfer-encoding: chunked\r\n'],
+      // Larger than the reused buffer: a long target, then many long headers.
+      ['GET', `/${'p'.repeat(20_000)}`, { a: 'b' }, ''],
+      ['GET', '/', Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`h${i}`, 'v'.repeat(1000)])), ''],
+    ];
+    for (const [method, path, h, extra] of cases) assert.deepEqual(requestHead(method, path, h, extra), asString(method, path, h, extra), `${method} ${path.slice(0, 20)}`);
+    // A head built after a large one is not polluted by its bytes.
+    assert.equal(requestHead('GET', '/x', { a: '1' }, '').toString('latin1'), 'GET /x HTTP/1.1\r\na: 1\r\n\r\n');
   });
 
   it('status lines carry the reason phrase', () => {

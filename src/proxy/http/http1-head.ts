@@ -87,6 +87,76 @@ export function headerLines(h: HeaderMap): string {
   return out;
 }
 
+/** Where requestHead() builds a head before copying it out; grown (never shrunk) for a larger head. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/** Room for `n` more bytes after `w` in the scratch buffer (the first `w` kept). */
+function reserve(w: number, n: number): void {
+  if (w + n <= scratch.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(2 * scratch.length, w + n));
+  scratch.copy(bigger, 0, 0, w);
+  scratch = bigger;
+}
+
+/** Copies `text` (latin1: the low byte of each code unit, as node writes it) into the scratch buffer at `w`. */
+function put(text: string, w: number): number {
+  const b = scratch;
+  for (let i = 0; i < text.length; i++) b[w++] = text.charCodeAt(i);
+  return w;
+}
+
+/** Writes `name: value\r\n` at `w` if it is a writable header (isWritableHeader); returns the new end. */
+function putHeader(name: string, value: string, w: number): number {
+  const n = name.length;
+  if (n === 0) return w;
+  reserve(w, n + value.length + 4);
+  const b = scratch;
+  const start = w;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return start;
+    b[w++] = c;
+  }
+  b[w++] = 58; // ':'
+  b[w++] = 32;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return start;
+    b[w++] = c;
+  }
+  b[w++] = 13;
+  b[w++] = 10;
+  return w;
+}
+
+/**
+ * A request head as bytes: `METHOD path HTTP/1.1`, the header lines headerLines() would give for `h`, the
+ * `extra` lines (framing, `connection: close`) and the blank line, encoded latin1 as node encodes the
+ * string. Written and checked in one pass over each header's characters into a reused buffer, then copied
+ * out: joining the lines as strings left a cons string per piece and a flattened copy of the whole on the
+ * write, on the proxy's hottest function (`perf`: the request head was 4.5% of the proxy's CPU).
+ */
+export function requestHead(method: string, path: string, h: HeaderMap, extra: string): Buffer {
+  reserve(0, method.length + path.length + 12);
+  let w = put(method, 0);
+  scratch[w++] = 32;
+  w = put(path, w);
+  w = put(' HTTP/1.1\r\n', w);
+  for (const name in h) {
+    const v = h[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') w = putHeader(name, v, w);
+    else for (let i = 0; i < v.length; i++) w = putHeader(name, v[i] as string, w);
+  }
+  reserve(w, extra.length + 2);
+  w = put(extra, w);
+  scratch[w++] = 13;
+  scratch[w++] = 10;
+  const out = Buffer.allocUnsafe(w);
+  scratch.copy(out, 0, 0, w);
+  return out;
+}
+
 /** The value of a header in a raw list (name, value, ...), by lower-case name; the first one. */
 export function rawHeader(list: readonly string[], lowerName: string): string | undefined {
   const n = lowerName.length;

@@ -13,7 +13,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchController, DispatchHandler, DispatchRequest } from './cluster-handle.js';
 import { HTTP1_PARSER, startReading, stopReading, type Http1Parser, type ParserCallbacks, type ParserError } from '../http/http1-parser.js';
-import { expectsPayload, headerLines, rawHeader, responseHeaderMap } from '../http/http1-head.js';
+import { expectsPayload, rawHeader, requestHead, responseHeaderMap } from '../http/http1-head.js';
 import { holdFlushes, releaseFlushes } from '../http/http1-response.js';
 import { batchedWrite } from '../lib/write-batch.js';
 import { hostPort } from '../lib/address.js';
@@ -187,19 +187,19 @@ export class Http1Connection implements ParserCallbacks {
     }
     this.requests++;
     const h = r.headers as HeaderMap;
-    let head = `${r.method} ${r.path} HTTP/1.1\r\n${headerLines(h)}`;
     const body = r.body;
     const declared = h['content-length'];
     let chunked = false;
+    let extra = '';
     if (body === null) {
-      if (declared === undefined && expectsPayload(r.method)) head += 'content-length: 0\r\n';
+      if (declared === undefined && expectsPayload(r.method)) extra = 'content-length: 0\r\n';
     } else if (declared === undefined) {
-      head += 'transfer-encoding: chunked\r\n';
+      extra = 'transfer-encoding: chunked\r\n';
       chunked = true;
     }
-    if (this.last) head += 'connection: close\r\n';
+    if (this.last) extra += 'connection: close\r\n';
     // Sent with the other writes of this loop iteration (lib/write-batch.ts); a body follows it in order.
-    batchedWrite(this.socket, `${head}\r\n`, 'latin1');
+    batchedWrite(this.socket, requestHead(r.method, r.path, h, extra));
     if (body !== null) this.#writeBody(x, body, chunked, typeof declared === 'string' ? Number(declared) : -1);
   }
 
