@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerLines, isWritableHeader, rawHeader, requestHead, requestHeaderMap, responseHeaderMap, statusLine } from './http1-head.js';
+import { headerLines, httpDateLine, isWritableHeader, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
 import type { HeaderMap } from './headers.js';
 
 describe('HTTP/1.1 heads', () => {
@@ -52,6 +52,19 @@ describe('HTTP/1.1 heads', () => {
     for (const [method, path, h, extra] of cases) assert.deepEqual(requestHead(method, path, h, extra), asString(method, path, h, extra), `${method} ${path.slice(0, 20)}`);
     // A head built after a large one is not polluted by its bytes.
     assert.equal(requestHead('GET', '/x', { a: '1' }, '').toString('latin1'), 'GET /x HTTP/1.1\r\na: 1\r\n\r\n');
+  });
+
+  it('response heads are the status line, the writable header lines and the extra lines; the view is reused', () => {
+    const h = { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], bad: 'x\ny', server: 'istio-envoy' };
+    const extra = `${httpDateLine(Date.UTC(2026, 10, 28, 5, 0, 0))}transfer-encoding: chunked\r\n`;
+    assert.match(extra, /^date: Sat, 28 Nov 2026 05:00:00 GMT\r\n/);
+    const view = responseHeadView(404, h, extra);
+    const expected = `${statusLine(404)}${headerLines(h)}${extra}\r\n`;
+    assert.equal(view.toString('latin1'), expected);
+    const copy = Buffer.from(view);
+    responseHeadView(200, { other: 'head' }, '');
+    assert.equal(copy.toString('latin1'), expected, 'a copy taken at once keeps the head');
+    assert.notEqual(view.toString('latin1'), expected, 'the view itself is overwritten by the next head');
   });
 
   it('status lines carry the reason phrase', () => {

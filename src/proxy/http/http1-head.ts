@@ -129,6 +129,21 @@ function putHeader(name: string, value: string, w: number): number {
   return w;
 }
 
+/** Writes the header lines of `h` (as headerLines() would), `extra` and the blank line at `w`; returns the end. */
+function putHeaders(h: HeaderMap, extra: string, w: number): number {
+  for (const name in h) {
+    const v = h[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') w = putHeader(name, v, w);
+    else for (let i = 0; i < v.length; i++) w = putHeader(name, v[i] as string, w);
+  }
+  reserve(w, extra.length + 2);
+  w = put(extra, w);
+  scratch[w++] = 13;
+  scratch[w++] = 10;
+  return w;
+}
+
 /**
  * A request head as bytes: `METHOD path HTTP/1.1`, the header lines headerLines() would give for `h`, the
  * `extra` lines (framing, `connection: close`) and the blank line, encoded latin1 as node encodes the
@@ -142,19 +157,22 @@ export function requestHead(method: string, path: string, h: HeaderMap, extra: s
   scratch[w++] = 32;
   w = put(path, w);
   w = put(' HTTP/1.1\r\n', w);
-  for (const name in h) {
-    const v = h[name];
-    if (v === undefined) continue;
-    if (typeof v === 'string') w = putHeader(name, v, w);
-    else for (let i = 0; i < v.length; i++) w = putHeader(name, v[i] as string, w);
-  }
-  reserve(w, extra.length + 2);
-  w = put(extra, w);
-  scratch[w++] = 13;
-  scratch[w++] = 10;
+  w = putHeaders(h, extra, w);
   const out = Buffer.allocUnsafe(w);
   scratch.copy(out, 0, 0, w);
   return out;
+}
+
+/**
+ * A response head as bytes (the status line, the header lines of `h`, `extra`, the blank line), built as
+ * requestHead() builds one, but returned as a view of the reused buffer: it is only good until the next head
+ * is built, so the caller copies it (into the buffer it writes) before anything else runs.
+ */
+export function responseHeadView(status: number, h: HeaderMap, extra: string): Buffer {
+  const line = statusLine(status);
+  reserve(0, line.length);
+  const w = putHeaders(h, extra, put(line, 0));
+  return scratch.subarray(0, w);
 }
 
 /** The value of a header in a raw list (name, value, ...), by lower-case name; the first one. */
@@ -182,14 +200,23 @@ export function statusLine(status: number): string {
 let dateSecond = -1;
 let dateText = '';
 
+let dateLineText = '';
+
 /** The IMF-fixdate for now, recomputed at most once a second. */
 export function httpDate(nowMs: number): string {
   const s = Math.floor(nowMs / 1000);
   if (s !== dateSecond) {
     dateSecond = s;
     dateText = new Date(s * 1000).toUTCString();
+    dateLineText = `date: ${dateText}\r\n`;
   }
   return dateText;
+}
+
+/** `date: <IMF-fixdate>\r\n` for now, the header line a response without a date gets. */
+export function httpDateLine(nowMs: number): string {
+  httpDate(nowMs);
+  return dateLineText;
 }
 
 /** Whether a response with this status to this method carries a body (RFC 9110 §6.4.1). */

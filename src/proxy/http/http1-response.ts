@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { DownstreamResponse, StreamHooks } from './http-stream.js';
 import type { HeaderMap } from './headers.js';
-import { headerLines, httpDate, responseHasBody, statusLine } from './http1-head.js';
+import { headerLines, httpDateLine, responseHasBody, responseHeadView } from './http1-head.js';
 import { batchedWrite } from '../lib/write-batch.js';
 
 /** Chunks at least this large are written as they are rather than copied into one buffer. */
@@ -37,7 +37,10 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
   /** Called once: when the response ended (aborted = false) or the connection died first (true). */
   onDone: ((aborted: boolean) => void) | undefined;
   #framing: Framing = 'none';
-  #head = '';
+  /** The head, written as bytes with the first flush (responseHeadView): status, headers and the lines added here. */
+  #status = 200;
+  #headers: HeaderMap = {};
+  #extra = '';
   #pending: Buffer[] | undefined;
   #pendingBytes = 0;
   #scheduled = false;
@@ -57,8 +60,7 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     if (this.headersSent) return this;
     this.headersSent = true;
     const h = headers as HeaderMap;
-    let head = statusLine(status) + headerLines(h);
-    if (h['date'] === undefined) head += `date: ${httpDate(Date.now())}\r\n`;
+    let extra = h['date'] === undefined ? httpDateLine(Date.now()) : '';
     if (!responseHasBody(this.method, status)) this.#framing = 'none';
     else if (h['content-length'] !== undefined) this.#framing = 'length';
     else if (this.http10) {
@@ -66,11 +68,13 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
       this.closeAfter = true;
     } else {
       this.#framing = 'chunked';
-      head += 'transfer-encoding: chunked\r\n';
+      extra += 'transfer-encoding: chunked\r\n';
     }
-    if (this.closeAfter) head += 'connection: close\r\n';
-    else if (this.http10) head += 'connection: keep-alive\r\n';
-    this.#head = head + '\r\n';
+    if (this.closeAfter) extra += 'connection: close\r\n';
+    else if (this.http10) extra += 'connection: keep-alive\r\n';
+    this.#status = status;
+    this.#headers = h;
+    this.#extra = extra;
     return this;
   }
 
@@ -117,8 +121,10 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
   #flush(last: boolean): void {
     const s = this.owner.socket;
     if (s.destroyed) return;
-    let head = this.flushed ? '' : this.#head;
+    // A view of the shared head buffer: copied below before anything else can build a head.
+    const head = this.flushed ? undefined : responseHeadView(this.#status, this.#headers, this.#extra);
     this.flushed = true;
+    const headBytes = head?.length ?? 0;
     const chunks = this.#pending;
     this.#pending = undefined;
     const bytes = this.#pendingBytes;
@@ -127,21 +133,31 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     let tail = '';
     if (last && chunked) tail = `0\r\n${this.#trailers ?? ''}\r\n`;
     if (chunks === undefined) {
-      if (head !== '' || tail !== '') batchedWrite(s, head + tail, 'latin1');
+      if (headBytes === 0 && tail === '') return;
+      const out = Buffer.allocUnsafe(headBytes + tail.length);
+      head?.copy(out, 0);
+      if (tail !== '') out.write(tail, headBytes, 'latin1');
+      batchedWrite(s, out);
       return;
     }
-    if (chunked) head += `${bytes.toString(16)}\r\n`;
+    const size = chunked ? `${bytes.toString(16)}\r\n` : '';
     if (chunked) tail = `\r\n${tail}`;
     if (bytes >= COPY_LIMIT) {
       s.cork();
-      if (head !== '') s.write(head, 'latin1');
+      if (headBytes > 0 || size !== '') {
+        const first = Buffer.allocUnsafe(headBytes + size.length);
+        head?.copy(first, 0);
+        first.write(size, headBytes, 'latin1');
+        s.write(first);
+      }
       for (const c of chunks) s.write(c);
       if (tail !== '') s.write(tail, 'latin1');
       s.uncork();
       return;
     }
-    const out = Buffer.allocUnsafe(head.length + bytes + tail.length);
-    let at = out.write(head, 0, 'latin1');
+    const out = Buffer.allocUnsafe(headBytes + size.length + bytes + tail.length);
+    head?.copy(out, 0);
+    let at = headBytes + out.write(size, headBytes, 'latin1');
     for (const c of chunks) at += c.copy(out, at);
     if (tail !== '') out.write(tail, at, 'latin1');
     batchedWrite(s, out);
