@@ -10,18 +10,22 @@ import { isHopByHop, type HeaderMap } from './headers.js';
 const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
 
+/** Whether a header name may hold this UTF-16 code unit (a token character). */
+function isNameChar(c: number): boolean {
+  return c < 128 && TCHAR[c] === 1;
+}
+
+/** Whether a header value may hold this code unit: no control characters but tab (CR, LF, NUL would split the message). */
+function isValueChar(c: number): boolean {
+  return (c >= 32 || c === 9) && c !== 127;
+}
+
 /** Whether `name: value` may be written as one header line (a token name; no control characters but tab in the value). */
 export function isWritableHeader(name: string, value: string): boolean {
   const n = name.length;
   if (n === 0) return false;
-  for (let i = 0; i < n; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 127 || TCHAR[c] === 0) return false;
-  }
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return false;
-  }
+  for (let i = 0; i < n; i++) if (!isNameChar(name.charCodeAt(i))) return false;
+  for (let i = 0; i < value.length; i++) if (!isValueChar(value.charCodeAt(i))) return false;
   return true;
 }
 
@@ -87,7 +91,7 @@ export function headerLines(h: HeaderMap): string {
   return out;
 }
 
-/** Where requestHead() builds a head before copying it out; grown (never shrunk) for a larger head. */
+/** Where requestHead() and responseHeadView() build heads; grown (never shrunk) for a larger head. */
 let scratch = Buffer.allocUnsafe(16 * 1024);
 
 /** Room for `n` more bytes after `w` in the scratch buffer (the first `w` kept). */
@@ -114,14 +118,14 @@ function putHeader(name: string, value: string, w: number): number {
   const start = w;
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
-    if (c > 127 || TCHAR[c] === 0) return start;
+    if (!isNameChar(c)) return start;
     b[w++] = c;
   }
   b[w++] = 58; // ':'
   b[w++] = 32;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127) return start;
+    if (!isValueChar(c)) return start;
     b[w++] = c;
   }
   b[w++] = 13;

@@ -112,6 +112,17 @@ describe('HTTP/1.1 server codec', () => {
       },
       wire: /^HTTP\/1\.1 200 OK\r\ndate: d\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\ngrpc-status: 0\r\n\r\n$/,
     },
+    {
+      // 20 KB is past the size up to which chunks are copied into one buffer with the head: the head and the
+      // chunk size go first, the chunk is written as it is.
+      name: 'chunked with a large body: head, size, the body as written, the terminator',
+      request: 'GET / HTTP/1.1\r\nhost: a\r\n\r\n',
+      respond: (_q, res) => {
+        res.writeHead(200, { date: 'd', 'x-big': 'yes' });
+        res.end(Buffer.alloc(20_000, 'z'));
+      },
+      wire: /^HTTP\/1\.1 200 OK\r\ndate: d\r\nx-big: yes\r\ntransfer-encoding: chunked\r\n\r\n4e20\r\nz{20000}\r\n0\r\n\r\n$/,
+    },
     { name: 'HEAD: no body whatever is written', request: 'HEAD / HTTP/1.1\r\nhost: a\r\n\r\n', respond: reply('hello'), wire: /^HTTP\/1\.1 200 OK\r\ncontent-length: 5\r\ndate: d\r\n\r\n$/ },
     {
       name: 'HTTP/1.0 without content-length: close-delimited',

@@ -100,6 +100,24 @@ describe('labeled families', () => {
     assert.deepEqual(counts, [['x/200', 4], ['x/503', 1], ['y/200', 1]]);
   });
 
+  it('labelsOf: the caller may refill its values array after each lookup; every child keeps its own values', () => {
+    const store = new StatsStore();
+    const f = store.labeledCounter('m', ['a', 'b']);
+    const values = ['x', '200'];
+    f.labelsOf(values).inc();
+    values[1] = '503';
+    f.labelsOf(values).inc();
+    values[1] = '200';
+    f.labelsOf(values).inc();
+    values[0] = 'y';
+    values[1] = '404';
+    assert.deepEqual(
+      [...f.members()].map((c) => [c.family?.labelValues.join('/'), c.value]),
+      [['x/200', 2], ['x/503', 1]],
+    );
+    assert.equal(f.labelsOf(['x', '503']), f.labels('x', '503'));
+  });
+
   it('fills a missing label value with an empty string instead of failing', () => {
     const store = new StatsStore();
     const f = store.labeledGauge('g', ['a', 'b']);
