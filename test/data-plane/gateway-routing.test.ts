@@ -52,8 +52,8 @@ spec:
     rewrite: {uri: /rewritten/}
     route: [{destination: {host: b.example.internal, port: {number: 80}}}]
     headers:
-      request: {set: {x-added: yes}}
-      response: {add: {x-resp: from-route}}
+      request: {set: {x-added: yes, x-unicode: "caf\u00e9 \u010aInjected: 1"}}
+      response: {add: {x-resp: from-route, x-resp-unicode: "\u20ac \u010d"}}
   - match: [{uri: {exact: /old}}]
     redirect: {uri: /new, redirectCode: 301}
   - match: [{uri: {exact: /hello}}]
@@ -81,6 +81,12 @@ spec:
     assert.equal(rb.headers['x-resp'], 'from-route');
     assert.equal(b.seen.at(-1)?.url, '/rewritten/item?x=2');
     assert.equal(b.seen.at(-1)?.headers['x-added'], 'yes');
+    // Config strings go out as UTF-8, as Envoy sends them (node's server reads header bytes as latin1).
+    // Written as latin1, U+010A would have lost its high byte and become a bare LF before "Injected".
+    const utf8Bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    assert.equal(b.seen.at(-1)?.headers['x-unicode'], utf8Bytes('caf\u00e9 \u010aInjected: 1'));
+    assert.equal(b.seen.at(-1)?.headers['injected'], undefined);
+    assert.equal(rb.headers['x-resp-unicode'], utf8Bytes('\u20ac \u010d'));
     assert.equal(b.seen.at(-1)?.headers['x-envoy-original-path'], '/b/item?x=2');
 
     const red = await send('127.0.0.1', port, { path: '/old', authority: 'shop.example.com' });

@@ -43,8 +43,10 @@ describe('HTTP/1.1 heads', () => {
       ['POST', '/submit', { host: 'h', 'set-cookie': ['a=1', 'b=2'], skipped: undefined }, 'content-length: 0\r\nconnection: close\r\n'],
       // Left out as headerLines leaves them out: a name that is not a token, control characters in a value.
       ['GET', '/', { 'bad name': 'x', good: 'y', split: 'a\r\nInjected: 1', nul: 'a\u0000b', tab: 'a\tb', late: 'z' }, ''],
-      // Above U+00FF only the low byte goes out, as node's latin1 encoding does; U+00E9 stays one byte.
+      // U+00E9 stays one byte; a value with a character above U+00FF goes out as UTF-8 (headerLines gives its bytes).
       ['GET', '/caf\u00e9', { v: 'caf\u00e9 \u20ac' }, 'transfer-encoding: chunked\r\n'],
+      // Long values (checked against the last ones found writable, then copied natively), good and bad.
+      ['GET', '/', { meta: 'm'.repeat(300), id: 'router~10.0.0.1~gw.istio-system~istio-system.svc.cluster.local', bad: `${'x'.repeat(80)}\r\nInjected: 1` }, ''],
       // Larger than the reused buffer: a long target, then many long headers.
       ['GET', `/${'p'.repeat(20_000)}`, { a: 'b' }, ''],
       ['GET', '/', Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`h${i}`, 'v'.repeat(1000)])), ''],
@@ -52,6 +54,33 @@ describe('HTTP/1.1 heads', () => {
     for (const [method, path, h, extra] of cases) assert.deepEqual(requestHead(method, path, h, extra), asString(method, path, h, extra), `${method} ${path.slice(0, 20)}`);
     // A head built after a large one is not polluted by its bytes.
     assert.equal(requestHead('GET', '/x', { a: '1' }, '').toString('latin1'), 'GET /x HTTP/1.1\r\na: 1\r\n\r\n');
+  });
+
+  it('a value with characters above U+00FF goes out as UTF-8, never as low bytes that would split the head', () => {
+    // Written as latin1, U+010A would lose its high byte and become a bare LF: a second header, or a second request.
+    const evil = 'a\u010aInjected: 1';
+    for (const value of [evil, `${'v'.repeat(70)}${evil}`]) {
+      const head = requestHead('GET', '/', { x: value, after: '1' }, '');
+      assert.equal(head.toString('utf8'), `GET / HTTP/1.1\r\nx: ${value}\r\nafter: 1\r\n\r\n`);
+      assert.equal(head.indexOf('\nInjected'), -1);
+      assert.ok(head.includes(Buffer.from([0xc4, 0x8a])), 'U+010A as its UTF-8 bytes');
+      assert.equal(responseHeadView(200, { x: value }, '').toString('utf8'), `HTTP/1.1 200 OK\r\nx: ${value}\r\n\r\n`);
+    }
+    assert.equal(Buffer.from(headerLines({ x: evil }), 'latin1').toString('utf8'), `x: ${evil}\r\n`, 'trailers too');
+    // Control characters still keep the header out, wherever they are.
+    assert.equal(requestHead('GET', '/', { x: '\u20ac\r\nInjected: 1', y: '1' }, '').toString('latin1'), 'GET / HTTP/1.1\r\ny: 1\r\n\r\n');
+    assert.equal(isWritableHeader('x', '\u20ac\n'), false);
+    assert.equal(isWritableHeader('x', '\u20ac'), true);
+  });
+
+  it('a long value found writable once is not taken for another of the same length', () => {
+    const good = 'g'.repeat(100);
+    const bad = `${'g'.repeat(97)}\r\n!`;
+    assert.equal(bad.length, good.length);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(requestHead('GET', '/', { a: good }, '').toString('latin1'), `GET / HTTP/1.1\r\na: ${good}\r\n\r\n`);
+      assert.equal(requestHead('GET', '/', { a: bad }, '').toString('latin1'), 'GET / HTTP/1.1\r\n\r\n');
+    }
   });
 
   it('response heads are the status line, the writable header lines and the extra lines; the view is reused', () => {
