@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, status, type ServiceError, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { WebSocket } from 'undici';
@@ -142,5 +142,15 @@ describe('protocols through the gateway', () => {
       ws.addEventListener('error', () => fail(new Error('websocket error')));
     });
     assert.equal(echoed, 'echo:ping');
+
+    // An upgrade request's header bytes reach the upstream as sent: obs-text (0xE9) stays one byte.
+    const seenUpgrade = new Promise<IncomingMessage>((ok) => wsServer.once('upgrade', (req: IncomingMessage) => ok(req)));
+    const raw = netConnect(port, '127.0.0.1');
+    t.after(() => raw.destroy());
+    raw.write(Buffer.from('GET /ws/raw HTTP/1.1\r\nhost: shop.example.com\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\nx-latin: caf\u00e9\r\n\r\n', 'latin1'));
+    const up = await seenUpgrade;
+    assert.equal(up.headers['x-latin'], 'caf\u00e9', 'node reads header bytes as latin1: one 0xE9 byte');
+    assert.equal(up.headers['host'], 'shop.example.com');
+    assert.equal(up.url, '/ws/raw');
   });
 });

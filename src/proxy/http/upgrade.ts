@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HcmEnv } from './hcm-env.js';
+import { requestHead, requestHeaderMap } from './http1-head.js';
 import type { DownstreamRequest } from './http-stream.js';
 import type { RouteSelection } from './route/types.js';
 
@@ -22,16 +23,13 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: cluster.config.kind === 'original-dst' ? r.authority : undefined });
   if (host === undefined) return reply(socket, 503, 'Service Unavailable', 'no healthy upstream');
   const upstream: Socket = connect({ host: host.address, port: host.port });
-  const lines = [`${r.method} ${sel.path ?? r.path} HTTP/1.1`];
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.toLowerCase() === 'host') continue;
-    lines.push(`${name}: ${raw[i + 1] as string}`);
-  }
-  lines.push(`host: ${sel.host ?? r.authority}`);
+  // Written as every forwarded head is (requestHead): lower-case names as Envoy's codec sends them, the bytes
+  // the parser read, unwritable values left out, config strings (a host or path rewrite) as UTF-8.
+  const headers = requestHeaderMap(req.rawHeaders);
+  headers['host'] = sel.host ?? r.authority;
+  const requestBytes = requestHead(r.method, sel.path ?? r.path, headers, '');
   upstream.once('connect', () => {
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    upstream.write(requestBytes);
     if (head.length > 0) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);
