@@ -26,6 +26,17 @@ describe('START_TIME formats (UTC)', () => {
     });
   }
 
+  it('the default format is toISOString() for every millisecond, across seconds, days and years', () => {
+    const r = compileTimeFormat('', false);
+    assert.ok(r.ok);
+    const starts = [T, Date.UTC(2024, 11, 31, 23, 59, 59, 990), Date.UTC(1969, 11, 31, 23, 59, 59, 995), Date.UTC(10000, 0, 1)];
+    for (const start of starts) {
+      for (let t = start; t < start + 40; t += 0.5) assert.equal(r.value(t), new Date(Math.floor(t)).toISOString(), String(t));
+      // Back to an earlier millisecond of another second: nothing of the later one is kept.
+      assert.equal(r.value(start - 1500), new Date(start - 1500).toISOString());
+    }
+  });
+
   it('rejects a newline specifier', () => {
     const r = compileTimeFormat('%Y%n', false);
     assert.equal(r.ok, false);
