@@ -67,6 +67,10 @@ describe('HTTP/1.1 heads', () => {
       assert.equal(responseHeadView(200, { x: value }, '').toString('utf8'), `HTTP/1.1 200 OK\r\nx: ${value}\r\n\r\n`);
     }
     assert.equal(Buffer.from(headerLines({ x: evil }), 'latin1').toString('utf8'), `x: ${evil}\r\n`, 'trailers too');
+    // A request target rewritten from config: the same.
+    const target = requestHead('GET', '/caf\u00e9/\u010a', { a: '1' }, '');
+    assert.equal(target.toString('utf8'), 'GET /caf\u00e9/\u010a HTTP/1.1\r\na: 1\r\n\r\n');
+    assert.equal(requestHead('GET', '/caf\u00e9', {}, '').toString('latin1'), 'GET /caf\u00e9 HTTP/1.1\r\n\r\n', 'a target off the wire keeps its bytes');
     // Control characters still keep the header out, wherever they are.
     assert.equal(requestHead('GET', '/', { x: '\u20ac\r\nInjected: 1', y: '1' }, '').toString('latin1'), 'GET / HTTP/1.1\r\ny: 1\r\n\r\n');
     assert.equal(isWritableHeader('x', '\u20ac\n'), false);

@@ -162,6 +162,24 @@ function put(text: string, w: number): number {
   return w;
 }
 
+/**
+ * Writes the request target at `w` (room for its length reserved): as the parser read it, or as UTF-8 when it
+ * holds characters above U+00FF (a rewrite from config), for the reason header values are.
+ */
+function putTarget(path: string, w: number): number {
+  const b = scratch;
+  const from = w;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c > 255) {
+      reserve(from, 3 * path.length);
+      return from + scratch.write(path, from, 'utf8');
+    }
+    b[w++] = c;
+  }
+  return w;
+}
+
 /** Writes `value` at `w` in the given bytes (not None); returns the new end. */
 function putValue(value: string, e: ValueBytes, w: number): number {
   if (e === ValueBytes.Latin1) {
@@ -238,7 +256,7 @@ export function requestHead(method: string, path: string, h: HeaderMap, extra: s
   reserve(0, method.length + path.length + 12);
   let w = put(method, 0);
   scratch[w++] = 32;
-  w = put(path, w);
+  w = putTarget(path, w);
   w = put(' HTTP/1.1\r\n', w);
   w = putHeaders(h, extra, w);
   const out = Buffer.allocUnsafe(w);
