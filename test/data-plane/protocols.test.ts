@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect as h2connect } from 'node:http2';
+import { connect as h2connect, createServer as createH2Server, type IncomingHttpHeaders, type ServerHttp2Session } from 'node:http2';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
@@ -12,6 +12,11 @@ import { Server, ServerCredentials, credentials, makeGenericClientConstructor, s
 import { WebSocket } from 'undici';
 import { freePort, send, startMesh, startTestProxy, startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+
+// Config strings with characters above U+00FF: they go out as UTF-8 over HTTP/2 as over HTTP/1.1 (node's http2
+// alone would send each character's low byte: U+010A as LF, which the receiving HTTP/2 stack drops).
+const UNICODE_HEADERS = '    headers: {request: {set: {x-unicode: "\\u010a\\u20ac"}}, response: {add: {x-resp-unicode: "\\u20ac \\u010d"}}}';
+const utf8Bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
 function gatewayFor(port: number, upstreams: { name: string; port: number; protocol: string }[]): Record<string, string> {
   return {
@@ -44,7 +49,7 @@ spec:
   hosts: ["*"]
   gateways: [gw]
   http:
-${upstreams.map((u) => `  - match: [{uri: {prefix: /${u.name === 'grpc' ? 'test.Echo' : u.name}}}]\n    route: [{destination: {host: ${u.name}.example.internal, port: {number: 80}}}]`).join('\n')}
+${upstreams.map((u) => `  - match: [{uri: {prefix: /${u.name === 'grpc' ? 'test.Echo' : u.name}}}]\n    route: [{destination: {host: ${u.name}.example.internal, port: {number: 80}}}]${u.name === 'grpc' ? '' : `\n${UNICODE_HEADERS}`}`).join('\n')}
 `,
   };
 }
@@ -59,6 +64,20 @@ describe('protocols through the gateway', () => {
   it('serves HTTP/2 cleartext clients, gRPC with status and trailers, and WebSocket upgrades', async (t) => {
     const http1 = await startUpstream(t, 'web');
     // gRPC server: echoes, or fails with NOT_FOUND and a trailer when asked.
+    // An HTTP/2 (h2c) upstream that records the headers it gets.
+    const h2Seen: IncomingHttpHeaders[] = [];
+    const h2up = createH2Server((req, res) => {
+      h2Seen.push(req.headers);
+      res.end('h2up');
+    });
+    const h2upPort = await new Promise<number>((r) => h2up.listen(0, '127.0.0.1', () => r((h2up.address() as AddressInfo).port)));
+    const h2upSessions = new Set<ServerHttp2Session>();
+    h2up.on('session', (x: ServerHttp2Session) => h2upSessions.add(x));
+    t.after(() => {
+      // The proxy keeps its HTTP/2 session to the upstream open: close() alone would wait for it.
+      for (const x of h2upSessions) x.destroy();
+      return new Promise<void>((r) => h2up.close(() => r()));
+    });
     const grpcServer = new Server();
     grpcServer.addService(
       { Say: { path: '/test.Echo/Say', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
@@ -100,6 +119,7 @@ describe('protocols through the gateway', () => {
         { name: 'web', port: http1.port, protocol: 'HTTP' },
         { name: 'grpc', port: grpcPort, protocol: 'GRPC' },
         { name: 'ws', port: (wsServer.address() as AddressInfo).port, protocol: 'HTTP' },
+        { name: 'h2up', port: h2upPort, protocol: 'HTTP2' },
       ]),
     );
     await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
@@ -108,18 +128,28 @@ describe('protocols through the gateway', () => {
     // HTTP/2 cleartext (prior knowledge) downstream, HTTP/1.1 upstream.
     const session = h2connect(`http://127.0.0.1:${port}`);
     t.after(() => session.close());
-    const h2 = await new Promise<{ status: number; body: string }>((ok, fail) => {
+    const h2 = await new Promise<{ status: number; body: string; unicode: unknown }>((ok, fail) => {
       const req = session.request({ ':path': '/web/h2', ':authority': 'shop.example.com' });
       let body = '';
       let st = 0;
-      req.on('response', (h) => (st = Number(h[':status'])));
+      let unicode: unknown;
+      req.on('response', (h) => {
+        st = Number(h[':status']);
+        unicode = h['x-resp-unicode'];
+      });
       req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => ok({ status: st, body }));
+      req.on('end', () => ok({ status: st, body, unicode }));
       req.on('error', fail);
       req.end();
     });
-    assert.deepEqual(h2, { status: 200, body: 'web' });
+    assert.deepEqual(h2, { status: 200, body: 'web', unicode: utf8Bytes('\u20ac \u010d') });
     assert.equal(http1.seen.at(-1)?.headers['host'], 'shop.example.com');
+    assert.equal(http1.seen.at(-1)?.headers['x-unicode'], utf8Bytes('\u010a\u20ac'));
+
+    // An HTTP/2 upstream gets config strings as UTF-8 too (grpc-js refuses non-ASCII metadata, so a plain h2c server).
+    const toH2 = await send('127.0.0.1', port, { path: '/h2up/x' });
+    assert.equal(toH2.body, 'h2up');
+    assert.equal(h2Seen.at(-1)?.['x-unicode'], utf8Bytes('\u010a\u20ac'));
 
     // gRPC: an answer, and an error status with its message, end to end.
     const client = new EchoClient(`127.0.0.1:${port}`, credentials.createInsecure());

@@ -13,6 +13,7 @@ import type { StreamInfo } from './stream-info.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
 import { isHopByHop, type HeaderMap } from './headers.js';
+import { latin1WireHeaders } from './http1-head.js';
 
 export type { HeaderMap };
 
@@ -339,7 +340,8 @@ export class HttpStream {
     const g = h['grpc-status'];
     if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');
     this.responseHeaders = h;
-    this.response.writeHead(status, h as OutgoingHttpHeaders);
+    // node's http2 sends each character's low byte: config strings go as UTF-8, as the HTTP/1.1 writer sends them.
+    this.response.writeHead(status, (this.request.protocol === 'HTTP/2' ? latin1WireHeaders(h) : h) as OutgoingHttpHeaders);
   }
 
   /** Writes what waited behind a released head, in arrival order. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerLines, httpDateLine, isWritableHeader, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
+import { headerLines, httpDateLine, isWritableHeader, latin1Wire, latin1WireHeaders, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
 import type { HeaderMap } from './headers.js';
 
 describe('HTTP/1.1 heads', () => {
@@ -75,6 +75,17 @@ describe('HTTP/1.1 heads', () => {
     assert.equal(requestHead('GET', '/', { x: '\u20ac\r\nInjected: 1', y: '1' }, '').toString('latin1'), 'GET / HTTP/1.1\r\ny: 1\r\n\r\n');
     assert.equal(isWritableHeader('x', '\u20ac\n'), false);
     assert.equal(isWritableHeader('x', '\u20ac'), true);
+  });
+
+  it('for HTTP/2 (node sends low bytes): values as the strings of their wire bytes, the map copied only when one changes', () => {
+    const plain = { a: 'ascii', b: ['caf\u00e9', 'x'] };
+    assert.equal(latin1WireHeaders(plain), plain, 'values off the wire need nothing');
+    const withConfig = { a: 'ascii', u: '\u010a\u20ac', l: ['x', '\u00e9\u0100'] };
+    const wire = latin1WireHeaders(withConfig);
+    assert.notEqual(wire, withConfig);
+    assert.deepEqual(wire, { a: 'ascii', u: Buffer.from('\u010a\u20ac').toString('latin1'), l: ['x', Buffer.from('\u00e9\u0100').toString('latin1')] });
+    assert.equal(withConfig.u, '\u010a\u20ac', 'the original map (the access log\'s) is left as it was');
+    assert.equal(latin1Wire('caf\u00e9'), 'caf\u00e9');
   });
 
   it('a long value found writable once is not taken for another of the same length', () => {

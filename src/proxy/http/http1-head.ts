@@ -80,6 +80,29 @@ function wireValue(value: string): string {
 }
 
 /**
+ * For a writer that encodes header strings as latin1 itself (node's http2 sends the low byte of each
+ * character): the string whose latin1 bytes are the value's wire bytes, as the HTTP/1.1 writer sends them.
+ * Values off the wire come back as they are; one with characters above U+00FF becomes its UTF-8 bytes.
+ */
+export function latin1Wire(value: string): string {
+  // Pure ASCII, the usual case, is told natively.
+  return Buffer.byteLength(value, 'utf8') === value.length ? value : wireValue(value);
+}
+
+/** latin1Wire() over a header map: `h` itself when no value changes, else a copy (the original stays for logs). */
+export function latin1WireHeaders(h: HeaderMap): HeaderMap {
+  let out: HeaderMap | undefined;
+  for (const name in h) {
+    const v = h[name];
+    if (v === undefined) continue;
+    const w = typeof v === 'string' ? latin1Wire(v) : v.map(latin1Wire);
+    if (out === undefined && (typeof v === 'string' ? w !== v : (w as string[]).some((x, i) => x !== v[i]))) out = { ...h };
+    if (out !== undefined) out[name] = w;
+  }
+  return out ?? h;
+}
+
+/**
  * Request headers whose repeats node:http drops (first wins); `set-cookie` repeats make an array, `cookie`
  * repeats are joined with '; ', all others with ', ' (IncomingMessage#_addHeaderLine).
  */

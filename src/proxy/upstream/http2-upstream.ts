@@ -10,6 +10,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchHandler, DispatchRequest, UpstreamDispatcher } from './cluster-handle.js';
 import { hostPort } from '../lib/address.js';
+import { latin1Wire } from '../http/http1-head.js';
 
 export interface Http2UpstreamOptions {
   readonly host: string;
@@ -66,7 +67,9 @@ export class Http2Upstream implements UpstreamDispatcher {
     for (const k in req.headers) {
       if (CONNECTION_SPECIFIC.has(k)) continue;
       if (k === 'te' && req.headers[k] !== 'trailers') continue;
-      h[k] = req.headers[k];
+      // node's http2 sends each character's low byte: values from config go as UTF-8, as over HTTP/1.1.
+      const v = req.headers[k];
+      h[k] = typeof v === 'string' ? latin1Wire(v) : v === undefined ? v : v.map(latin1Wire);
     }
     const host = req.headers['host'];
     if (host !== undefined) h[':authority'] = typeof host === 'string' ? host : host[0];
