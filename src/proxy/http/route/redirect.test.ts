@@ -76,3 +76,18 @@ for (const c of tlsCases) {
     }
   });
 }
+
+// Envoy's HTTP_HEADER_VALUE check on the redirect fields (route_components.proto): NUL, CR or LF would split the
+// Location header.
+for (const [field, action] of [
+  ['host_redirect', { hostRedirect: 'evil.example\r\nset-cookie: a=b' }],
+  ['path_redirect', { pathRedirect: '/x\nset-cookie: a=b' }],
+  ['prefix_rewrite', { prefixRewrite: '/x\u0000' }],
+] as const) {
+  test(`redirect problem: a control character in ${field}`, () => {
+    const rc = fromJson(RouteConfigurationSchema, { virtualHosts: [{ name: 'vh', domains: ['*'], routes: [{ match: { prefix: '/' }, redirect: action }] }] }, { registry: XDS_REGISTRY });
+    const c = compileRouteConfig(rc);
+    assert.equal(c.ok, false);
+    if (!c.ok) assert.ok(c.problems.some((p) => p.endsWith(`.redirect.${field}: value does not match regex pattern "^[^\\x00\\n\\r]*$"`)), c.problems.join('\n'));
+  });
+}

@@ -12,7 +12,7 @@
 
 import { RedirectAction_RedirectResponseCode as Code, type RedirectAction } from '../../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { RequestView } from './request-view.js';
-import { applyPathRewrite, compileRegexSubstitution, type PathRewrite } from './rewrite.js';
+import { applyPathRewrite, checkHeaderValueField, compileRegexSubstitution, type PathRewrite } from './rewrite.js';
 import type { RouteInput } from './types.js';
 
 const STATUS: Record<Code, number> = {
@@ -59,13 +59,16 @@ export function compileRedirect(r: RedirectAction, path: string, problems: strin
   const scheme = r.schemeRewriteSpecifier.case === 'schemeRedirect' ? r.schemeRewriteSpecifier.value : r.schemeRewriteSpecifier.case === 'httpsRedirect' && r.schemeRewriteSpecifier.value ? 'https' : '';
   const port = r.portRedirect !== 0 ? `:${r.portRedirect}` : '';
   if (r.portRedirect > 65535) problems.push(`${path}.port_redirect: ${r.portRedirect} is not a port`);
-  const hostRedirect = r.hostRedirect;
+  const hostRedirect = checkHeaderValueField(r.hostRedirect, `${path}.host_redirect`, problems) ? r.hostRedirect : '';
   const stripQuery = r.stripQuery;
   const s = r.pathRewriteSpecifier;
   let pathRedirect = '';
   let rewrite: PathRewrite | undefined;
-  if (s.case === 'pathRedirect') pathRedirect = s.value;
-  else if (s.case === 'prefixRewrite' && s.value !== '') rewrite = { kind: 'prefix', value: s.value };
+  if (s.case === 'pathRedirect') {
+    if (checkHeaderValueField(s.value, `${path}.path_redirect`, problems)) pathRedirect = s.value;
+  } else if (s.case === 'prefixRewrite' && s.value !== '') {
+    if (checkHeaderValueField(s.value, `${path}.prefix_rewrite`, problems)) rewrite = { kind: 'prefix', value: s.value };
+  }
   else if (s.case === 'regexRewrite') {
     const c = compileRegexSubstitution(s.value, `${path}.regex_rewrite`, problems);
     if (c !== undefined) rewrite = { kind: 'regex', ...c };

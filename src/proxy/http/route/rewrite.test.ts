@@ -105,6 +105,10 @@ const badRewrites: { name: string; match: JsonObject; route: JsonObject; problem
   { name: 'invalid rewrite regex', match: { prefix: '/' }, route: { regexRewrite: { pattern: { regex: '(?<=a)b' }, substitution: 'b' } }, problem: /\.route\.regex_rewrite\.pattern\.regex: invalid regex/ },
   { name: 'substitution refers to a missing group', match: { prefix: '/' }, route: { regexRewrite: { pattern: { regex: '(a)' }, substitution: '\\2' } }, problem: /\.route\.regex_rewrite\.substitution: .*\\2 but the regex has 1 capture group/ },
   { name: 'invalid host regex', match: { prefix: '/' }, route: { hostRewritePathRegex: { pattern: { regex: '[' }, substitution: 'x' } }, problem: /\.route\.host_rewrite_path_regex\.pattern\.regex: / },
+  // Envoy's HTTP_HEADER_VALUE check on these fields: NUL, CR or LF would split the request line or a header.
+  { name: 'CRLF in prefix_rewrite', match: { prefix: '/' }, route: { prefixRewrite: '/a HTTP/1.1\r\nx: y' }, problem: /\.route\.prefix_rewrite: value does not match regex pattern "\^\[\^\\x00\\n\\r\]\*\$"$/ },
+  { name: 'LF in a regex substitution', match: { prefix: '/' }, route: { regexRewrite: { pattern: { regex: 'a' }, substitution: 'b\nc' } }, problem: /\.route\.regex_rewrite\.substitution: value does not match regex pattern/ },
+  { name: 'NUL in host_rewrite_literal', match: { prefix: '/' }, route: { hostRewriteLiteral: 'a\u0000b' }, problem: /\.route\.host_rewrite_literal: value does not match regex pattern/ },
 ];
 
 for (const c of badRewrites) {

@@ -25,8 +25,22 @@ export type PathRewrite =
   | { readonly kind: 'regex'; readonly regex: CompiledRegex; readonly rewrite: Rewrite }
   | { readonly kind: 'template'; readonly template: UriTemplate; readonly rewrite: UriRewrite };
 
+const HEADER_VALUE = /^[^\0\n\r]*$/;
+
+/**
+ * Envoy's check of the path and host rewrite and redirect fields (`well_known_regex: HTTP_HEADER_VALUE,
+ * strict: false` in route_components.proto and regex.proto): no NUL, CR or LF, which would split the request
+ * line or a header. Adds the problem, in protoc-gen-validate's words, and returns false when `value` fails.
+ */
+export function checkHeaderValueField(value: string, at: string, problems: string[]): boolean {
+  if (HEADER_VALUE.test(value)) return true;
+  problems.push(`${at}: value does not match regex pattern "^[^\\x00\\n\\r]*$"`);
+  return false;
+}
+
 /** A regex and its substitution, compiled; undefined with a problem when either is invalid. */
 export function compileRegexSubstitution(r: RegexMatchAndSubstitute, path: string, problems: string[]): { regex: CompiledRegex; rewrite: Rewrite } | undefined {
+  if (!checkHeaderValueField(r.substitution, `${path}.substitution`, problems)) return undefined;
   const re = compileRegex(r.pattern?.regex ?? '');
   if (!re.ok) {
     problems.push(`${path}.pattern.regex: ${re.reason}`);
@@ -48,6 +62,7 @@ export function compileRoutePathRewrite(a: RouteAction, match: CompiledRouteMatc
     return undefined;
   }
   if (a.prefixRewrite !== '') {
+    if (!checkHeaderValueField(a.prefixRewrite, `${path}.prefix_rewrite`, problems)) return undefined;
     if (match.kind === 'pathMatchPolicy') {
       problems.push(`${path}.prefix_rewrite: cannot be used with a path_match_policy match`);
       return undefined;
@@ -112,6 +127,7 @@ export function compileHostRewrite(a: RouteAction, path: string, problems: strin
   const h = a.hostRewriteSpecifier;
   switch (h.case) {
     case 'hostRewriteLiteral':
+      if (!checkHeaderValueField(h.value, `${path}.host_rewrite_literal`, problems)) return undefined;
       return h.value === '' ? undefined : { kind: 'literal', value: h.value };
     case 'hostRewriteHeader':
       return h.value === '' ? undefined : { kind: 'header', name: asciiLower(h.value) };
