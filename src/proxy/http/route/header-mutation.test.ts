@@ -100,6 +100,11 @@ const badOptions: { name: string; add?: JsonObject; remove?: string; problem: st
   { name: 'host', add: { header: { key: 'Host', value: 'x' } }, problem: 'request_headers_to_add[0].header.key: "Host": :-prefixed or host headers may not be modified' },
   { name: 'append with append_action', add: { header: { key: 'x', value: 'v' }, append: true, appendAction: 'ADD_IF_ABSENT' }, problem: "request_headers_to_add[0]: both append and append_action are set and it's not allowed" },
   { name: 'removing host', remove: 'host', problem: 'request_headers_to_remove[0]: "host": :-prefixed or host headers may not be removed' },
+  // HeaderValue's protoc-gen-validate rules (base.proto), in PGV's words.
+  { name: 'CRLF in a value', add: { header: { key: 'x', value: 'a\r\nset-cookie: s' } }, problem: 'request_headers_to_add[0].header.value: value does not match regex pattern "^[^\\x00\\n\\r]*$"' },
+  { name: 'LF in a key', add: { header: { key: 'x\ny', value: 'v' } }, problem: 'request_headers_to_add[0].header.key: value does not match regex pattern "^[^\\x00\\n\\r]*$"' },
+  { name: 'an empty key', add: { header: { key: '', value: 'v' } }, problem: 'request_headers_to_add[0].header.key: value length must be at least 1 characters' },
+  { name: 'a value over 16 KiB', add: { header: { key: 'x', value: 'v'.repeat(16385) } }, problem: 'request_headers_to_add[0].header.value: value length must be at most 16384 bytes' },
 ];
 
 for (const c of badOptions) {

@@ -10,6 +10,7 @@
 
 import { HeaderValueOption_HeaderAppendAction as Action, type HeaderValueOption } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { asciiLower } from './ascii.js';
+import { checkHeaderValueBounds, checkHeaderValueField } from './field-rules.js';
 import { compileFormat, type CompiledFormat } from './header-format.js';
 import type { HeaderFormatContext, HeaderMap } from './types.js';
 
@@ -60,6 +61,9 @@ export function compileHeaderMutationLevel(
       problems.push(`${path}.header: must be set`);
       return;
     }
+    const keyOk = checkHeaderValueField(h.key, `${path}.header.key`, problems);
+    const valueOk = checkHeaderValueField(h.value, `${path}.header.value`, problems);
+    if (!checkHeaderValueBounds(h.key, h.value, `${path}.header`, problems) || !keyOk || !valueOk) return;
     const name = asciiLower(h.key);
     if (!modifiable(name)) {
       problems.push(`${path}.header.key: ${JSON.stringify(h.key)}: :-prefixed or host headers may not be modified`);

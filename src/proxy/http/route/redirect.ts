@@ -12,7 +12,8 @@
 
 import { RedirectAction_RedirectResponseCode as Code, type RedirectAction } from '../../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import type { RequestView } from './request-view.js';
-import { applyPathRewrite, checkHeaderValueField, compileRegexSubstitution, type PathRewrite } from './rewrite.js';
+import { applyPathRewrite, compileRegexSubstitution, type PathRewrite } from './rewrite.js';
+import { checkHeaderValueField } from './field-rules.js';
 import type { RouteInput } from './types.js';
 
 const STATUS: Record<Code, number> = {

@@ -18,25 +18,13 @@ import { asciiLower } from './ascii.js';
 import { compileRegex, parseRewrite, type CompiledRegex, type Rewrite } from './regex.js';
 import type { RequestView } from './request-view.js';
 import type { CompiledRouteMatch } from './route-match.js';
+import { checkHeaderValueField } from './field-rules.js';
 import { applyUriRewrite, decodeTemplateAny, parseUriRewrite, URI_TEMPLATE_REWRITE_TYPE, type UriRewrite, type UriTemplate } from './uri-template.js';
 
 export type PathRewrite =
   | { readonly kind: 'prefix'; readonly value: string }
   | { readonly kind: 'regex'; readonly regex: CompiledRegex; readonly rewrite: Rewrite }
   | { readonly kind: 'template'; readonly template: UriTemplate; readonly rewrite: UriRewrite };
-
-const HEADER_VALUE = /^[^\0\n\r]*$/;
-
-/**
- * Envoy's check of the path and host rewrite and redirect fields (`well_known_regex: HTTP_HEADER_VALUE,
- * strict: false` in route_components.proto and regex.proto): no NUL, CR or LF, which would split the request
- * line or a header. Adds the problem, in protoc-gen-validate's words, and returns false when `value` fails.
- */
-export function checkHeaderValueField(value: string, at: string, problems: string[]): boolean {
-  if (HEADER_VALUE.test(value)) return true;
-  problems.push(`${at}: value does not match regex pattern "^[^\\x00\\n\\r]*$"`);
-  return false;
-}
 
 /** A regex and its substitution, compiled; undefined with a problem when either is invalid. */
 export function compileRegexSubstitution(r: RegexMatchAndSubstitute, path: string, problems: string[]): { regex: CompiledRegex; rewrite: Rewrite } | undefined {
