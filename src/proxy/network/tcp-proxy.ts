@@ -12,9 +12,9 @@
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/listeners/network_filters/tcp_proxy_filter
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { readInto } from './accepted-reads.js';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { PeerCertificate } from '../http/peer-certificate.js';
+import { readInto } from './accepted-reads.js';
 import type { IstioStatsFilter } from '../telemetry/istio-metrics.js';
 import { uriSanOf } from '../telemetry/principal.js';
 import { serverIdentityCheck } from '../upstream/san-check.js';
