@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerLines, httpDateLine, isWritableHeader, latin1Wire, latin1WireHeaders, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
+import { headerLines, httpDateLine, isWritableHeader, latin1Wire, latin1WireHeaders, latin1WireValue, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
 import type { HeaderMap } from './headers.js';
 
 describe('HTTP/1.1 heads', () => {
@@ -86,6 +86,11 @@ describe('HTTP/1.1 heads', () => {
     assert.deepEqual(wire, { a: 'ascii', u: Buffer.from('\u010a\u20ac').toString('latin1'), l: ['x', Buffer.from('\u00e9\u0100').toString('latin1')] });
     assert.equal(withConfig.u, '\u010a\u20ac', 'the original map (the access log\'s) is left as it was');
     assert.equal(latin1Wire('caf\u00e9'), 'caf\u00e9');
+    const list = ['a', 'b'];
+    assert.equal(latin1WireValue(list), list, 'an unchanged list is not copied');
+    const mixed = ['a', '\u20ac'];
+    assert.deepEqual(latin1WireValue(mixed), ['a', Buffer.from('\u20ac').toString('latin1')]);
+    assert.deepEqual(mixed, ['a', '\u20ac'], 'the original list is left as it was');
   });
 
   it('a long value found writable once is not taken for another of the same length', () => {

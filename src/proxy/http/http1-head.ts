@@ -89,14 +89,27 @@ export function latin1Wire(value: string): string {
   return Buffer.byteLength(value, 'utf8') === value.length ? value : wireValue(value);
 }
 
+/** latin1Wire() over one header's value or values: the same string or array when nothing changes (no copy). */
+export function latin1WireValue(v: string | string[]): string | string[] {
+  if (typeof v === 'string') return latin1Wire(v);
+  let out: string[] | undefined;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i] as string;
+    const w = latin1Wire(x);
+    if (w !== x) out ??= v.slice();
+    if (out !== undefined) out[i] = w;
+  }
+  return out ?? v;
+}
+
 /** latin1Wire() over a header map: `h` itself when no value changes, else a copy (the original stays for logs). */
 export function latin1WireHeaders(h: HeaderMap): HeaderMap {
   let out: HeaderMap | undefined;
   for (const name in h) {
     const v = h[name];
     if (v === undefined) continue;
-    const w = typeof v === 'string' ? latin1Wire(v) : v.map(latin1Wire);
-    if (out === undefined && (typeof v === 'string' ? w !== v : (w as string[]).some((x, i) => x !== v[i]))) out = { ...h };
+    const w = latin1WireValue(v);
+    if (w !== v) out ??= { ...h };
     if (out !== undefined) out[name] = w;
   }
   return out ?? h;

@@ -10,7 +10,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchHandler, DispatchRequest, UpstreamDispatcher } from './cluster-handle.js';
 import { hostPort } from '../lib/address.js';
-import { latin1Wire } from '../http/http1-head.js';
+import { latin1WireValue } from '../http/http1-head.js';
 
 export interface Http2UpstreamOptions {
   readonly host: string;
@@ -69,7 +69,7 @@ export class Http2Upstream implements UpstreamDispatcher {
       if (k === 'te' && req.headers[k] !== 'trailers') continue;
       // node's http2 sends each character's low byte: values from config go as UTF-8, as over HTTP/1.1.
       const v = req.headers[k];
-      h[k] = typeof v === 'string' ? latin1Wire(v) : v === undefined ? v : v.map(latin1Wire);
+      h[k] = v === undefined ? v : latin1WireValue(v);
     }
     const host = req.headers['host'];
     if (host !== undefined) h[':authority'] = typeof host === 'string' ? host : host[0];
