@@ -6,7 +6,8 @@ import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
-import { LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+import { ClusterSchema, Cluster_LbPolicy } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { decodeResource } from './validate.js';
 
 describe('proxy resource validation', () => {
@@ -24,7 +25,7 @@ describe('proxy resource validation', () => {
     });
     const d = decodeResource(ROUTE_TYPE, anyPack(RouteConfigurationSchema, rc), 0);
     assert.deepEqual(d.ok ? [] : d.problems, [
-      '9080: virtual_hosts[0](a).domains: must list at least one domain',
+      '9080: virtual_hosts[0](a).domains: value must contain at least 1 item(s)',
       '9080: virtual_hosts[1](b).routes[0].route.weighted_clusters: sum of weights is 0',
     ]);
   });
@@ -38,5 +39,40 @@ describe('proxy resource validation', () => {
       0,
     );
     assert.equal(good.ok, true);
+  });
+
+  it("refuses what breaks Envoy's protoc-gen-validate constraints, with PGV's reasons, and never compiles it", () => {
+    let compiled = 0;
+    const compile = () => {
+      compiled++;
+      return { ok: true as const, value: {} };
+    };
+    const cluster = create(ClusterSchema, {
+      name: 'outbound|9080||reviews',
+      connectTimeout: { seconds: 0n, nanos: 0 },
+      lbPolicy: 77 as Cluster_LbPolicy,
+      outlierDetection: { maxEjectionPercent: 150 },
+      healthChecks: [{ timeout: { seconds: 1n, nanos: 0 } }],
+    });
+    const bad = decodeResource(CLUSTER_TYPE, anyPack(ClusterSchema, cluster), 0, undefined, compile);
+    assert.deepEqual(bad.ok ? [] : bad.problems, [
+      'outbound|9080||reviews: connect_timeout: value must be greater than 0s',
+      'outbound|9080||reviews: lb_policy: value must be one of the defined enum values',
+      'outbound|9080||reviews: health_checks[0].interval: value is required',
+      'outbound|9080||reviews: health_checks[0].unhealthy_threshold: value is required',
+      'outbound|9080||reviews: health_checks[0].healthy_threshold: value is required',
+      'outbound|9080||reviews: health_checks[0].health_checker: is required (set one of http_health_check, tcp_health_check, grpc_health_check, custom_health_check)',
+      'outbound|9080||reviews: outlier_detection.max_ejection_percent: value must be less than or equal to 100',
+    ]);
+    assert.equal(compiled, 0);
+    const good = decodeResource(CLUSTER_TYPE, anyPack(ClusterSchema, create(ClusterSchema, { name: 'c', connectTimeout: { seconds: 1n, nanos: 0 } })), 0, undefined, compile);
+    assert.equal(good.ok, true);
+    assert.equal(compiled, 1);
+  });
+
+  it('reports a place once when PGV and the proxy\'s own checks both find it (PGV\'s reason wins)', () => {
+    const rc = create(RouteConfigurationSchema, { name: 'r', virtualHosts: [{ name: '', domains: ['a'] }] });
+    const d = decodeResource(ROUTE_TYPE, anyPack(RouteConfigurationSchema, rc), 0);
+    assert.deepEqual(d.ok ? [] : d.problems, ['r: virtual_hosts[0].name: value length must be at least 1 characters']);
   });
 });

@@ -13,6 +13,8 @@ import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../x
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
 import type { ConfigSource } from '../../xds/gen/envoy/config/core/v3/config_source_pb.js';
+import { XDS_REGISTRY } from '../../xds/codec.js';
+import { pgvProblems } from '../../xds/pgv.js';
 import { durationMs } from '../runtime/duration.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
 import { secretProblems } from './validate-secret.js';
@@ -195,12 +197,27 @@ function ownProblems(type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]):
   }
 }
 
+/** The field path of a problem (`<path>: <reason>`), without the names the proxy's own checks add in parentheses. */
+const problemPath = (p: string): string => p.slice(0, p.indexOf(': ') === -1 ? p.length : p.indexOf(': ')).replace(/\([^)]*\)/g, '');
+
+/**
+ * Envoy's protoc-gen-validate constraints first (src/xds/pgv.ts: what Envoy refuses before anything else,
+ * with PGV's reasons), then the proxy's own checks, less those at a place PGV already reported.
+ */
+function resourceProblems(type: ProxyTypeUrl, message: ResourceByType[ProxyTypeUrl]): string[] {
+  const pgv = pgvProblems(SCHEMAS[type], message, { registry: XDS_REGISTRY });
+  const own = ownProblems(type, message);
+  if (pgv.length === 0) return own;
+  const reported = new Set(pgv.map(problemPath));
+  return [...pgv, ...own.filter((p) => !reported.has(problemPath(p)))];
+}
+
 /**
  * Validates (then compiles) an unpacked resource. Problems are prefixed with the resource's name (or
  * `resource index N` when it has none, as gRPC clients say).
  */
 export function checkResource<T extends ProxyTypeUrl>(type: T, message: ResourceByType[T], name: string, index: number, extraChecks?: ExtraChecks, compile?: ResourceCompiler): Decoded<T> {
-  const problems = [...ownProblems(type, message), ...(extraChecks?.(type, message) ?? [])];
+  const problems = [...resourceProblems(type, message), ...(extraChecks?.(type, message) ?? [])];
   let compiled: unknown;
   if (problems.length === 0 && compile !== undefined) {
     const c = compile(type, message);

@@ -1,0 +1,520 @@
+// Envoy's protoc-gen-validate (PGV) constraints, checked from the descriptors. Envoy's protos carry
+// `(validate.rules)` on their fields and `(validate.required)` on their oneofs, and Envoy refuses a resource
+// that breaks one before it looks at anything else ("Proto constraint validation failed (...)", from the
+// C++ code PGV generates: github.com/bufbuild/protoc-gen-validate, templates/cc/*.go). Reading the same
+// options from the embedded descriptors gives every proto the proxy decodes the same checks, with PGV's
+// reasons ("value length must be at least 1 characters", "value must be greater than 0s", "value is
+// required", ...); the place is the field path in the proto's own names, with a list item's name when it
+// has one (`virtual_hosts[0](reviews).domains[1]`), instead of PGV's `VirtualHostValidationError.Domains[1]`.
+//
+// What PGV's C++ code checks, and so what this checks:
+// - every field's rules: strings, bytes, numbers, bools, enums, durations, Any, repeated (counts, unique,
+//   each item's rules), maps (pair counts; C++ PGV checks neither keys nor values), message `required`;
+// - embedded messages, recursively, unless `skip` (map values are not visited, as in C++ PGV);
+// - oneofs marked `(validate.required)`;
+// - messages marked `(validate.disabled)` are not checked.
+// Beyond PGV: an Any whose type the registry knows is unpacked and checked too, as Envoy checks a
+// typed_config when the extension it names is built (MessageUtil::anyConvertAndValidate).
+// Unset fields read as their defaults, as C++ accessors do: `string name = 1 [min_len: 1]` fails unset.
+// Pure; the rules of each message type are read once and cached.
+
+import { isIP } from 'node:net';
+import { getOption, hasOption, isFieldSet, type DescField, type DescMessage, type Message, type Registry } from '@bufbuild/protobuf';
+import { anyUnpack, type Any, type Duration } from '@bufbuild/protobuf/wkt';
+import {
+  AnyRulesSchema,
+  BoolRulesSchema,
+  BytesRulesSchema,
+  DoubleRulesSchema,
+  Fixed32RulesSchema,
+  Fixed64RulesSchema,
+  FloatRulesSchema,
+  Int32RulesSchema,
+  Int64RulesSchema,
+  SFixed32RulesSchema,
+  SFixed64RulesSchema,
+  SInt32RulesSchema,
+  SInt64RulesSchema,
+  UInt32RulesSchema,
+  UInt64RulesSchema,
+  disabled,
+  DurationRulesSchema,
+  EnumRulesSchema,
+  KnownRegex,
+  MapRulesSchema,
+  RepeatedRulesSchema,
+  required as oneofRequired,
+  rules as fieldRules,
+  StringRulesSchema,
+  type AnyRules,
+  type BytesRules,
+  type DurationRules,
+  type EnumRules,
+  type FieldRules,
+  type MapRules,
+  type RepeatedRules,
+  type StringRules,
+} from './gen/validate/validate_pb.js';
+
+/** What a check needs besides the message. */
+export interface PgvOptions {
+  /** Types an Any may hold; an Any of a type it knows is unpacked and checked. Without one, Anys are not opened. */
+  readonly registry?: Registry;
+}
+
+type Rules = FieldRules['type'];
+type NumRules = Extract<Rules, { case: 'float' | 'double' | 'int32' | 'int64' | 'uint32' | 'uint64' | 'sint32' | 'sint64' | 'fixed32' | 'fixed64' | 'sfixed32' | 'sfixed64' }>['value'];
+type Num = number | bigint;
+
+/** Whether the proto2 field `name` of a rules message is set (an unset one reads as its default). */
+function has(m: Message, desc: DescMessage, name: string): boolean {
+  const f = desc.field[name];
+  return f !== undefined && isFieldSet(m, f);
+}
+
+/** The numeric and bool rules messages' descriptors by type name (their presence checks need the descriptor). */
+const SCALAR_RULES = new Map<string, DescMessage>(
+  [FloatRulesSchema, DoubleRulesSchema, Int32RulesSchema, Int64RulesSchema, UInt32RulesSchema, UInt64RulesSchema, SInt32RulesSchema, SInt64RulesSchema, Fixed32RulesSchema, Fixed64RulesSchema, SFixed32RulesSchema, SFixed64RulesSchema, BoolRulesSchema].map((d) => [d.typeName, d]),
+);
+
+// ---- formatting, as PGV prints its values
+
+/** Go's time.Duration.String(), which PGV's generator uses for durations in its messages ("0s", "1.5s", "1m0s", "100ms"). */
+export function goDuration(d: Duration | undefined): string {
+  if (d === undefined) return '0s';
+  let ns = d.seconds * 1_000_000_000n + BigInt(d.nanos);
+  if (ns === 0n) return '0s';
+  const neg = ns < 0n;
+  if (neg) ns = -ns;
+  const frac = (v: bigint, unit: bigint): string => {
+    const whole = v / unit;
+    const rest = v % unit;
+    if (rest === 0n) return whole.toString();
+    const digits = unit.toString().length - 1;
+    return `${whole}.${rest.toString().padStart(digits, '0').replace(/0+$/, '')}`;
+  };
+  let out: string;
+  if (ns < 1_000n) out = `${ns}ns`;
+  else if (ns < 1_000_000n) out = `${frac(ns, 1_000n)}µs`;
+  else if (ns < 1_000_000_000n) out = `${frac(ns, 1_000_000n)}ms`;
+  else {
+    const h = ns / 3_600_000_000_000n;
+    const m = (ns / 60_000_000_000n) % 60n;
+    const s = frac(ns % 60_000_000_000n, 1_000_000_000n);
+    out = `${h > 0n ? `${h}h` : ''}${h > 0n || m > 0n ? `${m}m` : ''}${s}s`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+/** Go's %v of a list ("[a b c]"), as PGV's `in` messages print it. */
+const goList = (xs: readonly unknown[]): string => `[${xs.map((x) => (typeof x === 'object' && x !== null ? goDuration(x as Duration) : String(x))).join(' ')}]`;
+
+/** A prefix, pattern or constant in a reason, between double quotes and otherwise as written in the proto. */
+const quote = (s: string): string => `"${s}"`;
+
+// ---- ranges (PGV's ltgt template: numbers and durations alike)
+
+interface Bounds<T> {
+  readonly lt?: T;
+  readonly lte?: T;
+  readonly gt?: T;
+  readonly gte?: T;
+}
+
+/** PGV's range check: undefined when `v` is inside, else its reason. `cmp` orders two values. */
+function rangeProblem<T>(v: T, b: Bounds<T>, cmp: (a: T, b: T) => number, show: (x: T) => string): string | undefined {
+  const { lt, lte, gt, gte } = b;
+  if (lt !== undefined) {
+    if (gt !== undefined) {
+      if (cmp(lt, gt) > 0) return cmp(v, gt) <= 0 || cmp(v, lt) >= 0 ? `value must be inside range (${show(gt)}, ${show(lt)})` : undefined;
+      return cmp(v, lt) >= 0 && cmp(v, gt) <= 0 ? `value must be outside range [${show(lt)}, ${show(gt)}]` : undefined;
+    }
+    if (gte !== undefined) {
+      if (cmp(lt, gte) > 0) return cmp(v, gte) < 0 || cmp(v, lt) >= 0 ? `value must be inside range [${show(gte)}, ${show(lt)})` : undefined;
+      return cmp(v, lt) >= 0 && cmp(v, gte) < 0 ? `value must be outside range [${show(lt)}, ${show(gte)})` : undefined;
+    }
+    return cmp(v, lt) >= 0 ? `value must be less than ${show(lt)}` : undefined;
+  }
+  if (lte !== undefined) {
+    if (gt !== undefined) {
+      if (cmp(lte, gt) > 0) return cmp(v, gt) <= 0 || cmp(v, lte) > 0 ? `value must be inside range (${show(gt)}, ${show(lte)}]` : undefined;
+      return cmp(v, lte) > 0 && cmp(v, gt) <= 0 ? `value must be outside range (${show(lte)}, ${show(gt)}]` : undefined;
+    }
+    if (gte !== undefined) {
+      if (cmp(lte, gte) > 0) return cmp(v, gte) < 0 || cmp(v, lte) > 0 ? `value must be inside range [${show(gte)}, ${show(lte)}]` : undefined;
+      return cmp(v, lte) > 0 && cmp(v, gte) < 0 ? `value must be outside range (${show(lte)}, ${show(gte)})` : undefined;
+    }
+    return cmp(v, lte) > 0 ? `value must be less than or equal to ${show(lte)}` : undefined;
+  }
+  if (gt !== undefined) return cmp(v, gt) <= 0 ? `value must be greater than ${show(gt)}` : undefined;
+  if (gte !== undefined) return cmp(v, gte) < 0 ? `value must be greater than or equal to ${show(gte)}` : undefined;
+  return undefined;
+}
+
+const cmpNum = (a: Num, b: Num): number => (a < b ? -1 : a > b ? 1 : 0);
+const durNs = (d: Duration): bigint => d.seconds * 1_000_000_000n + BigInt(d.nanos);
+const cmpDur = (a: Duration, b: Duration): number => cmpNum(durNs(a), durNs(b));
+
+/** The set bounds of a rules message (proto2: an unset bound reads 0 and must not count). */
+function boundsOf<T>(m: Message & Bounds<T>, desc: DescMessage | undefined): Bounds<T> {
+  const pick = (k: 'lt' | 'lte' | 'gt' | 'gte'): T | undefined => (desc === undefined ? m[k] : has(m, desc, k) ? m[k] : undefined);
+  const out: { lt?: T; lte?: T; gt?: T; gte?: T } = {};
+  for (const k of ['lt', 'lte', 'gt', 'gte'] as const) {
+    const v = pick(k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+// ---- scalar rules
+
+function numberProblems(v: Num, r: NumRules & Message, out: string[], at: string): void {
+  const desc = SCALAR_RULES.get(r.$typeName) as DescMessage;
+  if (has(r, desc, 'const') && cmpNum(v, r.const) !== 0) out.push(`${at}: value must equal ${String(r.const)}`);
+  const p = rangeProblem<Num>(v, boundsOf<Num>(r as Message & Bounds<Num>, desc), cmpNum, String);
+  if (p !== undefined) out.push(`${at}: ${p}`);
+  const inList = r.in as readonly Num[];
+  const notIn = r.notIn as readonly Num[];
+  if (inList.length > 0 && !inList.some((x) => cmpNum(x, v) === 0)) out.push(`${at}: value must be in list ${goList(inList)}`);
+  else if (notIn.length > 0 && notIn.some((x) => cmpNum(x, v) === 0)) out.push(`${at}: value must not be in list ${goList(notIn)}`);
+}
+
+/** RFC 1123 host names, as PGV's IsHostname accepts them. */
+function isHostname(s: string): boolean {
+  const h = s.endsWith('.') ? s.slice(0, -1) : s;
+  if (s.length > 253 || h === '') return false;
+  return h.split('.').every((part) => part.length > 0 && part.length <= 63 && !part.startsWith('-') && !part.endsWith('-') && /^[A-Za-z0-9-]+$/.test(part));
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * PGV's well-known regexes (validate.proto). `strict: false`, which Envoy's protos use, only keeps out NUL,
+ * CR and LF, the bytes that would split a head; the strict forms are RFC 7230's.
+ */
+const KNOWN: Record<'name' | 'value' | 'loose', { readonly text: string; readonly re: RegExp }> = {
+  name: { text: "^:?[0-9a-zA-Z!#$%&'*+-.^_|~\\x60]+$", re: /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/ },
+  value: { text: '^[^\\x00-\\x08\\x0A-\\x1F\\x7F]*$', re: /^[^\x00-\x08\x0A-\x1F\x7F]*$/ },
+  loose: { text: '^[^\\x00\\n\\r]*$', re: /^[^\0\n\r]*$/ },
+};
+
+/** RE2 patterns compiled as JavaScript ones (the subset Envoy's protos use compiles alike); undefined when one does not. */
+const patterns = new Map<string, RegExp | undefined>();
+function pattern(p: string): RegExp | undefined {
+  if (!patterns.has(p)) {
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(p, 'u');
+    } catch {
+      re = undefined;
+    }
+    patterns.set(p, re);
+  }
+  return patterns.get(p);
+}
+
+function stringProblems(v: string, r: StringRules, out: string[], at: string): void {
+  const d = StringRulesSchema;
+  const push = (reason: string): void => void out.push(`${at}: ${reason}`);
+  if (has(r, d, 'const') && v !== r.const) push(`value must equal ${quote(r.const)}`);
+  if (r.in.length > 0 && !r.in.includes(v)) push(`value must be in list ${goList(r.in)}`);
+  else if (r.notIn.length > 0 && r.notIn.includes(v)) push(`value must not be in list ${goList(r.notIn)}`);
+  const runes = (): number => {
+    let n = 0;
+    for (const _ of v) n++;
+    return n;
+  };
+  if (has(r, d, 'len') && BigInt(runes()) !== r.len) push(`value length must be ${r.len} characters`);
+  else if (has(r, d, 'minLen') && has(r, d, 'maxLen') && r.minLen === r.maxLen) {
+    if (BigInt(runes()) !== r.minLen) push(`value length must be ${r.minLen} characters`);
+  } else if (has(r, d, 'minLen') || has(r, d, 'maxLen')) {
+    const n = BigInt(runes());
+    if (has(r, d, 'minLen') && has(r, d, 'maxLen')) {
+      if (n < r.minLen || n > r.maxLen) push(`value length must be between ${r.minLen} and ${r.maxLen} characters, inclusive`);
+    } else if (has(r, d, 'minLen') && n < r.minLen) push(`value length must be at least ${r.minLen} characters`);
+    else if (has(r, d, 'maxLen') && n > r.maxLen) push(`value length must be at most ${r.maxLen} characters`);
+  }
+  if (has(r, d, 'lenBytes') || has(r, d, 'minBytes') || has(r, d, 'maxBytes')) {
+    const n = BigInt(Buffer.byteLength(v));
+    if (has(r, d, 'lenBytes')) {
+      if (n !== r.lenBytes) push(`value length must be ${r.lenBytes} bytes`);
+    } else if (has(r, d, 'minBytes') && has(r, d, 'maxBytes')) {
+      if (r.minBytes === r.maxBytes ? n !== r.minBytes : n < r.minBytes || n > r.maxBytes)
+        push(r.minBytes === r.maxBytes ? `value length must be ${r.minBytes} bytes` : `value length must be between ${r.minBytes} and ${r.maxBytes} bytes, inclusive`);
+    } else if (has(r, d, 'minBytes') && n < r.minBytes) push(`value length must be at least ${r.minBytes} bytes`);
+    else if (has(r, d, 'maxBytes') && n > r.maxBytes) push(`value length must be at most ${r.maxBytes} bytes`);
+  }
+  if (has(r, d, 'prefix') && !v.startsWith(r.prefix)) push(`value does not have prefix ${quote(r.prefix)}`);
+  if (has(r, d, 'suffix') && !v.endsWith(r.suffix)) push(`value does not have suffix ${quote(r.suffix)}`);
+  if (has(r, d, 'contains') && !v.includes(r.contains)) push(`value does not contain substring ${quote(r.contains)}`);
+  if (has(r, d, 'notContains') && v.includes(r.notContains)) push(`value contains substring ${quote(r.notContains)}`);
+  if (has(r, d, 'pattern')) {
+    const re = pattern(r.pattern);
+    if (re !== undefined && !re.test(v)) push(`value does not match regex pattern ${quote(r.pattern)}`);
+  }
+  const wk = r.wellKnown;
+  switch (wk.case) {
+    case 'ip':
+      if (wk.value && isIP(v) === 0) push('value must be a valid IP Address');
+      break;
+    case 'ipv4':
+      if (wk.value && isIP(v) !== 4) push('value must be a valid IPv4 Address');
+      break;
+    case 'ipv6':
+      if (wk.value && isIP(v) !== 6) push('value must be a valid IPv6 Address');
+      break;
+    case 'address':
+      if (wk.value && isIP(v) === 0 && !isHostname(v)) push('value must be an ip address, or a hostname.');
+      break;
+    case 'hostname':
+      if (wk.value && !isHostname(v)) push('value must be a valid hostname');
+      break;
+    case 'uuid':
+      if (wk.value && !UUID.test(v)) push('value must be a valid UUID');
+      break;
+    case 'wellKnownRegex': {
+      if (wk.value === KnownRegex.UNKNOWN) break;
+      const k = r.strict === false ? KNOWN.loose : wk.value === KnownRegex.HTTP_HEADER_NAME ? KNOWN.name : KNOWN.value;
+      if (!k.re.test(v)) push(`value does not match regex pattern ${quote(k.text)}`);
+      break;
+    }
+    default:
+      break; // email, uri and uri_ref: C++ PGV does not implement them, so Envoy's protos do not use them
+  }
+}
+
+function bytesProblems(v: Uint8Array, r: BytesRules, out: string[], at: string): void {
+  const d = BytesRulesSchema;
+  const n = BigInt(v.length);
+  if (has(r, d, 'len') && n !== r.len) out.push(`${at}: value length must be ${r.len} bytes`);
+  else if (has(r, d, 'minLen') && has(r, d, 'maxLen') && (n < r.minLen || n > r.maxLen)) out.push(`${at}: value length must be between ${r.minLen} and ${r.maxLen} bytes, inclusive`);
+  else if (has(r, d, 'minLen') && !has(r, d, 'maxLen') && n < r.minLen) out.push(`${at}: value length must be at least ${r.minLen} bytes`);
+  else if (has(r, d, 'maxLen') && !has(r, d, 'minLen') && n > r.maxLen) out.push(`${at}: value length must be at most ${r.maxLen} bytes`);
+}
+
+function enumProblems(v: number, field: DescField, r: EnumRules, out: string[], at: string): void {
+  const d = EnumRulesSchema;
+  if (has(r, d, 'const') && v !== r.const) out.push(`${at}: value must equal ${r.const}`);
+  if (r.in.length > 0 && !r.in.includes(v)) out.push(`${at}: value must be in list ${goList(r.in)}`);
+  else if (r.notIn.length > 0 && r.notIn.includes(v)) out.push(`${at}: value must not be in list ${goList(r.notIn)}`);
+  const e = field.enum;
+  if (r.definedOnly && e !== undefined && !e.values.some((x) => x.number === v)) out.push(`${at}: value must be one of the defined enum values`);
+}
+
+function durationProblems(v: Duration | undefined, r: DurationRules, out: string[], at: string): void {
+  if (v === undefined) {
+    if (r.required) out.push(`${at}: value is required`);
+    return;
+  }
+  if (r.const !== undefined && cmpDur(v, r.const) !== 0) out.push(`${at}: value must equal ${goDuration(r.const)}`);
+  const p = rangeProblem(v, boundsOf<Duration>(r as DurationRules & Bounds<Duration>, undefined), cmpDur, goDuration);
+  if (p !== undefined) out.push(`${at}: ${p}`);
+  if (r.in.length > 0 && !r.in.some((x) => cmpDur(x, v) === 0)) out.push(`${at}: value must be in list ${goList(r.in)}`);
+  else if (r.notIn.length > 0 && r.notIn.some((x) => cmpDur(x, v) === 0)) out.push(`${at}: value must not be in list ${goList(r.notIn)}`);
+}
+
+function anyProblems(v: Any | undefined, r: AnyRules, out: string[], at: string): void {
+  if (v === undefined) {
+    if (r.required) out.push(`${at}: value is required`);
+    return;
+  }
+  if (r.in.length > 0 && !r.in.includes(v.typeUrl)) out.push(`${at}: type URL must be in list ${goList(r.in)}`);
+  else if (r.notIn.length > 0 && r.notIn.includes(v.typeUrl)) out.push(`${at}: type URL must not be in list ${goList(r.notIn)}`);
+}
+
+// ---- fields and messages
+
+const WRAPPERS = new Set(['google.protobuf.DoubleValue', 'google.protobuf.FloatValue', 'google.protobuf.Int64Value', 'google.protobuf.UInt64Value', 'google.protobuf.Int32Value', 'google.protobuf.UInt32Value', 'google.protobuf.BoolValue', 'google.protobuf.StringValue', 'google.protobuf.BytesValue']);
+
+/** The rules on one value (a singular field's, or a repeated field's item rules). */
+function valueProblems(v: unknown, field: DescField, r: Rules, out: string[], at: string): void {
+  switch (r.case) {
+    case 'string':
+      if (typeof v === 'string') stringProblems(v, r.value, out, at);
+      return;
+    case 'bytes':
+      if (v instanceof Uint8Array) bytesProblems(v, r.value, out, at);
+      return;
+    case 'bool':
+      if (typeof v === 'boolean' && has(r.value, BoolRulesSchema, 'const') && v !== r.value.const) out.push(`${at}: value must equal ${String(r.value.const)}`);
+      return;
+    case 'enum':
+      if (typeof v === 'number') enumProblems(v, field, r.value, out, at);
+      return;
+    case 'duration':
+      durationProblems(v as Duration | undefined, r.value, out, at);
+      return;
+    case 'any':
+      anyProblems(v as Any | undefined, r.value, out, at);
+      return;
+    case 'float':
+    case 'double':
+    case 'int32':
+    case 'int64':
+    case 'uint32':
+    case 'uint64':
+    case 'sint32':
+    case 'sint64':
+    case 'fixed32':
+    case 'fixed64':
+    case 'sfixed32':
+    case 'sfixed64': {
+      if (typeof v !== 'number' && typeof v !== 'bigint') return;
+      numberProblems(v, r.value as NumRules & Message, out, at);
+      return;
+    }
+    default:
+      return; // repeated and map rules are handled by the caller; timestamps are not used by Envoy's xDS
+  }
+}
+
+interface Ctx {
+  readonly registry: Registry | undefined;
+  readonly out: string[];
+}
+
+/** Field rules of a field (undefined without any), read once. */
+const rulesCache = new WeakMap<DescField, FieldRules | null>();
+function rulesOf(field: DescField): FieldRules | undefined {
+  let r = rulesCache.get(field);
+  if (r === undefined) {
+    r = hasOption(field, fieldRules) ? getOption(field, fieldRules) : null;
+    rulesCache.set(field, r);
+  }
+  return r ?? undefined;
+}
+
+const skipCache = new WeakMap<DescMessage, boolean>();
+function skipped(desc: DescMessage): boolean {
+  let s = skipCache.get(desc);
+  if (s === undefined) {
+    s = hasOption(desc, disabled) && getOption(desc, disabled) === true;
+    skipCache.set(desc, s);
+  }
+  return s;
+}
+
+/** `(name)` after a list item that has a name (a virtual host, a filter, a cluster), as the proxy's other checks print places. */
+function label(item: unknown): string {
+  const name = (item as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name !== '' ? `(${name})` : '';
+}
+
+/** An embedded message (or an Any the registry can open) checked in turn, unless its rules say skip. */
+function embedded(v: unknown, field: DescField, rules: FieldRules | undefined, ctx: Ctx, at: string): void {
+  if (v === undefined || v === null || rules?.message?.skip === true) return;
+  const md = field.message;
+  if (md === undefined || WRAPPERS.has(md.typeName)) return;
+  if (md.typeName === 'google.protobuf.Any') {
+    const any = v as Any;
+    const inner = ctx.registry?.getMessage(any.typeUrl.slice(any.typeUrl.lastIndexOf('/') + 1));
+    if (inner === undefined) return;
+    let m: Message | undefined;
+    try {
+      m = anyUnpack(any, inner);
+    } catch {
+      return; // a config that does not decode is refused where it is used, with that reason
+    }
+    if (m !== undefined) messageProblems(inner, m, ctx, at);
+    return;
+  }
+  messageProblems(md, v as Message, ctx, at);
+}
+
+function fieldProblems(field: DescField, v: unknown, ctx: Ctx, at: string): void {
+  const rules = rulesOf(field);
+  const out = ctx.out;
+  switch (field.fieldKind) {
+    case 'list': {
+      const list = v as readonly unknown[];
+      const rr = rules?.type.case === 'repeated' ? (rules.type.value as RepeatedRules) : undefined;
+      if (rr !== undefined) {
+        const d = RepeatedRulesSchema;
+        const n = BigInt(list.length);
+        const min = has(rr, d, 'minItems') ? rr.minItems : undefined;
+        const max = has(rr, d, 'maxItems') ? rr.maxItems : undefined;
+        if (min !== undefined && min > 0n) {
+          if (min === max) {
+            if (n !== min) out.push(`${at}: value must contain exactly ${min} item(s)`);
+          } else if (max !== undefined) {
+            if (n < min || n > max) out.push(`${at}: value must contain between ${min} and ${max} items, inclusive`);
+          } else if (n < min) out.push(`${at}: value must contain at least ${min} item(s)`);
+        } else if (max !== undefined && n > max) out.push(`${at}: value must contain no more than ${max} item(s)`);
+        if (rr.unique) {
+          const seen = new Set<unknown>();
+          list.forEach((x, i) => {
+            const k = typeof x === 'object' && x !== null ? JSON.stringify(x, (_k, val: unknown) => (typeof val === 'bigint' ? val.toString() : val)) : x;
+            if (seen.has(k)) out.push(`${at}[${i}]: repeated value must contain unique items`);
+            seen.add(k);
+          });
+        }
+      }
+      const items = rr?.items?.type;
+      list.forEach((x, i) => {
+        const ia = `${at}[${i}]${field.listKind === 'message' ? label(x) : ''}`;
+        if (items !== undefined && items.case !== undefined) valueProblems(x, field, items, out, ia);
+        if (field.listKind === 'message') embedded(x, field, rr?.items, ctx, ia);
+      });
+      return;
+    }
+    case 'map': {
+      if (rules?.type.case !== 'map') return;
+      const mr = rules.type.value as MapRules;
+      const d = MapRulesSchema;
+      const n = BigInt(Object.keys(v as object).length);
+      const min = has(mr, d, 'minPairs') ? mr.minPairs : undefined;
+      const max = has(mr, d, 'maxPairs') ? mr.maxPairs : undefined;
+      if (min !== undefined && min > 0n) {
+        if (min === max) {
+          if (n !== min) out.push(`${at}: value must contain exactly ${min} pair(s)`);
+        } else if (max !== undefined) {
+          if (n < min || n > max) out.push(`${at}: value must contain between ${min} and ${max} pairs, inclusive`);
+        } else if (n < min) out.push(`${at}: value must contain at least ${min} pair(s)`);
+      } else if (max !== undefined && n > max) out.push(`${at}: value must contain no more than ${max} pair(s)`);
+      return;
+    }
+    case 'message': {
+      const isSet = v !== undefined && v !== null;
+      if (!isSet && rules?.message?.required === true) out.push(`${at}: value is required`);
+      if (rules !== undefined && rules.type.case !== undefined) {
+        if (field.message !== undefined && WRAPPERS.has(field.message.typeName)) {
+          if (isSet) valueProblems(v, field, rules.type, out, at);
+        } else valueProblems(isSet ? v : undefined, field, rules.type, out, at);
+      }
+      embedded(v, field, rules, ctx, at);
+      return;
+    }
+    default:
+      if (rules !== undefined && rules.type.case !== undefined) valueProblems(v, field, rules.type, out, at);
+      return;
+  }
+}
+
+function messageProblems(desc: DescMessage, m: Message, ctx: Ctx, prefix: string): void {
+  if (skipped(desc)) return;
+  const msg = m as unknown as Record<string, unknown>;
+  const at = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
+  for (const member of desc.members) {
+    if (member.kind === 'field') {
+      fieldProblems(member, msg[member.localName], ctx, at(member.name));
+      continue;
+    }
+    const o = msg[member.localName] as { case: string | undefined; value?: unknown } | undefined;
+    const set = o?.case === undefined ? undefined : member.fields.find((f) => f.localName === o.case);
+    if (set === undefined) {
+      if (hasOption(member, oneofRequired) && getOption(member, oneofRequired)) ctx.out.push(`${at(member.name)}: is required (set one of ${member.fields.map((f) => f.name).join(', ')})`);
+      continue;
+    }
+    fieldProblems(set, o?.value, ctx, at(set.name));
+  }
+}
+
+/**
+ * Every PGV constraint `message` (of type `desc`) breaks, as `<field path>: <reason>` (the path in the
+ * proto's field names; empty when the message itself is the place). An empty list: Envoy would accept it.
+ */
+export function pgvProblems(desc: DescMessage, message: Message, options: PgvOptions = {}): string[] {
+  const ctx: Ctx = { registry: options.registry, out: [] };
+  messageProblems(desc, message, ctx, '');
+  return ctx.out;
+}
