@@ -1,8 +1,9 @@
 // What the control plane sends sidecars and gateways must pass the protoc-gen-validate constraints of
 // Envoy's protos, or a real Envoy refuses it ("Proto constraint validation failed") and keeps its old config.
 // Istio's Bookinfo plus a mesh that uses most of what the translator builds (mTLS, authorization, JWT,
-// telemetry, traffic policies, VirtualService features, ServiceEntry, Sidecar, WasmPlugin), translated for
-// sidecars and an ingress gateway, every resource checked with src/xds/pgv.ts, typed configs included.
+// telemetry, traffic policies, VirtualService features, ServiceEntry, Sidecar, WasmPlugin, gateway servers
+// for HTTPS, TLS passthrough and TCP, a Gateway API gateway with HTTPRoute filters), translated for sidecars
+// and both gateways, every resource checked with src/xds/pgv.ts, typed configs included.
 // Proxyless gRPC clients are left out: like Istio's grpcgen, their listeners carry no stat_prefix and
 // their TLS names certificate provider instances, and gRPC does not apply these constraints.
 
@@ -20,6 +21,7 @@ import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster
 import { ClusterLoadAssignmentSchema } from '../../src/xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { SecretSchema } from '../../src/xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { HttpConnectionManagerSchema } from '../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { parseMeshConfig } from '../../src/model/mesh-config.js';
 import { meshFromYaml, testProxy } from '../support/mesh.js';
 
 const CORPUS = new URL('../../../shared/corpus/istio-bookinfo/', import.meta.url);
@@ -130,13 +132,79 @@ spec:
   pluginConfig: { header: x-wasm }
 `;
 
-const { snapshot } = meshFromYaml(`${BOOKINFO}\n---\n${FEATURES}`);
+// The ingress gateway's other servers: HTTPS with a credentialName, TLS passthrough and TCP, with their routes.
+const GATEWAY_SERVERS = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 443, name: https, protocol: HTTPS }
+    hosts: ["default/bookinfo.example.com"]
+    tls: { mode: SIMPLE, credentialName: bookinfo-cert, minProtocolVersion: TLSV1_2 }
+  - port: { number: 8443, name: tls-passthrough, protocol: TLS }
+    hosts: ["default/ratings.example.com"]
+    tls: { mode: PASSTHROUGH }
+  - port: { number: 3306, name: tcp-db, protocol: TCP }
+    hosts: ["default/*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edge-routes, namespace: default }
+spec:
+  hosts: [bookinfo.example.com, ratings.example.com]
+  gateways: [istio-system/edge]
+  http:
+  - match: [{ uri: { prefix: /productpage } }]
+    route: [{ destination: { host: productpage, port: { number: 9080 } } }]
+  tls:
+  - match: [{ port: 8443, sniHosts: [ratings.example.com] }]
+    route: [{ destination: { host: ratings, port: { number: 9080 } } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edge-tcp, namespace: default }
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/edge]
+  tcp:
+  - match: [{ port: 3306 }]
+    route: [{ destination: { host: details, port: { number: 9080 } } }]
+`;
+
+// A Kubernetes Gateway API gateway (Istio's Gateway API Bookinfo sample) with an HTTPRoute using its filters.
+const GATEWAY_API = `
+${readFileSync(new URL('gateway-api/fixtures/bookinfo-gateway.yaml', import.meta.url), 'utf8')}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: filters, namespace: default }
+spec:
+  parentRefs: [{ name: bookinfo-gateway }]
+  hostnames: ["filters.example.com"]
+  rules:
+  - matches: [{ path: { type: PathPrefix, value: /old } }]
+    filters: [{ type: RequestRedirect, requestRedirect: { scheme: https, statusCode: 301 } }]
+  - matches: [{ path: { type: PathPrefix, value: /api }, headers: [{ name: x-env, value: canary }] }]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: { set: [{ name: x-gw, value: "1" }], remove: [x-drop] }
+    - type: URLRewrite
+      urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /v2 } }
+    - type: RequestMirror
+      requestMirror: { backendRef: { name: ratings, port: 9080 } }
+    backendRefs: [{ name: productpage, port: 9080, weight: 90 }, { name: reviews, port: 9080, weight: 10 }]
+`;
+
+const { snapshot } = meshFromYaml(`${BOOKINFO}\n---\n${FEATURES}\n---\n${GATEWAY_SERVERS}\n---\n${GATEWAY_API}`);
 
 const PROXIES = [
   testProxy({ labels: { app: 'productpage', version: 'v1' }, name: 'productpage-v1', serviceAccount: 'bookinfo-productpage' }),
   testProxy({ labels: { app: 'reviews', version: 'v2' }, name: 'reviews-v2', serviceAccount: 'bookinfo-reviews' }),
   testProxy({ labels: { app: 'ratings', version: 'v1' }, name: 'ratings-v1', serviceAccount: 'bookinfo-ratings' }),
   testProxy({ type: 'router', namespace: 'istio-system', labels: { istio: 'ingressgateway' }, name: 'istio-ingressgateway-1' }),
+  testProxy({ type: 'router', name: 'bookinfo-gateway-istio-abc', labels: { 'gateway.networking.k8s.io/gateway-name': 'bookinfo-gateway' } }),
 ];
 
 /** The @type of every Any in a resource (typed configs, transport sockets, nested ones). */
@@ -166,13 +234,25 @@ describe("the control plane's xDS passes Envoy's protoc-gen-validate constraints
       check('endpoints', ClusterLoadAssignmentSchema, r.endpoints, (m) => m.clusterName);
       check('secret', SecretSchema, r.secrets, (m) => m.name);
       assert.deepEqual(problems, []);
+      if (proxy.id.startsWith('router~10.0.0.1~istio-ingressgateway')) {
+        // The HTTPS, TLS passthrough and TCP servers made listeners of their own.
+        for (const port of [443, 8443, 3306]) assert.ok(r.listeners.some((l) => l.name === `0.0.0.0_${port}`), `no listener for ${port}: ${r.listeners.map((l) => l.name).join(', ')}`);
+      }
+      if (proxy.id.includes('bookinfo-gateway-istio')) {
+        // The HTTPRoute's redirect and mirror made it into the routes.
+        const routes = r.routes.flatMap((rc) => rc.virtualHosts.flatMap((vh) => vh.routes));
+        assert.ok(routes.some((x) => x.action.case === 'redirect'));
+        assert.ok(routes.some((x) => x.action.case === 'route' && x.action.value.requestMirrorPolicies.length > 0));
+      }
       // The mesh is not empty for any of them: listeners, routes and clusters were all checked.
       assert.ok(r.listeners.length > 0 && r.routes.length > 0 && r.clusters.length > 0, `checked ${checked} resources`);
     });
   }
 
-  it('covered the typed configs this mesh makes: authorization, JWT, fault, CORS, Wasm, access logs, TLS both ways', () => {
+  it('covered the typed configs this mesh makes: authorization, JWT, fault, CORS, Wasm, access logs, TLS both ways, TCP', () => {
     for (const t of [
+      'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+      'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
       'envoy.extensions.filters.http.rbac.v3.RBAC',
       'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication',
       'envoy.extensions.filters.http.fault.v3.HTTPFault',
@@ -200,4 +280,52 @@ describe("the control plane's xDS passes Envoy's protoc-gen-validate constraints
     assert.equal(problems.length, 1);
     assert.match(problems[0] as string, /\.typed_config\.stat_prefix: value length must be at least 1 characters$/);
   });
+});
+
+// The MeshConfig extension providers: tracing over OTLP/HTTP (with and without a timeout), OTLP/gRPC and
+// Zipkin, and ext_authz over HTTP and gRPC for CUSTOM authorization, each in a mesh of its own.
+const COLLECTORS = `
+apiVersion: v1
+kind: Service
+metadata: { name: otel-collector, namespace: observability }
+spec: { selector: { app: otel-collector }, ports: [{ name: http-otlp, port: 4318 }, { name: grpc-otlp, port: 4317 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: zipkin, namespace: istio-system }
+spec: { selector: { app: zipkin }, ports: [{ name: http-zipkin, port: 9411 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ext-authz, namespace: default }
+spec: { selector: { app: ext-authz }, ports: [{ name: http, port: 8000 }, { name: grpc, port: 9000 }] }
+`;
+
+const PROVIDERS: readonly { readonly name: string; readonly provider: Record<string, unknown>; readonly tracing: boolean }[] = [
+  { name: 'otel-http', provider: { opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4318, http: { path: '/v1/traces' } } }, tracing: true },
+  { name: 'otel-http-timeout', provider: { opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4318, http: { path: '/v1/traces', timeout: '2s' } } }, tracing: true },
+  { name: 'otel-grpc', provider: { opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4317 } }, tracing: true },
+  { name: 'zipkin', provider: { zipkin: { service: 'zipkin.istio-system.svc.cluster.local', port: 9411 } }, tracing: true },
+  { name: 'authz-http', provider: { envoyExtAuthzHttp: { service: 'ext-authz.default.svc.cluster.local', port: 8000, includeRequestHeadersInCheck: ['x-allow'] } }, tracing: false },
+  { name: 'authz-grpc', provider: { envoyExtAuthzGrpc: { service: 'ext-authz.default.svc.cluster.local', port: 9000, timeout: '1s' } }, tracing: false },
+];
+
+describe("extension providers' configs pass Envoy's protoc-gen-validate constraints", () => {
+  for (const p of PROVIDERS) {
+    it(p.name, () => {
+      const mesh = parseMeshConfig({ extensionProviders: [{ name: p.name, ...p.provider }] });
+      assert.ok(mesh.ok, JSON.stringify(mesh));
+      const use = p.tracing
+        ? `apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: { name: mesh-default, namespace: istio-system }\nspec: { tracing: [{ providers: [{ name: ${p.name} }], randomSamplingPercentage: 10 }] }\n`
+        : `apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: ext, namespace: default }\nspec: { selector: { matchLabels: { app: productpage } }, action: CUSTOM, provider: { name: ${p.name} }, rules: [{ to: [{ operation: { paths: ["/admin*"] } }] }] }\n`;
+      const { snapshot: s } = meshFromYaml(`${BOOKINFO}\n---\n${COLLECTORS}\n---\n${use}`, { mesh: mesh.value });
+      const r = translate(s, PROXIES[0] as (typeof PROXIES)[number]);
+      const problems = r.listeners.flatMap((l) => pgvProblems(ListenerSchema, l, { registry: XDS_REGISTRY }).map((x) => `${l.name}: ${x}`));
+      assert.deepEqual(problems, []);
+      const seen = new Set<string>();
+      for (const l of r.listeners) anyTypes(ListenerSchema, l, seen);
+      const want = p.tracing ? (p.name === 'zipkin' ? 'envoy.config.trace.v3.ZipkinConfig' : 'envoy.config.trace.v3.OpenTelemetryConfig') : 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
+      assert.ok(seen.has(want), `${want} not in the output`);
+    });
+  }
 });

@@ -49,6 +49,13 @@ export const ZIPKIN_TRACER = 'envoy.tracers.zipkin';
 const DEFAULT_SAMPLING_PERCENT = 1;
 /** The OTLP/HTTP traces path when the provider's http.path is empty (the OTLP exporter default). */
 const DEFAULT_OTLP_PATH = '/v1/traces';
+/**
+ * The OTLP/HTTP export timeout when the provider's http.timeout is unset: the OpenTelemetry exporter
+ * specification's default (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s). Istio passes the unset timeout through, and
+ * Envoy refuses the listener ("HttpUriValidationError.Timeout: value is required": HttpUri.timeout is
+ * `required` in envoy/config/core/v3/http_uri.proto), so every listener with tracing would be NACKed.
+ */
+const DEFAULT_OTLP_HTTP_TIMEOUT_MS = 10_000;
 const DEFAULT_ZIPKIN_PATH = '/api/v2/spans';
 const RBAC_FILTER = 'envoy.filters.http.rbac';
 const SHADOW_DENY_STAT_PREFIX = 'istio_dry_run_deny_';
@@ -125,7 +132,7 @@ function providerConfig(ctx: ProxyContext, spec: TracingSpec): { name: string; c
               httpUri: {
                 uri: joinPath(c.hostname, o.http.path || DEFAULT_OTLP_PATH),
                 httpUpstreamType: { case: 'cluster', value: c.cluster },
-                ...(o.http.timeoutMs !== undefined ? { timeout: durationFromMs(o.http.timeoutMs) } : {}),
+                timeout: durationFromMs(o.http.timeoutMs ?? DEFAULT_OTLP_HTTP_TIMEOUT_MS),
               },
               requestHeadersToAdd: headerOptions(o.http.headers),
             },
