@@ -2,8 +2,9 @@
 // Envoy's protos, or a real Envoy refuses it ("Proto constraint validation failed") and keeps its old config.
 // Istio's Bookinfo plus a mesh that uses most of what the translator builds (mTLS, authorization, JWT,
 // telemetry, traffic policies, VirtualService features, ServiceEntry, Sidecar, WasmPlugin, gateway servers
-// for HTTPS, TLS passthrough and TCP, a Gateway API gateway with HTTPRoute filters), translated for sidecars
-// and both gateways, every resource checked with src/xds/pgv.ts, typed configs included.
+// for HTTPS, TLS passthrough and TCP, Gateway API gateways with HTTPRoute filters, GRPCRoute, TLSRoute and
+// TCPRoute), translated for sidecars and the gateways, every resource checked with src/xds/pgv.ts, typed
+// configs included.
 // Proxyless gRPC clients are left out: like Istio's grpcgen, their listeners carry no stat_prefix and
 // their TLS names certificate provider instances, and gRPC does not apply these constraints.
 
@@ -195,6 +196,39 @@ spec:
     - type: RequestMirror
       requestMirror: { backendRef: { name: ratings, port: 9080 } }
     backendRefs: [{ name: productpage, port: 9080, weight: 90 }, { name: reviews, port: 9080, weight: 10 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge, namespace: default }
+spec:
+  gatewayClassName: istio
+  listeners:
+  - { name: https, port: 443, protocol: HTTPS, hostname: shop.example.com, tls: { certificateRefs: [{ name: shop-cert }] } }
+  - { name: passthrough, port: 8443, protocol: TLS, tls: { mode: Passthrough } }
+  - { name: postgres, port: 5432, protocol: TCP }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: grpc, namespace: default }
+spec:
+  parentRefs: [{ name: edge, sectionName: https }]
+  hostnames: [shop.example.com]
+  rules: [{ matches: [{ method: { service: shop.Cart } }], backendRefs: [{ name: details, port: 9080 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: { name: tls-app, namespace: default }
+spec:
+  parentRefs: [{ name: edge, sectionName: passthrough }]
+  hostnames: [app.example.com]
+  rules: [{ backendRefs: [{ name: ratings, port: 9080 }] }]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: { name: db, namespace: default }
+spec:
+  parentRefs: [{ name: edge, sectionName: postgres }]
+  rules: [{ backendRefs: [{ name: details, port: 9080 }] }]
 `;
 
 const { snapshot } = meshFromYaml(`${BOOKINFO}\n---\n${FEATURES}\n---\n${GATEWAY_SERVERS}\n---\n${GATEWAY_API}`);
@@ -205,6 +239,7 @@ const PROXIES = [
   testProxy({ labels: { app: 'ratings', version: 'v1' }, name: 'ratings-v1', serviceAccount: 'bookinfo-ratings' }),
   testProxy({ type: 'router', namespace: 'istio-system', labels: { istio: 'ingressgateway' }, name: 'istio-ingressgateway-1' }),
   testProxy({ type: 'router', name: 'bookinfo-gateway-istio-abc', labels: { 'gateway.networking.k8s.io/gateway-name': 'bookinfo-gateway' } }),
+  testProxy({ type: 'router', name: 'edge-istio-abc', labels: { 'gateway.networking.k8s.io/gateway-name': 'edge' } }),
 ];
 
 /** The @type of every Any in a resource (typed configs, transport sockets, nested ones). */
@@ -237,6 +272,10 @@ describe("the control plane's xDS passes Envoy's protoc-gen-validate constraints
       if (proxy.id.startsWith('router~10.0.0.1~istio-ingressgateway')) {
         // The HTTPS, TLS passthrough and TCP servers made listeners of their own.
         for (const port of [443, 8443, 3306]) assert.ok(r.listeners.some((l) => l.name === `0.0.0.0_${port}`), `no listener for ${port}: ${r.listeners.map((l) => l.name).join(', ')}`);
+      }
+      if (proxy.id.includes('edge-istio')) {
+        // The Gateway API HTTPS, TLS and TCP listeners, with the GRPCRoute, TLSRoute and TCPRoute behind them.
+        for (const port of [443, 8443, 5432]) assert.ok(r.listeners.some((l) => l.name === `0.0.0.0_${port}`), `no listener for ${port}: ${r.listeners.map((l) => l.name).join(', ')}`);
       }
       if (proxy.id.includes('bookinfo-gateway-istio')) {
         // The HTTPRoute's redirect and mirror made it into the routes.
