@@ -113,4 +113,11 @@ describe('dumpResources', () => {
     assert.match(hcm, /"rds":\{"configSource":\{"ads":\{\}\},"routeConfigName":"9080"\}/);
     assert.match(hcm, /"bindToPort":false/);
   });
+
+  it('refuses what a real Envoy would refuse, unless the resources are for a proxyless client', () => {
+    const bad = resources({ routes: [routeConfig('9080', [vhost('', ['reviews'], [route('default', prefix('/'), toCluster('outbound|9080||reviews'))])])] });
+    assert.throws(() => dumpResources(bad), /Envoy would refuse this translation \(protoc-gen-validate\):\nroute 9080: virtual_hosts\[0\]\.name: value length must be at least 1 characters/);
+    assert.equal(dumpResources(bad, { envoy: false }).routes.length, 1);
+  });
 });
+

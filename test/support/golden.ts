@@ -1,15 +1,18 @@
 // Golden files for translation output (Istio's pilot golden tests): a value is serialized as pretty JSON and
 // compared with test/golden/<name>.golden.json. REFRESH_GOLDEN=1 (read per call, never at import) rewrites
 // the file; otherwise a missing file or any difference fails with a unified diff of the first differing lines.
-// dumpResources turns ProxyResources into the proto3 JSON Envoy's config_dump prints (Anys expanded).
+// dumpResources turns ProxyResources into the proto3 JSON Envoy's config_dump prints (Anys expanded), and
+// first holds every resource to Envoy's protoc-gen-validate constraints (src/xds/pgv.ts): output a real
+// Envoy would refuse fails the test that dumps it, golden file or not.
 
 import { AssertionError } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JsonValue } from '@bufbuild/protobuf';
+import type { DescMessage, JsonValue, Message } from '@bufbuild/protobuf';
 import type { ProxyResources } from '../../src/translate/resources.js';
-import { toDumpJson } from '../../src/xds/codec.js';
+import { toDumpJson, XDS_REGISTRY } from '../../src/xds/codec.js';
+import { pgvProblems } from '../../src/xds/pgv.js';
 import { ListenerSchema } from '../../src/xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '../../src/xds/gen/envoy/config/route/v3/route_pb.js';
 import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -37,8 +40,35 @@ export interface ResourceDump {
   readonly secrets: JsonValue[];
 }
 
+export interface DumpOptions {
+  /**
+   * Resources for an Envoy (default true): each must pass Envoy's protoc-gen-validate constraints, or the
+   * dump throws. False for proxyless gRPC clients, which Istio gives no stat_prefix and certificate provider
+   * instances, and which do not apply these constraints.
+   */
+  readonly envoy?: boolean;
+}
+
+/** The constraint problems of every resource, as `<kind> <name>: <path>: <reason>`. */
+export function envoyConstraintProblems(resources: ProxyResources): string[] {
+  const out: string[] = [];
+  const check = <T extends Message>(kind: string, schema: DescMessage, list: readonly T[], name: (m: T) => string): void => {
+    for (const m of list) for (const p of pgvProblems(schema, m, { registry: XDS_REGISTRY })) out.push(`${kind} ${name(m)}: ${p}`);
+  };
+  check('listener', ListenerSchema, resources.listeners, (m) => m.name);
+  check('route', RouteConfigurationSchema, resources.routes, (m) => m.name);
+  check('cluster', ClusterSchema, resources.clusters, (m) => m.name);
+  check('endpoints', ClusterLoadAssignmentSchema, resources.endpoints, (m) => m.clusterName);
+  check('secret', SecretSchema, resources.secrets, (m) => m.name);
+  return out;
+}
+
 /** ProxyResources as config_dump JSON, each list in the order translation produced it. */
-export function dumpResources(resources: ProxyResources): ResourceDump {
+export function dumpResources(resources: ProxyResources, opts: DumpOptions = {}): ResourceDump {
+  if (opts.envoy !== false) {
+    const problems = envoyConstraintProblems(resources);
+    if (problems.length > 0) throw new AssertionError({ message: `Envoy would refuse this translation (protoc-gen-validate):\n${problems.join('\n')}` });
+  }
   return {
     listeners: resources.listeners.map((m) => toDumpJson(ListenerSchema, m)),
     routes: resources.routes.map((m) => toDumpJson(RouteConfigurationSchema, m)),

@@ -130,7 +130,7 @@ describe('translate: Bookinfo ingress gateway', () => {
 describe('translate: proxyless gRPC client', () => {
   const res = resourcesFor(BOOKINFO, GRPC_CLIENT);
 
-  it('golden', () => assertGolden('translate/bookinfo-proxyless-client', dumpResources(res)));
+  it('golden', () => assertGolden('translate/bookinfo-proxyless-client', dumpResources(res, { envoy: false })));
 
   it('xds:///reviews.default.svc.cluster.local:9080 reaches reviews v1, and v2 for jason', () => {
     expectRoute(res, { port: 9080, protocol: 'grpc', host: 'reviews.default.svc.cluster.local', callMode: 'proxyless' }, {

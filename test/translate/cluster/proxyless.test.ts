@@ -51,7 +51,7 @@ describe('proxyless gRPC clusters', () => {
   const res = translateYaml(YAML, { type: 'proxyless', ip: '10.9.9.9', name: 'client', locality: { region: 'r1' } });
 
   it('matches the golden', () => {
-    const d = dumpResources(res);
+    const d = dumpResources(res, { envoy: false });
     assertGolden('cluster/proxyless', { clusters: d.clusters, endpoints: d.endpoints });
   });
 
