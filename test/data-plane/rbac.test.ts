@@ -4,8 +4,8 @@
 // alice through to the upstream, and answers bob 403 `RBAC: access denied` without the upstream seeing
 // him, with `rbac_access_denied_matched_policy[none]` and no response flag in the access log (Envoy sets
 // none for RBAC: Istio's logs show `403 - rbac_access_denied_matched_policy[...]`). An RBAC config the
-// proxy cannot enforce (a uri_template without its template, a bad regex) is NACKed naming the field, and the last good
-// listener keeps serving.
+// proxy cannot enforce (a uri_template without its template, a bad regex, an action outside the enum, which
+// breaks Envoy's protoc-gen-validate rules) is NACKed naming the field, and the last good listener keeps serving.
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/rbac_filter
 
 import { it } from 'node:test';
@@ -143,6 +143,14 @@ it('RBAC filter: ALLOW on x-user: alice, 403 for bob, NACK of what cannot be enf
   await t.test('a bad regex is NACKed naming the field', async () => {
     const nack = await nackFor({ action: 'DENY', policies: { re: { permissions: [{ header: { name: ':path', safeRegexMatch: { regex: '/admin(' } } }], principals: [{ any: true }] } } }, 'v3', 'policies["re"]');
     assert.match(nack, /^LDS update rejected \(version \S+\): rbac_gateway: filter_chains\[0\]\.filters\[0\]\(envoy\.filters\.network\.http_connection_manager\)\.typed_config\.http_filters\[0\]\(envoy\.filters\.http\.rbac\)\.typed_config\.rules\.policies\["re"\]\.permissions\[0\]\.header\.safe_regex_match\.regex: invalid regex/);
+    assert.equal((await get('bob')).status, 403);
+  });
+
+  await t.test("what breaks Envoy's protoc-gen-validate constraints is NACKed with PGV's reason", async () => {
+    // rbac.proto: `Action action = 1 [(validate.rules).enum = {defined_only: true}]`.
+    const nack = await nackFor({ action: 99, policies: {} }, 'v4', 'rules.action');
+    assert.match(nack, /^LDS update rejected \(version \S+\): rbac_gateway: filter_chains\[0\]\.filters\[0\]\(envoy\.filters\.network\.http_connection_manager\)\.typed_config\.http_filters\[0\]\(envoy\.filters\.http\.rbac\)\.typed_config\.rules\.action: value must be one of the defined enum values/);
+    assert.equal((await get('alice')).status, 200);
     assert.equal((await get('bob')).status, 403);
   });
 });
