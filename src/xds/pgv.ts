@@ -419,6 +419,17 @@ function embedded(v: unknown, field: DescField, rules: FieldRules | undefined, c
   messageProblems(md, v as Message, ctx, at);
 }
 
+/** PGV's repeated min_items/max_items and map min_pairs/max_pairs reasons (`unit` is "item" or "pair"). */
+function countProblem(count: number, min: bigint | undefined, max: bigint | undefined, unit: 'item' | 'pair'): string | undefined {
+  const n = BigInt(count);
+  if (min !== undefined && min > 0n) {
+    if (min === max) return n !== min ? `value must contain exactly ${min} ${unit}(s)` : undefined;
+    if (max !== undefined) return n < min || n > max ? `value must contain between ${min} and ${max} ${unit}s, inclusive` : undefined;
+    return n < min ? `value must contain at least ${min} ${unit}(s)` : undefined;
+  }
+  return max !== undefined && n > max ? `value must contain no more than ${max} ${unit}(s)` : undefined;
+}
+
 function fieldProblems(field: DescField, v: unknown, ctx: Ctx, at: string): void {
   const rules = rulesOf(field);
   const out = ctx.out;
@@ -428,16 +439,8 @@ function fieldProblems(field: DescField, v: unknown, ctx: Ctx, at: string): void
       const rr = rules?.type.case === 'repeated' ? (rules.type.value as RepeatedRules) : undefined;
       if (rr !== undefined) {
         const d = RepeatedRulesSchema;
-        const n = BigInt(list.length);
-        const min = has(rr, d, 'minItems') ? rr.minItems : undefined;
-        const max = has(rr, d, 'maxItems') ? rr.maxItems : undefined;
-        if (min !== undefined && min > 0n) {
-          if (min === max) {
-            if (n !== min) out.push(`${at}: value must contain exactly ${min} item(s)`);
-          } else if (max !== undefined) {
-            if (n < min || n > max) out.push(`${at}: value must contain between ${min} and ${max} items, inclusive`);
-          } else if (n < min) out.push(`${at}: value must contain at least ${min} item(s)`);
-        } else if (max !== undefined && n > max) out.push(`${at}: value must contain no more than ${max} item(s)`);
+        const p = countProblem(list.length, has(rr, d, 'minItems') ? rr.minItems : undefined, has(rr, d, 'maxItems') ? rr.maxItems : undefined, 'item');
+        if (p !== undefined) out.push(`${at}: ${p}`);
         if (rr.unique) {
           const seen = new Set<unknown>();
           list.forEach((x, i) => {
@@ -459,16 +462,8 @@ function fieldProblems(field: DescField, v: unknown, ctx: Ctx, at: string): void
       if (rules?.type.case !== 'map') return;
       const mr = rules.type.value as MapRules;
       const d = MapRulesSchema;
-      const n = BigInt(Object.keys(v as object).length);
-      const min = has(mr, d, 'minPairs') ? mr.minPairs : undefined;
-      const max = has(mr, d, 'maxPairs') ? mr.maxPairs : undefined;
-      if (min !== undefined && min > 0n) {
-        if (min === max) {
-          if (n !== min) out.push(`${at}: value must contain exactly ${min} pair(s)`);
-        } else if (max !== undefined) {
-          if (n < min || n > max) out.push(`${at}: value must contain between ${min} and ${max} pairs, inclusive`);
-        } else if (n < min) out.push(`${at}: value must contain at least ${min} pair(s)`);
-      } else if (max !== undefined && n > max) out.push(`${at}: value must contain no more than ${max} pair(s)`);
+      const p = countProblem(Object.keys(v as object).length, has(mr, d, 'minPairs') ? mr.minPairs : undefined, has(mr, d, 'maxPairs') ? mr.maxPairs : undefined, 'pair');
+      if (p !== undefined) out.push(`${at}: ${p}`);
       return;
     }
     case 'message': {
