@@ -1,13 +1,15 @@
 // The native peers the data-plane bench compares against, from Debian's packages: nginx (the upstream,
-// the HTTP reverse proxy and, with libnginx-mod-stream, the L4 stream proxy), HAProxy (http and tcp
-// mode) and wrk. Each runs as our own child with its own config file in a temp folder (never the system
+// the HTTP reverse proxy and, with libnginx-mod-stream, the L4 stream proxy; each also in a cleartext
+// HTTP/2 form), HAProxy (http, h2c and tcp mode), wrk and h2load. Each runs as our own child with its own config file in a temp folder (never the system
 // service), one worker, keep-alive to the upstream. Finding what is installed, and the apt-get line for
 // what is not, lives here too.
 
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:http2';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processTree } from './measure.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinary, spawnChild, waitFor200, type Child } from './processes.js';
 
 const READY_DEADLINE_MS = 10_000;
@@ -19,6 +21,7 @@ export interface Tools {
   readonly stream?: string;
   readonly haproxy?: string;
   readonly wrk?: string;
+  readonly h2load?: string;
 }
 
 export interface MissingTool {
@@ -47,15 +50,18 @@ export function findTools(): { tools: Tools; missing: MissingTool[] } {
   const stream = nginx === undefined ? undefined : streamModule(nginx);
   const haproxy = findBinary('haproxy');
   const wrk = findBinary('wrk');
+  const h2load = findBinary('h2load');
   const missing: MissingTool[] = [];
   if (nginx === undefined) missing.push({ what: 'nginx', aptPackage: 'nginx', skips: 'every row (nginx is the upstream)' });
   if (stream === undefined) missing.push({ what: "nginx's stream module", aptPackage: 'libnginx-mod-stream', skips: 'L4 nginx stream' });
   if (haproxy === undefined) missing.push({ what: 'haproxy', aptPackage: 'haproxy', skips: 'haproxy, L4 haproxy tcp' });
   if (wrk === undefined) missing.push({ what: 'wrk', aptPackage: 'wrk', skips: 'h1-c50, h1-c1 (the 1k req/s run needs only Node)' });
+  if (h2load === undefined) missing.push({ what: 'h2load', aptPackage: 'nghttp2-client', skips: 'h2-c10m10' });
   const tools: Tools = {
     ...(nginx !== undefined ? { nginx } : {}),
     ...(stream !== undefined ? { stream } : {}),
     ...(haproxy !== undefined ? { haproxy } : {}),
+    ...(h2load !== undefined ? { h2load } : {}),
     ...(wrk !== undefined ? { wrk } : {}),
   };
   return { tools, missing };
@@ -68,8 +74,41 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-async function ready(child: Child, port: number, logFile?: string): Promise<Peer> {
-  const why = await waitFor200(port, READY_DEADLINE_MS, child.isRunning);
+/** One GET / over cleartext HTTP/2 with prior knowledge: its status, or the error. */
+function probeH2(port: number, timeoutMs = 1_000): Promise<number | string> {
+  return new Promise((resolve) => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    const done = (v: number | string): void => {
+      session.destroy();
+      resolve(v);
+    };
+    session.on('error', (e) => done(e.message));
+    session.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    const req = session.request({ ':path': '/' });
+    req.on('response', (h) => {
+      req.resume();
+      req.on('end', () => done(Number(h[':status'] ?? 0)));
+    });
+    req.on('error', (e) => done(e.message));
+    req.end();
+  });
+}
+
+/** waitFor200 over cleartext HTTP/2 (prior knowledge), for listeners that speak nothing else. */
+async function waitFor200H2(port: number, deadlineMs: number, alive: () => boolean): Promise<string | undefined> {
+  const end = Date.now() + deadlineMs;
+  let last: number | string = 'never tried';
+  while (Date.now() < end) {
+    if (!alive()) return `the process exited (last answer: ${String(last)})`;
+    last = await probeH2(port);
+    if (last === 200) return undefined;
+    await sleep(100);
+  }
+  return `no HTTP/2 200 on 127.0.0.1:${port} within ${deadlineMs / 1000} s (last answer: ${String(last)})`;
+}
+
+async function ready(child: Child, port: number, logFile?: string, h2 = false): Promise<Peer> {
+  const why = h2 ? await waitFor200H2(port, READY_DEADLINE_MS, child.isRunning) : await waitFor200(port, READY_DEADLINE_MS, child.isRunning);
   if (why !== undefined) {
     await child.stop();
     const log = logFile !== undefined && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim() : '';
@@ -80,7 +119,11 @@ async function ready(child: Child, port: number, logFile?: string): Promise<Peer
 
 export type NginxRole =
   | { readonly kind: 'upstream' }
+  /** The upstream's answer over cleartext HTTP/2 (prior knowledge): the h2 shape's baseline. */
+  | { readonly kind: 'upstream-h2' }
   | { readonly kind: 'http'; readonly upstreamPort: number }
+  /** The reverse proxy taking cleartext HTTP/2 (prior knowledge), forwarding HTTP/1.1 with keep-alive. */
+  | { readonly kind: 'h2'; readonly upstreamPort: number }
   | { readonly kind: 'stream'; readonly upstreamPort: number; readonly module: string };
 
 function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
@@ -92,22 +135,27 @@ function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
     'events { worker_connections 8192; }',
   ];
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`);
+  const h2 = role.kind === 'upstream-h2' || role.kind === 'h2';
   const http = (server: string[], extra: string[] = []): string[] => [
     'http {',
     '  access_log off;',
+    // Also how many requests an HTTP/2 connection may carry (nginx 1.19.7+; the default 1,000 would close
+    // h2load's connections mid-run).
     '  keepalive_requests 1000000;',
     ...temp,
     ...extra,
     `  server {`,
-    `    listen 127.0.0.1:${listenPort};`,
+    `    listen 127.0.0.1:${listenPort}${h2 ? ' http2' : ''};`,
     ...server.map((l) => `    ${l}`),
     '  }',
     '}',
   ];
   switch (role.kind) {
     case 'upstream':
+    case 'upstream-h2':
       return [...head, ...http(['location / { default_type text/plain; return 200 "ok\\n"; }'])].join('\n') + '\n';
     case 'http':
+    case 'h2':
       return [
         ...head,
         ...http(
@@ -127,11 +175,11 @@ export async function startNginx(nginx: string, dir: string, listenPort: number,
   writeFileSync(conf, nginxConfig(dir, listenPort, role));
   const name = role.kind === 'upstream' ? 'nginx upstream' : `nginx ${role.kind}`;
   const child = await spawnChild(name, [nginx, '-p', dir, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], { core });
-  return ready(child, listenPort, join(dir, 'error.log'));
+  return ready(child, listenPort, join(dir, 'error.log'), role.kind === 'h2' || role.kind === 'upstream-h2');
 }
 
-/** HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode. */
-export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp', upstreamPort: number, core: number): Promise<Peer> {
+/** HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode; `h2c`: HTTP/2 (prior knowledge) in, HTTP/1.1 out. */
+export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp' | 'h2c', upstreamPort: number, core: number): Promise<Peer> {
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -142,12 +190,12 @@ export async function startHaproxy(haproxy: string, dir: string, listenPort: num
       // HAProxy asks for about 2 descriptors per connection: stay under a common 20,000 open-file limit.
       '  maxconn 4096',
       'defaults',
-      `  mode ${mode}`,
+      `  mode ${mode === 'tcp' ? 'tcp' : 'http'}`,
       '  timeout connect 5s',
       '  timeout client 60s',
       '  timeout server 60s',
       'frontend bench',
-      `  bind 127.0.0.1:${listenPort}`,
+      `  bind 127.0.0.1:${listenPort}${mode === 'h2c' ? ' proto h2' : ''}`,
       '  default_backend upstream',
       'backend upstream',
       `  server upstream 127.0.0.1:${upstreamPort}`,
@@ -155,5 +203,5 @@ export async function startHaproxy(haproxy: string, dir: string, listenPort: num
     ].join('\n'),
   );
   const child = await spawnChild(`haproxy ${mode}`, [haproxy, '-f', conf, '-db'], { core });
-  return ready(child, listenPort);
+  return ready(child, listenPort, undefined, mode === 'h2c');
 }

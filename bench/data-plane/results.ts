@@ -13,6 +13,8 @@ export interface ConfigInfo {
   readonly name: string;
   readonly label: string;
   readonly layer: Layer;
+  /** 'h2': clients speak cleartext HTTP/2 to it (the HTTP/2 shape's configurations); HTTP/1.1 otherwise. */
+  readonly protocol?: 'h2';
 }
 
 export interface RunSample {

@@ -1,10 +1,12 @@
 // Data-plane benchmark: Isthmus's proxy against nginx and HAProxy in the same run, on the same upstream
 // (an nginx answering "ok"), under the same load, interleaved, medians reported. The proxy under test
 // sits alone on core 0; the upstream and the load generators share core 1 (docs' performance method).
-// Shapes: h1-c50 and h1-c1 (wrk, closed loop) and h1-1krps (our open-loop generator at 1,000 req/s, for
-// latency and cost per request at a steady load). Every configuration is started once up front and
+// Shapes: h1-c50 and h1-c1 (wrk, closed loop), h1-1krps (our open-loop generator at 1,000 req/s, for
+// latency and cost per request at a steady load) and h2-c10m10 (h2load: cleartext HTTP/2 with prior
+// knowledge from the client, 10 connections of 10 streams, HTTP/1.1 to the upstream; the h2c configurations
+// run only in it, against their own baseline, nginx answering h2c itself). Every configuration is started once up front and
 // idles while the others are measured. Settings: BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS
-// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct always runs: it is the baseline), BENCH_DP_SHAPES=h1-c50,...
+// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct and direct-h2 always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,...
 // (default all). A missing
 // Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
 
@@ -19,6 +21,7 @@ import { canPin, freePorts, makeTempDir, removeTempDir } from './processes.js';
 import { summarize, type ConfigInfo, type Row, type RunSample } from './results.js';
 import { fixedRateTable, targetLines, throughputTable } from './table.js';
 import { runWrk } from './wrk.js';
+import { runH2load } from './h2load.js';
 import { positiveInt } from './variants.js';
 
 const PROXY_CORE = 0;
@@ -41,17 +44,26 @@ const CONFIGS: readonly ConfigInfo[] = [
   { name: 'nginx-stream', label: 'L4 nginx stream', layer: 'l4' },
   { name: 'haproxy-tcp', label: 'L4 haproxy tcp', layer: 'l4' },
   { name: 'isthmus-tcp', label: 'L4 isthmus tcp', layer: 'l4' },
+  { name: 'direct-h2', label: 'direct h2c (no proxy)', layer: 'direct', protocol: 'h2' },
+  { name: 'nginx-h2', label: 'nginx h2c', layer: 'l7', protocol: 'h2' },
+  { name: 'haproxy-h2', label: 'haproxy h2c', layer: 'l7', protocol: 'h2' },
+  { name: 'isthmus-h2', label: 'isthmus h2c', layer: 'l7', protocol: 'h2' },
 ];
 
 type Shape =
   | { readonly name: string; readonly kind: 'wrk'; readonly connections: number; readonly detail: string }
-  | { readonly name: string; readonly kind: 'rate'; readonly rate: number; readonly detail: string };
+  | { readonly name: string; readonly kind: 'rate'; readonly rate: number; readonly detail: string }
+  | { readonly name: string; readonly kind: 'h2load'; readonly clients: number; readonly streams: number; readonly detail: string };
 
 const SHAPES: readonly Shape[] = [
   { name: 'h1-c50', kind: 'wrk', connections: 50, detail: 'wrk -t1 -c50' },
   { name: 'h1-c1', kind: 'wrk', connections: 1, detail: 'wrk -t1 -c1' },
   { name: 'h1-1krps', kind: 'rate', rate: FIXED_RATE, detail: 'open loop, 1,000 req/s, keep-alive' },
+  { name: 'h2-c10m10', kind: 'h2load', clients: 10, streams: 10, detail: 'h2load -t1 -c10 -m10, h2c prior knowledge in, HTTP/1.1 to the upstream; h2load reports no latency percentiles' },
 ];
+
+/** Whether a configuration takes part in a shape: the h2c ones only in the HTTP/2 shape, the others in the rest. */
+const runsIn = (c: ConfigInfo, shape: Shape): boolean => (c.protocol === 'h2') === (shape.kind === 'h2load');
 
 interface Settings {
   readonly seconds: number;
@@ -70,11 +82,14 @@ function readSettings(): Settings {
   const shapes = (process.env['BENCH_DP_SHAPES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknownShapes = shapes.filter((n) => !SHAPES.some((s) => s.name === n));
   if (unknownShapes.length > 0) throw new Error(`BENCH_DP_SHAPES: unknown ${unknownShapes.join(', ')}; choose from ${SHAPES.map((s) => s.name).join(', ')}`);
+  const chosenShapes = shapes.length === 0 ? SHAPES : SHAPES.filter((s) => shapes.includes(s.name));
+  const chosen = only.length === 0 ? CONFIGS : CONFIGS.filter((c) => c.layer === 'direct' || only.includes(c.name));
   return {
     seconds: positiveInt('BENCH_DP_SECONDS', 10),
     runs: positiveInt('BENCH_DP_RUNS', 3),
-    configs: only.length === 0 ? CONFIGS : CONFIGS.filter((c) => c.name === 'direct' || only.includes(c.name)),
-    shapes: shapes.length === 0 ? SHAPES : SHAPES.filter((s) => shapes.includes(s.name)),
+    // Only what a chosen shape measures is started (the h2c configurations only for the HTTP/2 shape).
+    configs: chosen.filter((c) => chosenShapes.some((s) => runsIn(c, s))),
+    shapes: chosenShapes,
   };
 }
 
@@ -89,6 +104,18 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
     switch (c.name) {
       case 'direct':
         return { kind: 'up', port: up, pids: () => [], stop: async () => undefined };
+      case 'direct-h2': {
+        // Its own nginx on the load core, answering h2c: the baseline has no proxy, so its CPU is not counted.
+        if (tools.nginx === undefined) return missing('nginx');
+        const peer = await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'upstream-h2' }, LOAD_CORE);
+        return { kind: 'up', port, pids: () => [], stop: () => peer.stop() };
+      }
+      case 'nginx-h2':
+        if (tools.nginx === undefined) return missing('nginx');
+        return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'h2', upstreamPort: up }, PROXY_CORE));
+      case 'haproxy-h2':
+        if (tools.haproxy === undefined) return missing('haproxy');
+        return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, 'h2c', up, PROXY_CORE));
       case 'nginx':
         if (tools.nginx === undefined) return missing('nginx');
         return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'http', upstreamPort: up }, PROXY_CORE));
@@ -100,9 +127,11 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         if (tools.haproxy === undefined) return missing('haproxy');
         return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, c.name === 'haproxy' ? 'http' : 'tcp', up, PROXY_CORE));
       case 'isthmus':
+      case 'isthmus-h2':
       case 'isthmus-tcp': {
         if (noDist !== undefined) return { kind: 'unavailable', reason: noDist };
-        const r = await startIsthmus(c.name === 'isthmus' ? 'http' : 'tcp', up, port);
+        // The gateway's HTTP listener takes HTTP/1.1 and, with prior knowledge, cleartext HTTP/2 alike.
+        const r = await startIsthmus(c.name === 'isthmus-tcp' ? 'tcp' : 'http', up, port);
         return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
       }
       default:
@@ -113,12 +142,20 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
   }
 }
 
-async function measureOnce(shape: Shape, target: { port: number; pids: () => number[] }, seconds: number, wrk: string | undefined): Promise<RunSample> {
+async function measureOnce(shape: Shape, target: { port: number; pids: () => number[] }, seconds: number, tools: Tools): Promise<RunSample> {
   const pids = target.pids();
   let load: LoadResult;
   let usage: Usage;
   const notes: string[] = [];
-  if (shape.kind === 'wrk') {
+  const wrk = tools.wrk;
+  if (shape.kind === 'h2load') {
+    if (tools.h2load === undefined) throw new Error('h2load is not installed');
+    const o = { h2load: tools.h2load, port: target.port, clients: shape.clients, streams: shape.streams, core: LOAD_CORE };
+    await runH2load({ ...o, seconds: WARMUP_SECONDS });
+    const m = startMeasurement(pids);
+    load = await runH2load({ ...o, seconds });
+    usage = m.finish();
+  } else if (shape.kind === 'wrk') {
     if (wrk === undefined) throw new Error('wrk is not installed');
     const o = { wrk, port: target.port, connections: shape.connections, core: LOAD_CORE };
     await runWrk({ ...o, seconds: WARMUP_SECONDS });
@@ -149,7 +186,8 @@ function progress(shape: string, run: number, runs: number, c: ConfigInfo, s: Ru
   const proxy = c.layer === 'direct' ? '' : `  CPU ${((1e6 * s.usage.cpuSeconds) / Math.max(1, s.load.requests)).toFixed(1)} ms/1k  RSS ${s.usage.rssMaxMb.toFixed(1)} MB`;
   const errors = s.load.errors > 0 ? `  ${s.load.errors} errors` : '';
   const note = s.note !== undefined ? `  (${s.note})` : '';
-  return `  ${shape} run ${run}/${runs}  ${c.label.padEnd(18)} ${s.load.rps.toFixed(0).padStart(6)} req/s  p50 ${s.load.p50Ms.toFixed(3)} ms  p99 ${s.load.p99Ms.toFixed(3)} ms${proxy}${errors}${note}`;
+  const latency = Number.isFinite(s.load.p50Ms) ? `  p50 ${s.load.p50Ms.toFixed(3)} ms  p99 ${s.load.p99Ms.toFixed(3)} ms` : '';
+  return `  ${shape} run ${run}/${runs}  ${c.label.padEnd(18)} ${s.load.rps.toFixed(0).padStart(6)} req/s${latency}${proxy}${errors}${note}`;
 }
 
 export async function benchDataPlane(log: (line: string) => void): Promise<void> {
@@ -178,7 +216,7 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     const [upstreamPort, ...ports] = await freePorts(settings.configs.length + 1);
     if (upstreamPort === undefined) throw new Error('no free port');
     upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
-    log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.length - 1} proxies`);
+    log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.filter((c) => c.layer !== 'direct').length} proxies`);
     const up = { port: upstreamPort };
     const noDist = settings.configs.some((c) => c.name.startsWith('isthmus')) ? await ensureDist(log) : undefined;
     started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist)))));
@@ -194,14 +232,18 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
         log(`  ${shape.name}: skipped (wrk is not installed)`);
         continue;
       }
+      if (shape.kind === 'h2load' && tools.h2load === undefined) {
+        log(`  ${shape.name}: skipped (h2load is not installed: apt-get install -y nghttp2-client)`);
+        continue;
+      }
       const samples = settings.configs.map((): RunSample[] => []);
       const failed = settings.configs.map((): string | undefined => undefined);
       for (let run = 1; run <= settings.runs; run++) {
         for (const [i, c] of settings.configs.entries()) {
           const s = started[i];
-          if (s === undefined || s.kind !== 'up' || failed[i] !== undefined) continue;
+          if (s === undefined || s.kind !== 'up' || failed[i] !== undefined || !runsIn(c, shape)) continue;
           try {
-            const sample = await measureOnce(shape, s, settings.seconds, tools.wrk);
+            const sample = await measureOnce(shape, s, settings.seconds, tools);
             samples[i]?.push(sample);
             log(progress(shape.name, run, settings.runs, c, sample));
           } catch (e) {
@@ -212,13 +254,13 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
       }
       tables.set(
         shape.name,
-        settings.configs.map((config, i): Row => {
+        settings.configs.flatMap((config, i): Row[] => (runsIn(config, shape) ? [config] : []).map((): Row => {
           const s = started[i];
           const got = samples[i] ?? [];
           if (s?.kind === 'unavailable') return { config, outcome: { kind: 'unavailable', reason: s.reason } };
           if (got.length === 0) return { config, outcome: { kind: 'unavailable', reason: failed[i] ?? 'not measured' } };
           return { config, outcome: { kind: 'measured', stats: summarize(got) } };
-        }),
+        })),
       );
     }
 
@@ -226,8 +268,11 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     for (const shape of settings.shapes) {
       const rows = tables.get(shape.name);
       if (rows === undefined) continue;
-      const table = shape.kind === 'wrk' ? throughputTable : fixedRateTable;
-      for (const l of table(shape.name, shape.detail, rows, settings.runs, settings.seconds)) log(l);
+      const lines =
+        shape.kind === 'rate'
+          ? fixedRateTable(shape.name, shape.detail, rows, settings.runs, settings.seconds)
+          : throughputTable(shape.name, shape.detail, rows, settings.runs, settings.seconds, shape.kind === 'h2load' ? { direct: 'direct-h2', nginx: 'nginx-h2' } : undefined);
+      for (const l of lines) log(l);
       log('');
     }
     for (const l of targetLines(tables.get('h1-c50'), tables.get('h1-1krps'))) log(l);

@@ -44,10 +44,13 @@ function caption(shape: string, detail: string, runs: number, seconds: number): 
   return `### ${shape}  (${detail}; upstream=nginx-upstream; medians of ${runs} interleaved runs, ${seconds}s each)`;
 }
 
-/** A closed-loop (wrk) shape: throughput, latency, and what the proxy spent. */
-export function throughputTable(shape: string, detail: string, rows: readonly Row[], runs: number, seconds: number): string[] {
-  const direct = statsOf(rows, 'direct');
-  const nginx = statsOf(rows, 'nginx');
+/**
+ * A closed-loop (wrk, h2load) shape: throughput, latency, and what the proxy spent. `baselines` names the
+ * rows the ratios are against (default `direct` and `nginx`; the HTTP/2 shape has its own).
+ */
+export function throughputTable(shape: string, detail: string, rows: readonly Row[], runs: number, seconds: number, baselines = { direct: 'direct', nginx: 'nginx' }): string[] {
+  const direct = statsOf(rows, baselines.direct);
+  const nginx = statsOf(rows, baselines.nginx);
   const stream = statsOf(rows, 'nginx-stream');
   const out = [
     caption(shape, detail, runs, seconds),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { nodeOptionsWords, proxyHeapFlags } from './heap-flags.js';
+import { governYoungGeneration, GROWTH_OFF, GROWTH_ON, MAX_GROWN_NEW_SPACE_BYTES, nodeOptionsWords, proxyHeapFlags, youngGenerationMayGrow } from './heap-flags.js';
 
 const ALL = ['--semi-space-growth-factor=1', '--heap-growing-percent=10', '--no-parallel-scavenge'];
 const GC_THREADS = '--no-parallel-scavenge';
@@ -66,3 +66,72 @@ describe('proxy heap flags', () => {
     if (availableParallelism() > 1) assert.ok(tasks('default') > 1, 'V8 scavenges in parallel by default');
   });
 });
+
+describe('the young-generation governor', () => {
+  it('lets new space grow only while the loop is more than half busy, and only up to 8 MiB', () => {
+    assert.equal(youngGenerationMayGrow(0.15, 2 * 1024 * 1024), false, 'a steady 1k req/s: about 15% busy');
+    assert.equal(youngGenerationMayGrow(0.5, 2 * 1024 * 1024), false);
+    assert.equal(youngGenerationMayGrow(0.95, 2 * 1024 * 1024), true, 'saturated');
+    assert.equal(youngGenerationMayGrow(0.95, MAX_GROWN_NEW_SPACE_BYTES), false, 'grown enough');
+  });
+
+  it('sets the growth flag only when the decision changes, after its start delay, every period', () => {
+    const readings = [
+      { u: 0.1, ns: 2 << 20 },
+      { u: 0.9, ns: 2 << 20 },
+      { u: 0.9, ns: 4 << 20 },
+      { u: 0.9, ns: 8 << 20 },
+      { u: 0.2, ns: 8 << 20 },
+      { u: 0.2, ns: 2 << 20 },
+    ];
+    let i = -1;
+    const set: string[] = [];
+    let tick: (() => void) | undefined;
+    let timing: number[] = [];
+    let stopped = false;
+    const stop = governYoungGeneration({
+      utilization: () => (readings[i] as { u: number }).u,
+      newSpaceBytes: () => (readings[i] as { ns: number }).ns,
+      setFlag: (f) => set.push(f),
+      every: (fn, delayMs, periodMs) => {
+        tick = fn;
+        timing = [delayMs, periodMs];
+        return () => (stopped = true);
+      },
+    });
+    assert.deepEqual(timing, [5_000, 1_000]);
+    const flagsAfterEachTick = readings.map(() => {
+      i++;
+      tick?.();
+      return set.at(-1) ?? '(none)';
+    });
+    assert.deepEqual(flagsAfterEachTick, ['(none)', GROWTH_ON, GROWTH_ON, GROWTH_OFF, GROWTH_OFF, GROWTH_OFF]);
+    assert.deepEqual(set, [GROWTH_ON, GROWTH_OFF], 'one change each way');
+    stop();
+    assert.equal(stopped, true);
+  });
+
+  it('set at run time, the growth flag lets a busy process grow its semi-spaces, and turning it off stops them', () => {
+    // The proxy's flags first, as at start-up; then growth turned on halfway through the same allocation
+    // pattern as the first test above. New space must pass 2 MiB with growth on (proof the flag is read at
+    // run time), and must stay put once it is off again.
+    const program = `
+      const v8 = require('node:v8');
+      for (const f of ${JSON.stringify(ALL)}) v8.setFlagsFromString(f);
+      const ns = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+      const churn = () => { let keep = []; for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; } };
+      churn();
+      const before = ns();
+      v8.setFlagsFromString(${JSON.stringify(GROWTH_ON)});
+      churn();
+      const grown = ns();
+      v8.setFlagsFromString(${JSON.stringify(GROWTH_OFF)});
+      churn();
+      process.stdout.write(JSON.stringify([before, grown, ns()]));`;
+    const [before, grown, after] = JSON.parse(execFileSync(process.execPath, ['-e', program], { encoding: 'utf8' })) as number[];
+    assert.ok((before as number) <= 2 * 1024 * 1024, `before: ${before}`);
+    assert.ok((grown as number) > 2 * 1024 * 1024, `grown: ${grown}`);
+    assert.ok((after as number) <= (grown as number), `after: ${after}, grown: ${grown}`);
+  });
+});
+

@@ -7,6 +7,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { nodeOptionsWords, proxyHeapFlags } from '../heap-flags.js';
+import { startYoungGenerationGovernor } from '../heap-governor.js';
 
 if (process.send === undefined) {
   process.stderr.write('error: this is an isthmus proxy worker; run `isthmus proxy --concurrency <n>` instead\n');
@@ -16,7 +17,9 @@ if (process.send === undefined) {
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 
-for (const flag of proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])])) setFlagsFromString(flag);
+const heapFlags = proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])]);
+for (const flag of heapFlags) setFlagsFromString(flag);
+startYoungGenerationGovernor(heapFlags);
 const { runWorker } = await import('./worker.js');
 runWorker(
   {
