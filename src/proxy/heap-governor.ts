@@ -1,10 +1,9 @@
 // The young-generation governor of heap-flags.ts, wired to this process: event-loop utilization from
-// perf_hooks, new space's size from v8.getHeapSpaceStatistics, the flag set with v8.setFlagsFromString, an
-// unref'd timer. Called by the proxy's composition roots (bin/isthmus.ts, workers/worker-main.ts) when they
+// perf_hooks, the flag set with v8.setFlagsFromString, an unref'd timer. Called by the proxy's composition roots (bin/isthmus.ts, workers/worker-main.ts) when they
 // applied the growth-factor flag, so a semi-space size chosen on the command line is left alone.
 
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { governYoungGeneration, GROWTH_OFF } from './heap-flags.js';
 
 /** Starts the governor when `applied` (the flags proxyHeapFlags returned) holds the growth-factor setting. */
@@ -18,7 +17,6 @@ export function startYoungGenerationGovernor(applied: readonly string[]): void {
       last = now;
       return u;
     },
-    newSpaceBytes: () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0,
     setFlag: (flag) => setFlagsFromString(flag),
     every: (fn, delayMs, periodMs) => {
       let interval: NodeJS.Timeout | undefined;
