@@ -9,7 +9,6 @@ import { connect } from 'node:http2';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processTree } from './measure.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { findBinary, spawnChild, waitFor200, type Child } from './processes.js';
 
 const READY_DEADLINE_MS = 10_000;
@@ -94,21 +93,8 @@ function probeH2(port: number, timeoutMs = 1_000): Promise<number | string> {
   });
 }
 
-/** waitFor200 over cleartext HTTP/2 (prior knowledge), for listeners that speak nothing else. */
-async function waitFor200H2(port: number, deadlineMs: number, alive: () => boolean): Promise<string | undefined> {
-  const end = Date.now() + deadlineMs;
-  let last: number | string = 'never tried';
-  while (Date.now() < end) {
-    if (!alive()) return `the process exited (last answer: ${String(last)})`;
-    last = await probeH2(port);
-    if (last === 200) return undefined;
-    await sleep(100);
-  }
-  return `no HTTP/2 200 on 127.0.0.1:${port} within ${deadlineMs / 1000} s (last answer: ${String(last)})`;
-}
-
 async function ready(child: Child, port: number, logFile?: string, h2 = false): Promise<Peer> {
-  const why = h2 ? await waitFor200H2(port, READY_DEADLINE_MS, child.isRunning) : await waitFor200(port, READY_DEADLINE_MS, child.isRunning);
+  const why = await waitFor200(port, READY_DEADLINE_MS, child.isRunning, h2 ? (p) => probeH2(p) : undefined);
   if (why !== undefined) {
     await child.stop();
     const log = logFile !== undefined && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim() : '';

@@ -195,14 +195,15 @@ export function probe(port: number, path = '/', timeoutMs = 1_000): Promise<numb
 
 /**
  * Polls GET / on the port until it answers 200, the deadline passes, or `alive()` turns false.
- * Returns undefined on success, else why not (the last answer or error).
+ * Returns undefined on success, else why not (the last answer or error). `ask` makes one request (default
+ * HTTP/1.1; the bench's HTTP/2-only listeners pass their own).
  */
-export async function waitFor200(port: number, deadlineMs: number, alive: () => boolean = () => true): Promise<string | undefined> {
+export async function waitFor200(port: number, deadlineMs: number, alive: () => boolean = () => true, ask: (port: number) => Promise<number | string> = probe): Promise<string | undefined> {
   const end = Date.now() + deadlineMs;
   let last: number | string = 'never tried';
   while (Date.now() < end) {
     if (!alive()) return `the process exited (last answer: ${describe(last)})`;
-    last = await probe(port);
+    last = await ask(port);
     if (last === 200) return undefined;
     await sleep(100);
   }
