@@ -4,10 +4,10 @@
 // Shapes: h1-c50 and h1-c1 (wrk, closed loop), h1-1krps (our open-loop generator at 1,000 req/s, for
 // latency and cost per request at a steady load) and h2-c10m10 (h2load: cleartext HTTP/2 with prior
 // knowledge from the client, 10 connections of 10 streams, HTTP/1.1 to the upstream; the h2c configurations
-// run only in it, against their own baseline, nginx answering h2c itself). Every configuration is started once up front and
-// idles while the others are measured. Settings: BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS
-// (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct and direct-h2 always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,...
-// (default all). A missing
+// run only in it, against their own baseline, nginx answering h2c itself). Every configuration a chosen
+// shape measures is started once up front and idles while the others are measured. Settings:
+// BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct
+// and direct-h2 always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
 // Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
 
 import { join } from 'node:path';
@@ -147,7 +147,6 @@ async function measureOnce(shape: Shape, target: { port: number; pids: () => num
   let load: LoadResult;
   let usage: Usage;
   const notes: string[] = [];
-  const wrk = tools.wrk;
   if (shape.kind === 'h2load') {
     if (tools.h2load === undefined) throw new Error('h2load is not installed');
     const o = { h2load: tools.h2load, port: target.port, clients: shape.clients, streams: shape.streams, core: LOAD_CORE };
@@ -156,8 +155,8 @@ async function measureOnce(shape: Shape, target: { port: number; pids: () => num
     load = await runH2load({ ...o, seconds });
     usage = m.finish();
   } else if (shape.kind === 'wrk') {
-    if (wrk === undefined) throw new Error('wrk is not installed');
-    const o = { wrk, port: target.port, connections: shape.connections, core: LOAD_CORE };
+    if (tools.wrk === undefined) throw new Error('wrk is not installed');
+    const o = { wrk: tools.wrk, port: target.port, connections: shape.connections, core: LOAD_CORE };
     await runWrk({ ...o, seconds: WARMUP_SECONDS });
     const m = startMeasurement(pids);
     load = await runWrk({ ...o, seconds });

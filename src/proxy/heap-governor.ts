@@ -6,11 +6,14 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { governYoungGeneration, GROWTH_OFF } from './heap-flags.js';
 
-/** Starts the governor when `applied` (the flags proxyHeapFlags returned) holds the growth-factor setting. */
-export function startYoungGenerationGovernor(applied: readonly string[]): void {
-  if (!applied.includes(GROWTH_OFF)) return;
+/**
+ * Starts the governor when `applied` (the flags proxyHeapFlags returned) holds the growth-factor setting;
+ * returns how to stop it, or undefined when it did not start. Its timers never hold the process open.
+ */
+export function startYoungGenerationGovernor(applied: readonly string[]): (() => void) | undefined {
+  if (!applied.includes(GROWTH_OFF)) return undefined;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
-  governYoungGeneration({
+  return governYoungGeneration({
     utilization: () => {
       const now = performance.eventLoopUtilization();
       const u = performance.eventLoopUtilization(now, last).utilization;
