@@ -9,15 +9,18 @@
 // Usage: node --import tsx bench/data-plane/ab.ts <name>=<entry>[,<node flag>...] ...
 //   e.g. base=.bench-a/isthmus.mjs new=dist/bundle/isthmus.mjs
 // BENCH_AB_ROUNDS (default 6), BENCH_AB_SECONDS (default 5), BENCH_AB_CONNECTIONS (default 50),
-// BENCH_AB_KIND (http, or tcp for the tcp_proxy gateway).
+// BENCH_AB_KIND (http, or tcp for the tcp_proxy gateway), BENCH_AB_LOAD (wrk, or h2 for h2load -c10 -m10:
+// cleartext HTTP/2 in, as the data-plane bench's h2-c10m10 shape; BENCH_AB_CONNECTIONS is then h2load's -c).
 
 import { join } from 'node:path';
 import { startIsthmus, type IsthmusTarget } from './isthmus-target.js';
 import { median } from './measure.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { cpuTicks, gatewayKind, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
+import { cpuTicks, gatewayKind, loadKind, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
 import { runWrk } from './wrk.js';
+import { runH2load } from './h2load.js';
+import type { LoadResult } from './load.js';
 
 const LOAD_CORE = 1;
 const WARMUP_SECONDS = 2;
@@ -42,12 +45,17 @@ async function main(args: readonly string[]): Promise<void> {
   if (variants.length < 2) throw new Error('usage: ab.ts <name>=<entry>[,<node flag>...] <name>=<entry>[,...] ... (two or more)');
   const rounds = positiveInt('BENCH_AB_ROUNDS', 6);
   const seconds = positiveInt('BENCH_AB_SECONDS', 5);
-  const connections = positiveInt('BENCH_AB_CONNECTIONS', 50);
+  const h2 = loadKind('BENCH_AB_LOAD') === 'h2';
+  const connections = positiveInt('BENCH_AB_CONNECTIONS', h2 ? 10 : 50);
   const kind = gatewayKind('BENCH_AB_KIND');
+  if (h2 && kind !== 'http') throw new Error('BENCH_AB_LOAD=h2 loads the HTTP gateway: leave BENCH_AB_KIND unset');
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
-  if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');
   const wrk = tools.wrk;
+  const h2load = tools.h2load;
+  if (h2 ? h2load === undefined : wrk === undefined) throw new Error(h2 ? 'h2load is not installed (apt-get install -y nghttp2-client)' : 'wrk is not installed (it is the load generator)');
+  const load = (port: number, secs: number): Promise<LoadResult> =>
+    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE });
   const dir = makeTempDir('isthmus-bench-ab-');
   let upstream: Peer | undefined;
   const started: Started[] = [];
@@ -62,7 +70,7 @@ async function main(args: readonly string[]): Promise<void> {
       started.push({ variant: v, port, target: t });
       process.stdout.write(`${v.name}: ${v.command.join(' ')} ready on 127.0.0.1:${port}\n`);
     }
-    for (const s of started) await runWrk({ wrk, port: s.port, connections, seconds: WARMUP_SECONDS, core: LOAD_CORE });
+    for (const s of started) await load(s.port, WARMUP_SECONDS);
     const runs = new Map<string, Run[]>(variants.map((v) => [v.name, []]));
     const ratios = new Map<string, number[]>(variants.map((v) => [v.name, []]));
     for (let round = 1; round <= rounds; round++) {
@@ -70,7 +78,7 @@ async function main(args: readonly string[]): Promise<void> {
       const thisRound = new Map<string, Run>();
       for (const s of order) {
         const t0 = cpuTicks(s.target.pid);
-        const r = await runWrk({ wrk, port: s.port, connections, seconds, core: LOAD_CORE });
+        const r = await load(s.port, seconds);
         const run: Run = { rps: r.rps, cpuMsPer1k: ((cpuTicks(s.target.pid) - t0) * MS_PER_TICK * 1000) / Math.max(1, r.requests), p99Ms: r.p99Ms, errors: r.errors };
         thisRound.set(s.variant.name, run);
         runs.get(s.variant.name)?.push(run);
@@ -84,7 +92,7 @@ async function main(args: readonly string[]): Promise<void> {
     }
     const lines = [
       '',
-      `${kind} through the gateway, wrk -c${connections}, ${rounds} alternating rounds of ${seconds} s; medians`,
+      `${kind} through the gateway, ${h2 ? `h2load -c${connections} -m10` : `wrk -c${connections}`}, ${rounds} alternating rounds of ${seconds} s; medians`,
       '',
       `| variant | req/s | × ${variants[0]?.name} (per-round ratios: median, range) | CPU-ms per 1,000 req | p99 ms | errors |`,
       '| --- | ---: | ---: | ---: | ---: | ---: |',

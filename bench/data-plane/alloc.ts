@@ -8,7 +8,8 @@
 // request each, V8's own estimate from its samples) and where the profile went (Chrome DevTools opens it).
 // Usage: node --import tsx bench/data-plane/alloc.ts [entry, default dist/bin/isthmus.js]
 // BENCH_ALLOC_SECONDS (default 5), BENCH_ALLOC_CONNECTIONS (default 50), BENCH_ALLOC_TOP (default 25),
-// BENCH_ALLOC_KIND (http, or tcp for the tcp_proxy gateway).
+// BENCH_ALLOC_KIND (http, or tcp for the tcp_proxy gateway), BENCH_ALLOC_LOAD (wrk, or h2 for h2load -c10 -m10:
+// cleartext HTTP/2 in; BENCH_ALLOC_CONNECTIONS is then h2load's -c).
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,10 @@ import { DIST_ENTRY } from './dist-build.js';
 import { startIsthmus } from './isthmus-target.js';
 import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
-import { gatewayKind, positiveInt } from './variants.js';
+import { gatewayKind, loadKind, positiveInt } from './variants.js';
 import { runWrk } from './wrk.js';
+import { runH2load } from './h2load.js';
+import type { LoadResult } from './load.js';
 
 const LOAD_CORE = 1;
 const WARMUP_SECONDS = 2;
@@ -51,13 +54,18 @@ export function bytesByFunction(head: ProfileNode): Map<string, number> {
 
 async function main(entry: string): Promise<void> {
   const seconds = positiveInt('BENCH_ALLOC_SECONDS', 5);
-  const connections = positiveInt('BENCH_ALLOC_CONNECTIONS', 50);
+  const h2 = loadKind('BENCH_ALLOC_LOAD') === 'h2';
+  const connections = positiveInt('BENCH_ALLOC_CONNECTIONS', h2 ? 10 : 50);
   const top = positiveInt('BENCH_ALLOC_TOP', 25);
   const kind = gatewayKind('BENCH_ALLOC_KIND');
+  if (h2 && kind !== 'http') throw new Error('BENCH_ALLOC_LOAD=h2 loads the HTTP gateway: leave BENCH_ALLOC_KIND unset');
   const keep = process.env['BENCH_ALLOC_KEEP'] === '1';
   const { tools } = findTools();
   if (tools.nginx === undefined) throw new Error('nginx is not installed (it is the upstream)');
-  if (tools.wrk === undefined) throw new Error('wrk is not installed (it is the load generator)');
+  const { wrk, h2load } = tools;
+  if (h2 ? h2load === undefined : wrk === undefined) throw new Error(h2 ? 'h2load is not installed (apt-get install -y nghttp2-client)' : 'wrk is not installed (it is the load generator)');
+  const load = (port: number, secs: number): Promise<LoadResult> =>
+    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE });
   // makeTempDir's folders are removed when the bench exits; a kept profile gets a folder of its own.
   const dir = keep ? mkdtempSync(join(tmpdir(), 'isthmus-bench-alloc-')) : makeTempDir('isthmus-bench-alloc-');
   const profileFile = join(dir, 'alloc.heapprofile');
@@ -71,10 +79,10 @@ async function main(entry: string): Promise<void> {
     const t = await startIsthmus(kind, upstreamPort, port, { command: [process.execPath, '--import', SAMPLER, entry] });
     if ('unavailable' in t) throw new Error(t.unavailable);
     stop = t.stop;
-    await runWrk({ wrk: tools.wrk, port, connections, seconds: WARMUP_SECONDS, core: LOAD_CORE });
+    await load(port, WARMUP_SECONDS);
     process.kill(t.pid, 'SIGUSR2');
     await sleep(100);
-    const r = await runWrk({ wrk: tools.wrk, port, connections, seconds, core: LOAD_CORE });
+    const r = await load(port, seconds);
     process.kill(t.pid, 'SIGUSR2');
     const deadline = Date.now() + WRITE_DEADLINE_MS;
     while (!existsSync(profileFile) && Date.now() < deadline) await sleep(100);
@@ -85,7 +93,7 @@ async function main(entry: string): Promise<void> {
     const total = [...byFn.values()].reduce((a, b) => a + b, 0);
     const perReq = (b: number): string => (b / Math.max(1, r.requests)).toFixed(0).padStart(7);
     const lines = [
-      `${kind} through the gateway (${entry}), wrk -c${connections} for ${seconds} s: ${r.requests} requests (${r.rps.toFixed(0)} req/s under the profiler), ${r.errors} errors`,
+      `${kind} through the gateway (${entry}), ${h2 ? `h2load -c${connections} -m10` : `wrk -c${connections}`} for ${seconds} s: ${r.requests} requests (${r.rps.toFixed(0)} req/s under the profiler), ${r.errors} errors`,
       `allocated: ${perReq(total).trim()} bytes per request`,
       '',
       'bytes/req  share  function',

@@ -48,3 +48,10 @@ export function gatewayKind(name: string): 'http' | 'tcp' {
   if (k !== 'http' && k !== 'tcp') throw new Error(`${name}="${k}": http or tcp`);
   return k;
 }
+
+/** The load generator, from the environment variable `name`: wrk (default) or h2 (h2load -c<n> -m10, cleartext HTTP/2). */
+export function loadKind(name: string): 'wrk' | 'h2' {
+  const k = process.env[name] ?? 'wrk';
+  if (k !== 'wrk' && k !== 'h2') throw new Error(`${name}="${k}": wrk or h2`);
+  return k;
+}

@@ -7,7 +7,7 @@ import { text } from 'node:stream/consumers';
 import { setFlagsFromString } from 'node:v8';
 import type { CliIO } from '../cli/output.js';
 import { nodeOptionsWords, proxyHeapFlags } from '../proxy/heap-flags.js';
-import { startYoungGenerationGovernor } from '../proxy/heap-governor.js';
+import { startHeapGovernor } from '../proxy/heap-governor.js';
 
 // Installed only when a long-running command asks for it, so Ctrl-C still ends a short command at once.
 const stopSignal = (): Promise<void> =>
@@ -31,7 +31,7 @@ if (argv[0] === 'proxy' || argv[0] === 'proxies') {
   // A proxy's young and old generations sized for a proxy (proxy/heap-flags.ts), before its modules load.
   const heapFlags = proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])]);
   for (const flag of heapFlags) setFlagsFromString(flag);
-  startYoungGenerationGovernor(heapFlags);
+  startHeapGovernor(heapFlags);
   const { runProxyCli } = await import('../cli/proxy-program.js');
   code = await runProxyCli(argv, { io, stopSignal });
 } else {

@@ -8,7 +8,7 @@
 // looked up by name per request so RDS updates apply to open connections.
 
 import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
-import { createServer as createHttp2Server, constants as h2c, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
@@ -26,18 +26,17 @@ import { mutateXfcc } from './xfcc.js';
 import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import type { Http1Response } from './http1-response.js';
+import { Http2Response } from './http2-response.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { randomRequestId } from '../lib/request-id.js';
 
-type AnyRequest = IncomingMessage | Http2ServerRequest;
-type AnyResponse = ServerResponse | Http2ServerResponse;
 
 const kFacts = Symbol('isthmus.connectionFacts');
 interface WithFacts {
   [kFacts]?: ConnectionFacts;
 }
 
-function factsOf(socket: Socket | Duplex): ConnectionFacts {
+function factsOf(socket: Socket | Duplex | Http2Session): ConnectionFacts {
   const f = (socket as WithFacts)[kFacts];
   if (f !== undefined) return f;
   const s = socket as Socket;
@@ -189,8 +188,10 @@ export class HcmRuntime implements Http1ServerHost {
   #http2(): Http2Server {
     if (this.#h2 !== undefined) return this.#h2;
     const h2 = createHttp2Server({ maxHeaderListPairs: this.config.maxHeadersCount, maxSessionMemory: 64 });
-    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.#onHttp2Stream(stream, headers));
     h2.on('session', (s: ServerHttp2Session) => {
+      // The connection's facts, read once per session rather than through node's socket proxy per stream.
+      (s as WithFacts)[kFacts] = factsOf(s.socket);
       this.#sessions.add(s);
       s.on('close', () => this.#sessions.delete(s));
       if (this.#draining) s.goaway();
@@ -259,11 +260,11 @@ export class HcmRuntime implements Http1ServerHost {
     proxyUpgrade(req, socket, head, r, decision, this.env);
   }
 
-  #request(req: AnyRequest, f: ConnectionFacts): DownstreamRequest {
+  /** A request of node's HTTP/1.1 server (the fallback codec and the sidecar's HTTP proxy requests). */
+  #request(req: IncomingMessage, f: ConnectionFacts): DownstreamRequest {
     const h = req.headers as HeaderMap;
-    const h2 = req.httpVersionMajor === 2;
-    let path = (h2 ? (h[':path'] as string | undefined) : req.url) ?? '/';
-    let authority = ((h2 ? h[':authority'] : undefined) ?? h['host'] ?? '') as string;
+    let path = req.url ?? '/';
+    let authority = (h['host'] ?? '') as string;
     if (path.charCodeAt(0) !== 47 /* / */ && (path.startsWith('http://') || path.startsWith('https://'))) {
       // absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2)
       const u = new URL(path);
@@ -271,8 +272,8 @@ export class HcmRuntime implements Http1ServerHost {
       path = `${u.pathname}${u.search}`;
       h['host'] = authority;
     }
-    const protocol: HttpProtocol = h2 ? 'HTTP/2' : req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    const hasBody = h2 ? !(req as Http2ServerRequest).stream.endAfterHeaders : h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
+    const protocol: HttpProtocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
     return {
       method: req.method ?? 'GET',
       path,
@@ -311,11 +312,11 @@ export class HcmRuntime implements Http1ServerHost {
     if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomRequestId();
   }
 
-  handle(req: AnyRequest, res: AnyResponse, f: ConnectionFacts): void {
+  /** A request of node's HTTP/1.1 server. */
+  handle(req: IncomingMessage, res: ServerResponse, f: ConnectionFacts): void {
     this.env.onStreamStart?.();
     const info = newStreamInfo(Date.now());
     const r = this.#request(req, f);
-    const h2 = r.protocol === 'HTTP/2';
     const resetFns: (() => void)[] = [];
     const stream = new HttpStream(
       r,
@@ -323,15 +324,12 @@ export class HcmRuntime implements Http1ServerHost {
       info,
       this.env.random,
       {
-        reset: () => {
-          if (h2) (req as Http2ServerRequest).stream.close(h2c.NGHTTP2_INTERNAL_ERROR);
-          else req.socket.destroy();
-        },
+        reset: () => req.socket.destroy(),
         onReset: (fn) => resetFns.push(fn),
       },
       this.config.serverName,
     );
-    if (this.#draining && !h2) (res as ServerResponse).shouldKeepAlive = false;
+    if (this.#draining) res.shouldKeepAlive = false;
     res.on('close', () => {
       if (!res.writableFinished) {
         info.flags |= ResponseFlag.DC;
@@ -339,12 +337,12 @@ export class HcmRuntime implements Http1ServerHost {
         for (const fn of resetFns) fn();
       }
       info.endNs = process.hrtime.bigint();
-      if (!h2) info.bytesReceived ||= 0;
+      info.bytesReceived ||= 0;
       stream.complete();
       this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: stream.responseHeaders });
     });
-    if (!h2 && (req as IncomingMessage).rawHeaders.length / 2 > this.config.maxHeadersCount) {
-      (res as ServerResponse).shouldKeepAlive = false; // a codec error: Envoy closes the connection
+    if (req.rawHeaders.length / 2 > this.config.maxHeadersCount) {
+      res.shouldKeepAlive = false; // a codec error: Envoy closes the connection
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }
@@ -352,5 +350,57 @@ export class HcmRuntime implements Http1ServerHost {
     const decision = this.#decide(r);
     if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
     runFilters(stream, decision, this.config, this.env);
+  }
+
+  /**
+   * A stream of the HTTP/2 codec, on node's core API: the request is the stream's headers and its readable
+   * side, the response an Http2Response. CONNECT is answered 405 and an `expect` other than 100-continue
+   * 417, as node's compatibility server answered them; 100-continue is answered at once.
+   */
+  #onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const method = headers[':method'] ?? 'GET';
+    const expect = headers['expect'];
+    if (method === 'CONNECT' || (expect !== undefined && expect !== '100-continue')) {
+      stream.on('error', () => {});
+      if (!stream.destroyed && !stream.closed) stream.respond({ ':status': method === 'CONNECT' ? 405 : 417 }, { endStream: true });
+      return;
+    }
+    if (expect !== undefined && !stream.destroyed && !stream.closed) stream.additionalHeaders({ ':status': 100 });
+    this.env.onStreamStart?.();
+    const info = newStreamInfo(Date.now());
+    // The session is there while its streams are (node types it as possibly gone).
+    const f = factsOf(stream.session as Http2Session);
+    const h = headers as HeaderMap;
+    const r: DownstreamRequest = {
+      method,
+      path: headers[':path'] ?? '/',
+      authority: (headers[':authority'] ?? h['host'] ?? '') as string,
+      scheme: f.tls ? 'https' : 'http',
+      protocol: 'HTTP/2',
+      headers: h,
+      hasBody: !stream.endAfterHeaders,
+      body: stream,
+      remoteAddress: f.remoteAddress,
+      remotePort: f.remotePort,
+      localAddress: f.localAddress,
+      localPort: f.localPort,
+      serverName: f.serverName,
+      peer: f.peer,
+    };
+    const res = new Http2Response(stream, method);
+    const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName);
+    res.onDone = (aborted) => {
+      if (aborted) {
+        info.flags |= ResponseFlag.DC;
+        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+      }
+      info.endNs = process.hrtime.bigint();
+      s.complete();
+      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: s.responseHeaders });
+    };
+    this.#mutateRequestHeaders(r);
+    const decision = this.#decide(r);
+    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
+    runFilters(s, decision, this.config, this.env);
   }
 }

@@ -1,7 +1,7 @@
 // One request through the HTTP connection manager (Envoy's ActiveStream): the downstream request and
 // response, what happened to it (StreamInfo), and the operations filters and the router use: local replies,
 // writing the upstream's response head, the headers sent upstream, resets. Works over HTTP/1.1 and HTTP/2
-// (node's compatibility API), so filters never see the codec.
+// (http1-response.ts, http2-response.ts), so filters never see the codec.
 // An encode hook may hold the response head (Envoy's encodeHeaders answering StopIteration): until
 // continueEncoding() nothing reaches the downstream response; the upstream's body and end wait in order, with
 // watermark backpressure, and a local reply meanwhile replaces the held response.
@@ -13,7 +13,6 @@ import type { StreamInfo } from './stream-info.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
 import { isHopByHop, type HeaderMap } from './headers.js';
-import { latin1WireHeaders } from './http1-head.js';
 
 export type { HeaderMap };
 
@@ -340,8 +339,7 @@ export class HttpStream {
     const g = h['grpc-status'];
     if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');
     this.responseHeaders = h;
-    // node's http2 sends each character's low byte: config strings go as UTF-8, as the HTTP/1.1 writer sends them.
-    this.response.writeHead(status, (this.request.protocol === 'HTTP/2' ? latin1WireHeaders(h) : h) as OutgoingHttpHeaders);
+    this.response.writeHead(status, h as OutgoingHttpHeaders);
   }
 
   /** Writes what waited behind a released head, in arrival order. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerLines, httpDateLine, isWritableHeader, latin1Wire, latin1WireHeaders, latin1WireValue, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
+import { headerLines, httpDateLine, isWritableHeader, latin1Wire, latin1WireValue, rawHeader, requestHead, requestHeaderMap, responseHeadView, responseHeaderMap, statusLine } from './http1-head.js';
 import type { HeaderMap } from './headers.js';
 
 describe('HTTP/1.1 heads', () => {
@@ -77,14 +77,7 @@ describe('HTTP/1.1 heads', () => {
     assert.equal(isWritableHeader('x', '\u20ac'), true);
   });
 
-  it('for HTTP/2 (node sends low bytes): values as the strings of their wire bytes, the map copied only when one changes', () => {
-    const plain = { a: 'ascii', b: ['caf\u00e9', 'x'] };
-    assert.equal(latin1WireHeaders(plain), plain, 'values off the wire need nothing');
-    const withConfig = { a: 'ascii', u: '\u010a\u20ac', l: ['x', '\u00e9\u0100'] };
-    const wire = latin1WireHeaders(withConfig);
-    assert.notEqual(wire, withConfig);
-    assert.deepEqual(wire, { a: 'ascii', u: Buffer.from('\u010a\u20ac').toString('latin1'), l: ['x', Buffer.from('\u00e9\u0100').toString('latin1')] });
-    assert.equal(withConfig.u, '\u010a\u20ac', 'the original map (the access log\'s) is left as it was');
+  it('for HTTP/2 (node sends low bytes): values as the strings of their wire bytes, lists copied only when one changes', () => {
     assert.equal(latin1Wire('caf\u00e9'), 'caf\u00e9');
     const list = ['a', 'b'];
     assert.equal(latin1WireValue(list), list, 'an unchanged list is not copied');

@@ -74,6 +74,25 @@ export function isWritableHeader(name: string, value: string): boolean {
   return valueBytes(value) !== ValueBytes.None;
 }
 
+/** Whether `name` is a token (RFC 9110), so it may be written as a header name. */
+export function isHeaderName(name: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) if (!isNameChar(name.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * For a writer that encodes header strings as latin1 itself (node's http2 sends the low byte of each
+ * character): the string whose latin1 bytes are the value's wire bytes (the value itself, or its UTF-8
+ * bytes when it holds characters above U+00FF), or undefined when the value may not be written (a control
+ * character other than tab). Long values are looked up among the last ones found writable first.
+ */
+export function wireHeaderValue(value: string): string | undefined {
+  const e = value.length >= LONG_VALUE ? longValueBytes(value) : valueBytes(value);
+  return e === ValueBytes.Latin1 ? value : e === ValueBytes.Utf8 ? Buffer.from(value, 'utf8').toString('latin1') : undefined;
+}
+
 /** The value as the string whose latin1 encoding is its wire bytes (UTF-8 bytes for characters above U+00FF). */
 function wireValue(value: string): string {
   return valueBytes(value) === ValueBytes.Utf8 ? Buffer.from(value, 'utf8').toString('latin1') : value;
@@ -100,19 +119,6 @@ export function latin1WireValue(v: string | string[]): string | string[] {
     if (out !== undefined) out[i] = w;
   }
   return out ?? v;
-}
-
-/** latin1Wire() over a header map: `h` itself when no value changes, else a copy (the original stays for logs). */
-export function latin1WireHeaders(h: HeaderMap): HeaderMap {
-  let out: HeaderMap | undefined;
-  for (const name in h) {
-    const v = h[name];
-    if (v === undefined) continue;
-    const w = latin1WireValue(v);
-    if (w !== v) out ??= { ...h };
-    if (out !== undefined) out[name] = w;
-  }
-  return out ?? h;
 }
 
 /**

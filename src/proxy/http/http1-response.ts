@@ -206,8 +206,14 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
   }
 }
 
+/** A response holding bytes until the end of the loop turn (HTTP/1.1 here, HTTP/2 in http2-response.ts). */
+export interface HeldResponse {
+  /** The end of the loop turn in which the response was scheduled: write what it holds. */
+  tick(): void;
+}
+
 /** Responses with bytes held this turn: flushed when the read that produced them ends, or by one setImmediate. */
-let toFlush: Http1Response[] = [];
+let toFlush: HeldResponse[] = [];
 let holds = 0;
 let immediate = false;
 
@@ -215,10 +221,11 @@ function flushAll(): void {
   immediate = false;
   const rs = toFlush;
   toFlush = [];
-  for (let i = 0; i < rs.length; i++) (rs[i] as Http1Response).tick();
+  for (let i = 0; i < rs.length; i++) (rs[i] as HeldResponse).tick();
 }
 
-function scheduleFlush(r: Http1Response): void {
+/** Calls `r.tick()` once the read being delivered ends (releaseFlushes), or else in this loop turn's setImmediate. */
+export function scheduleFlush(r: HeldResponse): void {
   toFlush.push(r);
   if (holds === 0 && !immediate) {
     immediate = true;

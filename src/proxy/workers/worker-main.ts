@@ -7,7 +7,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 import { nodeOptionsWords, proxyHeapFlags } from '../heap-flags.js';
-import { startYoungGenerationGovernor } from '../heap-governor.js';
+import { startHeapGovernor } from '../heap-governor.js';
 
 if (process.send === undefined) {
   process.stderr.write('error: this is an isthmus proxy worker; run `isthmus proxy --concurrency <n>` instead\n');
@@ -19,7 +19,7 @@ process.on('SIGTERM', () => undefined);
 
 const heapFlags = proxyHeapFlags([...process.execArgv, ...nodeOptionsWords(process.env['NODE_OPTIONS'])]);
 for (const flag of heapFlags) setFlagsFromString(flag);
-startYoungGenerationGovernor(heapFlags);
+startHeapGovernor(heapFlags);
 const { runWorker } = await import('./worker.js');
 runWorker(
   {
