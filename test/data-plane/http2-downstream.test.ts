@@ -184,6 +184,7 @@ describe('HTTP/2 downstream', () => {
       req.on('error', fail);
     });
     assert.deepEqual(continued, { sawContinue: true, reply: 'AFTER CONTINUE' });
+    assert.equal(web.seen.at(-1)?.headers['expect'], undefined, 'the gateway answered the expectation: not forwarded');
 
     // 1 MiB: sixteen times HTTP/2's initial stream window, so it moves only as the client reads.
     const big = await get('/big');

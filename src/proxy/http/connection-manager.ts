@@ -360,12 +360,17 @@ export class HcmRuntime implements Http1ServerHost {
   #onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     const method = headers[':method'] ?? 'GET';
     const expect = headers['expect'];
-    if (method === 'CONNECT' || (expect !== undefined && expect !== '100-continue')) {
+    const continues = typeof expect === 'string' && expect.toLowerCase() === '100-continue';
+    if (method === 'CONNECT' || (expect !== undefined && !continues)) {
       stream.on('error', () => {});
       if (!stream.destroyed && !stream.closed) stream.respond({ ':status': method === 'CONNECT' ? 405 : 417 }, { endStream: true });
       return;
     }
-    if (expect !== undefined && !stream.destroyed && !stream.closed) stream.additionalHeaders({ ':status': 100 });
+    if (continues) {
+      // Envoy answers 100-continue itself and does not forward the expectation (as the HTTP/1.1 codec does).
+      delete headers['expect'];
+      if (!stream.destroyed && !stream.closed) stream.additionalHeaders({ ':status': 100 });
+    }
     this.env.onStreamStart?.();
     const info = newStreamInfo(Date.now());
     // The session is there while its streams are (node types it as possibly gone).
