@@ -9,7 +9,7 @@
 // Usage: node --import tsx bench/data-plane/ab.ts <name>=<entry>[,<node flag>...] ...
 //   e.g. base=.bench-a/isthmus.mjs new=dist/bundle/isthmus.mjs
 // BENCH_AB_ROUNDS (default 6), BENCH_AB_SECONDS (default 5), BENCH_AB_CONNECTIONS (default 50),
-// BENCH_AB_KIND (http, or tcp for the tcp_proxy gateway), BENCH_AB_LOAD (wrk, or h2 for h2load -c10 -m10:
+// BENCH_AB_KIND (http, https for TLS terminated at the gateway, or tcp for the tcp_proxy gateway), BENCH_AB_LOAD (wrk, or h2 for h2load -c10 -m10:
 // cleartext HTTP/2 in, as the data-plane bench's h2-c10m10 shape; BENCH_AB_CONNECTIONS is then h2load's -c).
 
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
 import { cpuTicks, gatewayKind, loadKind, MS_PER_TICK, parseVariants, positiveInt, type Variant } from './variants.js';
 import { runWrk } from './wrk.js';
+import { makeBenchCert } from './tls-cert.js';
 import { runH2load } from './h2load.js';
 import type { LoadResult } from './load.js';
 
@@ -55,7 +56,7 @@ async function main(args: readonly string[]): Promise<void> {
   const h2load = tools.h2load;
   if (h2 ? h2load === undefined : wrk === undefined) throw new Error(h2 ? 'h2load is not installed (apt-get install -y nghttp2-client)' : 'wrk is not installed (it is the load generator)');
   const load = (port: number, secs: number): Promise<LoadResult> =>
-    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE });
+    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE, tls: kind === 'https' });
   const dir = makeTempDir('isthmus-bench-ab-');
   let upstream: Peer | undefined;
   const started: Started[] = [];
@@ -63,9 +64,10 @@ async function main(args: readonly string[]): Promise<void> {
     const [upstreamPort, ...ports] = await freePorts(variants.length + 1);
     if (upstreamPort === undefined) throw new Error('no free port');
     upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
+    const cert = kind === 'https' ? makeBenchCert(dir) : undefined;
     for (const [i, v] of variants.entries()) {
       const port = ports[i] as number;
-      const t = await startIsthmus(kind, upstreamPort, port, { command: v.command });
+      const t = await startIsthmus(kind, upstreamPort, port, { command: v.command, ...(cert !== undefined ? { cert } : {}) });
       if ('unavailable' in t) throw new Error(`${v.name}: ${t.unavailable}`);
       started.push({ variant: v, port, target: t });
       process.stdout.write(`${v.name}: ${v.command.join(' ')} ready on 127.0.0.1:${port}\n`);

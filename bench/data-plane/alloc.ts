@@ -8,7 +8,7 @@
 // request each, V8's own estimate from its samples) and where the profile went (Chrome DevTools opens it).
 // Usage: node --import tsx bench/data-plane/alloc.ts [entry, default dist/bin/isthmus.js]
 // BENCH_ALLOC_SECONDS (default 5), BENCH_ALLOC_CONNECTIONS (default 50), BENCH_ALLOC_TOP (default 25),
-// BENCH_ALLOC_KIND (http, or tcp for the tcp_proxy gateway), BENCH_ALLOC_LOAD (wrk, or h2 for h2load -c10 -m10:
+// BENCH_ALLOC_KIND (http, https for TLS terminated at the gateway, or tcp for the tcp_proxy gateway), BENCH_ALLOC_LOAD (wrk, or h2 for h2load -c10 -m10:
 // cleartext HTTP/2 in; BENCH_ALLOC_CONNECTIONS is then h2load's -c).
 
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { findTools, startNginx, type Peer } from './peers.js';
 import { freePorts, makeTempDir, removeTempDir } from './processes.js';
 import { gatewayKind, loadKind, positiveInt } from './variants.js';
 import { runWrk } from './wrk.js';
+import { makeBenchCert } from './tls-cert.js';
 import { runH2load } from './h2load.js';
 import type { LoadResult } from './load.js';
 
@@ -65,7 +66,7 @@ async function main(entry: string): Promise<void> {
   const { wrk, h2load } = tools;
   if (h2 ? h2load === undefined : wrk === undefined) throw new Error(h2 ? 'h2load is not installed (apt-get install -y nghttp2-client)' : 'wrk is not installed (it is the load generator)');
   const load = (port: number, secs: number): Promise<LoadResult> =>
-    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE });
+    h2 ? runH2load({ h2load: h2load as string, port, clients: connections, streams: 10, seconds: secs, core: LOAD_CORE }) : runWrk({ wrk: wrk as string, port, connections, seconds: secs, core: LOAD_CORE, tls: kind === 'https' });
   // makeTempDir's folders are removed when the bench exits; a kept profile gets a folder of its own.
   const dir = keep ? mkdtempSync(join(tmpdir(), 'isthmus-bench-alloc-')) : makeTempDir('isthmus-bench-alloc-');
   const profileFile = join(dir, 'alloc.heapprofile');
@@ -76,7 +77,8 @@ async function main(entry: string): Promise<void> {
     const [upstreamPort, port] = await freePorts(2);
     if (upstreamPort === undefined || port === undefined) throw new Error('no free port');
     upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
-    const t = await startIsthmus(kind, upstreamPort, port, { command: [process.execPath, '--import', SAMPLER, entry] });
+    const cert = kind === 'https' ? makeBenchCert(dir) : undefined;
+    const t = await startIsthmus(kind, upstreamPort, port, { command: [process.execPath, '--import', SAMPLER, entry], ...(cert !== undefined ? { cert } : {}) });
     if ('unavailable' in t) throw new Error(t.unavailable);
     stop = t.stop;
     await load(port, WARMUP_SECONDS);

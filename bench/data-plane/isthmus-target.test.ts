@@ -12,7 +12,11 @@ import { snapshotFromConfig } from '../../src/model/build-snapshot.js';
 import type { LbEndpoint } from '../../src/xds/gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import { parseProxy } from '../../src/model/proxy.js';
 import { translate } from '../../src/translate/translate.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gatewayConfig } from './isthmus-target.js';
+import { makeBenchCert } from './tls-cert.js';
 
 const GATEWAY_NODE = {
   id: 'router~127.0.0.1~ingressgateway.istio-system~istio-system.svc.cluster.local',
@@ -26,13 +30,16 @@ function portOf(lb: LbEndpoint): number | undefined {
 }
 
 describe('gatewayConfig', () => {
-  for (const kind of ['http', 'tcp'] as const) {
+  const dir = mkdtempSync(join(tmpdir(), 'isthmus-bench-cert-'));
+  const cert = makeBenchCert(dir);
+  rmSync(dir, { recursive: true, force: true });
+  for (const kind of ['http', 'https', 'tcp'] as const) {
     it(`${kind}: valid, and routes the listen port to the upstream`, () => {
-      const loaded = loadText(gatewayConfig(kind, 18081, 18080), 'bench.yaml');
+      const loaded = loadText(gatewayConfig(kind, 18081, 18080, cert), 'bench.yaml');
       assert.deepEqual(loaded.problems, []);
       const { entries, invalid } = validateDocuments(loaded.documents, createKindRegistry(ALL_KINDS));
       assert.deepEqual(invalid, []);
-      assert.deepEqual(entries.map((e) => e.kind.kind).sort(), ['Gateway', 'ServiceEntry', 'VirtualService']);
+      assert.deepEqual(entries.map((e) => e.kind.kind).sort(), ['Gateway', 'ServiceEntry', 'VirtualService', ...(kind === 'https' ? ['Secret'] : [])].sort());
       assert.deepEqual(entries.flatMap((e) => e.warnings), []);
 
       const proxy = parseProxy(GATEWAY_NODE);
@@ -42,6 +49,7 @@ describe('gatewayConfig', () => {
       assert.ok(out.listeners.some((l) => l.name.endsWith('_18080')), `listeners: ${out.listeners.map((l) => l.name).join(', ')}`);
       const upstream = out.endpoints.find((e) => e.clusterName === 'outbound|80||upstream.bench.svc');
       assert.deepEqual(upstream?.endpoints.flatMap((le) => le.lbEndpoints.map(portOf)), [18081]);
+      if (kind === 'https') assert.deepEqual(out.secrets.map((x) => x.name), ['kubernetes://bench-cred'], 'the listener terminates TLS with the Secret');
     });
   }
 });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIST_ENTRY } from './dist-build.js';
 import { processTree } from './measure.js';
-import { makeTempDir, probe, removeTempDir, runToEnd, spawnChild, waitFor200, type Child } from './processes.js';
+import { makeTempDir, probe, probeTls, removeTempDir, runToEnd, spawnChild, waitFor200, type Child } from './processes.js';
+import type { BenchCert } from './tls-cert.js';
 
 /**
  * How to run the isthmus command, from the repository root: the build (see dist-build.ts), as deployed.
@@ -51,14 +52,30 @@ export interface IsthmusTarget {
 
 export type IsthmusStart = IsthmusTarget | { readonly unavailable: string };
 
-/** The Istio config the control plane serves: one gateway server, one route, one upstream. */
-export function gatewayConfig(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number): string {
-  const portName = kind;
-  const protocol = kind === 'http' ? 'HTTP' : 'TCP';
+/** Which gateway: HTTP, HTTPS (TLS terminated with the bench's certificate from a Kubernetes Secret), or TCP. */
+export type GatewayKind = 'http' | 'https' | 'tcp';
+
+/**
+ * The Istio config the control plane serves: one gateway server, one route, one upstream (plaintext
+ * HTTP/1.1 or TCP); for HTTPS a SIMPLE TLS server whose credentialName names a Secret holding `cert`.
+ */
+export function gatewayConfig(kind: GatewayKind, upstreamPort: number, listenPort: number, cert?: BenchCert): string {
+  if (kind === 'https' && cert === undefined) throw new Error('an HTTPS gateway needs a certificate');
+  const upstream = kind === 'tcp' ? 'tcp' : 'http';
+  const protocol = kind === 'tcp' ? 'TCP' : 'HTTP';
+  const server =
+    kind === 'https'
+      ? [`  - port: {number: ${listenPort}, name: https, protocol: HTTPS}`, '    hosts: ["*"]', '    tls: {mode: SIMPLE, credentialName: bench-cred}']
+      : [`  - port: {number: ${listenPort}, name: ${upstream}, protocol: ${protocol}}`, '    hosts: ["*"]'];
   const route =
-    kind === 'http'
-      ? ['  http:', '  - route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`]
-      : ['  tcp:', `  - match: [{port: ${listenPort}}]`, '    route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`];
+    kind === 'tcp'
+      ? ['  tcp:', `  - match: [{port: ${listenPort}}]`, '    route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`]
+      : ['  http:', '  - route:', `    - destination: {host: ${UPSTREAM_HOST}, port: {number: 80}}`];
+  const b64 = (t: string): string => Buffer.from(t).toString('base64');
+  const secret =
+    kind === 'https' && cert !== undefined
+      ? ['---', 'apiVersion: v1', 'kind: Secret', `metadata: {name: bench-cred, namespace: ${GATEWAY_NAMESPACE}}`, 'type: kubernetes.io/tls', 'data:', `  tls.crt: ${b64(cert.cert)}`, `  tls.key: ${b64(cert.key)}`]
+      : [];
   return [
     'apiVersion: networking.istio.io/v1',
     'kind: Gateway',
@@ -66,8 +83,7 @@ export function gatewayConfig(kind: 'http' | 'tcp', upstreamPort: number, listen
     'spec:',
     '  selector: {istio: ingressgateway}',
     '  servers:',
-    `  - port: {number: ${listenPort}, name: ${portName}, protocol: ${protocol}}`,
-    '    hosts: ["*"]',
+    ...server,
     '---',
     'apiVersion: networking.istio.io/v1',
     'kind: VirtualService',
@@ -85,9 +101,10 @@ export function gatewayConfig(kind: 'http' | 'tcp', upstreamPort: number, listen
     // A TCP service needs a VIP for sidecars to tell it apart (IST0134); the gateway does not use it.
     ...(kind === 'tcp' ? ['  addresses: [240.240.0.10]'] : []),
     '  location: MESH_INTERNAL',
-    `  ports: [{number: 80, name: ${portName}, protocol: ${protocol}}]`,
+    `  ports: [{number: 80, name: ${upstream}, protocol: ${protocol}}]`,
     '  resolution: STATIC',
-    `  endpoints: [{address: 127.0.0.1, ports: {${portName}: ${upstreamPort}}}]`,
+    `  endpoints: [{address: 127.0.0.1, ports: {${upstream}: ${upstreamPort}}}]`,
+    ...secret,
     '',
   ].join('\n');
 }
@@ -105,10 +122,12 @@ export interface IsthmusStartOptions {
   readonly command?: readonly string[];
   /** The checkout the control plane runs from (default this one), e.g. a `git archive HEAD` copy. */
   readonly controlPlaneRoot?: string;
+  /** The certificate an HTTPS gateway serves. */
+  readonly cert?: BenchCert;
 }
 
 /** Starts control plane + gateway proxy; resolves once a request through listenPort answers 200. */
-export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, listenPort: number, o: IsthmusStartOptions = {}): Promise<IsthmusStart> {
+export async function startIsthmus(kind: GatewayKind, upstreamPort: number, listenPort: number, o: IsthmusStartOptions = {}): Promise<IsthmusStart> {
   const command = o.command ?? ISTHMUS_COMMAND;
   const dir = makeTempDir(`isthmus-bench-${kind}-`);
   const children: Child[] = [];
@@ -120,7 +139,7 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
     const configDir = join(dir, 'config');
     const bootstrapFile = join(dir, 'bootstrap.json');
     mkdirSync(configDir);
-    writeFileSync(join(configDir, 'bench.yaml'), gatewayConfig(kind, upstreamPort, listenPort));
+    writeFileSync(join(configDir, 'bench.yaml'), gatewayConfig(kind, upstreamPort, listenPort, o.cert));
 
     let xdsAddress: string | undefined;
     let announced: () => void = () => undefined;
@@ -169,7 +188,7 @@ export async function startIsthmus(kind: 'http' | 'tcp', upstreamPort: number, l
       },
     });
     children.push(proxy);
-    const why = await waitFor200(listenPort, READY_DEADLINE_MS, proxy.isRunning);
+    const why = await waitFor200(listenPort, READY_DEADLINE_MS, proxy.isRunning, kind === 'https' ? (p) => probeTls(p) : undefined);
     if (why !== undefined) {
       const state = await proxyState(proxy, readiness);
       await stopAll();

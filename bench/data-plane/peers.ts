@@ -9,7 +9,8 @@ import { connect } from 'node:http2';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processTree } from './measure.js';
-import { findBinary, spawnChild, waitFor200, type Child } from './processes.js';
+import { findBinary, probeTls, spawnChild, waitFor200, type Child } from './processes.js';
+import type { BenchCert } from './tls-cert.js';
 
 const READY_DEADLINE_MS = 10_000;
 const STREAM_MODULE_PATHS = ['/usr/lib/nginx/modules/ngx_stream_module.so', '/usr/share/nginx/modules/ngx_stream_module.so'];
@@ -93,8 +94,8 @@ function probeH2(port: number, timeoutMs = 1_000): Promise<number | string> {
   });
 }
 
-async function ready(child: Child, port: number, logFile?: string, h2 = false): Promise<Peer> {
-  const why = await waitFor200(port, READY_DEADLINE_MS, child.isRunning, h2 ? (p) => probeH2(p) : undefined);
+async function ready(child: Child, port: number, logFile?: string, h2 = false, tls = false): Promise<Peer> {
+  const why = await waitFor200(port, READY_DEADLINE_MS, child.isRunning, h2 ? (p) => probeH2(p) : tls ? (p) => probeTls(p) : undefined);
   if (why !== undefined) {
     await child.stop();
     const log = logFile !== undefined && existsSync(logFile) ? readFileSync(logFile, 'utf8').trim() : '';
@@ -110,7 +111,11 @@ export type NginxRole =
   | { readonly kind: 'http'; readonly upstreamPort: number }
   /** The reverse proxy taking cleartext HTTP/2 (prior knowledge), forwarding HTTP/1.1 with keep-alive. */
   | { readonly kind: 'h2'; readonly upstreamPort: number }
-  | { readonly kind: 'stream'; readonly upstreamPort: number; readonly module: string };
+  | { readonly kind: 'stream'; readonly upstreamPort: number; readonly module: string }
+  /** The upstream's answer over HTTPS (the TLS shape's baseline). */
+  | { readonly kind: 'upstream-tls'; readonly cert: BenchCert }
+  /** The reverse proxy terminating TLS (HTTPS in), forwarding HTTP/1.1 with keep-alive. */
+  | { readonly kind: 'https'; readonly upstreamPort: number; readonly cert: BenchCert };
 
 function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
   const head = [
@@ -122,6 +127,7 @@ function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
   ];
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`);
   const h2 = role.kind === 'upstream-h2' || role.kind === 'h2';
+  const tls = role.kind === 'upstream-tls' || role.kind === 'https' ? [`ssl_certificate ${role.cert.certFile};`, `ssl_certificate_key ${role.cert.keyFile};`] : [];
   const http = (server: string[], extra: string[] = []): string[] => [
     'http {',
     '  access_log off;',
@@ -131,17 +137,19 @@ function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
     ...temp,
     ...extra,
     `  server {`,
-    `    listen 127.0.0.1:${listenPort}${h2 ? ' http2' : ''};`,
-    ...server.map((l) => `    ${l}`),
+    `    listen 127.0.0.1:${listenPort}${h2 ? ' http2' : ''}${tls.length > 0 ? ' ssl' : ''};`,
+    ...[...tls, ...server].map((l) => `    ${l}`),
     '  }',
     '}',
   ];
   switch (role.kind) {
     case 'upstream':
     case 'upstream-h2':
+    case 'upstream-tls':
       return [...head, ...http(['location / { default_type text/plain; return 200 "ok\\n"; }'])].join('\n') + '\n';
     case 'http':
     case 'h2':
+    case 'https':
       return [
         ...head,
         ...http(
@@ -161,11 +169,15 @@ export async function startNginx(nginx: string, dir: string, listenPort: number,
   writeFileSync(conf, nginxConfig(dir, listenPort, role));
   const name = role.kind === 'upstream' ? 'nginx upstream' : `nginx ${role.kind}`;
   const child = await spawnChild(name, [nginx, '-p', dir, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], { core });
-  return ready(child, listenPort, join(dir, 'error.log'), role.kind === 'h2' || role.kind === 'upstream-h2');
+  return ready(child, listenPort, join(dir, 'error.log'), role.kind === 'h2' || role.kind === 'upstream-h2', role.kind === 'https' || role.kind === 'upstream-tls');
 }
 
-/** HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode; `h2c`: HTTP/2 (prior knowledge) in, HTTP/1.1 out. */
-export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp' | 'h2c', upstreamPort: number, core: number): Promise<Peer> {
+/**
+ * HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode; `h2c`: HTTP/2 (prior
+ * knowledge) in, HTTP/1.1 out; `https`: TLS terminated with `cert`, HTTP/1.1 out.
+ */
+export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp' | 'h2c' | 'https', upstreamPort: number, core: number, cert?: BenchCert): Promise<Peer> {
+  if (mode === 'https' && cert === undefined) throw new Error('haproxy https needs a certificate');
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -181,7 +193,7 @@ export async function startHaproxy(haproxy: string, dir: string, listenPort: num
       '  timeout client 60s',
       '  timeout server 60s',
       'frontend bench',
-      `  bind 127.0.0.1:${listenPort}${mode === 'h2c' ? ' proto h2' : ''}`,
+      `  bind 127.0.0.1:${listenPort}${mode === 'h2c' ? ' proto h2' : mode === 'https' ? ` ssl crt ${cert?.pemFile ?? ''}` : ''}`,
       '  default_backend upstream',
       'backend upstream',
       `  server upstream 127.0.0.1:${upstreamPort}`,
@@ -189,5 +201,5 @@ export async function startHaproxy(haproxy: string, dir: string, listenPort: num
     ].join('\n'),
   );
   const child = await spawnChild(`haproxy ${mode}`, [haproxy, '-f', conf, '-db'], { core });
-  return ready(child, listenPort, undefined, mode === 'h2c');
+  return ready(child, listenPort, undefined, mode === 'h2c', mode === 'https');
 }

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -183,6 +184,20 @@ export async function runToEnd(name: string, argv: readonly string[], o: SpawnOp
 export function probe(port: number, path = '/', timeoutMs = 1_000): Promise<number | string> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', (e) => resolve(e.message));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => resolve(e.message));
+    req.end();
+  });
+}
+
+/** One GET over TLS on 127.0.0.1:port (any certificate): the status code, or the error's text. */
+export function probeTls(port: number, path = '/', timeoutMs = 1_000): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', (e) => resolve(e.message));

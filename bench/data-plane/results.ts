@@ -13,8 +13,11 @@ export interface ConfigInfo {
   readonly name: string;
   readonly label: string;
   readonly layer: Layer;
-  /** 'h2': clients speak cleartext HTTP/2 to it (the HTTP/2 shape's configurations); HTTP/1.1 otherwise. */
-  readonly protocol?: 'h2';
+  /**
+   * 'h2': clients speak cleartext HTTP/2 to it (the HTTP/2 shape's configurations); 'tls': HTTP/1.1 over TLS
+   * (the TLS shape's); cleartext HTTP/1.1 otherwise.
+   */
+  readonly protocol?: 'h2' | 'tls';
 }
 
 export interface RunSample {

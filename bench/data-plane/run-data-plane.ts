@@ -4,16 +4,19 @@
 // Shapes: h1-c50 and h1-c1 (wrk, closed loop), h1-1krps (our open-loop generator at 1,000 req/s, for
 // latency and cost per request at a steady load) and h2-c10m10 (h2load: cleartext HTTP/2 with prior
 // knowledge from the client, 10 connections of 10 streams, HTTP/1.1 to the upstream; the h2c configurations
-// run only in it, against their own baseline, nginx answering h2c itself). Every configuration a chosen
+// run only in it, against their own baseline, nginx answering h2c itself) and tls-c50 (wrk over HTTPS: TLS
+// terminated by the proxy with one throwaway certificate, HTTP/1.1 to the upstream; its own configurations
+// and baseline, nginx answering over TLS itself). Every configuration a chosen
 // shape measures is started once up front and idles while the others are measured. Settings:
 // BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct
-// and direct-h2 always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
+// direct-h2 and direct-tls always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
 // Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDist } from './dist-build.js';
 import { startIsthmus } from './isthmus-target.js';
+import { makeBenchCert, type BenchCert } from './tls-cert.js';
 import { runOpenLoop, type LoadResult } from './load.js';
 import { startMeasurement, type Measurement, type Usage } from './measure.js';
 import { findTools, startHaproxy, startNginx, type Peer, type Tools } from './peers.js';
@@ -48,10 +51,14 @@ const CONFIGS: readonly ConfigInfo[] = [
   { name: 'nginx-h2', label: 'nginx h2c', layer: 'l7', protocol: 'h2' },
   { name: 'haproxy-h2', label: 'haproxy h2c', layer: 'l7', protocol: 'h2' },
   { name: 'isthmus-h2', label: 'isthmus h2c', layer: 'l7', protocol: 'h2' },
+  { name: 'direct-tls', label: 'direct https (no proxy)', layer: 'direct', protocol: 'tls' },
+  { name: 'nginx-tls', label: 'nginx https', layer: 'l7', protocol: 'tls' },
+  { name: 'haproxy-tls', label: 'haproxy https', layer: 'l7', protocol: 'tls' },
+  { name: 'isthmus-tls', label: 'isthmus https', layer: 'l7', protocol: 'tls' },
 ];
 
 type Shape =
-  | { readonly name: string; readonly kind: 'wrk'; readonly connections: number; readonly detail: string }
+  | { readonly name: string; readonly kind: 'wrk'; readonly connections: number; readonly tls?: boolean; readonly detail: string }
   | { readonly name: string; readonly kind: 'rate'; readonly rate: number; readonly detail: string }
   | { readonly name: string; readonly kind: 'h2load'; readonly clients: number; readonly streams: number; readonly detail: string };
 
@@ -60,10 +67,14 @@ const SHAPES: readonly Shape[] = [
   { name: 'h1-c1', kind: 'wrk', connections: 1, detail: 'wrk -t1 -c1' },
   { name: 'h1-1krps', kind: 'rate', rate: FIXED_RATE, detail: 'open loop, 1,000 req/s, keep-alive' },
   { name: 'h2-c10m10', kind: 'h2load', clients: 10, streams: 10, detail: 'h2load -t1 -c10 -m10, h2c prior knowledge in, HTTP/1.1 to the upstream; h2load reports no latency percentiles' },
+  { name: 'tls-c50', kind: 'wrk', connections: 50, tls: true, detail: 'wrk -t1 -c50 over HTTPS (a TLS handshake per connection, then keep-alive), HTTP/1.1 to the upstream' },
 ];
 
-/** Whether a configuration takes part in a shape: the h2c ones only in the HTTP/2 shape, the others in the rest. */
-const runsIn = (c: ConfigInfo, shape: Shape): boolean => (c.protocol === 'h2') === (shape.kind === 'h2load');
+/** What clients of a shape speak: cleartext HTTP/2, HTTP/1.1 over TLS, or cleartext HTTP/1.1 (undefined). */
+const shapeProtocol = (shape: Shape): ConfigInfo['protocol'] => (shape.kind === 'h2load' ? 'h2' : shape.kind === 'wrk' && shape.tls === true ? 'tls' : undefined);
+
+/** Whether a configuration takes part in a shape: the h2c ones only in the HTTP/2 shape, the TLS ones only in the TLS shape. */
+const runsIn = (c: ConfigInfo, shape: Shape): boolean => c.protocol === shapeProtocol(shape);
 
 interface Settings {
   readonly seconds: number;
@@ -93,11 +104,18 @@ function readSettings(): Settings {
   };
 }
 
+/** The baseline rows each shape's ratios are taken against, by what its clients speak. */
+const BASELINES: Readonly<Record<'h1' | 'h2' | 'tls', { readonly direct: string; readonly nginx: string }>> = {
+  h1: { direct: 'direct', nginx: 'nginx' },
+  h2: { direct: 'direct-h2', nginx: 'nginx-h2' },
+  tls: { direct: 'direct-tls', nginx: 'nginx-tls' },
+};
+
 function peerStarted(port: number, peer: Peer): Started {
   return { kind: 'up', port, pids: () => peer.pids(), stop: () => peer.stop() };
 }
 
-async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }, noDist: string | undefined): Promise<Started> {
+async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }, noDist: string | undefined, cert: () => BenchCert): Promise<Started> {
   const up = upstream.port;
   const missing = (what: string): Started => ({ kind: 'unavailable', reason: `${what} is not installed` });
   try {
@@ -110,6 +128,18 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         const peer = await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'upstream-h2' }, LOAD_CORE);
         return { kind: 'up', port, pids: () => [], stop: () => peer.stop() };
       }
+      case 'direct-tls': {
+        // Its own nginx on the load core, answering over TLS: the baseline has no proxy, so its CPU is not counted.
+        if (tools.nginx === undefined) return missing('nginx');
+        const peer = await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'upstream-tls', cert: cert() }, LOAD_CORE);
+        return { kind: 'up', port, pids: () => [], stop: () => peer.stop() };
+      }
+      case 'nginx-tls':
+        if (tools.nginx === undefined) return missing('nginx');
+        return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'https', upstreamPort: up, cert: cert() }, PROXY_CORE));
+      case 'haproxy-tls':
+        if (tools.haproxy === undefined) return missing('haproxy');
+        return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, 'https', up, PROXY_CORE, cert()));
       case 'nginx-h2':
         if (tools.nginx === undefined) return missing('nginx');
         return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'h2', upstreamPort: up }, PROXY_CORE));
@@ -128,10 +158,11 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, c.name === 'haproxy' ? 'http' : 'tcp', up, PROXY_CORE));
       case 'isthmus':
       case 'isthmus-h2':
+      case 'isthmus-tls':
       case 'isthmus-tcp': {
         if (noDist !== undefined) return { kind: 'unavailable', reason: noDist };
         // The gateway's HTTP listener takes HTTP/1.1 and, with prior knowledge, cleartext HTTP/2 alike.
-        const r = await startIsthmus(c.name === 'isthmus-tcp' ? 'tcp' : 'http', up, port);
+        const r = await startIsthmus(c.name === 'isthmus-tcp' ? 'tcp' : c.name === 'isthmus-tls' ? 'https' : 'http', up, port, c.name === 'isthmus-tls' ? { cert: cert() } : {});
         return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
       }
       default:
@@ -156,7 +187,7 @@ async function measureOnce(shape: Shape, target: { port: number; pids: () => num
     usage = m.finish();
   } else if (shape.kind === 'wrk') {
     if (tools.wrk === undefined) throw new Error('wrk is not installed');
-    const o = { wrk: tools.wrk, port: target.port, connections: shape.connections, core: LOAD_CORE };
+    const o = { wrk: tools.wrk, port: target.port, connections: shape.connections, core: LOAD_CORE, tls: shape.tls === true };
     await runWrk({ ...o, seconds: WARMUP_SECONDS });
     const m = startMeasurement(pids);
     load = await runWrk({ ...o, seconds });
@@ -218,7 +249,10 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.filter((c) => c.layer !== 'direct').length} proxies`);
     const up = { port: upstreamPort };
     const noDist = settings.configs.some((c) => c.name.startsWith('isthmus')) ? await ensureDist(log) : undefined;
-    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist)))));
+    // One certificate for every TLS configuration, made when the first one starts.
+    let benchCert: BenchCert | undefined;
+    const cert = (): BenchCert => (benchCert ??= makeBenchCert(dir));
+    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist, cert)))));
     settings.configs.forEach((c, i) => {
       const s = started[i];
       if (s?.kind === 'up' && c.layer !== 'direct') log(`    ${c.label}: ready on 127.0.0.1:${s.port}`);
@@ -270,7 +304,7 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
       const lines =
         shape.kind === 'rate'
           ? fixedRateTable(shape.name, shape.detail, rows, settings.runs, settings.seconds)
-          : throughputTable(shape.name, shape.detail, rows, settings.runs, settings.seconds, shape.kind === 'h2load' ? { direct: 'direct-h2', nginx: 'nginx-h2' } : undefined);
+          : throughputTable(shape.name, shape.detail, rows, settings.runs, settings.seconds, BASELINES[shapeProtocol(shape) ?? 'h1']);
       for (const l of lines) log(l);
       log('');
     }

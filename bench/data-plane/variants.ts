@@ -42,10 +42,10 @@ export function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
-/** Which gateway a bench loads, from the environment variable `name`: http (default) or tcp (tcp_proxy). */
-export function gatewayKind(name: string): 'http' | 'tcp' {
+/** Which gateway a bench loads, from the environment variable `name`: http (default), https (TLS terminated) or tcp (tcp_proxy). */
+export function gatewayKind(name: string): 'http' | 'https' | 'tcp' {
   const k = process.env[name] ?? 'http';
-  if (k !== 'http' && k !== 'tcp') throw new Error(`${name}="${k}": http or tcp`);
+  if (k !== 'http' && k !== 'https' && k !== 'tcp') throw new Error(`${name}="${k}": http, https or tcp`);
   return k;
 }
 

@@ -36,11 +36,13 @@ export interface WrkOptions {
   readonly connections: number;
   readonly seconds: number;
   readonly core?: number;
+  /** HTTPS (wrk's TLS: one handshake per connection, then keep-alive requests). */
+  readonly tls?: boolean;
 }
 
-/** One wrk run against http://127.0.0.1:<port>/ with a single thread. */
+/** One wrk run against http(s)://127.0.0.1:<port>/ with a single thread. */
 export async function runWrk(o: WrkOptions): Promise<LoadResult> {
-  const argv = [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '--timeout', '5s', `http://127.0.0.1:${o.port}/`];
+  const argv = [o.wrk, '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '--timeout', '5s', `${o.tls === true ? 'https' : 'http'}://127.0.0.1:${o.port}/`];
   const out = await runToEnd('wrk', argv, o.core !== undefined ? { core: o.core } : {});
   const r = parseWrk(out);
   if (typeof r === 'string') throw new Error(r);
