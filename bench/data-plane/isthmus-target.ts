@@ -59,10 +59,12 @@ export type GatewayKind = 'http' | 'https' | 'tcp';
  * The Istio config the control plane serves: one gateway server, one route, one upstream (plaintext
  * HTTP/1.1 or TCP); for HTTPS a SIMPLE TLS server whose credentialName names a Secret holding `cert`.
  */
-export function gatewayConfig(kind: GatewayKind, upstreamPort: number, listenPort: number, cert?: BenchCert): string {
+export function gatewayConfig(kind: GatewayKind, upstreamPort: number, listenPort: number, cert?: BenchCert, upstreamH2 = false): string {
   if (kind === 'https' && cert === undefined) throw new Error('an HTTPS gateway needs a certificate');
-  const upstream = kind === 'tcp' ? 'tcp' : 'http';
+  if (kind === 'tcp' && upstreamH2) throw new Error('a TCP gateway has no HTTP/2 upstream');
+  const upstream = kind === 'tcp' ? 'tcp' : upstreamH2 ? 'http2' : 'http';
   const protocol = kind === 'tcp' ? 'TCP' : 'HTTP';
+  const upstreamProtocol = upstreamH2 ? 'HTTP2' : protocol;
   const server =
     kind === 'https'
       ? [`  - port: {number: ${listenPort}, name: https, protocol: HTTPS}`, '    hosts: ["*"]', '    tls: {mode: SIMPLE, credentialName: bench-cred}']
@@ -101,7 +103,7 @@ export function gatewayConfig(kind: GatewayKind, upstreamPort: number, listenPor
     // A TCP service needs a VIP for sidecars to tell it apart (IST0134); the gateway does not use it.
     ...(kind === 'tcp' ? ['  addresses: [240.240.0.10]'] : []),
     '  location: MESH_INTERNAL',
-    `  ports: [{number: 80, name: ${upstream}, protocol: ${protocol}}]`,
+    `  ports: [{number: 80, name: ${upstream}, protocol: ${upstreamProtocol}}]`,
     '  resolution: STATIC',
     `  endpoints: [{address: 127.0.0.1, ports: {${upstream}: ${upstreamPort}}}]`,
     ...secret,
@@ -124,6 +126,8 @@ export interface IsthmusStartOptions {
   readonly controlPlaneRoot?: string;
   /** The certificate an HTTPS gateway serves. */
   readonly cert?: BenchCert;
+  /** HTTP/2 (h2c, prior knowledge) to the upstream, as to a gRPC service (ServiceEntry protocol HTTP2). */
+  readonly upstreamH2?: boolean;
 }
 
 /** Starts control plane + gateway proxy; resolves once a request through listenPort answers 200. */
@@ -139,7 +143,7 @@ export async function startIsthmus(kind: GatewayKind, upstreamPort: number, list
     const configDir = join(dir, 'config');
     const bootstrapFile = join(dir, 'bootstrap.json');
     mkdirSync(configDir);
-    writeFileSync(join(configDir, 'bench.yaml'), gatewayConfig(kind, upstreamPort, listenPort, o.cert));
+    writeFileSync(join(configDir, 'bench.yaml'), gatewayConfig(kind, upstreamPort, listenPort, o.cert, o.upstreamH2 === true));
 
     let xdsAddress: string | undefined;
     let announced: () => void = () => undefined;

@@ -114,6 +114,8 @@ export type NginxRole =
   | { readonly kind: 'stream'; readonly upstreamPort: number; readonly module: string }
   /** The upstream's answer over HTTPS (the TLS shape's baseline). */
   | { readonly kind: 'upstream-tls'; readonly cert: BenchCert }
+  /** The reverse proxy taking cleartext HTTP/2 and forwarding it as HTTP/2 (grpc_pass, h2c to the upstream). */
+  | { readonly kind: 'h2h2'; readonly upstreamPort: number }
   /** The reverse proxy terminating TLS (HTTPS in), forwarding HTTP/1.1 with keep-alive. */
   | { readonly kind: 'https'; readonly upstreamPort: number; readonly cert: BenchCert };
 
@@ -126,7 +128,7 @@ function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
     'events { worker_connections 8192; }',
   ];
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`);
-  const h2 = role.kind === 'upstream-h2' || role.kind === 'h2';
+  const h2 = role.kind === 'upstream-h2' || role.kind === 'h2' || role.kind === 'h2h2';
   const tls = role.kind === 'upstream-tls' || role.kind === 'https' ? [`ssl_certificate ${role.cert.certFile};`, `ssl_certificate_key ${role.cert.keyFile};`] : [];
   const http = (server: string[], extra: string[] = []): string[] => [
     'http {',
@@ -157,6 +159,12 @@ function nginxConfig(dir: string, listenPort: number, role: NginxRole): string {
           ['  upstream upstream {', `    server 127.0.0.1:${role.upstreamPort};`, '    keepalive 64;', '    keepalive_requests 1000000;', '  }'],
         ),
       ].join('\n') + '\n';
+    case 'h2h2':
+      // grpc_pass proxies any HTTP/2 request over h2c (nginx's only HTTP/2 upstream), with keep-alive.
+      return [
+        ...head,
+        ...http(['location / {', '  grpc_pass grpc://upstream;', '}'], ['  upstream upstream {', `    server 127.0.0.1:${role.upstreamPort};`, '    keepalive 64;', '    keepalive_requests 1000000;', '  }']),
+      ].join('\n') + '\n';
     case 'stream':
       return [...head, 'stream {', '  server {', `    listen 127.0.0.1:${listenPort};`, `    proxy_pass 127.0.0.1:${role.upstreamPort};`, '  }', '}'].join('\n') + '\n';
   }
@@ -169,14 +177,15 @@ export async function startNginx(nginx: string, dir: string, listenPort: number,
   writeFileSync(conf, nginxConfig(dir, listenPort, role));
   const name = role.kind === 'upstream' ? 'nginx upstream' : `nginx ${role.kind}`;
   const child = await spawnChild(name, [nginx, '-p', dir, '-e', join(dir, 'error.log'), '-c', conf, '-g', 'daemon off;'], { core });
-  return ready(child, listenPort, join(dir, 'error.log'), role.kind === 'h2' || role.kind === 'upstream-h2', role.kind === 'https' || role.kind === 'upstream-tls');
+  return ready(child, listenPort, join(dir, 'error.log'), role.kind === 'h2' || role.kind === 'upstream-h2' || role.kind === 'h2h2', role.kind === 'https' || role.kind === 'upstream-tls');
 }
 
 /**
  * HAProxy as our child (`haproxy -f <file> -db`), one thread, http or tcp mode; `h2c`: HTTP/2 (prior
- * knowledge) in, HTTP/1.1 out; `https`: TLS terminated with `cert`, HTTP/1.1 out.
+ * knowledge) in, HTTP/1.1 out; `h2h2`: HTTP/2 in and out (h2c to the upstream); `https`: TLS terminated with
+ * `cert`, HTTP/1.1 out.
  */
-export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp' | 'h2c' | 'https', upstreamPort: number, core: number, cert?: BenchCert): Promise<Peer> {
+export async function startHaproxy(haproxy: string, dir: string, listenPort: number, mode: 'http' | 'tcp' | 'h2c' | 'h2h2' | 'https', upstreamPort: number, core: number, cert?: BenchCert): Promise<Peer> {
   if (mode === 'https' && cert === undefined) throw new Error('haproxy https needs a certificate');
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'haproxy.cfg');
@@ -193,13 +202,13 @@ export async function startHaproxy(haproxy: string, dir: string, listenPort: num
       '  timeout client 60s',
       '  timeout server 60s',
       'frontend bench',
-      `  bind 127.0.0.1:${listenPort}${mode === 'h2c' ? ' proto h2' : mode === 'https' ? ` ssl crt ${cert?.pemFile ?? ''}` : ''}`,
+      `  bind 127.0.0.1:${listenPort}${mode === 'h2c' || mode === 'h2h2' ? ' proto h2' : mode === 'https' ? ` ssl crt ${cert?.pemFile ?? ''}` : ''}`,
       '  default_backend upstream',
       'backend upstream',
-      `  server upstream 127.0.0.1:${upstreamPort}`,
+      `  server upstream 127.0.0.1:${upstreamPort}${mode === 'h2h2' ? ' proto h2' : ''}`,
       '',
     ].join('\n'),
   );
   const child = await spawnChild(`haproxy ${mode}`, [haproxy, '-f', conf, '-db'], { core });
-  return ready(child, listenPort, undefined, mode === 'h2c', mode === 'https');
+  return ready(child, listenPort, undefined, mode === 'h2c' || mode === 'h2h2', mode === 'https');
 }

@@ -14,10 +14,11 @@ export interface ConfigInfo {
   readonly label: string;
   readonly layer: Layer;
   /**
-   * 'h2': clients speak cleartext HTTP/2 to it (the HTTP/2 shape's configurations); 'tls': HTTP/1.1 over TLS
-   * (the TLS shape's); cleartext HTTP/1.1 otherwise.
+   * 'h2': clients speak cleartext HTTP/2 to it (the HTTP/2 shape's configurations); 'h2h2': the same, and it
+   * speaks HTTP/2 to the upstream (the gRPC-like shape's); 'tls': HTTP/1.1 over TLS (the TLS shape's);
+   * cleartext HTTP/1.1 otherwise.
    */
-  readonly protocol?: 'h2' | 'tls';
+  readonly protocol?: 'h2' | 'h2h2' | 'tls';
 }
 
 export interface RunSample {

@@ -4,12 +4,14 @@
 // Shapes: h1-c50 and h1-c1 (wrk, closed loop), h1-1krps (our open-loop generator at 1,000 req/s, for
 // latency and cost per request at a steady load) and h2-c10m10 (h2load: cleartext HTTP/2 with prior
 // knowledge from the client, 10 connections of 10 streams, HTTP/1.1 to the upstream; the h2c configurations
-// run only in it, against their own baseline, nginx answering h2c itself) and tls-c50 (wrk over HTTPS: TLS
+// run only in it, against their own baseline, nginx answering h2c itself), h2h2-c10m10 (the same load, HTTP/2
+// on to an nginx answering h2c, as a proxy talks to a gRPC service: nginx's grpc_pass, HAProxy's `proto h2`,
+// a ServiceEntry with protocol HTTP2) and tls-c50 (wrk over HTTPS: TLS
 // terminated by the proxy with one throwaway certificate, HTTP/1.1 to the upstream; its own configurations
 // and baseline, nginx answering over TLS itself). Every configuration a chosen
 // shape measures is started once up front and idles while the others are measured. Settings:
 // BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct
-// direct-h2 and direct-tls always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
+// direct-h2, direct-h2h2 and direct-tls always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
 // Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
 
 import { join } from 'node:path';
@@ -51,6 +53,10 @@ const CONFIGS: readonly ConfigInfo[] = [
   { name: 'nginx-h2', label: 'nginx h2c', layer: 'l7', protocol: 'h2' },
   { name: 'haproxy-h2', label: 'haproxy h2c', layer: 'l7', protocol: 'h2' },
   { name: 'isthmus-h2', label: 'isthmus h2c', layer: 'l7', protocol: 'h2' },
+  { name: 'direct-h2h2', label: 'direct h2c (no proxy)', layer: 'direct', protocol: 'h2h2' },
+  { name: 'nginx-h2h2', label: 'nginx h2c->h2c (grpc_pass)', layer: 'l7', protocol: 'h2h2' },
+  { name: 'haproxy-h2h2', label: 'haproxy h2c->h2c', layer: 'l7', protocol: 'h2h2' },
+  { name: 'isthmus-h2h2', label: 'isthmus h2c->h2c', layer: 'l7', protocol: 'h2h2' },
   { name: 'direct-tls', label: 'direct https (no proxy)', layer: 'direct', protocol: 'tls' },
   { name: 'nginx-tls', label: 'nginx https', layer: 'l7', protocol: 'tls' },
   { name: 'haproxy-tls', label: 'haproxy https', layer: 'l7', protocol: 'tls' },
@@ -60,18 +66,19 @@ const CONFIGS: readonly ConfigInfo[] = [
 type Shape =
   | { readonly name: string; readonly kind: 'wrk'; readonly connections: number; readonly tls?: boolean; readonly detail: string }
   | { readonly name: string; readonly kind: 'rate'; readonly rate: number; readonly detail: string }
-  | { readonly name: string; readonly kind: 'h2load'; readonly clients: number; readonly streams: number; readonly detail: string };
+  | { readonly name: string; readonly kind: 'h2load'; readonly clients: number; readonly streams: number; readonly upstreamH2?: boolean; readonly detail: string };
 
 const SHAPES: readonly Shape[] = [
   { name: 'h1-c50', kind: 'wrk', connections: 50, detail: 'wrk -t1 -c50' },
   { name: 'h1-c1', kind: 'wrk', connections: 1, detail: 'wrk -t1 -c1' },
   { name: 'h1-1krps', kind: 'rate', rate: FIXED_RATE, detail: 'open loop, 1,000 req/s, keep-alive' },
   { name: 'h2-c10m10', kind: 'h2load', clients: 10, streams: 10, detail: 'h2load -t1 -c10 -m10, h2c prior knowledge in, HTTP/1.1 to the upstream; h2load reports no latency percentiles' },
+  { name: 'h2h2-c10m10', kind: 'h2load', clients: 10, streams: 10, upstreamH2: true, detail: 'h2load -t1 -c10 -m10, h2c prior knowledge in, h2c to the upstream (as for a gRPC service); h2load reports no latency percentiles' },
   { name: 'tls-c50', kind: 'wrk', connections: 50, tls: true, detail: 'wrk -t1 -c50 over HTTPS (a TLS handshake per connection, then keep-alive), HTTP/1.1 to the upstream' },
 ];
 
-/** What clients of a shape speak: cleartext HTTP/2, HTTP/1.1 over TLS, or cleartext HTTP/1.1 (undefined). */
-const shapeProtocol = (shape: Shape): ConfigInfo['protocol'] => (shape.kind === 'h2load' ? 'h2' : shape.kind === 'wrk' && shape.tls === true ? 'tls' : undefined);
+/** What clients of a shape speak (and, for h2h2, the proxy to the upstream): HTTP/2, HTTP/1.1 over TLS, or cleartext HTTP/1.1 (undefined). */
+const shapeProtocol = (shape: Shape): ConfigInfo['protocol'] => (shape.kind === 'h2load' ? (shape.upstreamH2 === true ? 'h2h2' : 'h2') : shape.kind === 'wrk' && shape.tls === true ? 'tls' : undefined);
 
 /** Whether a configuration takes part in a shape: the h2c ones only in the HTTP/2 shape, the TLS ones only in the TLS shape. */
 const runsIn = (c: ConfigInfo, shape: Shape): boolean => c.protocol === shapeProtocol(shape);
@@ -105,9 +112,10 @@ function readSettings(): Settings {
 }
 
 /** The baseline rows each shape's ratios are taken against, by what its clients speak. */
-const BASELINES: Readonly<Record<'h1' | 'h2' | 'tls', { readonly direct: string; readonly nginx: string }>> = {
+const BASELINES: Readonly<Record<'h1' | 'h2' | 'h2h2' | 'tls', { readonly direct: string; readonly nginx: string }>> = {
   h1: { direct: 'direct', nginx: 'nginx' },
   h2: { direct: 'direct-h2', nginx: 'nginx-h2' },
+  h2h2: { direct: 'direct-h2h2', nginx: 'nginx-h2h2' },
   tls: { direct: 'direct-tls', nginx: 'nginx-tls' },
 };
 
@@ -115,7 +123,7 @@ function peerStarted(port: number, peer: Peer): Started {
   return { kind: 'up', port, pids: () => peer.pids(), stop: () => peer.stop() };
 }
 
-async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }, noDist: string | undefined, cert: () => BenchCert): Promise<Started> {
+async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: number, upstream: { port: number }, noDist: string | undefined, cert: () => BenchCert, h2Upstream: () => Promise<number>): Promise<Started> {
   const up = upstream.port;
   const missing = (what: string): Started => ({ kind: 'unavailable', reason: `${what} is not installed` });
   try {
@@ -128,6 +136,16 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         const peer = await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'upstream-h2' }, LOAD_CORE);
         return { kind: 'up', port, pids: () => [], stop: () => peer.stop() };
       }
+      case 'direct-h2h2':
+        // The h2c upstream itself, answered by the same nginx the h2h2 proxies forward to (on the load core).
+        if (tools.nginx === undefined) return missing('nginx');
+        return { kind: 'up', port: await h2Upstream(), pids: () => [], stop: async () => undefined };
+      case 'nginx-h2h2':
+        if (tools.nginx === undefined) return missing('nginx');
+        return peerStarted(port, await startNginx(tools.nginx, join(dir, c.name), port, { kind: 'h2h2', upstreamPort: await h2Upstream() }, PROXY_CORE));
+      case 'haproxy-h2h2':
+        if (tools.haproxy === undefined) return missing('haproxy');
+        return peerStarted(port, await startHaproxy(tools.haproxy, join(dir, c.name), port, 'h2h2', await h2Upstream(), PROXY_CORE));
       case 'direct-tls': {
         // Its own nginx on the load core, answering over TLS: the baseline has no proxy, so its CPU is not counted.
         if (tools.nginx === undefined) return missing('nginx');
@@ -159,10 +177,13 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
       case 'isthmus':
       case 'isthmus-h2':
       case 'isthmus-tls':
+      case 'isthmus-h2h2':
       case 'isthmus-tcp': {
         if (noDist !== undefined) return { kind: 'unavailable', reason: noDist };
         // The gateway's HTTP listener takes HTTP/1.1 and, with prior knowledge, cleartext HTTP/2 alike.
-        const r = await startIsthmus(c.name === 'isthmus-tcp' ? 'tcp' : c.name === 'isthmus-tls' ? 'https' : 'http', up, port, c.name === 'isthmus-tls' ? { cert: cert() } : {});
+        const kind = c.name === 'isthmus-tcp' ? 'tcp' : c.name === 'isthmus-tls' ? 'https' : 'http';
+        const h2h2 = c.name === 'isthmus-h2h2';
+        const r = await startIsthmus(kind, h2h2 ? await h2Upstream() : up, port, c.name === 'isthmus-tls' ? { cert: cert() } : h2h2 ? { upstreamH2: true } : {});
         return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
       }
       default:
@@ -242,9 +263,10 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
   const dir = makeTempDir('isthmus-bench-dp-');
   const started: Started[] = [];
   let upstream: Peer | undefined;
+  let stopH2Upstream: () => Promise<void> = async () => undefined;
   try {
-    const [upstreamPort, ...ports] = await freePorts(settings.configs.length + 1);
-    if (upstreamPort === undefined) throw new Error('no free port');
+    const [upstreamPort, h2UpstreamPort, ...ports] = await freePorts(settings.configs.length + 2);
+    if (upstreamPort === undefined || h2UpstreamPort === undefined) throw new Error('no free port');
     upstream = await startNginx(tools.nginx, join(dir, 'upstream'), upstreamPort, { kind: 'upstream' }, LOAD_CORE);
     log(`  upstream: nginx on 127.0.0.1:${upstreamPort} (core ${LOAD_CORE}); proxies on core ${PROXY_CORE}; starting ${settings.configs.filter((c) => c.layer !== 'direct').length} proxies`);
     const up = { port: upstreamPort };
@@ -252,7 +274,14 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     // One certificate for every TLS configuration, made when the first one starts.
     let benchCert: BenchCert | undefined;
     const cert = (): BenchCert => (benchCert ??= makeBenchCert(dir));
-    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist, cert)))));
+    // One nginx answering h2c on the load core for the h2h2 configurations (and their baseline), started by the first.
+    let h2Up: Promise<{ port: number; peer: Peer }> | undefined;
+    const h2Upstream = async (): Promise<number> => {
+      h2Up ??= startNginx(tools.nginx as string, join(dir, 'upstream-h2'), h2UpstreamPort, { kind: 'upstream-h2' }, LOAD_CORE).then((peer) => ({ port: h2UpstreamPort, peer }));
+      return (await h2Up).port;
+    };
+    stopH2Upstream = async () => (h2Up !== undefined ? (await h2Up.catch(() => undefined))?.peer.stop() : undefined);
+    started.push(...(await Promise.all(settings.configs.map((c, i) => startConfig(c, tools, dir, ports[i] ?? 0, up, noDist, cert, h2Upstream)))));
     settings.configs.forEach((c, i) => {
       const s = started[i];
       if (s?.kind === 'up' && c.layer !== 'direct') log(`    ${c.label}: ready on 127.0.0.1:${s.port}`);
@@ -311,6 +340,7 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
     for (const l of targetLines(tables.get('h1-c50'), tables.get('h1-1krps'))) log(l);
   } finally {
     for (const s of started) if (s.kind === 'up') await s.stop();
+    await stopH2Upstream();
     await upstream?.stop();
     removeTempDir(dir);
   }
