@@ -375,7 +375,11 @@ export class HcmRuntime implements Http1ServerHost {
     const info = newStreamInfo(Date.now());
     // The session is there while its streams are (node types it as possibly gone).
     const f = factsOf(stream.session as Http2Session);
-    const h = headers as HeaderMap;
+    // node's header object has no prototype, which V8 keeps in dictionary mode: every header the connection
+    // manager and filters add grows its hash table, and every for-in over it collects and sorts its keys.
+    // A plain object holding the same headers takes the shapes the HTTP/1.1 codec's maps share.
+    const h: HeaderMap = {};
+    for (const k in headers) h[k] = headers[k];
     const r: DownstreamRequest = {
       method,
       path: headers[':path'] ?? '/',

@@ -75,8 +75,9 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
     // node says 'aborted' when the stream closes (the client's RST_STREAM, even with NO_ERROR; the
     // connection lost; our own reset) before the response was ended. It then ends the writable side itself,
     // so by 'close' a response cut short looks finished (node's compatibility response missed it so).
-    stream.once('aborted', () => this.#finish(true));
-    stream.once('close', () => this.#finish(!this.#ended));
+    // (Each is said once: `on` spares the wrapper `once` makes per listener.)
+    stream.on('aborted', () => this.#finish(true));
+    stream.on('close', () => this.#finish(!this.#ended));
   }
 
   writeHead(status: number, headers: OutgoingHttpHeaders): this {
@@ -150,7 +151,7 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
       }
       if (trailers) {
         s.respond(head, { waitForTrailers: true });
-        s.once('wantTrailers', () => this.#sendTrailers());
+        s.on('wantTrailers', () => this.#sendTrailers());
       } else s.respond(head);
     } catch {
       // node refused the head (a repeated header it allows once): the stream cannot be answered.
