@@ -1,0 +1,89 @@
+// The gateway's HTTP/2 upstream connections (src/proxy/upstream/http2-upstream.ts), driven through the control
+// plane's xDS: an h2c upstream that closes a connection it finds idle, as nginx does after keepalive_timeout
+// (GOAWAY, then the TCP close) or by closing the socket alone, is connected to again for the next request
+// instead of the request waiting on a dead connection.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer as createH2Server, type ServerHttp2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { freePort, send, startMesh, startTestProxy } from '../support/data-plane.js';
+import { waitFor } from '../support/wait.js';
+
+const files = (port: number, upstreamPort: number): Record<string, string> => ({
+  'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: h2up, namespace: istio-system}
+spec:
+  hosts: [h2up.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http2, protocol: HTTP2}]
+  endpoints: [{address: 127.0.0.1, ports: {http2: ${upstreamPort}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http: [{route: [{destination: {host: h2up.example.internal, port: {number: 80}}}], timeout: 5s}]
+`,
+});
+
+describe('HTTP/2 upstream connections', () => {
+  it('connects again after the upstream closed an idle connection, with or without GOAWAY', async (t) => {
+    const sessions: ServerHttp2Session[] = [];
+    const upstream = createH2Server((req, res) => res.end(`answer ${sessions.indexOf(req.stream.session as ServerHttp2Session)}`));
+    upstream.on('session', (s: ServerHttp2Session) => sessions.push(s));
+    const sockets: Socket[] = [];
+    upstream.on('connection', (s: Socket) => sockets.push(s));
+    const upstreamPort = await new Promise<number>((r) => upstream.listen(0, '127.0.0.1', () => r((upstream.address() as AddressInfo).port)));
+    t.after(() => {
+      for (const s of sessions) s.destroy();
+      return new Promise<void>((r) => upstream.close(() => r()));
+    });
+    const port = await freePort();
+    const mesh = await startMesh(t, files(port, upstreamPort));
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
+
+    const before = sessions.length;
+    // nginx's way: GOAWAY on the idle connection, then close it.
+    const idle = sessions.at(-1) as ServerHttp2Session;
+    await new Promise<void>((r) => {
+      idle.goaway();
+      idle.close(() => r());
+    });
+    const afterGoaway = await send('127.0.0.1', port, { path: '/' });
+    assert.deepEqual([afterGoaway.status, afterGoaway.body], [200, `answer ${before}`], 'a new connection after GOAWAY');
+
+    // The socket closed under the session, no GOAWAY (a crashed or restarted upstream, a middlebox).
+    (sockets.at(-1) as Socket).destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const afterClose = await send('127.0.0.1', port, { path: '/' });
+    assert.deepEqual([afterClose.status, afterClose.body], [200, `answer ${before + 1}`], 'a new connection after the socket closed');
+
+    // The cluster replaced by a config change (CDS): requests keep flowing, on h2 connections still.
+    await mesh.write(
+      'dr.yaml',
+      `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: h2up, namespace: istio-system}
+spec:
+  host: h2up.example.internal
+  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 0, idleTimeout: 30s}}}
+`,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const replies = await Promise.all(Array.from({ length: 20 }, () => send('127.0.0.1', port, { path: '/' })));
+    assert.deepEqual(replies.map((r) => r.status), Array.from({ length: 20 }, () => 200));
+  });
+});
