@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -182,27 +182,22 @@ export async function runToEnd(name: string, argv: readonly string[], o: SpawnOp
 
 /** One GET on 127.0.0.1:port: the status code, or the error's text. */
 export function probe(port: number, path = '/', timeoutMs = 1_000): Promise<number | string> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', (e) => resolve(e.message));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => resolve(e.message));
-    req.end();
-  });
+  return probeWith(request, { host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs });
 }
 
 /** One GET over TLS on 127.0.0.1:port (any certificate): the status code, or the error's text. */
 export function probeTls(port: number, path = '/', timeoutMs = 1_000): Promise<number | string> {
+  return probeWith(httpsRequest, { host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs, rejectUnauthorized: false });
+}
+
+function probeWith<O extends { readonly timeout: number }>(send: (o: O, cb: (res: IncomingMessage) => void) => ClientRequest, o: O): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+    const req = send(o, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', (e) => resolve(e.message));
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeout} ms`)));
     req.on('error', (e) => resolve(e.message));
     req.end();
   });

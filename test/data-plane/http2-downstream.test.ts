@@ -13,26 +13,12 @@ import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { freePort, send, startMesh, startTestProxy, startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { gatewayToUpstream } from '../support/gateway-mesh.js';
 
+/** The test gateway to the web upstream (gateway-mesh.ts), plus a gRPC service for the /test.Stream methods. */
 const files = (port: number, webPort: number, grpcPort: number): Record<string, string> => ({
-  'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: web, namespace: istio-system}
-spec:
-  hosts: [web.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${webPort}}}]
----
-apiVersion: networking.istio.io/v1
+  ...gatewayToUpstream(port, webPort),
+  'grpc.yaml': `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: grpc, namespace: istio-system}
 spec:
@@ -51,7 +37,7 @@ spec:
   http:
   - match: [{uri: {prefix: /test.Stream}}]
     route: [{destination: {host: grpc.example.internal, port: {number: 80}}}]
-  - route: [{destination: {host: web.example.internal, port: {number: 80}}}]
+  - route: [{destination: {host: a.example.internal, port: {number: 80}}}]
 `,
 });
 

@@ -9,34 +9,7 @@ import { createServer as createH2Server, type ServerHttp2Session } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { freePort, send, startMesh, startTestProxy } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
-
-const files = (port: number, upstreamPort: number): Record<string, string> => ({
-  'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: h2up, namespace: istio-system}
-spec:
-  hosts: [h2up.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http2, protocol: HTTP2}]
-  endpoints: [{address: 127.0.0.1, ports: {http2: ${upstreamPort}}}]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http: [{route: [{destination: {host: h2up.example.internal, port: {number: 80}}}], timeout: 5s}]
-`,
-});
+import { gatewayToUpstream } from '../support/gateway-mesh.js';
 
 describe('HTTP/2 upstream connections', () => {
   it('connects again after the upstream closed an idle connection, with or without GOAWAY', async (t) => {
@@ -51,7 +24,7 @@ describe('HTTP/2 upstream connections', () => {
       return new Promise<void>((r) => upstream.close(() => r()));
     });
     const port = await freePort();
-    const mesh = await startMesh(t, files(port, upstreamPort));
+    const mesh = await startMesh(t, gatewayToUpstream(port, upstreamPort, 'HTTP2'));
     await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
     await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
 
@@ -76,9 +49,9 @@ describe('HTTP/2 upstream connections', () => {
       'dr.yaml',
       `apiVersion: networking.istio.io/v1
 kind: DestinationRule
-metadata: {name: h2up, namespace: istio-system}
+metadata: {name: a, namespace: default}
 spec:
-  host: h2up.example.internal
+  host: a.example.internal
   trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 0, idleTimeout: 30s}}}
 `,
     );

@@ -2,8 +2,12 @@
 // for every host, a VirtualService sending everything to `a.example.internal`, a ServiceEntry whose one
 // endpoint is the test's upstream; and reading a proxy's Envoy-style /stats.
 
-/** Gateway `gw` (istio=ingressgateway) on `port`, routing every request to a ServiceEntry at 127.0.0.1:`upstreamPort`. */
-export function gatewayToUpstream(port: number, upstreamPort: number): Record<string, string> {
+/**
+ * Gateway `gw` (istio=ingressgateway) on `port`, routing every request to a ServiceEntry at
+ * 127.0.0.1:`upstreamPort`, which speaks `protocol` (HTTP/1.1 by default; HTTP2: h2c, as a gRPC service).
+ */
+export function gatewayToUpstream(port: number, upstreamPort: number, protocol: 'HTTP' | 'HTTP2' = 'HTTP'): Record<string, string> {
+  const portName = protocol.toLowerCase();
   return {
     'gw.yaml': `apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -21,8 +25,8 @@ spec:
   hosts: [a.example.internal]
   location: MESH_INTERNAL
   resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${upstreamPort}}}]
+  ports: [{number: 80, name: ${portName}, protocol: ${protocol}}]
+  endpoints: [{address: 127.0.0.1, ports: {${portName}: ${upstreamPort}}}]
 `,
     'vs.yaml': `apiVersion: networking.istio.io/v1
 kind: VirtualService

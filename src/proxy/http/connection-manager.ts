@@ -149,24 +149,34 @@ export class HcmRuntime implements Http1ServerHost {
     const info = newStreamInfo(Date.now());
     absoluteForm(req);
     const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName);
-    res.onDone = (aborted) => {
-      if (aborted) {
-        info.flags |= ResponseFlag.DC;
-        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
-      }
-      info.endNs = process.hrtime.bigint();
-      stream.complete();
-      this.env.onStreamComplete({ hcm: this.config, request: req, info, responseHeaders: stream.responseHeaders });
-    };
+    res.onDone = (aborted) => this.#ended(stream, aborted);
     if (req.headerCount > this.config.maxHeadersCount) {
       res.closeAfter = true; // a codec error: Envoy closes the connection
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }
-    this.#mutateRequestHeaders(req);
-    const decision = this.#decide(req);
-    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, req, decision, this.env.random);
-    runFilters(stream, decision, this.config, this.env);
+    this.#start(stream);
+  }
+
+  /** Request header processing, the route decision, the tracing span, then the HTTP filters. */
+  #start(s: HttpStream): void {
+    const r = s.request;
+    this.#mutateRequestHeaders(r);
+    const decision = this.#decide(r);
+    if (this.config.tracing !== undefined) s.info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
+    runFilters(s, decision, this.config, this.env);
+  }
+
+  /** A stream of the purpose-built codecs is over: `DC` when the client went first, then stats and the access log. */
+  #ended(s: HttpStream, aborted: boolean): void {
+    const info = s.info;
+    if (aborted) {
+      info.flags |= ResponseFlag.DC;
+      if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+    }
+    info.endNs = process.hrtime.bigint();
+    s.complete();
+    this.env.onStreamComplete({ hcm: this.config, request: s.request, info, responseHeaders: s.responseHeaders });
   }
 
   onUpgrade(req: Http1Request, rawHeaders: string[], socket: Socket, head: Buffer): void {
@@ -346,10 +356,7 @@ export class HcmRuntime implements Http1ServerHost {
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }
-    this.#mutateRequestHeaders(r);
-    const decision = this.#decide(r);
-    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
-    runFilters(stream, decision, this.config, this.env);
+    this.#start(stream);
   }
 
   /**
@@ -398,18 +405,7 @@ export class HcmRuntime implements Http1ServerHost {
     };
     const res = new Http2Response(stream, method);
     const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName);
-    res.onDone = (aborted) => {
-      if (aborted) {
-        info.flags |= ResponseFlag.DC;
-        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
-      }
-      info.endNs = process.hrtime.bigint();
-      s.complete();
-      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: s.responseHeaders });
-    };
-    this.#mutateRequestHeaders(r);
-    const decision = this.#decide(r);
-    if (this.config.tracing !== undefined) info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
-    runFilters(s, decision, this.config, this.env);
+    res.onDone = (aborted) => this.#ended(s, aborted);
+    this.#start(s);
   }
 }
