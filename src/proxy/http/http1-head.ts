@@ -131,6 +131,11 @@ const FIRST_WINS: ReadonlySet<string> = new Set([
   'server', 'user-agent',
 ]);
 
+/** Whether node:http keeps only the first of a repeated header `name` (lower-case). */
+export function firstWins(name: string): boolean {
+  return FIRST_WINS.has(name);
+}
+
 /** A request's header list (name, value, name, value ...) as a map of lower-case names, node:http's way. */
 export function requestHeaderMap(list: readonly string[], into: HeaderMap = {}): HeaderMap {
   for (let i = 0; i + 1 < list.length; i += 2) {

@@ -18,7 +18,7 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { DownstreamResponse, StreamHooks } from './http-stream.js';
 import { isHopByHop, type HeaderMap } from './headers.js';
-import { isHeaderName, wireHeaderValue } from './http1-head.js';
+import { firstWins, isHeaderName, wireHeaderValue } from './http1-head.js';
 import { scheduleFlush } from './http1-response.js';
 
 const { NGHTTP2_INTERNAL_ERROR } = constants;
@@ -44,6 +44,19 @@ export function h2Headers(status: number | undefined, h: HeaderMap): OutgoingHtt
       if (w !== undefined) ws.push(w);
     }
     if (ws.length > 0) out[name] = ws;
+  }
+  return out;
+}
+
+/**
+ * The head with no repeated header but set-cookie: the ones node:http keeps once go with their first value,
+ * the others as one comma-separated value (RFC 9110 §5.3), which node's http2 takes for any header.
+ */
+function collapseRepeated(h: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k in h) {
+    const v = h[k];
+    out[k] = !Array.isArray(v) || k === 'set-cookie' ? v : firstWins(k) ? v[0] : v.join(', ');
   }
   return out;
 }
@@ -144,20 +157,22 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
     if (s.destroyed || s.closed) return;
     const head = h2Headers(this.#status, this.#headers);
     const trailers = !last || this.#trailers !== undefined;
+    const headOnly = this.#noBody || (last && chunks === undefined && !trailers);
+    const options = headOnly ? { endStream: true } : trailers ? { waitForTrailers: true } : {};
     try {
-      if (this.#noBody || (last && chunks === undefined && !trailers)) {
-        s.respond(head, { endStream: true });
+      s.respond(head, options);
+    } catch {
+      // node allows some headers once (content-type, content-length, ...) and refuses the head before sending
+      // anything: then the repeated headers go as node:http reads them.
+      try {
+        s.respond(collapseRepeated(head), options);
+      } catch {
+        this.reset();
         return;
       }
-      if (trailers) {
-        s.respond(head, { waitForTrailers: true });
-        s.on('wantTrailers', () => this.#sendTrailers());
-      } else s.respond(head);
-    } catch {
-      // node refused the head (a repeated header it allows once): the stream cannot be answered.
-      this.reset();
-      return;
     }
+    if (headOnly) return;
+    if (trailers) s.on('wantTrailers', () => this.#sendTrailers());
     if (chunks !== undefined) {
       if (last) s.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
       else for (const c of chunks) s.write(c);
