@@ -1,6 +1,7 @@
 // The gateway's HTTP/2 downstream (node's core stream API, src/proxy/http/http2-response.ts), driven through
 // the control plane's xDS with a real h2c client: complete and streamed responses, HEAD and 204 without a
-// body, request bodies and 100-continue, a body larger than HTTP/2's flow-control windows, CONNECT refused,
+// body, a header node's http2 allows once but the upstream repeated, request bodies and 100-continue (answered,
+// not forwarded), a body larger than HTTP/2's flow-control windows, CONNECT refused,
 // gRPC server streaming with its trailers (a status after messages, OK or an error), and a client that
 // resets its stream: the upstream request is abandoned and the access log says DC.
 

@@ -30,7 +30,6 @@ import { Http2Response } from './http2-response.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { randomRequestId } from '../lib/request-id.js';
 
-
 const kFacts = Symbol('isthmus.connectionFacts');
 interface WithFacts {
   [kFacts]?: ConnectionFacts;
