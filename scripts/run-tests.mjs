@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/, test/ and demo/ with Node's own test runner, TypeScript loaded by tsx.
+// Runs every *.test.ts under src/, test/, demo/ and bench/ with Node's own test runner, TypeScript loaded by tsx.
 // Usage: node scripts/run-tests.mjs [path-substring ...]  (filters the file list)
 // First it builds the dashboard's web app (scripts/build-dashboard.mjs) and compiles the Wasm test plugins from their AssemblyScript sources with the two proxy-wasm SDKs
 // (scripts/build-wasm-plugins.mjs; nothing is compiled when the sources did not change).
@@ -17,7 +17,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts')) files.push(relative(root, p));
   }
 }
-for (const d of ['src', 'test', 'demo']) walk(join(root, d));
+for (const d of ['src', 'test', 'demo', 'bench']) walk(join(root, d));
 const filters = process.argv.slice(2);
 const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (selected.length === 0) {

@@ -1,5 +1,5 @@
 // h2load's report, as nghttp2 1.52 (Debian 12) prints it, read into the bench's figures. Run with
-// `node --import tsx --test bench/data-plane/h2load.test.ts` (not part of `npm test`, like the bench's other tests).
+// `node --import tsx --test bench/data-plane/h2load.test.ts` (`npm test` runs it too).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

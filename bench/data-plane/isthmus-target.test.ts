@@ -1,6 +1,6 @@
 // The bench's gateway config is valid Istio and gives the ingress gateway what the bench sends traffic
 // through: a listener on the listen port and the upstream's address behind the route. Run with
-// `node --import tsx --test bench/data-plane/isthmus-target.test.ts` (not part of `npm test`).
+// `node --import tsx --test bench/data-plane/isthmus-target.test.ts` (`npm test` runs it too).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -12,7 +12,9 @@
 // shape measures is started once up front and idles while the others are measured. Settings:
 // BENCH_DP_SECONDS (per run, default 10), BENCH_DP_RUNS (default 3), BENCH_DP_ONLY=nginx,haproxy,... (direct
 // direct-h2, direct-h2h2 and direct-tls always run: they are the baselines), BENCH_DP_SHAPES=h1-c50,... (default all). A missing
-// Debian package skips the rows that need it and prints the apt-get line; it never fails the bench.
+// Debian package skips the rows that need it and prints the apt-get line; it never fails the bench. A run
+// through Isthmus that measures next to nothing leaves the proxy's admin /clusters and /stats, read halfway
+// through and after it, in a file the bench names (stall-dump.ts).
 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +30,7 @@ import { fixedRateTable, targetLines, throughputTable } from './table.js';
 import { runWrk } from './wrk.js';
 import { runH2load } from './h2load.js';
 import { positiveInt } from './variants.js';
+import { adminSnapshot, looksStalled, stallReportDir, writeStallReport } from './stall-dump.js';
 
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
@@ -91,7 +94,9 @@ interface Settings {
 }
 
 /** A configuration as started: where to send load and whose CPU and memory to count. */
-type Started = { readonly kind: 'up'; readonly port: number; readonly pids: () => number[]; readonly stop: () => Promise<void> } | { readonly kind: 'unavailable'; readonly reason: string };
+type Started =
+  | { readonly kind: 'up'; readonly port: number; readonly pids: () => number[]; readonly stop: () => Promise<void>; readonly adminUrl?: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 function readSettings(): Settings {
   const only = (process.env['BENCH_DP_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -184,7 +189,8 @@ async function startConfig(c: ConfigInfo, tools: Tools, dir: string, port: numbe
         const kind = c.name === 'isthmus-tcp' ? 'tcp' : c.name === 'isthmus-tls' ? 'https' : 'http';
         const h2h2 = c.name === 'isthmus-h2h2';
         const r = await startIsthmus(kind, h2h2 ? await h2Upstream() : up, port, c.name === 'isthmus-tls' ? { cert: cert() } : h2h2 ? { upstreamH2: true } : {});
-        return 'unavailable' in r ? { kind: 'unavailable', reason: r.unavailable } : { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop() };
+        if ('unavailable' in r) return { kind: 'unavailable', reason: r.unavailable };
+        return { kind: 'up', port, pids: () => r.pids(), stop: () => r.stop(), ...(r.adminUrl !== undefined ? { adminUrl: r.adminUrl } : {}) };
       }
       default:
         return { kind: 'unavailable', reason: `no way to start ${c.name}` };
@@ -305,9 +311,21 @@ export async function benchDataPlane(log: (line: string) => void): Promise<void>
           const s = started[i];
           if (s === undefined || s.kind !== 'up' || failed[i] !== undefined || !runsIn(c, shape)) continue;
           try {
-            const sample = await measureOnce(shape, s, settings.seconds, tools);
+            const adminUrl = s.adminUrl;
+            let midRun: Promise<string> | undefined;
+            const snap = adminUrl === undefined ? undefined : setTimeout(() => (midRun = adminSnapshot(adminUrl)), (WARMUP_SECONDS + settings.seconds / 2) * 1000);
+            const sample = await measureOnce(shape, s, settings.seconds, tools).finally(() => clearTimeout(snap));
             samples[i]?.push(sample);
             log(progress(shape.name, run, settings.runs, c, sample));
+            if (adminUrl !== undefined && looksStalled(sample.load, shape.kind === 'rate' ? shape.rate : undefined)) {
+              const file = writeStallReport(stallReportDir(), `${shape.name}-${c.name}-run${run}`, {
+                what: `${c.label}, ${shape.name} run ${run}/${settings.runs}: ${sample.load.rps.toFixed(0)} req/s`,
+                load: sample.load,
+                midRun: await midRun,
+                afterRun: await adminSnapshot(adminUrl),
+              });
+              log(`    ! ${c.label} looks stalled: its admin's /clusters and /stats are in ${file}`);
+            }
           } catch (e) {
             failed[i] = e instanceof Error ? e.message : String(e);
             log(`  ${shape.name} run ${run}/${settings.runs}  ${c.label}: failed: ${failed[i]}`);

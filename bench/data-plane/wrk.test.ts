@@ -1,5 +1,5 @@
 // wrk's text report read into numbers: units, errors, and a report that cannot be read. Run with
-// `node --import tsx --test bench/data-plane/wrk.test.ts` (not part of `npm test`).
+// `node --import tsx --test bench/data-plane/wrk.test.ts` (`npm test` runs it too).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
