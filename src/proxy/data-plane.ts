@@ -144,7 +144,6 @@ export class DataPlane {
   #pending = false;
   readonly #sinks = new Map<string, AccessLogSink>();
   readonly #hcmStats = new Map<string, HcmCounters>();
-  readonly #clusterStats = new Map<string, Map<number, Counter>>();
   #active = 0;
   /** Errors of the last apply (listeners that could not bind). */
   lastErrors: string[] = [];
@@ -159,6 +158,7 @@ export class DataPlane {
       random: o.random,
       clock: o.clock,
       secrets: o.secrets,
+      stats: o.stats,
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });
@@ -272,29 +272,12 @@ export class DataPlane {
     return c;
   }
 
-  #upstreamCounter(cluster: string, code: number): Counter {
-    let m = this.#clusterStats.get(cluster);
-    if (m === undefined) {
-      m = new Map();
-      this.#clusterStats.set(cluster, m);
-    }
-    let c = m.get(code);
-    if (c === undefined) {
-      // Envoy names cluster stats by alt_stat_name when set (Istio sets `<name>;`).
-      const statName = this.clusters.get(cluster)?.config.proto.altStatName || cluster;
-      c = this.o.stats.counter(`cluster.${statName}.upstream_rq_${code}`);
-      m.set(code, c);
-    }
-    return c;
-  }
-
   #completed(s: CompletedStream): void {
     const info = s.info;
     const hc = this.#hcmCounters(s.hcm.statPrefix);
     hc.total.inc();
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
-    if (info.upstreamCluster !== '' && info.details === 'via_upstream') this.#upstreamCounter(info.upstreamCluster, info.responseCode).inc();
     const istio = s.hcm.istioStats;
     if (info.span !== undefined) this.#tracer.finish(s);
     if (istio !== undefined) this.#istio.recordHttp(istio, httpFacts(s, info.upstreamCluster !== '' ? this.clusters.get(info.upstreamCluster) : undefined));

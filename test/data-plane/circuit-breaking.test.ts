@@ -62,6 +62,16 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
       assert.deepEqual([r.status, r.body], [503, OVERFLOW_BODY]);
       assert.equal(r.headers['x-envoy-overloaded'], 'true');
     }
+    // What Istio's circuit-breaking task reads from the proxy's /stats (`grep pending`), while held.
+    const held = await gw.clusterStats('pooled');
+    assert.deepEqual(
+      [held['upstream_rq_active'], held['upstream_rq_pending_active'], held['upstream_rq_pending_total'], held['upstream_rq_pending_overflow']],
+      [1, 1, 1, 3],
+      'in flight: the held request; one waits for a connection, three overflowed',
+    );
+    assert.deepEqual([held['circuit_breakers.default.cx_open'], held['circuit_breakers.default.rq_pending_open'], held['circuit_breakers.default.rq_open']], [1, 1, 0]);
+    assert.equal(held['upstream_rq_total'], 1, 'only a request that got a connection is sent');
+    assert.equal(held['upstream_rq_completed'], 0);
     pooled.open();
     const [a, ...rest] = await Promise.all([first, ...more]);
     assert.deepEqual([a?.status, a?.body], [200, 'pooled']);
@@ -69,6 +79,14 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
     assert.equal(pooled.u.seen.length, 2);
     // maxRequestsPerConnection 1: each request came on its own connection.
     assert.equal(new Set(pooled.clientPorts).size, 2);
+    const after = await waitFor(async () => {
+      const st = await gw.clusterStats('pooled');
+      return st['upstream_rq_completed'] === 2 ? st : undefined;
+    }, 'both admitted requests to be counted complete');
+    assert.deepEqual(
+      [after['upstream_rq_200'], after['upstream_rq_2xx'], after['upstream_rq_active'], after['upstream_rq_pending_active'], after['circuit_breakers.default.rq_pending_open'], after['circuit_breakers.default.cx_open']],
+      [2, 2, 0, 0, 0, 0],
+    );
 
     const refused = rest.flatMap((r, i) => (r.status === 503 ? [`/pooled/${i + 1}`] : []));
     for (const path of refused) {
@@ -82,6 +100,12 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
     await waitFor(() => limited.u.seen.length === 2, 'two requests in flight');
     const third = await gw.get('/limited/2');
     assert.deepEqual([third.status, third.body, third.headers['x-envoy-overloaded']], [503, OVERFLOW_BODY, 'true']);
+    const st = await gw.clusterStats('limited');
+    assert.deepEqual(
+      [st['upstream_rq_active'], st['circuit_breakers.default.rq_open'], st['upstream_rq_pending_overflow'], st['upstream_rq_pending_total']],
+      [2, 1, 1, 0],
+      'max_requests overflow counts as upstream_rq_pending_overflow, as in Envoy',
+    );
     limited.open();
     assert.deepEqual((await Promise.all(held)).map((r) => r.status), [200, 200]);
     // Capacity is given back: a later request goes through.

@@ -42,6 +42,12 @@ it('outlier detection (DestinationRule outlierDetection through an ingress gatew
     assert.equal(broken.seen.length, seenBefore);
     const log = await gw.logFor('/svc/ejected/19');
     assert.equal(log.upstreamHost, `127.0.0.1:${healthy.port}`);
+    // What `curl localhost:15000/stats | grep outlier` shows an operator.
+    const st = await gw.clusterStats('svc');
+    assert.deepEqual(
+      [st['outlier_detection.ejections_active'], st['outlier_detection.ejections_enforced_total'], st['outlier_detection.ejections_enforced_consecutive_5xx'], st['outlier_detection.ejections_detected_consecutive_5xx']],
+      [1, 1, 1, 1],
+    );
   });
 
   await t.test('after baseEjectionTime the ejected endpoint is tried again', async () => {
@@ -59,6 +65,7 @@ it('outlier detection (DestinationRule outlierDetection through an ingress gatew
     );
     assert.equal(reply.status, 503);
     assert.ok(broken.seen.length > seenBefore);
+    assert.equal((await gw.clusterStats('svc'))['outlier_detection.ejections_active'], 0, 'the returned host is no longer counted as ejected');
     // Ejected when it answered that request, back no earlier than baseEjectionTime later.
     const backAt = brokenAt[seenBefore] ?? 0;
     assert.ok(backAt - ejectingRequestAt >= 2000, `tried again ${backAt - ejectingRequestAt} ms after its ejection`);

@@ -112,6 +112,11 @@ export interface Gateway {
   logFor(path: string, timeoutMs?: number): Promise<AccessLogLine>;
   /** Every access log line written so far. */
   logLines(): Promise<AccessLogLine[]>;
+  /**
+   * The proxy's Envoy stats for the cluster of `<svc>.example.internal` port 80, from admin `/stats?format=json`,
+   * by name under `cluster.outbound|80||<svc>.example.internal;.` (`upstream_rq_total`, `circuit_breakers.default.rq_open`).
+   */
+  clusterStats(svc: string): Promise<Record<string, number>>;
 }
 
 /**
@@ -136,6 +141,14 @@ export async function startGateway(t: TestContext, files: (port: number) => Reco
     port,
     get: (path, opts = {}) => send('127.0.0.1', port, { path, authority: 'app.example.com', ...opts }),
     logLines,
+    clusterStats: async (svc) => {
+      const prefix = `cluster.outbound|80||${svc}.example.internal;.`;
+      // Envoy's JSON: {name, value} per counter and gauge, and one entry holding the histograms.
+      const json = (await (await fetch(`${proxy.adminUrl}/stats?format=json`)).json()) as { stats: { name?: string; value?: number }[] };
+      const out: Record<string, number> = {};
+      for (const s of json.stats) if (s.name?.startsWith(prefix) === true && s.value !== undefined) out[s.name.slice(prefix.length)] = s.value;
+      return out;
+    },
     logFor: (path, timeoutMs = 5000) => waitFor(async () => (await logLines()).filter((l) => l.path === path).at(-1), `an access log line for ${path}`, timeoutMs),
   };
 }

@@ -80,6 +80,12 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
     assert.deepEqual(attemptsOf(flaky), ['1', '2', '3']);
     const log = await gw.logFor('/five-xx');
     assert.deepEqual([log.status, log.flags, log.details], [200, '-', 'via_upstream']);
+    // Envoy's cluster stats: three requests sent, two retries, and the retried request succeeded.
+    const st = await gw.clusterStats('flaky');
+    assert.deepEqual(
+      [st['upstream_rq_total'], st['upstream_rq_retry'], st['upstream_rq_retry_success'], st['upstream_rq_retry_limit_exceeded'], st['upstream_rq_200'], st['upstream_rq_2xx'], st['upstream_rq_completed'], st['upstream_rq_active']],
+      [3, 2, 1, 0, 1, 1, 1, 0],
+    );
   });
 
   await t.test('retryOn gateway-error retries 502 but not 500; retryOn 5xx retries 500', async () => {
@@ -101,6 +107,11 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
     assert.deepEqual(attemptsOf(always503), ['1', '2', '3']);
     const log = await gw.logFor('/exhausted');
     assert.deepEqual([log.status, log.flags, log.details], [503, 'URX', 'via_upstream']);
+    const st = await gw.clusterStats('always-503');
+    assert.deepEqual(
+      [st['upstream_rq_total'], st['upstream_rq_retry'], st['upstream_rq_retry_success'], st['upstream_rq_retry_limit_exceeded'], st['upstream_rq_503'], st['upstream_rq_5xx']],
+      [3, 2, 0, 1, 1, 1],
+    );
   });
 
   await t.test('a connect failure is retried on the other endpoint (previous hosts are avoided)', async () => {
@@ -115,6 +126,10 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
       return ls.length === 20 ? ls : undefined;
     }, '20 access log lines');
     assert.deepEqual(new Set(logs.map((l) => `${l.status} ${l.flags} ${l.upstreamHost}`)), new Set([`200 - 127.0.0.1:${live.port}`]));
+    const st = await gw.clusterStats('two-endpoints');
+    const retried = attemptsOf(live).filter((a) => a === '2').length;
+    assert.deepEqual([st['upstream_cx_connect_fail'], st['upstream_rq_retry'], st['upstream_rq_retry_success']], [retried, retried, retried]);
+    assert.equal(st['upstream_rq_200'], 20);
   });
 
   await t.test('perTryTimeout: a hung attempt is abandoned and retried', async () => {
@@ -131,6 +146,12 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
     assert.deepEqual(attemptsOf(hangs), ['1', '2']);
     const log = await gw.logFor('/hung');
     assert.deepEqual([log.status, log.flags, log.details], [504, 'UT,URX', 'response_timeout']);
+    // Both attempts hit the per-try timeout and were reset by the proxy; the route timeout never fired.
+    const st = await gw.clusterStats('hangs');
+    assert.deepEqual(
+      [st['upstream_rq_per_try_timeout'], st['upstream_rq_tx_reset'], st['upstream_rq_timeout'], st['upstream_rq_retry'], st['upstream_rq_retry_limit_exceeded'], st['upstream_rq_completed'], st['upstream_rq_active']],
+      [2, 2, 0, 1, 1, 0, 0],
+    );
   });
 
   await t.test('a POST body is replayed on the retry', async () => {

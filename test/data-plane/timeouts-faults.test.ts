@@ -55,6 +55,8 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     assert.equal(hangs.seen[0]?.headers['x-envoy-expected-rq-timeout-ms'], '500');
     const log = await gw.logFor('/timeout');
     assert.deepEqual([log.status, log.flags, log.details], [504, 'UT', 'response_timeout']);
+    const st = await gw.clusterStats('hangs');
+    assert.deepEqual([st['upstream_rq_timeout'], st['upstream_rq_tx_reset'], st['upstream_rq_per_try_timeout'], st['upstream_rq_active']], [1, 1, 0, 0]);
   });
 
   await t.test('abort at 100%: the configured status and `fault filter abort`, FI, the upstream never sees it', async () => {
@@ -90,6 +92,8 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     const log = await gw.logFor('/down-no-retry');
     assert.deepEqual([log.status, log.flags], [503, 'UF']);
     assert.equal(log.details, 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}');
+    const st = await gw.clusterStats('down');
+    assert.deepEqual([st['upstream_cx_connect_fail'], st['upstream_rq_total'], st['upstream_rq_completed']], [1, 1, 0]);
   });
 
   await t.test("every endpoint refuses connections under Istio's default retries: retried, then 503, UF and URX", async () => {

@@ -46,6 +46,8 @@ interface Attempt {
   slot: (() => void) | undefined;
   /** Waiting for an HTTP/1.1 connection (Envoy's pending request): nothing was sent to the host yet. */
   pending: boolean;
+  /** Sent to the host and not ended: counted in upstream_rq_active. */
+  active: boolean;
 }
 
 
@@ -140,7 +142,10 @@ export class Router {
     const a = this.#attempt;
     if (a !== undefined && !a.done) {
       a.done = true;
-      a.controller?.abort(new Error('downstream reset'));
+      if (a.controller !== undefined) {
+        a.controller.abort(new Error('downstream reset'));
+        this.plan.cluster.envoyStats.rqTxReset.inc();
+      }
       this.#endAttempt(a);
     }
   }
@@ -158,9 +163,14 @@ export class Router {
     s.info.flags |= ResponseFlag.UT;
     const a = this.#attempt;
     this.#finished = true;
+    const stats = this.plan.cluster.envoyStats;
+    stats.rqTimeout.inc();
     if (a !== undefined && !a.done) {
       a.done = true;
-      a.controller?.abort(new Error('route timeout'));
+      if (a.controller !== undefined) {
+        a.controller.abort(new Error('route timeout'));
+        stats.rqTxReset.inc();
+      }
       if (!a.pending) this.plan.cluster.report(a.host, 'gateway');
       this.#endAttempt(a);
     }
@@ -174,6 +184,10 @@ export class Router {
   #endAttempt(a: Attempt): void {
     if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
     const cluster = this.plan.cluster;
+    if (a.active) {
+      a.active = false;
+      cluster.envoyStats.rqActive.dec();
+    }
     if (a.slot !== undefined) {
       cluster.releaseConnection(a.slot);
       a.slot = undefined;
@@ -207,7 +221,7 @@ export class Router {
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false };
+    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false, active: false };
     this.#attempt = a;
     if (this.#firstTried === undefined) this.#firstTried = host.key;
     else this.#triedHosts()?.add(host.key);
@@ -244,6 +258,10 @@ export class Router {
 
   #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {
     const s = this.s;
+    const stats = this.plan.cluster.envoyStats;
+    stats.rqTotal.inc();
+    stats.rqActive.inc();
+    a.active = true;
     a.startNs = process.hrtime.bigint();
     const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
     // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady).
@@ -301,7 +319,12 @@ export class Router {
     a.perTryTimer = undefined;
     if (this.s.response.headersSent) return; // the response is streaming: only the route timeout applies now
     a.done = true;
-    a.controller?.abort(new Error('per try timeout'));
+    const stats = this.plan.cluster.envoyStats;
+    stats.rqPerTryTimeout.inc();
+    if (a.controller !== undefined) {
+      a.controller.abort(new Error('per try timeout'));
+      stats.rqTxReset.inc();
+    }
     this.plan.cluster.report(a.host, 'gateway');
     this.#endAttempt(a);
     // As Envoy (Filter::onPerTryTimeoutCommon): a retried attempt leaves no flag; UT only when this was the last.
@@ -324,6 +347,12 @@ export class Router {
       this.#scheduleRetry();
       return;
     }
+    const stats = this.plan.cluster.envoyStats;
+    stats.response(status);
+    // Envoy's RetryStateImpl::shouldRetry: a retried request whose next outcome needs no retry succeeded (not
+    // one whose retries ran out or overflowed).
+    const policy = this.plan.retry;
+    if (this.#retries > 0 && (policy === undefined || !isRetriable(policy, { kind: 'response', status, grpcStatus }))) stats.rqRetrySuccess.inc();
     const id = upstreamIdentity(a.host);
     if (id !== undefined) {
       s.info.upstreamPeerPrincipal = id.peer;
@@ -352,6 +381,7 @@ export class Router {
     a.done = true;
     this.#endAttempt(a);
     this.plan.cluster.report(a.host, r.kind === 'connect-failure' ? 'local-origin-failure' : 'gateway');
+    if (r.kind === 'reset' || r.kind === 'refused-stream') this.plan.cluster.envoyStats.rqRxReset.inc();
     if (s.responseStarted) {
       this.#finish();
       s.info.flags |= ResponseFlag.UR;
@@ -373,6 +403,7 @@ export class Router {
     if (!isRetriable(p, o)) return false;
     if (this.#retries >= p.numRetries) {
       this.s.info.flags |= ResponseFlag.URX;
+      this.plan.cluster.envoyStats.rqRetryLimitExceeded.inc();
       return false;
     }
     if (this.#body !== undefined && !this.#body.replayable()) return false;
@@ -386,6 +417,7 @@ export class Router {
   #scheduleRetry(): void {
     const p = this.plan.retry as RetryPolicy;
     this.#retries++;
+    this.plan.cluster.envoyStats.rqRetry.inc();
     const delay = backoffMs(p, this.#retries, this.s.random);
     const t = setTimeout(() => {
       if (!this.#finished) this.#startAttempt();

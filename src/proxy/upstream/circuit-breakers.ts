@@ -6,10 +6,12 @@
 // retry_budget, the retry limit follows the load instead: max(min_retry_concurrency (3),
 // budget_percent (20%) × (active requests + pending requests)).
 // Gauges follow Envoy's names (circuit_breakers.<priority>.cx_open, remaining_rq, ...): an *_open gauge is
-// 1 while the resource is at its limit. Per-host thresholds and max_connection_pools are not tracked here.
+// 1 while the resource is at its limit; given stats gauges (cluster-stats.ts), the breaker keeps them current
+// with upstream_rq_pending_active. Per-host thresholds and max_connection_pools are not tracked here.
 
 import type { CircuitBreakers as CircuitBreakersProto } from '../../xds/gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { RoutingPriority } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import type { Gauge } from '../stats/metric.js';
 
 export type BreakerResource = 'connections' | 'pending' | 'requests' | 'retries';
 
@@ -51,12 +53,33 @@ export function breakerLimits(config: CircuitBreakersProto | undefined, priority
   });
 }
 
+/** Stats gauges a breaker keeps current: how much of a resource is taken, and 1 while it is at its limit. */
+export interface BreakerStatGauges {
+  readonly active: Partial<Readonly<Record<BreakerResource, Gauge>>>;
+  readonly open: Readonly<Record<BreakerResource, Gauge>>;
+}
+
 export class CircuitBreakers {
   readonly limits: BreakerLimits;
   private readonly active: Record<BreakerResource, number> = { connections: 0, pending: 0, requests: 0, retries: 0 };
 
-  constructor(config?: CircuitBreakersProto | BreakerLimits, priority: RoutingPriority = RoutingPriority.DEFAULT) {
+  constructor(
+    config?: CircuitBreakersProto | BreakerLimits,
+    priority: RoutingPriority = RoutingPriority.DEFAULT,
+    private readonly statGauges?: BreakerStatGauges,
+  ) {
     this.limits = config === undefined ? DEFAULT_LIMITS : 'thresholds' in config ? breakerLimits(config, priority) : config;
+  }
+
+  /**
+   * Moves the gauges by `delta`: active ones by increments, since a cluster replaced by CDS shares them with
+   * its successor while its last requests finish.
+   */
+  #publish(r: BreakerResource, delta: 1 | -1): void {
+    const g = this.statGauges;
+    if (g === undefined) return;
+    g.active[r]?.add(delta);
+    g.open[r].set(this.active[r] >= this.limit(r) ? 1 : 0);
   }
 
   /** The current limit of `r` (the retry limit moves with load under a retry budget). */
@@ -72,12 +95,15 @@ export class CircuitBreakers {
   tryAcquire(r: BreakerResource): boolean {
     if (this.active[r] >= this.limit(r)) return false;
     this.active[r]++;
+    this.#publish(r, 1);
     return true;
   }
 
   /** Returns one unit taken by a successful tryAcquire. */
   release(r: BreakerResource): void {
-    if (this.active[r] > 0) this.active[r]--;
+    if (this.active[r] === 0) return;
+    this.active[r]--;
+    this.#publish(r, -1);
   }
 
   current(r: BreakerResource): number {

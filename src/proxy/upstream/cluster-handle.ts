@@ -2,6 +2,7 @@
 // pick a host, get a connection pool to it, hold circuit-breaker slots, and report each attempt's outcome
 // to outlier detection. Implemented by UpstreamCluster; tests may implement it over fixed hosts.
 
+import type { ClusterStats } from './cluster-stats.js';
 import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { SlotGrant } from './connection-slots.js';
@@ -70,6 +71,8 @@ export type ResultKind = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
 
 export interface ClusterHandle {
   readonly config: CompiledCluster;
+  /** Envoy's `cluster.<stat name>.*` stats (cluster-stats.ts). */
+  readonly envoyStats: ClusterStats;
   pick(ctx: PickContext): PickedHost | undefined;
   /**
    * A pool to the host for the protocol, or the transport failure reason (for example a TLS secret not yet

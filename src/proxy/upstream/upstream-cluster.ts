@@ -19,6 +19,8 @@ import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
 import { OutlierDetector } from './outlier-detector.js';
 import { CircuitBreakers } from './circuit-breakers.js';
+import { ClusterStats } from './cluster-stats.js';
+import type { StatsScope } from '../stats/stats-store.js';
 import { ConnectionSlots, type SlotGrant } from './connection-slots.js';
 import { createPool, type SecretSource, type WireProtocol } from './connection-pools.js';
 import { HealthChecker } from './health-checker.js';
@@ -64,6 +66,8 @@ export interface UpstreamDeps {
    * from its IP, so peers see the caller's address (source.ip, ipBlocks) rather than 127.0.0.1.
    */
   readonly sourceAddress?: string;
+  /** The proxy's stats store: each cluster's Envoy stats go under `cluster.<stat name>.` (cluster-stats.ts). */
+  readonly stats?: StatsScope;
 }
 
 interface LivePool {
@@ -109,6 +113,8 @@ export class UpstreamCluster implements ClusterHandle {
   #checkSpecs = new Map<string, HostCheckSpec>();
   /** Hosts EDS removed that stay while they pass active health checks (/pending_dynamic_removal). */
   #pendingRemoval = new Set<string>();
+  /** Envoy's `cluster.<stat name>.*` stats in the proxy's store. */
+  readonly envoyStats: ClusterStats;
   readonly stats: ClusterCounters = { rqTotal: 0, rqActive: 0, rqTimeout: 0, rq2xx: 0, rq4xx: 0, rq5xx: 0, cxConnectFail: 0, rqRetry: 0, rqPendingOverflow: 0 };
   /** version_info of the EDS update that delivered the hosts (admin /clusters). */
   assignmentVersion = '';
@@ -118,15 +124,23 @@ export class UpstreamCluster implements ClusterHandle {
     private readonly deps: UpstreamDeps,
     assignment: ClusterLoadAssignment | undefined,
   ) {
-    this.#breakers = new CircuitBreakers({
-      connections: config.thresholds.maxConnections,
-      pending: config.thresholds.maxPendingRequests,
-      requests: config.thresholds.maxRequests,
-      retries: config.thresholds.maxRetries,
-    });
+    // Envoy names cluster stats by alt_stat_name when set (Istio sets `<name>;`).
+    const statName = config.proto.altStatName || config.name;
+    const es = new ClusterStats(deps.stats?.scope(`cluster.${statName}`), statName);
+    this.envoyStats = es;
+    this.#breakers = new CircuitBreakers(
+      {
+        connections: config.thresholds.maxConnections,
+        pending: config.thresholds.maxPendingRequests,
+        requests: config.thresholds.maxRequests,
+        retries: config.thresholds.maxRetries,
+      },
+      undefined,
+      { active: { pending: es.rqPendingActive }, open: es.open },
+    );
     this.#slots = new ConnectionSlots(this.#breakers);
     const od = config.proto.outlierDetection;
-    this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random) : undefined;
+    this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random, (e) => es.outlier(e, this.#outlier?.ejectionCount() ?? 0)) : undefined;
     const hc = config.kind !== 'original-dst' && config.proto.healthChecks.length > 0 ? compileClusterHealthCheck(config.proto) : undefined;
     this.#hc =
       hc?.ok === true && hc.value !== undefined
@@ -168,6 +182,7 @@ export class UpstreamCluster implements ClusterHandle {
       this.#picked.set(h.key, { address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)), ...(from !== undefined ? { localAddress: from } : {}) });
     }
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
+    if (this.#outlier !== undefined) this.envoyStats.outlierActive(this.#outlier.ejectionCount());
     const outlier = this.#outlier;
     const hc = this.#hc;
     // A host failing active health checks is unhealthy for balancing, as an ejected one is; both
@@ -352,12 +367,16 @@ export class UpstreamCluster implements ClusterHandle {
 
   tryAcquire(kind: BreakerKind): boolean {
     const ok = this.#breakers.tryAcquire(kind);
-    if (!ok && kind === 'requests') this.stats.rqPendingOverflow++;
+    if (!ok && kind === 'requests') {
+      this.stats.rqPendingOverflow++;
+      this.envoyStats.rqPendingOverflow.inc();
+    }
     if (ok && kind === 'requests') {
       this.stats.rqTotal++;
       this.stats.rqActive++;
     }
     if (ok && kind === 'retries') this.stats.rqRetry++;
+    if (!ok && kind === 'retries') this.envoyStats.rqRetryOverflow.inc();
     return ok;
   }
 
@@ -368,7 +387,10 @@ export class UpstreamCluster implements ClusterHandle {
 
   acquireConnection(onReady: () => void): SlotGrant {
     const g = this.#slots.acquire(onReady);
-    if (g === 'overflow') this.stats.rqPendingOverflow++;
+    if (g === 'overflow') {
+      this.stats.rqPendingOverflow++;
+      this.envoyStats.rqPendingOverflow.inc();
+    } else if (g === 'pending') this.envoyStats.rqPendingTotal.inc();
     return g;
   }
 
@@ -377,7 +399,10 @@ export class UpstreamCluster implements ClusterHandle {
   }
 
   report(host: PickedHost, kind: ResultKind): void {
-    if (kind === 'local-origin-failure') this.stats.cxConnectFail++;
+    if (kind === 'local-origin-failure') {
+      this.stats.cxConnectFail++;
+      this.envoyStats.cxConnectFail.inc();
+    }
     this.#outlier?.reportResult(host.key, kind);
   }
 

@@ -1,0 +1,111 @@
+// Envoy's per-cluster statistics, rooted at `cluster.<alt_stat_name or name>.` (Istio sets alt_stat_name to
+// `<name>;` so its tag extractors find the cluster name), after
+// https://www.envoyproxy.io/docs/envoy/latest/configuration/upstream/cluster_manager/cluster_stats: the ones an
+// operator greps /stats for when requests fail (Istio's circuit-breaking task reads upstream_rq_pending_*).
+// The handles are taken from the proxy's stats store once per cluster; a cluster replaced by CDS takes the
+// same handles again, so counts carry across updates as Envoy's do. Every update is a field increment.
+//
+// What is counted, and where (src/proxy/http/router.ts unless noted):
+// - upstream_rq_total: requests sent to a host (each attempt, once it has a connection);
+//   upstream_rq_active (gauge): those in flight (not those waiting for a connection).
+// - upstream_rq_pending_total / upstream_rq_pending_active (gauge): HTTP/1.1 requests that waited for a
+//   connection (upstream-cluster.ts and the breaker); upstream_rq_pending_overflow: requests failed by the pending or the requests breaker
+//   (Envoy: "overflowed connection pool or requests (mainly for HTTP/2 and above) circuit breaking").
+// - upstream_rq_completed, upstream_rq_<code>, upstream_rq_<N>xx: responses from hosts that were forwarded.
+// - upstream_rq_timeout (route timeout), upstream_rq_per_try_timeout, upstream_rq_rx_reset (the host reset
+//   or closed the request), upstream_rq_tx_reset (the proxy reset a request it had sent: a client gone, a
+//   timeout).
+// - upstream_rq_retry, upstream_rq_retry_success (the attempt after a retry was not retried again, as
+//   Envoy's RetryStateImpl::shouldRetry counts it), upstream_rq_retry_overflow (the retries breaker or
+//   budget refused one), upstream_rq_retry_limit_exceeded (num_retries spent).
+// - upstream_cx_connect_fail: attempts that failed to connect.
+// - circuit_breakers.default.{cx_open,rq_pending_open,rq_open,rq_retry_open} (gauges, 1 while at the limit).
+// - outlier_detection.ejections_{active,overflow,enforced_total,enforced_<type>,detected_<type>}.
+
+import { StatsStore, type StatsScope } from '../stats/stats-store.js';
+import type { Counter, Gauge } from '../stats/metric.js';
+import type { BreakerResource } from './circuit-breakers.js';
+import type { OutlierEvent } from './outlier-detector.js';
+
+/** Envoy's breaker gauge names, by resource. */
+const OPEN_GAUGE: Readonly<Record<BreakerResource, string>> = { connections: 'cx_open', pending: 'rq_pending_open', requests: 'rq_open', retries: 'rq_retry_open' };
+
+export class ClusterStats {
+  readonly rqTotal: Counter;
+  readonly rqActive: Gauge;
+  readonly rqPendingTotal: Counter;
+  readonly rqPendingActive: Gauge;
+  readonly rqPendingOverflow: Counter;
+  readonly rqCompleted: Counter;
+  readonly rqTimeout: Counter;
+  readonly rqPerTryTimeout: Counter;
+  readonly rqRxReset: Counter;
+  readonly rqTxReset: Counter;
+  readonly rqRetry: Counter;
+  readonly rqRetrySuccess: Counter;
+  readonly rqRetryOverflow: Counter;
+  readonly rqRetryLimitExceeded: Counter;
+  readonly cxConnectFail: Counter;
+  /** circuit_breakers.default.*_open, by resource. */
+  readonly open: Readonly<Record<BreakerResource, Gauge>>;
+  readonly #scope: StatsScope;
+  readonly #byClass: readonly Counter[];
+  readonly #byCode = new Map<number, Counter>();
+
+  /** `scope` is `cluster.<stat name>`; without one (a cluster built outside a proxy) the stats go to a store of their own. */
+  constructor(scope: StatsScope | undefined, statName: string) {
+    const s = scope ?? new StatsStore().scope(`cluster.${statName}`);
+    this.#scope = s;
+    this.rqTotal = s.counter('upstream_rq_total');
+    this.rqActive = s.gauge('upstream_rq_active');
+    this.rqPendingTotal = s.counter('upstream_rq_pending_total');
+    this.rqPendingActive = s.gauge('upstream_rq_pending_active');
+    this.rqPendingOverflow = s.counter('upstream_rq_pending_overflow');
+    this.rqCompleted = s.counter('upstream_rq_completed');
+    this.rqTimeout = s.counter('upstream_rq_timeout');
+    this.rqPerTryTimeout = s.counter('upstream_rq_per_try_timeout');
+    this.rqRxReset = s.counter('upstream_rq_rx_reset');
+    this.rqTxReset = s.counter('upstream_rq_tx_reset');
+    this.rqRetry = s.counter('upstream_rq_retry');
+    this.rqRetrySuccess = s.counter('upstream_rq_retry_success');
+    this.rqRetryOverflow = s.counter('upstream_rq_retry_overflow');
+    this.rqRetryLimitExceeded = s.counter('upstream_rq_retry_limit_exceeded');
+    this.cxConnectFail = s.counter('upstream_cx_connect_fail');
+    const cb = s.scope('circuit_breakers.default');
+    this.open = { connections: cb.gauge(OPEN_GAUGE.connections), pending: cb.gauge(OPEN_GAUGE.pending), requests: cb.gauge(OPEN_GAUGE.requests), retries: cb.gauge(OPEN_GAUGE.retries) };
+    this.#byClass = [1, 2, 3, 4, 5].map((k) => s.counter(`upstream_rq_${k}xx`));
+  }
+
+  /** A host's response the proxy forwards: upstream_rq_completed, upstream_rq_<code>, upstream_rq_<N>xx. */
+  response(status: number): void {
+    this.rqCompleted.inc();
+    let c = this.#byCode.get(status);
+    if (c === undefined) {
+      c = this.#scope.counter(`upstream_rq_${status}`);
+      this.#byCode.set(status, c);
+    }
+    c.inc();
+    this.#byClass[Math.floor(status / 100) - 1]?.inc();
+  }
+
+  /** Counts an outlier detector's event; `active` is how many hosts it has ejected now. */
+  outlier(e: OutlierEvent, active: number): void {
+    const o = this.#scope.scope('outlier_detection');
+    if (e.action === 'overflow') {
+      o.counter(`ejections_detected_${e.type}`).inc();
+      o.counter('ejections_overflow').inc();
+    } else if (e.action === 'eject') {
+      o.counter(`ejections_detected_${e.type}`).inc();
+      if (e.enforced) {
+        o.counter('ejections_enforced_total').inc();
+        o.counter(`ejections_enforced_${e.type}`).inc();
+      }
+    }
+    this.outlierActive(active);
+  }
+
+  /** outlier_detection.ejections_active (gauge). */
+  outlierActive(active: number): void {
+    this.#scope.scope('outlier_detection').gauge('ejections_active').set(active);
+  }
+}
