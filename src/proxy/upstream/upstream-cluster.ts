@@ -76,18 +76,6 @@ interface LivePool {
   readonly secrets?: readonly [unknown, unknown];
 }
 
-export interface ClusterCounters {
-  rqTotal: number;
-  rqActive: number;
-  rqTimeout: number;
-  rq2xx: number;
-  rq4xx: number;
-  rq5xx: number;
-  cxConnectFail: number;
-  rqRetry: number;
-  rqPendingOverflow: number;
-}
-
 const EMPTY: ClusterLoadAssignment = { $typeName: 'envoy.config.endpoint.v3.ClusterLoadAssignment', clusterName: '', endpoints: [], namedEndpoints: {} };
 
 function socketMatchOf(h: Host): Readonly<Record<string, string>> | undefined {
@@ -115,7 +103,8 @@ export class UpstreamCluster implements ClusterHandle {
   #pendingRemoval = new Set<string>();
   /** Envoy's `cluster.<stat name>.*` stats in the proxy's store. */
   readonly envoyStats: ClusterStats;
-  readonly stats: ClusterCounters = { rqTotal: 0, rqActive: 0, rqTimeout: 0, rq2xx: 0, rq4xx: 0, rq5xx: 0, cxConnectFail: 0, rqRetry: 0, rqPendingOverflow: 0 };
+  /** Requests this cluster admitted (for the health checker's no_traffic_interval). */
+  #admitted = 0;
   /** version_info of the EDS update that delivered the hosts (admin /clusters). */
   assignmentVersion = '';
 
@@ -151,7 +140,7 @@ export class UpstreamCluster implements ClusterHandle {
               clock: deps.clock,
               random: deps.random,
               secrets: deps.secrets,
-              hasTraffic: () => this.stats.rqTotal > 0 || this.#pools.size > 0,
+              hasTraffic: () => this.#admitted > 0 || this.#pools.size > 0,
               onHealthChange: (key, failed) => this.#onHealthChange(key, failed),
             },
             config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
@@ -367,30 +356,21 @@ export class UpstreamCluster implements ClusterHandle {
 
   tryAcquire(kind: BreakerKind): boolean {
     const ok = this.#breakers.tryAcquire(kind);
-    if (!ok && kind === 'requests') {
-      this.stats.rqPendingOverflow++;
-      this.envoyStats.rqPendingOverflow.inc();
-    }
-    if (ok && kind === 'requests') {
-      this.stats.rqTotal++;
-      this.stats.rqActive++;
-    }
-    if (ok && kind === 'retries') this.stats.rqRetry++;
-    if (!ok && kind === 'retries') this.envoyStats.rqRetryOverflow.inc();
+    if (ok) {
+      if (kind === 'requests') this.#admitted++;
+    } else if (kind === 'requests') this.envoyStats.rqPendingOverflow.inc();
+    else if (kind === 'retries') this.envoyStats.rqRetryOverflow.inc();
     return ok;
   }
 
   release(kind: BreakerKind): void {
     this.#breakers.release(kind);
-    if (kind === 'requests') this.stats.rqActive--;
   }
 
   acquireConnection(onReady: () => void): SlotGrant {
     const g = this.#slots.acquire(onReady);
-    if (g === 'overflow') {
-      this.stats.rqPendingOverflow++;
-      this.envoyStats.rqPendingOverflow.inc();
-    } else if (g === 'pending') this.envoyStats.rqPendingTotal.inc();
+    if (g === 'overflow') this.envoyStats.rqPendingOverflow.inc();
+    else if (g === 'pending') this.envoyStats.rqPendingTotal.inc();
     return g;
   }
 
@@ -399,10 +379,7 @@ export class UpstreamCluster implements ClusterHandle {
   }
 
   report(host: PickedHost, kind: ResultKind): void {
-    if (kind === 'local-origin-failure') {
-      this.stats.cxConnectFail++;
-      this.envoyStats.cxConnectFail.inc();
-    }
+    if (kind === 'local-origin-failure') this.envoyStats.cxConnectFail.inc();
     this.#outlier?.reportResult(host.key, kind);
   }
 
