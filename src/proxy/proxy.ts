@@ -83,7 +83,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   // A copy of the node: its metadata gains ISTHMUS_ADMIN_ADDRESS once the admin port is bound (before the
   // stream starts), so `isthmus proxy-config` finds this proxy's admin through the control plane.
   const node = clone(NodeSchema, b.node);
+  // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
+  const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const xds = new AdsClient({
+    stats,
     address: b.xdsAddress,
     node,
     protocol: o.xdsProtocol ?? b.xdsProtocol,
@@ -96,8 +99,6 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const agent = o.identity === undefined ? undefined : workloadAgentFor(o.identity, b.xdsAddress, { clock, random, logger, onChange: () => readyCheck() });
   // istio-agent's file-based secrets (DestinationRule certificate files), then ADS's.
   const adsSecrets = fileSecretSource(secretSourceOf(xds), clock);
-  // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
-  const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
   const wasm = wasmSetup(o.wasm, wasmNode(node), clock, logger);
   const dataPlane = new DataPlane({
     xds: xds.servingTables(),

@@ -90,6 +90,18 @@ describe('isthmus proxy (in process)', () => {
     assert.match((await get(`${proxy.adminUrl}/listeners`)).body, /^0\.0\.0\.0_9080::0\.0\.0\.0:9080$/m);
     assert.match((await get(`${proxy.adminUrl}/clusters`)).body, /^outbound\|9080\|\|reviews\.default\.svc\.cluster\.local::added_via_api::true$/m);
 
+    // Envoy's subscription stats, as a Prometheus scrape of the proxy sees them.
+    const stat = async (name: string): Promise<number | undefined> => {
+      const json = JSON.parse((await get(`${proxy.adminUrl}/stats?format=json`)).body) as { stats: { name?: string; value?: number }[] };
+      return json.stats.find((x) => x.name === name)?.value;
+    };
+    assert.equal(await stat('control_plane.connected_state'), 1);
+    const cdsBefore = (await stat('cluster_manager.cds.update_success')) ?? 0;
+    assert.ok(cdsBefore >= 1, 'the first CDS update counts as a success');
+    assert.ok(((await stat('listener_manager.lds.update_success')) ?? 0) >= 1);
+    assert.equal(await stat('cluster_manager.cds.update_rejected'), 0);
+    assert.ok(((await stat('cluster_manager.cds.update_time')) ?? 0) > Date.now() - 60_000, 'update_time is ms since the epoch');
+
     // A change reaches the dump.
     await writeFile(join(dir, 'rule.yaml'), RULE(['v1']));
     await waitFor(async () => clusterNames(JSON.parse((await get(`${proxy.adminUrl}/config_dump`)).body) as Dump).includes('outbound|9080|v1|reviews.default.svc.cluster.local'), 'subset v1 in the dump', 10_000);
@@ -106,6 +118,13 @@ describe('isthmus proxy (in process)', () => {
     assert.ok(kept.includes('outbound|9080|v1|reviews.default.svc.cluster.local'));
     assert.ok(!kept.some((n) => n.includes('|v2|')));
     assert.match(proxy.xds.typeState(CLUSTER_TYPE).lastError ?? '', /CDS update rejected/);
+    // The NACK shows in the proxy's own stats; the accepted update before it counted as a success and a reload.
+    assert.ok(((await stat('cluster_manager.cds.update_rejected')) ?? 0) >= 1);
+    assert.ok(((await stat('cluster_manager.cds.update_success')) ?? 0) > cdsBefore);
+    const attempts = (await stat('cluster_manager.cds.update_attempt')) ?? 0;
+    const outcomes = ((await stat('cluster_manager.cds.update_success')) ?? 0) + ((await stat('cluster_manager.cds.update_rejected')) ?? 0);
+    assert.equal(attempts, outcomes, 'every attempt is a success or a rejection while the stream stays up');
+    assert.ok(((await stat('cluster_manager.cds.config_reload')) ?? 0) >= 2);
   });
 
   it('answers 503 on /healthz/ready until it has a config', async (t) => {

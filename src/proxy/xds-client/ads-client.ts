@@ -19,6 +19,8 @@ import { XdsState, type ResourceTable, type TypeState, type WarmingType } from '
 import type { AdsSession, SessionContext } from './session.js';
 import { SotwSession } from './sotw-session.js';
 import { DeltaSession } from './delta-session.js';
+import { SubscriptionStats } from './subscription-stats.js';
+import type { StatsScope } from '../stats/stats-store.js';
 
 export type { ResourceEntry, ResourceTable, TypeState, WarmingType } from './xds-state.js';
 
@@ -53,6 +55,8 @@ export interface AdsClientOptions {
   readonly initialFetchTimeoutMs?: number;
   readonly clock?: Clock;
   readonly random?: Random;
+  /** Where Envoy's subscription stats go (`cluster_manager.cds.*`, `listener_manager.lds.*`, `control_plane.connected_state`). */
+  readonly stats?: StatsScope;
 }
 
 export class AdsClient {
@@ -69,6 +73,7 @@ export class AdsClient {
   #timer: { cancel(): void } | undefined;
   readonly #listeners = new Set<() => void>();
   #connected = false;
+  readonly #stats: SubscriptionStats | undefined;
 
   constructor(private readonly options: AdsClientOptions) {
     this.protocol = options.protocol ?? 'sotw';
@@ -83,11 +88,14 @@ export class AdsClient {
       'grpc.initial_reconnect_backoff_ms': options.initialBackoffMs ?? 500,
       'grpc.max_reconnect_backoff_ms': options.maxBackoffMs ?? 30_000,
     });
+    this.#stats = options.stats !== undefined ? new SubscriptionStats(options.stats) : undefined;
+    this.#stats?.connection(false);
     this.#state = new XdsState({
       clock: this.#clock,
       logger: this.#logger,
       initialFetchTimeoutMs: options.initialFetchTimeoutMs ?? DEFAULT_INITIAL_FETCH_TIMEOUT_MS,
       onChange: () => this.#notify(),
+      ...(this.#stats !== undefined ? { stats: this.#stats } : {}),
     });
     this.#context = {
       state: this.#state,
@@ -183,6 +191,8 @@ export class AdsClient {
       if (ended) return;
       ended = true;
       this.#connected = false;
+      this.#stats?.connection(false);
+      if (!this.#closed) this.#stats?.streamFailed();
       if (this.#call === call) this.#call = undefined;
       if (this.#closed) return;
       const delay = Math.round(this.#backoffMs * (0.5 + this.#random.next() / 2));
@@ -192,6 +202,7 @@ export class AdsClient {
     };
     call.on('data', (r: Res) => {
       if (ended) return;
+      if (!this.#connected) this.#stats?.connection(true);
       this.#connected = true;
       this.#backoffMs = this.options.initialBackoffMs ?? 500;
       session.handle(r);

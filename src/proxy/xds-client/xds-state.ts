@@ -26,6 +26,7 @@ import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_p
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, shortTypeName } from '../../xds/type-urls.js';
 import { edsFetchTimeouts, edsNamesOf, fetchTimeouts, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
 import { clusterSecretNames, listenerSecretNames, sdsNamesOf, sdsRefsOf } from './secret-names.js';
+import type { SubscriptionStats } from './subscription-stats.js';
 
 export interface ResourceEntry<M> {
   readonly message: M;
@@ -72,6 +73,8 @@ export interface XdsStateOptions {
   readonly initialFetchTimeoutMs: number;
   /** Called when initialization state changes without a response (an initial fetch timed out). */
   readonly onChange: () => void;
+  /** Envoy's subscription stats (CDS and LDS). */
+  readonly stats?: SubscriptionStats;
 }
 
 const byName = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -211,6 +214,7 @@ export class XdsState {
   /** A response was rejected: the table stays, the message is kept until an update is accepted. */
   reject(type: ProxyTypeUrl, message: string): void {
     this.#rec(type).lastError = message;
+    this.o.stats?.rejected(type);
   }
 
   /**
@@ -222,6 +226,7 @@ export class XdsState {
     const s = this.#rec(type);
     s.version = version;
     s.lastError = undefined;
+    this.o.stats?.accepted(type, version, this.o.clock.now());
     const changed: ProxyTypeUrl[] = [];
     const follow = (t: ProxyTypeUrl, names: string[]): void => {
       if (this.#subscribe(t, names)) changed.push(t);
