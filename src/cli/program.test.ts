@@ -20,7 +20,7 @@ describe('the isthmus command tree', () => {
     for (const [argv, n] of [
       [['validate', '-f', 'x'], 1],
       [['pc', 'routes'], 1],
-      [['x', 'metrics', 'a'], 4],
+      [['x', 'metrics', 'a'], 5],
       [['--version'], 0],
       [['--help'], all],
       [['valdate'], all],

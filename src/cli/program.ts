@@ -106,6 +106,10 @@ const VERBS: readonly Verb[] = [
     const m = await import('./metrics.js');
     return (p, d) => m.registerMetrics(p, d.io);
   }),
+  verb(EXPERIMENTAL, async () => {
+    const m = await import('./envoy-stats.js');
+    return (p, d) => m.registerEnvoyStats(p, d.io);
+  }),
   verb(['wasm'], async () => {
     const m = await import('./wasm-run.js');
     return (p, d) => m.registerWasm(p, d.io);

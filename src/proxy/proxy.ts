@@ -23,7 +23,6 @@ import { DataPlane } from './data-plane.js';
 import { mathRandom, type Random } from './lib/random.js';
 import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
-import { ISTIO_TAG_SPECIFIERS } from './stats/tag-extractor.js';
 import { wasmNode, wasmSetup, type ProxyWasmOptions } from './filters/wasm/proxy-wasm-options.js';
 
 export type { ProxyWasmOptions };
@@ -84,7 +83,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   // stream starts), so `isthmus proxy-config` finds this proxy's admin through the control plane.
   const node = clone(NodeSchema, b.node);
   // Istio's bootstrap installs its tag extractors (names ending in ';' delimit listener and cluster names).
-  const stats = StatsStore.withStatsConfig(ISTIO_TAG_SPECIFIERS, true);
+  const stats = StatsStore.istio();
   const xds = new AdsClient({
     stats,
     address: b.xdsAddress,

@@ -105,6 +105,12 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     const istio = promText.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
     assert.ok(istio.every((l) => l.includes('reporter="source"') && l.includes('source_workload="ingressgateway"')), istio.join('\n'));
     assert.equal(istio.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0), settled, istio.join('\n'));
+    // The primary's own stats (its ADS client) join the workers': one CDS subscription, connected; and the
+    // merged store renders with Istio's tags, as a single process does.
+    const merged = await adminStats(admin);
+    assert.equal(merged.get('control_plane.connected_state'), 1);
+    assert.ok((merged.get('cluster_manager.cds.update_success') ?? 0) >= 1, 'the primary counted its CDS updates');
+    assert.match(promText, /^envoy_cluster_upstream_rq_total\{cluster_name="outbound\|80\|\|[^"]+"\} \d+$/m);
 
     // The control plane has one stream from this node: one proxy, synced.
     const ps = await runIsthmus(['proxy-status', '--control-plane', mesh.cp.monitoringUrl, '-o', 'json']);

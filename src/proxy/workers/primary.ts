@@ -30,6 +30,8 @@ import { compileResource } from '../runtime/compile-resource.js';
 import { AdsClient } from '../xds-client/ads-client.js';
 import { primaryAdminHandler, primaryPrometheusHandler } from './primary-admin.js';
 import { WorkerPool } from './worker-pool.js';
+import { mergeSnapshot, snapshotStats } from './stats-merge.js';
+import { StatsStore } from '../stats/stats-store.js';
 import { WASM_SHARED_STDIO_FD } from './wasm-shared-channel.js';
 import { WasmSharedServer } from './wasm-shared-server.js';
 import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workload-agent.js';
@@ -85,7 +87,9 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   const b = o.bootstrap;
   const logger = o.logger ?? silentLogger;
   const node = clone(NodeSchema, b.node); // gains ISTHMUS_ADMIN_ADDRESS once admin is bound (as proxy.ts)
-  const xds = new AdsClient({ address: b.xdsAddress, node, protocol: b.xdsProtocol, logger, compile: compileResource });
+  // The primary's own stats (the ADS client's subscription stats), merged with the workers' on every read.
+  const own = StatsStore.istio();
+  const xds = new AdsClient({ address: b.xdsAddress, node, protocol: b.xdsProtocol, logger, compile: compileResource, stats: own });
   const shared = new WasmSharedServer({
     ...(o.wasm?.hostEnv !== undefined ? { hostEnv: o.wasm.hostEnv } : {}),
     onProtocolError: (message) => logger.error(`wasm shared stores: ${message}; the worker's channel is closed`),
@@ -155,7 +159,11 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       return ok;
     },
   };
-  const gather = (): ReturnType<WorkerPool['stats']> => pool.stats();
+  const gather = async (): Promise<StatsStore> => {
+    const merged = await pool.stats();
+    mergeSnapshot(merged, snapshotStats(own));
+    return merged;
+  };
   const opened: Listening[] = [];
   try {
     opened.push(await listenHttp('admin', b.admin.host, o.adminPort ?? b.admin.port, primaryAdminHandler(src, gather, o.concurrency)));

@@ -131,7 +131,7 @@ export class WorkerPool {
   async stats(): Promise<StatsStore> {
     const id = ++this.#statsId;
     const snapshots = await Promise.all(this.#slots.map((s) => this.#askStats(s, id)));
-    const merged = new StatsStore();
+    const merged = StatsStore.istio();
     mergeSnapshot(merged, snapshotStats(this.#retired));
     for (const snap of snapshots) if (snap !== undefined) mergeSnapshot(merged, snap);
     return merged;
