@@ -207,6 +207,9 @@ describe('bookinfo demo', () => {
     assert.equal(index.status, 200);
     assert.match(index.text, /href="\/productpage\?u=normal"/);
     assert.deepEqual(await getText(`${page?.url}/health`), { status: 200, text: 'Product page is healthy' });
+    // HEAD answers as GET does, without a body (Flask does so for every GET route).
+    const head = await fetch(`${page?.url}/productpage`, { method: 'HEAD' });
+    assert.deepEqual([head.status, head.headers.get('content-type')?.startsWith('text/html'), await head.text()], [200, true, '']);
     const products = await getJson(`${page?.url}/api/v1/products`);
     assert.equal(products.status, 200);
     assert.deepEqual((products.body as { title: string }[]).map((p) => p.title), ['The Comedy of Errors']);

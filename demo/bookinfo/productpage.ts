@@ -95,7 +95,8 @@ function sendFetched(res: ServerResponse, fetched: Fetched): void {
 
 await serve(listenConfig(env), async (req, res) => {
   const path = pathOf(req);
-  const method = req.method ?? 'GET';
+  // HEAD is GET without the body, as Flask answers it for Bookinfo's GET routes (node:http leaves the body out).
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
   if (method === 'GET' && (path === '/' || path === '/index.html')) return sendHtml(res, 200, renderIndex(services));
   if (method === 'GET' && path === '/health') return sendText(res, 200, 'Product page is healthy');
 
