@@ -96,6 +96,11 @@ describe('isthmus proxy (in process)', () => {
       return json.stats.find((x) => x.name === name)?.value;
     };
     assert.equal(await stat('control_plane.connected_state'), 1);
+    // Istio's agent's readiness query, answered as Envoy answers it once LIVE.
+    const probe = await get(`${proxy.adminUrl}/stats?usedonly&filter=${encodeURIComponent('^(server\\.state|listener_manager\\.workers_started)$')}`);
+    assert.equal(probe.body, 'listener_manager.workers_started: 1\nserver.state: 0\n');
+    assert.deepEqual([await stat('server.live'), await stat('server.concurrency')], [1, 1]);
+    assert.ok(((await stat('server.memory_physical_size')) ?? 0) > 10 * 2 ** 20, 'resident memory in bytes');
     const cdsBefore = (await stat('cluster_manager.cds.update_success')) ?? 0;
     assert.ok(cdsBefore >= 1, 'the first CDS update counts as a success');
     assert.ok(((await stat('listener_manager.lds.update_success')) ?? 0) >= 1);
@@ -139,6 +144,9 @@ describe('isthmus proxy (in process)', () => {
     assert.equal(r.status, 503);
     assert.match(r.body, /not ready: server state PRE_INITIALIZING/);
     assert.equal((await get(`${proxy.adminUrl}/ready`)).status, 503);
+    // What Istio's agent asks Envoy to decide readiness: not LIVE (PRE_INITIALIZING is 2), workers not started.
+    const probe = await get(`${proxy.adminUrl}/stats?usedonly&filter=${encodeURIComponent('^(server\\.state|listener_manager\\.workers_started)$')}`);
+    assert.equal(probe.body, 'listener_manager.workers_started: 0\nserver.state: 2\n');
   });
 
   it('refuses a bootstrap without what the proxy needs, naming the fields', () => {

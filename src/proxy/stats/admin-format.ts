@@ -95,6 +95,7 @@ export function quantileSummary(h: Histogram): string {
 
 /** The `/stats` text body. */
 export function renderStatsText(store: StatsStore, q: StatsQuery): string {
+  store.refresh();
   let out = '';
   for (const m of scalars(store, q)) out += `${m.name}: ${m.value}\n`;
   for (const h of histograms(store, q)) {
@@ -109,6 +110,7 @@ function jsonNumber(n: number): number | null {
 
 /** The `/stats?format=json` body. */
 export function renderStatsJson(store: StatsStore, q: StatsQuery): string {
+  store.refresh();
   const stats: unknown[] = scalars(store, q).map((m) => ({ name: m.name, value: m.value }));
   const hs = histograms(store, q);
   if (hs.length > 0) {

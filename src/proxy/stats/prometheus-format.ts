@@ -122,6 +122,7 @@ function renderHistograms(out: string[], groups: Map<string, Sample<Histogram>[]
 
 /** The `/stats/prometheus` body. */
 export function renderPrometheus(store: StatsStore, options: PrometheusOptions = {}): string {
+  store.refresh();
   const out: string[] = [];
   renderScalars(out, group(store, store.counters(), options), 'counter');
   renderScalars(out, group(store, store.gauges(), options), 'gauge');

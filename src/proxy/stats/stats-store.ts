@@ -103,6 +103,8 @@ export class StatsStore implements StatsScope {
   private readonly familyKinds = new Map<string, FamilyKind>();
   private readonly tagProducer: TagProducer;
   private readonly buckets: readonly number[];
+  /** Called before each read: they set gauges that describe live state (server.uptime, server.state). */
+  private readonly refreshers: (() => void)[] = [];
 
   constructor(options: StatsStoreOptions = {}) {
     this.tagProducer = options.tagProducer ?? envoyDefaultProducer();
@@ -116,6 +118,16 @@ export class StatsStore implements StatsScope {
    */
   static istio(): StatsStore {
     return new StatsStore({ tagProducer: istioProducer() });
+  }
+
+  /** Adds a function that brings gauges of live state up to date; `refresh()` runs it before every read. */
+  addRefresher(f: () => void): void {
+    this.refreshers.push(f);
+  }
+
+  /** Runs the refreshers (the admin's /stats and the Prometheus renderers call it first). */
+  refresh(): void {
+    for (const f of this.refreshers) f();
   }
 
   /** A store whose tag extraction follows a bootstrap's `stats_config` (throws on a bad regex: config time). */
