@@ -15,6 +15,7 @@
 // (istioctl prints an empty name).
 
 import type { Command } from 'commander';
+import { experimentalCommand } from './experimental.js';
 import { IsthmusError } from '../lib/errors.js';
 import { parseOutputFormat, renderData, renderTable, type CliIO } from './output.js';
 import type { ConfigDump } from './proxy-config/config-dump.js';
@@ -167,7 +168,7 @@ interface CheckFlags {
 
 /** Adds `check` under `isthmus x authz` (creating `x` and `authz` when `eval` has not). */
 export function registerAuthzCheck(program: Command, io: CliIO): void {
-  const x = program.commands.find((c) => c.name() === 'x') ?? program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
+  const x = experimentalCommand(program);
   const authz = x.commands.find((c) => c.name() === 'authz') ?? x.command('authz').description('Inspect Istio AuthorizationPolicy');
   authz
     .command('check')

@@ -7,6 +7,7 @@
 // they are reported, not enforced. Policy authors test their policies here before they ship.
 
 import type { Command } from 'commander';
+import { experimentalCommand } from './experimental.js';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isKind, type KindRegistry } from '../api/kind.js';
@@ -129,7 +130,7 @@ async function readPolicies(io: CliIO, registry: KindRegistry, files: readonly s
 }
 
 export function registerAuthz(program: Command, io: CliIO, registry: KindRegistry): void {
-  const x = program.commands.find((c) => c.name() === 'x') ?? program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
+  const x = experimentalCommand(program);
   const authz = x.commands.find((c) => c.name() === 'authz') ?? x.command('authz').description("Authorization policies: check those a proxy enforces, evaluate a request offline");
   authz
     .command('eval')

@@ -8,6 +8,7 @@
 // proxy's node metadata. `-o json|yaml` prints the structured description.
 
 import type { Command } from 'commander';
+import { experimentalCommand } from './experimental.js';
 import { createKindRegistry, type KindRegistry } from '../api/kind.js';
 import { ALL_KINDS } from '../api/kinds.js';
 import { validateObject } from '../api/validate.js';
@@ -92,9 +93,7 @@ interface DescribeFlags {
 }
 
 export function registerDescribe(program: Command, io: CliIO): void {
-  const x =
-    program.commands.find((c) => c.name() === 'x') ??
-    program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
+  const x = experimentalCommand(program);
   let registry: KindRegistry | undefined;
   x.command('describe')
     .alias('des')

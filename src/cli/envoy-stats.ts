@@ -6,6 +6,7 @@
 // through the control plane, or at `--admin`.
 
 import type { Command } from 'commander';
+import { experimentalCommand } from './experimental.js';
 import { stringify } from 'yaml';
 import { IsthmusError } from '../lib/errors.js';
 import type { CliIO } from './output.js';
@@ -47,7 +48,7 @@ export function renderStats(id: string, output: string, body: string, source: st
 }
 
 export function registerEnvoyStats(program: Command, io: CliIO): void {
-  const x = program.commands.find((c) => c.name() === 'x') ?? program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
+  const x = experimentalCommand(program);
   x.command('envoy-stats')
     .alias('es')
     .description("Retrieves Envoy metrics of the specified proxy: its admin's /stats (--type server) or /clusters (--type clusters)")

@@ -9,6 +9,7 @@
 // aligned), the workload as %40s, rates as %.3f, latencies as a Go time.Duration of whole milliseconds.
 
 import type { Command } from 'commander';
+import { experimentalCommand } from './experimental.js';
 import { IsthmusError } from '../lib/errors.js';
 import { parseOutputFormat, renderData, type CliIO } from './output.js';
 import { controlPlaneFetch, controlPlaneUrl } from './proxy-target.js';
@@ -94,7 +95,7 @@ export async function workloadMetrics(controlPlane: string, workload: string, du
 }
 
 export function registerMetrics(program: Command, io: CliIO): void {
-  const x = program.commands.find((c) => c.name() === 'x') ?? program.command('x').alias('experimental').alias('exp').description('Experimental commands, as istioctl x');
+  const x = experimentalCommand(program);
   x.command('metrics')
     .alias('m')
     .description('Prints the metrics for the specified workload(s): requests/s, errors/s and latency percentiles, from the control plane')
