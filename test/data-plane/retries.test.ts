@@ -74,6 +74,14 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
     ),
   }));
 
+  /** A host's stats lines from the gateway's admin /clusters (`<cluster>::127.0.0.1:<port>::<stat>::<value>`). */
+  const hostStats = async (port: number): Promise<Record<string, number>> => {
+    const text = await (await fetch(`${gw.proxy.adminUrl}/clusters`)).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(new RegExp(`::127\\.0\\.0\\.1:${port}::(rq_[a-z]+)::(\\d+)$`, 'gm'))) out[m[1] as string] = Number(m[2]);
+    return out;
+  };
+
   await t.test('503, 503, 200 under retryOn 5xx: the client gets the 200, the upstream saw attempts 1, 2, 3', async () => {
     const r = await gw.get('/five-xx');
     assert.deepEqual([r.status, r.body], [200, 'ok']);
@@ -86,6 +94,8 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
       [st['upstream_rq_total'], st['upstream_rq_retry'], st['upstream_rq_retry_success'], st['upstream_rq_retry_limit_exceeded'], st['upstream_rq_200'], st['upstream_rq_2xx'], st['upstream_rq_completed'], st['upstream_rq_active']],
       [3, 2, 1, 0, 1, 1, 1, 0],
     );
+    // The host's own counters in /clusters, as Envoy prints them: two 503s were errors, the 200 a success.
+    assert.deepEqual(await hostStats(flaky.port), { rq_active: 0, rq_error: 2, rq_success: 1, rq_timeout: 0, rq_total: 3 });
   });
 
   await t.test('retryOn gateway-error retries 502 but not 500; retryOn 5xx retries 500', async () => {
@@ -152,6 +162,7 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
       [st['upstream_rq_per_try_timeout'], st['upstream_rq_tx_reset'], st['upstream_rq_timeout'], st['upstream_rq_retry'], st['upstream_rq_retry_limit_exceeded'], st['upstream_rq_completed'], st['upstream_rq_active']],
       [2, 2, 0, 1, 1, 0, 0],
     );
+    assert.deepEqual(await hostStats(hangs.port), { rq_active: 0, rq_error: 2, rq_success: 0, rq_timeout: 2, rq_total: 2 });
   });
 
   await t.test('a POST body is replayed on the retry', async () => {

@@ -7,8 +7,8 @@
 // Clusters are the bootstrap's static ones (added_via_api false), then the CDS ones. A cluster's hosts are
 // the live cluster's when the source has one (with live health flags and rq_active; hosts EDS removed that
 // still pass health checks included), else its endpoints in the xDS tables with their EDS health (a
-// multi-worker primary, whose workers hold the live state). Stats are only the ones the proxy keeps per
-// host (rq_active); Envoy's per-host counters are not tracked.
+// multi-worker primary, whose workers hold the live state). Per host: rq_active and the request counters
+// rq_error, rq_success, rq_timeout and rq_total (Envoy's connection counters, cx_*, are not kept).
 
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { AddressSchema, type Address } from '../../xds/gen/envoy/config/core/v3/address_pb.js';
@@ -50,6 +50,15 @@ function socketAddress(address: string, port: number): Address {
   return create(AddressSchema, { address: { case: 'socketAddress', value: { address, portSpecifier: { case: 'portValue', value: port } } } });
 }
 
+/** Envoy's per-host stats in its order (by name): rq_active (gauge), then the request counters. */
+function hostStats(live: LiveCluster, key: string): HostRow['stats'] {
+  const active = { name: 'rq_active', value: live.activeRequests(key), type: SimpleMetric_Type.GAUGE };
+  const c = live.hostCounters?.(key);
+  if (c === undefined) return [active];
+  const counter = (name: string, value: number): HostRow['stats'][number] => ({ name, value, type: SimpleMetric_Type.COUNTER });
+  return [active, counter('rq_error', c.rqError), counter('rq_success', c.rqSuccess), counter('rq_timeout', c.rqTimeout), counter('rq_total', c.rqTotal)];
+}
+
 function liveHosts(live: LiveCluster): HostRow[] {
   return live.hosts.hosts.map((h) => ({
     address: socketAddress(h.address, h.port),
@@ -60,7 +69,7 @@ function liveHosts(live: LiveCluster): HostRow[] {
     locality: h.locality,
     eds: HealthStatus[h.health],
     flags: live.healthFlags(h.key),
-    stats: [{ name: 'rq_active', value: live.activeRequests(h.key), type: SimpleMetric_Type.GAUGE }],
+    stats: hostStats(live, h.key),
   }));
 }
 

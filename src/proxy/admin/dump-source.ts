@@ -29,6 +29,8 @@ export interface LiveCluster {
   healthFlags(key: string): string | undefined;
   /** Requests in flight to a host (Envoy's per-host rq_active gauge). */
   activeRequests(key: string): number;
+  /** A host's request counters (Envoy's per-host rq_total, rq_success, rq_error, rq_timeout). */
+  hostCounters?(key: string): { readonly rqTotal: number; readonly rqSuccess: number; readonly rqError: number; readonly rqTimeout: number };
 }
 
 export interface DumpSource {

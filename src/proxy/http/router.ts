@@ -6,7 +6,7 @@
 
 import { upstreamIdentity } from '../upstream/tls-identity.js';
 import { Readable } from 'node:stream';
-import type { DispatchController, DispatchHandler, HeaderValues, UpstreamDispatcher } from '../upstream/cluster-handle.js';
+import type { DispatchController, DispatchHandler, HeaderValues, HostRequestCounters, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
@@ -48,6 +48,8 @@ interface Attempt {
   pending: boolean;
   /** Sent to the host and not ended: counted in upstream_rq_active. */
   active: boolean;
+  /** The host's request counters, once the attempt was sent (ClusterHandle.requestSent). */
+  counters: HostRequestCounters | undefined;
 }
 
 
@@ -172,6 +174,10 @@ export class Router {
         stats.rqTxReset.inc();
       }
       if (!a.pending) this.plan.cluster.report(a.host, 'gateway');
+      if (a.counters !== undefined) {
+        a.counters.rqError++;
+        a.counters.rqTimeout++;
+      }
       this.#endAttempt(a);
     }
     if (s.response.headersSent) {
@@ -221,7 +227,7 @@ export class Router {
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false, active: false };
+    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false, active: false, counters: undefined };
     this.#attempt = a;
     if (this.#firstTried === undefined) this.#firstTried = host.key;
     else this.#triedHosts()?.add(host.key);
@@ -262,6 +268,7 @@ export class Router {
     stats.rqTotal.inc();
     stats.rqActive.inc();
     a.active = true;
+    a.counters = this.plan.cluster.requestSent(a.host);
     a.startNs = process.hrtime.bigint();
     const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
     // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady).
@@ -326,6 +333,10 @@ export class Router {
       stats.rqTxReset.inc();
     }
     this.plan.cluster.report(a.host, 'gateway');
+    if (a.counters !== undefined) {
+      a.counters.rqError++;
+      a.counters.rqTimeout++;
+    }
     this.#endAttempt(a);
     // As Envoy (Filter::onPerTryTimeoutCommon): a retried attempt leaves no flag; UT only when this was the last.
     if (this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry();
@@ -340,6 +351,10 @@ export class Router {
     const grpcRaw = h['grpc-status'];
     const grpcStatus = typeof grpcRaw === 'string' ? Number(grpcRaw) : undefined;
     this.plan.cluster.report(a.host, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway' : '5xx') : 'success');
+    if (a.counters !== undefined) {
+      if (status >= 500) a.counters.rqError++;
+      else a.counters.rqSuccess++;
+    }
     if (this.plan.retry !== undefined && this.#retryAllowed({ kind: 'response', status, grpcStatus })) {
       a.done = true;
       controller.abort(new Error('retrying'));
@@ -381,6 +396,7 @@ export class Router {
     a.done = true;
     this.#endAttempt(a);
     this.plan.cluster.report(a.host, r.kind === 'connect-failure' ? 'local-origin-failure' : 'gateway');
+    if (a.counters !== undefined) a.counters.rqError++;
     if (r.kind === 'reset' || r.kind === 'refused-stream') this.plan.cluster.envoyStats.rqRxReset.inc();
     if (s.responseStarted) {
       this.#finish();

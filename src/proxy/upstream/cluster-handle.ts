@@ -69,6 +69,14 @@ export interface UpstreamDispatcher {
 export type BreakerKind = 'requests' | 'pending' | 'retries' | 'connections';
 export type ResultKind = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
 
+/** Envoy's per-host request counters. */
+export interface HostRequestCounters {
+  rqTotal: number;
+  rqSuccess: number;
+  rqError: number;
+  rqTimeout: number;
+}
+
 export interface ClusterHandle {
   readonly config: CompiledCluster;
   /** Envoy's `cluster.<stat name>.*` stats (cluster-stats.ts). */
@@ -90,6 +98,11 @@ export interface ClusterHandle {
   acquireConnection(onReady: () => void): SlotGrant;
   releaseConnection(onReady: () => void): void;
   report(host: PickedHost, kind: ResultKind): void;
+  /**
+   * An HTTP attempt handed to the host's pool: counts the host's rq_total and returns its counters, which the
+   * router moves as the attempt ends (rq_success, rq_error, rq_timeout; Envoy's per-host stats in /clusters).
+   */
+  requestSent(host: PickedHost): HostRequestCounters;
   /** Per-host active requests, for LEAST_REQUEST. */
   requestStarted(host: PickedHost): void;
   requestEnded(host: PickedHost): void;

@@ -216,6 +216,11 @@ export interface HostCounters {
   activeRequests: number;
   pendingRequests: number;
   activeConnections: number;
+  /** Envoy's per-host counters in /clusters: requests sent, answered without error, with an error (5xx, reset, timeout), timed out. */
+  rqTotal: number;
+  rqSuccess: number;
+  rqError: number;
+  rqTimeout: number;
 }
 
 /** Counters for the hosts of one cluster; survives host-set updates (counters follow the key). */
@@ -226,7 +231,7 @@ export class HostCountersTable {
   counters(key: string): HostCounters {
     let c = this.byKey.get(key);
     if (c === undefined) {
-      c = { activeRequests: 0, pendingRequests: 0, activeConnections: 0 };
+      c = { activeRequests: 0, pendingRequests: 0, activeConnections: 0, rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0 };
       this.byKey.set(key, c);
     }
     return c;
@@ -234,6 +239,11 @@ export class HostCountersTable {
 
   activeRequests(key: string): number {
     return this.byKey.get(key)?.activeRequests ?? 0;
+  }
+
+  /** The counters of `key` if it has any, for reading. */
+  peek(key: string): Readonly<HostCounters> | undefined {
+    return this.byKey.get(key);
   }
 
   /** Drops counters of hosts no longer present that have nothing in flight. */

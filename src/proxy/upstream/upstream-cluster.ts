@@ -27,7 +27,7 @@ import { HealthChecker } from './health-checker.js';
 import { compileClusterHealthCheck } from './health-checker-config.js';
 import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
-import type { BreakerKind, ClusterHandle, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
+import type { BreakerKind, ClusterHandle, HostRequestCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 
 /** The host key of a pool key `<protocol>|<host>[|<sni>][|alpn=...]`. */
 function poolHostKey(k: string): string {
@@ -75,6 +75,8 @@ interface LivePool {
   /** The SDS secret objects the pool's TLS settings were made from (undefined for plaintext or inline TLS). */
   readonly secrets?: readonly [unknown, unknown];
 }
+
+const NO_REQUESTS = Object.freeze({ rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0 });
 
 const EMPTY: ClusterLoadAssignment = { $typeName: 'envoy.config.endpoint.v3.ClusterLoadAssignment', clusterName: '', endpoints: [], namedEndpoints: {} };
 
@@ -381,6 +383,17 @@ export class UpstreamCluster implements ClusterHandle {
   report(host: PickedHost, kind: ResultKind): void {
     if (kind === 'local-origin-failure') this.envoyStats.cxConnectFail.inc();
     this.#outlier?.reportResult(host.key, kind);
+  }
+
+  requestSent(host: PickedHost): HostRequestCounters {
+    const c = this.#counters.counters(host.key);
+    c.rqTotal++;
+    return c;
+  }
+
+  /** A host's request counters for /clusters (zeros for a host nothing was sent to). */
+  hostCounters(key: string): { readonly rqTotal: number; readonly rqSuccess: number; readonly rqError: number; readonly rqTimeout: number } {
+    return this.#counters.peek(key) ?? NO_REQUESTS;
   }
 
   requestStarted(host: PickedHost): void {
