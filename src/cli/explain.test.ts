@@ -74,8 +74,21 @@ describe('isthmus explain', () => {
     await startUpstream(t, 'reviews-v1', '127.0.0.1', v1Port);
     // v2 has no sidecar: its endpoint is the app itself, on its own loopback address.
     await startUpstream(t, 'reviews-v2', '127.0.0.53', v1Port);
+    // `held` answers nothing until its latch opens; its DestinationRule allows one connection and one pending request.
+    let openHeld: () => void = () => undefined;
+    const heldLatch = new Promise<void>((r) => (openHeld = r));
+    const held = await startUpstream(t, 'held', '127.0.0.54', v1Port, (_req, res) => void heldLatch.then(() => res.end('held')));
+    t.after(() => openHeld());
+    const HELD_DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: held, namespace: default}
+spec:
+  host: held
+  trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}}
+`;
     // reviews, ratings and details; only reviews has workloads. Hosts outside the registry are blocked.
-    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, v1Port) + serviceYaml('ratings', 9080, 9080) + serviceYaml('details', 9080, 9080) + serviceYaml('productpage', 9080, 9080), ...CONFIG }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, v1Port) + serviceYaml('ratings', 9080, 9080) + serviceYaml('details', 9080, 9080) + serviceYaml('productpage', 9080, 9080) + serviceYaml('held', 9080, v1Port), 'held-dr.yaml': HELD_DR, ...CONFIG }, { outboundTrafficPolicy: 'REGISTRY_ONLY' });
+    mesh.cp.workloads.register({ name: 'held-v1', namespace: 'default', address: '127.0.0.54', labels: { app: 'held' }, ports: { http: v1Port }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.0.52', labels: { app: 'reviews', version: 'v1' }, ports: { http: v1Port }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.0.53', labels: { app: 'reviews', version: 'v2' }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.0.51', labels: { app: 'productpage', version: 'v1' }, tlsMode: 'disabled' });
@@ -160,6 +173,27 @@ describe('isthmus explain', () => {
       assert.deepEqual([knownPort.verdict.status, knownPort.steps.find((s) => s.step === 'virtual-host')?.resource], [502, 'block_all']);
       assert.match(knownPort.verdict.summary, /not in the mesh's registry and outboundTrafficPolicy is REGISTRY_ONLY: direct response 502/);
       assert.equal(knownPort.sent?.status, 502);
+    });
+
+    await t.test("a breaker at its limit now: the live state from the proxy's /stats, and what it does to a new request", async () => {
+      const first = viaSidecar('127.0.0.51', 'http://held:9080/1');
+      await waitFor(() => held.seen.length === 1, 'the first request to hold the only connection', 10_000);
+      const second = viaSidecar('127.0.0.51', 'http://held:9080/2');
+      const r = await waitFor(async () => {
+        const x = await explainJson([...from, 'http://held:9080/3']);
+        return x.steps.some((s) => s.step === 'circuit-breakers') ? x : undefined;
+      }, 'explain to see the pending request', 10_000);
+      const step = r.steps.find((s) => s.step === 'circuit-breakers');
+      assert.deepEqual([step?.resource, step?.decision], ['outbound|9080||held.default.svc.cluster.local', 'open now']);
+      assert.match(step?.detail ?? '', /connections \(1\) and pending requests \(1; 1 waiting\): a new HTTP\/1\.1 request finds no free connection and no room to wait, 503 with x-envoy-overloaded \(UO\)/);
+      openHeld();
+      assert.deepEqual((await Promise.all([first, second])).map((x) => x.status), [200, 200]);
+      // Once the held requests are answered the breakers close, and explain says nothing about them.
+      const after = await waitFor(async () => {
+        const x = await explainJson([...from, 'http://held:9080/4']);
+        return x.steps.some((s) => s.step === 'circuit-breakers') ? undefined : x;
+      }, 'the breakers to close', 10_000);
+      assert.equal(after.verdict.outcome, 'routed');
     });
 
     await t.test('-o yaml gives the same structure', async () => {

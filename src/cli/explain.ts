@@ -1,7 +1,8 @@
 // `isthmus explain --from <workload> <url>`: the path a request would take through a workload's
 // sidecar, step by step, and why it would be routed or rejected (404 NR, 503 UH, a fault abort, a
 // direct response ...), naming the Envoy resource and the Istio resource that decided each step. It
-// reads the sidecar's real config from its admin (/config_dump, /clusters?format=json) and decides with
+// reads the sidecar's real config from its admin (/config_dump, /clusters?format=json, and the breakers' live state
+// from /stats) and decides with
 // the proxy's own compiled matchers (src/cli/explain/). --send also sends the request (request.ts) and
 // reports what came back.
 
@@ -22,7 +23,7 @@ import {
   sendThroughSidecar,
 } from './request.js';
 import { explainRequest } from './explain/explain-request.js';
-import { parseClusterStatus, parseConfigDump, type ProxyConfig } from './explain/proxy-config.js';
+import { BREAKER_STATS_FILTER, parseBreakerStats, parseClusterStatus, parseConfigDump, type ProxyConfig } from './explain/proxy-config.js';
 import { renderExplainText } from './explain/render-text.js';
 import { inferResponseFlag } from './explain/response-flag.js';
 import type { ExplainReport } from './explain/types.js';
@@ -59,7 +60,13 @@ export async function readProxyConfig(target: ProxyTarget): Promise<ProxyConfig>
   } catch (e) {
     problems.push(`endpoint health from /clusters is not available: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return { ...cfg, hostFlags, problems };
+  let breakers: ProxyConfig['breakers'];
+  try {
+    breakers = parseBreakerStats(await adminGet(target, `/stats?format=json&filter=${encodeURIComponent(BREAKER_STATS_FILTER)}`));
+  } catch (e) {
+    problems.push(`circuit breaker state from /stats is not available: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { ...cfg, hostFlags, breakers, problems };
 }
 
 /**

@@ -73,6 +73,28 @@ function hostText(h: Host, flags: string | undefined, candidate: boolean): strin
 }
 
 /**
+ * The cluster's breakers at their limit right now (admin /stats), and what that does to this request; undefined
+ * when none is. Only the proxy's state at the moment it was read: the next request may find room.
+ */
+function openBreakers(live: ReadonlyMap<string, number> | undefined, cc: CompiledCluster): string | undefined {
+  if (live === undefined) return undefined;
+  const t = cc.thresholds;
+  const active = live.get('upstream_rq_active') ?? 0;
+  const pending = live.get('upstream_rq_pending_active') ?? 0;
+  const parts: string[] = [];
+  if (live.get('rq_open') === 1) parts.push(`requests (${limit(t.maxRequests)}; ${active} in flight): a new request is refused at once, 503 with x-envoy-overloaded (UO)`);
+  if (live.get('cx_open') === 1) {
+    parts.push(
+      live.get('rq_pending_open') === 1
+        ? `connections (${limit(t.maxConnections)}) and pending requests (${limit(t.maxPendingRequests)}; ${pending} waiting): a new HTTP/1.1 request finds no free connection and no room to wait, 503 with x-envoy-overloaded (UO)`
+        : `connections (${limit(t.maxConnections)}): a new HTTP/1.1 request waits for one to free up (${pending} waiting already)`,
+    );
+  } else if (live.get('rq_pending_open') === 1) parts.push(`pending requests (${limit(t.maxPendingRequests)}; ${pending} waiting)`);
+  if (live.get('rq_retry_open') === 1) parts.push(`retries (${limit(t.maxRetries)}): a failed attempt is not retried (upstream_rq_retry_overflow)`);
+  return parts.length === 0 ? undefined : `at their limit when the proxy's /stats was read: ${parts.join('; ')}`;
+}
+
+/**
  * Explains the cluster `name` and its endpoints. `originalDestination` is where an ORIGINAL_DST
  * cluster connects (x-envoy-original-dst-host, else the authority with the scheme's port).
  */
@@ -97,6 +119,9 @@ export function explainCluster(cfg: ProxyConfig, name: string, originalDestinati
     decision: 'found',
     detail: `${clusterText(c, cc)}${istio !== undefined ? ` (shaped by ${describeIstioConfig(istio)})` : ''}`,
   });
+
+  const open = openBreakers(cfg.breakers?.get(c.altStatName || name), cc);
+  if (open !== undefined) steps.push({ step: 'circuit-breakers', resource: name, decision: 'open now', detail: open });
 
   if (cc.kind === 'original-dst') {
     steps.push({ step: 'endpoints', resource: name, decision: 'original destination', detail: `an ORIGINAL_DST cluster connects to the request's own destination: ${originalDestination}` });

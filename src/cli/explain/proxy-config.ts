@@ -21,6 +21,11 @@ export interface ProxyConfig {
   readonly endpoints: ReadonlyMap<string, ClusterLoadAssignment>;
   /** Live health flags by cluster, then host `ip:port` (`healthy`, `/failed_outlier_check` ...); undefined when /clusters was not read. */
   readonly hostFlags: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined;
+  /**
+   * Live breaker state by cluster stat name (alt_stat_name, else the name), from admin /stats: `cx_open`,
+   * `rq_pending_open`, `rq_open`, `rq_retry_open`, `upstream_rq_active`, `upstream_rq_pending_active`.
+   */
+  readonly breakers?: ReadonlyMap<string, ReadonlyMap<string, number>> | undefined;
   readonly problems: readonly string[];
   /** The SPIFFE id of the proxy's workload certificate (SDS `default`), when it has one. */
   readonly identity?: string | undefined;
@@ -169,6 +174,28 @@ export function parseClusterStatus(body: string): Map<string, Map<string, string
     if (parts.length !== 4) continue;
     const [cluster, host, key, value] = parts as [string, string, string, string];
     if (key === 'health_flags') hostsOf(cluster).set(host, value);
+  }
+  return out;
+}
+
+/** The /stats filter that reads every cluster's live breaker state. */
+export const BREAKER_STATS_FILTER = '^cluster\\..+\\.(circuit_breakers\\.default\\.(cx_open|rq_pending_open|rq_open|rq_retry_open)|upstream_rq_active|upstream_rq_pending_active)$';
+
+const BREAKER_STAT = /^cluster\.(.+)\.(?:circuit_breakers\.default\.(cx_open|rq_pending_open|rq_open|rq_retry_open)|(upstream_rq_active|upstream_rq_pending_active))$/;
+
+/** Live breaker stats per cluster stat name from an admin `/stats?format=json` body. */
+export function parseBreakerStats(body: string): Map<string, Map<string, number>> {
+  const json = JSON.parse(body) as unknown;
+  const out = new Map<string, Map<string, number>>();
+  for (const s of list(isObject(json) ? json['stats'] : undefined)) {
+    if (!isObject(s) || typeof s['name'] !== 'string') continue;
+    const m = BREAKER_STAT.exec(s['name']);
+    const cluster = m?.[1];
+    const stat = m?.[2] ?? m?.[3];
+    if (cluster === undefined || stat === undefined) continue;
+    let c = out.get(cluster);
+    if (c === undefined) out.set(cluster, (c = new Map()));
+    c.set(stat, typeof s['value'] === 'number' ? s['value'] : 0);
   }
   return out;
 }

@@ -21,6 +21,7 @@ export type StepKind =
   | 'route-action'
   | 'http-filter'
   | 'cluster'
+  | 'circuit-breakers'
   | 'endpoints'
   | 'inbound'
   | 'inbound-authz';
