@@ -1,10 +1,9 @@
 // `isthmus explain --from <workload> <url>`: the path a request would take through a workload's
 // sidecar, step by step, and why it would be routed or rejected (404 NR, 503 UH, a fault abort, a
 // direct response ...), naming the Envoy resource and the Istio resource that decided each step. It
-// reads the sidecar's real config from its admin (/config_dump, /clusters?format=json, and the breakers' live state
-// from /stats) and decides with
-// the proxy's own compiled matchers (src/cli/explain/). --send also sends the request (request.ts) and
-// reports what came back.
+// reads the sidecar's real config from its admin (/config_dump, /clusters?format=json, and the breakers'
+// live state from /stats) and decides with the proxy's own compiled matchers (src/cli/explain/). --send
+// also sends the request (request.ts) and reports what came back.
 
 import type { Command } from 'commander';
 import { IsthmusError } from '../lib/errors.js';
