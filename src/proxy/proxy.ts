@@ -23,7 +23,7 @@ import { DataPlane } from './data-plane.js';
 import { mathRandom, type Random } from './lib/random.js';
 import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
-import { installServerStats } from './stats/server-stats.js';
+import { configCounts, installServerStats } from './stats/server-stats.js';
 import { wasmNode, wasmSetup, type ProxyWasmOptions } from './filters/wasm/proxy-wasm-options.js';
 
 export type { ProxyWasmOptions };
@@ -129,7 +129,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   const startedAt = Date.now();
-  installServerStats(stats, { state, startedAt, concurrency: 1 });
+  installServerStats(stats, { state, startedAt, concurrency: 1, config: () => configCounts(xds) });
   let level = logger.level as string;
   const src = {
     table: xds.table.bind(xds),

@@ -100,6 +100,11 @@ describe('isthmus proxy (in process)', () => {
     const probe = await get(`${proxy.adminUrl}/stats?usedonly&filter=${encodeURIComponent('^(server\\.state|listener_manager\\.workers_started)$')}`);
     assert.equal(probe.body, 'listener_manager.workers_started: 1\nserver.state: 0\n');
     assert.deepEqual([await stat('server.live'), await stat('server.concurrency')], [1, 1]);
+    // The config gauges Istio exports by default: every cluster and listener the dump has is active, none warms.
+    const dumpNow = JSON.parse((await get(`${proxy.adminUrl}/config_dump`)).body) as Dump;
+    assert.equal(await stat('cluster_manager.active_clusters'), clusterNames(dumpNow).length);
+    assert.deepEqual([await stat('cluster_manager.warming_clusters'), await stat('listener_manager.total_listeners_warming')], [0, 0]);
+    assert.ok(((await stat('listener_manager.total_listeners_active')) ?? 0) >= 1);
     assert.ok(((await stat('server.memory_physical_size')) ?? 0) > 10 * 2 ** 20, 'resident memory in bytes');
     const cdsBefore = (await stat('cluster_manager.cds.update_success')) ?? 0;
     assert.ok(cdsBefore >= 1, 'the first CDS update counts as a success');

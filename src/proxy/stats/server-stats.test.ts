@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatsStore } from './stats-store.js';
-import { installServerStats, type ServerStateName } from './server-stats.js';
+import { configCounts, installServerStats, type ServerStateName } from './server-stats.js';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds/type-urls.js';
 import { parseStatsQuery, renderStatsText } from './admin-format.js';
 import { renderPrometheus } from './prometheus-format.js';
 
@@ -57,5 +58,20 @@ describe('server stats', () => {
     const text = renderStatsText(store, { format: 'text', type: 'All', usedOnly: false, filter: undefined });
     assert.match(text, /^server\.live: 0$/m);
     assert.match(text, /^server\.uptime: 91$/m);
+  });
+
+  it('counts active and warming clusters and listeners from the xDS tables', () => {
+    const store = StatsStore.istio();
+    const sizes: Record<string, { serving: number; warming: number }> = { [CLUSTER_TYPE]: { serving: 7, warming: 2 }, [LISTENER_TYPE]: { serving: 3, warming: 1 } };
+    const tables = {
+      servingTable: (t: string) => ({ size: sizes[t]?.serving ?? -1 }),
+      warming: (t: string) => ({ size: sizes[t]?.warming ?? -1 }),
+    };
+    installServerStats(store, { state: () => 'LIVE', startedAt: 0, concurrency: 1, config: () => configCounts(tables) });
+    const text = renderStatsText(store, { format: 'text', type: 'All', usedOnly: false, filter: /_manager\./ });
+    assert.equal(
+      text,
+      'cluster_manager.active_clusters: 7\ncluster_manager.warming_clusters: 2\nlistener_manager.total_listeners_active: 3\nlistener_manager.total_listeners_warming: 1\nlistener_manager.workers_started: 1\n',
+    );
   });
 });

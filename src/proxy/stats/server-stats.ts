@@ -5,8 +5,23 @@
 // `memory_heap_size`: V8's heap; `memory_physical_size`: resident set), and `listener_manager.workers_started`
 // (1 once the first config is applied and the listeners serve). Istio's agent decides a proxy is ready from
 // exactly `/stats?usedonly&filter=^(server\.state|listener_manager\.workers_started)$` (state 0, workers 1).
+// With the xDS tables: `cluster_manager.active_clusters` / `warming_clusters` and
+// `listener_manager.total_listeners_active` / `total_listeners_warming` (docs: cluster_manager/cluster_stats,
+// listeners/stats), the gauges Istio's default stats inclusion (cluster_manager, listener_manager) exports.
 
 import type { StatsStore } from './stats-store.js';
+import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds/type-urls.js';
+
+/** The part of the ADS client the config gauges read. */
+export interface ConfigTables {
+  servingTable(type: typeof CLUSTER_TYPE | typeof LISTENER_TYPE): { readonly size: number };
+  warming(type: typeof CLUSTER_TYPE | typeof LISTENER_TYPE): { readonly size: number };
+}
+
+/** Active and warming clusters and listeners, as the config gauges count them. */
+export function configCounts(x: ConfigTables): { activeClusters: number; warmingClusters: number; activeListeners: number; warmingListeners: number } {
+  return { activeClusters: x.servingTable(CLUSTER_TYPE).size, warmingClusters: x.warming(CLUSTER_TYPE).size, activeListeners: x.servingTable(LISTENER_TYPE).size, warmingListeners: x.warming(LISTENER_TYPE).size };
+}
 
 export type ServerStateName = 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
 
@@ -20,6 +35,8 @@ export interface ServerStatsSource {
   readonly concurrency: number;
   readonly now?: () => number;
   readonly memory?: () => { readonly rss: number; readonly heapTotal: number; readonly heapUsed: number; readonly external: number };
+  /** How many clusters and listeners serve and how many warm (the ADS client's tables). */
+  readonly config?: () => { readonly activeClusters: number; readonly warmingClusters: number; readonly activeListeners: number; readonly warmingListeners: number };
 }
 
 export function installServerStats(store: StatsStore, src: ServerStatsSource): void {
@@ -32,6 +49,10 @@ export function installServerStats(store: StatsStore, src: ServerStatsSource): v
   const heap = g('server.memory_heap_size');
   const physical = g('server.memory_physical_size');
   const workersStarted = g('listener_manager.workers_started');
+  const activeClusters = g('cluster_manager.active_clusters');
+  const warmingClusters = g('cluster_manager.warming_clusters');
+  const activeListeners = g('listener_manager.total_listeners_active');
+  const warmingListeners = g('listener_manager.total_listeners_warming');
   const now = src.now ?? Date.now;
   const memory = src.memory ?? (() => process.memoryUsage());
   store.addRefresher(() => {
@@ -45,5 +66,12 @@ export function installServerStats(store: StatsStore, src: ServerStatsSource): v
     allocated.set(m.heapUsed + m.external);
     heap.set(m.heapTotal);
     physical.set(m.rss);
+    const c = src.config?.();
+    if (c !== undefined) {
+      activeClusters.set(c.activeClusters);
+      warmingClusters.set(c.warmingClusters);
+      activeListeners.set(c.activeListeners);
+      warmingListeners.set(c.warmingListeners);
+    }
   });
 }
