@@ -122,6 +122,9 @@ type MutableEntry = { -readonly [K in keyof AccessLogEntry]: AccessLogEntry[K] }
 interface HcmCounters {
   readonly total: Counter;
   readonly byClass: Counter[];
+  /** Envoy's downstream_rq_http1_total and downstream_rq_http2_total. */
+  readonly http1: Counter;
+  readonly http2: Counter;
 }
 
 /** Every Wasm plugin configuration the listeners' HTTP filter chains (and network filters) name. */
@@ -266,7 +269,12 @@ export class DataPlane {
     let c = this.#hcmStats.get(prefix);
     if (c === undefined) {
       const st = this.o.stats;
-      c = { total: st.counter(`http.${prefix}.downstream_rq_total`), byClass: [1, 2, 3, 4, 5].map((k) => st.counter(`http.${prefix}.downstream_rq_${k}xx`)) };
+      c = {
+        total: st.counter(`http.${prefix}.downstream_rq_total`),
+        byClass: [1, 2, 3, 4, 5].map((k) => st.counter(`http.${prefix}.downstream_rq_${k}xx`)),
+        http1: st.counter(`http.${prefix}.downstream_rq_http1_total`),
+        http2: st.counter(`http.${prefix}.downstream_rq_http2_total`),
+      };
       this.#hcmStats.set(prefix, c);
     }
     return c;
@@ -276,6 +284,8 @@ export class DataPlane {
     const info = s.info;
     const hc = this.#hcmCounters(s.hcm.statPrefix);
     hc.total.inc();
+    if (s.request.protocol === 'HTTP/2') hc.http2.inc();
+    else hc.http1.inc();
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
     const istio = s.hcm.istioStats;

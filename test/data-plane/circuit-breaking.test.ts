@@ -71,6 +71,9 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
     );
     assert.deepEqual([held['circuit_breakers.default.cx_open'], held['circuit_breakers.default.rq_pending_open'], held['circuit_breakers.default.rq_open']], [1, 1, 0]);
     assert.equal(held['upstream_rq_total'], 1, 'only a request that got a connection is sent');
+    // The connection manager's view: two requests in flight at the gateway (the held one and the waiting one).
+    const stats = await (await fetch(`${gw.proxy.adminUrl}/stats`)).text();
+    assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_active: 2$/m);
     assert.equal(held['upstream_rq_completed'], 0);
     pooled.open();
     const [a, ...rest] = await Promise.all([first, ...more]);

@@ -14,7 +14,7 @@ import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { freePort, send, startMesh, startTestProxy, startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
-import { gatewayToUpstream } from '../support/gateway-mesh.js';
+import { adminStats, gatewayToUpstream } from '../support/gateway-mesh.js';
 
 /** The test gateway to the web upstream (gateway-mesh.ts), plus a gRPC service for the /test.Stream methods. */
 const files = (port: number, webPort: number, grpcPort: number): Record<string, string> => ({
@@ -124,7 +124,7 @@ describe('HTTP/2 downstream', () => {
     t.after(() => rm(logDir, { recursive: true, force: true }));
     const log = join(logDir, 'access.json');
     const mesh = await startMesh(t, files(port, web.port, grpcPort), { accessLogFile: log, accessLogEncoding: 'JSON' });
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
     await waitFor(async () => (await send('127.0.0.1', port, { path: '/small' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
 
     const session = h2connect(`http://127.0.0.1:${port}`);
@@ -236,5 +236,12 @@ describe('HTTP/2 downstream', () => {
       grpcEntries.map((e) => e['response_flags']),
       ['-', '-'],
     );
+    // Envoy's connection manager stats: the streams split by protocol (the readiness wait used HTTP/1.1), the
+    // HTTP/2 ones at least the access log's, and none in flight any more.
+    const stats = await adminStats(proxy.adminUrl);
+    const hcm = (name: string): number => [...stats].filter(([k]) => k.startsWith('http.') && k.endsWith(`.${name}`)).reduce((n, [, v]) => n + v, 0);
+    assert.equal(hcm('downstream_rq_http1_total') + hcm('downstream_rq_http2_total'), hcm('downstream_rq_total'));
+    assert.ok(hcm('downstream_rq_http2_total') >= entries.filter((e) => e['protocol'] === 'HTTP/2').length, `${hcm('downstream_rq_http2_total')} HTTP/2 streams counted`);
+    assert.equal(hcm('downstream_rq_active'), 0);
   });
 });

@@ -64,6 +64,8 @@ describe('operating a gateway', () => {
     // Istio's stat prefixes end in ';' so its tag extractors can find the listener and cluster names.
     assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_total: 3$/m);
     assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_4xx: 1$/m);
+    assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_http1_total: 3$/m);
+    assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_active: 0$/m);
     assert.match(stats, /^cluster\.outbound\|80\|\|up\.example\.internal;\.upstream_rq_200: 2$/m);
     const prom = await (await fetch(proxy.prometheusUrl)).text();
     assert.match(prom, /# TYPE envoy_http_downstream_rq_total counter/);

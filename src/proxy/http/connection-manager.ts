@@ -12,6 +12,7 @@ import { createServer as createHttp2Server, type Http2Server, type Http2Session,
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
+import type { Gauge } from '../stats/metric.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
@@ -77,6 +78,7 @@ export class HcmRuntime implements Http1ServerHost {
   #sweeper: NodeJS.Timeout | undefined;
   readonly #timeouts: Http1Timeouts;
   #draining = false;
+  readonly #rqActive: Gauge | undefined;
   readonly maxHeaderSize: number;
 
   constructor(
@@ -84,8 +86,21 @@ export class HcmRuntime implements Http1ServerHost {
     private readonly env: HcmEnv,
   ) {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
+    // Envoy's http.<stat_prefix>.downstream_rq_active: shared by every connection manager of the prefix, and by
+    // the one a config update replaces while its last streams finish (so it moves by increments).
+    this.#rqActive = env.stats?.gauge(`http.${config.statPrefix}.downstream_rq_active`);
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
+  }
+
+  #streamStarted(): void {
+    this.#rqActive?.inc();
+    this.env.onStreamStart?.();
+  }
+
+  #streamCompleted(c: CompletedStream): void {
+    this.#rqActive?.dec();
+    this.env.onStreamComplete(c);
   }
 
   get draining(): boolean {
@@ -144,7 +159,7 @@ export class HcmRuntime implements Http1ServerHost {
 
   /** A request from the HTTP/1.1 codec: the same path as handle(), without node's request/response objects. */
   onRequest(req: Http1Request, res: Http1Response): void {
-    this.env.onStreamStart?.();
+    this.#streamStarted();
     const info = newStreamInfo(Date.now());
     absoluteForm(req);
     const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName);
@@ -175,7 +190,7 @@ export class HcmRuntime implements Http1ServerHost {
     }
     info.endNs = process.hrtime.bigint();
     s.complete();
-    this.env.onStreamComplete({ hcm: this.config, request: s.request, info, responseHeaders: s.responseHeaders });
+    this.#streamCompleted({ hcm: this.config, request: s.request, info, responseHeaders: s.responseHeaders });
   }
 
   onUpgrade(req: Http1Request, rawHeaders: string[], socket: Socket, head: Buffer): void {
@@ -249,8 +264,8 @@ export class HcmRuntime implements Http1ServerHost {
     info.details = code === 'ISM_MISSING_HOST' ? 'missing_host_header' : `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
-    this.env.onStreamStart?.();
-    this.env.onStreamComplete({
+    this.#streamStarted();
+    this.#streamCompleted({
       hcm: this.config,
       request: { method: '', path: '', authority: '', scheme: f.tls ? 'https' : 'http', protocol: 'HTTP/1.1', headers: {}, hasBody: false, body: socket, remoteAddress: f.remoteAddress, remotePort: f.remotePort, localAddress: f.localAddress, localPort: f.localPort, serverName: f.serverName, peer: f.peer },
       info,
@@ -323,7 +338,7 @@ export class HcmRuntime implements Http1ServerHost {
 
   /** A request of node's HTTP/1.1 server. */
   handle(req: IncomingMessage, res: ServerResponse, f: ConnectionFacts): void {
-    this.env.onStreamStart?.();
+    this.#streamStarted();
     const info = newStreamInfo(Date.now());
     const r = this.#request(req, f);
     const resetFns: (() => void)[] = [];
@@ -348,7 +363,7 @@ export class HcmRuntime implements Http1ServerHost {
       info.endNs = process.hrtime.bigint();
       info.bytesReceived ||= 0;
       stream.complete();
-      this.env.onStreamComplete({ hcm: this.config, request: r, info, responseHeaders: stream.responseHeaders });
+      this.#streamCompleted({ hcm: this.config, request: r, info, responseHeaders: stream.responseHeaders });
     });
     if (req.rawHeaders.length / 2 > this.config.maxHeadersCount) {
       res.shouldKeepAlive = false; // a codec error: Envoy closes the connection
@@ -377,7 +392,7 @@ export class HcmRuntime implements Http1ServerHost {
       delete headers['expect'];
       if (!stream.destroyed && !stream.closed) stream.additionalHeaders({ ':status': 100 });
     }
-    this.env.onStreamStart?.();
+    this.#streamStarted();
     const info = newStreamInfo(Date.now());
     // The session is there while its streams are (node types it as possibly gone).
     const f = factsOf(stream.session as Http2Session);
