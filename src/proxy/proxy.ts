@@ -24,6 +24,8 @@ import { mathRandom, type Random } from './lib/random.js';
 import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
 import { configCounts, installServerStats } from './stats/server-stats.js';
+import { certificateExpiries } from './xds-client/validate-secret.js';
+import { SECRET_TYPE } from '../xds/type-urls.js';
 import { wasmNode, wasmSetup, type ProxyWasmOptions } from './filters/wasm/proxy-wasm-options.js';
 
 export type { ProxyWasmOptions };
@@ -129,7 +131,13 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   const startedAt = Date.now();
-  installServerStats(stats, { state, startedAt, concurrency: 1, config: () => configCounts(xds) });
+  installServerStats(stats, {
+    state,
+    startedAt,
+    concurrency: 1,
+    config: () => configCounts(xds),
+    certificateExpiries: () => certificateExpiries([...xds.servingTable(SECRET_TYPE).values()].map((e) => e.message), agent?.current?.notAfter),
+  });
   let level = logger.level as string;
   const src = {
     table: xds.table.bind(xds),

@@ -111,6 +111,11 @@ spec:
     assert.deepEqual(secrets?.dynamic_active_secrets?.map((s) => s.name), ['default', 'ROOTCA']);
     const cert = p.server.agent?.current;
     assert.ok(cert !== undefined);
+    // Envoy's server.days_until_first_cert_expiring: whole days left on the workload certificate (the CA's 24 h
+    // default leaves 0), and only set because the proxy holds one (`usedonly` lists it).
+    const days = Math.floor((cert.notAfter.getTime() - Date.now()) / 86_400_000);
+    const certStat = await (await fetch(`${p.server.adminUrl}/stats?usedonly&filter=${encodeURIComponent('^server\\.days_until_first_cert_expiring$')}`)).text();
+    assert.equal(certStat, `server.days_until_first_cert_expiring: ${days}\n`);
     // `isthmus proxy-config secret` reads them from the dump as istioctl shows them.
     const parsed = parseConfigDump(dump);
     assert.ok(parsed !== undefined);

@@ -60,6 +60,19 @@ describe('server stats', () => {
     assert.match(text, /^server\.uptime: 91$/m);
   });
 
+  it('days_until_first_cert_expiring: whole days to the earliest certificate, unset while the proxy holds none', () => {
+    const store = StatsStore.istio();
+    let expiries: number[] = [];
+    const now = 1_000_000_000;
+    installServerStats(store, { state: () => 'LIVE', startedAt: 0, concurrency: 1, now: () => now, certificateExpiries: () => expiries });
+    const q = { format: 'text' as const, type: 'All' as const, usedOnly: true, filter: /days_until/ };
+    assert.equal(renderStatsText(store, q), '');
+    expiries = [now + 40 * 86_400_000, now + 10.5 * 86_400_000];
+    assert.equal(renderStatsText(store, q), 'server.days_until_first_cert_expiring: 10\n');
+    expiries = [now - 5_000];
+    assert.equal(renderStatsText(store, q), 'server.days_until_first_cert_expiring: 0\n', 'an expired certificate counts as 0 days');
+  });
+
   it('counts active and warming clusters and listeners from the xDS tables', () => {
     const store = StatsStore.istio();
     const sizes: Record<string, { serving: number; warming: number }> = { [CLUSTER_TYPE]: { serving: 7, warming: 2 }, [LISTENER_TYPE]: { serving: 3, warming: 1 } };

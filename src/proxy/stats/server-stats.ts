@@ -8,6 +8,8 @@
 // With the xDS tables: `cluster_manager.active_clusters` / `warming_clusters` and
 // `listener_manager.total_listeners_active` / `total_listeners_warming` (docs: cluster_manager/cluster_stats,
 // listeners/stats), the gauges Istio's default stats inclusion (cluster_manager, listener_manager) exports.
+// `server.days_until_first_cert_expiring`: whole days until the first certificate the proxy holds (its
+// workload certificate, the SDS secrets of its TLS contexts) expires.
 
 import type { StatsStore } from './stats-store.js';
 import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds/type-urls.js';
@@ -25,6 +27,8 @@ export function configCounts(x: ConfigTables): { activeClusters: number; warming
 
 export type ServerStateName = 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
 
+const DAY_MS = 86_400_000;
+
 /** envoy.admin.v3.ServerInfo.State numbers. */
 export const SERVER_STATE_NUMBER: Readonly<Record<ServerStateName, number>> = { LIVE: 0, DRAINING: 1, PRE_INITIALIZING: 2, INITIALIZING: 3 };
 
@@ -35,6 +39,8 @@ export interface ServerStatsSource {
   readonly concurrency: number;
   readonly now?: () => number;
   readonly memory?: () => { readonly rss: number; readonly heapTotal: number; readonly heapUsed: number; readonly external: number };
+  /** When each certificate the proxy holds expires (ms since the epoch): server.days_until_first_cert_expiring. */
+  readonly certificateExpiries?: () => Iterable<number>;
   /** How many clusters and listeners serve and how many warm (the ADS client's tables). */
   readonly config?: () => { readonly activeClusters: number; readonly warmingClusters: number; readonly activeListeners: number; readonly warmingListeners: number };
 }
@@ -49,6 +55,7 @@ export function installServerStats(store: StatsStore, src: ServerStatsSource): v
   const heap = g('server.memory_heap_size');
   const physical = g('server.memory_physical_size');
   const workersStarted = g('listener_manager.workers_started');
+  const certDays = g('server.days_until_first_cert_expiring');
   const activeClusters = g('cluster_manager.active_clusters');
   const warmingClusters = g('cluster_manager.warming_clusters');
   const activeListeners = g('listener_manager.total_listeners_active');
@@ -66,6 +73,10 @@ export function installServerStats(store: StatsStore, src: ServerStatsSource): v
     allocated.set(m.heapUsed + m.external);
     heap.set(m.heapTotal);
     physical.set(m.rss);
+    let first = Infinity;
+    for (const t of src.certificateExpiries?.() ?? []) first = Math.min(first, t);
+    // Whole days, as Envoy counts them; left unset (and out of `?usedonly`) while the proxy holds no certificate.
+    if (first !== Infinity) certDays.set(Math.max(0, Math.floor((first - now()) / DAY_MS)));
     const c = src.config?.();
     if (c !== undefined) {
       activeClusters.set(c.activeClusters);

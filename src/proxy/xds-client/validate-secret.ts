@@ -98,3 +98,23 @@ export function secretProblems(s: Secret): string[] {
   }
   return out;
 }
+
+/**
+ * When each TLS certificate among `secrets`, and the workload certificate `own`, stops being valid (the leaf's
+ * notAfter, ms since the epoch), for Envoy's server.days_until_first_cert_expiring. A certificate that does not
+ * parse is left out (its secret was refused when it arrived).
+ */
+export function certificateExpiries(secrets: Iterable<Secret>, own?: Date): number[] {
+  const out: number[] = own !== undefined ? [own.getTime()] : [];
+  for (const s of secrets) {
+    if (s.type.case !== 'tlsCertificate') continue;
+    const chain = inlineText(s.type.value.certificateChain);
+    if (chain === undefined) continue;
+    try {
+      out.push(new Date(new X509Certificate(chain).validTo).getTime());
+    } catch {
+      // refused at validation; nothing to count
+    }
+  }
+  return out;
+}
