@@ -23,9 +23,7 @@ import { DataPlane } from './data-plane.js';
 import { mathRandom, type Random } from './lib/random.js';
 import type { SecretSource } from './upstream/connection-pools.js';
 import { StatsStore } from './stats/stats-store.js';
-import { configCounts, installServerStats } from './stats/server-stats.js';
-import { certificateExpiries } from './xds-client/validate-secret.js';
-import { SECRET_TYPE } from '../xds/type-urls.js';
+import { adsSources, installServerStats } from './stats/server-stats.js';
 import { wasmNode, wasmSetup, type ProxyWasmOptions } from './filters/wasm/proxy-wasm-options.js';
 
 export type { ProxyWasmOptions };
@@ -131,13 +129,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     return live ? 'LIVE' : xds.connected ? 'INITIALIZING' : 'PRE_INITIALIZING';
   };
   const startedAt = Date.now();
-  installServerStats(stats, {
-    state,
-    startedAt,
-    concurrency: 1,
-    config: () => configCounts(xds),
-    certificateExpiries: () => certificateExpiries([...xds.servingTable(SECRET_TYPE).values()].map((e) => e.message), agent?.current?.notAfter),
-  });
+  installServerStats(stats, { state, startedAt, concurrency: 1, ...adsSources(xds, agent) });
   let level = logger.level as string;
   const src = {
     table: xds.table.bind(xds),

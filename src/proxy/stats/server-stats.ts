@@ -12,7 +12,10 @@
 // workload certificate, the SDS secrets of its TLS contexts) expires.
 
 import type { StatsStore } from './stats-store.js';
-import { CLUSTER_TYPE, LISTENER_TYPE } from '../../xds/type-urls.js';
+import { CLUSTER_TYPE, LISTENER_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
+import type { AdsClient } from '../xds-client/ads-client.js';
+import type { WorkloadAgent } from '../identity/workload-agent.js';
+import { certificateExpiries } from '../xds-client/validate-secret.js';
 
 /** The part of the ADS client the config gauges read. */
 export interface ConfigTables {
@@ -28,6 +31,17 @@ export function configCounts(x: ConfigTables): { activeClusters: number; warming
 export type ServerStateName = 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' | 'INITIALIZING';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * What a proxy process (single, or a multi-worker primary) gives the config and certificate gauges: its ADS
+ * client's tables and, with an identity, its workload certificate.
+ */
+export function adsSources(xds: AdsClient, agent: WorkloadAgent | undefined): Pick<ServerStatsSource, 'config' | 'certificateExpiries'> {
+  return {
+    config: () => configCounts(xds),
+    certificateExpiries: () => certificateExpiries([...xds.servingTable(SECRET_TYPE).values()].map((e) => e.message), agent?.current?.notAfter),
+  };
+}
 
 /** envoy.admin.v3.ServerInfo.State numbers. */
 export const SERVER_STATE_NUMBER: Readonly<Record<ServerStateName, number>> = { LIVE: 0, DRAINING: 1, PRE_INITIALIZING: 2, INITIALIZING: 3 };

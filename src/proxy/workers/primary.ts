@@ -32,9 +32,7 @@ import { primaryAdminHandler, primaryPrometheusHandler } from './primary-admin.j
 import { WorkerPool } from './worker-pool.js';
 import { mergeSnapshot, snapshotStats } from './stats-merge.js';
 import { StatsStore } from '../stats/stats-store.js';
-import { configCounts, installServerStats } from '../stats/server-stats.js';
-import { certificateExpiries } from '../xds-client/validate-secret.js';
-import { SECRET_TYPE } from '../../xds/type-urls.js';
+import { adsSources, installServerStats } from '../stats/server-stats.js';
 import { WASM_SHARED_STDIO_FD } from './wasm-shared-channel.js';
 import { WasmSharedServer } from './wasm-shared-server.js';
 import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workload-agent.js';
@@ -142,13 +140,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   };
   let level = o.logLevel;
   const startedAt = Date.now();
-  installServerStats(own, {
-    state,
-    startedAt,
-    concurrency: o.concurrency,
-    config: () => configCounts(xds),
-    certificateExpiries: () => certificateExpiries([...xds.servingTable(SECRET_TYPE).values()].map((e) => e.message), agent?.current?.notAfter),
-  });
+  installServerStats(own, { state, startedAt, concurrency: o.concurrency, ...adsSources(xds, agent) });
   const src = {
     table: xds.table.bind(xds),
     typeState: xds.typeState.bind(xds),
