@@ -17,9 +17,19 @@ const stopSignal = (): Promise<void> =>
     process.once('SIGHUP', () => resolve()); // the terminal closed
   });
 
+// A reader that closed the pipe (`isthmus ... | head`) ends the output, not the command: EPIPE stops further
+// writes to that stream instead of crashing with an unhandled 'error' event. Other write errors still throw.
+const closed = { stdout: false, stderr: false };
+for (const name of ['stdout', 'stderr'] as const) {
+  process[name].on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    closed[name] = true;
+  });
+}
+
 const io: CliIO = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: (s) => void (closed.stdout || process.stdout.write(s)),
+  stderr: (s) => void (closed.stderr || process.stderr.write(s)),
   stdin: () => text(process.stdin),
   cwd: process.cwd(),
   setExitCode: () => undefined,
