@@ -165,6 +165,8 @@ export class DataPlane {
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });
+    // Cluster membership gauges describe state, not traffic: computed when the stats are read.
+    o.stats.addRefresher(() => this.clusters.refreshStats());
     const w = o.wasm ?? {};
     this.wasm = new WasmPluginRegistry({
       logger: o.logger,

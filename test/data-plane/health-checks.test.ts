@@ -3,7 +3,7 @@
 // which starts answering /healthz with 503. After unhealthy_threshold failed checks every pick goes to the
 // other, /clusters shows /failed_active_hc, and once the host recovers and passes healthy_threshold checks
 // it takes traffic again. With EDS, a host that discovery removes keeps its traffic while it passes its
-// checks and leaves when it fails one.
+// checks and leaves when it fails one. Envoy's membership gauges follow all of it, and EDS health statuses.
 // https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/health_checking
 
 import { it, type TestContext } from 'node:test';
@@ -19,6 +19,7 @@ import { NO_SECRETS } from '../../src/proxy/upstream/connection-pools.js';
 import { UpstreamCluster } from '../../src/proxy/upstream/upstream-cluster.js';
 import { clustersText, type DumpSource } from '../../src/proxy/admin/config-dump.js';
 import { seededRandom } from '../../src/proxy/lib/random.js';
+import { StatsStore } from '../../src/proxy/stats/stats-store.js';
 import { FakeClock } from '../support/xds-server/fake-clock.js';
 import { startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
@@ -69,6 +70,38 @@ async function checkRound(c: UpstreamCluster, clock: FakeClock, hosts: number): 
   await waitFor(() => hc.stats.success + hc.stats.failure >= done + hosts, 'a round of health checks');
 }
 
+/** Envoy's membership gauges and counter of cluster `svc`, read as /stats reads them (after a refresh). */
+function membership(store: StatsStore, c: UpstreamCluster): { total: number; healthy: number; excluded: number; change: number } {
+  c.refreshStats();
+  const v = (n: string): number => store.gauge(`cluster.svc.membership_${n}`).value;
+  return { total: v('total'), healthy: v('healthy'), excluded: v('excluded'), change: store.counter('cluster.svc.membership_change').value };
+}
+
+it("EDS health statuses set Envoy's membership gauges: degraded, draining (excluded) and unhealthy hosts are members but not healthy", () => {
+  const json: JsonObject = { name: 'svc', connect_timeout: '1s', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } }, lb_policy: 'ROUND_ROBIN' };
+  const compiled = compileCluster(fromJson(ClusterSchema, json, { registry: XDS_REGISTRY }));
+  assert.ok(compiled.ok);
+  const statuses = ['HEALTHY', 'UNKNOWN', 'DEGRADED', 'DRAINING', 'UNHEALTHY'];
+  const cla = (health: readonly string[]): ClusterLoadAssignment =>
+    fromJson(
+      ClusterLoadAssignmentSchema,
+      { cluster_name: 'svc', endpoints: [{ lb_endpoints: health.map((h, i) => ({ health_status: h, endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 9000 + i } } } })) }] },
+      { registry: XDS_REGISTRY },
+    );
+  const store = new StatsStore();
+  const cluster = new UpstreamCluster(compiled.value, { clock: new FakeClock(), random: seededRandom(7), secrets: NO_SECRETS, stats: store }, cla(statuses));
+  const degraded = (): number => store.gauge('cluster.svc.membership_degraded').value;
+  assert.deepEqual([membership(store, cluster), degraded()], [{ total: 5, healthy: 2, excluded: 1, change: 1 }, 1]);
+  // A change of health alone is no membership change; a host leaving is.
+  cluster.setAssignment(cla(['HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY', 'HEALTHY']), '2');
+  assert.deepEqual([membership(store, cluster), degraded()], [{ total: 5, healthy: 5, excluded: 0, change: 1 }, 0]);
+  cluster.setAssignment(cla(['HEALTHY']), '3');
+  assert.deepEqual(membership(store, cluster), { total: 1, healthy: 1, excluded: 0, change: 2 });
+  // A cluster CDS removes has no members left.
+  cluster.close();
+  assert.equal(store.gauge('cluster.svc.membership_total').value, 0);
+});
+
 function dumpSource(c: UpstreamCluster, cluster: JsonObject): DumpSource {
   const message = fromJson(ClusterSchema, cluster, { registry: XDS_REGISTRY });
   const tables = new Map<string, Map<string, unknown>>([
@@ -98,10 +131,12 @@ it('active HTTP health checks take a failing host out of load balancing and brin
   const compiled = compileCluster(proto);
   assert.ok(compiled.ok);
   const clock = new FakeClock();
-  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS }, undefined);
+  const store = new StatsStore();
+  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS, stats: store }, undefined);
   t.after(() => cluster.close());
   const keyB = `127.0.0.1:${b.port}`;
   const admin = dumpSource(cluster, json);
+  assert.deepEqual(membership(store, cluster), { total: 2, healthy: 0, excluded: 0, change: 1 }, 'hosts start failed until their first check');
   // The cluster has carried traffic, so checks run every `interval` rather than no_traffic_interval.
   assert.equal(cluster.tryAcquire('requests'), true);
   cluster.release('requests');
@@ -109,6 +144,7 @@ it('active HTTP health checks take a failing host out of load balancing and brin
   await t.test('hosts start failed and turn healthy on their first passing check', async () => {
     await waitFor(() => cluster.healthFlags(keyB) === 'healthy' && cluster.healthFlags(`127.0.0.1:${a.port}`) === 'healthy', 'both hosts healthy');
     assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+    assert.deepEqual(membership(store, cluster), { total: 2, healthy: 2, excluded: 0, change: 1 });
     assert.equal(b.seen.filter((r) => r.url === '/healthz' && r.headers['user-agent'] === 'Envoy/HC' && r.headers.host === 'svc').length, 1);
   });
 
@@ -119,6 +155,7 @@ it('active HTTP health checks take a failing host out of load balancing and brin
     await checkRound(cluster, clock, 2);
     assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
     assert.match(clustersText(admin), new RegExp(`svc::127\\.0\\.0\\.1:${b.port}::health_flags::/failed_active_hc\\n`));
+    assert.deepEqual(membership(store, cluster), { total: 2, healthy: 1, excluded: 0, change: 1 }, 'a failing host stays a member');
   });
 
   await t.test('after it recovers and passes healthy_threshold (2) checks it takes traffic again', async () => {
@@ -138,7 +175,8 @@ it('an EDS host removed by discovery stays while it passes its checks and leaves
   assert.ok(compiled.ok);
   const clock = new FakeClock();
   const cla = (ports: number[]): ClusterLoadAssignment => fromJson(ClusterLoadAssignmentSchema, endpoints(ports), { registry: XDS_REGISTRY });
-  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS }, cla([a.port, b.port]));
+  const store = new StatsStore();
+  const cluster = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS, stats: store }, cla([a.port, b.port]));
   t.after(() => cluster.close());
   const keyB = `127.0.0.1:${b.port}`;
   assert.equal(cluster.tryAcquire('requests'), true);
@@ -148,12 +186,16 @@ it('an EDS host removed by discovery stays while it passes its checks and leaves
   cluster.setAssignment(cla([a.port]), '2');
   assert.equal(cluster.healthFlags(keyB), '/pending_dynamic_removal');
   assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+  assert.deepEqual(membership(store, cluster), { total: 2, healthy: 2, excluded: 0, change: 1 }, 'a host kept while it passes is still a member');
+  cluster.setAssignment(cla([a.port]), '3');
+  assert.equal(membership(store, cluster).change, 1, 'an update that adds and removes nobody is no membership change');
 
   // Without retriable_statuses a 503 fails the host at once, and a host pending removal then leaves.
   setBroken(true);
   await checkRound(cluster, clock, 2);
   assert.equal(cluster.healthFlags(keyB), undefined);
   assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
+  assert.deepEqual(membership(store, cluster), { total: 1, healthy: 1, excluded: 0, change: 2 });
 });
 
 it('health checks Envoy cannot run are rejected with the cluster (NACK)', () => {

@@ -48,6 +48,8 @@ it('outlier detection (DestinationRule outlierDetection through an ingress gatew
       [st['outlier_detection.ejections_active'], st['outlier_detection.ejections_enforced_total'], st['outlier_detection.ejections_enforced_consecutive_5xx'], st['outlier_detection.ejections_detected_consecutive_5xx']],
       [1, 1, 1, 1],
     );
+    // Envoy's membership gauges count an ejected host out of the healthy ones, not out of the cluster.
+    assert.deepEqual([st['membership_total'], st['membership_healthy'], st['membership_degraded'], st['membership_excluded'], st['membership_change']], [2, 1, 0, 0, 1]);
   });
 
   await t.test('after baseEjectionTime the ejected endpoint is tried again', async () => {
@@ -65,7 +67,9 @@ it('outlier detection (DestinationRule outlierDetection through an ingress gatew
     );
     assert.equal(reply.status, 503);
     assert.ok(broken.seen.length > seenBefore);
-    assert.equal((await gw.clusterStats('svc'))['outlier_detection.ejections_active'], 0, 'the returned host is no longer counted as ejected');
+    const back = await gw.clusterStats('svc');
+    assert.equal(back['outlier_detection.ejections_active'], 0, 'the returned host is no longer counted as ejected');
+    assert.equal(back['membership_healthy'], 2, 'and is healthy again (until its next ejection)');
     // Ejected when it answered that request, back no earlier than baseEjectionTime later.
     const backAt = brokenAt[seenBefore] ?? 0;
     assert.ok(backAt - ejectingRequestAt >= 2000, `tried again ${backAt - ejectingRequestAt} ms after its ejection`);

@@ -111,6 +111,8 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     assert.equal(merged.get('control_plane.connected_state'), 1);
     assert.ok((merged.get('cluster_manager.cds.update_success') ?? 0) >= 1, 'the primary counted its CDS updates');
     assert.match(promText, /^envoy_cluster_upstream_rq_total\{cluster_name="outbound\|80\|\|[^"]+"\} \d+$/m);
+    // Both workers hold the cluster's one endpoint: /stats shows one member, not one per worker.
+    assert.deepEqual([merged.get('cluster.outbound|80||a.example.internal;.membership_total'), merged.get('cluster.outbound|80||a.example.internal;.membership_healthy')], [1, 1]);
 
     // The control plane has one stream from this node: one proxy, synced.
     const ps = await runIsthmus(['proxy-status', '--control-plane', mesh.cp.monitoringUrl, '-o', 'json']);

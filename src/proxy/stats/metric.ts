@@ -20,6 +20,8 @@ export class Counter {
   used = false;
   /** Tag extraction result, computed lazily by the store on the first Prometheus render. */
   tagged: TaggedName | undefined = undefined;
+  /** Counted alike by every worker process (it follows the config, not the traffic): merged as the largest, not summed. */
+  shared = false;
 
   constructor(
     /** Envoy's dotted stat name, e.g. `cluster.outbound|9080||reviews.default.svc.cluster.local;.upstream_rq_200`. */
@@ -48,6 +50,8 @@ export class Gauge {
   value = 0;
   used = false;
   tagged: TaggedName | undefined = undefined;
+  /** The same in every worker process (state derived from the config, e.g. a cluster's membership): merged as the largest, not summed. */
+  shared = false;
 
   constructor(
     readonly name: string,

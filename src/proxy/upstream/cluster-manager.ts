@@ -53,6 +53,11 @@ export class ClusterManager {
     this.#clusters = next;
   }
 
+  /** Brings each live cluster's state gauges (membership) up to date; the proxy calls it before its stats are read. */
+  refreshStats(): void {
+    for (const c of this.#clusters.values()) c.refreshStats();
+  }
+
   close(): void {
     for (const c of this.#clusters.values()) c.close();
     this.#clusters = new Map();

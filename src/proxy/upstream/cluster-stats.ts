@@ -21,6 +21,9 @@
 // - upstream_cx_connect_fail: attempts that failed to connect.
 // - circuit_breakers.default.{cx_open,rq_pending_open,rq_open,rq_retry_open} (gauges, 1 while at the limit).
 // - outlier_detection.ejections_{active,overflow,enforced_total,enforced_<type>,detected_<type>}.
+// - membership_total, membership_healthy (inclusive of active health checking and outlier detection),
+//   membership_degraded, membership_excluded (gauges, set from the cluster's hosts whenever stats are read),
+//   and membership_change (hosts added or removed by an update, the first one included).
 
 import { StatsStore, type StatsScope } from '../stats/stats-store.js';
 import type { Counter, Gauge } from '../stats/metric.js';
@@ -29,6 +32,17 @@ import type { OutlierEvent } from './outlier-detector.js';
 
 /** Envoy's breaker gauge names, by resource. */
 const OPEN_GAUGE: Readonly<Record<BreakerResource, string>> = { connections: 'cx_open', pending: 'rq_pending_open', requests: 'rq_open', retries: 'rq_retry_open' };
+
+/** A cluster's hosts by state, as Envoy's membership gauges count them. */
+export interface Membership {
+  readonly total: number;
+  /** Neither failing active health checks, ejected, nor unhealthy by EDS, and not degraded. */
+  readonly healthy: number;
+  /** Degraded by EDS or by an active health check, and not unhealthy. */
+  readonly degraded: number;
+  /** Kept out of load balancing without being unhealthy: awaiting a first check under ignore_new_hosts_until_first_hc, or excluded by an immediate health check failure. */
+  readonly excluded: number;
+}
 
 export class ClusterStats {
   readonly rqTotal: Counter;
@@ -48,6 +62,8 @@ export class ClusterStats {
   readonly cxConnectFail: Counter;
   /** circuit_breakers.default.*_open, by resource. */
   readonly open: Readonly<Record<BreakerResource, Gauge>>;
+  readonly membershipChange: Counter;
+  readonly #membership: readonly [total: Gauge, healthy: Gauge, degraded: Gauge, excluded: Gauge];
   readonly #scope: StatsScope;
   readonly #byClass: readonly Counter[];
   readonly #byCode = new Map<number, Counter>();
@@ -74,6 +90,20 @@ export class ClusterStats {
     const cb = s.scope('circuit_breakers.default');
     this.open = { connections: cb.gauge(OPEN_GAUGE.connections), pending: cb.gauge(OPEN_GAUGE.pending), requests: cb.gauge(OPEN_GAUGE.requests), retries: cb.gauge(OPEN_GAUGE.retries) };
     this.#byClass = [1, 2, 3, 4, 5].map((k) => s.counter(`upstream_rq_${k}xx`));
+    // Every worker process holds the same hosts: their copies are merged as one (metric.ts `shared`).
+    this.membershipChange = s.counter('membership_change');
+    this.membershipChange.shared = true;
+    this.#membership = [s.gauge('membership_total'), s.gauge('membership_healthy'), s.gauge('membership_degraded'), s.gauge('membership_excluded')];
+    for (const g of this.#membership) g.shared = true;
+  }
+
+  /** Sets the membership gauges (Envoy's ClusterInfo endpoint stats). */
+  membership(m: Membership): void {
+    const [total, healthy, degraded, excluded] = this.#membership;
+    total.set(m.total);
+    healthy.set(m.healthy);
+    degraded.set(m.degraded);
+    excluded.set(m.excluded);
   }
 
   /** A host's response the proxy forwards: upstream_rq_completed, upstream_rq_<code>, upstream_rq_<N>xx. */

@@ -153,6 +153,38 @@ export class UpstreamCluster implements ClusterHandle {
     this.#checkSpecs = hostCheckSpecs(a);
     this.#lb = this.#build();
     this.#hc?.setHosts(this.#checkSpecs.values());
+    if (this.#hosts.hosts.length > 0) es.membershipChange.inc();
+  }
+
+  /**
+   * Sets the membership gauges from the hosts as they are now (Envoy's ClusterImplBase priority update
+   * callback and partitionHostList, source/common/upstream/upstream_impl.cc): healthy and degraded by the
+   * host's coarse health (EDS status, active health checks, outlier ejection), excluded when awaiting a first
+   * check, excluded by an immediate health check failure or draining by EDS.
+   */
+  refreshStats(): void {
+    let healthy = 0;
+    let degraded = 0;
+    let excluded = 0;
+    const hc = this.#hc;
+    const outlier = this.#outlier;
+    for (const h of this.#hosts.hosts) {
+      const f = hc?.flags(h.key);
+      if (f?.pendingActiveHc === true || f?.excludedViaImmediateHcFail === true || h.health === 'DRAINING') excluded++;
+      const eds = healthClass(h.health);
+      if (eds === 'unhealthy' || f?.failedActiveHc === true || (outlier?.isEjected(h.key) ?? false)) continue;
+      if (eds === 'degraded' || f?.degradedActiveHc === true) degraded++;
+      else healthy++;
+    }
+    this.envoyStats.membership({ total: this.#hosts.hosts.length, healthy, degraded, excluded });
+  }
+
+  /** membership_change: counted when an update adds or removes hosts (not for a change of health or weight). */
+  #countMembershipChange(before: HostSet, after: HostSet): void {
+    const was = new Set(before.hosts.map((h) => h.key));
+    let changed = was.size !== after.hosts.length;
+    for (let i = 0; !changed && i < after.hosts.length; i++) changed = !was.has((after.hosts[i] as Host).key);
+    if (changed) this.envoyStats.membershipChange.inc();
   }
 
   /** The local address for connections to `address`: the cluster's bind config, else the pod IP for IPv4 peers. */
@@ -216,6 +248,7 @@ export class UpstreamCluster implements ClusterHandle {
       }
       next = withRetainedHosts(next, retained, this.#hosts);
     }
+    this.#countMembershipChange(this.#hosts, next);
     this.#hosts = next;
     this.#checkSpecs = specs;
     this.assignmentVersion = version;
@@ -237,6 +270,7 @@ export class UpstreamCluster implements ClusterHandle {
     if (!failed) return;
     if (this.#pendingRemoval.delete(key)) {
       this.#hosts = withoutHosts(this.#hosts, new Set([key]));
+      this.envoyStats.membershipChange.inc();
       this.#checkSpecs.delete(key);
       this.#hc?.setHosts(this.#checkSpecs.values());
       this.#lb = this.#build();
@@ -411,6 +445,8 @@ export class UpstreamCluster implements ClusterHandle {
 
   /** Closes pools once their in-flight requests finish (a replaced or removed cluster). */
   close(): void {
+    // A cluster CDS removed has no members; a replaced one's successor sets them again at the next read.
+    this.envoyStats.membership({ total: 0, healthy: 0, degraded: 0, excluded: 0 });
     this.#outlier?.close();
     this.#hc?.close();
     for (const p of this.#pools.values()) void p.dispatcher.close().catch(() => undefined);

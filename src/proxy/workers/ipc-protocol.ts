@@ -31,6 +31,8 @@ export interface ScalarSnapshot {
   readonly value: number;
   readonly used: boolean;
   readonly family?: FamilyMembership;
+  /** Every worker holds the same value (Counter.shared / Gauge.shared). */
+  readonly shared?: true;
 }
 
 export interface HistogramSnapshot {

@@ -35,6 +35,32 @@ describe('stats merged across workers', () => {
     assert.equal(m.counter('listener.0.0.0.0_8080.worker_1.downstream_cx_total').value, 5);
   });
 
+  it("keeps one copy of what every worker derives from the config (a cluster's membership), where traffic stats add up", () => {
+    const workers = [new StatsStore(), new StatsStore()];
+    for (const [i, w] of workers.entries()) {
+      const total = w.gauge('cluster.svc.membership_total');
+      total.shared = true;
+      total.set(3);
+      const healthy = w.gauge('cluster.svc.membership_healthy');
+      healthy.shared = true;
+      healthy.set(i === 0 ? 2 : 3); // one worker has not yet seen a host come back
+      const change = w.counter('cluster.svc.membership_change');
+      change.shared = true;
+      change.add(4);
+      w.counter('cluster.svc.upstream_rq_total').add(10);
+    }
+    const m = merged(...workers);
+    assert.deepEqual(
+      [m.gauge('cluster.svc.membership_total').value, m.gauge('cluster.svc.membership_healthy').value, m.counter('cluster.svc.membership_change').value, m.counter('cluster.svc.upstream_rq_total').value],
+      [3, 3, 4, 20],
+    );
+    // An exited worker's counters (kept by the primary) do not add a second copy either.
+    const retired = new StatsStore();
+    mergeSnapshot(retired, countersOnly(structuredClone(snapshotStats(workers[0] as StatsStore))));
+    const again = merged(retired, ...workers);
+    assert.deepEqual([again.counter('cluster.svc.membership_change').value, again.counter('cluster.svc.upstream_rq_total').value], [4, 30]);
+  });
+
   it('marks a stat used when any worker used it (what /stats?usedonly filters on)', () => {
     const a = new StatsStore();
     const b = new StatsStore();

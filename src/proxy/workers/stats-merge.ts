@@ -2,7 +2,8 @@
 // handles, as Envoy's per-thread TLS caches do); the primary asks every worker for a snapshot when /stats or
 // /stats/prometheus is read and merges them into a fresh store, which the ordinary renderers then print.
 // Merging follows what Envoy's single store shows for stats that all workers write: counters and gauges
-// summed, histograms accumulated (bucket counts, sum, count and the log-linear bins quantiles come from,
+// summed (except those every worker derives alike from the config, marked `shared`, such as a cluster's
+// membership: those are the largest value, as one Envoy process would hold one copy), histograms accumulated (bucket counts, sum, count and the log-linear bins quantiles come from,
 // as Envoy's ParentHistogram merges its per-thread histograms). `used` is true if any worker used it.
 // Interval quantiles are not carried: the merged store is new at each read, so they print as nan, as
 // they do in a single process until an interval is closed.
@@ -30,7 +31,7 @@ function addBins(h: Histogram, zeros: number, bins: Uint32Array | undefined): vo
 }
 
 function scalar(m: Counter | Gauge): ScalarSnapshot {
-  return { name: m.name, value: m.value, used: m.used, ...(m.family !== undefined ? { family: m.family } : {}) };
+  return { name: m.name, value: m.value, used: m.used, ...(m.family !== undefined ? { family: m.family } : {}), ...(m.shared ? { shared: true as const } : {}) };
 }
 
 /** Everything in `store`, as plain data that crosses the IPC channel. */
@@ -68,19 +69,26 @@ function familyChild<M>(f: FamilyMembership, make: (f: FamilyMembership) => { la
   }
 }
 
+/** Sums a worker's value in, or for a shared stat keeps the largest. */
+function add(m: Counter | Gauge, s: ScalarSnapshot): void {
+  if (s.shared === true) {
+    m.value = m.shared ? Math.max(m.value, s.value) : s.value;
+    m.shared = true;
+  } else m.value += s.value;
+  m.used ||= s.used;
+}
+
 /** Adds a snapshot into `store` (created on first sight, summed after). */
 export function mergeSnapshot(store: StatsStore, s: StatsSnapshot): void {
   for (const c of s.counters) {
     const m = c.family !== undefined ? familyChild(c.family, (f) => store.labeledCounter(f.familyName, f.labelNames)) : store.counter(c.name);
     if (m === undefined) continue;
-    m.value += c.value;
-    m.used ||= c.used;
+    add(m, c);
   }
   for (const g of s.gauges) {
     const m = g.family !== undefined ? familyChild(g.family, (f) => store.labeledGauge(f.familyName, f.labelNames)) : store.gauge(g.name);
     if (m === undefined) continue;
-    m.value += g.value;
-    m.used ||= g.used;
+    add(m, g);
   }
   for (const h of s.histograms) {
     const m = h.family !== undefined ? familyChild(h.family, (f) => store.labeledHistogram(f.familyName, f.labelNames, h.bounds)) : store.histogram(h.name, h.bounds);

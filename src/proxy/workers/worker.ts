@@ -139,6 +139,7 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
         return;
       }
       case 'stats':
+        r.stats.refresh();
         proc.send({ t: 'stats', id: m.id, snapshot: snapshotStats(r.stats) });
         return;
       case 'log-level':
