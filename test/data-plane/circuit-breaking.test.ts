@@ -71,6 +71,12 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
     );
     assert.deepEqual([held['circuit_breakers.default.cx_open'], held['circuit_breakers.default.rq_pending_open'], held['circuit_breakers.default.rq_open']], [1, 1, 0]);
     assert.equal(held['upstream_rq_total'], 1, 'only a request that got a connection is sent');
+    // The connection side: one connection open; each of the four later requests found the breaker's only
+    // connection taken (Envoy's upstream_cx_overflow), though only the three the pending limit refused failed.
+    assert.deepEqual(
+      [held['upstream_cx_total'], held['upstream_cx_http1_total'], held['upstream_cx_active'], held['upstream_cx_destroy'], held['upstream_cx_overflow']],
+      [1, 1, 1, 0, 4],
+    );
     // The connection manager's view: two requests in flight at the gateway (the held one and the waiting one).
     const stats = await (await fetch(`${gw.proxy.adminUrl}/stats`)).text();
     assert.match(stats, /^http\.outbound_0\.0\.0\.0_\d+;\.downstream_rq_active: 2$/m);
@@ -90,6 +96,12 @@ it('circuit breaking (DestinationRule connectionPool through an ingress gateway)
       [after['upstream_rq_200'], after['upstream_rq_2xx'], after['upstream_rq_active'], after['upstream_rq_pending_active'], after['circuit_breakers.default.rq_pending_open'], after['circuit_breakers.default.cx_open']],
       [2, 2, 0, 0, 0, 0],
     );
+    // maxRequestsPerConnection 1: two connections, both closed after their one request.
+    const closed = await waitFor(async () => {
+      const st = await gw.clusterStats('pooled');
+      return st['upstream_cx_destroy'] === 2 ? st : undefined;
+    }, 'both connections to be closed');
+    assert.deepEqual([closed['upstream_cx_total'], closed['upstream_cx_active']], [2, 0]);
 
     const refused = rest.flatMap((r, i) => (r.status === 503 ? [`/pooled/${i + 1}`] : []));
     for (const path of refused) {

@@ -1,7 +1,7 @@
 // The gateway's HTTP/2 upstream connections (src/proxy/upstream/http2-upstream.ts), driven through the control
 // plane's xDS: an h2c upstream that closes a connection it finds idle, as nginx does after keepalive_timeout
 // (GOAWAY, then the TCP close) or by closing the socket alone, is connected to again for the next request
-// instead of the request waiting on a dead connection.
+// instead of the request waiting on a dead connection. The cluster's upstream_cx_* stats count each of them.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,12 @@ describe('HTTP/2 upstream connections', () => {
     });
     const port = await freePort();
     const mesh = await startMesh(t, gatewayToUpstream(port, upstreamPort, 'HTTP2'));
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    /** The cluster's upstream_cx_* stats, by the name after `upstream_cx_`, from the admin's /stats. */
+    const cxStats = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${proxy.adminUrl}/stats?filter=${encodeURIComponent('a\\.example\\.internal;\\.upstream_cx_')}`)).text();
+      return Object.fromEntries([...text.matchAll(/\.upstream_cx_(\w+): (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    };
     await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
 
     const before = sessions.length;
@@ -43,6 +48,12 @@ describe('HTTP/2 upstream connections', () => {
     await new Promise((r) => setTimeout(r, 100));
     const afterClose = await send('127.0.0.1', port, { path: '/' });
     assert.deepEqual([afterClose.status, afterClose.body], [200, `answer ${before + 1}`], 'a new connection after the socket closed');
+    // Every connection the gateway made is an HTTP/2 one; the two the upstream closed are destroyed.
+    const cx = await waitFor(async () => {
+      const s = await cxStats();
+      return s['destroy'] === before + 1 ? s : undefined;
+    }, 'the closed connections to be counted');
+    assert.deepEqual([cx['total'], cx['http2_total'], cx['http1_total'], cx['active']], [before + 2, before + 2, 0, 1]);
 
     // The cluster replaced by a config change (CDS): requests keep flowing, on h2 connections still.
     await mesh.write(

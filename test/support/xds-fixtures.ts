@@ -2,6 +2,7 @@
 // harnesses and for translation tests that need a resource Isthmus did not generate. They build exactly what
 // they are told: no defaults beyond Envoy's own, no Istio conventions.
 
+import type { StatsScope } from '../../src/proxy/stats/stats-store.js';
 import { create, fromJson, type MessageInitShape } from '@bufbuild/protobuf';
 import type { ProxyResources } from '../../src/translate/resources.js';
 import { pack, XDS_REGISTRY } from '../../src/xds/codec.js';
@@ -209,8 +210,8 @@ export function staticCluster(name: string, port: number): Cluster {
  * A proxy's cluster manager holding one STATIC cluster `name` with the single endpoint 127.0.0.1:`port`,
  * compiled as the proxy compiles CDS (for tests that drive listeners and tcp_proxy directly).
  */
-export function staticClusterManager(name: string, port: number): ClusterManager {
-  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS });
+export function staticClusterManager(name: string, port: number, stats?: StatsScope): ClusterManager {
+  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS, ...(stats !== undefined ? { stats } : {}) });
   const c = compileCluster(staticCluster(name, port));
   if (!c.ok) throw new Error(c.problems.join('; '));
   clusters.apply(new Map<string, CompiledCluster>([[name, c.value]]), new Map());

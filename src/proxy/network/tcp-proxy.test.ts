@@ -20,11 +20,13 @@ import { ListenerManager } from './listener-manager.js';
 import { relayReads, type TcpSession } from './tcp-proxy.js';
 import { ClusterManager } from '../upstream/cluster-manager.js';
 import { NO_SECRETS } from '../upstream/connection-pools.js';
+import { StatsStore } from '../stats/stats-store.js';
 
 const TCP_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const IDLE_MS = 400;
 
 const sessions: TcpSession[] = [];
+const stats = new StatsStore();
 let echo: Server;
 let clusters: ClusterManager;
 let manager: ListenerManager;
@@ -34,7 +36,7 @@ before(async () => {
   echo = createServer((s) => s.on('data', (d: Buffer) => s.write(d)).on('end', () => s.end()).on('error', () => undefined));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   const echoPort = (echo.address() as AddressInfo).port;
-  clusters = staticClusterManager('echo', echoPort);
+  clusters = staticClusterManager('echo', echoPort, stats);
   manager = new ListenerManager({
     env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(2), secrets: NO_SECRETS, onStreamComplete: () => undefined, onSession: (s) => sessions.push(s) },
     secrets: NO_SECRETS,
@@ -103,6 +105,25 @@ describe('tcp_proxy idle_timeout', () => {
     await waitFor('every chunk echoed', () => c.got() === sent);
     await waitFor('the proxy to close the connection once idle', () => c.closedAt() !== undefined);
     assert.ok((c.closedAt() ?? 0) - c.openedAt >= 3 * IDLE_MS, 'the connection lasted through the traffic');
+  });
+});
+
+describe('tcp_proxy upstream connection stats', () => {
+  it("counts each upstream connection in the cluster's upstream_cx_total, upstream_cx_active and upstream_cx_destroy", async () => {
+    const cx = (n: string): number => (n === 'active' ? stats.gauge('cluster.echo.upstream_cx_active').value : stats.counter(`cluster.echo.upstream_cx_${n}`).value);
+    await waitFor('earlier connections to close', () => cx('active') === 0);
+    const before = cx('total');
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    let got = '';
+    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    s.write('ping');
+    await waitFor('the echo', () => got === 'ping');
+    assert.deepEqual([cx('total') - before, cx('active')], [1, 1]);
+    s.end();
+    await waitFor('the upstream connection to close', () => cx('active') === 0);
+    assert.equal(cx('destroy'), cx('total'), 'every connection opened was closed');
+    assert.equal(stats.counter('cluster.echo.upstream_cx_http1_total').value, 0, 'a TCP connection is not an HTTP one');
   });
 });
 

@@ -328,6 +328,7 @@ export function runTcpProxy(
       return finish();
     }
     if (!cluster.tryAcquire('connections')) {
+      cluster.envoyStats.cxOverflow.inc();
       flags |= ResponseFlag.UO;
       return finish();
     }
@@ -349,6 +350,9 @@ export function runTcpProxy(
       const direct = filters === undefined ? downstream : undefined;
       const s = dial(host, cluster, env.secrets, direct);
       if (typeof s === 'string') return failed(host, s);
+      const cx = cluster.envoyStats.connections.tcp;
+      cx.opened();
+      s.once('close', () => cx.closed());
       const reads = direct !== undefined && !(s instanceof TLSSocket) ? 'direct' : 'stream';
       const timer = setTimeout(() => s.destroy(new Error('connect timeout')), cluster.config.connectTimeoutMs);
       let connected = false;

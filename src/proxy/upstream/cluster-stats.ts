@@ -19,6 +19,10 @@
 //   Envoy's RetryStateImpl::shouldRetry counts it), upstream_rq_retry_overflow (the retries breaker or
 //   budget refused one), upstream_rq_retry_limit_exceeded (num_retries spent).
 // - upstream_cx_connect_fail: attempts that failed to connect.
+// - upstream_cx_total, upstream_cx_http1_total, upstream_cx_http2_total: connections made (counted when the
+//   socket is created, as Envoy counts a connection it starts); upstream_cx_active (gauge): those not yet
+//   closed; upstream_cx_destroy: those closed. HTTP/1.1 and HTTP/2 pools and tcp_proxy connections.
+// - upstream_cx_overflow: a connection the connections breaker (max_connections) refused.
 // - circuit_breakers.default.{cx_open,rq_pending_open,rq_open,rq_retry_open} (gauges, 1 while at the limit).
 // - outlier_detection.ejections_{active,overflow,enforced_total,enforced_<type>,detected_<type>}.
 // - membership_total, membership_healthy (inclusive of active health checking and outlier detection),
@@ -32,6 +36,12 @@ import type { OutlierEvent } from './outlier-detector.js';
 
 /** Envoy's breaker gauge names, by resource. */
 const OPEN_GAUGE: Readonly<Record<BreakerResource, string>> = { connections: 'cx_open', pending: 'rq_pending_open', requests: 'rq_open', retries: 'rq_retry_open' };
+
+/** Told of each upstream connection a pool or tcp_proxy makes: once when its socket is created, once when it closes. */
+export interface ConnectionEvents {
+  opened(): void;
+  closed(): void;
+}
 
 /** A cluster's hosts by state, as Envoy's membership gauges count them. */
 export interface Membership {
@@ -60,6 +70,9 @@ export class ClusterStats {
   readonly rqRetryOverflow: Counter;
   readonly rqRetryLimitExceeded: Counter;
   readonly cxConnectFail: Counter;
+  readonly cxOverflow: Counter;
+  /** Connection events per protocol, each feeding upstream_cx_total/active/destroy and its own _total. */
+  readonly connections: Readonly<Record<'http1' | 'http2' | 'tcp', ConnectionEvents>>;
   /** circuit_breakers.default.*_open, by resource. */
   readonly open: Readonly<Record<BreakerResource, Gauge>>;
   readonly membershipChange: Counter;
@@ -87,6 +100,22 @@ export class ClusterStats {
     this.rqRetryOverflow = s.counter('upstream_rq_retry_overflow');
     this.rqRetryLimitExceeded = s.counter('upstream_rq_retry_limit_exceeded');
     this.cxConnectFail = s.counter('upstream_cx_connect_fail');
+    this.cxOverflow = s.counter('upstream_cx_overflow');
+    const total = s.counter('upstream_cx_total');
+    const active = s.gauge('upstream_cx_active');
+    const destroy = s.counter('upstream_cx_destroy');
+    const events = (protocolTotal: Counter | undefined): ConnectionEvents => ({
+      opened: () => {
+        total.inc();
+        protocolTotal?.inc();
+        active.inc();
+      },
+      closed: () => {
+        active.dec();
+        destroy.inc();
+      },
+    });
+    this.connections = { http1: events(s.counter('upstream_cx_http1_total')), http2: events(s.counter('upstream_cx_http2_total')), tcp: events(undefined) };
     const cb = s.scope('circuit_breakers.default');
     this.open = { connections: cb.gauge(OPEN_GAUGE.connections), pending: cb.gauge(OPEN_GAUGE.pending), requests: cb.gauge(OPEN_GAUGE.requests), retries: cb.gauge(OPEN_GAUGE.retries) };
     this.#byClass = [1, 2, 3, 4, 5].map((k) => s.counter(`upstream_rq_${k}xx`));

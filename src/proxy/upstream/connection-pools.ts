@@ -6,6 +6,7 @@
 
 import { createRequire } from 'node:module';
 import type { UpstreamDispatcher, WireProtocol } from './cluster-handle.js';
+import type { ConnectionEvents } from './cluster-stats.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { Http1Pool } from './http1-pool.js';
 import { HTTP1_PARSER } from '../http/http1-parser.js';
@@ -42,6 +43,8 @@ export function createPool(
   identity?: { onPeer(uriSan: string): void; onLocal(certPem: string): void },
   /** The ALPN list TLS connections offer instead of the cluster's (and, for HTTP/2, instead of `h2`); empty: the protocol's own. */
   alpnOverride?: readonly string[],
+  /** The cluster's connection stats (upstream_cx_*), told of every connection the pool makes. */
+  events?: ConnectionEvents,
 ): PoolResult {
   const tls = transport.kind === 'tls';
   const host = address.includes(':') ? `[${address}]` : address;
@@ -99,7 +102,14 @@ export function createPool(
     delete tlsOpts?.['localAddress'];
     return {
       ok: true,
-      dispatcher: new Http2Upstream({ host: address, port, connectTimeoutMs: cluster.connectTimeoutMs, ...(localAddress !== undefined ? { localAddress } : {}), ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}) }),
+      dispatcher: new Http2Upstream({
+        host: address,
+        port,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        ...(localAddress !== undefined ? { localAddress } : {}),
+        ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
+        ...(events !== undefined ? { events } : {}),
+      }),
     };
   }
   if (HTTP1_PARSER !== undefined) {
@@ -118,6 +128,7 @@ export function createPool(
         maxConnections: cluster.thresholds.maxConnections,
         maxRequestsPerConnection: cluster.maxRequestsPerConnection,
         idleTimeoutMs: cluster.idleTimeoutMs,
+        ...(events !== undefined ? { events } : {}),
       }),
     };
   }
@@ -133,6 +144,11 @@ export function createPool(
     pipelining: 1,
     ...(maxPerConnection !== undefined && maxPerConnection > 1 ? { maxRequestsPerClient: maxPerConnection - 1 } : {}),
   });
+  // undici reports connections once connected: one that fails to connect is not counted in upstream_cx_*.
+  if (events !== undefined) {
+    pool.on('connect', () => events.opened());
+    pool.on('disconnect', () => events.closed());
+  }
   if (maxPerConnection !== 1) return { ok: true, dispatcher: pool as unknown as UpstreamDispatcher };
   return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) as unknown as UpstreamDispatcher };
 }

@@ -16,7 +16,11 @@ export class ConnectionSlots {
   /** Waiting requests in arrival order (a Set keeps insertion order and cancels in O(1)). */
   readonly #pending = new Set<() => void>();
 
-  constructor(private readonly breakers: CircuitBreakers) {}
+  constructor(
+    private readonly breakers: CircuitBreakers,
+    /** Told each time a request finds every connection the breaker allows busy (Envoy's upstream_cx_overflow). */
+    private readonly onConnectionOverflow: () => void = () => undefined,
+  ) {}
 
   /**
    * A connection for one request: 'ready' (use it now), 'pending' (`onReady` is called once one frees up,
@@ -24,6 +28,7 @@ export class ConnectionSlots {
    */
   acquire(onReady: () => void): SlotGrant {
     if (this.#pending.size === 0 && this.breakers.tryAcquire('connections')) return 'ready';
+    this.onConnectionOverflow();
     if (!this.breakers.tryAcquire('pending')) return 'overflow';
     this.#pending.add(onReady);
     return 'pending';

@@ -18,6 +18,7 @@ import { holdFlushes, releaseFlushes } from '../http/http1-response.js';
 import { batchedWrite } from '../lib/write-batch.js';
 import { hostPort } from '../lib/address.js';
 import type { HeaderMap } from '../http/headers.js';
+import type { ConnectionEvents } from './cluster-stats.js';
 
 export interface Http1ConnectionOptions {
   readonly host: string;
@@ -27,6 +28,8 @@ export interface Http1ConnectionOptions {
   /** tls.connect options (servername, cert, key, ca, rejectUnauthorized, ALPN ...); undefined for cleartext. */
   readonly tls?: ConnectionOptions;
   readonly maxHeaderSize: number;
+  /** The cluster's connection stats (upstream_cx_*). */
+  readonly events?: ConnectionEvents;
 }
 
 /** What a connection tells its pool. */
@@ -138,6 +141,7 @@ export class Http1Connection implements ParserCallbacks {
     const where = { host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) };
     this.socket = o.tls !== undefined ? tlsConnect({ ...o.tls, ...where }) : netConnect(where);
     const s = this.socket;
+    o.events?.opened();
     s.setNoDelay(true);
     this.#timer = setTimeout(() => this.#fail(codedError(`connect timeout after ${o.connectTimeoutMs} ms`, 'UND_ERR_CONNECT_TIMEOUT')), o.connectTimeoutMs);
     s.once(o.tls !== undefined ? 'secureConnect' : 'connect', () => this.#onConnect());
@@ -348,6 +352,7 @@ export class Http1Connection implements ParserCallbacks {
   }
 
   #onClose(): void {
+    this.o.events?.closed();
     this.#release();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;

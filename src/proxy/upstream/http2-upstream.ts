@@ -9,6 +9,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchHandler, DispatchRequest, UpstreamDispatcher } from './cluster-handle.js';
+import type { ConnectionEvents } from './cluster-stats.js';
 import { hostPort } from '../lib/address.js';
 import { latin1WireValue } from '../http/http1-head.js';
 
@@ -19,6 +20,8 @@ export interface Http2UpstreamOptions {
   readonly localAddress?: string;
   /** TLS options (with ALPNProtocols ['h2']); undefined for h2c. */
   readonly tls?: ConnectionOptions;
+  /** The cluster's connection stats (upstream_cx_*). */
+  readonly events?: ConnectionEvents;
 }
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2). */
@@ -40,8 +43,10 @@ export class Http2Upstream implements UpstreamDispatcher {
           : netConnect({ host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
     });
     const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), o.connectTimeoutMs);
+    o.events?.opened();
     session.once('connect', () => clearTimeout(timer));
     session.once('close', () => {
+      o.events?.closed();
       clearTimeout(timer);
       if (this.#session === session) this.#session = undefined;
     });

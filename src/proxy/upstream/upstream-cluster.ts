@@ -129,7 +129,7 @@ export class UpstreamCluster implements ClusterHandle {
       undefined,
       { active: { pending: es.rqPendingActive }, open: es.open },
     );
-    this.#slots = new ConnectionSlots(this.#breakers);
+    this.#slots = new ConnectionSlots(this.#breakers, () => es.cxOverflow.inc());
     const od = config.proto.outlierDetection;
     this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random, (e) => es.outlier(e, this.#outlier?.ejectionCount() ?? 0)) : undefined;
     const hc = config.kind !== 'original-dst' && config.proto.healthChecks.length > 0 ? compileClusterHealthCheck(config.proto) : undefined;
@@ -362,7 +362,7 @@ export class UpstreamCluster implements ClusterHandle {
       void live.dispatcher.close().catch(() => undefined);
     }
     const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride);
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.envoyStats.connections[protocol]);
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
   }
