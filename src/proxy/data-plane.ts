@@ -165,8 +165,12 @@ export class DataPlane {
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });
-    // Cluster membership gauges describe state, not traffic: computed when the stats are read.
-    o.stats.addRefresher(() => this.clusters.refreshStats());
+    // Cluster membership gauges and the open connections describe state: computed when the stats are read.
+    const totalConnections = o.stats.gauge('server.total_connections');
+    o.stats.addRefresher(() => {
+      this.clusters.refreshStats();
+      totalConnections.set(this.listeners.connectionCount);
+    });
     const w = o.wasm ?? {};
     this.wasm = new WasmPluginRegistry({
       logger: o.logger,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { freePort, send, startMesh, startTestProxy, startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -71,6 +72,23 @@ describe('operating a gateway', () => {
     assert.match(prom, /# TYPE envoy_http_downstream_rq_total counter/);
     const json = (await (await fetch(`${proxy.adminUrl}/stats?format=json`)).json()) as { stats: { name: string; value: number }[] };
     assert.ok(json.stats.some((s) => s.name.endsWith('.downstream_rq_4xx') && s.value === 1));
+
+    // Connections: the three requests came on connections of their own, now closed; one more, kept alive,
+    // is open (http.<prefix>.downstream_cx_* and Envoy's server.total_connections).
+    const held = connect(port, '127.0.0.1');
+    t.after(() => held.destroy());
+    held.on('error', () => undefined);
+    held.write('GET /a/held HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((r) => held.once('data', r));
+    const cx = (text: string, n: string): number => Number(new RegExp(`^http\\.outbound_0\\.0\\.0\\.0_\\d+;\\.downstream_cx_${n}: (\\d+)$`, 'm').exec(text)?.[1]);
+    const open = await waitFor(async () => {
+      const text = await (await fetch(`${proxy.adminUrl}/stats`)).text();
+      return cx(text, 'destroy') === 3 ? text : undefined;
+    }, 'the closed connections to be counted');
+    assert.deepEqual([cx(open, 'total'), cx(open, 'http1_total'), cx(open, 'http2_total'), cx(open, 'active')], [4, 4, 0, 1]);
+    assert.match(open, /^server\.total_connections: 1$/m);
+    held.destroy();
+    await waitFor(async () => /^server\.total_connections: 0$/m.test(await (await fetch(`${proxy.adminUrl}/stats`)).text()), 'the held connection to close');
 
     const dump = (await (await fetch(`${proxy.adminUrl}/config_dump`)).json()) as { configs: { '@type': string }[] };
     assert.ok(dump.configs.some((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump'));

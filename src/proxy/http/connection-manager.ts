@@ -12,7 +12,7 @@ import { createServer as createHttp2Server, type Http2Server, type Http2Session,
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
-import type { Gauge } from '../stats/metric.js';
+import type { Counter, Gauge } from '../stats/metric.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
@@ -79,6 +79,8 @@ export class HcmRuntime implements Http1ServerHost {
   readonly #timeouts: Http1Timeouts;
   #draining = false;
   readonly #rqActive: Gauge | undefined;
+  /** Envoy's http.<stat_prefix>.downstream_cx_* (shared by name with the managers of the same prefix, as #rqActive). */
+  readonly #cx: { readonly total: Counter; readonly active: Gauge; readonly destroy: Counter; readonly http1: Counter; readonly http2: Counter } | undefined;
   readonly maxHeaderSize: number;
 
   constructor(
@@ -89,6 +91,12 @@ export class HcmRuntime implements Http1ServerHost {
     // Envoy's http.<stat_prefix>.downstream_rq_active: shared by every connection manager of the prefix, and by
     // the one a config update replaces while its last streams finish (so it moves by increments).
     this.#rqActive = env.stats?.gauge(`http.${config.statPrefix}.downstream_rq_active`);
+    const st = env.stats;
+    const p = `http.${config.statPrefix}.downstream_cx_`;
+    this.#cx =
+      st === undefined
+        ? undefined
+        : { total: st.counter(`${p}total`), active: st.gauge(`${p}active`), destroy: st.counter(`${p}destroy`), http1: st.counter(`${p}http1_total`), http2: st.counter(`${p}http2_total`) };
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
   }
@@ -129,6 +137,16 @@ export class HcmRuntime implements Http1ServerHost {
   /** Takes a connection whose protocol the listener determined (inspected bytes already unshifted). */
   accept(socket: Socket | Duplex, facts: ConnectionFacts, h2: boolean): void {
     (socket as WithFacts)[kFacts] = facts;
+    const cx = this.#cx;
+    if (cx !== undefined) {
+      cx.total.inc();
+      (h2 ? cx.http2 : cx.http1).inc();
+      cx.active.inc();
+      socket.once('close', () => {
+        cx.active.dec();
+        cx.destroy.inc();
+      });
+    }
     if (h2) this.#http2().emit('connection', socket);
     else if (HTTP1_PARSER !== undefined && socket instanceof Socket) this.#acceptHttp1(socket, facts);
     else this.#http1().emit('connection', socket);

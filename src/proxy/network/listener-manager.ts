@@ -171,6 +171,11 @@ export class ListenerManager {
     });
   }
 
+  /** Accepted connections not yet closed, on every listener (Envoy's server.total_connections). */
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
   #accept(socket: Socket, b: Bound): void {
     socket.on('error', () => socket.destroy());
     this.#sockets.add(socket);
