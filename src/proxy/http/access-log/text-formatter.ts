@@ -36,14 +36,14 @@ export function compileParts(format: string, options: FormatOptions, path: strin
 /**
  * Concatenates compiled parts for one entry. With `scratch` (an array as long as `parts`, owned by one
  * formatter) the pieces are joined into one flat string: `+=` over the forty-odd parts of Istio's format
- * leaves a cons string per part, about 1.5 KB of garbage per line (bench/data-plane/alloc.ts).
+ * leaves a cons string per part, about 1.5 KB of garbage per line (bench/data-plane/alloc.ts). The pieces
+ * stay in `scratch` until the next line overwrites them (clearing it cost about 0.3 µs a line here): a
+ * line's worth of small strings, which the next line, long before a second scavenge, lets go of.
  */
 export function renderParts(parts: readonly CompiledPart[], entry: AccessLogEntry, empty: string, scratch?: string[]): string {
   if (scratch !== undefined) {
     for (let i = 0; i < parts.length; i++) scratch[i] = partText(parts[i] as CompiledPart, entry, empty);
-    const line = scratch.join('');
-    scratch.fill('');
-    return line;
+    return scratch.join('');
   }
   let out = '';
   for (let i = 0; i < parts.length; i++) out += partText(parts[i] as CompiledPart, entry, empty);
