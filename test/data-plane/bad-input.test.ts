@@ -55,7 +55,7 @@ spec:
   http: [{route: [{destination: {host: up.example.internal, port: {number: 80}}}]}]
 `,
     });
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
     await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
     const before = up.seen.length;
 
@@ -78,6 +78,9 @@ spec:
       assert.match(out, /\r\nserver: istio-envoy\r\n/i, `${c.name}: answered by the proxy`);
     }
     assert.equal(up.seen.length, before, 'no malformed request reached the upstream');
+    // Each one counted as Envoy counts a codec error (http.<prefix>.downstream_cx_protocol_error).
+    const stats = await (await fetch(`${proxy.adminUrl}/stats?filter=downstream_cx_protocol_error`)).text();
+    assert.match(stats, new RegExp(`^http\\.outbound_0\\.0\\.0\\.0_${port};\\.downstream_cx_protocol_error: ${cases.length}$`, 'm'));
 
     // The slow connection finishes its request and is served.
     const slowReply = await new Promise<string>((ok) => {

@@ -243,5 +243,7 @@ describe('HTTP/2 downstream', () => {
     assert.equal(hcm('downstream_rq_http1_total') + hcm('downstream_rq_http2_total'), hcm('downstream_rq_total'));
     assert.ok(hcm('downstream_rq_http2_total') >= entries.filter((e) => e['protocol'] === 'HTTP/2').length, `${hcm('downstream_rq_http2_total')} HTTP/2 streams counted`);
     assert.equal(hcm('downstream_rq_active'), 0);
+    // The client's RST_STREAM is a reset the proxy received, not one it sent.
+    assert.deepEqual([hcm('downstream_rq_rx_reset'), hcm('downstream_rq_tx_reset')], [1, 0]);
   });
 });

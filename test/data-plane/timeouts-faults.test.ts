@@ -7,6 +7,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { connect } from 'node:net';
 import { seededRandom } from '../../src/proxy/lib/random.js';
 import { freePort, startUpstream } from '../support/data-plane.js';
 import { load, serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
@@ -22,6 +23,12 @@ const CONNECT_REFUSED = 'remote connection failure, transport failure reason: de
 it('timeouts and faults (VirtualService timeout / fault through an ingress gateway)', async (t) => {
   const hangs = await startUpstream(t, 'hangs', '127.0.0.1', 0, () => undefined);
   const app = await startUpstream(t, 'app');
+  // Sends its response head and part of the body, then drops the connection.
+  const cuts = await startUpstream(t, 'cuts', '127.0.0.1', 0, (req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('part');
+    setTimeout(() => req.socket.destroy(), 20);
+  });
   const closedA = await freePort();
   const closedB = await freePort();
 
@@ -30,10 +37,12 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     () => ({
       'hangs.yaml': serviceEntryYaml('hangs', [{ port: hangs.port }]),
       'app.yaml': serviceEntryYaml('app', [{ port: app.port }]),
+      'cuts.yaml': serviceEntryYaml('cuts', [{ port: cuts.port }]),
       'down.yaml': serviceEntryYaml('down', [{ port: closedA }, { port: closedB }]),
       'empty.yaml': serviceEntryYaml('empty', []),
       'vs.yaml': virtualServiceYaml(
         route('/timeout', 'hangs', '    timeout: 0.5s\n') +
+          route('/cut', 'cuts') +
           route('/abort-all', 'app', '    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}\n') +
           route('/abort-some', 'app', '    fault: {abort: {httpStatus: 503, percentage: {value: 30}}}\n') +
           route('/delay', 'app', '    fault: {delay: {fixedDelay: 0.3s, percentage: {value: 100}}}\n') +
@@ -101,6 +110,24 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     assert.deepEqual([r.status, r.body], [503, `upstream connect error or disconnect/reset before headers. retried and the latest reset reason: ${CONNECT_REFUSED}`]);
     const log = await gw.logFor('/down');
     assert.deepEqual([log.status, log.flags], [503, 'UF,URX']);
+  });
+
+  await t.test('an upstream that drops the connection mid-response: the client connection is reset, counted as a reset the proxy sent', async () => {
+    const received = await new Promise<string>((ok) => {
+      const s = connect(gw.port, '127.0.0.1');
+      let out = '';
+      s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      s.on('error', () => undefined);
+      s.on('close', () => ok(out));
+      s.write('GET /cut HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
+    assert.match(received, /^HTTP\/1\.1 200 [^]*\r\n\r\npart$/, 'the head and the bytes that came, then the close');
+    const log = await gw.logFor('/cut');
+    // Envoy's onUpstreamAbort after the response started: the reset reason's flag and details.
+    assert.deepEqual([log.status, log.flags, log.details], [200, 'UC', 'upstream_reset_after_response_started{connection_termination}']);
+    const text = await (await fetch(`${gw.proxy.adminUrl}/stats?filter=${encodeURIComponent('^http\\..*\\.downstream_rq_[rt]x_reset$')}`)).text();
+    const sum = (n: string): number => [...text.matchAll(new RegExp(`\\.downstream_rq_${n}_reset: (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    assert.deepEqual([sum('tx'), sum('rx')], [1, 0]);
   });
 
   await t.test('no endpoints at all: 503 no healthy upstream, UH', async () => {

@@ -81,6 +81,12 @@ export class HcmRuntime implements Http1ServerHost {
   readonly #rqActive: Gauge | undefined;
   /** Envoy's http.<stat_prefix>.downstream_cx_* (shared by name with the managers of the same prefix, as #rqActive). */
   readonly #cx: { readonly total: Counter; readonly active: Gauge; readonly destroy: Counter; readonly http1: Counter; readonly http2: Counter } | undefined;
+  /**
+   * Envoy's http.<stat_prefix> counters of streams that did not end normally: downstream_rq_rx_reset (the client
+   * went away or reset the stream), downstream_rq_tx_reset (the proxy reset it), downstream_cx_protocol_error
+   * (a codec error answered 400 or 431), downstream_rq_header_timeout and downstream_rq_timeout (408).
+   */
+  readonly #ends: { readonly rxReset: Counter; readonly txReset: Counter; readonly protocolError: Counter; readonly headerTimeout: Counter; readonly requestTimeout: Counter } | undefined;
   readonly maxHeaderSize: number;
 
   constructor(
@@ -97,6 +103,17 @@ export class HcmRuntime implements Http1ServerHost {
       st === undefined
         ? undefined
         : { total: st.counter(`${p}total`), active: st.gauge(`${p}active`), destroy: st.counter(`${p}destroy`), http1: st.counter(`${p}http1_total`), http2: st.counter(`${p}http2_total`) };
+    const h = `http.${config.statPrefix}.`;
+    this.#ends =
+      st === undefined
+        ? undefined
+        : {
+            rxReset: st.counter(`${h}downstream_rq_rx_reset`),
+            txReset: st.counter(`${h}downstream_rq_tx_reset`),
+            protocolError: st.counter(`${h}downstream_cx_protocol_error`),
+            headerTimeout: st.counter(`${h}downstream_rq_header_timeout`),
+            requestTimeout: st.counter(`${h}downstream_rq_timeout`),
+          };
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
   }
@@ -108,6 +125,12 @@ export class HcmRuntime implements Http1ServerHost {
 
   #streamCompleted(c: CompletedStream): void {
     this.#rqActive?.dec();
+    const ends = this.#ends;
+    // A stream the proxy reset carries its termination details; one the client cut short, DC.
+    if (ends !== undefined) {
+      if (c.info.connectionTerminationDetails !== '') ends.txReset.inc();
+      else if ((c.info.flags & ResponseFlag.DC) !== 0) ends.rxReset.inc();
+    }
     this.env.onStreamComplete(c);
   }
 
@@ -184,6 +207,7 @@ export class HcmRuntime implements Http1ServerHost {
     res.onDone = (aborted) => this.#ended(stream, aborted);
     if (req.headerCount > this.config.maxHeadersCount) {
       res.closeAfter = true; // a codec error: Envoy closes the connection
+      this.#ends?.protocolError.inc();
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }
@@ -199,12 +223,15 @@ export class HcmRuntime implements Http1ServerHost {
     runFilters(s, decision, this.config, this.env);
   }
 
-  /** A stream of the purpose-built codecs is over: `DC` when the client went first, then stats and the access log. */
+  /**
+   * A stream of the purpose-built codecs is over: `DC` when the client went first (not when the proxy reset it:
+   * Envoy sets DC for a remote close only), then stats and the access log.
+   */
   #ended(s: HttpStream, aborted: boolean): void {
     const info = s.info;
-    if (aborted) {
+    if (aborted && info.connectionTerminationDetails === '') {
       info.flags |= ResponseFlag.DC;
-      if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+      info.details ||= 'downstream_remote_disconnect';
     }
     info.endNs = process.hrtime.bigint();
     s.complete();
@@ -266,11 +293,17 @@ export class HcmRuntime implements Http1ServerHost {
 
   /** Envoy answers codec errors itself: 400 (or 431 for oversized headers) and closes; never reaches upstream. */
   #codecError(err: Error & { code?: string }, socket: Duplex): void {
+    const code = err.code ?? '';
+    const ends = this.#ends;
+    if (ends !== undefined) {
+      if (code === 'HPE_HEADERS_TIMEOUT') ends.headerTimeout.inc();
+      else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') ends.requestTimeout.inc();
+      else if (code !== 'ISM_MISSING_HOST') ends.protocolError.inc();
+    }
     if (!socket.writable) {
       socket.destroy();
       return;
     }
-    const code = err.code ?? '';
     const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : 400;
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
     const body = STATUS_CODES[status] ?? 'Bad Request';
@@ -374,8 +407,10 @@ export class HcmRuntime implements Http1ServerHost {
     if (this.#draining) res.shouldKeepAlive = false;
     res.on('close', () => {
       if (!res.writableFinished) {
-        info.flags |= ResponseFlag.DC;
-        if (info.connectionTerminationDetails === '') info.details ||= 'downstream_remote_disconnect';
+        if (info.connectionTerminationDetails === '') {
+          info.flags |= ResponseFlag.DC;
+          info.details ||= 'downstream_remote_disconnect';
+        }
         for (const fn of resetFns) fn();
       }
       info.endNs = process.hrtime.bigint();
@@ -385,6 +420,7 @@ export class HcmRuntime implements Http1ServerHost {
     });
     if (req.rawHeaders.length / 2 > this.config.maxHeadersCount) {
       res.shouldKeepAlive = false; // a codec error: Envoy closes the connection
+      this.#ends?.protocolError.inc();
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }

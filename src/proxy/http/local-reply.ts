@@ -33,9 +33,9 @@ export function upstreamResetBody(reason: ResetReason, retried: boolean, transpo
 }
 
 /** `upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_111}` */
-export function upstreamResetDetails(reason: ResetReason, transportFailure: string): string {
+export function upstreamResetDetails(reason: ResetReason, transportFailure: string, afterResponseStarted = false): string {
   const r = reason.replaceAll(' ', '_');
-  return `upstream_reset_before_response_started{${transportFailure !== '' ? `${r}|${transportFailure.replaceAll(' ', '_')}` : r}}`;
+  return `upstream_reset_${afterResponseStarted ? 'after' : 'before'}_response_started{${transportFailure !== '' ? `${r}|${transportFailure.replaceAll(' ', '_')}` : r}}`;
 }
 
 /** Envoy's httpToGrpcStatus. */

@@ -90,6 +90,11 @@ const FLAG_FOR_KIND: Record<AttemptOutcome['kind'], number> = {
   response: 0,
 };
 
+/** Envoy's Filter::streamResetReasonToResponseFlag: a protocol error is UPE, other resets by their kind. */
+function flagFor(r: { reason: ResetReason; kind: AttemptOutcome['kind'] }): number {
+  return r.reason === 'protocol error' ? ResponseFlag.UPE : FLAG_FOR_KIND[r.kind];
+}
+
 /** Forwards one request; resolves when the response has been sent (or the stream reset). */
 export class Router {
   #attempt: Attempt | undefined;
@@ -399,9 +404,12 @@ export class Router {
     if (a.counters !== undefined) a.counters.rqError++;
     if (r.kind === 'reset' || r.kind === 'refused-stream') this.plan.cluster.envoyStats.rqRxReset.inc();
     if (s.responseStarted) {
+      // Envoy's onUpstreamAbort once the response has started: the reset reason's flag, and sendLocalReply
+      // sets the details before it resets the downstream stream (source/common/router/router.cc).
       this.#finish();
-      s.info.flags |= ResponseFlag.UR;
-      s.resetDownstream('upstream_reset_after_response_started{' + r.reason.replaceAll(' ', '_') + '}');
+      s.info.flags |= flagFor(r);
+      s.info.details = upstreamResetDetails(r.reason, r.transport, true);
+      s.resetDownstream(s.info.details);
       return;
     }
     s.info.upstreamTransportFailureReason = r.transport;
@@ -409,7 +417,7 @@ export class Router {
     if (this.#retryAllowed({ kind: r.kind } as AttemptOutcome)) return this.#scheduleRetry();
     this.#finish();
     const status = r.reason === 'protocol error' ? 502 : 503;
-    s.localReply({ status, body: upstreamResetBody(r.reason, this.#retries > 0, r.transport), flag: FLAG_FOR_KIND[r.kind], details: upstreamResetDetails(r.reason, r.transport) });
+    s.localReply({ status, body: upstreamResetBody(r.reason, this.#retries > 0, r.transport), flag: flagFor(r), details: upstreamResetDetails(r.reason, r.transport) });
   }
 
   /** Whether another attempt may start after `o` (policy, budget, breaker, replayable body). */
