@@ -7,7 +7,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { seededRandom } from '../../src/proxy/lib/random.js';
 import { freePort, startUpstream } from '../support/data-plane.js';
 import { load, serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
@@ -29,6 +29,13 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     res.write('part');
     setTimeout(() => req.socket.destroy(), 20);
   });
+  // Answers anything with bytes that are not HTTP.
+  const garbage = createServer((s: Socket) => {
+    s.on('error', () => undefined);
+    s.once('data', () => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
+  });
+  await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => garbage.close(() => r())));
   const closedA = await freePort();
   const closedB = await freePort();
 
@@ -38,11 +45,13 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
       'hangs.yaml': serviceEntryYaml('hangs', [{ port: hangs.port }]),
       'app.yaml': serviceEntryYaml('app', [{ port: app.port }]),
       'cuts.yaml': serviceEntryYaml('cuts', [{ port: cuts.port }]),
+      'garbage.yaml': serviceEntryYaml('garbage', [{ port: (garbage.address() as AddressInfo).port }]),
       'down.yaml': serviceEntryYaml('down', [{ port: closedA }, { port: closedB }]),
       'empty.yaml': serviceEntryYaml('empty', []),
       'vs.yaml': virtualServiceYaml(
         route('/timeout', 'hangs', '    timeout: 0.5s\n') +
           route('/cut', 'cuts') +
+          route('/garbage', 'garbage') +
           route('/abort-all', 'app', '    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}\n') +
           route('/abort-some', 'app', '    fault: {abort: {httpStatus: 503, percentage: {value: 30}}}\n') +
           route('/delay', 'app', '    fault: {delay: {fixedDelay: 0.3s, percentage: {value: 100}}}\n') +
@@ -128,6 +137,13 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     const text = await (await fetch(`${gw.proxy.adminUrl}/stats?filter=${encodeURIComponent('^http\\..*\\.downstream_rq_[rt]x_reset$')}`)).text();
     const sum = (n: string): number => [...text.matchAll(new RegExp(`\\.downstream_rq_${n}_reset: (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
     assert.deepEqual([sum('tx'), sum('rx')], [1, 0]);
+  });
+
+  await t.test('an upstream that does not speak HTTP: 502 with reset reason protocol error, UPE', async () => {
+    const r = await gw.get('/garbage');
+    assert.deepEqual([r.status, r.body], [502, 'upstream connect error or disconnect/reset before headers. reset reason: protocol error']);
+    const log = await gw.logFor('/garbage');
+    assert.deepEqual([log.status, log.flags, log.details], [502, 'UPE', 'upstream_reset_before_response_started{protocol_error}']);
   });
 
   await t.test('no endpoints at all: 503 no healthy upstream, UH', async () => {
