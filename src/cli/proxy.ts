@@ -13,7 +13,7 @@ import { IsthmusError } from '../lib/errors.js';
 import { readBootstrap } from '../proxy/bootstrap.js';
 import { startProxy, type ProxyIdentityOptions } from '../proxy/proxy.js';
 import { startPrimary } from '../proxy/workers/primary.js';
-import { createSwitchableLogger, type LogLevel } from '../lib/logger.js';
+import { createSwitchableLogger } from '../lib/logger.js';
 import type { CliIO } from './output.js';
 
 function port(name: string, v: string): number {
