@@ -1,0 +1,69 @@
+// The connection manager's own Envoy stats through a real listener on 127.0.0.1 (an HCM compiled from LDS,
+// its routes inline, request_headers_timeout 1 s): a client that never finishes its request head is answered
+// 408 and counted in http.<stat_prefix>.downstream_rq_header_timeout, a malformed request in
+// downstream_cx_protocol_error, and every connection in downstream_cx_total/active/destroy
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/stats).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
+import { createLogger } from '../../lib/logger.js';
+import { seededRandom } from '../lib/random.js';
+import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
+import { ListenerManager } from '../network/listener-manager.js';
+import { NO_SECRETS } from '../upstream/connection-pools.js';
+import { StatsStore } from '../stats/stats-store.js';
+import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+
+const stats = new StatsStore();
+let manager: ListenerManager;
+let port = 0;
+
+before(async () => {
+  manager = new ListenerManager({
+    env: { routeTable: () => undefined, cluster: () => undefined, random: seededRandom(3), secrets: NO_SECRETS, onStreamComplete: () => undefined, stats },
+    secrets: NO_SECRETS,
+    logger: createLogger('error', () => undefined),
+  });
+  const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
+  const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: 'edge', requestHeadersTimeout: { seconds: 1n } });
+  const r = compileListener(listener({ name: 'edge', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'edge', filters: [hcm] })] }));
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['edge', r.value]])), []);
+  port = manager.bound().find((b) => b.name === 'edge')?.port ?? 0;
+});
+
+after(() => manager.close());
+
+/** Sends `bytes` on a new connection and resolves with everything the proxy sent before it closed. */
+function exchange(bytes: string): Promise<string> {
+  return new Promise((ok) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => ok(out));
+    s.write(bytes);
+  });
+}
+
+const counter = (n: string): number => stats.counter(`http.edge.${n}`).value;
+
+describe("the connection manager's stats", () => {
+  it('counts a request head that never completes as a header timeout (408), a malformed one as a protocol error, and every connection', async () => {
+    const ok = await exchange('GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
+    assert.match(ok, /^HTTP\/1\.1 200 /);
+    const bad = await exchange('GET / HTTP/1.1\r\nhost: a\r\nbad header: v\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 /);
+    const slow = await exchange('GET / HTTP/1.1\r\nhost: a\r\n');
+    assert.match(slow, /^HTTP\/1\.1 408 /);
+    assert.deepEqual(
+      [counter('downstream_cx_protocol_error'), counter('downstream_rq_header_timeout'), counter('downstream_rq_timeout'), counter('downstream_rq_rx_reset'), counter('downstream_rq_tx_reset')],
+      [1, 1, 0, 0, 0],
+    );
+    // The proxy's side of the last connection closes just after the client sees it close.
+    const deadline = Date.now() + 5000;
+    while (counter('downstream_cx_destroy') < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([counter('downstream_cx_total'), counter('downstream_cx_http1_total'), counter('downstream_cx_destroy'), stats.gauge('http.edge.downstream_cx_active').value], [3, 3, 3, 0]);
+  });
+});
