@@ -1,7 +1,8 @@
 // The connection manager's own Envoy stats through a real listener on 127.0.0.1 (an HCM compiled from LDS,
-// its routes inline, request_headers_timeout 1 s): a client that never finishes its request head is answered
-// 408 and counted in http.<stat_prefix>.downstream_rq_header_timeout, a malformed request in
-// downstream_cx_protocol_error, and every connection in downstream_cx_total/active/destroy
+// its routes inline, request_headers_timeout and idle_timeout 1 s): a client that never finishes its request
+// head is answered 408 and counted in http.<stat_prefix>.downstream_rq_header_timeout, a malformed request in
+// downstream_cx_protocol_error, a keep-alive connection left idle in downstream_cx_idle_timeout, and every
+// connection in downstream_cx_total/active/destroy
 // (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/stats).
 
 import assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ before(async () => {
     logger: createLogger('error', () => undefined),
   });
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
-  const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: 'edge', requestHeadersTimeout: { seconds: 1n } });
+  const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: 'edge', requestHeadersTimeout: { seconds: 1n }, commonHttpProtocolOptions: { idleTimeout: { seconds: 1n } } });
   const r = compileListener(listener({ name: 'edge', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'edge', filters: [hcm] })] }));
   if (!r.ok) throw new Error(r.problems.join('; '));
   assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['edge', r.value]])), []);
@@ -50,7 +51,7 @@ function exchange(bytes: string): Promise<string> {
 const counter = (n: string): number => stats.counter(`http.edge.${n}`).value;
 
 describe("the connection manager's stats", () => {
-  it('counts a request head that never completes as a header timeout (408), a malformed one as a protocol error, and every connection', async () => {
+  it('counts a request head that never completes as a header timeout (408), a malformed one as a protocol error, an idle connection closed, and every connection', async () => {
     const ok = await exchange('GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
     assert.match(ok, /^HTTP\/1\.1 200 /);
     const bad = await exchange('GET / HTTP/1.1\r\nhost: a\r\nbad header: v\r\n\r\n');
@@ -61,9 +62,13 @@ describe("the connection manager's stats", () => {
       [counter('downstream_cx_protocol_error'), counter('downstream_rq_header_timeout'), counter('downstream_rq_timeout'), counter('downstream_rq_rx_reset'), counter('downstream_rq_tx_reset')],
       [1, 1, 0, 0, 0],
     );
+    // A keep-alive connection answered and then left alone: the proxy closes it after the idle timeout.
+    const idle = await exchange('GET / HTTP/1.1\r\nhost: a\r\n\r\n');
+    assert.match(idle, /^HTTP\/1\.1 200 /);
+    assert.equal(counter('downstream_cx_idle_timeout'), 1);
     // The proxy's side of the last connection closes just after the client sees it close.
     const deadline = Date.now() + 5000;
-    while (counter('downstream_cx_destroy') < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual([counter('downstream_cx_total'), counter('downstream_cx_http1_total'), counter('downstream_cx_destroy'), stats.gauge('http.edge.downstream_cx_active').value], [3, 3, 3, 0]);
+    while (counter('downstream_cx_destroy') < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual([counter('downstream_cx_total'), counter('downstream_cx_http1_total'), counter('downstream_cx_destroy'), stats.gauge('http.edge.downstream_cx_active').value], [4, 4, 4, 0]);
   });
 });

@@ -84,9 +84,12 @@ export class HcmRuntime implements Http1ServerHost {
   /**
    * Envoy's http.<stat_prefix> counters of streams that did not end normally: downstream_rq_rx_reset (the client
    * went away or reset the stream), downstream_rq_tx_reset (the proxy reset it), downstream_cx_protocol_error
-   * (a codec error answered 400 or 431), downstream_rq_header_timeout and downstream_rq_timeout (408).
+   * (a codec error answered 400 or 431), downstream_rq_header_timeout and downstream_rq_timeout (408), and
+   * downstream_cx_idle_timeout (HTTP/1.1 connections closed after the idle timeout).
    */
-  readonly #ends: { readonly rxReset: Counter; readonly txReset: Counter; readonly protocolError: Counter; readonly headerTimeout: Counter; readonly requestTimeout: Counter } | undefined;
+  readonly #ends:
+    | { readonly rxReset: Counter; readonly txReset: Counter; readonly protocolError: Counter; readonly headerTimeout: Counter; readonly requestTimeout: Counter; readonly idleTimeout: Counter }
+    | undefined;
   readonly maxHeaderSize: number;
 
   constructor(
@@ -113,6 +116,7 @@ export class HcmRuntime implements Http1ServerHost {
             protocolError: st.counter(`${h}downstream_cx_protocol_error`),
             headerTimeout: st.counter(`${h}downstream_rq_header_timeout`),
             requestTimeout: st.counter(`${h}downstream_rq_timeout`),
+            idleTimeout: st.counter(`${h}downstream_cx_idle_timeout`),
           };
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
@@ -252,6 +256,10 @@ export class HcmRuntime implements Http1ServerHost {
 
   onCodecError(err: Error & { code?: string }, socket: Socket): void {
     this.#codecError(err, socket);
+  }
+
+  onIdleTimeout(): void {
+    this.#ends?.idleTimeout.inc();
   }
 
   #http2(): Http2Server {

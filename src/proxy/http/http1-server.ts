@@ -30,6 +30,8 @@ export interface Http1ServerHost {
   /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_MISSING_HOST, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
   onCodecError(err: Error & { code?: string }, socket: Socket): void;
   onClose(conn: Http1ServerConnection): void;
+  /** The connection was idle (no request) for the idle timeout and is being closed. */
+  onIdleTimeout?(): void;
 }
 
 export interface Http1Timeouts {
@@ -300,6 +302,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       this.#codecError(Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }));
     } else if (t.idleTicks > 0 && this.#idleSince >= 0 && this.#res === undefined && now - this.#idleSince > t.idleTicks) {
       this.#dead = true;
+      this.host.onIdleTimeout?.();
       this.socket.destroy();
     }
   }
