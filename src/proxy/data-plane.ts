@@ -26,7 +26,7 @@ import type { TcpProxyEnv, TcpSession } from './network/tcp-proxy.js';
 import { AccessLogSink } from './http/access-log/access-log-sink.js';
 import type { AccessLogEntry, AccessLogHeaders, Metadata } from './http/access-log/access-log-entry.js';
 import type { StatsStore } from './stats/stats-store.js';
-import type { Counter } from './stats/metric.js';
+import { HcmStats } from './http/hcm-stats.js';
 import type { HeaderMap } from './http/headers.js';
 import type { DownstreamRequest } from './http/http-stream.js';
 import { IstioMetrics, type OwnWorkload } from './telemetry/istio-metrics.js';
@@ -119,14 +119,6 @@ function tuneHeapForTraffic(): void {
 
 type MutableEntry = { -readonly [K in keyof AccessLogEntry]: AccessLogEntry[K] };
 
-interface HcmCounters {
-  readonly total: Counter;
-  readonly byClass: Counter[];
-  /** Envoy's downstream_rq_http1_total and downstream_rq_http2_total. */
-  readonly http1: Counter;
-  readonly http2: Counter;
-}
-
 /** Every Wasm plugin configuration the listeners' HTTP filter chains (and network filters) name. */
 function* wasmConfigsOf(listeners: Iterable<CompiledListener>): Generator<WasmFilterConfig> {
   for (const l of listeners) {
@@ -146,7 +138,7 @@ export class DataPlane {
   #applying: Promise<void> = Promise.resolve();
   #pending = false;
   readonly #sinks = new Map<string, AccessLogSink>();
-  readonly #hcmStats = new Map<string, HcmCounters>();
+  readonly #hcmStats = new Map<string, HcmStats>();
   #active = 0;
   /** Errors of the last apply (listeners that could not bind). */
   lastErrors: string[] = [];
@@ -271,16 +263,10 @@ export class DataPlane {
     return s;
   }
 
-  #hcmCounters(prefix: string): HcmCounters {
+  #hcmCounters(prefix: string): HcmStats {
     let c = this.#hcmStats.get(prefix);
     if (c === undefined) {
-      const st = this.o.stats;
-      c = {
-        total: st.counter(`http.${prefix}.downstream_rq_total`),
-        byClass: [1, 2, 3, 4, 5].map((k) => st.counter(`http.${prefix}.downstream_rq_${k}xx`)),
-        http1: st.counter(`http.${prefix}.downstream_rq_http1_total`),
-        http2: st.counter(`http.${prefix}.downstream_rq_http2_total`),
-      };
+      c = new HcmStats(this.o.stats, prefix);
       this.#hcmStats.set(prefix, c);
     }
     return c;
@@ -289,11 +275,11 @@ export class DataPlane {
   #completed(s: CompletedStream): void {
     const info = s.info;
     const hc = this.#hcmCounters(s.hcm.statPrefix);
-    hc.total.inc();
-    if (s.request.protocol === 'HTTP/2') hc.http2.inc();
-    else hc.http1.inc();
+    hc.rqTotal.inc();
+    if (s.request.protocol === 'HTTP/2') hc.rqHttp2Total.inc();
+    else hc.rqHttp1Total.inc();
     const cls = Math.floor(info.responseCode / 100);
-    if (cls >= 1 && cls <= 5) hc.byClass[cls - 1]?.inc();
+    if (cls >= 1 && cls <= 5) hc.rqByClass[cls - 1]?.inc();
     const istio = s.hcm.istioStats;
     if (info.span !== undefined) this.#tracer.finish(s);
     if (istio !== undefined) this.#istio.recordHttp(istio, httpFacts(s, info.upstreamCluster !== '' ? this.clusters.get(info.upstreamCluster) : undefined));

@@ -12,7 +12,6 @@ import { createServer as createHttp2Server, type Http2Server, type Http2Session,
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
-import type { Counter, Gauge } from '../stats/metric.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
@@ -30,6 +29,7 @@ import type { Http1Response } from './http1-response.js';
 import { Http2Response } from './http2-response.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { randomRequestId } from '../lib/request-id.js';
+import { HcmStats } from './hcm-stats.js';
 
 const kFacts = Symbol('isthmus.connectionFacts');
 interface WithFacts {
@@ -78,18 +78,8 @@ export class HcmRuntime implements Http1ServerHost {
   #sweeper: NodeJS.Timeout | undefined;
   readonly #timeouts: Http1Timeouts;
   #draining = false;
-  readonly #rqActive: Gauge | undefined;
-  /** Envoy's http.<stat_prefix>.downstream_cx_* (shared by name with the managers of the same prefix, as #rqActive). */
-  readonly #cx: { readonly total: Counter; readonly active: Gauge; readonly destroy: Counter; readonly http1: Counter; readonly http2: Counter } | undefined;
-  /**
-   * Envoy's http.<stat_prefix> counters of streams that did not end normally: downstream_rq_rx_reset (the client
-   * went away or reset the stream), downstream_rq_tx_reset (the proxy reset it), downstream_cx_protocol_error
-   * (a codec error answered 400 or 431), downstream_rq_header_timeout and downstream_rq_timeout (408), and
-   * downstream_cx_idle_timeout (HTTP/1.1 connections closed after the idle timeout).
-   */
-  readonly #ends:
-    | { readonly rxReset: Counter; readonly txReset: Counter; readonly protocolError: Counter; readonly headerTimeout: Counter; readonly requestTimeout: Counter; readonly idleTimeout: Counter }
-    | undefined;
+  /** Envoy's http.<stat_prefix>.* (hcm-stats.ts); absent where the environment has no stats (some tests). */
+  readonly #stats: HcmStats | undefined;
   readonly maxHeaderSize: number;
 
   constructor(
@@ -97,43 +87,23 @@ export class HcmRuntime implements Http1ServerHost {
     private readonly env: HcmEnv,
   ) {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
-    // Envoy's http.<stat_prefix>.downstream_rq_active: shared by every connection manager of the prefix, and by
-    // the one a config update replaces while its last streams finish (so it moves by increments).
-    this.#rqActive = env.stats?.gauge(`http.${config.statPrefix}.downstream_rq_active`);
-    const st = env.stats;
-    const p = `http.${config.statPrefix}.downstream_cx_`;
-    this.#cx =
-      st === undefined
-        ? undefined
-        : { total: st.counter(`${p}total`), active: st.gauge(`${p}active`), destroy: st.counter(`${p}destroy`), http1: st.counter(`${p}http1_total`), http2: st.counter(`${p}http2_total`) };
-    const h = `http.${config.statPrefix}.`;
-    this.#ends =
-      st === undefined
-        ? undefined
-        : {
-            rxReset: st.counter(`${h}downstream_rq_rx_reset`),
-            txReset: st.counter(`${h}downstream_rq_tx_reset`),
-            protocolError: st.counter(`${h}downstream_cx_protocol_error`),
-            headerTimeout: st.counter(`${h}downstream_rq_header_timeout`),
-            requestTimeout: st.counter(`${h}downstream_rq_timeout`),
-            idleTimeout: st.counter(`${h}downstream_cx_idle_timeout`),
-          };
+    this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
   }
 
   #streamStarted(): void {
-    this.#rqActive?.inc();
+    this.#stats?.rqActive.inc();
     this.env.onStreamStart?.();
   }
 
   #streamCompleted(c: CompletedStream): void {
-    this.#rqActive?.dec();
-    const ends = this.#ends;
-    // A stream the proxy reset carries its termination details; one the client cut short, DC.
-    if (ends !== undefined) {
-      if (c.info.connectionTerminationDetails !== '') ends.txReset.inc();
-      else if ((c.info.flags & ResponseFlag.DC) !== 0) ends.rxReset.inc();
+    const st = this.#stats;
+    if (st !== undefined) {
+      st.rqActive.dec();
+      // A stream the proxy reset carries its termination details; one the client cut short, DC.
+      if (c.info.connectionTerminationDetails !== '') st.rqTxReset.inc();
+      else if ((c.info.flags & ResponseFlag.DC) !== 0) st.rqRxReset.inc();
     }
     this.env.onStreamComplete(c);
   }
@@ -164,14 +134,14 @@ export class HcmRuntime implements Http1ServerHost {
   /** Takes a connection whose protocol the listener determined (inspected bytes already unshifted). */
   accept(socket: Socket | Duplex, facts: ConnectionFacts, h2: boolean): void {
     (socket as WithFacts)[kFacts] = facts;
-    const cx = this.#cx;
-    if (cx !== undefined) {
-      cx.total.inc();
-      (h2 ? cx.http2 : cx.http1).inc();
-      cx.active.inc();
+    const st = this.#stats;
+    if (st !== undefined) {
+      st.cxTotal.inc();
+      (h2 ? st.cxHttp2Total : st.cxHttp1Total).inc();
+      st.cxActive.inc();
       socket.once('close', () => {
-        cx.active.dec();
-        cx.destroy.inc();
+        st.cxActive.dec();
+        st.cxDestroy.inc();
       });
     }
     if (h2) this.#http2().emit('connection', socket);
@@ -211,7 +181,7 @@ export class HcmRuntime implements Http1ServerHost {
     res.onDone = (aborted) => this.#ended(stream, aborted);
     if (req.headerCount > this.config.maxHeadersCount) {
       res.closeAfter = true; // a codec error: Envoy closes the connection
-      this.#ends?.protocolError.inc();
+      this.#stats?.cxProtocolError.inc();
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }
@@ -259,7 +229,7 @@ export class HcmRuntime implements Http1ServerHost {
   }
 
   onIdleTimeout(): void {
-    this.#ends?.idleTimeout.inc();
+    this.#stats?.cxIdleTimeout.inc();
   }
 
   #http2(): Http2Server {
@@ -302,11 +272,11 @@ export class HcmRuntime implements Http1ServerHost {
   /** Envoy answers codec errors itself: 400 (or 431 for oversized headers) and closes; never reaches upstream. */
   #codecError(err: Error & { code?: string }, socket: Duplex): void {
     const code = err.code ?? '';
-    const ends = this.#ends;
-    if (ends !== undefined) {
-      if (code === 'HPE_HEADERS_TIMEOUT') ends.headerTimeout.inc();
-      else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') ends.requestTimeout.inc();
-      else if (code !== 'ISM_MISSING_HOST') ends.protocolError.inc();
+    const st = this.#stats;
+    if (st !== undefined) {
+      if (code === 'HPE_HEADERS_TIMEOUT') st.rqHeaderTimeout.inc();
+      else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') st.rqTimeout.inc();
+      else if (code !== 'ISM_MISSING_HOST') st.cxProtocolError.inc();
     }
     if (!socket.writable) {
       socket.destroy();
@@ -428,7 +398,7 @@ export class HcmRuntime implements Http1ServerHost {
     });
     if (req.rawHeaders.length / 2 > this.config.maxHeadersCount) {
       res.shouldKeepAlive = false; // a codec error: Envoy closes the connection
-      this.#ends?.protocolError.inc();
+      this.#stats?.cxProtocolError.inc();
       stream.localReply({ status: 431, body: 'Request Header Fields Too Large', flag: ResponseFlag.DPE, details: 'http1.too_many_headers' });
       return;
     }

@@ -1,0 +1,56 @@
+// Envoy's HTTP connection manager stats, `http.<stat_prefix>.*`
+// (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/stats): one set of handles per
+// stat prefix. The connection manager keeps the connection and stream-end ones, the data plane the per-request
+// totals it counts as streams complete; both get the same handles from the store, by name, so every connection
+// manager of a prefix, and one a config update replaces while its last streams finish, count together (which is
+// why the gauges move by increments).
+
+import type { Counter, Gauge } from '../stats/metric.js';
+import type { StatsScope } from '../stats/stats-store.js';
+
+export class HcmStats {
+  readonly rqTotal: Counter;
+  /** downstream_rq_1xx ... downstream_rq_5xx. */
+  readonly rqByClass: readonly Counter[];
+  readonly rqHttp1Total: Counter;
+  readonly rqHttp2Total: Counter;
+  /** Streams in flight. */
+  readonly rqActive: Gauge;
+  readonly cxTotal: Counter;
+  readonly cxHttp1Total: Counter;
+  readonly cxHttp2Total: Counter;
+  readonly cxActive: Gauge;
+  readonly cxDestroy: Counter;
+  /** Streams the client cut short (a closed connection, an HTTP/2 RST_STREAM). */
+  readonly rqRxReset: Counter;
+  /** Streams the proxy reset. */
+  readonly rqTxReset: Counter;
+  /** Codec errors answered 400 or 431. */
+  readonly cxProtocolError: Counter;
+  /** 408 after request_headers_timeout. */
+  readonly rqHeaderTimeout: Counter;
+  /** 408 after request_timeout. */
+  readonly rqTimeout: Counter;
+  /** HTTP/1.1 connections closed after the idle timeout. */
+  readonly cxIdleTimeout: Counter;
+
+  constructor(scope: StatsScope, statPrefix: string) {
+    const s = scope.scope(`http.${statPrefix}`);
+    this.rqTotal = s.counter('downstream_rq_total');
+    this.rqByClass = [1, 2, 3, 4, 5].map((k) => s.counter(`downstream_rq_${k}xx`));
+    this.rqHttp1Total = s.counter('downstream_rq_http1_total');
+    this.rqHttp2Total = s.counter('downstream_rq_http2_total');
+    this.rqActive = s.gauge('downstream_rq_active');
+    this.cxTotal = s.counter('downstream_cx_total');
+    this.cxHttp1Total = s.counter('downstream_cx_http1_total');
+    this.cxHttp2Total = s.counter('downstream_cx_http2_total');
+    this.cxActive = s.gauge('downstream_cx_active');
+    this.cxDestroy = s.counter('downstream_cx_destroy');
+    this.rqRxReset = s.counter('downstream_rq_rx_reset');
+    this.rqTxReset = s.counter('downstream_rq_tx_reset');
+    this.cxProtocolError = s.counter('downstream_cx_protocol_error');
+    this.rqHeaderTimeout = s.counter('downstream_rq_header_timeout');
+    this.rqTimeout = s.counter('downstream_rq_timeout');
+    this.cxIdleTimeout = s.counter('downstream_cx_idle_timeout');
+  }
+}
