@@ -50,7 +50,7 @@ export interface Membership {
   readonly healthy: number;
   /** Degraded by EDS or by an active health check, and not unhealthy. */
   readonly degraded: number;
-  /** Kept out of load balancing without being unhealthy: awaiting a first check under ignore_new_hosts_until_first_hc, or excluded by an immediate health check failure. */
+  /** Awaiting a first active check, excluded by an immediate health check failure, or draining by EDS (Envoy's excludeBasedOnHealthFlag). */
   readonly excluded: number;
 }
 
