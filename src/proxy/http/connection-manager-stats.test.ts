@@ -4,17 +4,25 @@
 // downstream_cx_protocol_error, a keep-alive connection left idle in downstream_cx_idle_timeout, and every
 // connection in downstream_cx_total/active/destroy
 // (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/stats).
+// request_timeout (a second listener, 1 s, to an upstream that answers only once it has the whole body): a body
+// that stops arriving is answered 408 `request timeout` and counted in downstream_rq_timeout; once a response
+// has started the timer is disarmed, as the HttpConnectionManager.request_timeout field says ("disarmed when the
+// last byte of the request is sent upstream ... OR when the response is initiated"), so no second answer follows.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../lib/logger.js';
 import { seededRandom } from '../lib/random.js';
 import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
 import { ListenerManager } from '../network/listener-manager.js';
 import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { StatsStore } from '../stats/stats-store.js';
-import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { CompletedStream } from './hcm-env.js';
 
 const stats = new StatsStore();
 let manager: ListenerManager;
@@ -58,6 +66,7 @@ describe("the connection manager's stats", () => {
     assert.match(bad, /^HTTP\/1\.1 400 /);
     const slow = await exchange('GET / HTTP/1.1\r\nhost: a\r\n');
     assert.match(slow, /^HTTP\/1\.1 408 /);
+    assert.ok(slow.endsWith('\r\n\r\nrequest header timeout'), slow); // Envoy's onRequestHeaderTimeout body
     assert.deepEqual(
       [counter('downstream_cx_protocol_error'), counter('downstream_rq_header_timeout'), counter('downstream_rq_timeout'), counter('downstream_rq_rx_reset'), counter('downstream_rq_tx_reset')],
       [1, 1, 0, 0, 0],
@@ -70,5 +79,69 @@ describe("the connection manager's stats", () => {
     const deadline = Date.now() + 5000;
     while (counter('downstream_cx_destroy') < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual([counter('downstream_cx_total'), counter('downstream_cx_http1_total'), counter('downstream_cx_destroy'), stats.gauge('http.edge.downstream_cx_active').value], [4, 4, 4, 0]);
+  });
+});
+
+describe('request_timeout', () => {
+  const rqStats = new StatsStore();
+  const completed: CompletedStream[] = [];
+  let upstream: Server;
+  let clusters: ClusterManager;
+  let slow: ListenerManager;
+  let slowPort = 0;
+
+  before(async () => {
+    // Answers once the whole request body has arrived.
+    upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('got it'));
+    });
+    await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+    clusters = staticClusterManager('upstream', (upstream.address() as AddressInfo).port);
+    slow = new ListenerManager({
+      env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(4), secrets: NO_SECRETS, onStreamComplete: (s) => completed.push(s), stats: rqStats },
+      secrets: NO_SECRETS,
+      logger: createLogger('error', () => undefined),
+    });
+    const routes = routeConfig('inline', [vhost('all', ['*'], [route('early', prefix('/early'), directResponse(200, 'ok')), route('up', prefix('/'), toCluster('upstream'))])]);
+    const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: 'slow', requestTimeout: { seconds: 1n } });
+    const r = compileListener(listener({ name: 'slow', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'slow', filters: [hcm] })] }));
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    assert.deepEqual(await slow.apply(new Map<string, CompiledListener>([['slow', r.value]])), []);
+    slowPort = slow.bound().find((b) => b.name === 'slow')?.port ?? 0;
+  });
+
+  after(async () => {
+    slow.close();
+    clusters.close();
+    await new Promise((ok) => upstream.close(ok));
+  });
+
+  /** Sends `bytes` (a head and part of its body) and resolves with everything the proxy sent before it closed. */
+  function sendPart(bytes: string): Promise<string> {
+    return new Promise((ok) => {
+      const s = connect(slowPort, '127.0.0.1');
+      let out = '';
+      s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      s.on('error', () => undefined);
+      s.on('close', () => ok(out));
+      s.write(bytes);
+    });
+  }
+
+  it('answers a body that stops arriving with 408 "request timeout", counted in downstream_rq_timeout', async () => {
+    const out = await sendPart('POST /upload HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc');
+    assert.match(out, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(out.endsWith('\r\n\r\nrequest timeout'), out);
+    assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, 1);
+    assert.ok(completed.some((s) => s.info.responseCode === 408 && s.info.details === 'request_overall_timeout' && s.info.flags === 0));
+  });
+
+  it('sends no second answer once a response has gone out: the connection closes after the response instead', async () => {
+    const before = rqStats.counter('http.slow.downstream_rq_timeout').value;
+    const out = await sendPart('POST /early HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc');
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(out.endsWith('\r\n\r\nok'), `one response only, got: ${JSON.stringify(out)}`);
+    assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before);
   });
 });

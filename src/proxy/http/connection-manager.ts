@@ -67,6 +67,15 @@ function absoluteForm(req: Http1Request): void {
   req.headers['host'] = u.host;
 }
 
+/**
+ * The connection manager's own 408s, as Envoy's ActiveStream::onRequestHeaderTimeout and onRequestTimeout send
+ * them (source/common/http/conn_manager_impl.cc): the body and %RESPONSE_CODE_DETAILS%, with no response flag.
+ */
+const TIMEOUT_REPLIES: ReadonlyMap<string, { readonly body: string; readonly details: string }> = new Map([
+  ['HPE_HEADERS_TIMEOUT', { body: 'request header timeout', details: 'request_header_timeout' }],
+  ['ERR_HTTP_REQUEST_TIMEOUT', { body: 'request timeout', details: 'request_overall_timeout' }],
+]);
+
 export class HcmRuntime implements Http1ServerHost {
   #h1: Http1Server | undefined;
   #h2: Http2Server | undefined;
@@ -282,15 +291,17 @@ export class HcmRuntime implements Http1ServerHost {
       socket.destroy();
       return;
     }
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' ? 408 : 400;
+    const timeout = TIMEOUT_REPLIES.get(code);
+    const status = timeout !== undefined ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
-    const body = STATUS_CODES[status] ?? 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
+    const body = timeout?.body ?? STATUS_CODES[status] ?? 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
     const info = newStreamInfo(Date.now());
-    info.flags |= ResponseFlag.DPE;
+    // A timeout is the connection manager's local reply, not a codec error: no response flag.
+    if (timeout === undefined) info.flags |= ResponseFlag.DPE;
     info.responseCode = status;
     // Envoy: HTTP/1.1 without Host is refused by the connection manager (missing_host_header).
-    info.details = code === 'ISM_MISSING_HOST' ? 'missing_host_header' : `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
+    info.details = timeout?.details ?? (code === 'ISM_MISSING_HOST' ? 'missing_host_header' : `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`);
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
     this.#streamStarted();

@@ -299,7 +299,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     if (t.headersTicks > 0 && this.#headSince >= 0 && now - this.#headSince > t.headersTicks) {
       this.#codecError(Object.assign(new Error('headers timeout'), { code: 'HPE_HEADERS_TIMEOUT' }));
     } else if (t.requestTicks > 0 && this.#requestSince >= 0 && now - this.#requestSince > t.requestTicks) {
-      this.#codecError(Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }));
+      this.#requestTimeout();
     } else if (t.idleTicks > 0 && this.#idleSince >= 0 && this.#res === undefined && now - this.#idleSince > t.idleTicks) {
       this.#dead = true;
       this.host.onIdleTimeout?.();
@@ -331,12 +331,34 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     this.socket.destroy();
   }
 
+  /**
+   * Envoy's request_timeout (HttpConnectionManager.request_timeout): armed while a request is still arriving,
+   * disarmed once its response starts. Before that, the connection manager answers 408. After it, there is
+   * no second answer: a response already complete closes the connection (Envoy resets a stream whose
+   * response ended before its request, conn_manager_impl.cc doEndStream), one still going carries on.
+   */
+  #requestTimeout(): void {
+    const res = this.#parsing !== undefined && this.#parsing === this.#req ? this.#res : undefined;
+    if (res === undefined || !res.headersSent) {
+      this.#codecError(Object.assign(new Error('request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }));
+      return;
+    }
+    this.#requestSince = -1;
+    if (res.finished) {
+      this.#dead = true;
+      this.socket.end();
+    }
+  }
+
   #codecError(err: ParserError | (Error & { code: string })): void {
     if (this.#dead) return;
     this.#dead = true;
     const res = this.#res;
+    // The request's response is complete (the rest of its body was being dropped): a codec reply now would
+    // be a second response nobody asked for. As Envoy, which replies only before a response starts, close.
+    if (res !== undefined && res.finished) this.socket.end();
     // Bytes of a response already left: a codec reply would corrupt it, so the connection just closes.
-    if (res !== undefined && res.flushed && !res.finished) this.socket.destroy();
+    else if (res !== undefined && res.flushed) this.socket.destroy();
     else this.host.onCodecError(err, this.socket);
   }
 
