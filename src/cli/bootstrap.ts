@@ -91,6 +91,9 @@ export function envoyBootstrap(o: BootstrapOptions): JsonObject {
       clusters: [
         {
           name: XDS_CLUSTER,
+          // As Istio's bootstrap (tools/packaging/common/envoy_bootstrap.json): the `;` lets Istio's
+          // cluster_name tag extractor (`^cluster(\\.(.+);)`) label the ADS cluster's stats `xds-grpc`.
+          altStatName: `${XDS_CLUSTER};`,
           clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STRICT_DNS },
           connectTimeout: { seconds: 1n },
           http2ProtocolOptions: {},

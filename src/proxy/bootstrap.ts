@@ -22,6 +22,8 @@ export interface ProxyBootstrap {
   readonly nodeId: string;
   /** The ADS cluster's name (`xds-grpc` in what `isthmus bootstrap` prints). */
   readonly xdsCluster: string;
+  /** The name its `cluster.<name>.*` stats go under: its alt_stat_name when set (Istio's `xds-grpc;`), else its name. */
+  readonly xdsClusterStatName: string;
   /** host:port of the ADS server, from the ADS cluster's single endpoint. */
   readonly xdsAddress: string;
   /** ads_config.api_type: DELTA_GRPC (or AGGREGATED_DELTA_GRPC) is incremental xDS, anything else state of the world. */
@@ -79,12 +81,14 @@ export function parseBootstrap(json: JsonValue, source: string): ProxyBootstrap 
   const node = b.node as Node;
   const g = b.dynamicResources?.adsConfig?.grpcServices[0]?.targetSpecifier;
   const xdsCluster = g?.case === 'envoyGrpc' ? g.value.clusterName : '';
-  const ep = b.staticResources?.clusters.find((c) => c.name === xdsCluster)?.loadAssignment?.endpoints[0]?.lbEndpoints[0]?.hostIdentifier;
+  const adsCluster = b.staticResources?.clusters.find((c) => c.name === xdsCluster);
+  const ep = adsCluster?.loadAssignment?.endpoints[0]?.lbEndpoints[0]?.hostIdentifier;
   const xds = ep?.case === 'endpoint' ? (socketAddress(ep.value.address) as HostPort) : { host: '', port: 0 };
   return {
     node,
     nodeId: node.id,
     xdsCluster,
+    xdsClusterStatName: adsCluster?.altStatName || xdsCluster,
     xdsAddress: `${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}`,
     xdsProtocol: [ApiConfigSource_ApiType.DELTA_GRPC, ApiConfigSource_ApiType.AGGREGATED_DELTA_GRPC].includes(b.dynamicResources?.adsConfig?.apiType ?? ApiConfigSource_ApiType.GRPC) ? 'delta' : 'sotw',
     admin: socketAddress(b.admin?.address) as HostPort,

@@ -87,6 +87,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const stats = StatsStore.istio();
   const xds = new AdsClient({
     stats,
+    clusterStatName: b.xdsClusterStatName,
     address: b.xdsAddress,
     node,
     protocol: o.xdsProtocol ?? b.xdsProtocol,

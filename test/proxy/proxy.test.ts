@@ -96,6 +96,9 @@ describe('isthmus proxy (in process)', () => {
       return json.stats.find((x) => x.name === name)?.value;
     };
     assert.equal(await stat('control_plane.connected_state'), 1);
+    // The ADS cluster's own connection under its alt_stat_name `xds-grpc;`, as Istio's bootstrap names it and its default stats inclusion exports it.
+    assert.deepEqual([await stat('cluster.xds-grpc;.upstream_cx_active'), await stat('cluster.xds-grpc;.upstream_rq_active')], [1, 1]);
+    assert.match((await get(`${proxy.adminUrl}/stats/prometheus`)).body, /^envoy_cluster_upstream_cx_active\{cluster_name="xds-grpc"\} 1$/m);
     // Istio's agent's readiness query, answered as Envoy answers it once LIVE.
     const probe = await get(`${proxy.adminUrl}/stats?usedonly&filter=${encodeURIComponent('^(server\\.state|listener_manager\\.workers_started)$')}`);
     assert.equal(probe.body, 'listener_manager.workers_started: 1\nserver.state: 0\n');

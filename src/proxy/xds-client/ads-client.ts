@@ -20,6 +20,7 @@ import type { AdsSession, SessionContext } from './session.js';
 import { SotwSession } from './sotw-session.js';
 import { DeltaSession } from './delta-session.js';
 import { SubscriptionStats } from './subscription-stats.js';
+import { XdsClusterStats } from './xds-cluster-stats.js';
 import type { StatsScope } from '../stats/stats-store.js';
 
 export type { ResourceEntry, ResourceTable, TypeState, WarmingType } from './xds-state.js';
@@ -57,6 +58,8 @@ export interface AdsClientOptions {
   readonly random?: Random;
   /** Where Envoy's subscription stats go (`cluster_manager.cds.*`, `listener_manager.lds.*`, `control_plane.connected_state`). */
   readonly stats?: StatsScope;
+  /** The stat name of the bootstrap's ADS cluster, whose `cluster.<name>.*` connection stats `stats` also gets; default `xds-grpc`. */
+  readonly clusterStatName?: string;
 }
 
 export class AdsClient {
@@ -74,6 +77,7 @@ export class AdsClient {
   readonly #listeners = new Set<() => void>();
   #connected = false;
   readonly #stats: SubscriptionStats | undefined;
+  readonly #clusterStats: XdsClusterStats | undefined;
 
   constructor(private readonly options: AdsClientOptions) {
     this.protocol = options.protocol ?? 'sotw';
@@ -90,6 +94,8 @@ export class AdsClient {
     });
     this.#stats = options.stats !== undefined ? new SubscriptionStats(options.stats) : undefined;
     this.#stats?.connection(false);
+    this.#clusterStats = options.stats !== undefined ? new XdsClusterStats(options.stats.scope(`cluster.${options.clusterStatName ?? 'xds-grpc'}`)) : undefined;
+    this.#clusterStats?.watch(this.#client.getChannel());
     this.#state = new XdsState({
       clock: this.#clock,
       logger: this.#logger,
@@ -168,6 +174,7 @@ export class AdsClient {
     this.#call?.cancel();
     this.#call = undefined;
     this.#client.close();
+    this.#clusterStats?.stop();
   }
 
   #connect(): void {
@@ -186,12 +193,14 @@ export class AdsClient {
   /** Drives one stream: its responses go to the session; its end schedules the next attempt. */
   #run<Req, Res>(call: ClientDuplexStream<Req, Res>, session: AdsSession<Res>): void {
     this.#call = call as ClientDuplexStream<unknown, unknown>;
+    this.#clusterStats?.streamStarted();
     let ended = false;
     const end = (why: string): void => {
       if (ended) return;
       ended = true;
       this.#connected = false;
       this.#stats?.connection(false);
+      this.#clusterStats?.streamEnded();
       if (!this.#closed) this.#stats?.streamFailed();
       if (this.#call === call) this.#call = undefined;
       if (this.#closed) return;
