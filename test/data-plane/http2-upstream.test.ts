@@ -54,6 +54,11 @@ describe('HTTP/2 upstream connections', () => {
       return s['destroy'] === before + 1 ? s : undefined;
     }, 'the closed connections to be counted');
     assert.deepEqual([cx['total'], cx['http2_total'], cx['http1_total'], cx['active']], [before + 2, before + 2, 0, 1]);
+    // Each request is counted once its stream is opened on a connection, and every one of them completed.
+    const rqText = await (await fetch(`${proxy.adminUrl}/stats?filter=${encodeURIComponent('a\\.example\\.internal;\\.upstream_rq_(total|completed|active)$')}`)).text();
+    const rq = Object.fromEntries([...rqText.matchAll(/\.upstream_rq_(\w+): (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    assert.ok((rq['total'] ?? 0) >= 3, rqText);
+    assert.deepEqual([rq['completed'], rq['active']], [rq['total'], 0], rqText);
 
     // The cluster replaced by a config change (CDS): requests keep flowing, on h2 connections still.
     await mesh.write(

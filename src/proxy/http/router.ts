@@ -262,6 +262,19 @@ export class Router {
     this.#dispatch(a, pool.dispatcher);
   }
 
+  /**
+   * The attempt has a connection and is being written: Envoy counts upstream_rq_total, upstream_rq_active and
+   * the host's rq_total here (ConnPoolImplBase::attachStreamToClient), not for a request whose connection fails.
+   */
+  #sent(a: Attempt): void {
+    if (a.done || a.active) return;
+    const stats = this.plan.cluster.envoyStats;
+    stats.rqTotal.inc();
+    stats.rqActive.inc();
+    a.active = true;
+    a.counters = this.plan.cluster.requestSent(a.host);
+  }
+
   #triedHosts(): Set<string> | undefined {
     if (this.#firstTried === undefined) return undefined;
     return (this.#tried ??= new Set([this.#firstTried]));
@@ -269,11 +282,6 @@ export class Router {
 
   #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {
     const s = this.s;
-    const stats = this.plan.cluster.envoyStats;
-    stats.rqTotal.inc();
-    stats.rqActive.inc();
-    a.active = true;
-    a.counters = this.plan.cluster.requestSent(a.host);
     a.startNs = process.hrtime.bigint();
     const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
     // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady).
@@ -297,6 +305,10 @@ export class Router {
     onRequestStart(controller: DispatchController): void {
       this.a.controller = controller;
       if (this.a.done) controller.abort(new Error('attempt abandoned'));
+    }
+
+    onRequestSent(): void {
+      this.router.#sent(this.a);
     }
 
     onResponseStart(controller: DispatchController, status: number, h: HeaderValues): void {

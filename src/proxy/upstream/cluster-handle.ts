@@ -54,6 +54,12 @@ export interface DispatchRequest {
 /** The callbacks of one upstream request (undici's new-style dispatch handler). */
 export interface DispatchHandler {
   onRequestStart(controller: DispatchController, context?: unknown): void;
+  /**
+   * The request has a connection and is being written: Envoy's ConnPoolImplBase::attachStreamToClient, where
+   * `upstream_rq_total` and `upstream_rq_active` are counted (a request whose connection never comes up is not).
+   * onRequestStart comes first, at dispatch, so the request can be aborted while it waits.
+   */
+  onRequestSent?(): void;
   onResponseStart(controller: DispatchController, status: number, headers: HeaderValues, statusMessage?: string): void;
   onResponseData(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd(controller: DispatchController, trailers: HeaderValues): void;

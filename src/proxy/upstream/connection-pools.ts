@@ -5,7 +5,7 @@
 // header/body timeouts are off.
 
 import { createRequire } from 'node:module';
-import type { UpstreamDispatcher, WireProtocol } from './cluster-handle.js';
+import type { DispatchController, DispatchHandler, HeaderValues, UpstreamDispatcher, WireProtocol } from './cluster-handle.js';
 import type { ConnectionEvents } from './cluster-stats.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { Http1Pool } from './http1-pool.js';
@@ -149,8 +149,36 @@ export function createPool(
     pool.on('connect', () => events.opened());
     pool.on('disconnect', () => events.closed());
   }
-  if (maxPerConnection !== 1) return { ok: true, dispatcher: pool as unknown as UpstreamDispatcher };
-  return { ok: true, dispatcher: pool.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) as unknown as UpstreamDispatcher };
+  // undici starts a request (onRequestStart) as it writes it on a connected socket: that is when it is sent.
+  const sent = pool.compose((dispatch) => (opts, handler) => dispatch(opts, new SentOnStart(handler as unknown as DispatchHandler) as unknown as typeof handler));
+  if (maxPerConnection !== 1) return { ok: true, dispatcher: sent as unknown as UpstreamDispatcher };
+  return { ok: true, dispatcher: sent.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)) as unknown as UpstreamDispatcher };
+}
+
+/** Passes a request's callbacks on to `h`, telling it the request was sent when undici starts it. */
+class SentOnStart implements DispatchHandler {
+  constructor(private readonly h: DispatchHandler) {}
+
+  onRequestStart(controller: DispatchController, context?: unknown): void {
+    this.h.onRequestStart(controller, context);
+    this.h.onRequestSent?.();
+  }
+
+  onResponseStart(controller: DispatchController, status: number, headers: HeaderValues, statusMessage?: string): void {
+    this.h.onResponseStart(controller, status, headers, statusMessage);
+  }
+
+  onResponseData(controller: DispatchController, chunk: Buffer): void {
+    this.h.onResponseData(controller, chunk);
+  }
+
+  onResponseEnd(controller: DispatchController, trailers: HeaderValues): void {
+    this.h.onResponseEnd(controller, trailers);
+  }
+
+  onResponseError(controller: DispatchController | undefined, error: Error): void {
+    this.h.onResponseError(controller, error);
+  }
 }
 
 /** undici, loaded on first use: most proxies never need it, and loading it costs every proxy's start. */

@@ -190,6 +190,7 @@ export class Http1Connection implements ParserCallbacks {
       return;
     }
     this.requests++;
+    x.handler.onRequestSent?.();
     const h = r.headers as HeaderMap;
     const body = r.body;
     const declared = h['content-length'];

@@ -85,6 +85,8 @@ export class Http2Upstream implements UpstreamDispatcher {
       handler.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)));
       return false;
     }
+    // The stream is opened (given an id) once the session is connected: the request is attached then.
+    if (handler.onRequestSent !== undefined) stream.once('ready', () => handler.onRequestSent?.());
     let done = false;
     let paused = false;
     const controller = {
