@@ -117,6 +117,8 @@ export interface Gateway {
    * by name under `cluster.outbound|80||<svc>.example.internal;.` (`upstream_rq_total`, `circuit_breakers.default.rq_open`).
    */
   clusterStats(svc: string): Promise<Record<string, number>>;
+  /** The per-host stats /clusters prints for the service's cluster (`cx_total`, `rq_total`, ...), summed over its hosts. */
+  hostStats(svc: string): Promise<Record<string, number>>;
 }
 
 /**
@@ -147,6 +149,15 @@ export async function startGateway(t: TestContext, files: (port: number) => Reco
       const json = (await (await fetch(`${proxy.adminUrl}/stats?format=json`)).json()) as { stats: { name?: string; value?: number }[] };
       const out: Record<string, number> = {};
       for (const s of json.stats) if (s.name?.startsWith(prefix) === true && s.value !== undefined) out[s.name.slice(prefix.length)] = s.value;
+      return out;
+    },
+    hostStats: async (svc) => {
+      const prefix = `outbound|80||${svc}.example.internal::`;
+      const out: Record<string, number> = {};
+      for (const line of (await (await fetch(`${proxy.adminUrl}/clusters`)).text()).split('\n')) {
+        const m = line.startsWith(prefix) ? /::((?:cx|rq)_[a-z_]+)::(\d+)$/.exec(line) : null;
+        if (m !== null) out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
+      }
       return out;
     },
     logFor: (path, timeoutMs = 5000) => waitFor(async () => (await logLines()).filter((l) => l.path === path).at(-1), `an access log line for ${path}`, timeoutMs),

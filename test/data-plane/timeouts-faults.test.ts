@@ -11,6 +11,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { seededRandom } from '../../src/proxy/lib/random.js';
 import { freePort, startUpstream } from '../support/data-plane.js';
 import { load, serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
+import { waitFor } from '../support/wait.js';
 
 function route(prefix: string, svc: string, extra = ''): string {
   return `  - match: [{uri: {prefix: ${prefix}}}]
@@ -75,6 +76,12 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     assert.deepEqual([log.status, log.flags, log.details], [504, 'UT', 'response_timeout']);
     const st = await gw.clusterStats('hangs');
     assert.deepEqual([st['upstream_rq_timeout'], st['upstream_rq_tx_reset'], st['upstream_rq_per_try_timeout'], st['upstream_rq_active']], [1, 1, 0, 0]);
+    // Per host in /clusters: one connection, closed with the reset request; one request, timed out.
+    const host = await waitFor(async () => {
+      const h = await gw.hostStats('hangs');
+      return h['cx_active'] === 0 ? h : undefined;
+    }, 'the reset connection to close');
+    assert.deepEqual([host['cx_total'], host['cx_connect_fail'], host['rq_total'], host['rq_timeout'], host['rq_error']], [1, 0, 1, 1, 1]);
   });
 
   await t.test('abort at 100%: the configured status and `fault filter abort`, FI, the upstream never sees it', async () => {
@@ -113,6 +120,8 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     const st = await gw.clusterStats('down');
     // Envoy counts a request in upstream_rq_total once it has a connection (ConnPoolImplBase::attachStreamToClient).
     assert.deepEqual([st['upstream_cx_connect_fail'], st['upstream_rq_total'], st['upstream_rq_active'], st['upstream_rq_completed']], [1, 0, 0, 0]);
+    // The same per host in /clusters: the connection was started (cx_total) and failed; no request was sent.
+    assert.deepEqual(await gw.hostStats('down'), { cx_active: 0, cx_connect_fail: 1, cx_total: 1, rq_active: 0, rq_error: 0, rq_success: 0, rq_timeout: 0, rq_total: 0 });
   });
 
   await t.test("every endpoint refuses connections under Istio's default retries: retried, then 503, UF and URX", async () => {

@@ -50,13 +50,25 @@ function socketAddress(address: string, port: number): Address {
   return create(AddressSchema, { address: { case: 'socketAddress', value: { address, portSpecifier: { case: 'portValue', value: port } } } });
 }
 
-/** Envoy's per-host stats in its order (by name): rq_active (gauge), then the request counters. */
+/**
+ * Envoy's per-host stats in its order (by name): the connection stats (cx_active a gauge), then rq_active (a
+ * gauge) and the request counters.
+ */
 function hostStats(live: LiveCluster, key: string): HostRow['stats'] {
   const active = { name: 'rq_active', value: live.activeRequests(key), type: SimpleMetric_Type.GAUGE };
   const c = live.hostCounters?.(key);
   if (c === undefined) return [active];
   const counter = (name: string, value: number): HostRow['stats'][number] => ({ name, value, type: SimpleMetric_Type.COUNTER });
-  return [active, counter('rq_error', c.rqError), counter('rq_success', c.rqSuccess), counter('rq_timeout', c.rqTimeout), counter('rq_total', c.rqTotal)];
+  return [
+    { name: 'cx_active', value: c.activeConnections, type: SimpleMetric_Type.GAUGE },
+    counter('cx_connect_fail', c.cxConnectFail),
+    counter('cx_total', c.cxTotal),
+    active,
+    counter('rq_error', c.rqError),
+    counter('rq_success', c.rqSuccess),
+    counter('rq_timeout', c.rqTimeout),
+    counter('rq_total', c.rqTotal),
+  ];
 }
 
 function liveHosts(live: LiveCluster): HostRow[] {

@@ -7,6 +7,7 @@ import type { Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { ResourceTable, TypeState, WarmingType } from '../xds-client/ads-client.js';
 import type { ProxyTypeUrl, ResourceByType } from '../xds-client/validate.js';
 import type { Host } from '../upstream/host.js';
+import type { HostStatsCounters } from '../upstream/cluster-handle.js';
 import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 
 export interface LoadedBootstrap {
@@ -29,8 +30,8 @@ export interface LiveCluster {
   healthFlags(key: string): string | undefined;
   /** Requests in flight to a host (Envoy's per-host rq_active gauge). */
   activeRequests(key: string): number;
-  /** A host's request counters (Envoy's per-host rq_total, rq_success, rq_error, rq_timeout). */
-  hostCounters?(key: string): { readonly rqTotal: number; readonly rqSuccess: number; readonly rqError: number; readonly rqTimeout: number };
+  /** A host's counters (Envoy's per-host rq_total, rq_success, rq_error, rq_timeout, cx_total, cx_connect_fail) and open connections (cx_active). */
+  hostCounters?(key: string): HostStatsCounters;
 }
 
 export interface DumpSource {

@@ -350,7 +350,7 @@ export function runTcpProxy(
       const direct = filters === undefined ? downstream : undefined;
       const s = dial(host, cluster, env.secrets, direct);
       if (typeof s === 'string') return failed(host, s);
-      const cx = cluster.envoyStats.connections.tcp;
+      const cx = cluster.connectionEvents(host, 'tcp');
       cx.opened();
       s.once('close', () => cx.closed());
       const reads = direct !== undefined && !(s instanceof TLSSocket) ? 'direct' : 'stream';

@@ -2,7 +2,7 @@
 // pick a host, get a connection pool to it, hold circuit-breaker slots, and report each attempt's outcome
 // to outlier detection. Implemented by UpstreamCluster; tests may implement it over fixed hosts.
 
-import type { ClusterStats } from './cluster-stats.js';
+import type { ClusterStats, ConnectionEvents } from './cluster-stats.js';
 import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { SlotGrant } from './connection-slots.js';
@@ -75,6 +75,18 @@ export interface UpstreamDispatcher {
 export type BreakerKind = 'requests' | 'pending' | 'retries' | 'connections';
 export type ResultKind = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
 
+/** What /clusters prints of a host besides rq_active. */
+export interface HostStatsCounters {
+  readonly rqTotal: number;
+  readonly rqSuccess: number;
+  readonly rqError: number;
+  readonly rqTimeout: number;
+  readonly cxTotal: number;
+  readonly cxConnectFail: number;
+  /** Connections open now (cx_active). */
+  readonly activeConnections: number;
+}
+
 /** Envoy's per-host request counters. */
 export interface HostRequestCounters {
   rqTotal: number;
@@ -108,6 +120,8 @@ export interface ClusterHandle {
    * An HTTP attempt handed to the host's pool: counts the host's rq_total and returns its counters, which the
    * router moves as the attempt ends (rq_success, rq_error, rq_timeout; Envoy's per-host stats in /clusters).
    */
+  /** Counts a connection to `host` in the cluster's upstream_cx_* and the host's cx_total / cx_active. */
+  connectionEvents(host: PickedHost, protocol: 'http1' | 'http2' | 'tcp'): ConnectionEvents;
   requestSent(host: PickedHost): HostRequestCounters;
   /** Per-host active requests, for LEAST_REQUEST. */
   requestStarted(host: PickedHost): void;

@@ -215,12 +215,16 @@ export function hostSetFromAssignment(cla: ClusterLoadAssignment): HostSet {
 export interface HostCounters {
   activeRequests: number;
   pendingRequests: number;
+  /** Connections open to the host (Envoy's per-host cx_active in /clusters). */
   activeConnections: number;
   /** Envoy's per-host counters in /clusters: requests sent, answered without error, with an error (5xx, reset, timeout), timed out. */
   rqTotal: number;
   rqSuccess: number;
   rqError: number;
   rqTimeout: number;
+  /** Connections made to the host, and attempts that could not connect (cx_total, cx_connect_fail). */
+  cxTotal: number;
+  cxConnectFail: number;
 }
 
 /** Counters for the hosts of one cluster; survives host-set updates (counters follow the key). */
@@ -231,7 +235,7 @@ export class HostCountersTable {
   counters(key: string): HostCounters {
     let c = this.byKey.get(key);
     if (c === undefined) {
-      c = { activeRequests: 0, pendingRequests: 0, activeConnections: 0, rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0 };
+      c = { activeRequests: 0, pendingRequests: 0, activeConnections: 0, rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0, cxTotal: 0, cxConnectFail: 0 };
       this.byKey.set(key, c);
     }
     return c;

@@ -27,7 +27,8 @@ import { HealthChecker } from './health-checker.js';
 import { compileClusterHealthCheck } from './health-checker-config.js';
 import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
-import type { BreakerKind, ClusterHandle, HostRequestCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
+import type { BreakerKind, ClusterHandle, HostRequestCounters, HostStatsCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
+import type { ConnectionEvents } from './cluster-stats.js';
 
 /** The host key of a pool key `<protocol>|<host>[|<sni>][|alpn=...]`. */
 function poolHostKey(k: string): string {
@@ -76,7 +77,7 @@ interface LivePool {
   readonly secrets?: readonly [unknown, unknown];
 }
 
-const NO_REQUESTS = Object.freeze({ rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0 });
+const NO_REQUESTS: HostStatsCounters = Object.freeze({ rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0, cxTotal: 0, cxConnectFail: 0, activeConnections: 0 });
 
 const EMPTY: ClusterLoadAssignment = { $typeName: 'envoy.config.endpoint.v3.ClusterLoadAssignment', clusterName: '', endpoints: [], namedEndpoints: {} };
 
@@ -362,7 +363,7 @@ export class UpstreamCluster implements ClusterHandle {
       void live.dispatcher.close().catch(() => undefined);
     }
     const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.envoyStats.connections[protocol]);
+    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.connectionEvents(host, protocol));
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
   }
@@ -415,8 +416,28 @@ export class UpstreamCluster implements ClusterHandle {
   }
 
   report(host: PickedHost, kind: ResultKind): void {
-    if (kind === 'local-origin-failure') this.envoyStats.cxConnectFail.inc();
+    if (kind === 'local-origin-failure') {
+      this.envoyStats.cxConnectFail.inc();
+      this.#counters.counters(host.key).cxConnectFail++;
+    }
     this.#outlier?.reportResult(host.key, kind);
+  }
+
+  /** Counts a host's connections in the cluster's upstream_cx_* and the host's cx_total and cx_active. */
+  connectionEvents(host: PickedHost, protocol: 'http1' | 'http2' | 'tcp'): ConnectionEvents {
+    const cluster = this.envoyStats.connections[protocol];
+    const c = this.#counters.counters(host.key);
+    return {
+      opened() {
+        cluster.opened();
+        c.cxTotal++;
+        c.activeConnections++;
+      },
+      closed() {
+        cluster.closed();
+        if (c.activeConnections > 0) c.activeConnections--;
+      },
+    };
   }
 
   requestSent(host: PickedHost): HostRequestCounters {
@@ -425,8 +446,8 @@ export class UpstreamCluster implements ClusterHandle {
     return c;
   }
 
-  /** A host's request counters for /clusters (zeros for a host nothing was sent to). */
-  hostCounters(key: string): { readonly rqTotal: number; readonly rqSuccess: number; readonly rqError: number; readonly rqTimeout: number } {
+  /** A host's counters for /clusters (zeros for a host nothing was sent to). */
+  hostCounters(key: string): HostStatsCounters {
     return this.#counters.peek(key) ?? NO_REQUESTS;
   }
 
