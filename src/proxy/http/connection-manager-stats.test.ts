@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../lib/logger.js';
 import { seededRandom } from '../lib/random.js';
@@ -23,6 +24,7 @@ import { StatsStore } from '../stats/stats-store.js';
 import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const stats = new StatsStore();
 let manager: ListenerManager;
@@ -89,12 +91,16 @@ describe('request_timeout', () => {
   let clusters: ClusterManager;
   let slow: ListenerManager;
   let slowPort = 0;
+  let upstreamAborted = 0;
 
   before(async () => {
-    // Answers once the whole request body has arrived.
+    // Answers once the whole request body has arrived; counts the requests it saw cut off.
     upstream = createServer((req, res) => {
       req.resume();
       req.on('end', () => res.end('got it'));
+      req.on('close', () => {
+        if (!req.complete) upstreamAborted++;
+      });
     });
     await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
     clusters = staticClusterManager('upstream', (upstream.address() as AddressInfo).port);
@@ -143,5 +149,50 @@ describe('request_timeout', () => {
     assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
     assert.ok(out.endsWith('\r\n\r\nok'), `one response only, got: ${JSON.stringify(out)}`);
     assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before);
+  });
+  /** An HTTP/2 POST (prior knowledge) that sends `part` of its body and never ends it. */
+  function h2Part(path: string, part: string): Promise<{ status: number; body: string }> {
+    return new Promise((ok, fail) => {
+      const session = connectHttp2(`http://127.0.0.1:${slowPort}`);
+      session.on('error', fail);
+      const req = session.request({ ':method': 'POST', ':path': path, 'content-length': '10' });
+      let status = 0;
+      let body = '';
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('error', () => undefined);
+      req.on('close', () => {
+        session.close();
+        ok({ status, body });
+      });
+      req.write(part);
+      // Bounded: a proxy that never answers shows as status 0, not as a test that hangs.
+      setTimeout(() => req.close(), 5000).unref();
+    });
+  }
+
+  it('does the same over HTTP/2: 408 "request timeout", the upstream request cancelled, the stream then closed', async () => {
+    const before = rqStats.counter('http.slow.downstream_rq_timeout').value;
+    const abortedBefore = upstreamAborted;
+    const r = await h2Part('/h2-upload', 'abc');
+    assert.deepEqual([r.status, r.body], [408, 'request timeout']);
+    assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before + 1);
+    await waitFor(() => (upstreamAborted > abortedBefore ? true : undefined), 'the upstream request to be cancelled');
+    assert.ok(completed.some((s) => s.request.path === '/h2-upload' && s.info.responseCode === 408 && s.info.details === 'request_overall_timeout'));
+  });
+
+  it('over HTTP/2 too, a response that has gone out disarms it', async () => {
+    const before = rqStats.counter('http.slow.downstream_rq_timeout').value;
+    const session = connectHttp2(`http://127.0.0.1:${slowPort}`);
+    const req = session.request({ ':method': 'POST', ':path': '/early', 'content-length': '10' });
+    const status = await new Promise<number>((ok) => req.on('response', (h) => ok(Number(h[':status']))));
+    req.write('abc');
+    // Past the 1 s timeout (checked by the counter, not by what the client sees).
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(status, 200);
+    assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before);
+    req.close();
+    session.close();
   });
 });

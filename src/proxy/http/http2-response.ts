@@ -195,6 +195,21 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
     (this.#resets ??= []).push(f);
   }
 
+  /**
+   * Runs what waits for a reset (the router's upstream attempts, a held fault delay) without resetting the
+   * client's stream: the connection manager is about to answer it itself (request_timeout).
+   */
+  cancelWork(): void {
+    const fs = this.#resets;
+    this.#resets = undefined;
+    if (fs !== undefined) for (const f of fs) f();
+  }
+
+  /** Whether the whole response has been handed to node. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
   #finish(aborted: boolean): void {
     if (this.#done) return;
     this.#done = true;
