@@ -46,10 +46,10 @@ before(async () => {
 
 after(() => manager.close());
 
-/** Sends `bytes` on a new connection and resolves with everything the proxy sent before it closed. */
-function exchange(bytes: string): Promise<string> {
+/** Sends `bytes` on a new connection (to `to`, the first listener by default) and resolves with everything the proxy sent before it closed. */
+function exchange(bytes: string, to = port): Promise<string> {
   return new Promise((ok) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(to, '127.0.0.1');
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString('latin1')));
     s.on('error', () => undefined);
@@ -124,16 +124,7 @@ describe('request_timeout', () => {
   });
 
   /** Sends `bytes` (a head and part of its body) and resolves with everything the proxy sent before it closed. */
-  function sendPart(bytes: string): Promise<string> {
-    return new Promise((ok) => {
-      const s = connect(slowPort, '127.0.0.1');
-      let out = '';
-      s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-      s.on('error', () => undefined);
-      s.on('close', () => ok(out));
-      s.write(bytes);
-    });
-  }
+  const sendPart = (bytes: string): Promise<string> => exchange(bytes, slowPort);
 
   it('answers a body that stops arriving with 408 "request timeout", counted in downstream_rq_timeout', async () => {
     const out = await sendPart('POST /upload HTTP/1.1\r\nhost: a\r\ncontent-length: 10\r\n\r\nabc');
