@@ -141,6 +141,25 @@ describe('request_timeout', () => {
     assert.ok(out.endsWith('\r\n\r\nok'), `one response only, got: ${JSON.stringify(out)}`);
     assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before);
   });
+
+  it('closes without a second answer when the rest of an answered request is malformed, and counts it as a protocol error', async () => {
+    const errors = rqStats.counter('http.slow.downstream_cx_protocol_error').value;
+    const s = connect(slowPort, '127.0.0.1');
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      // The early answer is in: now a chunk size that is not hex.
+      if (out.endsWith('\r\n\r\nok')) s.write('zz\r\n');
+    });
+    s.on('error', () => undefined);
+    await new Promise<void>((ok) => {
+      s.on('close', () => ok());
+      s.write('POST /early HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n');
+    });
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(out.endsWith('\r\n\r\nok'), `one response only, got: ${JSON.stringify(out)}`);
+    assert.equal(rqStats.counter('http.slow.downstream_cx_protocol_error').value, errors + 1);
+  });
   /** An HTTP/2 POST (prior knowledge) that sends `part` of its body and never ends it. */
   function h2Part(path: string, part: string): Promise<{ status: number; body: string }> {
     return new Promise((ok, fail) => {

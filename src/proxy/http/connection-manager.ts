@@ -278,6 +278,11 @@ export class HcmRuntime implements Http1ServerHost {
     for (const s of this.#sessions) s.destroy();
   }
 
+  /** A malformed rest of a request whose response is complete: Envoy counts every codec error. */
+  onLateCodecError(): void {
+    this.#stats?.cxProtocolError.inc();
+  }
+
   /** Envoy answers codec errors itself: 400 (or 431 for oversized headers) and closes; never reaches upstream. */
   #codecError(err: Error & { code?: string }, socket: Duplex): void {
     const code = err.code ?? '';

@@ -29,6 +29,8 @@ export interface Http1ServerHost {
   onUpgrade(req: Http1Request, rawHeaders: readonly string[], socket: Socket, head: Buffer): void;
   /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_MISSING_HOST, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
   onCodecError(err: Error & { code?: string }, socket: Socket): void;
+  /** A codec error after the request's response was complete: not answered (the codec closes), only counted. */
+  onLateCodecError?(err: Error & { code?: string }): void;
   onClose(conn: Http1ServerConnection): void;
   /** The connection was idle (no request) for the idle timeout and is being closed. */
   onIdleTimeout?(): void;
@@ -356,7 +358,10 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     const res = this.#res;
     // The request's response is complete (the rest of its body was being dropped): a codec reply now would
     // be a second response nobody asked for. As Envoy, which replies only before a response starts, close.
-    if (res !== undefined && res.finished) this.socket.end();
+    if (res !== undefined && res.finished) {
+      this.host.onLateCodecError?.(err);
+      this.socket.end();
+    }
     // Bytes of a response already left: a codec reply would corrupt it, so the connection just closes.
     else if (res !== undefined && res.flushed) this.socket.destroy();
     else this.host.onCodecError(err, this.socket);
