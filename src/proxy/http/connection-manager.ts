@@ -8,7 +8,7 @@
 // looked up by name per request so RDS updates apply to open connections.
 
 import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
-import { constants as http2Constants, createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
@@ -27,6 +27,7 @@ import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import type { Http1Response } from './http1-response.js';
 import { Http2Response } from './http2-response.js';
+import { armHttp2RequestTimeout } from './http2-request-timeout.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { randomRequestId } from '../lib/request-id.js';
 import { HcmStats } from './hcm-stats.js';
@@ -468,32 +469,7 @@ export class HcmRuntime implements Http1ServerHost {
     const res = new Http2Response(stream, method);
     const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName);
     res.onDone = (aborted) => this.#ended(s, aborted);
-    if (r.hasBody && this.config.requestTimeoutMs > 0) this.#armRequestTimeout(s, res, stream);
+    if (r.hasBody && this.config.requestTimeoutMs > 0) armHttp2RequestTimeout(s, res, stream, this.config.requestTimeoutMs, this.#stats?.rqTimeout);
     this.#start(s);
-  }
-
-  /**
-   * Envoy's request_timeout on an HTTP/2 stream (the HTTP/1.1 codec checks its own on the sweep): armed while
-   * the request body is arriving, disarmed when it has all arrived or the response has started. When it fires,
-   * the stream's upstream work is cancelled, the client gets Envoy's 408 `request timeout`
-   * (request_overall_timeout), and, its request never finished, the stream is then reset with NO_ERROR
-   * (Envoy resets a stream whose response ended before its request, conn_manager_impl.cc doEndStream).
-   */
-  #armRequestTimeout(s: HttpStream, res: Http2Response, stream: ServerHttp2Stream): void {
-    const timer = setTimeout(() => {
-      if (s.responseStarted || res.ended || stream.destroyed || stream.closed) return;
-      this.#stats?.rqTimeout.inc();
-      res.cancelWork();
-      s.localReply({ status: 408, body: 'request timeout', flag: 0, details: 'request_overall_timeout' });
-      const close = (): void => {
-        if (!stream.destroyed && !stream.closed) stream.close(http2Constants.NGHTTP2_NO_ERROR);
-      };
-      if (stream.writableFinished) close();
-      else stream.once('finish', close);
-    }, this.config.requestTimeoutMs);
-    timer.unref();
-    const disarm = (): void => clearTimeout(timer);
-    stream.once('end', disarm);
-    stream.once('close', disarm);
   }
 }
