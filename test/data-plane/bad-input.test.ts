@@ -94,5 +94,11 @@ spec:
     slow.destroy();
     assert.match(slowReply, /^HTTP\/1\.1 200 /);
     assert.equal(up.seen.at(-1)?.url, '/slow');
+
+    // A malformed request pipelined behind a good one: the good one is forwarded and answered first, then the
+    // 400 (Envoy parses one request at a time), never a 400 ahead of a response the client is owed.
+    const piped = await raw(port, 'GET /first HTTP/1.1\r\nhost: a\r\n\r\nGARBAGE\r\n\r\n');
+    assert.match(piped, /^HTTP\/1\.1 200 (?:(?!HTTP\/1\.1)[^])*HTTP\/1\.1 400 [^]*$/);
+    assert.equal(up.seen.at(-1)?.url, '/first');
   });
 });

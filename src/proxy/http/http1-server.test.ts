@@ -160,6 +160,32 @@ describe('HTTP/1.1 server codec', () => {
     assert.match(out, /slow[^]*fast$/);
   });
 
+  // Envoy's codec parses one request at a time (codec_impl.cc pauses llhttp at each message's end until the
+  // response is done), so a broken request pipelined behind others is answered after them, never before.
+  const brokenBehind: { name: string; bytes: string; before: RegExp; code: string; handed: string[] }[] = [
+    { name: 'a bad request line', bytes: 'GET /slow HTTP/1.1\r\nhost: a\r\n\r\nGARBAGE\r\n\r\n', before: /slow/, code: 'HPE_INVALID_METHOD', handed: ['/slow'] },
+    { name: 'a bad request line behind two', bytes: 'GET /slow HTTP/1.1\r\nhost: a\r\n\r\nGET /fast HTTP/1.1\r\nhost: a\r\n\r\nGARBAGE\r\n\r\n', before: /slow[^]*fast/, code: 'HPE_INVALID_METHOD', handed: ['/slow', '/fast'] },
+    { name: 'a missing Host', bytes: 'GET /slow HTTP/1.1\r\nhost: a\r\n\r\nGET /nohost HTTP/1.1\r\n\r\n', before: /slow/, code: 'ISM_MISSING_HOST', handed: ['/slow'] },
+    {
+      name: 'a chunked body that breaks off (that request is never handed over)',
+      bytes: 'GET /slow HTTP/1.1\r\nhost: a\r\n\r\nPOST /broken HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+      before: /slow/,
+      code: 'HPE_INVALID_CHUNK_SIZE',
+      handed: ['/slow'],
+    },
+  ];
+  for (const c of brokenBehind) {
+    it(`a codec error in a pipelined request is answered after the responses before it: ${c.name}`, async (t) => {
+      const { port, seen } = await serve(t, (req, res) => {
+        if (req.path === '/slow') setTimeout(() => reply('slow')(req, res), 50);
+        else reply('fast')(req, res);
+      });
+      const out = await exchange(port, [c.bytes]);
+      assert.match(out, new RegExp(`^HTTP/1\\.1 200 OK[^]*${c.before.source}HTTP/1\\.1 400 [^]*${c.code}$`));
+      assert.deepEqual([seen.requests.map((r) => r.path), seen.errors], [c.handed, [c.code]]);
+    });
+  }
+
   it('streams a request body, and keeps the connection when a response did not wait for the rest of it', async (t) => {
     const bodies: string[] = [];
     const { port, seen } = await serve(t, (req, res) => {

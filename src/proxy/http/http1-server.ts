@@ -4,7 +4,8 @@
 // IncomingMessage/ServerResponse per request. What node's server guarantees is kept: the strict parser
 // refuses malformed input (answered by the connection manager's codec-error reply: 400, or 431 for
 // oversized headers), HTTP/1.1 without Host is refused, `Expect: 100-continue` is answered, pipelined
-// requests are answered in order, the rest of a request body a response did not wait for is read and
+// requests are answered in order (a malformed one after the responses before it, as Envoy's codec parses one
+// request at a time), the rest of a request body a response did not wait for is read and
 // dropped so the connection stays usable, request headers are merged as node merges them, and the
 // headers timeout, request timeout and idle timeout close slow or idle connections (checked by the
 // connection manager's one coarse timer, not a timer per request). Upgrades (WebSocket) leave the codec
@@ -107,6 +108,8 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   #res: Http1Response | undefined;
   readonly #waiting: { req: Http1Request; res: Http1Response }[] = [];
   #upgrade: { req: Http1Request; raw: readonly string[] } | undefined;
+  /** A codec error in a pipelined request, answered once the responses before it are out. */
+  #deferredError: (Error & { code?: string }) | undefined;
   #dead = false;
   #draining = false;
   /** Sweep tick at which a draining idle connection closes (-1: none set). */
@@ -285,6 +288,12 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       this.#dispatch(w.req, w.res);
       return;
     }
+    const err = this.#deferredError;
+    if (err !== undefined) {
+      this.#deferredError = undefined;
+      this.host.onCodecError(err, this.socket);
+      return;
+    }
     this.#idleSince = this.clock.tick;
     startReading(this.socket, this.#consumed);
   }
@@ -356,6 +365,20 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     if (this.#dead) return;
     this.#dead = true;
     const res = this.#res;
+    if (res !== undefined && this.#parsing !== this.#req) {
+      // The error is in a request pipelined behind the one being answered. Envoy's codec parses one request
+      // at a time (it pauses llhttp at each message's end until the response is done, codec_impl.cc
+      // onMessageCompleteBase), so the requests before it are answered first and the 400 follows them.
+      stopReading(this.socket, this.#consumed);
+      const last = this.#waiting[this.#waiting.length - 1];
+      if (last !== undefined && !last.req.complete) {
+        // The erroring message is that request's own (its body broke off): it is not answered.
+        this.#waiting.pop();
+        last.req.bodyStream?.destroy();
+      }
+      this.#deferredError = err;
+      return;
+    }
     // The request's response is complete (the rest of its body was being dropped): a codec reply now would
     // be a second response nobody asked for. As Envoy, which replies only before a response starts, close.
     if (res !== undefined && res.finished) {
