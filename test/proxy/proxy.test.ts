@@ -114,6 +114,16 @@ describe('isthmus proxy (in process)', () => {
     assert.ok(((await stat('listener_manager.lds.update_success')) ?? 0) >= 1);
     assert.equal(await stat('cluster_manager.cds.update_rejected'), 0);
     assert.ok(((await stat('cluster_manager.cds.update_time')) ?? 0) > Date.now() - 60_000, 'update_time is ms since the epoch');
+    // Endpoints and routes count per resource, in the scopes Envoy gives their subscriptions: the cluster's
+    // own, and the connection manager's `rds.<route name>`.
+    const statsNamed = async (re: RegExp): Promise<{ name: string; value: number }[]> => {
+      const json = JSON.parse((await get(`${proxy.adminUrl}/stats?format=json`)).body) as { stats: { name?: string; value?: number }[] };
+      return json.stats.filter((x): x is { name: string; value: number } => x.name !== undefined && re.test(x.name) && typeof x.value === 'number');
+    };
+    const eds = await statsNamed(/^cluster\.outbound\|9080\|\|reviews\.default\.svc\.cluster\.local;?\.update_(success|rejected)$/);
+    assert.deepEqual(eds.map((x) => [x.name.replace(/^.*\./, ''), x.value >= 1]), [['update_rejected', false], ['update_success', true]], JSON.stringify(eds));
+    const rds = await statsNamed(/^http\.[^.]*0\.0\.0\.0_9080;?\.rds\.9080\.(update_success|config_reload)$/);
+    assert.deepEqual(rds.map((x) => [x.name.replace(/^.*\./, ''), x.value >= 1]), [['config_reload', true], ['update_success', true]], JSON.stringify(rds));
 
     // A change reaches the dump.
     await writeFile(join(dir, 'rule.yaml'), RULE(['v1']));

@@ -11,6 +11,10 @@
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ADS_SERVICE } from '../../xds/ads-service.js';
 import type { Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
+import { ENDPOINT_TYPE, ROUTE_TYPE, SECRET_TYPE } from '../../xds/type-urls.js';
+
+/** The types subscribed by name, whose subscription stats are per resource. */
+const NAMED_TYPES: readonly ProxyTypeUrl[] = [ENDPOINT_TYPE, ROUTE_TYPE, SECRET_TYPE];
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import { mathRandom, type Random } from '../lib/random.js';
@@ -201,7 +205,7 @@ export class AdsClient {
       this.#connected = false;
       this.#stats?.connection(false);
       this.#clusterStats?.streamEnded();
-      if (!this.#closed) this.#stats?.streamFailed();
+      if (!this.#closed) this.#stats?.streamFailed(new Map(NAMED_TYPES.map((t) => [t, this.#state.names(t)])));
       if (this.#call === call) this.#call = undefined;
       if (this.#closed) return;
       const delay = Math.round(this.#backoffMs * (0.5 + this.#random.next() / 2));

@@ -28,6 +28,8 @@ import { silentLogger } from '../../lib/logger.js';
 import { FakeClock } from '../../../test/support/xds-server/fake-clock.js';
 import { selfSigned } from '../../../test/translate/secret/certs.js';
 import { XdsState } from './xds-state.js';
+import { SubscriptionStats } from './subscription-stats.js';
+import { StatsStore } from '../stats/stats-store.js';
 import { DeltaSession } from './delta-session.js';
 import { SotwSession } from './sotw-session.js';
 import { SCHEMAS, type ProxyTypeUrl, type ResourceByType } from './validate.js';
@@ -83,10 +85,10 @@ function sotw<T extends ProxyTypeUrl>(typeUrl: T, nonce: string, messages: Resou
   return create(DiscoveryResponseSchema, { typeUrl, nonce, versionInfo: `v-${nonce}`, resources: messages.map((m) => pack(typeUrl, m)) });
 }
 
-function harness(initialFetchTimeoutMs = 15_000) {
+function harness(initialFetchTimeoutMs = 15_000, store?: StatsStore) {
   const clock = new FakeClock();
   let updates = 0;
-  const state = new XdsState({ clock, logger: silentLogger, initialFetchTimeoutMs, onChange: () => updates++ });
+  const state = new XdsState({ clock, logger: silentLogger, initialFetchTimeoutMs, onChange: () => updates++, ...(store !== undefined ? { stats: new SubscriptionStats(store) } : {}) });
   const ctx = { state, node: create(NodeSchema, { id: 'sidecar~10.0.0.1~a.default~default.svc.cluster.local' }), logger: silentLogger, clock, extraChecks: undefined, compile: undefined, notify: () => updates++ };
   const deltaSent: DeltaDiscoveryRequest[] = [];
   const sotwSent: DiscoveryRequest[] = [];
@@ -284,6 +286,30 @@ describe('initialization (Envoy init manager)', () => {
       assert.equal(h.state.servingTable(CLUSTER_TYPE).has('a'), after);
       h.state.close();
     }
+  });
+
+  it('counts each endpoint, route and secret subscription where Envoy does: answered, rejected, timed out', () => {
+    const store = new StatsStore();
+    const h = harness(15_000, store);
+    const s = h.sotw();
+    s.start();
+    s.handle(sotw(CLUSTER_TYPE, 'c', [cluster('a', 'kubernetes://missing')]));
+    s.handle(sotw(LISTENER_TYPE, 'l', [httpListener({ name: 'web', port: 8080, routeName: 'web-routes' }), httpListener({ name: 'slow', port: 8081, routeName: 'never' })]));
+    s.handle(sotw(ENDPOINT_TYPE, 'e', [cla('a')]));
+    s.handle(sotw(ROUTE_TYPE, 'r1', [routeConfig('web-routes', [vhost('v', ['*'], [])])]));
+    s.handle(sotw(ROUTE_TYPE, 'r2', [routeConfig('web-routes', [vhost('v', ['*'], [])])])); // the same content again
+    s.handle(sotw(ROUTE_TYPE, 'r3', [routeConfig('web-routes', [vhost('v2', ['*'], [])])]));
+    // An endpoint without its address: refused (lb_endpoints[0].endpoint: must be set).
+    s.handle(sotw(ENDPOINT_TYPE, 'e2', [create(ClusterLoadAssignmentSchema, { clusterName: 'a', endpoints: [{ lbEndpoints: [{}] }] })]));
+    h.clock.advance(15_000);
+    const row = (p: string): number[] => ['update_attempt', 'update_success', 'update_rejected', 'init_fetch_timeout'].map((n) => store.counter(`${p}.${n}`).value);
+    assert.match(h.state.typeState(ENDPOINT_TYPE).lastError ?? '', /rejected/);
+    assert.deepEqual(row('cluster.a'), [2, 1, 1, 0]);
+    assert.deepEqual(row('http.test.rds.web-routes'), [3, 3, 0, 0]);
+    assert.equal(store.counter('http.test.rds.web-routes.config_reload').value, 2, 'the same content again is no reload');
+    assert.deepEqual(row('http.test.rds.never'), [1, 0, 0, 1]);
+    assert.deepEqual(row('sds.kubernetes://missing'), [1, 0, 0, 1]);
+    h.state.close();
   });
 
   // config_source.proto: "initial_fetch_timeout ... If set to zero, disable the timeout"; it belongs to each

@@ -112,7 +112,7 @@ export class DeltaSession implements AdsSession<DeltaDiscoveryResponse> {
     const next = new Map(table);
     for (const name of r.removedResources) next.delete(name);
     for (const [n, e] of accepted) next.set(n, e);
-    const changed = state.accept(type, next, r.systemVersionInfo);
+    const changed = state.accept(type, next, r.systemVersionInfo, accepted);
     this.#send({ typeUrl: type, responseNonce: r.nonce }); // ACK
     for (const t of changed) this.#resubscribe(t);
     this.ctx.notify();

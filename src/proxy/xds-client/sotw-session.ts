@@ -79,7 +79,7 @@ export class SotwSession implements AdsSession<DiscoveryResponse> {
       next = new Map(state.table(type) as ReadonlyMap<string, AnyEntry>);
       for (const [n, e] of accepted) next.set(n, e);
     }
-    const changed = state.accept(type, next, r.versionInfo);
+    const changed = state.accept(type, next, r.versionInfo, accepted);
     this.#request(type); // ACK
     for (const t of changed) if (this.#requested.has(t) || state.names(t).length > 0) this.#request(t);
     this.ctx.notify();

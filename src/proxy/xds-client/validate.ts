@@ -235,14 +235,14 @@ export function decodeResource<T extends ProxyTypeUrl>(type: T, any: Any, index:
 }
 
 /** The EDS name and eds_config of every EDS cluster. */
-function* edsRefs(clusters: Iterable<Cluster>): Generator<{ name: string; source: ConfigSource | undefined }> {
+function* edsRefs(clusters: Iterable<Cluster>): Generator<{ name: string; source: ConfigSource | undefined; stat: string }> {
   for (const c of clusters) {
-    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) yield { name: c.edsClusterConfig?.serviceName || c.name, source: c.edsClusterConfig?.edsConfig };
+    if (c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS) yield { name: c.edsClusterConfig?.serviceName || c.name, source: c.edsClusterConfig?.edsConfig, stat: c.altStatName || c.name };
   }
 }
 
-/** The route name and config_source of every HTTP connection manager that takes its routes from RDS. */
-function* rdsRefs(listeners: Iterable<Listener>): Generator<{ name: string; source: ConfigSource | undefined }> {
+/** The route name, config_source and stat_prefix of every HTTP connection manager that takes its routes from RDS. */
+function* rdsRefs(listeners: Iterable<Listener>): Generator<{ name: string; source: ConfigSource | undefined; stat: string }> {
   for (const l of listeners) {
     const configs: (Any | undefined)[] = [l.apiListener?.apiListener];
     for (const fc of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
@@ -250,7 +250,7 @@ function* rdsRefs(listeners: Iterable<Listener>): Generator<{ name: string; sour
     }
     for (const a of configs) {
       const h = hcmOf(a);
-      if (h?.routeSpecifier.case === 'rds') yield { name: h.routeSpecifier.value.routeConfigName, source: h.routeSpecifier.value.configSource };
+      if (h?.routeSpecifier.case === 'rds') yield { name: h.routeSpecifier.value.routeConfigName, source: h.routeSpecifier.value.configSource, stat: h.statPrefix };
     }
   }
 }
@@ -265,6 +265,32 @@ export function edsNamesOf(clusters: Iterable<Cluster>): string[] {
 /** RDS route names the listeners' HTTP connection managers need. */
 export function rdsNamesOf(listeners: Iterable<Listener>): string[] {
   return sortedNames(rdsRefs(listeners));
+}
+
+/**
+ * Where each EDS name's subscription stats go, as in Envoy, whose EDS subscription counts in its cluster's
+ * scope: `cluster.<alt_stat_name or name>` of every cluster taking its endpoints from that name.
+ */
+export function edsStatScopes(clusters: Iterable<Cluster>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of edsRefs(clusters)) {
+    const scope = `cluster.${r.stat}`;
+    const had = out.get(r.name);
+    if (had === undefined) out.set(r.name, [scope]);
+    else if (!had.includes(scope)) had.push(scope);
+  }
+  return out;
+}
+
+/**
+ * Where each RDS name's subscription stats go: `http.<stat_prefix>.rds.<route_config_name>` of the first
+ * connection manager naming it. Envoy shares one subscription among the connection managers that name the
+ * same route configuration, with the stats scope of the one that created it.
+ */
+export function rdsStatScopes(listeners: Iterable<Listener>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of rdsRefs(listeners)) if (!out.has(r.name)) out.set(r.name, [`http.${r.stat}.rds.${r.name.replace(/:/g, '_')}`]); // rds docs: ":" becomes "_"
+  return out;
 }
 
 /**

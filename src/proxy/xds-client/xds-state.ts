@@ -23,10 +23,12 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema, type RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { equals } from '@bufbuild/protobuf';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SECRET_TYPE, shortTypeName } from '../../xds/type-urls.js';
-import { edsFetchTimeouts, edsNamesOf, fetchTimeouts, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, type ProxyTypeUrl, type ResourceByType } from './validate.js';
+import { edsFetchTimeouts, edsNamesOf, edsStatScopes, fetchTimeouts, PROXY_TYPES, rdsFetchTimeouts, rdsNamesOf, rdsStatScopes, type ProxyTypeUrl, type ResourceByType } from './validate.js';
 import { clusterSecretNames, listenerSecretNames, sdsNamesOf, sdsRefsOf } from './secret-names.js';
-import type { SubscriptionStats } from './subscription-stats.js';
+import type { SubscriptionStats, UpdatedResource } from './subscription-stats.js';
 
 export interface ResourceEntry<M> {
   readonly message: M;
@@ -52,6 +54,17 @@ export interface TypeState {
   readonly lastError?: string;
 }
 
+/**
+ * Whether an update left a resource's content as it was. Only route configurations are compared (their
+ * config_reload stat counts content changes, as Envoy compares the configuration's hash); for the other types
+ * every delivery counts as a change, and nothing reads it.
+ */
+function sameMessage(type: ProxyTypeUrl, a: unknown, b: unknown): boolean {
+  if (a === undefined) return false;
+  if (type !== ROUTE_TYPE) return a === b;
+  return equals(RouteConfigurationSchema, a as RouteConfiguration, b as RouteConfiguration);
+}
+
 /** Types subscribed by wildcard (the full-state types). */
 export function isWildcardType(t: ProxyTypeUrl): boolean {
   return t === CLUSTER_TYPE || t === LISTENER_TYPE;
@@ -73,7 +86,7 @@ export interface XdsStateOptions {
   readonly initialFetchTimeoutMs: number;
   /** Called when initialization state changes without a response (an initial fetch timed out). */
   readonly onChange: () => void;
-  /** Envoy's subscription stats (CDS and LDS). */
+  /** Envoy's subscription stats (CDS and LDS; each EDS, RDS and SDS name). */
   readonly stats?: SubscriptionStats;
 }
 
@@ -214,19 +227,26 @@ export class XdsState {
   /** A response was rejected: the table stays, the message is kept until an update is accepted. */
   reject(type: ProxyTypeUrl, message: string): void {
     this.#rec(type).lastError = message;
-    this.o.stats?.rejected(type);
+    this.o.stats?.rejected(type, this.#rec(type).names);
   }
 
   /**
-   * Accepts a type's next table and version; follows the subscriptions it implies. Returns the types whose
-   * subscribed names changed (the caller tells the server).
+   * Accepts a type's next table and version; follows the subscriptions it implies. `carried` are the
+   * resources the update itself delivered (for the named types' stats; default: all of `next`). Returns the
+   * types whose subscribed names changed (the caller tells the server).
    */
-  accept(type: ProxyTypeUrl, next: ReadonlyMap<string, AnyEntry>, version: string): ProxyTypeUrl[] {
+  accept(type: ProxyTypeUrl, next: ReadonlyMap<string, AnyEntry>, version: string, carried: ReadonlyMap<string, AnyEntry> = next): ProxyTypeUrl[] {
+    const before = this.table(type);
     this.#tables.set(type, new Map([...next].sort(byName)));
     const s = this.#rec(type);
     s.version = version;
     s.lastError = undefined;
-    this.o.stats?.accepted(type, version, this.o.clock.now());
+    const stats = this.o.stats;
+    if (stats !== undefined) {
+      const updated: UpdatedResource[] = [];
+      if (!isWildcardType(type)) for (const [name, e] of carried) updated.push({ name, changed: !sameMessage(type, before.get(name)?.message, e.message) });
+      stats.accepted(type, version, this.o.clock.now(), updated);
+    }
     const changed: ProxyTypeUrl[] = [];
     const follow = (t: ProxyTypeUrl, names: string[]): void => {
       if (this.#subscribe(t, names)) changed.push(t);
@@ -237,11 +257,13 @@ export class XdsState {
     const listeners = (): Listener[] => this.#withServing<Listener>(LISTENER_TYPE);
     if (type === CLUSTER_TYPE) {
       const cs = clusters();
+      stats?.setScopes(ENDPOINT_TYPE, edsStatScopes(cs));
       this.#fetchTimeouts.set(ENDPOINT_TYPE, edsFetchTimeouts(cs, this.o.initialFetchTimeoutMs));
       follow(ENDPOINT_TYPE, edsNamesOf(cs));
     }
     if (type === LISTENER_TYPE) {
       const ls = listeners();
+      stats?.setScopes(ROUTE_TYPE, rdsStatScopes(ls));
       this.#fetchTimeouts.set(ROUTE_TYPE, rdsFetchTimeouts(ls, this.o.initialFetchTimeoutMs));
       follow(ROUTE_TYPE, rdsNamesOf(ls));
     }
@@ -293,6 +315,7 @@ export class XdsState {
       const s = this.#rec(type);
       const expired = names.filter((n) => s.pending.delete(n));
       if (expired.length === 0) return;
+      this.o.stats?.fetchTimedOut(type, expired);
       this.o.logger.warn('xDS initial fetch timed out; initialization continues without them', { type: shortTypeName(type), names: expired, timeoutMs });
       this.#rewarm();
       this.o.onChange();
