@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { Command } from 'commander';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort, startMesh, startTestProxy, startUpstream, viaSidecar } from '../../test/support/data-plane.js';
 import { waitFor } from '../../test/support/wait.js';
 import type { CliIO } from './output.js';
@@ -93,7 +95,7 @@ spec:
     mesh.cp.workloads.register({ name: 'reviews-v2', namespace: 'default', address: '127.0.0.53', labels: { app: 'reviews', version: 'v2' }, tlsMode: 'disabled' });
     mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.0.51', labels: { app: 'productpage', version: 'v1' }, tlsMode: 'disabled' });
     await startTestProxy(t, mesh, { node: 'reviews-v1', ip: '127.0.0.52', labels: { app: 'reviews', version: 'v1' } });
-    await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.0.51', labels: { app: 'productpage', version: 'v1' } });
+    const productpage = await startTestProxy(t, mesh, { node: 'productpage-v1', ip: '127.0.0.51', labels: { app: 'productpage', version: 'v1' } });
     await waitFor(async () => (await viaSidecar('127.0.0.51', 'http://reviews:9080/').catch(() => undefined))?.body === 'reviews-v1', 'reviews v1 through the sidecars', 10_000);
     await waitFor(async () => (await viaSidecar('127.0.0.51', 'http://reviews:9080/', { headers: { 'end-user': 'jason' } }).catch(() => undefined))?.body === 'reviews-v2', 'reviews v2 for jason', 10_000);
     const from = ['--control-plane', mesh.cp.monitoringUrl, '--from', 'productpage'];
@@ -201,6 +203,29 @@ spec:
       assert.equal(r.proxy, 'productpage-v1.default');
       assert.equal(r.verdict.cluster, v1Cluster);
       assert.ok(r.steps.every((s) => typeof s.step === 'string' && typeof s.resource === 'string' && typeof s.decision === 'string' && typeof s.detail === 'string'));
+    });
+
+    await t.test("an admin that will not give /stats or /clusters: the config still explains the request, and the report says what it could not read", async (t) => {
+      // A stand-in admin in front of the sidecar's real one (no real proxy can be made to refuse only these
+      // two): the config dump passes through, /stats and /clusters answer 503, as a restricted admin might.
+      const front = createServer((req, res) => {
+        if (/^\/(stats|clusters)\b/.test(req.url ?? '')) {
+          res.writeHead(503).end('not here');
+          return;
+        }
+        void fetch(`${productpage.adminUrl}${req.url ?? '/'}`).then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' }).end(Buffer.from(await r.arrayBuffer())));
+      });
+      await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+      t.after(() => new Promise<void>((r) => front.close(() => r())));
+      const admin = `127.0.0.1:${(front.address() as AddressInfo).port}`;
+      const r = await explainJson([...from, '--admin', admin, 'http://reviews:9080/']);
+      assert.deepEqual([r.verdict.outcome, r.verdict.cluster], ['routed', v1Cluster]);
+      assert.equal(r.steps.some((s) => s.step === 'circuit-breakers'), false);
+      assert.deepEqual(
+        r.problems.map((p) => p.replace(/ at .*$|: .*$/, '')),
+        ['endpoint health from /clusters is not available', 'circuit breaker state from /stats is not available'],
+      );
+      assert.match(r.problems.join('\n'), /\/stats\?format=json[^\n]*: HTTP 503: not here/);
     });
 
     await t.test('bad input names the thing that is wrong', async () => {
