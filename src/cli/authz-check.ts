@@ -21,6 +21,7 @@ import { parseOutputFormat, renderData, renderTable, type CliIO } from './output
 import type { ConfigDump } from './proxy-config/config-dump.js';
 import { asObject, field, list, obj, str, type JsonObject } from './proxy-config/json-fields.js';
 import { loadDump } from './proxy-config/proxy-admin.js';
+import { proxyLocatorOptions } from './proxy-target.js';
 
 export type AuthzCheckAction = 'DENY' | 'ALLOW' | 'LOG' | 'CUSTOM';
 
@@ -170,14 +171,11 @@ interface CheckFlags {
 export function registerAuthzCheck(program: Command, io: CliIO): void {
   const x = experimentalCommand(program);
   const authz = x.commands.find((c) => c.name() === 'authz') ?? x.command('authz').description('Inspect Istio AuthorizationPolicy');
-  authz
-    .command('check')
-    .description("Check the AuthorizationPolicies applied to a proxy, from the RBAC filters of its Envoy config, as istioctl x authz check")
-    .argument('[proxy]', '[<type>/]<pod>[.<namespace>], a unique pod-name prefix, or a full node id')
+  proxyLocatorOptions(
+    authz.command('check').description("Check the AuthorizationPolicies applied to a proxy, from the RBAC filters of its Envoy config, as istioctl x authz check"),
+    '[<type>/]<pod>[.<namespace>], a unique pod-name prefix, or a full node id',
+  )
     .option('-f, --file <config_dump.json>', 'read a saved Envoy config dump instead of a live proxy')
-    .option('--control-plane <host:port>', 'the control plane monitoring address, to find the proxy', '127.0.0.1:15014')
-    .option('--admin <host:port>', "the proxy's admin address (the control plane is not asked)")
-    .option('-n, --namespace <ns>', 'namespace of a proxy name that carries none', 'default')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .addHelpText(
       'after',

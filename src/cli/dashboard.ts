@@ -17,7 +17,7 @@ import { listenerTable } from './proxy-config/listeners.js';
 import { routeTable } from './proxy-config/routes.js';
 import { clusterTable } from './proxy-config/clusters.js';
 import { endpointTable, parseClusterStatuses } from './proxy-config/endpoints.js';
-import { controlPlaneFetch, controlPlaneUrl } from './proxy-target.js';
+import { controlPlaneFetch, controlPlaneUrl, proxyLocatorOptions } from './proxy-target.js';
 import type { ProxySection, ProxyTable, DashboardInfo } from '../dashboard/shared/api-types.js';
 import { DASHBOARD_INFO_PATH } from '../dashboard/server/dashboard-info.js';
 
@@ -117,14 +117,7 @@ Examples:
       io.stdout(`${info.loginUrl}\ntoken: ${info.token}\n`);
       if (browser && !(await open(info.loginUrl))) io.stderr(`could not open a browser; open ${info.loginUrl} in your browser\n`);
     });
-  dashboard
-    .command('envoy')
-    .alias('proxy')
-    .description("Print a proxy's Envoy admin URL and open it in a browser")
-    .argument('[proxy]', 'the proxy: <pod>[.<namespace>], a unique pod-name prefix, or a full node id')
-    .option('--control-plane <host:port>', 'the control plane monitoring address, to find the proxy', '127.0.0.1:15014')
-    .option('--admin <host:port>', "the proxy's admin address (the control plane is not asked)")
-    .option('-n, --namespace <ns>', 'namespace of a proxy name that carries none', 'default')
+  proxyLocatorOptions(dashboard.command('envoy').alias('proxy').description("Print a proxy's Envoy admin URL and open it in a browser"))
     .option('--browser [bool]', 'open a browser (--browser=false only prints the URL)')
     .option('-o, --output <format>', 'url (default), json or yaml: {proxy, url}, without opening a browser', 'url')
     .addHelpText(

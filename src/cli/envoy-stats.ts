@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { IsthmusError } from '../lib/errors.js';
 import type { CliIO } from './output.js';
 import { adminGet, findTarget } from './proxy-config/proxy-admin.js';
+import { proxyLocatorOptions } from './proxy-target.js';
 
 const SERVER_FORMATS = ['short', 'json', 'yaml', 'prom'] as const;
 const CLUSTER_FORMATS = ['short', 'json', 'yaml'] as const;
@@ -49,15 +50,9 @@ export function renderStats(id: string, output: string, body: string, source: st
 
 export function registerEnvoyStats(program: Command, io: CliIO): void {
   const x = experimentalCommand(program);
-  x.command('envoy-stats')
-    .alias('es')
-    .description("Retrieves Envoy metrics of the specified proxy: its admin's /stats (--type server) or /clusters (--type clusters)")
-    .argument('[proxy]', 'the proxy: <pod>[.<namespace>], a unique pod-name prefix, or a full node id')
+  proxyLocatorOptions(x.command('envoy-stats').alias('es').description("Retrieves Envoy metrics of the specified proxy: its admin's /stats (--type server) or /clusters (--type clusters)"))
     .option('-t, --type <type>', 'Where to grab the stats: one of server|clusters', 'server')
     .option('-o, --output <format>', 'Output format: one of json|yaml|short|prom (prom: server only)', 'short')
-    .option('--control-plane <host:port>', 'the control plane monitoring address, to find the proxy', '127.0.0.1:15014')
-    .option('--admin <host:port>', "the proxy's admin address (the control plane is not asked)")
-    .option('-n, --namespace <ns>', 'namespace of a proxy name that carries none', 'default')
     .addHelpText(
       'after',
       `

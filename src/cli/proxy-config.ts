@@ -17,6 +17,7 @@ import { bootstrapSummary, renderBootstrapSummary } from './proxy-config/bootstr
 import { activeLoggers, LEVEL_NAMES, loggingQueries, RESET_LEVEL } from './proxy-config/log-levels.js';
 import { adminGet, adminPost, findTarget, loadDump, readInputFile, type DumpSourceOptions } from './proxy-config/proxy-admin.js';
 import { parseBool, parseFormat, parsePort, type ProxyConfigFormat } from './proxy-config/flags.js';
+import { proxyLocatorOptions } from './proxy-target.js';
 
 interface CommonFlags {
   readonly controlPlane: string;
@@ -26,14 +27,8 @@ interface CommonFlags {
   readonly output: string;
 }
 
-const PROXY_ARG = 'the proxy: <pod>[.<namespace>], a unique pod-name prefix, or a full node id';
-
 function common(cmd: Command, o: { file?: boolean; output?: string } = {}): Command {
-  cmd
-    .argument('[proxy]', PROXY_ARG)
-    .option('--control-plane <host:port>', 'the control plane monitoring address, to find the proxy', '127.0.0.1:15014')
-    .option('--admin <host:port>', "the proxy's admin address (the control plane is not asked)")
-    .option('-n, --namespace <ns>', 'namespace of a proxy name that carries none', 'default');
+  proxyLocatorOptions(cmd);
   if (o.file !== false) cmd.option('-f, --file <config_dump.json>', 'read a saved Envoy config dump instead of a live proxy');
   return cmd.option('-o, --output <format>', 'short, json or yaml', o.output ?? 'short');
 }

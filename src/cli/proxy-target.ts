@@ -5,8 +5,21 @@
 // The proxy's admin address comes from its node metadata (ISTHMUS_ADMIN_ADDRESS, which Isthmus proxies
 // send), else Envoy's default, port 15000 on the node's IP; `--admin` overrides both.
 
+import type { Command } from 'commander';
 import { IsthmusError } from '../lib/errors.js';
 import type { SyncStatus } from '../xds-server/sync-status.js';
+
+/** The argument naming a proxy, as the verbs that read one take it. */
+export const PROXY_ARG = 'the proxy: <pod>[.<namespace>], a unique pod-name prefix, or a full node id';
+
+/** How those verbs find it: the `[proxy]` argument, the control plane that lists proxies, or its admin directly. */
+export function proxyLocatorOptions(cmd: Command, arg = PROXY_ARG): Command {
+  return cmd
+    .argument('[proxy]', arg)
+    .option('--control-plane <host:port>', 'the control plane monitoring address, to find the proxy', '127.0.0.1:15014')
+    .option('--admin <host:port>', "the proxy's admin address (the control plane is not asked)")
+    .option('-n, --namespace <ns>', 'namespace of a proxy name that carries none', 'default');
+}
 
 export interface ProxyTarget {
   /** `pod.namespace`, Istio's proxy id. */
