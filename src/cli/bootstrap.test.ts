@@ -43,4 +43,13 @@ describe('isthmus bootstrap', () => {
     assert.deepEqual(parseLabels('app=a, version=v1'), { app: 'a', version: 'v1' });
     assert.throws(() => parseLabels('app'), /invalid --labels entry "app": want key=value/);
   });
+
+  it('adds --meta entries to the node metadata as ISTIO_META_ variables would, without overriding its own fields', () => {
+    const b = envoyBootstrap({ ...base, proxyless: false, metadata: parseLabels('HTTP10=1,NAMESPACE=elsewhere', '--meta') }) as { node: { id: string; metadata: Record<string, unknown> } };
+    assert.deepEqual([b.node.metadata['HTTP10'], b.node.metadata['NAMESPACE']], ['1', 'shop']);
+    const p = parseProxy({ id: b.node.id, metadata: b.node.metadata });
+    assert.ok(p.ok);
+    assert.equal(p.value.metadata['HTTP10'], '1');
+    assert.throws(() => parseLabels('HTTP10', '--meta'), /invalid --meta entry "HTTP10": want key=value/);
+  });
 });

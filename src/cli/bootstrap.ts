@@ -29,15 +29,17 @@ export interface BootstrapOptions {
   readonly adminHost?: string;
   /** The workload (a Deployment's name) when the node is one of its pods; default: the pod name. */
   readonly workloadName?: string;
+  /** More node metadata, as pilot-agent takes it from ISTIO_META_<KEY> (e.g. HTTP10=1); the fields above win. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** `app=a,version=v1` -> {app:'a', version:'v1'}; a pair without `=` is a usage error naming it. */
-export function parseLabels(s: string | undefined): Record<string, string> {
+/** `app=a,version=v1` -> {app:'a', version:'v1'}; a pair without `=` is a usage error naming it (and `flag`). */
+export function parseLabels(s: string | undefined, flag = '--labels'): Record<string, string> {
   const out: Record<string, string> = {};
   if (s === undefined || s === '') return out;
   for (const pair of s.split(',')) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new IsthmusError('ISM_USAGE', `invalid --labels entry "${pair}": want key=value`);
+    if (eq <= 0) throw new IsthmusError('ISM_USAGE', `invalid ${flag} entry "${pair}": want key=value`);
     out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   return out;
@@ -54,6 +56,7 @@ function nodeMetadata(o: BootstrapOptions): JsonObject {
   const pod = o.node.includes('~') ? (o.node.split('~')[2] ?? '').split('.')[0] ?? '' : o.node;
   const workload = o.workloadName ?? pod;
   return {
+    ...o.metadata,
     NAME: pod,
     NAMESPACE: o.namespace,
     LABELS: { ...o.labels },
@@ -137,15 +140,17 @@ export function registerBootstrap(program: Command, io: CliIO): void {
     .option('--labels <k=v,...>', 'workload labels (how Services and DestinationRule subsets select it)')
     .option('--service-account <name>', 'the workload service account', 'default')
     .option('--locality <region/zone/subzone>', 'the workload locality', '')
+    .option('--meta <KEY=value,...>', "more node metadata, as pilot-agent's ISTIO_META_<KEY> variables give it (e.g. HTTP10=1: serve HTTP/1.0)")
     .option('-o, --output <format>', 'json or yaml', 'json')
     .addHelpText(
       'after',
       `
 Examples:
   GRPC_XDS_BOOTSTRAP_CONFIG="$(isthmus bootstrap --proxyless --node client --labels app=client)" node client.js
-  isthmus bootstrap --node reviews-v1 --labels app=reviews,version=v1 -o yaml`,
+  isthmus bootstrap --node reviews-v1 --labels app=reviews,version=v1 -o yaml
+  isthmus bootstrap --node legacy --meta HTTP10=1   # its connection managers accept HTTP/1.0 (else 426)`,
     )
-    .action((opts: { node: string; proxyless: boolean; xdsAddress: string; namespace: string; type: string; ip: string; labels?: string; serviceAccount: string; locality: string; output: string }) => {
+    .action((opts: { node: string; proxyless: boolean; xdsAddress: string; namespace: string; type: string; ip: string; labels?: string; serviceAccount: string; locality: string; meta?: string; output: string }) => {
       const format = parseOutputFormat(opts.output);
       if (format === 'table') throw new IsthmusError('ISM_USAGE', 'bootstrap prints json or yaml');
       if (opts.type !== 'sidecar' && opts.type !== 'router') throw new IsthmusError('ISM_USAGE', `invalid --type "${opts.type}": want sidecar or router`);
@@ -160,6 +165,7 @@ Examples:
         labels: parseLabels(opts.labels),
         serviceAccount: opts.serviceAccount,
         locality: parseLocality(opts.locality),
+        metadata: parseLabels(opts.meta, '--meta'),
       };
       io.stdout(renderData(opts.proxyless ? grpcBootstrap(o) : envoyBootstrap(o), format));
     });

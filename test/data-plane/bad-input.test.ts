@@ -24,12 +24,9 @@ function raw(port: number, bytes: string): Promise<string> {
   });
 }
 
-describe('malformed HTTP at the gateway', () => {
-  it('refuses each kind of malformed request as Envoy does, and keeps serving good ones', async (t) => {
-    const up = await startUpstream(t, 'up');
-    const port = await freePort();
-    const mesh = await startMesh(t, {
-      'gw.yaml': `apiVersion: networking.istio.io/v1
+/** A gateway on `port` routing everything to an upstream on 127.0.0.1:`upstreamPort`. */
+function gatewayYaml(port: number, upstreamPort: number): string {
+  return `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: istio-system}
 spec:
@@ -44,7 +41,7 @@ spec:
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${up.port}}}]
+  endpoints: [{address: 127.0.0.1, ports: {http: ${upstreamPort}}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -53,8 +50,14 @@ spec:
   hosts: ["*"]
   gateways: [gw]
   http: [{route: [{destination: {host: up.example.internal, port: {number: 80}}}]}]
-`,
-    });
+`;
+}
+
+describe('malformed HTTP at the gateway', () => {
+  it('refuses each kind of malformed request as Envoy does, and keeps serving good ones', async (t) => {
+    const up = await startUpstream(t, 'up');
+    const port = await freePort();
+    const mesh = await startMesh(t, { 'gw.yaml': gatewayYaml(port, up.port) });
     const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
     await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
     const before = up.seen.length;
@@ -100,5 +103,21 @@ spec:
     const piped = await raw(port, 'GET /first HTTP/1.1\r\nhost: a\r\n\r\nGARBAGE\r\n\r\n');
     assert.match(piped, /^HTTP\/1\.1 200 (?:(?!HTTP\/1\.1)[^])*HTTP\/1\.1 400 [^]*$/);
     assert.equal(up.seen.at(-1)?.url, '/first');
+
+    // HTTP/1.0: Envoy, as Istio configures it, answers 426 unless the proxy's metadata HTTP10 asks for it.
+    const old = await raw(port, 'GET /old HTTP/1.0\r\nhost: a\r\n\r\n');
+    assert.match(old, /^HTTP\/1\.1 426 Upgrade Required\r\n[^]*\r\n\r\nUpgrade Required$/);
+    assert.notEqual(up.seen.at(-1)?.url, '/old');
+  });
+
+  it('serves HTTP/1.0 on a proxy whose node metadata says HTTP10=1 (Istio: ISTIO_META_HTTP10)', async (t) => {
+    const up = await startUpstream(t, 'up');
+    const port = await freePort();
+    const mesh = await startMesh(t, { 'gw.yaml': gatewayYaml(port, up.port) });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' }, metadata: { HTTP10: '1' } });
+    await waitFor(async () => (await send('127.0.0.1', port, { path: '/' }).catch(() => undefined))?.status === 200, 'the gateway to serve', 10_000);
+    const out = await raw(port, 'GET /old HTTP/1.0\r\nhost: a\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    assert.equal(up.seen.at(-1)?.url, '/old');
   });
 });

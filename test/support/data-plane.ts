@@ -77,6 +77,8 @@ export interface ProxySpec {
   readonly ip?: string;
   readonly labels?: Record<string, string>;
   readonly serviceAccount?: string;
+  /** More node metadata (isthmus bootstrap --meta). */
+  readonly metadata?: Record<string, string>;
 }
 
 export async function startTestProxy(t: TestContext, mesh: TestMesh, spec: ProxySpec, extra: Partial<ProxyOptions> = {}): Promise<RunningProxy> {
@@ -91,6 +93,7 @@ export async function startTestProxy(t: TestContext, mesh: TestMesh, spec: Proxy
       labels: spec.labels ?? {},
       serviceAccount: spec.serviceAccount ?? 'default',
       locality: { region: '', zone: '', subZone: '' },
+      ...(spec.metadata !== undefined ? { metadata: spec.metadata } : {}),
     }),
     'test bootstrap',
   );

@@ -30,6 +30,8 @@ export interface TestProxyOptions {
   readonly labels?: Record<string, string>;
   readonly serviceAccount?: string;
   readonly locality?: { region?: string; zone?: string; subZone?: string };
+  /** More node metadata (e.g. HTTP10). */
+  readonly metadata?: Record<string, string>;
 }
 
 /** A proxy as it would connect: node id `<type>~<ip>~<name>.<ns>~<ns>.svc.cluster.local` plus metadata. */
@@ -43,6 +45,7 @@ export function testProxy(o: TestProxyOptions = {}): Proxy {
       LABELS: o.labels ?? {},
       SERVICE_ACCOUNT: o.serviceAccount ?? 'default',
       ...(o.type === 'proxyless' ? { GENERATOR: 'grpc' } : {}),
+      ...o.metadata,
     },
     ...(o.locality !== undefined ? { locality: o.locality } : {}),
   });

@@ -72,6 +72,13 @@ function absoluteForm(req: Http1Request): void {
  * The connection manager's own 408s, as Envoy's ActiveStream::onRequestHeaderTimeout and onRequestTimeout send
  * them (source/common/http/conn_manager_impl.cc): the body and %RESPONSE_CODE_DETAILS%, with no response flag.
  */
+/** Envoy's response_code_details of the codec errors that have their own: HTTP/1.1 without Host (the
+ * connection manager's missing_host_header) and HTTP/1.0 without accept_http_10 (low_version, a 426). */
+const CODEC_ERROR_DETAILS: ReadonlyMap<string, string> = new Map([
+  ['ISM_MISSING_HOST', 'missing_host_header'],
+  ['ISM_HTTP10', 'low_version'],
+]);
+
 const TIMEOUT_REPLIES: ReadonlyMap<string, { readonly body: string; readonly details: string }> = new Map([
   ['HPE_HEADERS_TIMEOUT', { body: 'request header timeout', details: 'request_header_timeout' }],
   ['ERR_HTTP_REQUEST_TIMEOUT', { body: 'request timeout', details: 'request_overall_timeout' }],
@@ -91,12 +98,16 @@ export class HcmRuntime implements Http1ServerHost {
   /** Envoy's http.<stat_prefix>.* (hcm-stats.ts); absent where the environment has no stats (some tests). */
   readonly #stats: HcmStats | undefined;
   readonly maxHeaderSize: number;
+  readonly acceptHttp10: boolean;
+  readonly defaultHostForHttp10: string;
 
   constructor(
     readonly config: CompiledHcm,
     private readonly env: HcmEnv,
   ) {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
+    this.acceptHttp10 = config.acceptHttp10;
+    this.defaultHostForHttp10 = config.defaultHostForHttp10;
     this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
@@ -298,7 +309,7 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     const timeout = TIMEOUT_REPLIES.get(code);
-    const status = timeout !== undefined ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const status = timeout !== undefined ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ISM_HTTP10' ? 426 : 400;
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
     const body = timeout?.body ?? STATUS_CODES[status] ?? 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
@@ -307,7 +318,7 @@ export class HcmRuntime implements Http1ServerHost {
     if (timeout === undefined) info.flags |= ResponseFlag.DPE;
     info.responseCode = status;
     // Envoy: HTTP/1.1 without Host is refused by the connection manager (missing_host_header).
-    info.details = timeout?.details ?? (code === 'ISM_MISSING_HOST' ? 'missing_host_header' : `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`);
+    info.details = timeout?.details ?? CODEC_ERROR_DETAILS.get(code) ?? `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
     this.#streamStarted();
@@ -384,6 +395,10 @@ export class HcmRuntime implements Http1ServerHost {
 
   /** A request of node's HTTP/1.1 server. */
   handle(req: IncomingMessage, res: ServerResponse, f: ConnectionFacts): void {
+    if (req.httpVersionMinor === 0 && req.httpVersionMajor === 1) {
+      if (!this.config.acceptHttp10) return void this.#codecError(Object.assign(new Error('Upgrade required for HTTP/1.0'), { code: 'ISM_HTTP10' }), req.socket);
+      if (req.headers.host === undefined && this.config.defaultHostForHttp10 !== '') req.headers.host = this.config.defaultHostForHttp10;
+    }
     this.#streamStarted();
     const info = newStreamInfo(Date.now());
     const r = this.#request(req, f);

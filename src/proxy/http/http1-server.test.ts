@@ -20,10 +20,12 @@ interface Seen {
 }
 
 /** Serves with `respond` (called per request); codec errors are answered 400 with their code. */
-async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Response) => void, draining = false): Promise<{ port: number; seen: Seen }> {
+async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Response) => void, draining = false, http10: { accept: boolean; defaultHost?: string } = { accept: true }): Promise<{ port: number; seen: Seen }> {
   const seen: Seen = { requests: [], errors: [], upgrades: [], conns: [], clock: { tick: 0 } };
   const host: Http1ServerHost = {
     maxHeaderSize: 8 * 1024,
+    acceptHttp10: http10.accept,
+    defaultHostForHttp10: http10.defaultHost ?? '',
     draining,
     onRequest(req, res) {
       seen.requests.push(req);
@@ -215,6 +217,19 @@ describe('HTTP/1.1 server codec', () => {
     const out = await exchange(port, ['POST / HTTP/1.1\r\nhost: a\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n', 'hi'], /got$/);
     assert.match(out, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
     assert.equal(seen.requests[0]?.headers['expect'], undefined);
+  });
+
+  // Envoy refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (codec_impl.cc checkProtocolVersion:
+  // 426 Upgrade Required); accepted, a request without Host gets default_host_for_http_10.
+  it('HTTP/1.0: refused as a codec error unless accepted; accepted, a missing Host is the configured default', async (t) => {
+    const refusing = await serve(t, reply('no'), false, { accept: false });
+    const out = await exchange(refusing.port, ['GET / HTTP/1.0\r\nhost: a\r\n\r\n']);
+    assert.match(out, /^HTTP\/1\.1 400 [^]*ISM_HTTP10$/);
+    assert.deepEqual([refusing.seen.errors, refusing.seen.requests.length], [['ISM_HTTP10'], 0]);
+    const accepting = await serve(t, reply('yes'), false, { accept: true, defaultHost: 'fallback.example' });
+    assert.match(await exchange(accepting.port, ['GET / HTTP/1.0\r\n\r\n'], /yes$/), /yes$/);
+    assert.match(await exchange(accepting.port, ['GET / HTTP/1.0\r\nHost: given.example\r\n\r\n'], /yes$/), /yes$/);
+    assert.deepEqual(accepting.seen.requests.map((r) => [r.protocol, r.authority]), [['HTTP/1.0', 'fallback.example'], ['HTTP/1.0', 'given.example']]);
   });
 
   const refused: { name: string; bytes: string; code: string }[] = [

@@ -23,12 +23,16 @@ import { Http1Response, type ResponseOwner } from './http1-response.js';
 /** What the codec needs from its connection manager. */
 export interface Http1ServerHost {
   readonly maxHeaderSize: number;
+  /** Whether HTTP/1.0 requests are served (http_protocol_options.accept_http_10); refused with a codec error when not. */
+  readonly acceptHttp10: boolean;
+  /** The Host given to an HTTP/1.0 request without one ('' = none). */
+  readonly defaultHostForHttp10: string;
   /** Whether new responses should close their connection (the listener is draining). */
   readonly draining: boolean;
   onRequest(req: Http1Request, res: Http1Response): void;
   /** An upgrade request: the socket and the bytes after the head are the caller's now. */
   onUpgrade(req: Http1Request, rawHeaders: readonly string[], socket: Socket, head: Buffer): void;
-  /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_MISSING_HOST, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
+  /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_MISSING_HOST, ISM_HTTP10, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
   onCodecError(err: Error & { code?: string }, socket: Socket): void;
   /** A codec error after the request's response was complete: not answered (the codec closes), only counted. */
   onLateCodecError?(err: Error & { code?: string }): void;
@@ -200,6 +204,14 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     const name = HTTP_METHODS[method ?? -1] ?? 'GET';
     const h = requestHeaderMap(list);
     const http11 = minor >= 1;
+    if (!http11) {
+      // Envoy's checkProtocolVersion (http1/codec_impl.cc): HTTP/1.0 is refused, 426, unless accept_http_10.
+      if (!this.host.acceptHttp10) {
+        this.#codecError(Object.assign(new Error('Upgrade required for HTTP/1.0'), { code: 'ISM_HTTP10' }));
+        return 0;
+      }
+      if (h['host'] === undefined && this.host.defaultHostForHttp10 !== '') h['host'] = this.host.defaultHostForHttp10;
+    }
     const authority = h['host'];
     if (http11 && authority === undefined && !path.startsWith('http://') && !path.startsWith('https://')) {
       this.#codecError(Object.assign(new Error('missing host header'), { code: 'ISM_MISSING_HOST' }));

@@ -55,6 +55,10 @@ export interface CompiledHcm {
   readonly preserveExternalRequestId: boolean;
   readonly maxRequestHeadersKb: number;
   readonly maxHeadersCount: number;
+  /** http_protocol_options.accept_http_10: HTTP/1.0 requests are served (else answered 426, as Envoy by default). */
+  readonly acceptHttp10: boolean;
+  /** http_protocol_options.default_host_for_http_10: the Host of an accepted HTTP/1.0 request without one ('' = none). */
+  readonly defaultHostForHttp10: string;
   /** 0 = none. */
   readonly requestTimeoutMs: number;
   readonly requestHeadersTimeoutMs: number;
@@ -176,6 +180,8 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       preserveExternalRequestId: h.preserveExternalRequestId,
       maxRequestHeadersKb: h.maxRequestHeadersKb ?? 60,
       maxHeadersCount: common?.maxHeadersCount ?? 100,
+      acceptHttp10: h.httpProtocolOptions?.acceptHttp10 ?? false,
+      defaultHostForHttp10: h.httpProtocolOptions?.defaultHostForHttp10 ?? '',
       requestTimeoutMs: durationMs(h.requestTimeout, 0),
       // Envoy's request_headers_timeout defaults to none; slow-header clients are still cut at 60 s here
       // (node's headersTimeout), so a slowloris cannot hold a connection forever.
