@@ -1,6 +1,7 @@
 // Malformed HTTP at a gateway is refused as Envoy refuses it, never reaches the upstream, and does not
 // disturb other connections: bad request line, invalid header characters, conflicting Content-Length,
-// Content-Length with Transfer-Encoding, oversized headers (431), too many headers (431).
+// Content-Length with Transfer-Encoding, a transfer coding besides chunked (501), oversized headers (431), too
+// many headers (431); HTTP/1.0 unless the proxy's metadata accepts it (426).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,7 @@ describe('malformed HTTP at the gateway', () => {
       { name: 'invalid header value character', bytes: 'GET / HTTP/1.1\r\nhost: a\r\nx: a\x00b\r\n\r\n', status: 400 },
       { name: 'conflicting Content-Length', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd', status: 400 },
       { name: 'Content-Length with Transfer-Encoding', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', status: 400 },
+      { name: 'a transfer coding besides chunked', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n', status: 501 },
       { name: 'oversized headers', bytes: `GET / HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(70 * 1024)}\r\n\r\n`, status: 431 },
       { name: 'too many headers', bytes: `GET / HTTP/1.1\r\nhost: a\r\n${Array.from({ length: 120 }, (_, i) => `x-h${i}: v\r\n`).join('')}\r\n`, status: 431 },
     ];

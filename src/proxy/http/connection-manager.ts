@@ -72,12 +72,27 @@ function absoluteForm(req: Http1Request): void {
  * The connection manager's own 408s, as Envoy's ActiveStream::onRequestHeaderTimeout and onRequestTimeout send
  * them (source/common/http/conn_manager_impl.cc): the body and %RESPONSE_CODE_DETAILS%, with no response flag.
  */
-/** Envoy's response_code_details of the codec errors that have their own: HTTP/1.1 without Host (the
- * connection manager's missing_host_header) and HTTP/1.0 without accept_http_10 (low_version, a 426). */
-const CODEC_ERROR_DETAILS: ReadonlyMap<string, string> = new Map([
-  ['ISM_MISSING_HOST', 'missing_host_header'],
-  ['ISM_HTTP10', 'low_version'],
-]);
+/**
+ * Envoy's status and response_code_details for a codec error (http1/codec_impl.cc, Http1ResponseCodeDetails):
+ * a parse error is 400 `http1.codec_error`, with these exceptions. `code` is llhttp's (node's HPE_*) or the
+ * codec's own (ISM_*); llhttp gives one code to what Envoy tells apart, so its `reason` decides.
+ */
+function codecErrorReply(code: string, reason: string): { readonly status: number; readonly details: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, details: 'http1.headers_too_large' };
+    case 'HPE_INVALID_HEADER_TOKEN': // "Invalid header value char" (Envoy checks values itself) or "Invalid header token"
+      return { status: 400, details: /value/i.test(reason) ? 'http1.invalid_characters' : 'http1.codec_error' };
+    case 'HPE_INVALID_TRANSFER_ENCODING': // with Content-Length (no allow_chunked_length), or not ending in chunked
+      return /content-length/i.test(reason) ? { status: 400, details: 'http1.content_length_and_chunked_not_allowed' } : { status: 501, details: 'http1.invalid_transfer_encoding' };
+    case 'ISM_TRANSFER_ENCODING': // a transfer coding other than chunked alone
+      return { status: 501, details: 'http1.invalid_transfer_encoding' };
+    case 'ISM_HTTP10':
+      return { status: 426, details: 'low_version' };
+    default:
+      return { status: 400, details: 'http1.codec_error' };
+  }
+}
 
 const TIMEOUT_REPLIES: ReadonlyMap<string, { readonly body: string; readonly details: string }> = new Map([
   ['HPE_HEADERS_TIMEOUT', { body: 'request header timeout', details: 'request_header_timeout' }],
@@ -200,6 +215,12 @@ export class HcmRuntime implements Http1ServerHost {
     absoluteForm(req);
     const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName);
     res.onDone = (aborted) => this.#ended(stream, aborted);
+    if (req.authority === '') {
+      // Envoy's connection manager requires a host (conn_manager_impl.cc decodeHeaders): a local reply with
+      // no body and no response flag; not a codec error, so the connection stays open.
+      stream.localReply({ status: 400, body: '', flag: 0, details: 'missing_host_header' });
+      return;
+    }
     if (req.headerCount > this.config.maxHeadersCount) {
       res.closeAfter = true; // a codec error: Envoy closes the connection
       this.#stats?.cxProtocolError.inc();
@@ -296,20 +317,21 @@ export class HcmRuntime implements Http1ServerHost {
   }
 
   /** Envoy answers codec errors itself: 400 (or 431 for oversized headers) and closes; never reaches upstream. */
-  #codecError(err: Error & { code?: string }, socket: Duplex): void {
+  #codecError(err: Error & { code?: string; reason?: string }, socket: Duplex): void {
     const code = err.code ?? '';
     const st = this.#stats;
     if (st !== undefined) {
       if (code === 'HPE_HEADERS_TIMEOUT') st.rqHeaderTimeout.inc();
       else if (code === 'ERR_HTTP_REQUEST_TIMEOUT') st.rqTimeout.inc();
-      else if (code !== 'ISM_MISSING_HOST') st.cxProtocolError.inc();
+      else st.cxProtocolError.inc();
     }
     if (!socket.writable) {
       socket.destroy();
       return;
     }
     const timeout = TIMEOUT_REPLIES.get(code);
-    const status = timeout !== undefined ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ISM_HTTP10' ? 426 : 400;
+    const reply = timeout !== undefined ? { status: 408, details: timeout.details } : codecErrorReply(code, typeof err.reason === 'string' ? err.reason : err.message);
+    const status = reply.status;
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
     const body = timeout?.body ?? STATUS_CODES[status] ?? 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
@@ -318,7 +340,7 @@ export class HcmRuntime implements Http1ServerHost {
     if (timeout === undefined) info.flags |= ResponseFlag.DPE;
     info.responseCode = status;
     // Envoy: HTTP/1.1 without Host is refused by the connection manager (missing_host_header).
-    info.details = timeout?.details ?? CODEC_ERROR_DETAILS.get(code) ?? `http1.codec_error{${code.replace(/^HPE_/, '').toLowerCase() || 'bad_request'}}`;
+    info.details = reply.details;
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
     this.#streamStarted();
@@ -399,6 +421,8 @@ export class HcmRuntime implements Http1ServerHost {
       if (!this.config.acceptHttp10) return void this.#codecError(Object.assign(new Error('Upgrade required for HTTP/1.0'), { code: 'ISM_HTTP10' }), req.socket);
       if (req.headers.host === undefined && this.config.defaultHostForHttp10 !== '') req.headers.host = this.config.defaultHostForHttp10;
     }
+    const te = req.headers['transfer-encoding'];
+    if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return void this.#codecError(Object.assign(new Error('unsupported transfer encoding'), { code: 'ISM_TRANSFER_ENCODING' }), req.socket);
     this.#streamStarted();
     const info = newStreamInfo(Date.now());
     const r = this.#request(req, f);

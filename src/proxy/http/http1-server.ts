@@ -3,7 +3,7 @@
 // becomes a DownstreamRequest and an Http1Response handed to the connection manager, with no
 // IncomingMessage/ServerResponse per request. What node's server guarantees is kept: the strict parser
 // refuses malformed input (answered by the connection manager's codec-error reply: 400, or 431 for
-// oversized headers), HTTP/1.1 without Host is refused, `Expect: 100-continue` is answered, pipelined
+// oversized headers), HTTP/1.0 is refused unless accepted, `Expect: 100-continue` is answered, pipelined
 // requests are answered in order (a malformed one after the responses before it, as Envoy's codec parses one
 // request at a time), the rest of a request body a response did not wait for is read and
 // dropped so the connection stays usable, request headers are merged as node merges them, and the
@@ -32,7 +32,7 @@ export interface Http1ServerHost {
   onRequest(req: Http1Request, res: Http1Response): void;
   /** An upgrade request: the socket and the bytes after the head are the caller's now. */
   onUpgrade(req: Http1Request, rawHeaders: readonly string[], socket: Socket, head: Buffer): void;
-  /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_MISSING_HOST, ISM_HTTP10, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
+  /** Answers a codec error (and closes); `code` is llhttp's or one of ISM_HTTP10, ISM_TRANSFER_ENCODING, HPE_HEADERS_TIMEOUT, ERR_HTTP_REQUEST_TIMEOUT. */
   onCodecError(err: Error & { code?: string }, socket: Socket): void;
   /** A codec error after the request's response was complete: not answered (the codec closes), only counted. */
   onLateCodecError?(err: Error & { code?: string }): void;
@@ -213,12 +213,15 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       if (h['host'] === undefined && this.host.defaultHostForHttp10 !== '') h['host'] = this.host.defaultHostForHttp10;
     }
     const authority = h['host'];
-    if (http11 && authority === undefined && !path.startsWith('http://') && !path.startsWith('https://')) {
-      this.#codecError(Object.assign(new Error('missing host header'), { code: 'ISM_MISSING_HOST' }));
+    const cl = h['content-length'];
+    const te = h['transfer-encoding'];
+    // Envoy refuses every transfer coding but chunked alone (RFC 7230 3.3.1: codings it does not understand),
+    // 501; llhttp has already refused one not ending in chunked, and one alongside Content-Length.
+    if (te !== undefined && (typeof te !== 'string' || te.trim().toLowerCase() !== 'chunked')) {
+      this.#codecError(Object.assign(new Error('unsupported transfer encoding'), { code: 'ISM_TRANSFER_ENCODING' }));
       return 0;
     }
-    const cl = h['content-length'];
-    const hasBody = cl !== undefined ? cl !== '0' : h['transfer-encoding'] !== undefined;
+    const hasBody = cl !== undefined ? cl !== '0' : te !== undefined;
     const req = new Http1Request(name, path, typeof authority === 'string' ? authority : '', this.facts.tls ? 'https' : 'http', http11 ? 'HTTP/1.1' : 'HTTP/1.0', h, hasBody, list.length >> 1, this.facts);
     if (upgrade) {
       if (name === 'CONNECT' || this.#res !== undefined) this.socket.destroy();

@@ -1,0 +1,93 @@
+// Requests the HTTP/1.1 codec refuses, answered as Envoy answers them (http1/codec_impl.cc, with Envoy's
+// defaults as Istio runs it): the status and body on the wire, and the response_code_details and DPE flag the
+// access log shows. Through a real listener on 127.0.0.1 with an HCM compiled from LDS.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
+import { createLogger } from '../../lib/logger.js';
+import { seededRandom } from '../lib/random.js';
+import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
+import { ListenerManager } from '../network/listener-manager.js';
+import { NO_SECRETS } from '../upstream/connection-pools.js';
+import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+import type { CompletedStream } from './hcm-env.js';
+import { ResponseFlag } from './response-flags.js';
+import { waitFor } from '../../../test/support/wait.js';
+
+const completed: CompletedStream[] = [];
+let manager: ListenerManager;
+let port = 0;
+
+before(async () => {
+  manager = new ListenerManager({
+    env: { routeTable: () => undefined, cluster: () => undefined, random: seededRandom(5), secrets: NO_SECRETS, onStreamComplete: (c) => void completed.push(c) },
+    secrets: NO_SECRETS,
+    logger: createLogger('error', () => undefined),
+  });
+  const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
+  const r = compileListener(listener({ name: 'edge', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'edge', filters: [hcmFilter({ routeConfig: routes }, { statPrefix: 'edge' })] })] }));
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['edge', r.value]])), []);
+  port = manager.bound().find((b) => b.name === 'edge')?.port ?? 0;
+});
+
+after(() => manager.close());
+
+function exchange(bytes: string): Promise<string> {
+  return new Promise((ok) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => ok(out));
+    s.write(bytes);
+  });
+}
+
+const CASES: { name: string; bytes: string; status: string; details: string }[] = [
+  { name: 'a bad request line', bytes: 'GARBAGE\r\n\r\n', status: '400 Bad Request', details: 'http1.codec_error' },
+  { name: 'an invalid character in a header name', bytes: 'GET / HTTP/1.1\r\nhost: a\r\nbad header: v\r\n\r\n', status: '400 Bad Request', details: 'http1.codec_error' },
+  { name: 'an invalid character in a header value', bytes: 'GET / HTTP/1.1\r\nhost: a\r\nx: a\x00b\r\n\r\n', status: '400 Bad Request', details: 'http1.invalid_characters' },
+  { name: 'two Content-Lengths', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd', status: '400 Bad Request', details: 'http1.codec_error' },
+  { name: 'Content-Length with Transfer-Encoding', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', status: '400 Bad Request', details: 'http1.content_length_and_chunked_not_allowed' },
+  { name: 'a transfer coding not ending in chunked', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: gzip\r\n\r\n', status: '501 Not Implemented', details: 'http1.invalid_transfer_encoding' },
+  { name: 'a transfer coding besides chunked', bytes: 'POST / HTTP/1.1\r\nhost: a\r\ntransfer-encoding: gzip, chunked\r\n\r\n0\r\n\r\n', status: '501 Not Implemented', details: 'http1.invalid_transfer_encoding' },
+  { name: 'headers over max_request_headers_kb', bytes: `GET / HTTP/1.1\r\nhost: a\r\nx: ${'a'.repeat(70 * 1024)}\r\n\r\n`, status: '431 Request Header Fields Too Large', details: 'http1.headers_too_large' },
+  { name: 'HTTP/1.0 (accept_http_10 unset)', bytes: 'GET / HTTP/1.0\r\nhost: a\r\n\r\n', status: '426 Upgrade Required', details: 'low_version' },
+];
+
+describe('codec errors, answered as Envoy answers them', () => {
+  for (const c of CASES) {
+    it(`${c.name}: ${c.status}, ${c.details}`, async () => {
+      const before = completed.length;
+      const out = await exchange(c.bytes);
+      const [, reason = ''] = /^HTTP\/1\.1 (\d{3} [^\r]*)\r\n/.exec(out) ?? [];
+      assert.equal(reason, c.status, out.slice(0, 120));
+      assert.ok(out.endsWith(`\r\n\r\n${c.status.slice(4)}`), 'the body is the status text, as Envoy sends it');
+      assert.match(out, /\r\nconnection: close\r\n/);
+      await waitFor(() => completed.length > before, 'the access log entry');
+      const info = completed.at(-1)?.info;
+      assert.deepEqual([info?.responseCode, info?.details, ((info?.flags ?? 0) & ResponseFlag.DPE) !== 0], [Number(c.status.slice(0, 3)), c.details, true]);
+    });
+  }
+
+  it("HTTP/1.1 without Host: the connection manager's 400, no body, no response flag, and the connection stays open", async () => {
+    const before = completed.length;
+    const out = await new Promise<string>((ok) => {
+      const s = connect(port, '127.0.0.1');
+      let o = '';
+      s.on('data', (d: Buffer) => {
+        o += d.toString('latin1');
+        if (/\r\n\r\nok$/.test(o)) s.end();
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => ok(o));
+      s.write('GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nhost: a\r\n\r\n');
+    });
+    assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n(?:(?!\r\n\r\n)[^])*content-length: 0\r\n[^]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/i);
+    await waitFor(() => completed.length >= before + 2, 'both access log entries');
+    const info = completed[before]?.info;
+    assert.deepEqual([info?.responseCode, info?.details, info?.flags], [400, 'missing_host_header', 0]);
+  });
+});
