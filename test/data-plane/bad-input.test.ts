@@ -110,6 +110,18 @@ describe('malformed HTTP at the gateway', () => {
     const old = await raw(port, 'GET /old HTTP/1.0\r\nhost: a\r\n\r\n');
     assert.match(old, /^HTTP\/1\.1 426 Upgrade Required\r\n[^]*\r\n\r\nUpgrade Required$/);
     assert.notEqual(up.seen.at(-1)?.url, '/old');
+
+    // Istio's connection managers normalize paths (normalize_path): the upstream gets the normalized one; a
+    // path with a fragment or a NUL is refused 400 and goes nowhere.
+    const norm = await raw(port, 'GET /a/./b/../%63?q=/../x HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
+    assert.match(norm, /^HTTP\/1\.1 200 /);
+    assert.equal(up.seen.at(-1)?.url, '/a/c?q=/../x');
+    for (const bad of ['/a#frag', '/a/%00']) {
+      const out = await raw(port, `GET ${bad} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n`);
+      assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/, bad);
+    }
+    assert.equal(up.seen.at(-1)?.url, '/a/c?q=/../x');
+    assert.match(await (await fetch(`${proxy.adminUrl}/stats?filter=path_normalization`)).text(), /downstream_rq_failed_path_normalization: 2$/m);
   });
 
   it('serves HTTP/1.0 on a proxy whose node metadata says HTTP10=1 (Istio: ISTIO_META_HTTP10)', async (t) => {

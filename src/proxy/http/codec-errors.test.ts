@@ -1,6 +1,9 @@
 // Requests the HTTP/1.1 codec refuses, answered as Envoy answers them (http1/codec_impl.cc, with Envoy's
 // defaults as Istio runs it): the status and body on the wire, and the response_code_details and DPE flag the
-// access log shows. Through a real listener on 127.0.0.1 with an HCM compiled from LDS.
+// access log shows. Then the connection manager's path normalization (normalize_path, merge_slashes,
+// path_with_escaped_slashes_action) on a second listener: the route sees the normalized path, a path that
+// cannot be normalized is answered 400 and escaped slashes redirected. Through real listeners on 127.0.0.1
+// with HCMs compiled from LDS.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,32 +14,55 @@ import { compileListener, type CompiledListener } from '../runtime/compile-liste
 import { ListenerManager } from '../network/listener-manager.js';
 import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+import { StatsStore } from '../stats/stats-store.js';
 import type { CompletedStream } from './hcm-env.js';
 import { ResponseFlag } from './response-flags.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 const completed: CompletedStream[] = [];
 let manager: ListenerManager;
+let normManager: ListenerManager;
 let port = 0;
+let normalizing = 0;
+const stats = new StatsStore();
+
+const manager2Env = () => ({ routeTable: () => undefined, cluster: () => undefined, random: seededRandom(6), secrets: NO_SECRETS, onStreamComplete: (c: CompletedStream) => void completed.push(c), stats });
 
 before(async () => {
   manager = new ListenerManager({
-    env: { routeTable: () => undefined, cluster: () => undefined, random: seededRandom(5), secrets: NO_SECRETS, onStreamComplete: (c) => void completed.push(c) },
+    env: { routeTable: () => undefined, cluster: () => undefined, random: seededRandom(5), secrets: NO_SECRETS, onStreamComplete: (c) => void completed.push(c), stats },
     secrets: NO_SECRETS,
     logger: createLogger('error', () => undefined),
   });
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
   const r = compileListener(listener({ name: 'edge', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'edge', filters: [hcmFilter({ routeConfig: routes }, { statPrefix: 'edge' })] })] }));
   if (!r.ok) throw new Error(r.problems.join('; '));
+  const normRoutes = routeConfig('norm', [vhost('all', ['*'], [route('c', { pathSpecifier: { case: 'path', value: '/a/c' } }, directResponse(200, 'c')), route('rest', prefix('/'), directResponse(200, 'rest'))])]);
+  const n = compileListener(
+    listener({
+      name: 'norm',
+      address: '127.0.0.1',
+      port: 0,
+      chains: [filterChain({ name: 'norm', filters: [hcmFilter({ routeConfig: normRoutes }, { statPrefix: 'norm', normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: 3 /* UNESCAPE_AND_REDIRECT */ })] })],
+    }),
+  );
+  if (!n.ok) throw new Error(n.problems.join('; '));
   assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['edge', r.value]])), []);
   port = manager.bound().find((b) => b.name === 'edge')?.port ?? 0;
+  // Its own manager: listeners are keyed by address and port, and both ask for port 0.
+  normManager = new ListenerManager({ env: manager2Env(), secrets: NO_SECRETS, logger: createLogger('error', () => undefined) });
+  assert.deepEqual(await normManager.apply(new Map<string, CompiledListener>([['norm', n.value]])), []);
+  normalizing = normManager.bound().find((b) => b.name === 'norm')?.port ?? 0;
 });
 
-after(() => manager.close());
+after(async () => {
+  await manager.close();
+  await normManager.close();
+});
 
-function exchange(bytes: string): Promise<string> {
+function exchange(bytes: string, to = port): Promise<string> {
   return new Promise((ok) => {
-    const s = connect(port, '127.0.0.1');
+    const s = connect(to, '127.0.0.1');
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString('latin1')));
     s.on('error', () => undefined);
@@ -89,5 +115,23 @@ describe('codec errors, answered as Envoy answers them', () => {
     await waitFor(() => completed.length >= before + 2, 'both access log entries');
     const info = completed[before]?.info;
     assert.deepEqual([info?.responseCode, info?.details, info?.flags], [400, 'missing_host_header', 0]);
+  });
+});
+
+describe('path normalization (normalize_path, merge_slashes, UNESCAPE_AND_REDIRECT)', () => {
+  const get = (p: string): Promise<string> => exchange(`GET ${p} HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n`, normalizing);
+  it('routes on the normalized path: dot segments, encoded dots and unreserved escapes, doubled slashes', async () => {
+    for (const p of ['/a/c', '/a/b/../c', '/x/..//a/./c', '/a/%2E%2E/a/%63', '//a//c']) assert.match(await get(p), /\r\n\r\nc$/, p);
+    assert.match(await get('/a/c/d'), /\r\n\r\nrest$/);
+  });
+  it('answers 400 path_normalization_failed for a fragment or a NUL, and redirects escaped slashes (307, location unescaped)', async () => {
+    const before = completed.length;
+    for (const p of ['/a/c#x', '/a/%00c']) assert.match(await get(p), /^HTTP\/1\.1 400 Bad Request\r\n(?:(?!\r\n\r\n)[^])*content-length: 0\r\n/i, p);
+    const redirect = await get('/a%2Fc?q=1');
+    assert.match(redirect, /^HTTP\/1\.1 307 /);
+    assert.match(redirect, /\r\nlocation: \/a\/c\?q=1\r\n/i);
+    await waitFor(() => completed.length >= before + 3, 'the access log entries');
+    assert.deepEqual(completed.slice(before).map((c) => [c.info.responseCode, c.info.details]), [[400, 'path_normalization_failed'], [400, 'path_normalization_failed'], [307, 'path_normalization_failed']]);
+    assert.deepEqual([stats.counter('http.norm.downstream_rq_failed_path_normalization').value, stats.counter('http.norm.downstream_rq_redirected_with_normalized_path').value], [2, 1]);
   });
 });

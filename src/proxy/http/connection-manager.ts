@@ -11,6 +11,9 @@ import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, 
 import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
+import { normalizeRequestPath } from './path-normalization.js';
+import { absoluteForm, normalizeStreamPath } from './request-target.js';
+import { codecErrorReply } from './codec-error-reply.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
@@ -52,52 +55,6 @@ const SWEEP_MS = 1_000;
  * (ProxyConfig drainDuration, 45 s, which pilot-agent passes to Envoy as --drain-time-s).
  */
 export const LISTENER_DRAIN_MS = 45_000;
-
-/** absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2). */
-function absoluteForm(req: Http1Request): void {
-  const path = req.path;
-  if (path.charCodeAt(0) === 47 /* / */ || !(path.startsWith('http://') || path.startsWith('https://'))) return;
-  let u: URL;
-  try {
-    u = new URL(path);
-  } catch {
-    return; // not a URI: left as is, no route will match it
-  }
-  req.authority = u.host;
-  req.path = `${u.pathname}${u.search}`;
-  req.headers['host'] = u.host;
-}
-
-/**
- * The connection manager's own 408s, as Envoy's ActiveStream::onRequestHeaderTimeout and onRequestTimeout send
- * them (source/common/http/conn_manager_impl.cc): the body and %RESPONSE_CODE_DETAILS%, with no response flag.
- */
-/**
- * Envoy's status and response_code_details for a codec error (http1/codec_impl.cc, Http1ResponseCodeDetails):
- * a parse error is 400 `http1.codec_error`, with these exceptions. `code` is llhttp's (node's HPE_*) or the
- * codec's own (ISM_*); llhttp gives one code to what Envoy tells apart, so its `reason` decides.
- */
-function codecErrorReply(code: string, reason: string): { readonly status: number; readonly details: string } {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, details: 'http1.headers_too_large' };
-    case 'HPE_INVALID_HEADER_TOKEN': // "Invalid header value char" (Envoy checks values itself) or "Invalid header token"
-      return { status: 400, details: /value/i.test(reason) ? 'http1.invalid_characters' : 'http1.codec_error' };
-    case 'HPE_INVALID_TRANSFER_ENCODING': // with Content-Length (no allow_chunked_length), or not ending in chunked
-      return /content-length/i.test(reason) ? { status: 400, details: 'http1.content_length_and_chunked_not_allowed' } : { status: 501, details: 'http1.invalid_transfer_encoding' };
-    case 'ISM_TRANSFER_ENCODING': // a transfer coding other than chunked alone
-      return { status: 501, details: 'http1.invalid_transfer_encoding' };
-    case 'ISM_HTTP10':
-      return { status: 426, details: 'low_version' };
-    default:
-      return { status: 400, details: 'http1.codec_error' };
-  }
-}
-
-const TIMEOUT_REPLIES: ReadonlyMap<string, { readonly body: string; readonly details: string }> = new Map([
-  ['HPE_HEADERS_TIMEOUT', { body: 'request header timeout', details: 'request_header_timeout' }],
-  ['ERR_HTTP_REQUEST_TIMEOUT', { body: 'request timeout', details: 'request_overall_timeout' }],
-]);
 
 export class HcmRuntime implements Http1ServerHost {
   #h1: Http1Server | undefined;
@@ -233,6 +190,7 @@ export class HcmRuntime implements Http1ServerHost {
   /** Request header processing, the route decision, the tracing span, then the HTTP filters. */
   #start(s: HttpStream): void {
     const r = s.request;
+    if (!normalizeStreamPath(s, this.config.pathNormalization, this.#stats)) return;
     this.#mutateRequestHeaders(r);
     const decision = this.#decide(r);
     if (this.config.tracing !== undefined) s.info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
@@ -329,17 +287,12 @@ export class HcmRuntime implements Http1ServerHost {
       socket.destroy();
       return;
     }
-    const timeout = TIMEOUT_REPLIES.get(code);
-    const reply = timeout !== undefined ? { status: 408, details: timeout.details } : codecErrorReply(code, typeof err.reason === 'string' ? err.reason : err.message);
-    const status = reply.status;
+    const reply = codecErrorReply(code, typeof err.reason === 'string' ? err.reason : err.message);
     const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
-    const body = timeout?.body ?? STATUS_CODES[status] ?? 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\ncontent-length: ${reply.body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${reply.body}`);
     const info = newStreamInfo(Date.now());
-    // A timeout is the connection manager's local reply, not a codec error: no response flag.
-    if (timeout === undefined) info.flags |= ResponseFlag.DPE;
-    info.responseCode = status;
-    // Envoy: HTTP/1.1 without Host is refused by the connection manager (missing_host_header).
+    info.flags |= reply.flags;
+    info.responseCode = reply.status;
     info.details = reply.details;
     info.endNs = process.hrtime.bigint();
     const f = factsOf(socket);
@@ -359,6 +312,13 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     const r = this.#request(req, factsOf(req.socket));
+    const n = normalizeRequestPath(r.path, this.config.pathNormalization);
+    if (n.action !== 'continue') {
+      this.#stats?.rqFailedPathNormalization.inc();
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    r.path = n.path;
     const decision = this.#decide(r);
     proxyUpgrade(req, socket, head, r, decision, this.env);
   }

@@ -33,6 +33,10 @@ export class HcmStats {
   readonly rqTimeout: Counter;
   /** HTTP/1.1 connections closed after the idle timeout. */
   readonly cxIdleTimeout: Counter;
+  /** Requests answered 400 because their path could not be normalized (or carried a fragment). */
+  readonly rqFailedPathNormalization: Counter;
+  /** Requests redirected to their path with escaped slashes unescaped (UNESCAPE_AND_REDIRECT). */
+  readonly rqRedirectedWithNormalizedPath: Counter;
 
   constructor(scope: StatsScope, statPrefix: string) {
     const s = scope.scope(`http.${statPrefix}`);
@@ -52,5 +56,7 @@ export class HcmStats {
     this.rqHeaderTimeout = s.counter('downstream_rq_header_timeout');
     this.rqTimeout = s.counter('downstream_rq_timeout');
     this.cxIdleTimeout = s.counter('downstream_cx_idle_timeout');
+    this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');
+    this.rqRedirectedWithNormalizedPath = s.counter('downstream_rq_redirected_with_normalized_path');
   }
 }

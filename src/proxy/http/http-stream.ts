@@ -21,8 +21,8 @@ export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
 export interface DownstreamRequest {
   readonly method: string;
-  /** :path as received (with the query). */
-  readonly path: string;
+  /** :path as received (with the query), then as the connection manager normalized it (path-normalization.ts). */
+  path: string;
   readonly authority: string;
   readonly scheme: 'http' | 'https';
   readonly protocol: HttpProtocol;

@@ -28,6 +28,7 @@ import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config
 import type { IstioStatsFilter, Reporter } from '../telemetry/istio-metrics.js';
 import { typedStructOf } from './typed-struct.js';
 import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.js';
+import type { EscapedSlashesAction, PathNormalization } from '../http/path-normalization.js';
 import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
 
 export type CompiledHttpFilter =
@@ -55,6 +56,8 @@ export interface CompiledHcm {
   readonly preserveExternalRequestId: boolean;
   readonly maxRequestHeadersKb: number;
   readonly maxHeadersCount: number;
+  /** normalize_path, merge_slashes and path_with_escaped_slashes_action (http/path-normalization.ts). */
+  readonly pathNormalization: PathNormalization;
   /** http_protocol_options.accept_http_10: HTTP/1.0 requests are served (else answered 426, as Envoy by default). */
   readonly acceptHttp10: boolean;
   /** http_protocol_options.default_host_for_http_10: the Host of an accepted HTTP/1.0 request without one ('' = none). */
@@ -74,6 +77,9 @@ export interface CompiledHcm {
   readonly tracing: CompiledTracing | undefined;
 }
 
+
+/** HttpConnectionManager.PathWithEscapedSlashesAction by enum number. */
+const ESCAPED_SLASHES: readonly EscapedSlashesAction[] = ['keep', 'keep', 'reject', 'redirect', 'forward'];
 
 /** HttpConnectionManager.ForwardClientCertDetails by enum number. */
 const XFCC_MODES: readonly XfccMode[] = ['sanitize', 'forward_only', 'append_forward', 'sanitize_set', 'always_forward_only'];
@@ -180,6 +186,9 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       preserveExternalRequestId: h.preserveExternalRequestId,
       maxRequestHeadersKb: h.maxRequestHeadersKb ?? 60,
       maxHeadersCount: common?.maxHeadersCount ?? 100,
+      // normalize_path unset is Envoy's runtime default, off; Istio sets it. The escaped-slashes default
+      // (IMPLEMENTATION_SPECIFIC_DEFAULT) is KEEP_UNCHANGED.
+      pathNormalization: Object.freeze({ normalize: h.normalizePath ?? false, mergeSlashes: h.mergeSlashes, escapedSlashes: ESCAPED_SLASHES[h.pathWithEscapedSlashesAction] ?? 'keep' }),
       acceptHttp10: h.httpProtocolOptions?.acceptHttp10 ?? false,
       defaultHostForHttp10: h.httpProtocolOptions?.defaultHostForHttp10 ?? '',
       requestTimeoutMs: durationMs(h.requestTimeout, 0),
