@@ -64,7 +64,13 @@ export interface MeshConfig {
   readonly prometheusProviders?: readonly string[];
   /** The access-log extension providers, the built-in `envoy` included unless redefined; absent = none. */
   readonly accessLogProviders?: readonly AccessLogProvider[];
+  /** pathNormalization.normalization: how the proxies' connection managers normalize request paths (DEFAULT is BASE). */
+  readonly pathNormalization: PathNormalizationMode;
 }
+
+/** MeshConfig.ProxyPathNormalization.NormalizationType. */
+export type PathNormalizationMode = 'DEFAULT' | 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+const PATH_NORMALIZATION_MODES: readonly PathNormalizationMode[] = ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
 
 /** meshConfig.defaultProviders, the parts Isthmus uses. */
 
@@ -86,6 +92,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   defaultProviders: Object.freeze({ metrics: Object.freeze(['prometheus']) }),
   prometheusProviders: Object.freeze(['prometheus']),
   accessLogProviders: Object.freeze([BUILTIN_ENVOY_ACCESS_LOG]),
+  pathNormalization: 'DEFAULT',
 });
 
 // ---- parsing the user's mesh config document
@@ -106,6 +113,13 @@ export function parseMeshConfig(input: unknown): Result<MeshConfig> {
     if (m === 'ALLOW_ANY' || m === 'REGISTRY_ONLY') outbound = m;
     else r.issues.push(error('outboundTrafficPolicy.mode', `must be ALLOW_ANY or REGISTRY_ONLY, found ${JSON.stringify(m)}`));
   }
+  let pathNormalization = d.pathNormalization;
+  const pn = input['pathNormalization'];
+  if (isObj(pn)) {
+    const m = r.str(pn, 'normalization', 'pathNormalization', pathNormalization);
+    if ((PATH_NORMALIZATION_MODES as readonly string[]).includes(m)) pathNormalization = m as PathNormalizationMode;
+    else r.issues.push(error('pathNormalization.normalization', `must be one of ${PATH_NORMALIZATION_MODES.join(', ')}, found ${JSON.stringify(m)}`));
+  }
   const enc = r.str(input, 'accessLogEncoding', '', d.accessLogEncoding);
   if (enc !== 'TEXT' && enc !== 'JSON') r.issues.push(error('accessLogEncoding', `must be TEXT or JSON, found ${JSON.stringify(enc)}`));
   const value: MeshConfig = Object.freeze({
@@ -124,6 +138,7 @@ export function parseMeshConfig(input: unknown): Result<MeshConfig> {
     defaultProviders: readDefaultProviders(r, input['defaultProviders'], d.defaultProviders ?? { metrics: [] }),
     prometheusProviders: prometheusProviderNames(r, input['extensionProviders'], d.prometheusProviders ?? []),
     accessLogProviders: readAccessLogProviders(r, input['extensionProviders'], d.accessLogProviders ?? []),
+    pathNormalization,
   });
   return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, value, warnings: [] };
 }

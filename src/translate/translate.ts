@@ -5,7 +5,7 @@
 
 import { withAccessLogs } from './listener/access-log.js';
 import { withTracing } from './telemetry/tracing.js';
-import { withHttp10 } from './listener/http10.js';
+import { withHcmMeshOptions } from './listener/hcm-mesh-options.js';
 import type { Issue } from '../lib/issue.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import type { Proxy } from '../model/proxy.js';
@@ -43,7 +43,7 @@ export function translate(snapshot: MeshSnapshot, proxy: Proxy): ProxyResources 
   const clusters = byName(buildClusters(ctx));
   const listeners = buildListenersWithIssues(ctx);
   const secrets = buildSecretsWithIssues(ctx, clusters);
-  const logged = withAccessLogs(withHttp10(listeners.listeners, proxy), snapshot, proxy);
+  const logged = withAccessLogs(withHcmMeshOptions(listeners.listeners, proxy, snapshot.mesh), snapshot, proxy);
   return {
     listeners: byName(withTracing(logged.listeners, ctx)),
     routes: byName(buildRoutes(ctx)),

@@ -1,6 +1,7 @@
-// HTTP/1.0 on the connection managers, as Istio sets it (listener_builder.go: accept_http_10 when the node
-// metadata's HTTP10 is "1" or "true"): off by default, on for every connection manager of a proxy that asks,
-// sidecar and gateway alike, with the gateway's other http_protocol_options kept.
+// Connection manager settings from the node metadata and the mesh config, as Istio sets them
+// (listener_builder.go buildHTTPConnectionManager), on sidecar and gateway connection managers alike:
+// accept_http_10 when the node metadata's HTTP10 is "1" or "true", and path normalization per
+// meshConfig.pathNormalization.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,8 @@ import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { translate } from '../../../src/translate/translate.js';
 import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { meshFromYaml, testProxy, type TestProxyOptions } from '../../support/mesh.js';
+import { parseMeshConfig, type MeshConfig } from '../../../src/model/mesh-config.js';
+import { HttpConnectionManager_PathWithEscapedSlashesAction as EscapedSlashes } from '../../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { REVIEWS_AND_RATINGS } from './harness.js';
 
 const GATEWAY = `apiVersion: networking.istio.io/v1
@@ -19,8 +22,8 @@ spec:
 `;
 
 /** Every HTTP connection manager of the proxy's listeners, with its listener's name. */
-function hcms(proxy: TestProxyOptions): { listener: string; hcm: HttpConnectionManager }[] {
-  const { snapshot } = meshFromYaml(`${REVIEWS_AND_RATINGS}\n---\n${GATEWAY}`);
+function hcms(proxy: TestProxyOptions, mesh?: MeshConfig): { listener: string; hcm: HttpConnectionManager }[] {
+  const { snapshot } = meshFromYaml(`${REVIEWS_AND_RATINGS}\n---\n${GATEWAY}`, mesh !== undefined ? { mesh } : {});
   const out: { listener: string; hcm: HttpConnectionManager }[] = [];
   for (const l of translate(snapshot, testProxy(proxy)).listeners) {
     for (const c of [...l.filterChains, ...(l.defaultFilterChain !== undefined ? [l.defaultFilterChain] : [])]) {
@@ -56,4 +59,27 @@ describe('accept_http_10 from the node metadata HTTP10', () => {
       assert.deepEqual(hcms({ ...proxy, metadata: { HTTP10: 'yes' } }).filter((x) => x.hcm.httpProtocolOptions?.acceptHttp10 === true), []);
     });
   }
+});
+
+describe('path normalization from meshConfig.pathNormalization', () => {
+  const mesh = (normalization?: string): MeshConfig => {
+    const r = parseMeshConfig(normalization === undefined ? {} : { pathNormalization: { normalization } });
+    if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    return r.value;
+  };
+  const settings = (m: MeshConfig): string[] => [
+    ...new Set([...hcms(SIDECAR, m), ...hcms(ROUTER, m)].map(({ hcm }) => `${String(hcm.normalizePath)} ${String(hcm.mergeSlashes)} ${EscapedSlashes[hcm.pathWithEscapedSlashesAction]}`)),
+  ];
+  it('DEFAULT and BASE normalize with escaped slashes kept; NONE, MERGE_SLASHES and DECODE_AND_MERGE_SLASHES as Istio sets them', () => {
+    assert.deepEqual(settings(mesh()), ['true false KEEP_UNCHANGED']);
+    assert.deepEqual(settings(mesh('BASE')), ['true false KEEP_UNCHANGED']);
+    assert.deepEqual(settings(mesh('NONE')), ['false false KEEP_UNCHANGED']);
+    assert.deepEqual(settings(mesh('MERGE_SLASHES')), ['true true KEEP_UNCHANGED']);
+    assert.deepEqual(settings(mesh('DECODE_AND_MERGE_SLASHES')), ['true true UNESCAPE_AND_FORWARD']);
+  });
+  it('an unknown mode is refused, naming the field', () => {
+    const r = parseMeshConfig({ pathNormalization: { normalization: 'AGGRESSIVE' } });
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? '' : r.issues.map((i) => `${i.path}: ${i.message}`).join(), /pathNormalization\.normalization: must be one of DEFAULT, NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, found "AGGRESSIVE"/);
+  });
 });
