@@ -21,6 +21,7 @@ function hcm(rds: string): Json {
     typed_config: {
       '@type': `${T}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
       stat_prefix: 'outbound_0.0.0.0_9080',
+      normalize_path: true,
       rds: { route_config_name: rds, config_source: { ads: {} } },
       http_filters: [
         { name: 'envoy.filters.http.fault', typed_config: { '@type': `${T}envoy.extensions.filters.http.fault.v3.HTTPFault` } },
@@ -96,6 +97,25 @@ describe('explainRequest', () => {
         assert.deepEqual(r.verdict.weightedClusters, [{ cluster: C1, weight: 75 }, { cluster: C2, weight: 25 }]);
         assert.match(r.verdict.summary, /25% of requests get 503 UH \(outbound\|9080\|v2/);
         assert.deepEqual(r.steps.filter((s) => s.step === 'cluster').map((s) => s.resource), [C1, C2]);
+      },
+    },
+    {
+      name: "the path as the connection manager normalizes it (normalize_path) is what routes: a step says so",
+      cfg: () => config([routeConfig([{ match: { path: '/admin' }, direct_response: { status: 200, body: { inline_string: 'admin' } } }, toV1])], bothClusters, bothEndpoints),
+      url: 'http://reviews:9080/%61dmin',
+      check: (r) => {
+        const step = r.steps.find((s) => s.step === 'path');
+        assert.deepEqual([step?.decision, step?.detail], ['normalized', '/%61dmin is routed and forwarded as /admin (normalize_path)']);
+        assert.deepEqual([r.verdict.status, r.steps.at(-1)?.decision], [200, 'direct response 200']);
+      },
+    },
+    {
+      name: 'a path that cannot be normalized: 400 before any route',
+      cfg: () => config([routeConfig([toV1])], bothClusters, bothEndpoints),
+      url: 'http://reviews:9080/a%00b',
+      check: (r) => {
+        assert.deepEqual([r.verdict.outcome, r.verdict.status, r.verdict.summary], ['rejected', 400, 'the path cannot be normalized: 400 path_normalization_failed']);
+        assert.equal(r.steps.some((s) => s.step === 'route'), false);
       },
     },
     {

@@ -6,6 +6,8 @@
 // Pure: no I/O, no clock, no randomness (percentages are reported, not rolled).
 
 import type { RouteInput } from '../../proxy/http/route/types.js';
+import { normalizeRequestPath } from '../../proxy/http/path-normalization.js';
+import type { CompiledHcm } from '../../proxy/runtime/compile-hcm.js';
 import type { HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { explainCluster, type ClusterOutcome } from './cluster-steps.js';
@@ -75,6 +77,25 @@ function forwardVerdict(cfg: ProxyConfig, targets: readonly WeightedTarget[], we
   };
 }
 
+/**
+ * The connection manager's path normalization (the proxy's own, path-normalization.ts), before routing: a
+ * step when it changes the path or answers the request, the verdict when it answers.
+ */
+function explainPathNormalization(hcm: CompiledHcm, path: string, steps: ExplainStep[]): string | Verdict {
+  const n = normalizeRequestPath(path, hcm.pathNormalization);
+  const how = [hcm.pathNormalization.normalize ? 'normalize_path' : '', hcm.pathNormalization.mergeSlashes ? 'merge_slashes' : '', hcm.pathNormalization.escapedSlashes !== 'keep' ? `escaped slashes: ${hcm.pathNormalization.escapedSlashes}` : ''].filter((x) => x !== '').join(', ');
+  if (n.action === 'reject') {
+    steps.push({ step: 'path', resource: hcm.statPrefix, decision: 'rejected', detail: `${path} cannot be normalized (${how})` });
+    return { outcome: 'rejected', status: 400, summary: 'the path cannot be normalized: 400 path_normalization_failed' };
+  }
+  if (n.action === 'redirect') {
+    steps.push({ step: 'path', resource: hcm.statPrefix, decision: 'redirected', detail: `${path} has escaped slashes; the client is sent to ${n.path}` });
+    return { outcome: 'rejected', status: 307, summary: `escaped slashes in the path: 307 to ${n.path}` };
+  }
+  if (n.path !== path) steps.push({ step: 'path', resource: hcm.statPrefix, decision: 'normalized', detail: `${path} is routed and forwarded as ${n.path} (${how})` });
+  return n.path;
+}
+
 function inlineRouteConfig(hcm: HttpConnectionManager | undefined): RouteConfiguration | undefined {
   return hcm?.routeSpecifier.case === 'routeConfig' ? hcm.routeSpecifier.value : undefined;
 }
@@ -115,7 +136,9 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
 
   const headers: Record<string, string> = { ...req.headers, host: authority };
   if (headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = https ? 'https' : 'http';
-  const input: RouteInput = { authority, path, method: req.method, scheme: https ? 'https' : 'http', headers };
+  const normalized = explainPathNormalization(l.hcm, path, steps);
+  if (typeof normalized !== 'string') return report(normalized);
+  const input: RouteInput = { authority, path: normalized, method: req.method, scheme: https ? 'https' : 'http', headers };
   const r = explainRoute(l.hcm, cfg.routes, inlineRouteConfig(l.hcmProto), input, steps, problems);
   const sel = r.selection;
   // Without a route only the listener-level filter config applies (Istio leaves it empty): its steps are
@@ -125,7 +148,7 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   if (sel !== undefined || filters.answered !== undefined) steps.push(...filterSteps);
   if (filters.answered !== undefined) return report(filters.answered);
   if (sel === undefined) return report(r.notFound ?? { outcome: 'rejected', status: 404, responseFlag: 'NR', summary: 'no route: 404 NR' });
-  const action = explainRouteAction(sel, r.route, r.label ?? sel.route.name, r.istioResource, path, steps);
+  const action = explainRouteAction(sel, r.route, r.label ?? sel.route.name, r.istioResource, normalized, steps);
   if (action.kind === 'answered') return report(action.verdict);
   const notFoundStatus = sel.kind === 'route' ? sel.action.clusterNotFoundStatus : 503;
   const originalDestination = headers['x-envoy-original-dst-host'] ?? withPort(authority, input.scheme);

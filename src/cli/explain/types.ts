@@ -15,6 +15,7 @@ export type StepKind =
   | 'proxy'
   | 'listener'
   | 'filter-chain'
+  | 'path'
   | 'route-config'
   | 'virtual-host'
   | 'route'
