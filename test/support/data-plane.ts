@@ -107,7 +107,9 @@ export async function startTestProxy(t: TestContext, mesh: TestMesh, spec: Proxy
     ...extra,
   });
   t.after(() => proxy.close());
-  await waitFor(async () => (await fetch(proxy.readinessUrl)).status === 200, `${spec.node} to be ready`, 10_000);
+  // Generous: a test that starts several proxies at once on a busy 2-core machine has seen one take over 10 s
+  // to get its certificate and config; a ready proxy passes at once either way.
+  await waitFor(async () => (await fetch(proxy.readinessUrl)).status === 200, `${spec.node} to be ready`, 30_000);
   return proxy;
 }
 
