@@ -15,7 +15,7 @@ import { normalizeRequestPath } from './path-normalization.js';
 import { absoluteForm, normalizeStreamPath } from './request-target.js';
 import { codecErrorReply } from './codec-error-reply.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
-import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
+import { appendVia, HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol, type ResponseHeaderPolicy } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HeaderMap } from './headers.js';
@@ -72,6 +72,8 @@ export class HcmRuntime implements Http1ServerHost {
   readonly maxHeaderSize: number;
   readonly acceptHttp10: boolean;
   readonly defaultHostForHttp10: string;
+  /** via and always_set_request_id_in_response, for every response head; undefined when neither is set. */
+  readonly #responsePolicy: ResponseHeaderPolicy | undefined;
 
   constructor(
     readonly config: CompiledHcm,
@@ -80,6 +82,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
     this.acceptHttp10 = config.acceptHttp10;
     this.defaultHostForHttp10 = config.defaultHostForHttp10;
+    this.#responsePolicy = config.via !== '' || config.alwaysSetRequestIdInResponse ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse } : undefined;
     this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
@@ -170,7 +173,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.#streamStarted();
     const info = newStreamInfo(Date.now());
     absoluteForm(req);
-    const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName);
+    const stream = new HttpStream(req, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
     res.onDone = (aborted) => this.#ended(stream, aborted);
     if (req.authority === '') {
       // Envoy's connection manager requires a host (conn_manager_impl.cc decodeHeaders): a local reply with
@@ -371,6 +374,8 @@ export class HcmRuntime implements Http1ServerHost {
       h['x-forwarded-proto'] = r.scheme;
       h['x-envoy-external-address'] = r.remoteAddress;
     } else if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = r.scheme;
+    if (c.appendXForwardedPort && h['x-forwarded-port'] === undefined) h['x-forwarded-port'] = String(r.localPort);
+    if (c.via !== '') h['via'] = appendVia(h['via'], c.via);
     mutateXfcc(h, c.xfcc, r.peer);
     if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomRequestId();
   }
@@ -397,6 +402,7 @@ export class HcmRuntime implements Http1ServerHost {
         onReset: (fn) => resetFns.push(fn),
       },
       this.config.serverName,
+      this.#responsePolicy,
     );
     if (this.#draining) res.shouldKeepAlive = false;
     res.on('close', () => {
@@ -466,7 +472,7 @@ export class HcmRuntime implements Http1ServerHost {
       peer: f.peer,
     };
     const res = new Http2Response(stream, method);
-    const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName);
+    const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
     res.onDone = (aborted) => this.#ended(s, aborted);
     if (r.hasBody && this.config.requestTimeoutMs > 0) armHttp2RequestTimeout(s, res, stream, this.config.requestTimeoutMs, this.#stats?.rqTimeout);
     this.#start(s);

@@ -19,6 +19,23 @@ export type { HeaderMap };
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
+/**
+ * What the connection manager adds to every response head (Envoy's ConnectionManagerUtility::
+ * mutateResponseHeaders): its `via`, and the request's x-request-id (always_set_request_id_in_response).
+ */
+export interface ResponseHeaderPolicy {
+  readonly via: string;
+  readonly alwaysSetRequestId: boolean;
+}
+
+const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false });
+
+/** Envoy's Utility::appendVia: `via` joined to what the header already says, with ", ". */
+export function appendVia(existing: string | string[] | undefined, via: string): string {
+  if (existing === undefined || existing === '') return via;
+  return `${Array.isArray(existing) ? existing.join(', ') : existing}, ${via}`;
+}
+
 export interface DownstreamRequest {
   readonly method: string;
   /** :path as received (with the query), then as the connection manager normalized it (path-normalization.ts). */
@@ -177,6 +194,7 @@ export class HttpStream {
     readonly random: Random,
     private readonly hooks: StreamHooks,
     private readonly serverHeader: string | undefined,
+    private readonly responsePolicy: ResponseHeaderPolicy = NO_RESPONSE_POLICY,
   ) {
     this.upstreamPath = request.path;
     this.upstreamAuthority = request.authority;
@@ -336,6 +354,12 @@ export class HttpStream {
 
   #writeHead(status: number, h: HeaderMap): void {
     if (this.serverHeader !== undefined) h['server'] = this.serverHeader;
+    const p = this.responsePolicy;
+    if (p !== NO_RESPONSE_POLICY) {
+      if (p.via !== '') h['via'] = appendVia(h['via'], p.via);
+      const id = this.request.headers['x-request-id'];
+      if (p.alwaysSetRequestId && id !== undefined) h['x-request-id'] = id;
+    }
     const g = h['grpc-status'];
     if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');
     this.responseHeaders = h;

@@ -56,6 +56,12 @@ export interface CompiledHcm {
   readonly preserveExternalRequestId: boolean;
   readonly maxRequestHeadersKb: number;
   readonly maxHeadersCount: number;
+  /** `via`: appended to the request and response `via` headers ('' = none). */
+  readonly via: string;
+  /** always_set_request_id_in_response: the response carries the request's x-request-id. */
+  readonly alwaysSetRequestIdInResponse: boolean;
+  /** append_x_forwarded_port: x-forwarded-port set to the port the client connected to, unless already set. */
+  readonly appendXForwardedPort: boolean;
   /** normalize_path, merge_slashes and path_with_escaped_slashes_action (http/path-normalization.ts). */
   readonly pathNormalization: PathNormalization;
   /** http_protocol_options.accept_http_10: HTTP/1.0 requests are served (else answered 426, as Envoy by default). */
@@ -190,6 +196,9 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       // (IMPLEMENTATION_SPECIFIC_DEFAULT) is KEEP_UNCHANGED.
       pathNormalization: Object.freeze({ normalize: h.normalizePath ?? false, mergeSlashes: h.mergeSlashes, escapedSlashes: ESCAPED_SLASHES[h.pathWithEscapedSlashesAction] ?? 'keep' }),
       acceptHttp10: h.httpProtocolOptions?.acceptHttp10 ?? false,
+      via: h.via,
+      alwaysSetRequestIdInResponse: h.alwaysSetRequestIdInResponse,
+      appendXForwardedPort: h.appendXForwardedPort,
       defaultHostForHttp10: h.httpProtocolOptions?.defaultHostForHttp10 ?? '',
       requestTimeoutMs: durationMs(h.requestTimeout, 0),
       // Envoy's request_headers_timeout defaults to none; slow-header clients are still cut at 60 s here
