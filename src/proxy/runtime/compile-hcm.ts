@@ -4,7 +4,7 @@
 // and access logs. Envoy's defaults where a field is unset (HCM proto docs).
 
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
-import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { compileFault, type FaultConfig } from '../filters/fault/config.js';
 import type { XfccConfig, XfccMode } from '../http/xfcc.js';
@@ -102,10 +102,33 @@ export function reporterFor(direction: 'inbound' | 'outbound' | 'unspecified', s
   return serverGateway ? 'waypoint' : direction === 'inbound' ? 'destination' : 'source';
 }
 
+/**
+ * Connection manager settings that change what a request gets and that this proxy does not implement: refused
+ * (NACKed) when set, never silently ignored. Istio's translation sets none of them.
+ */
+function unsupportedHcmSettings(h: HttpConnectionManager, path: string): string[] {
+  const out: string[] = [];
+  const lr = h.localReplyConfig;
+  if (lr !== undefined && (lr.mappers.length > 0 || lr.bodyFormat !== undefined)) out.push(`${path}.local_reply_config: custom local replies are not supported`);
+  if (h.stripMatchingHostPort) out.push(`${path}.strip_matching_host_port: not supported`);
+  if (h.stripPortMode.case === 'stripAnyHostPort' && h.stripPortMode.value) out.push(`${path}.strip_any_host_port: not supported`);
+  if (h.stripTrailingHostDot) out.push(`${path}.strip_trailing_host_dot: not supported`);
+  if (h.schemeHeaderTransformation !== undefined && h.schemeHeaderTransformation.transformation.case !== undefined) out.push(`${path}.scheme_header_transformation: not supported`);
+  const c = h.commonHttpProtocolOptions;
+  if (c !== undefined) {
+    const cp = `${path}.common_http_protocol_options`;
+    if (c.headersWithUnderscoresAction !== 0) out.push(`${cp}.headers_with_underscores_action: only ALLOW is supported`);
+    if (c.maxRequestsPerConnection !== undefined) out.push(`${cp}.max_requests_per_connection: not supported`);
+    if (c.maxConnectionDuration !== undefined && durationMs(c.maxConnectionDuration, 0) > 0) out.push(`${cp}.max_connection_duration: not supported`);
+    if (c.maxStreamDuration !== undefined && durationMs(c.maxStreamDuration, 0) > 0) out.push(`${cp}.max_stream_duration: not supported (set it on the route)`);
+  }
+  return out;
+}
+
 export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbound' | 'unspecified' = 'unspecified'): Compiled<CompiledHcm> {
   const h = anyUnpack(any, HttpConnectionManagerSchema);
   if (h === undefined) return { ok: false, problems: [`${path}: cannot decode ${HttpConnectionManagerSchema.typeName}`] };
-  const problems: string[] = [];
+  const problems: string[] = unsupportedHcmSettings(h, path);
   let routes: CompiledHcm['routes'] | undefined;
   const rs = h.routeSpecifier;
   if (rs.case === 'rds') routes = { kind: 'rds', name: rs.value.routeConfigName };
