@@ -18,6 +18,7 @@ import { StatsStore } from '../stats/stats-store.js';
 import type { CompletedStream } from './hcm-env.js';
 import { ResponseFlag } from './response-flags.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { rawExchange } from '../../../test/support/raw-http.js';
 
 const completed: CompletedStream[] = [];
 let manager: ListenerManager;
@@ -60,16 +61,8 @@ after(async () => {
   await normManager.close();
 });
 
-function exchange(bytes: string, to = port): Promise<string> {
-  return new Promise((ok) => {
-    const s = connect(to, '127.0.0.1');
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', () => undefined);
-    s.on('close', () => ok(out));
-    s.write(bytes);
-  });
-}
+/** Raw bytes to `to` (the first listener by default): everything the proxy sent before it closed. */
+const exchange = (bytes: string, to = port): Promise<string> => rawExchange(to, bytes);
 
 const CASES: { name: string; bytes: string; status: string; details: string }[] = [
   { name: 'a bad request line', bytes: 'GARBAGE\r\n\r\n', status: '400 Bad Request', details: 'http1.codec_error' },

@@ -25,6 +25,7 @@ import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeC
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { rawExchange } from '../../../test/support/raw-http.js';
 
 const stats = new StatsStore();
 let manager: ListenerManager;
@@ -46,17 +47,8 @@ before(async () => {
 
 after(() => manager.close());
 
-/** Sends `bytes` on a new connection (to `to`, the first listener by default) and resolves with everything the proxy sent before it closed. */
-function exchange(bytes: string, to = port): Promise<string> {
-  return new Promise((ok) => {
-    const s = connect(to, '127.0.0.1');
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', () => undefined);
-    s.on('close', () => ok(out));
-    s.write(bytes);
-  });
-}
+/** Raw bytes to `to` (the first listener by default): everything the proxy sent before it closed. */
+const exchange = (bytes: string, to = port): Promise<string> => rawExchange(to, bytes);
 
 const counter = (n: string): number => stats.counter(`http.edge.${n}`).value;
 
