@@ -15,10 +15,10 @@ import { normalizeRequestPath } from './path-normalization.js';
 import { absoluteForm, normalizeStreamPath } from './request-target.js';
 import { codecErrorReply } from './codec-error-reply.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
-import { appendVia, HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol, type ResponseHeaderPolicy } from './http-stream.js';
+import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
-import type { HeaderMap } from './headers.js';
+import { appendVia, type HeaderMap, type ResponseHeaderPolicy } from './headers.js';
 import type { RouteSelection } from './route/types.js';
 import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
 

@@ -37,3 +37,18 @@ export function headerValue(h: HeaderMap, name: string): string | undefined {
   const v = h[name];
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
 }
+
+/**
+ * What the connection manager adds to every response head (Envoy's ConnectionManagerUtility::
+ * mutateResponseHeaders): its `via`, and the request's x-request-id (always_set_request_id_in_response).
+ */
+export interface ResponseHeaderPolicy {
+  readonly via: string;
+  readonly alwaysSetRequestId: boolean;
+}
+
+/** Envoy's Utility::appendVia: `via` joined to what the header already says, with ", ". */
+export function appendVia(existing: string | string[] | undefined, via: string): string {
+  if (existing === undefined || existing === '') return via;
+  return `${Array.isArray(existing) ? existing.join(', ') : existing}, ${via}`;
+}

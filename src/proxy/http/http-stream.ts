@@ -12,29 +12,14 @@ import type { Random } from '../lib/random.js';
 import type { StreamInfo } from './stream-info.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
-import { isHopByHop, type HeaderMap } from './headers.js';
+import { appendVia, isHopByHop, type HeaderMap, type ResponseHeaderPolicy } from './headers.js';
 
 export type { HeaderMap };
 
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
-/**
- * What the connection manager adds to every response head (Envoy's ConnectionManagerUtility::
- * mutateResponseHeaders): its `via`, and the request's x-request-id (always_set_request_id_in_response).
- */
-export interface ResponseHeaderPolicy {
-  readonly via: string;
-  readonly alwaysSetRequestId: boolean;
-}
-
 const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false });
-
-/** Envoy's Utility::appendVia: `via` joined to what the header already says, with ", ". */
-export function appendVia(existing: string | string[] | undefined, via: string): string {
-  if (existing === undefined || existing === '') return via;
-  return `${Array.isArray(existing) ? existing.join(', ') : existing}, ${via}`;
-}
 
 export interface DownstreamRequest {
   readonly method: string;
