@@ -13,7 +13,11 @@ import { seededRandom } from '../lib/random.js';
 import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
 import { ListenerManager } from '../network/listener-manager.js';
 import { NO_SECRETS } from '../upstream/connection-pools.js';
-import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+import { directResponse, filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { StatsStore } from '../stats/stats-store.js';
 import type { CompletedStream } from './hcm-env.js';
 import { ResponseFlag } from './response-flags.js';
@@ -27,7 +31,12 @@ let port = 0;
 let normalizing = 0;
 const stats = new StatsStore();
 
-const manager2Env = () => ({ routeTable: () => undefined, cluster: () => undefined, random: seededRandom(6), secrets: NO_SECRETS, onStreamComplete: (c: CompletedStream) => void completed.push(c), stats });
+// A WebSocket upstream for the normalizing listener: it accepts every upgrade and answers with the path it got.
+const wsUpstream = createServer();
+wsUpstream.on('upgrade', (req: IncomingMessage, sock: Duplex) => sock.end(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n${req.url ?? ''}`));
+let wsClusters: ClusterManager | undefined;
+
+const manager2Env = () => ({ routeTable: () => undefined, cluster: (name: string) => wsClusters?.get(name), random: seededRandom(6), secrets: NO_SECRETS, onStreamComplete: (c: CompletedStream) => void completed.push(c), stats });
 
 before(async () => {
   manager = new ListenerManager({
@@ -38,13 +47,15 @@ before(async () => {
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
   const r = compileListener(listener({ name: 'edge', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'edge', filters: [hcmFilter({ routeConfig: routes }, { statPrefix: 'edge' })] })] }));
   if (!r.ok) throw new Error(r.problems.join('; '));
-  const normRoutes = routeConfig('norm', [vhost('all', ['*'], [route('c', { pathSpecifier: { case: 'path', value: '/a/c' } }, directResponse(200, 'c')), route('rest', prefix('/'), directResponse(200, 'rest'))])]);
+  await new Promise<void>((ok) => wsUpstream.listen(0, '127.0.0.1', ok));
+  wsClusters = staticClusterManager('ws', (wsUpstream.address() as AddressInfo).port);
+  const normRoutes = routeConfig('norm', [vhost('all', ['*'], [route('c', { pathSpecifier: { case: 'path', value: '/a/c' } }, directResponse(200, 'c')), route('ws', prefix('/ws'), toCluster('ws')), route('rest', prefix('/'), directResponse(200, 'rest'))])]);
   const n = compileListener(
     listener({
       name: 'norm',
       address: '127.0.0.1',
       port: 0,
-      chains: [filterChain({ name: 'norm', filters: [hcmFilter({ routeConfig: normRoutes }, { statPrefix: 'norm', normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: 3 /* UNESCAPE_AND_REDIRECT */ })] })],
+      chains: [filterChain({ name: 'norm', filters: [hcmFilter({ routeConfig: normRoutes }, { statPrefix: 'norm', normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: 3 /* UNESCAPE_AND_REDIRECT */, upgradeConfigs: [{ upgradeType: 'websocket' }] })] })],
     }),
   );
   if (!n.ok) throw new Error(n.problems.join('; '));
@@ -59,6 +70,8 @@ before(async () => {
 after(async () => {
   await manager.close();
   await normManager.close();
+  wsClusters?.close();
+  await new Promise((ok) => wsUpstream.close(ok));
 });
 
 /** Raw bytes to `to` (the first listener by default): everything the proxy sent before it closed. */
@@ -126,5 +139,17 @@ describe('path normalization (normalize_path, merge_slashes, UNESCAPE_AND_REDIRE
     await waitFor(() => completed.length >= before + 3, 'the access log entries');
     assert.deepEqual(completed.slice(before).map((c) => [c.info.responseCode, c.info.details]), [[400, 'path_normalization_failed'], [400, 'path_normalization_failed'], [307, 'path_normalization_failed']]);
     assert.deepEqual([stats.counter('http.norm.downstream_rq_failed_path_normalization').value, stats.counter('http.norm.downstream_rq_redirected_with_normalized_path').value], [2, 1]);
+  });
+});
+
+describe('path normalization on WebSocket upgrades', () => {
+  const upgrade = (p: string): Promise<string> => exchange(`GET ${p} HTTP/1.1\r\nhost: a\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n`, normalizing);
+  it('forwards the normalized path, and answers 400 or 307 on the socket as for any request', async () => {
+    const ok = await upgrade('/x/../ws/%61');
+    assert.match(ok, /^HTTP\/1\.1 101 /);
+    assert.ok(ok.endsWith('\r\n\r\n/ws/a'), ok);
+    assert.match(await upgrade('/ws/%00'), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const moved = await upgrade('/ws%2Fa');
+    assert.match(moved, /^HTTP\/1\.1 307 Temporary Redirect\r\nlocation: \/ws\/a\r\n/);
   });
 });

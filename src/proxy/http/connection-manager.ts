@@ -11,8 +11,7 @@ import { createServer as createHttp1Server, STATUS_CODES, type IncomingMessage, 
 import { createServer as createHttp2Server, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { Socket } from 'node:net';
-import { normalizeRequestPath } from './path-normalization.js';
-import { absoluteForm, normalizeStreamPath } from './request-target.js';
+import { absoluteForm, normalizeStreamPath, normalizeUpgradePath } from './request-target.js';
 import { codecErrorReply } from './codec-error-reply.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
@@ -222,6 +221,7 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     absoluteForm(req);
+    if (!normalizeUpgradePath(req, socket, this.config.pathNormalization, this.#stats)) return;
     // proxyUpgrade reads only the raw header list of node's request.
     const raw = { rawHeaders } as Pick<IncomingMessage, 'rawHeaders'> as IncomingMessage;
     proxyUpgrade(raw, socket, head, req, this.#decide(req), this.env);
@@ -315,13 +315,7 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     const r = this.#request(req, factsOf(req.socket));
-    const n = normalizeRequestPath(r.path, this.config.pathNormalization);
-    if (n.action !== 'continue') {
-      this.#stats?.rqFailedPathNormalization.inc();
-      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      return;
-    }
-    r.path = n.path;
+    if (!normalizeUpgradePath(r, socket, this.config.pathNormalization, this.#stats)) return;
     const decision = this.#decide(r);
     proxyUpgrade(req, socket, head, r, decision, this.env);
   }

@@ -3,8 +3,9 @@
 // manager's config says (path-normalization.ts), or the request is answered.
 
 import type { Http1Request } from './http1-server.js';
-import type { HttpStream } from './http-stream.js';
+import type { Duplex } from 'node:stream';
 import type { HcmStats } from './hcm-stats.js';
+import type { DownstreamRequest, HttpStream } from './http-stream.js';
 import { normalizeRequestPath, type PathNormalization } from './path-normalization.js';
 
 /** absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2). */
@@ -46,6 +47,26 @@ export function normalizeStreamPath(s: HttpStream, o: PathNormalization, stats: 
   } else {
     stats?.rqRedirectedWithNormalizedPath.inc();
     s.localReply({ status: 307, body: '', flag: 0, details: 'path_normalization_failed', headers: { location: n.path } });
+  }
+  return false;
+}
+
+/**
+ * The same for an upgrade request (WebSocket), which has no stream to answer on: the path is replaced, or the
+ * socket gets the 400 or the 307 itself. False when the request was answered.
+ */
+export function normalizeUpgradePath(r: DownstreamRequest, socket: Duplex, o: PathNormalization, stats: HcmStats | undefined): boolean {
+  const n = normalizeRequestPath(r.path, o);
+  if (n.action === 'continue') {
+    r.path = n.path;
+    return true;
+  }
+  if (n.action === 'reject') {
+    stats?.rqFailedPathNormalization.inc();
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  } else {
+    stats?.rqRedirectedWithNormalizedPath.inc();
+    socket.end(`HTTP/1.1 307 Temporary Redirect\r\nlocation: ${n.path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   }
   return false;
 }
