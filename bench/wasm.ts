@@ -33,6 +33,7 @@ const TARGET_US = 5;
 
 const response: DownstreamResponse = {
   headersSent: false,
+  writeContinue: () => undefined,
   writeHead: () => undefined,
   write: () => true,
   end: () => undefined,

@@ -280,6 +280,8 @@ export class DataPlane {
     else hc.rqHttp1Total.inc();
     const cls = Math.floor(info.responseCode / 100);
     if (cls >= 1 && cls <= 5) hc.rqByClass[cls - 1]?.inc();
+    // Envoy charges the 100 Continue it sent as a response of its own (ActiveStream::chargeStats).
+    if (info.continueSent) hc.rqByClass[0]?.inc();
     const istio = s.hcm.istioStats;
     if (info.span !== undefined) this.#tracer.finish(s);
     if (istio !== undefined) this.#istio.recordHttp(istio, httpFacts(s, info.upstreamCluster !== '' ? this.clusters.get(info.upstreamCluster) : undefined));

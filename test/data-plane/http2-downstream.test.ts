@@ -1,7 +1,7 @@
 // The gateway's HTTP/2 downstream (node's core stream API, src/proxy/http/http2-response.ts), driven through
 // the control plane's xDS with a real h2c client: complete and streamed responses, HEAD and 204 without a
-// body, a header node's http2 allows once but the upstream repeated, request bodies and 100-continue (answered,
-// not forwarded), a body larger than HTTP/2's flow-control windows, CONNECT refused,
+// body, a header node's http2 allows once but the upstream repeated, request bodies and 100-continue (forwarded,
+// as Istio's proxy_100_continue asks, and the upstream's 100 relayed), a body larger than HTTP/2's flow-control windows, CONNECT refused,
 // gRPC server streaming with its trailers (a status after messages, OK or an error), and a client that
 // resets its stream: the upstream request is abandoned and the access log says DC.
 
@@ -177,7 +177,8 @@ describe('HTTP/2 downstream', () => {
       req.on('error', fail);
     });
     assert.deepEqual(continued, { sawContinue: true, reply: 'AFTER CONTINUE' });
-    assert.equal(web.seen.at(-1)?.headers['expect'], undefined, 'the gateway answered the expectation: not forwarded');
+    // Istio's connection managers proxy 100-continue: the expectation went upstream, node's server answered it.
+    assert.equal(web.seen.at(-1)?.headers['expect'], '100-continue', 'the expectation is forwarded');
 
     // 1 MiB: sixteen times HTTP/2's initial stream window, so it moves only as the client reads.
     const big = await get('/big');
@@ -245,5 +246,8 @@ describe('HTTP/2 downstream', () => {
     assert.equal(hcm('downstream_rq_active'), 0);
     // The client's RST_STREAM is a reset the proxy received, not one it sent.
     assert.deepEqual([hcm('downstream_rq_rx_reset'), hcm('downstream_rq_tx_reset')], [1, 0]);
+    // The relayed 100 Continue is a response of its own (Envoy's chargeStats), as is the upstream's.
+    assert.equal(hcm('downstream_rq_1xx'), 1);
+    assert.equal([...stats].filter(([k]) => k.startsWith('cluster.') && k.endsWith('.upstream_rq_100')).reduce((n, [, v]) => n + v, 0), 1);
   });
 });

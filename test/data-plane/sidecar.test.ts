@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,26 @@ spec:
 
     const aborted = await viaSidecar('127.0.0.11', 'http://reviews:9080/reviews/0', { headers: { 'end-user': 'jason' } });
     assert.deepEqual([aborted.status, aborted.body], [418, 'fault filter abort']);
+
+    // Expect: 100-continue through both sidecars (Istio sets proxy_100_continue): the app's 100 Continue comes
+    // back through the inbound sidecar and the outbound HTTP proxy, and only then does the client send its body.
+    const continued = await new Promise<{ status: number; continuedFirst: boolean }>((ok, fail) => {
+      let continuedFirst = false;
+      const req = httpRequest(
+        { host: '127.0.0.11', port: 15001, path: 'http://reviews:9080/upload', method: 'POST', headers: { host: 'reviews:9080', expect: '100-continue', 'content-length': '7' }, agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => ok({ status: res.statusCode ?? 0, continuedFirst }));
+        },
+      );
+      req.on('continue', () => {
+        continuedFirst = true;
+        req.end('payload');
+      });
+      req.on('error', fail);
+    });
+    assert.deepEqual(continued, { status: 200, continuedFirst: true });
+    assert.deepEqual([app.seen.at(-1)?.url, app.seen.at(-1)?.headers['expect'], app.seen.at(-1)?.body], ['/upload', '100-continue', 'payload']);
 
     // The app is reachable only through its sidecar's inbound listener on the workload address.
     const direct = await fetch(`http://127.0.0.12:${target}/direct`);

@@ -14,6 +14,7 @@ export interface Sent {
 /** One write to the downstream, in the order it happened. */
 export type StreamEvent =
   | readonly [kind: 'head', status: number, headers: Record<string, unknown>]
+  | readonly [kind: 'continue']
   | readonly [kind: 'data' | 'end', text: string]
   | readonly [kind: 'trailers', trailers: Record<string, unknown>];
 
@@ -25,6 +26,7 @@ export function testStream(headers: HeaderMap = {}, path = '/', method = 'GET'):
     get headersSent() {
       return sent.status !== undefined;
     },
+    writeContinue: () => void events.push(['continue']),
     writeHead: (status, h) => {
       Object.assign(sent, { status, headers: h });
       events.push(['head', status, { ...h }]);

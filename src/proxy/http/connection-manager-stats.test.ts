@@ -134,8 +134,11 @@ describe('request_timeout', () => {
     assert.equal(rqStats.counter('http.slow.downstream_rq_timeout').value, before);
   });
 
-  it('closes without a second answer when the rest of an answered request is malformed, and counts it as a protocol error', async () => {
+  // Envoy (ActiveStream::encodeHeaders) closes an HTTP/1.1 connection whose response started before its request
+  // was all in, and reads no more of it: a malformed rest is never parsed, so there is no second answer.
+  it('closes after an answer that came before the request was all in, without reading the rest (no second answer)', async () => {
     const errors = rqStats.counter('http.slow.downstream_cx_protocol_error').value;
+    const early = rqStats.counter('http.slow.downstream_rq_response_before_rq_complete').value;
     const s = connect(slowPort, '127.0.0.1');
     let out = '';
     s.on('data', (d: Buffer) => {
@@ -148,9 +151,12 @@ describe('request_timeout', () => {
       s.on('close', () => ok());
       s.write('POST /early HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n');
     });
-    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n/);
     assert.ok(out.endsWith('\r\n\r\nok'), `one response only, got: ${JSON.stringify(out)}`);
-    assert.equal(rqStats.counter('http.slow.downstream_cx_protocol_error').value, errors + 1);
+    assert.deepEqual(
+      [rqStats.counter('http.slow.downstream_cx_protocol_error').value, rqStats.counter('http.slow.downstream_rq_response_before_rq_complete').value],
+      [errors, early + 1],
+    );
   });
   /** An HTTP/2 POST (prior knowledge) that sends `part` of its body and never ends it. */
   function h2Part(path: string, part: string): Promise<{ status: number; body: string }> {

@@ -120,6 +120,10 @@ export class HcmRuntime implements Http1ServerHost {
     });
     h1.maxHeadersCount = c.maxHeadersCount + 1;
     h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    // With listeners for these node does not answer an `expect` itself (100 Continue, or 417 for others):
+    // the connection manager does, as for the purpose-built codecs (#start).
+    h1.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
+    h1.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, factsOf(req.socket)));
     h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => this.#codecError(err, socket));
     h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#h1 = h1;
@@ -192,6 +196,15 @@ export class HcmRuntime implements Http1ServerHost {
   /** Request header processing, the route decision, the tracing span, then the HTTP filters. */
   #start(s: HttpStream): void {
     const r = s.request;
+    // Envoy's ActiveStream::decodeHeaders: unless proxy_100_continue, the connection manager answers
+    // `Expect: 100-continue` itself, before path normalization and the filters, and removes the expectation
+    // so the upstream does not answer it again (any 100 it sends anyway is dropped by the router). With it,
+    // the expectation goes upstream and the upstream's 100 comes back. Envoy matches the value exactly.
+    if (this.config.proxy100Continue) s.proxy100Continue = true;
+    else if (r.headers['expect'] === '100-continue') {
+      s.sendContinue();
+      delete r.headers['expect'];
+    }
     if (!normalizeStreamPath(s, this.config.pathNormalization, this.#stats)) return;
     this.#mutateRequestHeaders(r);
     const decision = this.#decide(r);
@@ -233,6 +246,10 @@ export class HcmRuntime implements Http1ServerHost {
 
   onIdleTimeout(): void {
     this.#stats?.cxIdleTimeout.inc();
+  }
+
+  onResponseBeforeRequestComplete(): void {
+    this.#stats?.rqResponseBeforeRqComplete.inc();
   }
 
   #http2(): Http2Server {
@@ -423,22 +440,15 @@ export class HcmRuntime implements Http1ServerHost {
 
   /**
    * A stream of the HTTP/2 codec, on node's core API: the request is the stream's headers and its readable
-   * side, the response an Http2Response. CONNECT is answered 405 and an `expect` other than 100-continue
-   * 417, as node's compatibility server answered them; 100-continue is answered at once.
+   * side, the response an Http2Response. CONNECT is answered 405, as node's compatibility server answered
+   * it; an `expect` is the connection manager's, as on HTTP/1.1.
    */
   #onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     const method = headers[':method'] ?? 'GET';
-    const expect = headers['expect'];
-    const continues = typeof expect === 'string' && expect.toLowerCase() === '100-continue';
-    if (method === 'CONNECT' || (expect !== undefined && !continues)) {
+    if (method === 'CONNECT') {
       stream.on('error', () => {});
-      if (!stream.destroyed && !stream.closed) stream.respond({ ':status': method === 'CONNECT' ? 405 : 417 }, { endStream: true });
+      if (!stream.destroyed && !stream.closed) stream.respond({ ':status': 405 }, { endStream: true });
       return;
-    }
-    if (continues) {
-      // Envoy answers 100-continue itself and does not forward the expectation (as the HTTP/1.1 codec does).
-      delete headers['expect'];
-      if (!stream.destroyed && !stream.closed) stream.additionalHeaders({ ':status': 100 });
     }
     this.#streamStarted();
     const info = newStreamInfo(Date.now());

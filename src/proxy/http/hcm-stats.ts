@@ -37,6 +37,8 @@ export class HcmStats {
   readonly rqFailedPathNormalization: Counter;
   /** Requests redirected to their path with escaped slashes unescaped (UNESCAPE_AND_REDIRECT). */
   readonly rqRedirectedWithNormalizedPath: Counter;
+  /** HTTP/1.1 responses that started before their request had all arrived (the connection then closes). */
+  readonly rqResponseBeforeRqComplete: Counter;
 
   constructor(scope: StatsScope, statPrefix: string) {
     const s = scope.scope(`http.${statPrefix}`);
@@ -58,5 +60,6 @@ export class HcmStats {
     this.cxIdleTimeout = s.counter('downstream_cx_idle_timeout');
     this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');
     this.rqRedirectedWithNormalizedPath = s.counter('downstream_rq_redirected_with_normalized_path');
+    this.rqResponseBeforeRqComplete = s.counter('downstream_rq_response_before_rq_complete');
   }
 }

@@ -43,6 +43,8 @@ export interface DownstreamRequest {
 
 export interface DownstreamResponse {
   readonly headersSent: boolean;
+  /** Sends `100 Continue` (node's ServerResponse.writeContinue); nothing to an HTTP/1.0 client. */
+  writeContinue(): void;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer | string): boolean;
   end(chunk?: Buffer | string): unknown;
@@ -163,6 +165,8 @@ export class HttpStream {
   readonly encodeHooks: EncodeHeadHook[] = [];
   /** The same for the upstream's response trailers, when it sent some (Envoy's encodeTrailers). */
   readonly encodeTrailerHooks: EncodeTrailersHook[] = [];
+  /** proxy_100_continue (set by the connection manager): the upstream's `100 Continue` goes downstream. */
+  proxy100Continue = false;
   #grpc: boolean;
   #state = FLOWING;
   #held: HeldHead | HeldTrailers | undefined;
@@ -215,6 +219,16 @@ export class HttpStream {
    */
   get responseStarted(): boolean {
     return this.#state !== FLOWING || this.response.headersSent;
+  }
+
+  /**
+   * Sends `100 Continue` downstream (Envoy's encode1xxHeaders): at most once (FilterManager's
+   * has_1xx_headers_), and only while the response head has not started.
+   */
+  sendContinue(): void {
+    if (this.info.continueSent || this.responseStarted) return;
+    this.info.continueSent = true;
+    this.response.writeContinue();
   }
 
   /** Calls `f` once the response takes more body after writeBody answered false. */

@@ -20,9 +20,13 @@ const COPY_LIMIT = 16 * 1024;
 /** What a response needs from its connection. */
 export interface ResponseOwner {
   readonly socket: Socket;
+  /** The response head is being written: the owner may set closeAfter (its request has not all arrived). */
+  onResponseHead(res: Http1Response): void;
   /** The response was handed its last byte (or the connection must close after it). */
   onResponseEnd(res: Http1Response): void;
 }
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 type Framing = 'length' | 'chunked' | 'close' | 'none';
 
@@ -56,9 +60,16 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     this.closeAfter = !keepAlive;
   }
 
+  writeContinue(): void {
+    // An HTTP/1.0 client does not know 1xx responses (RFC 9110 15.2).
+    const sock = this.owner.socket;
+    if (!this.headersSent && !this.http10 && !sock.destroyed) sock.write(CONTINUE, 'latin1');
+  }
+
   writeHead(status: number, headers: OutgoingHttpHeaders): this {
     if (this.headersSent) return this;
     this.headersSent = true;
+    this.owner.onResponseHead(this);
     const h = headers as HeaderMap;
     let extra = h['date'] === undefined ? httpDateLine(Date.now()) : '';
     if (!responseHasBody(this.method, status)) this.#framing = 'none';

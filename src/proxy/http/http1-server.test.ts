@@ -20,13 +20,14 @@ interface Seen {
 }
 
 /** Serves with `respond` (called per request); codec errors are answered 400 with their code. */
-async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Response) => void, draining = false, http10: { accept: boolean; defaultHost?: string } = { accept: true }): Promise<{ port: number; seen: Seen }> {
+async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Response) => void, draining = false, http10: { accept: boolean; defaultHost?: string } = { accept: true }, onEarly?: () => void): Promise<{ port: number; seen: Seen }> {
   const seen: Seen = { requests: [], errors: [], upgrades: [], conns: [], clock: { tick: 0 } };
   const host: Http1ServerHost = {
     maxHeaderSize: 8 * 1024,
     acceptHttp10: http10.accept,
     defaultHostForHttp10: http10.defaultHost ?? '',
     draining,
+    ...(onEarly !== undefined ? { onResponseBeforeRequestComplete: onEarly } : {}),
     onRequest(req, res) {
       seen.requests.push(req);
       respond(req, res);
@@ -188,8 +189,11 @@ describe('HTTP/1.1 server codec', () => {
     });
   }
 
-  it('streams a request body, and keeps the connection when a response did not wait for the rest of it', async (t) => {
+  // Envoy's ActiveStream::encodeHeaders: a response that starts before its request has all arrived says
+  // `connection: close` and the connection ends after it, without waiting for the rest of the request.
+  it('streams a request body, and closes the connection after a response that did not wait for the rest of it', async (t) => {
     const bodies: string[] = [];
+    let early = 0;
     const { port, seen } = await serve(t, (req, res) => {
       if (req.path === '/early') return reply('early')(req, res);
       let b = '';
@@ -198,25 +202,30 @@ describe('HTTP/1.1 server codec', () => {
         bodies.push(b);
         reply('read')(req, res);
       });
-    });
-    const out = await exchange(
-      port,
-      ['POST /early HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\nab', 'cdef', 'POST /read HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nxyz\r\n', '0\r\n\r\n'],
-      /read$/,
-    );
-    assert.match(out, /early[^]*read$/);
-    assert.deepEqual(bodies, ['xyz']);
-    assert.equal(seen.conns.length, 1);
+    }, false, { accept: true }, () => early++);
+    const out = await exchange(port, ['POST /read HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\n3\r\nxyz\r\n', '0\r\n\r\n', 'POST /early HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\nab', 'cdef', 'GET /never HTTP/1.1\r\nhost: a\r\n\r\n']);
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n(?:(?!connection: close)[^])*\r\n\r\nread/);
+    assert.match(out, /read(HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n[^]*early)$/);
+    assert.deepEqual([bodies, seen.requests.map((r) => r.path), early], [['xyz'], ['/read', '/early'], 1]);
   });
 
-  it('answers Expect: 100-continue itself and does not pass the expectation on', async (t) => {
+  // Whether and when to answer an expectation is the connection manager's (proxy_100_continue): the codec hands
+  // it on and writes the 100 when told to, before the response head and never to an HTTP/1.0 client.
+  it('hands Expect: 100-continue to the connection manager and writes its 100 Continue before the response', async (t) => {
     const { port, seen } = await serve(t, (req, res) => {
+      res.writeContinue();
       req.body.resume();
-      req.body.on('end', () => reply('got')(req, res));
+      req.body.on('end', () => {
+        reply('got')(req, res);
+        res.writeContinue(); // too late: the head has started
+      });
     });
     const out = await exchange(port, ['POST / HTTP/1.1\r\nhost: a\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n', 'hi'], /got$/);
     assert.match(out, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
-    assert.equal(seen.requests[0]?.headers['expect'], undefined);
+    assert.equal(out.split('100 Continue').length, 2);
+    assert.equal(seen.requests[0]?.headers['expect'], '100-continue');
+    const http10 = await exchange(port, ['POST / HTTP/1.0\r\nhost: a\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n', 'hi'], /got$/);
+    assert.match(http10, /^HTTP\/1\.1 200 OK\r\n/);
   });
 
   // Envoy refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (codec_impl.cc checkProtocolVersion:

@@ -3,10 +3,10 @@
 // becomes a DownstreamRequest and an Http1Response handed to the connection manager, with no
 // IncomingMessage/ServerResponse per request. What node's server guarantees is kept: the strict parser
 // refuses malformed input (answered by the connection manager's codec-error reply: 400, or 431 for
-// oversized headers), HTTP/1.0 is refused unless accepted, `Expect: 100-continue` is answered, pipelined
+// oversized headers), HTTP/1.0 is refused unless accepted (`Expect: 100-continue` is the connection manager's), pipelined
 // requests are answered in order (a malformed one after the responses before it, as Envoy's codec parses one
-// request at a time), the rest of a request body a response did not wait for is read and
-// dropped so the connection stays usable, request headers are merged as node merges them, and the
+// request at a time), a response that starts before its request has all arrived closes the connection
+// after it (as Envoy's connection manager does), request headers are merged as node merges them, and the
 // headers timeout, request timeout and idle timeout close slow or idle connections (checked by the
 // connection manager's one coarse timer, not a timer per request). Upgrades (WebSocket) leave the codec
 // with their first bytes; CONNECT is refused by closing, as node's server does without a handler.
@@ -39,6 +39,8 @@ export interface Http1ServerHost {
   onClose(conn: Http1ServerConnection): void;
   /** The connection was idle (no request) for the idle timeout and is being closed. */
   onIdleTimeout?(): void;
+  /** A response started before its request had all arrived (the connection closes after it). */
+  onResponseBeforeRequestComplete?(): void;
 }
 
 export interface Http1Timeouts {
@@ -65,7 +67,6 @@ export class Http1Request implements DownstreamRequest {
   /** Every byte of the request (body included) has arrived. */
   complete = false;
   bodyStream: Readable | undefined;
-  expectContinue = false;
 
   constructor(
     readonly method: string,
@@ -228,12 +229,6 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       else this.#upgrade = { req, raw: list };
       return 0;
     }
-    const expect = h['expect'];
-    if (http11 && typeof expect === 'string' && expect.toLowerCase() === '100-continue') {
-      // Envoy answers 100-continue itself and does not forward the expectation.
-      delete h['expect'];
-      req.expectContinue = true;
-    }
     if (hasBody) {
       req.bodyStream = new Http1Body(this);
       this.#parsing = req;
@@ -252,7 +247,6 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   #dispatch(req: Http1Request, res: Http1Response): void {
     this.#req = req;
     this.#res = res;
-    if (req.expectContinue) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.host.onRequest(req, res);
   }
 
@@ -279,6 +273,18 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   /** The body's reader wants more: read again unless a pipelined request is waiting. */
   bodyWanted(): void {
     if (this.#waiting.length === 0 && !this.#dead) startReading(this.socket, this.#consumed);
+  }
+
+  /**
+   * Envoy's ActiveStream::encodeHeaders: a response that starts before its request has all arrived closes the
+   * HTTP/1.1 connection after it (`connection: close`; "we don't want to wait around for the request to
+   * finish"), counted in downstream_rq_response_before_rq_complete. The client cannot be trusted to send the
+   * rest: one that sent `Expect: 100-continue` and got a final answer instead never will.
+   */
+  onResponseHead(res: Http1Response): void {
+    if (res !== this.#res || this.#req === undefined || this.#req.complete) return;
+    res.closeAfter = true;
+    this.host.onResponseBeforeRequestComplete?.();
   }
 
   onResponseEnd(res: Http1Response): void {

@@ -93,6 +93,11 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
     stream.on('close', () => this.#finish(!this.#ended));
   }
 
+  writeContinue(): void {
+    const st = this.stream;
+    if (!this.headersSent && !st.destroyed && !st.closed) st.additionalHeaders({ ':status': 100 });
+  }
+
   writeHead(status: number, headers: OutgoingHttpHeaders): this {
     if (this.headersSent) return this;
     this.headersSent = true;

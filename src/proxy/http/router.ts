@@ -104,6 +104,8 @@ export class Router {
   #tried: Set<string> | undefined;
   #globalTimer: NodeJS.Timeout | undefined;
   #finished = false;
+  /** The upstream sent `100 Continue`: no retries after it. */
+  #continued = false;
   #body: BodySource | undefined;
   #protocol: WireProtocol;
   #holdsRetrySlot = false;
@@ -311,6 +313,10 @@ export class Router {
       this.router.#sent(this.a);
     }
 
+    onResponseContinue(): void {
+      this.router.#onContinue(this.a);
+    }
+
     onResponseStart(controller: DispatchController, status: number, h: HeaderValues): void {
       this.router.#onResponseStart(this.a, controller, status, h);
     }
@@ -361,9 +367,23 @@ export class Router {
     this.s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
   }
 
+  /**
+   * The upstream's `100 Continue` (Envoy's Filter::onUpstream1xxHeaders): charged as the upstream's response
+   * code (upstream_rq_100, upstream_rq_1xx, upstream_rq_completed), the end of retries (Envoy resets its retry
+   * state: a retried upstream might not send a 100 of its own), and sent downstream when the connection manager
+   * proxies 100-continue; without proxy_100_continue the connection manager answered the client already and
+   * Envoy swallows this one (ActiveStreamDecoderFilter::encode1xxHeaders).
+   */
+  #onContinue(a: Attempt): void {
+    if (a.done || this.#finished) return;
+    this.plan.cluster.envoyStats.response(100);
+    this.#continued = true;
+    if (this.s.proxy100Continue) this.s.sendContinue();
+  }
+
   #onResponseStart(a: Attempt, controller: DispatchController, status: number, h: Record<string, string | string[] | undefined>): void {
     if (a.done) return;
-    if (status < 200 && status !== 101) return; // 1xx other than upgrades are not forwarded (100-continue handled by the codec)
+    if (status < 200 && status !== 101) return; // other 1xx are dropped (100 Continue: #onContinue)
     const s = this.s;
     const grpcRaw = h['grpc-status'];
     const grpcStatus = typeof grpcRaw === 'string' ? Number(grpcRaw) : undefined;
@@ -435,7 +455,7 @@ export class Router {
   /** Whether another attempt may start after `o` (policy, budget, breaker, replayable body). */
   #retryAllowed(o: AttemptOutcome): boolean {
     const p = this.plan.retry;
-    if (p === undefined || this.#finished) return false;
+    if (p === undefined || this.#finished || this.#continued) return false;
     if (!isRetriable(p, o)) return false;
     if (this.#retries >= p.numRetries) {
       this.s.info.flags |= ResponseFlag.URX;

@@ -24,6 +24,8 @@ export interface StreamInfo {
   bytesReceived: number;
   bytesSent: number;
   attempts: number;
+  /** A `100 Continue` went downstream (counted in downstream_rq_1xx when the stream completes). */
+  continueSent: boolean;
   endNs: bigint;
   /**
    * Envoy's dynamic metadata: what filters publish for later filters and the access log, by filter name
@@ -60,6 +62,7 @@ export function newStreamInfo(nowMs: number): StreamInfo {
     bytesReceived: 0,
     bytesSent: 0,
     attempts: 0,
+    continueSent: false,
     endNs: 0n,
     dynamicMetadata: {},
     downstreamPeer: undefined,

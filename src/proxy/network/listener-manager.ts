@@ -83,6 +83,10 @@ export class ListenerManager {
   constructor(private readonly o: ListenerManagerOptions) {
     this.#proxyServer = createHttpServer({ noDelay: true, keepAliveTimeout: 300_000 });
     this.#proxyServer.on('request', (req: IncomingMessage, res: ServerResponse) => this.#proxyRequest(req, res));
+    // An `expect` is the connection manager's to answer (proxy_100_continue), not node's: with these listeners
+    // node neither sends 100 Continue nor 417 itself.
+    this.#proxyServer.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#proxyRequest(req, res));
+    this.#proxyServer.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => this.#proxyRequest(req, res));
     this.#proxyServer.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#proxyConnect(req, socket, head));
   }
 

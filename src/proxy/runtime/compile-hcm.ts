@@ -68,6 +68,11 @@ export interface CompiledHcm {
   readonly acceptHttp10: boolean;
   /** http_protocol_options.default_host_for_http_10: the Host of an accepted HTTP/1.0 request without one ('' = none). */
   readonly defaultHostForHttp10: string;
+  /**
+   * proxy_100_continue: `Expect: 100-continue` goes upstream and the upstream's `100 Continue` comes back;
+   * unset (Envoy's default), the connection manager answers the expectation itself and removes it.
+   */
+  readonly proxy100Continue: boolean;
   /** 0 = none. */
   readonly requestTimeoutMs: number;
   readonly requestHeadersTimeoutMs: number;
@@ -223,6 +228,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       alwaysSetRequestIdInResponse: h.alwaysSetRequestIdInResponse,
       appendXForwardedPort: h.appendXForwardedPort,
       defaultHostForHttp10: h.httpProtocolOptions?.defaultHostForHttp10 ?? '',
+      proxy100Continue: h.proxy100Continue,
       requestTimeoutMs: durationMs(h.requestTimeout, 0),
       // Envoy's request_headers_timeout defaults to none; slow-header clients are still cut at 60 s here
       // (node's headersTimeout), so a slowloris cannot hold a connection forever.

@@ -60,6 +60,8 @@ export interface DispatchHandler {
    * onRequestStart comes first, at dispatch, so the request can be aborted while it waits.
    */
   onRequestSent?(): void;
+  /** The upstream sent `100 Continue` (other 1xx responses are dropped, as Envoy's codecs drop them). */
+  onResponseContinue?(controller: DispatchController): void;
   onResponseStart(controller: DispatchController, status: number, headers: HeaderValues, statusMessage?: string): void;
   onResponseData(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd(controller: DispatchController, trailers: HeaderValues): void;

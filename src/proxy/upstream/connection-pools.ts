@@ -164,6 +164,10 @@ class SentOnStart implements DispatchHandler {
     this.h.onRequestSent?.();
   }
 
+  onResponseContinue(controller: DispatchController): void {
+    this.h.onResponseContinue?.(controller);
+  }
+
   onResponseStart(controller: DispatchController, status: number, headers: HeaderValues, statusMessage?: string): void {
     this.h.onResponseStart(controller, status, headers, statusMessage);
   }

@@ -290,6 +290,7 @@ export class Http1Connection implements ParserCallbacks {
     }
     if (status < 200) {
       this.#head = false; // 1xx: informational, the real head follows
+      if (status === 100 && !x.done) x.handler.onResponseContinue?.(x);
       return 0;
     }
     this.#head = true;

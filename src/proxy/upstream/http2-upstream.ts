@@ -126,6 +126,10 @@ export class Http2Upstream implements UpstreamDispatcher {
       for (const k in headers) if (k.charCodeAt(0) !== 58) out[k] = headers[k];
       handler.onResponseStart(controller, status, out);
     });
+    // node says 'continue' for a 100 head (other 1xx heads are 'headers', dropped as Envoy drops them).
+    stream.on('continue', () => {
+      if (!done) handler.onResponseContinue?.(controller);
+    });
     stream.on('data', (chunk: Buffer) => {
       if (!done) handler.onResponseData(controller, chunk);
     });

@@ -79,6 +79,7 @@ function run(cfg: ExtAuthzConfig, clusters: ReadonlyMap<string, ClusterHandle>, 
     let s: HttpStream | undefined;
     const response: DownstreamResponse = {
       headersSent: false,
+      writeContinue: () => undefined,
       writeHead: (status, h) => Object.assign(sent, { status, headers: h }),
       write: () => true,
       end: (chunk) => resolve({ kind: 'answered', ...sent, body: chunk === undefined ? '' : String(chunk), s: s as HttpStream }),
