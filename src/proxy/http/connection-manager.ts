@@ -17,21 +17,21 @@ import type { CompiledHcm } from '../runtime/compile-hcm.js';
 import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpProtocol } from './http-stream.js';
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
-import { appendVia, type HeaderMap, type ResponseHeaderPolicy } from './headers.js';
-import type { RouteSelection } from './route/types.js';
+import type { HeaderMap, ResponseHeaderPolicy } from './headers.js';
+import type { CompiledRouteConfig } from './route/types.js';
+import { mutateRequestHeaders } from './request-headers.js';
 import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
 
 export type { CompletedStream, ConnectionFacts, HcmEnv };
 import { runFilters } from './filter-chain.js';
-import { proxyUpgrade } from './upgrade.js';
-import { mutateXfcc } from './xfcc.js';
+import { openTunnel } from './upgrade.js';
+import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
-import type { Http1Response } from './http1-response.js';
+import { Http1Response } from './http1-response.js';
 import { Http2Response } from './http2-response.js';
 import { armHttp2RequestTimeout } from './http2-request-timeout.js';
 import { startStreamSpan } from '../tracing/span.js';
-import { randomRequestId } from '../lib/request-id.js';
 import { HcmStats } from './hcm-stats.js';
 
 const kFacts = Symbol('isthmus.connectionFacts');
@@ -206,10 +206,42 @@ export class HcmRuntime implements Http1ServerHost {
       delete r.headers['expect'];
     }
     if (!normalizeStreamPath(s, this.config.pathNormalization, this.#stats)) return;
-    this.#mutateRequestHeaders(r);
-    const decision = this.#decide(r);
+    this.#route(s);
+  }
+
+  /** Request header processing, the route decision, the tracing span, then the HTTP filters. */
+  #route(s: HttpStream): void {
+    const r = s.request;
+    const table = this.#table();
+    mutateRequestHeaders(r, this.config, table?.internalOnlyHeaders);
+    const decision = table?.select(r, this.env.random);
     if (this.config.tracing !== undefined) s.info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
     runFilters(s, decision, this.config, this.env);
+  }
+
+  /**
+   * An upgrade request (its path normalized already): a stream like any other, through the filters, whose
+   * router opens a tunnel (upgrade.ts). Its answers, a local reply or the upstream's, go straight to the socket,
+   * which closes after them; the stream ends (stats, access log) when the socket closes.
+   */
+  #startUpgrade(r: DownstreamRequest, socket: Socket, head: Buffer): void {
+    this.#streamStarted();
+    const info = newStreamInfo(Date.now());
+    let done = false;
+    const complete = (aborted: boolean): void => {
+      if (done) return;
+      done = true;
+      this.#ended(s, aborted);
+    };
+    const res = new Http1Response({ socket, onResponseHead: () => undefined, onResponseEnd: () => void socket.end() }, r.method, false, false);
+    const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
+    s.tunnel = (cluster) => openTunnel(s, cluster, socket, head, this.env.secrets ?? NO_SECRETS);
+    socket.once('close', () => {
+      if (!res.finished) res.aborted();
+      // A client gone before any answer (local or the upstream's) cut the stream short.
+      complete(!res.finished && info.responseCode === 0);
+    });
+    this.#route(s);
   }
 
   /**
@@ -227,7 +259,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.#streamCompleted({ hcm: this.config, request: s.request, info, responseHeaders: s.responseHeaders });
   }
 
-  onUpgrade(req: Http1Request, rawHeaders: string[], socket: Socket, head: Buffer): void {
+  onUpgrade(req: Http1Request, _rawHeaders: string[], socket: Socket, head: Buffer): void {
     const upgrade = String(req.headers['upgrade'] ?? '').toLowerCase();
     if (!this.config.upgrades.has(upgrade)) {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -235,9 +267,7 @@ export class HcmRuntime implements Http1ServerHost {
     }
     absoluteForm(req);
     if (!normalizeUpgradePath(req, socket, this.config.pathNormalization, this.#stats)) return;
-    // proxyUpgrade reads only the raw header list of node's request.
-    const raw = { rawHeaders } as Pick<IncomingMessage, 'rawHeaders'> as IncomingMessage;
-    proxyUpgrade(raw, socket, head, req, this.#decide(req), this.env);
+    this.#startUpgrade(req, socket, head);
   }
 
   onCodecError(err: Error & { code?: string }, socket: Socket): void {
@@ -333,8 +363,8 @@ export class HcmRuntime implements Http1ServerHost {
     }
     const r = this.#request(req, factsOf(req.socket));
     if (!normalizeUpgradePath(r, socket, this.config.pathNormalization, this.#stats)) return;
-    const decision = this.#decide(r);
-    proxyUpgrade(req, socket, head, r, decision, this.env);
+    // node hands over its socket (a net.Socket, or a TLSSocket, which is one).
+    this.#startUpgrade(r, socket as Socket, head);
   }
 
   /** A request of node's HTTP/1.1 server (the fallback codec and the sidecar's HTTP proxy requests). */
@@ -369,27 +399,12 @@ export class HcmRuntime implements Http1ServerHost {
     };
   }
 
-  #decide(r: DownstreamRequest): RouteSelection | undefined {
+  /** The route table: inline, or the RDS one as it is now. */
+  #table(): CompiledRouteConfig | undefined {
     const rc = this.config.routes;
-    const table = rc.kind === 'inline' ? rc.table : this.env.routeTable(rc.name);
-    return table?.select(r, this.env.random);
+    return rc.kind === 'inline' ? rc.table : this.env.routeTable(rc.name);
   }
 
-  /** Envoy's request header processing (ConnectionManagerUtility::mutateRequestHeaders), the parts Istio relies on. */
-  #mutateRequestHeaders(r: DownstreamRequest): void {
-    const h = r.headers;
-    const c = this.config;
-    if (c.useRemoteAddress) {
-      const xff = h['x-forwarded-for'];
-      if (!c.skipXffAppend) h['x-forwarded-for'] = xff === undefined ? r.remoteAddress : `${typeof xff === 'string' ? xff : xff.join(',')},${r.remoteAddress}`;
-      h['x-forwarded-proto'] = r.scheme;
-      h['x-envoy-external-address'] = r.remoteAddress;
-    } else if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = r.scheme;
-    if (c.appendXForwardedPort && h['x-forwarded-port'] === undefined) h['x-forwarded-port'] = String(r.localPort);
-    if (c.via !== '') h['via'] = appendVia(h['via'], c.via);
-    mutateXfcc(h, c.xfcc, r.peer);
-    if (c.generateRequestId && (h['x-request-id'] === undefined || (c.useRemoteAddress && !c.preserveExternalRequestId))) h['x-request-id'] = randomRequestId();
-  }
 
   /** A request of node's HTTP/1.1 server. */
   handle(req: IncomingMessage, res: ServerResponse, f: ConnectionFacts): void {

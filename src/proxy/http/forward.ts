@@ -71,6 +71,7 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     s.upstreamPath = sel.path;
   }
   if (sel.host !== undefined) s.upstreamAuthority = sel.host;
+  if (s.tunnel !== undefined) return s.tunnel(cluster);
   const a = sel.action;
   new Router(s, {
     cluster,

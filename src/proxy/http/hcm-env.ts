@@ -2,6 +2,7 @@
 // randomness, end-of-stream hooks) and what it reports per stream. Kept apart so filters and the router
 // can name these without importing the connection manager.
 
+import type { SecretSource } from '../upstream/connection-pools.js';
 import type { StatsScope } from '../stats/stats-store.js';
 import type { Random } from '../lib/random.js';
 import type { CompiledHcm } from '../runtime/compile-hcm.js';
@@ -44,6 +45,8 @@ export interface HcmEnv {
   readonly wasm?: WasmPluginRegistry;
   /** This proxy's workload for Istio's metadata exchange; absent: the exchange sends nothing. */
   readonly workload?: OwnWorkload;
+  /** Certificates for upstream TLS of what the router dials itself (upgrade tunnels); absent: none arrived. */
+  readonly secrets?: SecretSource;
   /** Called when a stream starts and when it ends (access logs, stats, drain accounting). */
   onStreamStart?(): void;
   onStreamComplete(s: CompletedStream): void;

@@ -6,6 +6,7 @@
 // continueEncoding() nothing reaches the downstream response; the upstream's body and end wait in order, with
 // watermark backpressure, and a local reply meanwhile replaces the held response.
 
+import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { Readable } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Random } from '../lib/random.js';
@@ -167,6 +168,11 @@ export class HttpStream {
   readonly encodeTrailerHooks: EncodeTrailersHook[] = [];
   /** proxy_100_continue (set by the connection manager): the upstream's `100 Continue` goes downstream. */
   proxy100Continue = false;
+  /**
+   * An upgrade request's terminal (upgrade.ts): where the router opens a tunnel to the route's cluster instead
+   * of forwarding a request. Undefined for every other request.
+   */
+  tunnel: ((cluster: ClusterHandle) => void) | undefined = undefined;
   #grpc: boolean;
   #state = FLOWING;
   #held: HeldHead | HeldTrailers | undefined;

@@ -1,44 +1,60 @@
-// HTTP/1.1 upgrades (WebSocket) through a route: the request head is forwarded to a host of the route's
-// cluster over a fresh connection; when the upstream answers 101 the two sockets are piped both ways.
-// Anything else the upstream answers is relayed and the connection closed. Enabled per connection manager
-// by upgrade_configs (Istio enables websocket everywhere).
+// HTTP/1.1 upgrades (WebSocket) through a route. The connection manager handles an upgrade request as any
+// other, as Envoy does: request header processing, the route decision and the HTTP filters (an RBAC deny, a
+// fault or a JWT failure answers it like any request); at the router, instead of a request on a pooled
+// connection, the head goes to a host of the route's cluster on a connection of its own, with the cluster's
+// transport (mTLS between sidecars), and the two sockets are piped both ways. The upstream's answer is relayed
+// as bytes: a 101 carries on as the tunnel, anything else is relayed and the connection closes with it. A host
+// that cannot be reached is the router's 503 local reply. Enabled per connection manager by upgrade_configs
+// (Istio enables websocket everywhere).
 
-import { connect, type Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HcmEnv } from './hcm-env.js';
-import { requestHead, requestHeaderMap } from './http1-head.js';
-import type { DownstreamRequest } from './http-stream.js';
-import type { RouteSelection } from './route/types.js';
+import { requestHead } from './http1-head.js';
+import type { HttpStream } from './http-stream.js';
+import type { ClusterHandle } from '../upstream/cluster-handle.js';
+import type { SecretSource } from '../upstream/connection-pools.js';
+import { dial } from '../upstream/dial.js';
+import { ResponseFlag } from './response-flags.js';
+import { BODY_NO_HEALTHY_UPSTREAM } from './local-reply.js';
 
-function reply(socket: Duplex, status: number, text: string, body: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`);
-}
+const CONNECT_FAILURE = 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure';
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, r: DownstreamRequest, sel: RouteSelection | undefined, env: HcmEnv): void {
-  if (sel === undefined) return reply(socket, 404, 'Not Found', '');
-  if (sel.kind !== 'route') return reply(socket, 403, 'Forbidden', '');
-  const cluster = env.cluster(sel.cluster);
-  if (cluster === undefined) return reply(socket, 503, 'Service Unavailable', '');
+/**
+ * Opens the tunnel of an upgrade request the filters let through to `cluster` (route header mutations and
+ * rewrites already applied to the stream). `socket` is the client's, `head` what it sent after the request head.
+ */
+export function openTunnel(s: HttpStream, cluster: ClusterHandle, socket: Duplex, head: Buffer, secrets: SecretSource): void {
+  const info = s.info;
+  const r = s.request;
+  info.upstreamCluster = cluster.config.name;
   const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: cluster.config.kind === 'original-dst' ? r.authority : undefined });
-  if (host === undefined) return reply(socket, 503, 'Service Unavailable', 'no healthy upstream');
-  const upstream: Socket = connect({ host: host.address, port: host.port });
-  // Written as every forwarded head is (requestHead): lower-case names as Envoy's codec sends them, the bytes
-  // the parser read, unwritable values left out, config strings (a host or path rewrite) as UTF-8.
-  const headers = requestHeaderMap(req.rawHeaders);
-  headers['host'] = sel.host ?? r.authority;
-  const requestBytes = requestHead(r.method, sel.path ?? r.path, headers, '');
-  upstream.once('connect', () => {
-    upstream.write(requestBytes);
-    if (head.length > 0) upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+  if (host === undefined) return s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
+  info.upstreamHost = host.key;
+  info.attempts = 1;
+  const upstream: Socket | string = dial(host, cluster, secrets, undefined);
+  if (typeof upstream === 'string') return s.localReply({ status: 503, body: CONNECT_FAILURE, flag: ResponseFlag.UF, details: 'upstream_reset_before_response_started{connection_failure}' });
+  // Written as every forwarded head is (requestHead): lower-case names as Envoy's codec sends them.
+  r.headers['host'] = s.upstreamAuthority;
+  upstream.write(requestHead(r.method, s.upstreamPath, r.headers, ''));
+  if (head.length > 0) upstream.write(head);
+  // The status of the upstream's answer, for the access log and stats; its bytes go to the client as they are.
+  upstream.once('data', (d: Buffer) => {
+    const m = STATUS_LINE.exec(d.toString('latin1', 0, Math.min(d.length, 16)));
+    info.responseCode = m !== null ? Number(m[1]) : 0;
+    info.details = 'via_upstream';
   });
+  upstream.pipe(socket);
+  socket.pipe(upstream);
   upstream.on('error', () => {
-    if (socket.writable && upstream.bytesRead === 0) reply(socket, 503, 'Service Unavailable', 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure');
-    else socket.destroy();
+    if (upstream.bytesRead > 0) return void socket.destroy();
+    socket.unpipe(upstream);
+    upstream.unpipe(socket);
+    s.localReply({ status: 503, body: CONNECT_FAILURE, flag: ResponseFlag.UF, details: 'upstream_reset_before_response_started{remote_connection_failure}' });
   });
   socket.on('error', () => upstream.destroy());
   socket.on('close', () => upstream.destroy());
-  upstream.on('close', () => socket.destroy());
+  upstream.on('close', () => {
+    if (upstream.bytesRead > 0) socket.destroy();
+  });
 }

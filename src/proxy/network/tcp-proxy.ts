@@ -25,6 +25,7 @@ import { durationMs } from '../runtime/duration.js';
 import type { Compiled } from '../runtime/compile-cluster.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
+import { dial } from '../upstream/dial.js';
 import { ResponseFlag } from '../http/response-flags.js';
 import { compileAccessLog, type CompiledAccessLog } from '../runtime/compile-access-log.js';
 import type { WasmPluginRegistry } from '../filters/wasm/plugin-registry.js';
@@ -184,26 +185,6 @@ export function relayReads(to: Socket): { buffer: () => Buffer; callback: (n: nu
   };
 }
 
-/** `direct`: the client socket a plaintext upstream's reads go straight to (no filters see the bytes). */
-function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource, direct: Socket | undefined): Socket | string {
-  const t = host.transport;
-  const local = host.localAddress ?? cluster.config.bindAddress;
-  const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}) };
-  if (t.kind === 'raw') return direct !== undefined ? netConnect({ ...opts, onread: relayReads(direct) }) : netConnect(opts);
-  const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
-  const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;
-  if ((t.sdsCertificate !== undefined && cert === undefined) || (t.sdsValidation !== undefined && ca === undefined)) return SDS_MISSING;
-  return tlsConnect({
-    ...opts,
-    ...(t.sni !== '' ? { servername: t.sni } : {}),
-    ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
-    ...(ca !== undefined ? { ca } : {}),
-    rejectUnauthorized: ca !== undefined,
-    checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
-    ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),
-  });
-}
-
 /** Wires the sockets through the filters with back-pressure: a full side pauses the other until it drains. */
 function wireFilters(downstream: Socket, upstream: Socket, filters: TcpConnectionFilters, onRemoteEnd: () => void): void {
   downstream.on('data', (d: Buffer) => filters.onDownstreamData(d, false));
@@ -348,7 +329,7 @@ export function runTcpProxy(
       // Bytes go straight from a plaintext upstream's reads to the client when no network filter sees them
       // (the metadata exchange needs TLS with its ALPN, so it never reads a plaintext upstream's bytes).
       const direct = filters === undefined ? downstream : undefined;
-      const s = dial(host, cluster, env.secrets, direct);
+      const s = dial(host, cluster, env.secrets, direct !== undefined ? relayReads(direct) : undefined);
       if (typeof s === 'string') return failed(host, s);
       const cx = cluster.connectionEvents(host, 'tcp');
       cx.opened();

@@ -30,6 +30,7 @@ import { typedStructOf } from './typed-struct.js';
 import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.js';
 import type { EscapedSlashesAction, PathNormalization } from '../http/path-normalization.js';
 import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
+import { compileCidr, type IpPredicate } from '../filters/rbac/cidr.js';
 
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
@@ -51,6 +52,11 @@ export interface CompiledHcm {
   readonly serverName: string | undefined;
   readonly useRemoteAddress: boolean;
   readonly xffNumTrustedHops: number;
+  /**
+   * internal_address_config.cidr_ranges: the client addresses whose requests are internal (with
+   * use_remote_address); undefined: none are, as in Envoy since 1.36 when the field is unset.
+   */
+  readonly internalAddresses: IpPredicate | undefined;
   readonly skipXffAppend: boolean;
   readonly generateRequestId: boolean;
   readonly preserveExternalRequestId: boolean;
@@ -130,6 +136,17 @@ function unsupportedHcmSettings(h: HttpConnectionManager, path: string): string[
   return out;
 }
 
+/**
+ * internal_address_config: unix_sockets needs no handling (no listener here takes pipe connections); the
+ * CIDR ranges as RBAC reads them (an address matches a range of its own IP version).
+ */
+function internalAddresses(h: HttpConnectionManager, path: string, problems: string[]): IpPredicate | undefined {
+  const ranges = h.internalAddressConfig?.cidrRanges ?? [];
+  if (ranges.length === 0) return undefined;
+  const tests = ranges.map((r, i) => compileCidr(r, `${path}.internal_address_config.cidr_ranges[${i}]`, problems));
+  return (ip) => tests.some((t) => t(ip));
+}
+
 export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbound' | 'unspecified' = 'unspecified'): Compiled<CompiledHcm> {
   const h = anyUnpack(any, HttpConnectionManagerSchema);
   if (h === undefined) return { ok: false, problems: [`${path}: cannot decode ${HttpConnectionManagerSchema.typeName}`] };
@@ -203,6 +220,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
     if (c !== undefined) accessLogs.push(c);
   });
   const tracing = h.tracing !== undefined ? compileTracing(h.tracing, `${path}.tracing`, direction, problems) : undefined;
+  const internal = internalAddresses(h, path, problems);
   if (problems.length > 0 || routes === undefined) return { ok: false, problems };
   const common = h.commonHttpProtocolOptions;
   return {
@@ -215,6 +233,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       serverName: h.serverHeaderTransformation === 2 ? undefined : h.serverName || 'envoy',
       useRemoteAddress: h.useRemoteAddress ?? false,
       xffNumTrustedHops: h.xffNumTrustedHops,
+      internalAddresses: internal,
       skipXffAppend: h.skipXffAppend,
       generateRequestId: h.generateRequestId ?? true,
       preserveExternalRequestId: h.preserveExternalRequestId,

@@ -1,0 +1,125 @@
+// WebSocket upgrades go through the connection manager as every request does (Envoy runs the HTTP filter
+// chain on an upgrade request before the router opens the tunnel): through a real listener to a real
+// WebSocket-speaking upstream on 127.0.0.1, an RBAC DENY on /admin refuses the upgrade with 403 and the
+// upstream never sees it, the request headers the connection manager sets (x-forwarded-proto, x-request-id)
+// reach the upstream, a client's steering x-envoy-* headers do not, and an allowed path still upgrades.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { create, fromJson } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { createLogger } from '../../lib/logger.js';
+import { seededRandom } from '../lib/random.js';
+import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
+import { ListenerManager } from '../network/listener-manager.js';
+import { NO_SECRETS } from '../upstream/connection-pools.js';
+import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
+import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { HttpFilterSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+import type { CompletedStream } from './hcm-env.js';
+import { waitFor } from '../../../test/support/wait.js';
+
+let upstream: Server;
+let clusters: ClusterManager;
+let manager: ListenerManager;
+let port = 0;
+const upgrades: { url: string; headers: IncomingHttpHeaders }[] = [];
+const completed: CompletedStream[] = [];
+
+before(async () => {
+  upstream = createServer((_req, res) => res.writeHead(426).end());
+  // Answers the upgrade, then echoes what arrives on the tunnel upper-cased.
+  upstream.on('upgrade', (req, socket: Socket) => {
+    upgrades.push({ url: req.url ?? '', headers: req.headers });
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
+    socket.on('data', (d: Buffer) => socket.write(d.toString().toUpperCase()));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+  clusters = staticClusterManager('upstream', (upstream.address() as AddressInfo).port);
+  manager = new ListenerManager({
+    env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(9), secrets: NO_SECRETS, onStreamComplete: (s) => completed.push(s) },
+    secrets: NO_SECRETS,
+    logger: createLogger('error', () => undefined),
+  });
+  const rbac = fromJson(RBACSchema, {
+    rules: { action: 'DENY', policies: { 'no-admin': { permissions: [{ urlPath: { path: { prefix: '/admin' } } }], principals: [{ any: true }] } } },
+  });
+  const routes = routeConfig('inline', [vhost('all', ['*'], [route('up', prefix('/'), toCluster('upstream'))])]);
+  const hcm = hcmFilter(
+    { routeConfig: routes },
+    {
+      statPrefix: 'ws',
+      upgradeConfigs: [{ upgradeType: 'websocket' }],
+      httpFilters: [
+        create(HttpFilterSchema, { name: 'envoy.filters.http.rbac', configType: { case: 'typedConfig', value: anyPack(RBACSchema, rbac) } }),
+        create(HttpFilterSchema, { name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } }),
+      ],
+    },
+  );
+  const r = compileListener(listener({ name: 'ws', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'ws', filters: [hcm] })] }));
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['ws', r.value]])), []);
+  port = manager.bound().find((b) => b.name === 'ws')?.port ?? 0;
+});
+
+after(async () => {
+  manager.close();
+  clusters.close();
+  upstream.closeAllConnections();
+  await new Promise((ok) => upstream.close(ok));
+});
+
+/** An upgrade request for `path`; after a 101 sends `message` on the tunnel. Everything the proxy sent back. */
+function upgrade(path: string, message: string, extra = ''): Promise<string> {
+  return new Promise((ok) => {
+    const s = connect(port, '127.0.0.1');
+    let out = '';
+    let sent = false;
+    const timer = setTimeout(() => s.destroy(), 3000);
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (!sent && out.includes('\r\n\r\n') && out.startsWith('HTTP/1.1 101')) {
+        sent = true;
+        s.write(message);
+      }
+      if (sent && out.endsWith(message.toUpperCase())) s.destroy();
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      ok(out);
+    });
+    s.write(`GET ${path} HTTP/1.1\r\nhost: app.example\r\nconnection: Upgrade\r\nupgrade: websocket\r\n${extra}\r\n`);
+  });
+}
+
+describe('WebSocket upgrades through the HTTP filters', () => {
+  it('an RBAC DENY refuses the upgrade with 403 before any upstream sees it', async () => {
+    const out = await upgrade('/admin/socket', 'hello');
+    assert.match(out, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(out, /RBAC: access denied$/);
+    assert.equal(upgrades.filter((u) => u.url.startsWith('/admin')).length, 0);
+    // The stream ends (access log, stats) when the proxy's side of the connection has closed.
+    const denied = await waitFor(async () => completed.find((c) => c.request.path === '/admin/socket'), 'the denied upgrade completed', 3000);
+    assert.deepEqual([denied.info.responseCode, denied.info.details.startsWith('rbac_access_denied')], [403, true]);
+  });
+
+  it('an allowed path upgrades, with the headers the connection manager sets and without the client steering headers', async () => {
+    const out = await upgrade('/chat', 'hello', 'x-envoy-retry-on: 5xx\r\n');
+    assert.match(out, /^HTTP\/1\.1 101 /);
+    assert.ok(out.endsWith('HELLO'), out);
+    const seen = upgrades.at(-1);
+    assert.equal(seen?.url, '/chat');
+    assert.equal(seen?.headers['upgrade'], 'websocket');
+    assert.equal(seen?.headers['x-forwarded-proto'], 'http');
+    assert.match(String(seen?.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(seen?.headers['x-envoy-retry-on'], undefined);
+    const tunnel = await waitFor(async () => completed.find((c) => c.request.path === '/chat'), 'the tunnel completed', 3000);
+    assert.deepEqual([tunnel.info.responseCode, tunnel.info.upstreamCluster, tunnel.info.flags], [101, 'upstream', 0]);
+  });
+});

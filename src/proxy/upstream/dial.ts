@@ -1,0 +1,33 @@
+// A connection to an upstream host with its cluster's transport socket: plaintext, or TLS with the cluster's
+// certificates, trusted CA, SNI, SAN check and ALPN (inline or from SDS). For what speaks raw bytes to a host
+// (tcp_proxy, HTTP/1.1 upgrade tunnels); HTTP requests go through the connection pools. A string is why no
+// connection was made (SDS_MISSING: a secret the cluster names has not arrived).
+
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { ClusterHandle, PickedHost } from './cluster-handle.js';
+import { SDS_MISSING, type SecretSource } from './connection-pools.js';
+import { serverIdentityCheck } from './san-check.js';
+
+/**
+ * `onread`: where a plaintext connection's reads go, straight from the socket (tcp_proxy relays them to the
+ * client with no filter in between).
+ */
+export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource, onread: { buffer: () => Buffer; callback: (n: number, b: Buffer) => boolean } | undefined): Socket | string {
+  const t = host.transport;
+  const local = host.localAddress ?? cluster.config.bindAddress;
+  const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}) };
+  if (t.kind === 'raw') return onread !== undefined ? netConnect({ ...opts, onread }) : netConnect(opts);
+  const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
+  const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;
+  if ((t.sdsCertificate !== undefined && cert === undefined) || (t.sdsValidation !== undefined && ca === undefined)) return SDS_MISSING;
+  return tlsConnect({
+    ...opts,
+    ...(t.sni !== '' ? { servername: t.sni } : {}),
+    ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+    rejectUnauthorized: ca !== undefined,
+    checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
+    ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),
+  });
+}
