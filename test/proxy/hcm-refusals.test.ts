@@ -9,6 +9,9 @@ import { compileListener } from '../../src/proxy/runtime/compile-listener.js';
 import { filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost, directResponse } from '../support/xds-fixtures.js';
 import { translate } from '../../src/translate/translate.js';
 import { meshFromYaml, testProxy } from '../support/mesh.js';
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { UuidRequestIdConfigSchema } from '../../src/xds/gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js';
 
 const routes = routeConfig('inline', [vhost('all', ['*'], [route('ok', prefix('/'), directResponse(200, 'ok'))])]);
 
@@ -35,6 +38,36 @@ describe('connection manager settings the proxy refuses', () => {
       'common_http_protocol_options.max_requests_per_connection',
       'common_http_protocol_options.max_connection_duration',
     ]);
+  });
+
+  it('refuses the extensions and variants it does not run, and accepts the UUID request ids it makes', () => {
+    const problems = problemsOf({
+      statPrefix: 'x',
+      codecType: 3,
+      originalIpDetectionExtensions: [{ name: 'xff', typedConfig: { typeUrl: 'type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig', value: new Uint8Array() } }],
+      earlyHeaderMutationExtensions: [{ name: 'm', typedConfig: { typeUrl: 'type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation', value: new Uint8Array() } }],
+      representIpv4RemoteAddressAsIpv4MappedIpv6: true,
+      addUserAgent: true,
+      proxyStatusConfig: {},
+      streamErrorOnInvalidHttpMessage: true,
+      accessLogOptions: { flushAccessLogOnNewRequest: true },
+      requestIdExtension: { typedConfig: anyPack(UuidRequestIdConfigSchema, create(UuidRequestIdConfigSchema, { packTraceReason: false })) },
+    });
+    const fields = problems.map((p) => p.replace(/^.*?\.typed_config\./, '').replace(/:.*$/, ''));
+    assert.deepEqual(fields, [
+      'codec_type',
+      'original_ip_detection_extensions',
+      'early_header_mutation_extensions',
+      'represent_ipv4_remote_address_as_ipv4_mapped_ipv6',
+      'add_user_agent',
+      'proxy_status_config',
+      'stream_error_on_invalid_http_message',
+      'access_log_options',
+      'request_id_extension',
+    ]);
+    // Istio's request id extension (UuidRequestIdConfig, sampling by request id): what the proxy does anyway.
+    const uuid = anyPack(UuidRequestIdConfigSchema, create(UuidRequestIdConfigSchema, { useRequestIdForTraceSampling: true }));
+    assert.deepEqual(problemsOf({ statPrefix: 'x', requestIdExtension: { typedConfig: uuid } }), []);
   });
 
   it('accepts what Istio sends: the connection managers of a sidecar and a gateway compile', () => {

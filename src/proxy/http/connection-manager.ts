@@ -81,7 +81,10 @@ export class HcmRuntime implements Http1ServerHost {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
     this.acceptHttp10 = config.acceptHttp10;
     this.defaultHostForHttp10 = config.defaultHostForHttp10;
-    this.#responsePolicy = config.via !== '' || config.alwaysSetRequestIdInResponse ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse } : undefined;
+    this.#responsePolicy =
+      config.via !== '' || config.alwaysSetRequestIdInResponse || config.serverNameIfAbsent !== ''
+        ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse, serverIfAbsent: config.serverNameIfAbsent }
+        : undefined;
     this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
@@ -241,7 +244,11 @@ export class HcmRuntime implements Http1ServerHost {
       // A client gone before any answer (local or the upstream's) cut the stream short.
       complete(!res.finished && info.responseCode === 0);
     });
-    this.#route(s);
+    const upgrade = r.headers['upgrade'];
+    if (typeof upgrade === 'string' && this.config.upgrades.has(upgrade.toLowerCase())) return this.#route(s);
+    // An upgrade the connection manager does not enable (upgrade_configs): Envoy's 403 local reply.
+    this.#stats?.rqWsOnNonWsRoute.inc();
+    s.localReply({ status: 403, body: '', flag: 0, details: 'upgrade_failed' });
   }
 
   /**
@@ -260,11 +267,6 @@ export class HcmRuntime implements Http1ServerHost {
   }
 
   onUpgrade(req: Http1Request, _rawHeaders: string[], socket: Socket, head: Buffer): void {
-    const upgrade = String(req.headers['upgrade'] ?? '').toLowerCase();
-    if (!this.config.upgrades.has(upgrade)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      return;
-    }
     absoluteForm(req);
     if (!normalizeUpgradePath(req, socket, this.config.pathNormalization, this.#stats)) return;
     this.#startUpgrade(req, socket, head);
@@ -338,7 +340,8 @@ export class HcmRuntime implements Http1ServerHost {
       return;
     }
     const reply = codecErrorReply(code, typeof err.reason === 'string' ? err.reason : err.message);
-    const server = this.config.serverName !== undefined ? `server: ${this.config.serverName}\r\n` : '';
+    const name = this.config.serverName ?? this.config.serverNameIfAbsent;
+    const server = name !== '' ? `server: ${name}\r\n` : '';
     socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\ncontent-length: ${reply.body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${reply.body}`);
     const info = newStreamInfo(Date.now());
     info.flags |= reply.flags;
@@ -356,11 +359,6 @@ export class HcmRuntime implements Http1ServerHost {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    if (!this.config.upgrades.has(upgrade)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      return;
-    }
     const r = this.#request(req, factsOf(req.socket));
     if (!normalizeUpgradePath(r, socket, this.config.pathNormalization, this.#stats)) return;
     // node hands over its socket (a net.Socket, or a TLSSocket, which is one).

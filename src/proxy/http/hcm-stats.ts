@@ -39,6 +39,8 @@ export class HcmStats {
   readonly rqRedirectedWithNormalizedPath: Counter;
   /** HTTP/1.1 responses that started before their request had all arrived (the connection then closes). */
   readonly rqResponseBeforeRqComplete: Counter;
+  /** Upgrade requests of a type upgrade_configs does not enable (answered 403). */
+  readonly rqWsOnNonWsRoute: Counter;
 
   constructor(scope: StatsScope, statPrefix: string) {
     const s = scope.scope(`http.${statPrefix}`);
@@ -61,5 +63,6 @@ export class HcmStats {
     this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');
     this.rqRedirectedWithNormalizedPath = s.counter('downstream_rq_redirected_with_normalized_path');
     this.rqResponseBeforeRqComplete = s.counter('downstream_rq_response_before_rq_complete');
+    this.rqWsOnNonWsRoute = s.counter('downstream_rq_ws_on_non_ws_route');
   }
 }

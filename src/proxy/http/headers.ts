@@ -40,11 +40,14 @@ export function headerValue(h: HeaderMap, name: string): string | undefined {
 
 /**
  * What the connection manager adds to every response head (Envoy's ConnectionManagerUtility::
- * mutateResponseHeaders): its `via`, and the request's x-request-id (always_set_request_id_in_response).
+ * mutateResponseHeaders): its `via`, the request's x-request-id (always_set_request_id_in_response) and, with
+ * APPEND_IF_ABSENT, a `server` header where the response has none.
  */
 export interface ResponseHeaderPolicy {
   readonly via: string;
   readonly alwaysSetRequestId: boolean;
+  /** The `server` header for a response without one (server_header_transformation APPEND_IF_ABSENT); '' none. */
+  readonly serverIfAbsent: string;
 }
 
 /** Envoy's Utility::appendVia: `via` joined to what the header already says, with ", ". */

@@ -20,7 +20,7 @@ export type { HeaderMap };
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
-const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false });
+const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false, serverIfAbsent: '' });
 
 export interface DownstreamRequest {
   readonly method: string;
@@ -364,6 +364,7 @@ export class HttpStream {
       if (p.via !== '') h['via'] = appendVia(h['via'], p.via);
       const id = this.request.headers['x-request-id'];
       if (p.alwaysSetRequestId && id !== undefined) h['x-request-id'] = id;
+      if (p.serverIfAbsent !== '' && h['server'] === undefined) h['server'] = p.serverIfAbsent;
     }
     const g = h['grpc-status'];
     if (g !== undefined) this.info.grpcStatus = typeof g === 'string' ? g : (g[0] ?? '');

@@ -75,7 +75,7 @@ after(async () => {
 });
 
 /** An upgrade request for `path`; after a 101 sends `message` on the tunnel. Everything the proxy sent back. */
-function upgrade(path: string, message: string, extra = ''): Promise<string> {
+function upgrade(path: string, message: string, extra = '', protocol = 'websocket'): Promise<string> {
   return new Promise((ok) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
@@ -94,7 +94,7 @@ function upgrade(path: string, message: string, extra = ''): Promise<string> {
       clearTimeout(timer);
       ok(out);
     });
-    s.write(`GET ${path} HTTP/1.1\r\nhost: app.example\r\nconnection: Upgrade\r\nupgrade: websocket\r\n${extra}\r\n`);
+    s.write(`GET ${path} HTTP/1.1\r\nhost: app.example\r\nconnection: Upgrade\r\nupgrade: ${protocol}\r\n${extra}\r\n`);
   });
 }
 
@@ -109,6 +109,15 @@ describe('WebSocket upgrades through the HTTP filters', () => {
     assert.deepEqual([denied.info.responseCode, denied.info.details.startsWith('rbac_access_denied')], [403, true]);
   });
 
+  it('an upgrade upgrade_configs does not enable is answered 403 (upgrade_failed) and logged', async () => {
+    const before = upgrades.length;
+    const out = await upgrade('/chat', 'hello', '', 'spdy/3');
+    assert.match(out, /^HTTP\/1\.1 403 Forbidden\r\n[^]*content-length: 0\r\n/);
+    assert.equal(upgrades.length, before);
+    const refused = await waitFor(async () => completed.find((c) => c.info.details === 'upgrade_failed'), 'the refused upgrade completed', 3000);
+    assert.equal(refused.info.responseCode, 403);
+  });
+
   it('an allowed path upgrades, with the headers the connection manager sets and without the client steering headers', async () => {
     const out = await upgrade('/chat', 'hello', 'x-envoy-retry-on: 5xx\r\n');
     assert.match(out, /^HTTP\/1\.1 101 /);
@@ -119,7 +128,7 @@ describe('WebSocket upgrades through the HTTP filters', () => {
     assert.equal(seen?.headers['x-forwarded-proto'], 'http');
     assert.match(String(seen?.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(seen?.headers['x-envoy-retry-on'], undefined);
-    const tunnel = await waitFor(async () => completed.find((c) => c.request.path === '/chat'), 'the tunnel completed', 3000);
+    const tunnel = await waitFor(async () => completed.find((c) => c.request.path === '/chat' && c.info.details === 'via_upstream'), 'the tunnel completed', 3000);
     assert.deepEqual([tunnel.info.responseCode, tunnel.info.upstreamCluster, tunnel.info.flags], [101, 'upstream', 0]);
   });
 });

@@ -338,6 +338,12 @@ export class ListenerManager {
       runTcpProxy(socket as Socket, n.tcp, this.o.env, originalDestination, wasm, facts.peer, peerWorkload);
       return;
     }
+    // codec_type HTTP1 or HTTP2 takes the connection as that protocol whatever it starts with (and reads it as
+    // that codec reads: HTTP/1.1 once resumed, HTTP/2 from what is buffered); AUTO goes by what was seen.
+    if (n.hcm.codec !== 'auto' && h2 !== (n.hcm.codec === 'http2')) {
+      h2 = !h2;
+      resume = !h2;
+    }
     let h = this.#hcms.get(chain);
     if (h === undefined) {
       h = new HcmRuntime(n.hcm, this.o.env);

@@ -31,6 +31,7 @@ import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.
 import type { EscapedSlashesAction, PathNormalization } from '../http/path-normalization.js';
 import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
 import { compileCidr, type IpPredicate } from '../filters/rbac/cidr.js';
+import { UuidRequestIdConfigSchema } from '../../xds/gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js';
 
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
@@ -48,8 +49,12 @@ export interface CompiledHcm {
   readonly statPrefix: string;
   readonly routes: { readonly kind: 'rds'; readonly name: string } | { readonly kind: 'inline'; readonly table: CompiledRouteConfig };
   readonly httpFilters: readonly CompiledHttpFilter[];
-  /** The `server` response header; undefined = pass the upstream's through (PASS_THROUGH). */
+  /** The `server` response header, set on every response (OVERWRITE); undefined: see serverNameIfAbsent. */
   readonly serverName: string | undefined;
+  /** The `server` header for responses without one (APPEND_IF_ABSENT); '' with OVERWRITE and PASS_THROUGH. */
+  readonly serverNameIfAbsent: string;
+  /** codec_type: AUTO tells HTTP/2 by its preface (or ALPN); HTTP1 and HTTP2 take every connection as that. */
+  readonly codec: 'auto' | 'http1' | 'http2';
   readonly useRemoteAddress: boolean;
   readonly xffNumTrustedHops: number;
   /**
@@ -125,6 +130,26 @@ function unsupportedHcmSettings(h: HttpConnectionManager, path: string): string[
   if (h.stripPortMode.case === 'stripAnyHostPort' && h.stripPortMode.value) out.push(`${path}.strip_any_host_port: not supported`);
   if (h.stripTrailingHostDot) out.push(`${path}.strip_trailing_host_dot: not supported`);
   if (h.schemeHeaderTransformation !== undefined && h.schemeHeaderTransformation.transformation.case !== undefined) out.push(`${path}.scheme_header_transformation: not supported`);
+  if (h.codecType === 3) out.push(`${path}.codec_type: HTTP3 is not supported`);
+  if (h.originalIpDetectionExtensions.length > 0) out.push(`${path}.original_ip_detection_extensions: not supported`);
+  if (h.earlyHeaderMutationExtensions.length > 0) out.push(`${path}.early_header_mutation_extensions: not supported`);
+  if (h.representIpv4RemoteAddressAsIpv4MappedIpv6) out.push(`${path}.represent_ipv4_remote_address_as_ipv4_mapped_ipv6: not supported`);
+  if (h.addUserAgent === true) out.push(`${path}.add_user_agent: not supported`);
+  if (h.pathNormalizationOptions !== undefined) out.push(`${path}.path_normalization_options: not supported`);
+  if (h.proxyStatusConfig !== undefined) out.push(`${path}.proxy_status_config: not supported`);
+  if (h.typedHeaderValidationConfig !== undefined) out.push(`${path}.typed_header_validation_config: not supported`);
+  if (h.streamErrorOnInvalidHttpMessage === true) out.push(`${path}.stream_error_on_invalid_http_message: not supported (a malformed request closes its connection)`);
+  // Access log entries other than one per stream at its end.
+  if (h.accessLogFlushInterval !== undefined || h.flushAccessLogOnNewRequest) out.push(`${path}.access_log_flush_interval / flush_access_log_on_new_request: not supported`);
+  const alo = h.accessLogOptions;
+  if (alo !== undefined && (alo.accessLogFlushInterval !== undefined || alo.flushAccessLogOnNewRequest || alo.flushLogOnTunnelSuccessfullyEstablished)) out.push(`${path}.access_log_options: periodic or early access log entries are not supported`);
+  const rid = h.requestIdExtension?.typedConfig;
+  if (rid !== undefined) {
+    const u = rid.typeUrl.endsWith(`/${UuidRequestIdConfigSchema.typeName}`) ? anyUnpack(rid, UuidRequestIdConfigSchema) : undefined;
+    if (u === undefined) out.push(`${path}.request_id_extension: only ${UuidRequestIdConfigSchema.typeName} is supported`);
+    // The proxy's request ids are Envoy's default UUIDs: the trace decision packed in and used for sampling.
+    else if (u.packTraceReason === false || u.useRequestIdForTraceSampling === false) out.push(`${path}.request_id_extension: pack_trace_reason and use_request_id_for_trace_sampling can only be true`);
+  }
   const c = h.commonHttpProtocolOptions;
   if (c !== undefined) {
     const cp = `${path}.common_http_protocol_options`;
@@ -229,8 +254,11 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       statPrefix: h.statPrefix,
       routes,
       httpFilters,
-      // ServerHeaderTransformation: OVERWRITE (0, default) sets server_name (default "envoy"); PASS_THROUGH (2) keeps the upstream's.
-      serverName: h.serverHeaderTransformation === 2 ? undefined : h.serverName || 'envoy',
+      // ServerHeaderTransformation: OVERWRITE (0, default) sets server_name (default "envoy"), APPEND_IF_ABSENT (1)
+      // only where the response has none, PASS_THROUGH (2) keeps the upstream's.
+      serverName: h.serverHeaderTransformation === 0 ? h.serverName || 'envoy' : undefined,
+      serverNameIfAbsent: h.serverHeaderTransformation === 1 ? h.serverName || 'envoy' : '',
+      codec: h.codecType === 1 ? 'http1' : h.codecType === 2 ? 'http2' : 'auto',
       useRemoteAddress: h.useRemoteAddress ?? false,
       xffNumTrustedHops: h.xffNumTrustedHops,
       internalAddresses: internal,
