@@ -8,19 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../lib/logger.js';
-import { seededRandom } from '../lib/random.js';
-import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
-import { ListenerManager } from '../network/listener-manager.js';
-import { NO_SECRETS } from '../upstream/connection-pools.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import { rawExchange } from '../../../test/support/raw-http.js';
 
 let upstream: Server;
 let clusters: ClusterManager;
-const managers: ListenerManager[] = [];
-const ports: Record<string, number> = {};
+let listeners: HcmListeners;
+let ports: Readonly<Record<string, number>> = {};
 
 before(async () => {
   upstream = createServer((req, res) => {
@@ -37,22 +33,12 @@ before(async () => {
     ifAbsent: { serverHeaderTransformation: 1, serverName: 'edge' },
     overwrite: { serverName: 'edge' },
   } as const;
-  for (const [name, extra] of Object.entries(variants)) {
-    const m = new ListenerManager({
-      env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(2), secrets: NO_SECRETS, onStreamComplete: () => undefined },
-      secrets: NO_SECRETS,
-      logger: createLogger('error', () => undefined),
-    });
-    managers.push(m);
-    const r = compileListener(listener({ name, address: '127.0.0.1', port: 0, chains: [filterChain({ name, filters: [hcmFilter({ routeConfig: routes }, { statPrefix: name, ...extra })] })] }));
-    if (!r.ok) throw new Error(r.problems.join('; '));
-    assert.deepEqual(await m.apply(new Map<string, CompiledListener>([[name, r.value]])), []);
-    ports[name] = m.bound().find((b) => b.name === name)?.port ?? 0;
-  }
+  listeners = await startHcmListeners(variants, { routes, clusters });
+  ports = listeners.ports;
 });
 
 after(async () => {
-  for (const m of managers) m.close();
+  listeners.close();
   clusters.close();
   await new Promise((ok) => upstream.close(ok));
 });

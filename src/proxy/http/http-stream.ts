@@ -232,7 +232,8 @@ export class HttpStream {
    * has_1xx_headers_), and only while the response head has not started.
    */
   sendContinue(): void {
-    if (this.info.continueSent || this.responseStarted) return;
+    // An HTTP/1.0 client does not know 1xx responses (RFC 9110 15.2): nothing is sent, nothing counted.
+    if (this.info.continueSent || this.responseStarted || this.request.protocol === 'HTTP/1.0') return;
     this.info.continueSent = true;
     this.response.writeContinue();
   }

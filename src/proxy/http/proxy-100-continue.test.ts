@@ -14,14 +14,11 @@ import { connect, type AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import { create } from '@bufbuild/protobuf';
-import { createLogger } from '../../lib/logger.js';
-import { seededRandom } from '../lib/random.js';
-import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
-import { ListenerManager } from '../network/listener-manager.js';
-import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, vhost } from '../../../test/support/xds-fixtures.js';
+import { prefix, route, routeConfig, staticClusterManager, vhost } from '../../../test/support/xds-fixtures.js';
+import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
+import { rawExchange } from '../../../test/support/raw-http.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 
@@ -31,7 +28,7 @@ const completed: CompletedStream[] = [];
 const seen: { path: string; expect: string | undefined; body: string | undefined }[] = [];
 let upstream: Server;
 let clusters: ClusterManager;
-const managers: ListenerManager[] = [];
+let listeners: HcmListeners;
 const ports = { proxied: 0, local: 0 };
 
 function app(req: IncomingMessage, res: ServerResponse): void {
@@ -58,23 +55,13 @@ before(async () => {
   // Retries on 5xx: a 503 after a 100 Continue is not retried.
   const action = { case: 'route' as const, value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'upstream' }, retryPolicy: { retryOn: '5xx', numRetries: 2 } }) };
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('up', prefix('/'), action)])]);
-  for (const [name, proxy100Continue] of [['proxied', true], ['local', false]] as const) {
-    const m = new ListenerManager({
-      env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(5), secrets: NO_SECRETS, onStreamComplete: (s) => completed.push(s), stats },
-      secrets: NO_SECRETS,
-      logger: createLogger('error', () => undefined),
-    });
-    managers.push(m);
-    const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: name, proxy100Continue });
-    const r = compileListener(listener({ name, address: '127.0.0.1', port: 0, chains: [filterChain({ name, filters: [hcm] })] }));
-    if (!r.ok) throw new Error(r.problems.join('; '));
-    assert.deepEqual(await m.apply(new Map<string, CompiledListener>([[name, r.value]])), []);
-    ports[name] = m.bound().find((b) => b.name === name)?.port ?? 0;
-  }
+  listeners = await startHcmListeners({ proxied: { proxy100Continue: true }, local: { proxy100Continue: false, httpProtocolOptions: { acceptHttp10: true } } }, { routes, clusters, stats, onStreamComplete: (s) => completed.push(s) });
+  ports.proxied = listeners.ports['proxied'] ?? 0;
+  ports.local = listeners.ports['local'] ?? 0;
 });
 
 after(async () => {
-  for (const m of managers) m.close();
+  listeners.close();
   clusters.close();
   await new Promise((ok) => upstream.close(ok));
 });
@@ -152,6 +139,14 @@ describe('proxy_100_continue', () => {
     assert.equal(count(x.text), 1);
     assert.match(x.text, /\r\n\r\nPAYLOAD$/);
     assert.deepEqual(seen.at(-1), { path: '/plain', expect: undefined, body: 'payload' });
+  });
+
+  it('not proxied: an HTTP/1.0 client gets no 100 (it would not know one), and the expectation is still removed', async () => {
+    const out = await rawExchange(ports.local, 'POST /plain HTTP/1.0\r\nhost: app.example\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nhi');
+    assert.match(out, /^HTTP\/1\.1 200 /);
+    assert.equal(count(out), 0);
+    assert.deepEqual(seen.at(-1), { path: '/plain', expect: undefined, body: 'hi' });
+    assert.equal(last().info.continueSent, false);
   });
 
   it("not proxied: the upstream's own 100 Continue is dropped", async () => {

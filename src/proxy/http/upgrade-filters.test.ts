@@ -10,15 +10,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { create, fromJson } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
-import { createLogger } from '../../lib/logger.js';
-import { seededRandom } from '../lib/random.js';
-import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
-import { ListenerManager } from '../network/listener-manager.js';
-import { NO_SECRETS } from '../upstream/connection-pools.js';
+import type { ListenerManager } from '../network/listener-manager.js';
 import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { HttpFilterSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { startHcmListener } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { waitFor } from '../../../test/support/wait.js';
@@ -41,30 +38,24 @@ before(async () => {
   });
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
   clusters = staticClusterManager('upstream', (upstream.address() as AddressInfo).port);
-  manager = new ListenerManager({
-    env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(9), secrets: NO_SECRETS, onStreamComplete: (s) => completed.push(s) },
-    secrets: NO_SECRETS,
-    logger: createLogger('error', () => undefined),
-  });
   const rbac = fromJson(RBACSchema, {
     rules: { action: 'DENY', policies: { 'no-admin': { permissions: [{ urlPath: { path: { prefix: '/admin' } } }], principals: [{ any: true }] } } },
   });
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('up', prefix('/'), toCluster('upstream'))])]);
-  const hcm = hcmFilter(
-    { routeConfig: routes },
-    {
-      statPrefix: 'ws',
+  const l = await startHcmListener('ws', {
+    routes,
+    clusters,
+    onStreamComplete: (s) => completed.push(s),
+    hcm: {
       upgradeConfigs: [{ upgradeType: 'websocket' }],
       httpFilters: [
         create(HttpFilterSchema, { name: 'envoy.filters.http.rbac', configType: { case: 'typedConfig', value: anyPack(RBACSchema, rbac) } }),
         create(HttpFilterSchema, { name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema)) } }),
       ],
     },
-  );
-  const r = compileListener(listener({ name: 'ws', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'ws', filters: [hcm] })] }));
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['ws', r.value]])), []);
-  port = manager.bound().find((b) => b.name === 'ws')?.port ?? 0;
+  });
+  manager = l.manager;
+  port = l.port;
 });
 
 after(async () => {
