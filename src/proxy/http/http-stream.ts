@@ -168,10 +168,7 @@ export class HttpStream {
   readonly encodeTrailerHooks: EncodeTrailersHook[] = [];
   /** proxy_100_continue (set by the connection manager): the upstream's `100 Continue` goes downstream. */
   proxy100Continue = false;
-  /**
-   * An upgrade request's terminal (upgrade.ts): where the router opens a tunnel to the route's cluster instead
-   * of forwarding a request. Undefined for every other request.
-   */
+  /** An upgrade request's terminal (upgrade.ts): the router opens a tunnel to the route's cluster instead. */
   tunnel: ((cluster: ClusterHandle) => void) | undefined = undefined;
   #grpc: boolean;
   #state = FLOWING;
@@ -227,12 +224,8 @@ export class HttpStream {
     return this.#state !== FLOWING || this.response.headersSent;
   }
 
-  /**
-   * Sends `100 Continue` downstream (Envoy's encode1xxHeaders): at most once (FilterManager's
-   * has_1xx_headers_), and only while the response head has not started.
-   */
+  /** `100 Continue` downstream (encode1xxHeaders): once, before the head, never to HTTP/1.0 (RFC 9110 15.2). */
   sendContinue(): void {
-    // An HTTP/1.0 client does not know 1xx responses (RFC 9110 15.2): nothing is sent, nothing counted.
     if (this.info.continueSent || this.responseStarted || this.request.protocol === 'HTTP/1.0') return;
     this.info.continueSent = true;
     this.response.writeContinue();
