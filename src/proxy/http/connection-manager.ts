@@ -196,7 +196,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.#start(stream);
   }
 
-  /** Request header processing, the route decision, the tracing span, then the HTTP filters. */
+  /** A request of either codec: its expectation and path normalization, then #route. */
   #start(s: HttpStream): void {
     const r = s.request;
     // Envoy's ActiveStream::decodeHeaders: unless proxy_100_continue, the connection manager answers

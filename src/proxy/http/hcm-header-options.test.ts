@@ -7,12 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../../lib/logger.js';
-import { seededRandom } from '../lib/random.js';
-import { compileListener, type CompiledListener } from '../runtime/compile-listener.js';
-import { ListenerManager } from '../network/listener-manager.js';
-import { NO_SECRETS } from '../upstream/connection-pools.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import type { ListenerManager } from '../network/listener-manager.js';
+import { prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { startHcmListener } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 
 let upstream: Server;
@@ -28,17 +25,10 @@ before(async () => {
   });
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
   clusters = staticClusterManager('upstream', (upstream.address() as AddressInfo).port);
-  manager = new ListenerManager({
-    env: { routeTable: () => undefined, cluster: (n) => clusters.get(n), random: seededRandom(8), secrets: NO_SECRETS, onStreamComplete: () => undefined },
-    secrets: NO_SECRETS,
-    logger: createLogger('error', () => undefined),
-  });
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('up', prefix('/'), toCluster('upstream'))])]);
-  const hcm = hcmFilter({ routeConfig: routes }, { statPrefix: 'opts', via: 'isthmus-edge', alwaysSetRequestIdInResponse: true, appendXForwardedPort: true });
-  const r = compileListener(listener({ name: 'opts', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'opts', filters: [hcm] })] }));
-  if (!r.ok) throw new Error(r.problems.join('; '));
-  assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([['opts', r.value]])), []);
-  port = manager.bound().find((b) => b.name === 'opts')?.port ?? 0;
+  const l = await startHcmListener('opts', { routes, clusters, hcm: { via: 'isthmus-edge', alwaysSetRequestIdInResponse: true, appendXForwardedPort: true } });
+  manager = l.manager;
+  port = l.port;
 });
 
 after(async () => {
