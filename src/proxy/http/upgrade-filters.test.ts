@@ -19,6 +19,7 @@ import { startHcmListener } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { waitFor } from '../../../test/support/wait.js';
+import { ResponseFlag } from './response-flags.js';
 
 let upstream: Server;
 let clusters: ClusterManager;
@@ -32,6 +33,7 @@ before(async () => {
   // Answers the upgrade, then echoes what arrives on the tunnel upper-cased.
   upstream.on('upgrade', (req, socket: Socket) => {
     upgrades.push({ url: req.url ?? '', headers: req.headers });
+    if (req.url === '/drop') return void socket.destroy(); // closes without answering
     socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
     socket.on('data', (d: Buffer) => socket.write(d.toString().toUpperCase()));
     socket.on('error', () => undefined);
@@ -107,6 +109,15 @@ describe('WebSocket upgrades through the HTTP filters', () => {
     assert.equal(upgrades.length, before);
     const refused = await waitFor(async () => completed.find((c) => c.info.details === 'upgrade_failed'), 'the refused upgrade completed', 3000);
     assert.equal(refused.info.responseCode, 403);
+  });
+
+  // Envoy's router when the upstream goes before answering: 503, "reset reason: connection termination", UC.
+  it('an upstream that closes before answering the upgrade is a 503 connection termination (UC), not a silent close', async () => {
+    const out = await upgrade('/drop', 'hello');
+    assert.match(out, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    assert.ok(out.endsWith('upstream connect error or disconnect/reset before headers. reset reason: connection termination'), out);
+    const dropped = await waitFor(async () => completed.find((c) => c.request.path === '/drop'), 'the dropped upgrade completed', 3000);
+    assert.deepEqual([dropped.info.responseCode, dropped.info.details, (dropped.info.flags & ResponseFlag.UC) !== 0, (dropped.info.flags & ResponseFlag.DC) !== 0], [503, 'upstream_reset_before_response_started{connection_termination}', true, false]);
   });
 
   it('an allowed path upgrades, with the headers the connection manager sets and without the client steering headers', async () => {

@@ -15,9 +15,8 @@ import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { SecretSource } from '../upstream/connection-pools.js';
 import { dial } from '../upstream/dial.js';
 import { ResponseFlag } from './response-flags.js';
-import { BODY_NO_HEALTHY_UPSTREAM } from './local-reply.js';
+import { BODY_NO_HEALTHY_UPSTREAM, upstreamResetBody, upstreamResetDetails, type ResetReason } from './local-reply.js';
 
-const CONNECT_FAILURE = 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure';
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
 /**
@@ -32,29 +31,55 @@ export function openTunnel(s: HttpStream, cluster: ClusterHandle, socket: Duplex
   if (host === undefined) return s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
   info.upstreamHost = host.key;
   info.attempts = 1;
-  const upstream: Socket | string = dial(host, cluster, secrets, undefined);
-  if (typeof upstream === 'string') return s.localReply({ status: 503, body: CONNECT_FAILURE, flag: ResponseFlag.UF, details: 'upstream_reset_before_response_started{connection_failure}' });
+  // Before the upstream has answered anything the failure is the router's local reply (Envoy's bodies and
+  // details); after it, the client's connection just closes with the upstream's.
+  let failed = false;
+  const fail = (reason: ResetReason, flag: number, transportFailure = ''): void => {
+    if (failed || s.response.headersSent || info.responseCode !== 0) return;
+    failed = true;
+    socket.unpipe(up);
+    s.localReply({ status: 503, body: upstreamResetBody(reason, false, transportFailure), flag, details: upstreamResetDetails(reason, transportFailure) });
+  };
+  const dialed = dial(host, cluster, secrets, undefined);
+  if (typeof dialed === 'string') {
+    const reason: ResetReason = 'remote connection failure';
+    return s.localReply({ status: 503, body: upstreamResetBody(reason, false, dialed), flag: ResponseFlag.UF, details: upstreamResetDetails(reason, dialed) });
+  }
+  const up: Socket = dialed;
+  const timer = setTimeout(() => {
+    fail('connection timeout', ResponseFlag.UF);
+    up.destroy();
+  }, cluster.config.connectTimeoutMs);
+  let connected = false;
+  up.once(host.transport.kind === 'tls' ? 'secureConnect' : 'connect', () => {
+    connected = true;
+    clearTimeout(timer);
+  });
   // Written as every forwarded head is (requestHead): lower-case names as Envoy's codec sends them.
   r.headers['host'] = s.upstreamAuthority;
-  upstream.write(requestHead(r.method, s.upstreamPath, r.headers, ''));
-  if (head.length > 0) upstream.write(head);
+  up.write(requestHead(r.method, s.upstreamPath, r.headers, ''));
+  if (head.length > 0) up.write(head);
   // The status of the upstream's answer, for the access log and stats; its bytes go to the client as they are.
-  upstream.once('data', (d: Buffer) => {
+  up.once('data', (d: Buffer) => {
     const m = STATUS_LINE.exec(d.toString('latin1', 0, Math.min(d.length, 16)));
     info.responseCode = m !== null ? Number(m[1]) : 0;
     info.details = 'via_upstream';
   });
-  upstream.pipe(socket);
-  socket.pipe(upstream);
-  upstream.on('error', () => {
-    if (upstream.bytesRead > 0) return void socket.destroy();
-    socket.unpipe(upstream);
-    upstream.unpipe(socket);
-    s.localReply({ status: 503, body: CONNECT_FAILURE, flag: ResponseFlag.UF, details: 'upstream_reset_before_response_started{remote_connection_failure}' });
+  up.pipe(socket, { end: false });
+  socket.pipe(up);
+  up.on('error', () => {
+    if (up.bytesRead === 0) fail(connected ? 'connection termination' : 'remote connection failure', connected ? ResponseFlag.UC : ResponseFlag.UF);
   });
-  socket.on('error', () => upstream.destroy());
-  socket.on('close', () => upstream.destroy());
-  upstream.on('close', () => {
-    if (upstream.bytesRead > 0) socket.destroy();
+  // The upstream closing before any answer (Envoy: "reset reason: connection termination", UC).
+  up.on('end', () => {
+    if (up.bytesRead > 0) socket.end();
+    else fail('connection termination', ResponseFlag.UC);
+  });
+  socket.on('error', () => up.destroy());
+  socket.on('close', () => up.destroy());
+  up.on('close', () => {
+    clearTimeout(timer);
+    if (up.bytesRead === 0) fail('connection termination', ResponseFlag.UC);
+    else if (!socket.writableEnded) socket.destroy();
   });
 }
