@@ -16,6 +16,7 @@ import type { CompiledListener } from './runtime/compile-listener.js';
 import type { CompiledRouteConfig } from './http/route/types.js';
 import { ClusterManager, type AssignmentEntry } from './upstream/cluster-manager.js';
 import type { SecretSource } from './upstream/connection-pools.js';
+import type { UpstreamDeps } from './upstream/upstream-cluster.js';
 import { ListenerManager } from './network/listener-manager.js';
 import type { CompletedStream, HcmEnv } from './http/connection-manager.js';
 import { WasmPluginRegistry } from './filters/wasm/plugin-registry.js';
@@ -55,6 +56,8 @@ export interface DataPlaneOptions {
   readonly appAddress?: string;
   /** Listener port -> bound port pairs (`--port-map`). */
   readonly portMap?: readonly (readonly [number, number])[];
+  /** Outlier detection kept outside the clusters (a `--concurrency` worker's relay; see UpstreamDeps.outlier). */
+  readonly outlier?: UpstreamDeps['outlier'];
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
@@ -154,6 +157,7 @@ export class DataPlane {
       clock: o.clock,
       secrets: o.secrets,
       stats: o.stats,
+      ...(o.outlier !== undefined ? { outlier: o.outlier } : {}),
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });

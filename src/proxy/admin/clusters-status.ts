@@ -85,7 +85,7 @@ function liveHosts(live: LiveCluster): HostRow[] {
   }));
 }
 
-function assignmentHosts(cla: ClusterLoadAssignment | undefined, flags: (host: string) => string | undefined): HostRow[] {
+function assignmentHosts(cla: ClusterLoadAssignment | undefined, flags: (host: string, eds: HealthStatus) => string | undefined): HostRow[] {
   const out: HostRow[] = [];
   for (const l of cla?.endpoints ?? []) {
     for (const e of l.lbEndpoints) {
@@ -102,7 +102,7 @@ function assignmentHosts(cla: ClusterLoadAssignment | undefined, flags: (host: s
         priority: l.priority,
         locality: { region: l.locality?.region ?? '', zone: l.locality?.zone ?? '', subZone: l.locality?.subZone ?? '' },
         eds: e.healthStatus,
-        flags: flags(text),
+        flags: flags(text, e.healthStatus),
         stats: [],
       });
     }
@@ -134,7 +134,7 @@ function clusterRows(src: DumpSource): ClusterRow[] {
     }
     const eds = c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS;
     const cla = eds ? endpoints.get(c.edsClusterConfig?.serviceName || name)?.message : c.loadAssignment;
-    rows.push(row(c, true, assignmentHosts(cla, (host) => src.hostHealthFlags?.(name, host))));
+    rows.push(row(c, true, assignmentHosts(cla, (host, eds) => src.hostHealthFlags?.(name, host, eds))));
   }
   return rows;
 }

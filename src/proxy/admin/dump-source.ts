@@ -2,6 +2,7 @@
 // the bootstrap as loaded, and (in a process that serves traffic) the live upstream clusters. Only types
 // here; the admin never changes what it reads.
 
+import type { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
 import type { Bootstrap } from '../../xds/gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import type { Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { ResourceTable, TypeState, WarmingType } from '../xds-client/ads-client.js';
@@ -45,8 +46,11 @@ export interface DumpSource {
    * undefined: the cluster's endpoints from the xDS tables, with their EDS health.
    */
   liveCluster?(name: string): LiveCluster | undefined;
-  /** A host's live health_flags, for sources without `liveCluster`; undefined falls back to the EDS health. */
-  hostHealthFlags?(cluster: string, host: string): string | undefined;
+  /**
+   * A host's live health_flags, for sources without `liveCluster` (`eds`: its EDS health, for the flags that
+   * come from it); undefined falls back to the EDS health.
+   */
+  hostHealthFlags?(cluster: string, host: string, eds: HealthStatus): string | undefined;
   /**
    * Listener and cluster versions serving traffic (ListenersConfigDump active_state, dynamic_active_clusters);
    * with `warming`, those still warming (warming_state, dynamic_warming_clusters). Absent: every accepted

@@ -149,22 +149,35 @@ export class ClusterStats {
 
   /** Counts an outlier detector's event; `active` is how many hosts it has ejected now. */
   outlier(e: OutlierEvent, active: number): void {
-    const o = this.#scope.scope('outlier_detection');
-    if (e.action === 'overflow') {
-      o.counter(`ejections_detected_${e.type}`).inc();
-      o.counter('ejections_overflow').inc();
-    } else if (e.action === 'eject') {
-      o.counter(`ejections_detected_${e.type}`).inc();
-      if (e.enforced) {
-        o.counter('ejections_enforced_total').inc();
-        o.counter(`ejections_enforced_${e.type}`).inc();
-      }
-    }
-    this.outlierActive(active);
+    countOutlierEvent(this.#scope, e, active);
   }
 
   /** outlier_detection.ejections_active (gauge). */
   outlierActive(active: number): void {
-    this.#scope.scope('outlier_detection').gauge('ejections_active').set(active);
+    setEjectionsActive(this.#scope, active);
   }
+}
+
+/**
+ * Counts an outlier detector's event under a cluster's scope (`cluster.<stat name>`); `active` is how many
+ * hosts it has ejected now. Shared by a cluster's own detector and the primary's (outlier-hub.ts).
+ */
+export function countOutlierEvent(cluster: StatsScope, e: OutlierEvent, active: number): void {
+  const o = cluster.scope('outlier_detection');
+  if (e.action === 'overflow') {
+    o.counter(`ejections_detected_${e.type}`).inc();
+    o.counter('ejections_overflow').inc();
+  } else if (e.action === 'eject') {
+    o.counter(`ejections_detected_${e.type}`).inc();
+    if (e.enforced) {
+      o.counter('ejections_enforced_total').inc();
+      o.counter(`ejections_enforced_${e.type}`).inc();
+    }
+  }
+  setEjectionsActive(cluster, active);
+}
+
+/** outlier_detection.ejections_active (gauge) under a cluster's scope. */
+export function setEjectionsActive(cluster: StatsScope, active: number): void {
+  cluster.scope('outlier_detection').gauge('ejections_active').set(active);
 }

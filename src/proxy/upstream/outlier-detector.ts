@@ -152,7 +152,21 @@ function zeroStats(): OutlierStats {
   return s as OutlierStats;
 }
 
-export class OutlierDetector {
+/**
+ * What a cluster asks of outlier detection on its request path: the detector itself in a single process, or
+ * (with `--concurrency N`) a worker's relay to the one detector the primary runs for the whole proxy, as
+ * Envoy's workers report to the one detector on its main thread.
+ */
+export interface HostOutlierState {
+  setHosts(keys: Iterable<string>): void;
+  reportResult(hostKey: string, kind: OutlierResult): void;
+  isEjected(hostKey: string): boolean;
+  /** Changes whenever some host is ejected or returns; for LbDeps.healthVersion. */
+  version(): number;
+  close(): void;
+}
+
+export class OutlierDetector implements HostOutlierState {
   readonly config: OutlierConfig;
   private readonly hosts = new Map<string, HostMonitor>();
   private readonly counters = zeroStats();
@@ -215,8 +229,37 @@ export class OutlierDetector {
     if (++m.consecutive5xx === c.consecutive5xx) this.onConsecutive(hostKey, m, 'consecutive_5xx');
   }
 
+  /**
+   * Records `count` outcomes of the same kind in a row (a worker's batch, outlier-relay.ts): the same as
+   * `count` calls of reportResult, with a run of successes counted at once.
+   */
+  reportResults(hostKey: string, kind: OutlierResult, count: number): void {
+    const m = this.hosts.get(hostKey);
+    if (m === undefined || count <= 0) return;
+    if (kind !== 'success') {
+      for (let i = 0; i < count; i++) this.reportResult(hostKey, kind);
+      return;
+    }
+    if (this.config.splitExternalLocalOriginErrors) {
+      m.local.current.total += count;
+      m.local.current.success += count;
+      m.consecutiveLocal = 0;
+    }
+    m.external.current.total += count;
+    m.external.current.success += count;
+    m.consecutive5xx = 0;
+    m.consecutiveGateway = 0;
+  }
+
   isEjected(hostKey: string): boolean {
     return this.hosts.get(hostKey)?.ejected === true;
+  }
+
+  /** The hosts ejected now. */
+  ejectedHosts(): string[] {
+    const out: string[] = [];
+    for (const [key, m] of this.hosts) if (m.ejected) out.push(key);
+    return out;
   }
 
   /** How many hosts are ejected now (Envoy's ejections_active). */

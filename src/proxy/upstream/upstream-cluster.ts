@@ -17,7 +17,7 @@ import { transportFor, type CompiledCluster, type TransportSettings } from '../r
 import { healthClass, hostKey, hostSetFromAssignment, HostCountersTable, type Host, type HostSet } from './host.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
-import { OutlierDetector } from './outlier-detector.js';
+import { OutlierDetector, type HostOutlierState } from './outlier-detector.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { StatsScope } from '../stats/stats-store.js';
@@ -69,6 +69,12 @@ export interface UpstreamDeps {
   readonly sourceAddress?: string;
   /** The proxy's stats store: each cluster's Envoy stats go under `cluster.<stat name>.` (cluster-stats.ts). */
   readonly stats?: StatsScope;
+  /**
+   * Outlier detection kept outside the cluster: a `--concurrency` worker's relay to the primary's detector
+   * (workers/outlier-relay.ts), which also counts its stats. Absent: each cluster with outlier_detection runs
+   * its own detector and counts its stats.
+   */
+  readonly outlier?: (cluster: CompiledCluster) => HostOutlierState;
 }
 
 interface LivePool {
@@ -99,7 +105,9 @@ export class UpstreamCluster implements ClusterHandle {
   readonly #counters = new HostCountersTable();
   readonly #breakers: CircuitBreakers;
   readonly #slots: ConnectionSlots;
-  readonly #outlier: OutlierDetector | undefined;
+  readonly #outlier: HostOutlierState | undefined;
+  /** The local detector, whose events and ejections_active this cluster counts (undefined with deps.outlier). */
+  readonly #ownDetector: OutlierDetector | undefined;
   readonly #hc: HealthChecker | undefined;
   #checkSpecs = new Map<string, HostCheckSpec>();
   /** Hosts EDS removed that stay while they pass active health checks (/pending_dynamic_removal). */
@@ -132,7 +140,13 @@ export class UpstreamCluster implements ClusterHandle {
     );
     this.#slots = new ConnectionSlots(this.#breakers, () => es.cxOverflow.inc());
     const od = config.proto.outlierDetection;
-    this.#outlier = od !== undefined ? new OutlierDetector(od, deps.clock, deps.random, (e) => es.outlier(e, this.#outlier?.ejectionCount() ?? 0)) : undefined;
+    if (od !== undefined && deps.outlier !== undefined && config.kind !== 'original-dst') {
+      this.#outlier = deps.outlier(config);
+    } else if (od !== undefined) {
+      const own: OutlierDetector = new OutlierDetector(od, deps.clock, deps.random, (e) => es.outlier(e, own.ejectionCount()));
+      this.#ownDetector = own;
+      this.#outlier = own;
+    }
     const hc = config.kind !== 'original-dst' && config.proto.healthChecks.length > 0 ? compileClusterHealthCheck(config.proto) : undefined;
     this.#hc =
       hc?.ok === true && hc.value !== undefined
@@ -206,7 +220,7 @@ export class UpstreamCluster implements ClusterHandle {
       this.#picked.set(h.key, { address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)), ...(from !== undefined ? { localAddress: from } : {}) });
     }
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
-    if (this.#outlier !== undefined) this.envoyStats.outlierActive(this.#outlier.ejectionCount());
+    if (this.#ownDetector !== undefined) this.envoyStats.outlierActive(this.#ownDetector.ejectionCount());
     const outlier = this.#outlier;
     const hc = this.#hc;
     // A host failing active health checks is unhealthy for balancing, as an ejected one is; both

@@ -20,6 +20,8 @@ describe('IPC messages are checked on arrival', () => {
     ['log level', { t: 'log-level', level: 'debug' }, true],
     ['drain', { t: 'drain', timeoutMs: 5000 }, true],
     ['drain without a timeout', { t: 'drain' }, false],
+    ['outlier state', { t: 'outlier-state', cluster: 'outbound|80||a', ejected: ['127.0.0.1:8080'] }, true],
+    ['outlier state with a host that is not a string', { t: 'outlier-state', cluster: 'outbound|80||a', ejected: [8080] }, false],
     ['unknown kind', { t: 'reboot' }, false],
     ['not an object', 'drain', false],
   ];
@@ -35,6 +37,10 @@ describe('IPC messages are checked on arrival', () => {
     ['applied without a generation', { t: 'applied', initialized: true }, false],
     ['stats', { t: 'stats', id: 1, snapshot: snapshotStats(store) }, true],
     ['stats with a malformed counter', { t: 'stats', id: 1, snapshot: { counters: [{ name: 'c', value: '1', used: true }], gauges: [], histograms: [] } }, false],
+    ['outlier results', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [0, 12, 1, 2] }] }, true],
+    ['outlier results with an unknown kind', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [9, 1] }] }, false],
+    ['outlier results with a run of none', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [0, 0] }] }, false],
+    ['outlier results with a kind and no count', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [1] }] }, false],
     ['null', null, false],
   ];
   for (const [name, m, ok] of fromWorker) {

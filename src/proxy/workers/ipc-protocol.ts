@@ -11,6 +11,7 @@ import type { OwnWorkload } from '../telemetry/istio-metrics.js';
 import type { ProxyTypeUrl } from '../xds-client/validate.js';
 import { PROXY_TYPES } from '../xds-client/validate.js';
 import type { FamilyMembership } from '../stats/metric.js';
+import type { OutlierResult } from '../upstream/outlier-detector.js';
 
 /** One accepted resource as the primary's ADS client holds it, re-encoded as the proto's binary form. */
 export interface WireEntry {
@@ -92,6 +93,19 @@ export interface WireIdentity {
   readonly receivedAt: number;
 }
 
+/** The order of OutlierResult kinds as numbers in WireOutlierResults.runs. */
+export const OUTLIER_RESULT_KINDS: readonly OutlierResult[] = ['success', '5xx', 'gateway', 'local-origin-failure'];
+
+/**
+ * One host's request outcomes a worker saw since its last batch (outlier-relay.ts), in order, as runs:
+ * `[kind, count, kind, count, ...]` with kind an index into OUTLIER_RESULT_KINDS.
+ */
+export interface WireOutlierResults {
+  readonly cluster: string;
+  readonly host: string;
+  readonly runs: readonly number[];
+}
+
 /** Primary -> worker. */
 export type ToWorker =
   | { readonly t: 'init'; readonly settings: WorkerSettings }
@@ -103,14 +117,18 @@ export type ToWorker =
   /** The workload certificate the primary's agent holds (SDS `default` / `ROOTCA`), sent on each renewal. */
   | { readonly t: 'identity'; readonly identity: WireIdentity }
   /** A shared queue a VM of this worker registered last has data (proxy_on_queue_ready). */
-  | { readonly t: 'queue-ready'; readonly token: number };
+  | { readonly t: 'queue-ready'; readonly token: number }
+  /** The hosts of a cluster the primary's outlier detector has ejected now (outlier-hub.ts). */
+  | { readonly t: 'outlier-state'; readonly cluster: string; readonly ejected: readonly string[] };
 
 /** Worker -> primary. */
 export type FromWorker =
   | { readonly t: 'hello' }
   /** Every config up to `generation` is applied and its listeners bound (or their bind errors logged). */
   | { readonly t: 'applied'; readonly generation: number; readonly initialized: boolean }
-  | { readonly t: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot };
+  | { readonly t: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot }
+  /** Request outcomes for the primary's outlier detectors. */
+  | { readonly t: 'outlier-results'; readonly results: readonly WireOutlierResults[] };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -204,6 +222,19 @@ function isSnapshot(v: unknown): v is StatsSnapshot {
   );
 }
 
+function isOutlierResults(v: unknown): v is WireOutlierResults {
+  if (!isObject(v) || !isString(v['cluster']) || !isString(v['host'])) return false;
+  const runs = v['runs'];
+  if (!Array.isArray(runs) || runs.length % 2 !== 0) return false;
+  for (let i = 0; i < runs.length; i += 2) {
+    const kind: unknown = runs[i];
+    const count: unknown = runs[i + 1];
+    if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) >= OUTLIER_RESULT_KINDS.length) return false;
+    if (!Number.isInteger(count) || (count as number) < 1) return false;
+  }
+  return true;
+}
+
 /** The message if it is one a primary sends, else undefined. */
 export function parseToWorker(m: unknown): ToWorker | undefined {
   if (!isObject(m)) return undefined;
@@ -220,6 +251,8 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
       return isNumber(m['timeoutMs']) ? (m as ToWorker) : undefined;
     case 'queue-ready':
       return Number.isInteger(m['token']) ? (m as ToWorker) : undefined;
+    case 'outlier-state':
+      return isString(m['cluster']) && Array.isArray(m['ejected']) && m['ejected'].every(isString) ? (m as ToWorker) : undefined;
     case 'identity': {
       const i = m['identity'];
       return isObject(i) && ['certChainPem', 'keyPem', 'rootPem', 'serial', 'spiffeId'].every((k) => isString(i[k])) && ['notBefore', 'notAfter', 'receivedAt'].every((k) => isNumber(i[k])) ? (m as ToWorker) : undefined;
@@ -239,6 +272,8 @@ export function parseFromWorker(m: unknown): FromWorker | undefined {
       return isNumber(m['generation']) && isBool(m['initialized']) ? (m as FromWorker) : undefined;
     case 'stats':
       return isNumber(m['id']) && isSnapshot(m['snapshot']) ? (m as FromWorker) : undefined;
+    case 'outlier-results':
+      return Array.isArray(m['results']) && m['results'].every(isOutlierResults) ? (m as FromWorker) : undefined;
     default:
       return undefined;
   }

@@ -39,6 +39,12 @@ import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workloa
 import { agentSecrets } from '../identity/agent-secrets.js';
 import { systemClock } from '../../lib/clock.js';
 import { mathRandom } from '../lib/random.js';
+import { OutlierHub } from './outlier-hub.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
+import type { CompiledCluster } from '../runtime/compile-cluster.js';
+import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { healthFlagsText } from '../upstream/health-checker-flags.js';
+import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
 
 export interface PrimaryOptions {
   readonly bootstrap: ProxyBootstrap;
@@ -118,7 +124,24 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     source: { table: xds.servingTables().table, initialized: () => xds.initialized() },
     logger,
     shared,
+    greeting: () => outliers.ejections().map((e) => ({ t: 'outlier-state', cluster: e.cluster, ejected: e.ejected })),
+    onOutlierResults: (results) => outliers.report(results),
   });
+  // Outlier detection for the whole proxy, fed by every worker (Envoy's main-thread detectors).
+  const outliers = new OutlierHub({
+    clock: systemClock,
+    random: mathRandom,
+    stats: own,
+    publish: (cluster, ejected) => pool.broadcast({ t: 'outlier-state', cluster, ejected }),
+  });
+  const applyOutliers = (): void => {
+    const table = xds.servingTables().table;
+    const clusters = new Map<string, CompiledCluster>();
+    for (const [n, e] of table(CLUSTER_TYPE)) if (e.compiled !== undefined) clusters.set(n, e.compiled as CompiledCluster);
+    const assignments = new Map<string, ClusterLoadAssignment>();
+    for (const [n, e] of table(ENDPOINT_TYPE)) assignments.set(n, e.message);
+    outliers.apply(clusters, assignments);
+  };
   const agent =
     o.identity === undefined
       ? undefined
@@ -151,6 +174,13 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     startedAt,
     bootstrap: { config: b.raw, node, loadedAt: new Date(startedAt).toISOString() },
     ...(agent !== undefined ? { agentSecrets: () => agentSecrets(agent) } : {}),
+    // /clusters: the workers balance with the hub's ejections, so the primary shows them.
+    hostHealthFlags: (cluster: string, host: string, eds: HealthStatus) =>
+      healthFlagsText({
+        failedOutlierCheck: outliers.isEjected(cluster, host),
+        failedEdsHealth: eds === HealthStatus.UNHEALTHY || eds === HealthStatus.DRAINING || eds === HealthStatus.TIMEOUT,
+        degradedEdsHealth: eds === HealthStatus.DEGRADED,
+      }),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
@@ -178,7 +208,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   }
   const [admin, ready, prom] = opened as [Listening, Listening, Listening];
   node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
-  xds.onUpdate(() => pool.publish());
+  xds.onUpdate(() => {
+    pool.publish();
+    applyOutliers();
+  });
   pool.start();
   agent?.start();
   xds.start();
@@ -188,6 +221,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       draining = true;
       await pool.drain(timeoutMs);
       agent?.close();
+      outliers.close();
       xds.close();
       await Promise.all(opened.map((l) => l.close()));
     })());

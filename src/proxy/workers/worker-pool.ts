@@ -20,7 +20,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { Socket } from 'node:net';
 import type { Logger } from '../../lib/logger.js';
 import { StatsStore } from '../stats/stats-store.js';
-import { parseFromWorker, type StatsSnapshot, type ToWorker, type WireIdentity, type WorkerSettings } from './ipc-protocol.js';
+import { parseFromWorker, type StatsSnapshot, type ToWorker, type WireIdentity, type WireOutlierResults, type WorkerSettings } from './ipc-protocol.js';
 import { countersOnly, mergeSnapshot, snapshotStats } from './stats-merge.js';
 import { TableEncoder, type TableSource } from './table-encoder.js';
 import { WASM_SHARED_STDIO_FD, WORKER_STDIO } from './wasm-shared-channel.js';
@@ -38,6 +38,10 @@ export interface WorkerPoolOptions {
   readonly statsTimeoutMs?: number;
   /** The proxy's Wasm shared data and queues; workers reach them on fd WASM_SHARED_STDIO_FD (settings.wasm.sharedStoreFd). */
   readonly shared?: Pick<WasmSharedServer, 'serve'>;
+  /** Messages a worker that just said hello gets after its first config (the state the primary keeps for all). */
+  readonly greeting?: () => readonly ToWorker[];
+  /** A worker's request outcomes for the primary's outlier detectors (outlier-hub.ts). */
+  readonly onOutlierResults?: (results: readonly WireOutlierResults[]) => void;
 }
 
 interface Slot {
@@ -122,6 +126,11 @@ export class WorkerPool {
     for (const s of this.#slots) if (s.greeted) this.#send(s, { t: 'identity', identity });
   }
 
+  /** Sends a message to every worker that has said hello. */
+  broadcast(m: ToWorker): void {
+    for (const s of this.#slots) if (s.greeted) this.#send(s, m);
+  }
+
   setLogLevel(level: string): void {
     this.#logLevel = level;
     for (const s of this.#slots) if (s.greeted) this.#send(s, { t: 'log-level', level });
@@ -204,6 +213,7 @@ export class WorkerPool {
           this.#send(s, { t: 'init', settings: { ...this.o.settings, logLevel: this.#logLevel, slot: s.index } });
           if (this.#identity !== undefined) this.#send(s, { t: 'identity', identity: this.#identity });
           this.#send(s, { t: 'config', generation: this.#generation, initialized: this.#initialized, tables: this.#encoder.all() });
+          for (const extra of this.o.greeting?.() ?? []) this.#send(s, extra);
           return;
         case 'applied':
           if (m.initialized) s.ready = true;
@@ -211,6 +221,9 @@ export class WorkerPool {
         case 'stats':
           s.last = m.snapshot;
           s.pending.get(m.id)?.(m.snapshot);
+          return;
+        case 'outlier-results':
+          this.o.onOutlierResults?.(m.results);
           return;
       }
     });

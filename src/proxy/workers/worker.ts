@@ -34,6 +34,7 @@ import { parseToWorker, type FromWorker, type ToWorker, type WorkerSettings } fr
 import { snapshotStats } from './stats-merge.js';
 import { WorkerListenerStats } from './worker-listener-stats.js';
 import { WorkerTables } from './worker-tables.js';
+import { OutlierRelay } from './outlier-relay.js';
 import { BlockingFdChannel } from './wasm-shared-channel.js';
 import { RemoteSharedData, RemoteSharedQueues, remoteHostEnv } from '../wasm/remote-shared-store.js';
 import { setProcessSharedData } from '../wasm/shared-data.js';
@@ -55,6 +56,8 @@ interface Running {
   readonly listenerStats: WorkerListenerStats;
   /** The primary's shared queues, when the worker has a channel to them. */
   readonly queues: RemoteSharedQueues | undefined;
+  /** Request outcomes to the primary's outlier detectors, and their ejections back. */
+  readonly outliers: OutlierRelay;
 }
 
 /** This process's plugin VMs use the primary's stores from now on; answers the environment lookup too. */
@@ -78,15 +81,17 @@ function listenerStatName(r: Pick<Running, 'tables' | 'dataPlane'>, localAddress
   return sanitizeStatsName(`${l?.address ?? localAddress}_${l?.port ?? localPort}`);
 }
 
-function start(settings: WorkerSettings, writeLog: (line: string) => void, identity: IdentityHolder): Running {
+function start(settings: WorkerSettings, writeLog: (line: string) => void, identity: IdentityHolder, proc: WorkerProcess): Running {
   const logger = createSwitchableLogger('warn', (l) => writeLog(`${l} worker=${settings.slot}`));
   logger.setLevel(settings.logLevel);
   const tables = new WorkerTables(compileResource, logger);
   const stats = new StatsStore();
   const fd = settings.wasm?.sharedStoreFd;
   const shared = fd === undefined ? undefined : connectSharedStores(fd, logger);
+  const outliers = new OutlierRelay((results) => proc.send({ t: 'outlier-results', results }));
   const dataPlane = new DataPlane({
     xds: tables,
+    outlier: outliers.forCluster,
     logger,
     clock: systemClock,
     random: mathRandom,
@@ -102,13 +107,15 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
   listenerStats.start();
   dataPlane.start();
-  return { settings, logger, tables, dataPlane, stats, listenerStats, queues: shared?.queues };
+  return { settings, logger, tables, dataPlane, stats, listenerStats, queues: shared?.queues, outliers };
 }
 
 async function drain(r: Running, timeoutMs: number): Promise<void> {
   r.dataPlane.listeners.drain();
   await r.dataPlane.idle(timeoutMs);
   await r.dataPlane.close();
+  r.outliers.flush();
+  r.outliers.close();
   r.listenerStats.stop();
 }
 
@@ -119,7 +126,7 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
   const identity: IdentityHolder = { current: undefined };
   const handle = (m: ToWorker): void => {
     if (m.t === 'init') {
-      if (running === undefined) running = start(m.settings, writeLog, identity);
+      if (running === undefined) running = start(m.settings, writeLog, identity, proc);
       return;
     }
     if (m.t === 'identity') {
@@ -147,6 +154,9 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
         return;
       case 'queue-ready':
         r.queues?.notify(m.token);
+        return;
+      case 'outlier-state':
+        r.outliers.apply(m.cluster, m.ejected);
         return;
       case 'drain':
         if (draining) return;
