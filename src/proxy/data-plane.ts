@@ -58,6 +58,8 @@ export interface DataPlaneOptions {
   readonly portMap?: readonly (readonly [number, number])[];
   /** Outlier detection kept outside the clusters (a `--concurrency` worker's relay; see UpstreamDeps.outlier). */
   readonly outlier?: UpstreamDeps['outlier'];
+  /** Circuit breaker limits kept for several processes (a `--concurrency` worker; see UpstreamDeps.breakerLedger). */
+  readonly breakerLedger?: UpstreamDeps['breakerLedger'];
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
@@ -158,6 +160,7 @@ export class DataPlane {
       secrets: o.secrets,
       stats: o.stats,
       ...(o.outlier !== undefined ? { outlier: o.outlier } : {}),
+      ...(o.breakerLedger !== undefined ? { breakerLedger: o.breakerLedger } : {}),
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });

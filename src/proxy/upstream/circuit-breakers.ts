@@ -8,6 +8,7 @@
 // Gauges follow Envoy's names (circuit_breakers.<priority>.cx_open, remaining_rq, ...): an *_open gauge is
 // 1 while the resource is at its limit; given stats gauges (cluster-stats.ts), the breaker keeps them current
 // with upstream_rq_pending_active. Per-host thresholds and max_connection_pools are not tracked here.
+// In a `--concurrency` worker, a SharedAllowance makes the limits the whole proxy's (shared-breakers.ts).
 
 import type { CircuitBreakers as CircuitBreakersProto } from '../../xds/gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { RoutingPriority } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
@@ -59,14 +60,26 @@ export interface BreakerStatGauges {
   readonly open: Readonly<Record<BreakerResource, Gauge>>;
 }
 
+/** Units of a limit the whole proxy shares (SharedAllowance in shared-breakers.ts, for `--concurrency` workers). */
+export interface ProxyWideUnits {
+  /** One unit of `r`; false when the proxy-wide limit is reached. */
+  take(r: BreakerResource): boolean;
+  put(r: BreakerResource): void;
+  close(): void;
+}
+
 export class CircuitBreakers {
   readonly limits: BreakerLimits;
   private readonly active: Record<BreakerResource, number> = { connections: 0, pending: 0, requests: 0, retries: 0 };
+  /** Resources the last shared take refused (the proxy-wide count is at the limit). */
+  private readonly refused: Record<BreakerResource, boolean> = { connections: false, pending: false, requests: false, retries: false };
 
   constructor(
     config?: CircuitBreakersProto | BreakerLimits,
     priority: RoutingPriority = RoutingPriority.DEFAULT,
     private readonly statGauges?: BreakerStatGauges,
+    /** The proxy-wide units of a `--concurrency` worker (absent: this breaker's counts are the proxy's). */
+    private readonly shared?: ProxyWideUnits,
   ) {
     this.limits = config === undefined ? DEFAULT_LIMITS : 'thresholds' in config ? breakerLimits(config, priority) : config;
   }
@@ -79,7 +92,7 @@ export class CircuitBreakers {
     const g = this.statGauges;
     if (g === undefined) return;
     g.active[r]?.add(delta);
-    g.open[r].set(this.active[r] >= this.limit(r) ? 1 : 0);
+    g.open[r].set(this.isOpen(r) ? 1 : 0);
   }
 
   /** The current limit of `r` (the retry limit moves with load under a retry budget). */
@@ -94,6 +107,12 @@ export class CircuitBreakers {
   /** Takes one unit of `r` if below the limit; false means the breaker is open (Envoy's overflow). */
   tryAcquire(r: BreakerResource): boolean {
     if (this.active[r] >= this.limit(r)) return false;
+    if (this.shared !== undefined && !this.shared.take(r)) {
+      this.refused[r] = true;
+      this.statGauges?.open[r].set(1);
+      return false;
+    }
+    this.refused[r] = false;
     this.active[r]++;
     this.#publish(r, 1);
     return true;
@@ -103,7 +122,14 @@ export class CircuitBreakers {
   release(r: BreakerResource): void {
     if (this.active[r] === 0) return;
     this.active[r]--;
+    this.refused[r] = false;
+    this.shared?.put(r);
     this.#publish(r, -1);
+  }
+
+  /** The cluster was replaced or removed: shared units it does not use go back to the proxy. */
+  close(): void {
+    this.shared?.close();
   }
 
   current(r: BreakerResource): number {
@@ -115,7 +141,7 @@ export class CircuitBreakers {
   }
 
   isOpen(r: BreakerResource): boolean {
-    return this.active[r] >= this.limit(r);
+    return this.refused[r] || this.active[r] >= this.limit(r);
   }
 
   gauges(): BreakerGauges {

@@ -118,6 +118,9 @@ export class ClusterStats {
     this.connections = { http1: events(s.counter('upstream_cx_http1_total')), http2: events(s.counter('upstream_cx_http2_total')), tcp: events(undefined) };
     const cb = s.scope('circuit_breakers.default');
     this.open = { connections: cb.gauge(OPEN_GAUGE.connections), pending: cb.gauge(OPEN_GAUGE.pending), requests: cb.gauge(OPEN_GAUGE.requests), retries: cb.gauge(OPEN_GAUGE.retries) };
+    // A breaker is open for the whole proxy (its limits are shared by the workers: shared-breakers.ts), so the
+    // workers' 0/1 gauges merge as one, not as a sum.
+    for (const g of Object.values(this.open)) g.shared = true;
     this.#byClass = [1, 2, 3, 4, 5].map((k) => s.counter(`upstream_rq_${k}xx`));
     // Every worker process holds the same hosts: their copies are merged as one (metric.ts `shared`).
     this.membershipChange = s.counter('membership_change');

@@ -18,7 +18,8 @@ import { healthClass, hostKey, hostSetFromAssignment, HostCountersTable, type Ho
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
 import { OutlierDetector, type HostOutlierState } from './outlier-detector.js';
-import { CircuitBreakers } from './circuit-breakers.js';
+import { breakerLimits, CircuitBreakers } from './circuit-breakers.js';
+import { allowanceKey, SharedAllowance, type BreakerLedgerClient } from './shared-breakers.js';
 import { ClusterStats } from './cluster-stats.js';
 import type { StatsScope } from '../stats/stats-store.js';
 import { ConnectionSlots, type SlotGrant } from './connection-slots.js';
@@ -75,6 +76,11 @@ export interface UpstreamDeps {
    * its own detector and counts its stats.
    */
   readonly outlier?: (cluster: CompiledCluster) => HostOutlierState;
+  /**
+   * The primary's circuit breaker ledger, for a `--concurrency` worker of `workers`: the clusters' limits are
+   * then the whole proxy's (shared-breakers.ts). Absent: each cluster's limits are this process's.
+   */
+  readonly breakerLedger?: { readonly client: BreakerLedgerClient; readonly workers: number };
 }
 
 interface LivePool {
@@ -128,15 +134,14 @@ export class UpstreamCluster implements ClusterHandle {
     const statName = config.proto.altStatName || config.name;
     const es = new ClusterStats(deps.stats?.scope(`cluster.${statName}`), statName);
     this.envoyStats = es;
+    // The DEFAULT priority's thresholds, retry_budget included (the router asks for no other priority).
+    const limits = breakerLimits(config.proto.circuitBreakers);
+    const ledger = deps.breakerLedger;
     this.#breakers = new CircuitBreakers(
-      {
-        connections: config.thresholds.maxConnections,
-        pending: config.thresholds.maxPendingRequests,
-        requests: config.thresholds.maxRequests,
-        retries: config.thresholds.maxRetries,
-      },
+      limits,
       undefined,
       { active: { pending: es.rqPendingActive }, open: es.open },
+      ledger !== undefined ? new SharedAllowance(allowanceKey(config.name, limits), limits, ledger.workers, ledger.client) : undefined,
     );
     this.#slots = new ConnectionSlots(this.#breakers, () => es.cxOverflow.inc());
     const od = config.proto.outlierDetection;
@@ -484,6 +489,7 @@ export class UpstreamCluster implements ClusterHandle {
     this.envoyStats.membership({ total: 0, healthy: 0, degraded: 0, excluded: 0 });
     this.#outlier?.close();
     this.#hc?.close();
+    this.#breakers.close();
     for (const p of this.#pools.values()) void p.dispatcher.close().catch(() => undefined);
     this.#pools.clear();
   }

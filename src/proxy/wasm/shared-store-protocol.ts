@@ -6,6 +6,8 @@
 // Requests are strictly one at a time per worker (the worker blocks until the answer), so frames carry no
 // id. This file owns the shapes and their checks only; a body that does not decode is a protocol error
 // (the server closes that worker's channel).
+// The same channel carries the circuit breaker ledger's two calls (BREAKER_BORROW, BREAKER_GIVE_BACK;
+// upstream/shared-breakers.ts), since it is the worker's one synchronous way to the primary.
 
 /** A frame bigger than this is a protocol error (it bounds what one worker can make the primary buffer). */
 export const MAX_SHARED_FRAME_BYTES = 64 * 1024 * 1024;
@@ -19,6 +21,8 @@ export enum SharedOp {
   DEQUEUE = 6,
   RELEASE = 7,
   HOST_ENV = 8,
+  BREAKER_BORROW = 9,
+  BREAKER_GIVE_BACK = 10,
 }
 
 export type SharedRequest =
@@ -27,11 +31,14 @@ export type SharedRequest =
   | { readonly op: SharedOp.REGISTER | SharedOp.RESOLVE; readonly vmId: string; readonly name: string }
   | { readonly op: SharedOp.ENQUEUE; readonly token: number; readonly value: Uint8Array }
   | { readonly op: SharedOp.DEQUEUE | SharedOp.RELEASE; readonly token: number }
-  | { readonly op: SharedOp.HOST_ENV; readonly key: string };
+  | { readonly op: SharedOp.HOST_ENV; readonly key: string }
+  /** Answered with the units granted in `num`. */
+  | { readonly op: SharedOp.BREAKER_BORROW; readonly key: string; readonly resource: number; readonly count: number; readonly limit: number }
+  | { readonly op: SharedOp.BREAKER_GIVE_BACK; readonly key: string; readonly resource: number; readonly count: number };
 
 export interface SharedResponse {
   readonly status: number;
-  /** The cas (GET), the token (REGISTER, RESOLVE), else 0. */
+  /** The cas (GET), the token (REGISTER, RESOLVE), the units granted (BREAKER_BORROW), else 0. */
   readonly num: number;
   /** The value (GET, DEQUEUE, HOST_ENV), else empty. */
   readonly data: Uint8Array;
@@ -84,6 +91,10 @@ export function encodeSharedRequest(r: SharedRequest): Uint8Array {
       return frame([op, { u32: r.token }]);
     case SharedOp.HOST_ENV:
       return frame([op, str(r.key)]);
+    case SharedOp.BREAKER_BORROW:
+      return frame([op, str(r.key), { u8: r.resource }, { u32: r.count }, { u32: r.limit }]);
+    case SharedOp.BREAKER_GIVE_BACK:
+      return frame([op, str(r.key), { u8: r.resource }, { u32: r.count }]);
   }
 }
 
@@ -178,6 +189,12 @@ export function decodeSharedRequest(body: Uint8Array): SharedRequest | undefined
       break;
     case SharedOp.HOST_ENV:
       req = { op, key: r.string() };
+      break;
+    case SharedOp.BREAKER_BORROW:
+      req = { op, key: r.string(), resource: r.u8(), count: r.u32(), limit: r.u32() };
+      break;
+    case SharedOp.BREAKER_GIVE_BACK:
+      req = { op, key: r.string(), resource: r.u8(), count: r.u32() };
       break;
     default:
       return undefined;

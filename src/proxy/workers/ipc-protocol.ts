@@ -59,6 +59,8 @@ export interface StatsSnapshot {
 export interface WorkerSettings {
   /** 0..N-1, kept by a restarted worker (Envoy's `worker_<id>`). */
   readonly slot: number;
+  /** How many workers the primary runs (circuit breaker limits are shared among them). */
+  readonly concurrency?: number;
   readonly logLevel: string;
   readonly captureAddress?: string;
   readonly bindAddress?: string;
@@ -177,6 +179,7 @@ function isSettings(v: unknown): v is WorkerSettings {
   return (
     isObject(v) &&
     isNumber(v['slot']) &&
+    (v['concurrency'] === undefined || (Number.isInteger(v['concurrency']) && (v['concurrency'] as number) >= 1)) &&
     isString(v['logLevel']) &&
     (v['captureAddress'] === undefined || isString(v['captureAddress'])) &&
     (v['bindAddress'] === undefined || isString(v['bindAddress'])) &&

@@ -40,6 +40,7 @@ import { agentSecrets } from '../identity/agent-secrets.js';
 import { systemClock } from '../../lib/clock.js';
 import { mathRandom } from '../lib/random.js';
 import { OutlierHub } from './outlier-hub.js';
+import { BreakerLedger } from './breaker-ledger.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
@@ -98,6 +99,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   const own = StatsStore.istio();
   const xds = new AdsClient({ address: b.xdsAddress, node, protocol: b.xdsProtocol, logger, compile: compileResource, stats: own });
   const shared = new WasmSharedServer({
+    breakers: new BreakerLedger(),
     ...(o.wasm?.hostEnv !== undefined ? { hostEnv: o.wasm.hostEnv } : {}),
     onProtocolError: (message) => logger.error(`wasm shared stores: ${message}; the worker's channel is closed`),
   });
@@ -105,6 +107,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     size: o.concurrency,
     exec: o.workerExec ?? defaultWorkerExec(),
     settings: {
+      concurrency: o.concurrency,
       logLevel: o.logLevel,
       ...(o.captureAddress !== undefined ? { captureAddress: o.captureAddress } : {}),
       ...(o.bindAddress !== undefined ? { bindAddress: o.bindAddress } : {}),
@@ -192,9 +195,12 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     },
   };
   const gather = async (): Promise<StatsStore> => {
-    const merged = await pool.stats();
+    // The primary's own stats first: what its outlier detectors had done by now has reached the workers
+    // before they are asked (one ordered channel each), so their membership gauges agree with its ejections.
     own.refresh();
-    mergeSnapshot(merged, snapshotStats(own));
+    const mine = snapshotStats(own);
+    const merged = await pool.stats();
+    mergeSnapshot(merged, mine);
     return merged;
   };
   const opened: Listening[] = [];

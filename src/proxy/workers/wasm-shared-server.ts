@@ -7,11 +7,14 @@
 // as in cpp-host) and `notify` tells it, over the IPC channel, when anything is enqueued. A worker that
 // goes away drops the ownership of its queues; their items wait for the next registrant.
 // It must never wait on a worker: workers wait on it.
+// The channel also carries the circuit breaker ledger's calls (breaker-ledger.ts): a worker's units are
+// accounted to its channel and go back when the channel closes.
 
 import type { Duplex } from 'node:stream';
 import { WasmResult } from '../wasm/abi.js';
 import { InProcessSharedData, type SharedDataStore } from '../wasm/shared-data.js';
 import { InProcessSharedQueues, type QueueReadyListener, type SharedQueueRegistry } from '../wasm/shared-queues.js';
+import type { BreakerLedger } from './breaker-ledger.js';
 import { SharedFrameReader, SharedOp, decodeSharedRequest, encodeSharedResponse, type SharedRequest, type SharedResponse } from '../wasm/shared-store-protocol.js';
 
 export interface WasmSharedServerOptions {
@@ -19,6 +22,8 @@ export interface WasmSharedServerOptions {
   readonly hostEnv?: (key: string) => string | undefined;
   /** Told when a worker's channel breaks the protocol (it is closed). */
   readonly onProtocolError?: (message: string) => void;
+  /** The proxy's circuit breaker ledger (absent: borrows are refused, which a worker never asks without one). */
+  readonly breakers?: BreakerLedger;
 }
 
 const enc = new TextEncoder();
@@ -58,6 +63,7 @@ export class WasmSharedServer {
     socket.once('close', () => {
       for (const l of conn.owners.values()) this.queues.release(l);
       conn.owners.clear();
+      this.o.breakers?.drop(conn);
     });
   }
 
@@ -101,6 +107,11 @@ export class WasmSharedServer {
         const v = this.o.hostEnv?.(r.key);
         return v === undefined ? answer(WasmResult.NOT_FOUND) : answer(WasmResult.OK, 0, enc.encode(v));
       }
+      case SharedOp.BREAKER_BORROW:
+        return answer(WasmResult.OK, this.o.breakers?.borrow(conn, r.key, r.resource, r.count, r.limit) ?? 0);
+      case SharedOp.BREAKER_GIVE_BACK:
+        this.o.breakers?.giveBack(conn, r.key, r.resource, r.count);
+        return answer(WasmResult.OK);
     }
   }
 }

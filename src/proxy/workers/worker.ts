@@ -35,6 +35,7 @@ import { snapshotStats } from './stats-merge.js';
 import { WorkerListenerStats } from './worker-listener-stats.js';
 import { WorkerTables } from './worker-tables.js';
 import { OutlierRelay } from './outlier-relay.js';
+import { ledgerClient } from './breaker-ledger.js';
 import { BlockingFdChannel } from './wasm-shared-channel.js';
 import { RemoteSharedData, RemoteSharedQueues, remoteHostEnv } from '../wasm/remote-shared-store.js';
 import { setProcessSharedData } from '../wasm/shared-data.js';
@@ -61,12 +62,12 @@ interface Running {
 }
 
 /** This process's plugin VMs use the primary's stores from now on; answers the environment lookup too. */
-function connectSharedStores(fd: number, logger: Logger): { queues: RemoteSharedQueues; hostEnv: (key: string) => string | undefined } {
-  const channel = new BlockingFdChannel(fd, (reason) => logger.error(`wasm shared stores unreachable: ${reason}`));
+function connectSharedStores(fd: number, logger: Logger): { queues: RemoteSharedQueues; hostEnv: (key: string) => string | undefined; channel: BlockingFdChannel } {
+  const channel = new BlockingFdChannel(fd, (reason) => logger.error(`the primary's shared stores and breaker ledger are unreachable: ${reason}`));
   const queues = new RemoteSharedQueues(channel);
   setProcessSharedData(new RemoteSharedData(channel));
   setProcessSharedQueues(queues);
-  return { queues, hostEnv: remoteHostEnv(channel) };
+  return { queues, hostEnv: remoteHostEnv(channel), channel };
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -92,6 +93,8 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   const dataPlane = new DataPlane({
     xds: tables,
     outlier: outliers.forCluster,
+    // Circuit breaker limits are the whole proxy's: units come from the primary's ledger.
+    ...(shared !== undefined && (settings.concurrency ?? 1) > 1 ? { breakerLedger: { client: ledgerClient(shared.channel), workers: settings.concurrency ?? 1 } } : {}),
     logger,
     clock: systemClock,
     random: mathRandom,
