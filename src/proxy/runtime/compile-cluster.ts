@@ -49,6 +49,14 @@ export interface Thresholds {
   readonly maxRetries: number;
 }
 
+/** HTTP/2 upstream settings from the cluster's http2_protocol_options (Envoy's defaults when unset). */
+export interface CompiledHttp2Options {
+  /** Streams one connection carries at most; more open another connection (Envoy's default 2^31 - 1). */
+  readonly maxConcurrentStreams: number;
+  /** connection_keepalive: a PING every intervalMs (plus jitter, percent of the interval); no answer in timeoutMs closes the connection. */
+  readonly keepalive: { readonly intervalMs: number; readonly timeoutMs: number; readonly jitterPercent: number } | undefined;
+}
+
 export interface CompiledCluster {
   readonly name: string;
   readonly kind: ClusterKind;
@@ -67,6 +75,14 @@ export interface CompiledCluster {
   readonly transport: TransportSettings;
   readonly transportMatches: readonly TransportSocketMatch[];
   readonly thresholds: Thresholds;
+  /**
+   * upstream_connection_options.tcp_keepalive: SO_KEEPALIVE on every upstream connection, idle for
+   * keepalive_time (ms) before the first probe (0: the kernel's setting). Undefined: no keepalive.
+   */
+  readonly tcpKeepaliveMs: number | undefined;
+  /** common_http_protocol_options.max_connection_duration (ms): connections older are drained and closed. */
+  readonly maxConnectionDurationMs: number | undefined;
+  readonly http2: CompiledHttp2Options;
   readonly bindAddress: string | undefined;
   /** The cluster's `istio.metadata_exchange` upstream filter: TCP connections that negotiate its ALPN exchange metadata. */
   readonly peerExchange: PeerExchangeConfig | undefined;
@@ -163,6 +179,9 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   let maxRequestsPerConnection = c.maxRequestsPerConnection;
   let autoSni = false;
   let autoSanValidation = false;
+  let maxConnectionDuration = c.commonHttpProtocolOptions?.maxConnectionDuration;
+  let h2 = c.http2ProtocolOptions;
+  let h2Path = 'http2_protocol_options';
   const opts = c.typedExtensionProtocolOptions[HTTP_OPTIONS_KEY];
   if (opts !== undefined) {
     const o = anyUnpack(opts, HttpProtocolOptionsSchema);
@@ -172,6 +191,14 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       if (u.case === 'explicitHttpConfig') protocol = u.value.protocolConfig.case === 'http2ProtocolOptions' ? 'http2' : u.value.protocolConfig.case === 'http3ProtocolOptions' ? (problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].explicit_http_config.http3_protocol_options: HTTP/3 upstreams are not supported`), 'http1') : 'http1';
       else if (u.case === 'useDownstreamProtocolConfig') protocol = 'downstream';
       else if (u.case === 'autoConfig') protocol = 'http1';
+      if (u.case === 'explicitHttpConfig' && u.value.protocolConfig.case === 'http2ProtocolOptions') {
+        h2 = u.value.protocolConfig.value;
+        h2Path = `typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].explicit_http_config.http2_protocol_options`;
+      } else if (u.case === 'useDownstreamProtocolConfig' && u.value.http2ProtocolOptions !== undefined) {
+        h2 = u.value.http2ProtocolOptions;
+        h2Path = `typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].use_downstream_protocol_config.http2_protocol_options`;
+      }
+      maxConnectionDuration = o.commonHttpProtocolOptions?.maxConnectionDuration ?? maxConnectionDuration;
       idleTimeoutMs = durationMs(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
       maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
       autoSni = o.upstreamHttpProtocolOptions?.autoSni ?? false;
@@ -193,6 +220,17 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   });
   const bind = c.upstreamBindConfig?.sourceAddress;
   const peerExchange = upstreamFilters(c.filters, problems);
+  const ka = h2?.connectionKeepalive;
+  if (ka?.connectionIdleInterval !== undefined && durationMs(ka.connectionIdleInterval, 0) > 0) {
+    problems.push(`${h2Path}.connection_keepalive.connection_idle_interval: PINGs before new streams on an idle connection are not supported`);
+  }
+  const kaInterval = durationMs(ka?.interval, 0);
+  const http2: CompiledHttp2Options = {
+    maxConcurrentStreams: h2?.maxConcurrentStreams ?? 2147483647,
+    keepalive: ka !== undefined && kaInterval > 0 ? { intervalMs: kaInterval, timeoutMs: durationMs(ka.timeout, 0), jitterPercent: ka.intervalJitter?.value ?? 15 } : undefined,
+  };
+  const tcpKa = c.upstreamConnectionOptions?.tcpKeepalive;
+  const durationLimit = durationMs(maxConnectionDuration, 0);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -209,6 +247,9 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       transport,
       transportMatches,
       thresholds,
+      tcpKeepaliveMs: tcpKa === undefined ? undefined : (tcpKa.keepaliveTime ?? 0) * 1000,
+      maxConnectionDurationMs: durationLimit > 0 ? durationLimit : undefined,
+      http2,
       bindAddress: bind?.address || undefined,
       peerExchange,
       lbPolicy: c.lbPolicy,

@@ -41,6 +41,8 @@ const OPEN_GAUGE: Readonly<Record<BreakerResource, string>> = { connections: 'cx
 export interface ConnectionEvents {
   opened(): void;
   closed(): void;
+  /** A connection reached the cluster's max_connection_duration (upstream_cx_max_duration_reached). */
+  maxDurationReached?(): void;
 }
 
 /** A cluster's hosts by state, as Envoy's membership gauges count them. */
@@ -104,7 +106,9 @@ export class ClusterStats {
     const total = s.counter('upstream_cx_total');
     const active = s.gauge('upstream_cx_active');
     const destroy = s.counter('upstream_cx_destroy');
+    const maxDuration = s.counter('upstream_cx_max_duration_reached');
     const events = (protocolTotal: Counter | undefined): ConnectionEvents => ({
+      maxDurationReached: () => maxDuration.inc(),
       opened: () => {
         total.inc();
         protocolTotal?.inc();

@@ -109,6 +109,11 @@ export function createPool(
         ...(localAddress !== undefined ? { localAddress } : {}),
         ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
         ...(events !== undefined ? { events } : {}),
+        maxConcurrentStreams: cluster.http2.maxConcurrentStreams,
+        maxConnections: cluster.thresholds.maxConnections,
+        ...(cluster.maxConnectionDurationMs !== undefined ? { maxConnectionDurationMs: cluster.maxConnectionDurationMs } : {}),
+        ...(cluster.http2.keepalive !== undefined ? { keepalive: cluster.http2.keepalive } : {}),
+        ...(cluster.tcpKeepaliveMs !== undefined ? { tcpKeepaliveMs: cluster.tcpKeepaliveMs } : {}),
       }),
     };
   }
@@ -128,6 +133,8 @@ export function createPool(
         maxConnections: cluster.thresholds.maxConnections,
         maxRequestsPerConnection: cluster.maxRequestsPerConnection,
         idleTimeoutMs: cluster.idleTimeoutMs,
+        ...(cluster.maxConnectionDurationMs !== undefined ? { maxConnectionDurationMs: cluster.maxConnectionDurationMs } : {}),
+        ...(cluster.tcpKeepaliveMs !== undefined ? { tcpKeepaliveMs: cluster.tcpKeepaliveMs } : {}),
         ...(events !== undefined ? { events } : {}),
       }),
     };

@@ -16,7 +16,9 @@ import { serverIdentityCheck } from './san-check.js';
 export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource, onread: { buffer: () => Buffer; callback: (n: number, b: Buffer) => boolean } | undefined): Socket | string {
   const t = host.transport;
   const local = host.localAddress ?? cluster.config.bindAddress;
-  const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}) };
+  // upstream_connection_options.tcp_keepalive: SO_KEEPALIVE, with keepalive_time as the idle time.
+  const ka = cluster.config.tcpKeepaliveMs;
+  const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}), ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka } : {}) };
   if (t.kind === 'raw') return onread !== undefined ? netConnect({ ...opts, onread }) : netConnect(opts);
   const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
   const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;

@@ -30,6 +30,8 @@ export interface Http1ConnectionOptions {
   readonly maxHeaderSize: number;
   /** The cluster's connection stats (upstream_cx_*). */
   readonly events?: ConnectionEvents;
+  /** The cluster's tcp_keepalive: idle ms before the first probe (0: the kernel's). Undefined: 60 s. */
+  readonly tcpKeepaliveMs?: number;
 }
 
 /** What a connection tells its pool. */
@@ -127,6 +129,8 @@ export class Http1Connection implements ParserCallbacks {
   /** Server's Keep-Alive timeout hint in ms (0 = none). */
   keepAliveHintMs = 0;
   idleSince = 0;
+  /** When the connection was opened (for max_connection_duration). */
+  readonly openedAt = Date.now();
 
   constructor(
     private readonly o: Http1ConnectionOptions,
@@ -164,7 +168,7 @@ export class Http1Connection implements ParserCallbacks {
     this.#timer = undefined;
     const s = this.socket;
     if (s.localAddress !== undefined && s.localPort !== undefined) this.localAddress = hostPort(s.localAddress, s.localPort);
-    s.setKeepAlive(true, 60_000);
+    s.setKeepAlive(true, this.o.tcpKeepaliveMs ?? 60_000);
     // Cleartext: llhttp reads the connected handle natively. TLS keeps 'data' events, fed to the parser.
     if (this.o.tls === undefined) this.#consumed = this.#parser.consume(s);
     if (!this.#consumed) s.on('data', (d: Buffer) => this.onExecute(this.#parser.execute(d)));

@@ -15,6 +15,11 @@ export interface Http1PoolOptions extends Http1ConnectionOptions {
   readonly maxRequestsPerConnection: number | undefined;
   /** Idle connections are closed after this long (the cluster's common idle_timeout). */
   readonly idleTimeoutMs: number;
+  /**
+   * common max_connection_duration: a connection this old carries no new request; it closes once its
+   * request ends, or at once when idle (Envoy's onConnectionDurationTimeout drains it).
+   */
+  readonly maxConnectionDurationMs?: number;
 }
 
 /** A server's keep-alive hint is trusted only down to this margin (undici's keepAliveTimeoutThreshold). */
@@ -76,20 +81,31 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
     return c.idleSince + Math.min(this.o.idleTimeoutMs > 0 ? this.o.idleTimeoutMs : Number.POSITIVE_INFINITY, hint);
   }
 
+  /** Past max_connection_duration: counted once, and the connection is not reused. */
+  #expired(c: Http1Connection, now: number): boolean {
+    const max = this.o.maxConnectionDurationMs;
+    if (max === undefined || now - c.openedAt < max) return false;
+    if (!c.last) {
+      c.last = true;
+      this.o.events?.maxDurationReached?.();
+    }
+    return true;
+  }
+
   #takeIdle(): Http1Connection | undefined {
     const idle = this.#idle;
     if (idle.length === 0) return undefined;
     const now = Date.now();
     while (idle.length > 0) {
       const c = idle.pop() as Http1Connection;
-      if (!c.closed && this.#deadline(c) > now) return c;
+      if (!c.closed && this.#deadline(c) > now && !this.#expired(c, now)) return c;
       c.destroy();
     }
     return undefined;
   }
 
   onFree(c: Http1Connection): void {
-    if (this.#closed) {
+    if (this.#closed || this.#expired(c, Date.now())) {
       c.destroy();
       return;
     }
@@ -124,7 +140,7 @@ export class Http1Pool implements UpstreamDispatcher, ConnectionOwner {
 
   #sweepIdle(): void {
     const now = Date.now();
-    for (const c of [...this.#idle]) if (this.#deadline(c) <= now) c.destroy();
+    for (const c of [...this.#idle]) if (this.#deadline(c) <= now || this.#expired(c, now)) c.destroy();
     if (this.#idle.length === 0) this.#stopSweep();
   }
 

@@ -1,8 +1,13 @@
-// An HTTP/2 connection to one upstream host (h2c by prior knowledge, or TLS with ALPN h2), multiplexing
+// HTTP/2 connections to one upstream host (h2c by prior knowledge, or TLS with ALPN h2), multiplexing
 // requests as streams, with the same dispatch/handler contract the router uses for undici's HTTP/1.1
 // pools. Built on node:http2 rather than undici because gRPC needs response trailers (grpc-status),
 // which undici's HTTP/2 client drops when the stream ends. A failed or closed session is replaced on the
-// next request.
+// next request. As Envoy's HTTP/2 pool: a connection carries at most max_concurrent_streams streams and
+// another is opened for more (up to the cluster's max_connections; past that the least busy one takes
+// it); a connection older than max_connection_duration takes no new stream and closes (GOAWAY) once its
+// streams end; with connection_keepalive a PING goes out every interval (plus jitter), and a connection
+// whose PING is not answered within the timeout, and that received nothing on any stream meanwhile, is
+// closed (Envoy extends the timeout on any frame received).
 
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
@@ -22,40 +27,149 @@ export interface Http2UpstreamOptions {
   readonly tls?: ConnectionOptions;
   /** The cluster's connection stats (upstream_cx_*). */
   readonly events?: ConnectionEvents;
+  /** Streams per connection (http2_protocol_options.max_concurrent_streams); default unlimited. */
+  readonly maxConcurrentStreams?: number;
+  /** Connections at most, when streams need more (the cluster's max_connections). */
+  readonly maxConnections?: number;
+  /** common max_connection_duration (ms). */
+  readonly maxConnectionDurationMs?: number;
+  /** http2_protocol_options.connection_keepalive. */
+  readonly keepalive?: { readonly intervalMs: number; readonly timeoutMs: number; readonly jitterPercent: number };
+  /** tcp_keepalive: idle ms before the first probe (0: the kernel's); undefined: none. */
+  readonly tcpKeepaliveMs?: number;
+}
+
+/** One connection and what the pool tracks of it. */
+interface Live {
+  readonly session: ClientHttp2Session;
+  /** Streams open on it. */
+  active: number;
+  /** No new streams (max_connection_duration reached, GOAWAY received, or closing). */
+  draining: boolean;
+  /** When a stream of this connection last received anything (keepalive's extension). */
+  lastFrameAt: number;
+  readonly timers: Set<NodeJS.Timeout>;
 }
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
 
 export class Http2Upstream implements UpstreamDispatcher {
-  #session: ClientHttp2Session | undefined;
+  readonly #live: Live[] = [];
   #closed = false;
 
   constructor(private readonly o: Http2UpstreamOptions) {}
 
-  #connect(): ClientHttp2Session {
+  #connect(): Live {
     const o = this.o;
     const authority = `${o.tls !== undefined ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+    const keepAlive = o.tcpKeepaliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: o.tcpKeepaliveMs } : {};
     const session = h2connect(authority, {
       createConnection: () =>
         o.tls !== undefined
-          ? tlsConnect({ ...o.tls, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
-          : netConnect({ host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
+          ? tlsConnect({ ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
+          : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
     });
-    const timer = setTimeout(() => session.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), o.connectTimeoutMs);
+    const live: Live = { session, active: 0, draining: false, lastFrameAt: 0, timers: new Set() };
+    const timer = (ms: number, f: () => void): void => {
+      const t = setTimeout(() => {
+        live.timers.delete(t);
+        f();
+      }, ms);
+      t.unref();
+      live.timers.add(t);
+    };
+    const connectTimer = setTimeout(() => session.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), o.connectTimeoutMs);
     o.events?.opened();
-    session.once('connect', () => clearTimeout(timer));
+    session.once('connect', () => {
+      clearTimeout(connectTimer);
+      const max = o.maxConnectionDurationMs;
+      if (max !== undefined) {
+        timer(max, () => {
+          if (live.draining) return;
+          o.events?.maxDurationReached?.();
+          this.#drain(live);
+        });
+      }
+      if (o.keepalive !== undefined) this.#keepalive(live, o.keepalive, timer);
+    });
     session.once('close', () => {
       o.events?.closed();
-      clearTimeout(timer);
-      if (this.#session === session) this.#session = undefined;
+      clearTimeout(connectTimer);
+      for (const t of live.timers) clearTimeout(t);
+      live.timers.clear();
+      this.#forget(live);
     });
     session.on('error', () => undefined); // reported to each stream
     session.on('goaway', () => {
-      if (this.#session === session) this.#session = undefined;
+      live.draining = true;
+      this.#forget(live);
     });
     session.unref();
-    return session;
+    return live;
+  }
+
+  /** Pings every interval (plus up to jitter percent); an unanswered ping closes the connection. */
+  #keepalive(live: Live, ka: NonNullable<Http2UpstreamOptions['keepalive']>, timer: (ms: number, f: () => void) => void): void {
+    const next = (): void =>
+      timer(ka.intervalMs + Math.floor((Math.random() * ka.intervalMs * ka.jitterPercent) / 100), () => {
+        const s = live.session;
+        if (s.destroyed || s.closed) return;
+        const sentAt = Date.now();
+        let answered = false;
+        const wait = (): void =>
+          timer(ka.timeoutMs, () => {
+            if (answered || s.destroyed) return;
+            // Anything received since the ping went out says the connection is alive (Envoy's extension).
+            if (live.lastFrameAt > sentAt) {
+              live.lastFrameAt = 0;
+              return wait();
+            }
+            s.destroy(Object.assign(new Error('HTTP/2 keepalive PING timed out'), { code: 'UND_ERR_SOCKET' }));
+          });
+        try {
+          s.ping((err) => {
+            answered = true;
+            if (err === null) next();
+          });
+        } catch {
+          return; // the session is closing
+        }
+        wait();
+      });
+    next();
+  }
+
+  /** No new streams on `live`; it closes (GOAWAY) once its streams end. */
+  #drain(live: Live): void {
+    live.draining = true;
+    this.#forget(live);
+    if (!live.session.closed && !live.session.destroyed) live.session.close();
+  }
+
+  #forget(live: Live): void {
+    const i = this.#live.indexOf(live);
+    if (i >= 0) this.#live.splice(i, 1);
+  }
+
+  /** A connection with room for one more stream; a new one while the cluster allows more connections. */
+  #pick(): Live {
+    const max = this.o.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
+    let least: Live | undefined;
+    for (const l of this.#live) {
+      if (l.draining || l.session.destroyed || l.session.closed) continue;
+      if (l.active < max) return l;
+      if (least === undefined || l.active < least.active) least = l;
+    }
+    if (least !== undefined && this.#live.length >= (this.o.maxConnections ?? Number.POSITIVE_INFINITY)) return least;
+    const l = this.#connect();
+    this.#live.push(l);
+    return l;
+  }
+
+  /** Connections open or opening. */
+  get size(): number {
+    return this.#live.length;
   }
 
   dispatch(req: DispatchRequest, handler: DispatchHandler): boolean {
@@ -63,11 +177,8 @@ export class Http2Upstream implements UpstreamDispatcher {
       handler.onResponseError(undefined, new Error('pool closed'));
       return false;
     }
-    let session = this.#session;
-    if (session === undefined || session.destroyed || session.closed) {
-      session = this.#connect();
-      this.#session = session;
-    }
+    const live = this.#pick();
+    const session = live.session;
     const h: OutgoingHttpHeaders = { ':method': req.method, ':path': req.path, ':scheme': this.o.tls !== undefined ? 'https' : 'http' };
     for (const k in req.headers) {
       if (CONNECTION_SPECIFIC.has(k)) continue;
@@ -85,6 +196,17 @@ export class Http2Upstream implements UpstreamDispatcher {
       handler.onResponseError(undefined, e instanceof Error ? e : new Error(String(e)));
       return false;
     }
+    // A stream counts against max_concurrent_streams until its response ends or it is reset (node may emit
+    // 'close' for the last stream of a connection only once the connection does something else).
+    live.active++;
+    let counted = true;
+    const uncount = (): void => {
+      if (!counted) return;
+      counted = false;
+      live.active--;
+    };
+    stream.once('end', uncount);
+    stream.once('close', uncount);
     // The stream is opened (given an id) once the session is connected: the request is attached then.
     if (handler.onRequestSent !== undefined) stream.once('ready', () => handler.onRequestSent?.());
     let done = false;
@@ -120,6 +242,7 @@ export class Http2Upstream implements UpstreamDispatcher {
     handler.onRequestStart(controller);
     let trailers: IncomingHttpHeaders = {};
     stream.on('response', (headers) => {
+      live.lastFrameAt = Date.now();
       if (done) return;
       const status = Number(headers[':status']);
       const out: Record<string, string | string[] | undefined> = {};
@@ -131,6 +254,7 @@ export class Http2Upstream implements UpstreamDispatcher {
       if (!done) handler.onResponseContinue?.(controller);
     });
     stream.on('data', (chunk: Buffer) => {
+      live.lastFrameAt = Date.now();
       if (!done) handler.onResponseData(controller, chunk);
     });
     stream.on('trailers', (t: IncomingHttpHeaders) => {
@@ -160,9 +284,17 @@ export class Http2Upstream implements UpstreamDispatcher {
 
   close(): Promise<void> {
     this.#closed = true;
-    const s = this.#session;
-    this.#session = undefined;
-    if (s === undefined) return Promise.resolve();
-    return new Promise((r) => s.close(() => r()));
+    const all = this.#live.splice(0);
+    // A connection with streams closes once they end; an idle one is done once told (its socket is unref'd,
+    // so waiting for its 'close' could outlast everything else keeping the process up).
+    const closing = all.map((l) => {
+      if (l.session.closed || l.session.destroyed) return undefined;
+      if (l.active === 0) {
+        l.session.close();
+        return undefined;
+      }
+      return new Promise<void>((r) => l.session.close(() => r()));
+    });
+    return Promise.all(closing).then(() => undefined);
   }
 }
