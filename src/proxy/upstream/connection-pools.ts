@@ -110,6 +110,8 @@ export function createPool(
         ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
         ...(events !== undefined ? { events } : {}),
         maxConcurrentStreams: cluster.http2.maxConcurrentStreams,
+        ...(cluster.maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection: cluster.maxRequestsPerConnection } : {}),
+        idleTimeoutMs: cluster.idleTimeoutMs,
         maxConnections: cluster.thresholds.maxConnections,
         ...(cluster.maxConnectionDurationMs !== undefined ? { maxConnectionDurationMs: cluster.maxConnectionDurationMs } : {}),
         ...(cluster.http2.keepalive !== undefined ? { keepalive: cluster.http2.keepalive } : {}),

@@ -37,6 +37,10 @@ export interface Http2UpstreamOptions {
   readonly keepalive?: { readonly intervalMs: number; readonly timeoutMs: number; readonly jitterPercent: number };
   /** tcp_keepalive: idle ms before the first probe (0: the kernel's); undefined: none. */
   readonly tcpKeepaliveMs?: number;
+  /** common max_requests_per_connection: a connection that started this many streams takes no more. */
+  readonly maxRequestsPerConnection?: number;
+  /** common idle_timeout (ms): a connection without streams this long is closed (0: never). */
+  readonly idleTimeoutMs?: number;
 }
 
 /** One connection and what the pool tracks of it. */
@@ -48,6 +52,10 @@ interface Live {
   draining: boolean;
   /** When a stream of this connection last received anything (keepalive's extension). */
   lastFrameAt: number;
+  /** Streams started on it (max_requests_per_connection). */
+  requests: number;
+  /** Closes the connection after idle_timeout without streams. */
+  idle: NodeJS.Timeout | undefined;
   readonly timers: Set<NodeJS.Timeout>;
 }
 
@@ -70,7 +78,7 @@ export class Http2Upstream implements UpstreamDispatcher {
           ? tlsConnect({ ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
           : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
     });
-    const live: Live = { session, active: 0, draining: false, lastFrameAt: 0, timers: new Set() };
+    const live: Live = { session, active: 0, draining: false, lastFrameAt: 0, requests: 0, idle: undefined, timers: new Set() };
     const timer = (ms: number, f: () => void): void => {
       const t = setTimeout(() => {
         live.timers.delete(t);
@@ -98,6 +106,7 @@ export class Http2Upstream implements UpstreamDispatcher {
       clearTimeout(connectTimer);
       for (const t of live.timers) clearTimeout(t);
       live.timers.clear();
+      if (live.idle !== undefined) clearTimeout(live.idle);
       this.#forget(live);
     });
     session.on('error', () => undefined); // reported to each stream
@@ -144,7 +153,7 @@ export class Http2Upstream implements UpstreamDispatcher {
   #drain(live: Live): void {
     live.draining = true;
     this.#forget(live);
-    if (!live.session.closed && !live.session.destroyed) live.session.close();
+    if (live.active === 0 && !live.session.closed && !live.session.destroyed) live.session.close();
   }
 
   #forget(live: Live): void {
@@ -199,11 +208,29 @@ export class Http2Upstream implements UpstreamDispatcher {
     // A stream counts against max_concurrent_streams until its response ends or it is reset (node may emit
     // 'close' for the last stream of a connection only once the connection does something else).
     live.active++;
+    live.requests++;
+    if (live.idle !== undefined) clearTimeout(live.idle);
+    live.idle = undefined;
+    // Envoy's max_requests_per_connection counts streams: the one that reaches it is the connection's last.
+    const maxRequests = this.o.maxRequestsPerConnection;
+    if (maxRequests !== undefined && live.requests >= maxRequests) this.#drain(live);
     let counted = true;
     const uncount = (): void => {
       if (!counted) return;
       counted = false;
       live.active--;
+      if (live.draining) {
+        if (live.active === 0 && !session.closed && !session.destroyed) session.close();
+        return;
+      }
+      const idleMs = this.o.idleTimeoutMs ?? 0;
+      if (live.active === 0 && idleMs > 0 && !live.draining && !session.destroyed) {
+        live.idle = setTimeout(() => {
+          live.idle = undefined;
+          if (live.active === 0) this.#drain(live);
+        }, idleMs);
+        live.idle.unref();
+      }
     };
     stream.once('end', uncount);
     stream.once('close', uncount);

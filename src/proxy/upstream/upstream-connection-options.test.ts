@@ -7,7 +7,9 @@
 // - http.maxConcurrentStreams -> http2_protocol_options.max_concurrent_streams: more streams open another
 //   connection;
 // - http.http2KeepAlive -> http2_protocol_options.connection_keepalive: PINGs every interval, and a
-//   connection whose PING goes unanswered (its server stopped with SIGSTOP) is closed after the timeout.
+//   connection whose PING goes unanswered (its server stopped with SIGSTOP) is closed after the timeout;
+// - http.maxRequestsPerConnection and http.idleTimeout, which HTTP/2 upstream connections ignored (the
+//   HTTP/1.1 pool already kept them).
 // https://istio.io/latest/docs/reference/config/networking/destination-rule/#ConnectionPoolSettings
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto
 
@@ -187,6 +189,26 @@ describe('upstream connection options from a DestinationRule', () => {
     assert.deepEqual(await slow, { status: 200, body: 'ok /in-flight' }, 'the draining connection finished its stream');
     assert.equal(up.sessions.length, 2);
     await waitFor(() => ev.closed_ >= 1, 'the old connection to close once its stream ended');
+  });
+
+  it('HTTP/2 max_requests_per_connection: the stream that reaches it is the connection’s last', async (t) => {
+    const up = await h2Server(t);
+    const p = new Http2Upstream({ host: '127.0.0.1', port: up.port, connectTimeoutMs: 2000, maxRequestsPerConnection: 2 });
+    t.after(() => p.close());
+    for (let i = 0; i < 5; i++) assert.equal((await get(p, `/${i}`)).status, 200);
+    assert.equal(up.sessions.length, 3);
+  });
+
+  it('HTTP/2 idle_timeout: a connection without streams that long is closed; the next request opens another', async (t) => {
+    const up = await h2Server(t);
+    const ev = events();
+    const p = new Http2Upstream({ host: '127.0.0.1', port: up.port, connectTimeoutMs: 2000, idleTimeoutMs: 200, events: ev });
+    t.after(() => p.close());
+    assert.equal((await get(p, '/a')).status, 200);
+    assert.equal((await get(p, '/b')).status, 200);
+    await waitFor(() => ev.closed_ === 1, 'the idle connection to close', 3000);
+    assert.equal((await get(p, '/c')).status, 200);
+    assert.equal(up.sessions.length, 2);
   });
 
   it('HTTP/2 connection_keepalive: PINGs every interval; an unanswered PING closes the connection after the timeout', async (t) => {
