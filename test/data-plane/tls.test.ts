@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { selfSigned } from '../translate/secret/certs.js';
+import { crlRevoking, selfSigned, signedBy, type TestCert } from '../translate/secret/certs.js';
 import { freePort, send, startMesh, startTestProxy } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
-async function httpsBackend(t: import('node:test').TestContext, name: string, seenSni: string[]): Promise<number> {
-  const c = selfSigned(`${name}.example.com`);
+async function httpsBackend(t: import('node:test').TestContext, name: string, seenSni: string[], cert?: TestCert): Promise<number> {
+  const c = cert ?? selfSigned(`${name}.example.com`);
   const server = createHttpsServer({ cert: c.cert, key: c.key }, (req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`${name} ${req.url ?? ''}`);
@@ -207,5 +207,67 @@ spec:
     const wrong = await send('127.0.0.1', port, { path: '/wrong' });
     assert.equal(wrong.status, 503);
     assert.match(wrong.body, /transport failure reason: TLS error: .*wrong\.example\.com/);
+  });
+  it('SIMPLE with caCrl: an upstream whose certificate the CRL revokes is refused (503 UF), its unrevoked sibling is not', async (t) => {
+    // DestinationRule tls.caCrl becomes the validation context's CRL (a file, read when the cluster arrives).
+    const ca = selfSigned('upstream-ca.example.com');
+    const okCert = signedBy('kept.example.com', ca, ['DNS:kept.example.com']);
+    const revokedCert = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
+    const kept = await httpsBackend(t, 'kept', [], okCert);
+    const revoked = await httpsBackend(t, 'revoked', [], revokedCert);
+    const dir = await mkdtemp(join(tmpdir(), 'isthmus-crl-file-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'ca.pem'), ca.cert);
+    await writeFile(join(dir, 'ca.crl'), crlRevoking(ca, [revokedCert]));
+    const port = await freePort();
+    const entry = (name: string, backend: number): string => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: istio-system}
+spec:
+  hosts: [${name}.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  endpoints: [{address: 127.0.0.1, ports: {https: ${backend}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${name}, namespace: istio-system}
+spec:
+  host: ${name}.example.com
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: ${join(dir, 'ca.pem')}, caCrl: ${join(dir, 'ca.crl')}}}
+---
+`;
+    const mesh = await startMesh(t, {
+      'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+${entry('kept', kept)}${entry('revoked', revoked)}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /revoked}}]
+    route: [{destination: {host: revoked.example.com, port: {number: 443}}}]
+    headers: {request: {set: {host: revoked.example.com}}}
+  - route: [{destination: {host: kept.example.com, port: {number: 443}}}]
+    headers: {request: {set: {host: kept.example.com}}}
+`,
+    });
+    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const r = await waitFor(async () => {
+      const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    }, 'the gateway to originate verified TLS', 10_000);
+    assert.equal(r.body, 'kept /kept');
+    const refused = await send('127.0.0.1', port, { path: '/revoked' });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /transport failure reason: TLS error: .*revoked/);
   });
 });

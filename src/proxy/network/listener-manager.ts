@@ -23,7 +23,7 @@ import { HcmRuntime, type ConnectionFacts as HttpConnectionFacts, type HcmEnv } 
 import { parseClientHello, sniffHttp, MAX_CLIENT_HELLO } from './client-hello.js';
 import { selectFilterChain, type ConnectionFacts } from './filter-chain-match.js';
 import { runTcpProxy, type TcpProxyEnv } from './tcp-proxy.js';
-import { clientCertificateVerified, peerCertificateOf, secureContextFor } from './tls-terminator.js';
+import { checkClientCertificate, peerCertificateOf, requestsClientCertificate, secureContextFor } from './tls-terminator.js';
 import { runNetworkRbac } from '../filters/rbac/network-filter.js';
 import { runWasmOnHttpConnection, WasmNetworkChain } from '../filters/wasm/network-filter.js';
 import { runPeerExchange } from './peer-exchange.js';
@@ -277,18 +277,19 @@ export class ListenerManager {
       // without ALPN (Istio clients offer `istio-http/1.1`/`istio`); Node would refuse it, so the list is only
       // given when the ClientHello shares a protocol with it.
       const alpn = offered.some((p) => facts.applicationProtocols.includes(p)) ? [...offered] : [];
-      const tls = new TLSSocket(s, { isServer: true, secureContext: ctx, ALPNProtocols: alpn, requestCert: chain.tls.requireClientCertificate || chain.tls.sdsValidation !== undefined || chain.tls.inlineTrustedCa !== undefined, rejectUnauthorized: chain.tls.requireClientCertificate });
+      const t = chain.tls;
+      const tls = new TLSSocket(s, { isServer: true, secureContext: ctx, ALPNProtocols: alpn, requestCert: requestsClientCertificate(t), rejectUnauthorized: t.requireClientCertificate && !t.acceptUntrusted });
       tls.on('error', () => tls.destroy());
       tls.once('secure', () => {
-        // A chain requiring a client certificate refuses a missing, untrusted or expired one (Envoy:
-        // require_client_certificate with a validation context), closing the connection after the handshake.
-        const verified = chain.tls?.sdsValidation !== undefined || chain.tls?.inlineTrustedCa !== undefined ? clientCertificateVerified(tls) : { ok: false as const, reason: 'no validation context' };
-        if (!verified.ok && chain.tls?.requireClientCertificate === true) {
-          this.o.logger.debug('TLS client certificate refused', { listener: l.name, chain: chain.name, reason: verified.reason });
+        // A missing certificate where one is required, or a presented one that fails the validation
+        // context's checks (chain, CRL, SANs, pins), closes the connection after the handshake.
+        const checked = checkClientCertificate(tls, t);
+        if (!checked.ok) {
+          this.o.logger.debug('TLS client certificate refused', { listener: l.name, chain: chain.name, reason: checked.reason });
           tls.destroy();
           return;
         }
-        const peer = verified.ok ? peerCertificateOf(tls) : undefined;
+        const peer = checked.verified ? peerCertificateOf(tls) : undefined;
         this.#terminal(tls, chain, peer !== undefined ? { ...httpFacts, peer } : httpFacts, tls.alpnProtocol === 'h2', originalDestination ?? `${facts.destinationIp}:${facts.destinationPort}`, false);
       });
       return;

@@ -1,7 +1,9 @@
 // Secure contexts for TLS termination (gateway SIMPLE/MUTUAL servers, inbound mTLS), built from a chain's
 // DownstreamTlsContext and the secrets it names, cached until those secrets change.
 
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { serverIdentityCheck } from '../upstream/san-check.js';
 import type { PeerCertificate } from '../http/hcm-env.js';
 import type { DownstreamTls } from '../runtime/compile-downstream-tls.js';
 import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
@@ -20,7 +22,14 @@ export function secureContextFor(tls: DownstreamTls, secrets: SecretSource): Sec
   const hit = cache.get(tls);
   if (hit !== undefined && hit.cert === cert && hit.ca === caKey) return hit.ctx;
   try {
-    const ctx = createSecureContext({ cert: cert.cert, key: cert.key, ...(ca !== undefined ? { ca } : {}), ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion } : {}) });
+    const ctx = createSecureContext({
+      cert: cert.cert,
+      key: cert.key,
+      ...(ca !== undefined ? { ca } : {}),
+      // With a CRL, OpenSSL checks the client's certificate against it during verification.
+      ...(tls.crl !== undefined ? { crl: tls.crl } : {}),
+      ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion } : {}),
+    });
     cache.set(tls, { cert, ca: caKey, ctx });
     return ctx;
   } catch (e) {
@@ -66,4 +75,42 @@ export function clientCertificateVerified(tls: TLSSocket): { ok: true } | { ok: 
   if (ssl === undefined || ssl === null) return { ok: false, reason: 'TLS session unavailable' };
   const err = ssl.verifyError();
   return err === null ? { ok: true } : { ok: false, reason: err.message };
+}
+
+/** Whether a chain asks the client for a certificate: to require it, or to check one that is presented. */
+export function requestsClientCertificate(tls: DownstreamTls): boolean {
+  return tls.requireClientCertificate || tls.sdsValidation !== undefined || tls.inlineTrustedCa !== undefined || tls.subjectAltNames.length > 0 || tls.verifySpki.length > 0 || tls.verifyHash.length > 0;
+}
+
+/**
+ * Envoy's client certificate checks after a handshake (DefaultCertValidator): without a certificate, the
+ * connection is refused only if one is required; a presented certificate must verify against the trusted
+ * CAs (and the CRL), carry a SAN one of match_subject_alt_names matches, and, with pins, have a SHA-256 hash
+ * in verify_certificate_hash or an SPKI hash in verify_certificate_spki (either list may match). Every check
+ * applies whether or not the certificate is required. With ACCEPT_UNTRUSTED the connection goes on whatever
+ * failed. `verified`: the chain verified, so the certificate names the peer (RBAC, XFCC, the access log).
+ */
+export function checkClientCertificate(tls: TLSSocket, t: DownstreamTls): { ok: true; verified: boolean } | { ok: false; reason: string } {
+  const cert = tls.getPeerX509Certificate();
+  if (cert === undefined) return t.requireClientCertificate ? { ok: false, reason: 'peer did not return a certificate' } : { ok: true, verified: false };
+  const fail = (reason: string): { ok: false; reason: string } | undefined => (t.acceptUntrusted ? undefined : { ok: false, reason });
+  let verified = false;
+  if (t.sdsValidation !== undefined || t.inlineTrustedCa !== undefined) {
+    const v = clientCertificateVerified(tls);
+    verified = v.ok;
+    const refused = v.ok ? undefined : fail(v.reason);
+    if (refused !== undefined) return refused;
+  }
+  if (t.subjectAltNames.length > 0) {
+    const err = serverIdentityCheck(t.subjectAltNames)('', tls.getPeerCertificate());
+    const refused = err === undefined ? undefined : fail(`certificate SAN matches none of match_subject_alt_names`);
+    if (refused !== undefined) return refused;
+  }
+  if (t.verifyHash.length > 0 || t.verifySpki.length > 0) {
+    const hash = createHash('sha256').update(cert.raw).digest('hex');
+    const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    const refused = t.verifyHash.includes(hash) || t.verifySpki.includes(spki) ? undefined : fail('certificate hash matches neither verify_certificate_hash nor verify_certificate_spki');
+    if (refused !== undefined) return refused;
+  }
+  return { ok: true, verified };
 }

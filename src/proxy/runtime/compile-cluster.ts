@@ -14,6 +14,7 @@ import { HttpProtocolOptionsSchema } from '../../xds/gen/envoy/extensions/upstre
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { durationMs } from './duration.js';
+import { dataSourceText } from './data-source.js';
 import { typedStructOf } from './typed-struct.js';
 import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
 import type { Filter as ClusterFilter } from '../../xds/gen/envoy/config/cluster/v3/filter_pb.js';
@@ -31,6 +32,8 @@ export interface TlsSettings {
   readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
   readonly inlineTrustedCa: string | undefined;
   readonly subjectAltNames: readonly StringMatcher[];
+  /** The validation context's CRL (PEM; Istio's DestinationRule caCrl, a file read at compile time). */
+  readonly crl: string | undefined;
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
 }
 export type TransportSettings = { readonly kind: 'raw' } | TlsSettings;
@@ -138,6 +141,7 @@ function transportOf(ts: TransportSocket | undefined, path: string, problems: st
       (defaultVc?.matchTypedSubjectAltNames.length ?? 0) > 0
         ? (defaultVc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? [])
         : (defaultVc?.matchSubjectAltNames ?? []),
+    crl: dataSourceText(defaultVc?.crl, `${path}.typed_config.common_tls_context.validation_context.crl`, problems),
     minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
   };
 }

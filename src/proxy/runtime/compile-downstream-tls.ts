@@ -1,12 +1,16 @@
 // Compiles a listener filter chain's DownstreamTlsContext (TLS termination at gateways and inbound mTLS):
-// certificates inline or by SDS name, client certificate requirement, trusted CA, ALPN and TLS versions.
-// The secure context itself is built when secrets are known (network/tls-terminator.ts).
+// certificates inline or by SDS name, client certificate requirement, trusted CA, the client certificate
+// checks of the validation context (SAN matchers, SPKI and certificate hash pins, the CRL, and
+// trust_chain_verification), ALPN and TLS versions. The secure context itself is built when secrets are
+// known, and the checks are made after each handshake (network/tls-terminator.ts).
 
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { DownstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { DataSource } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import type { Compiled } from './compile-cluster.js';
+import { dataSourceText } from './data-source.js';
+import { CertificateValidationContext_TrustChainVerification as TrustChain } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 
 export interface DownstreamTls {
   readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
@@ -15,6 +19,14 @@ export interface DownstreamTls {
   readonly sdsValidation: string | undefined;
   readonly requireClientCertificate: boolean;
   readonly subjectAltNames: readonly StringMatcher[];
+  /** verify_certificate_spki: base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  readonly verifySpki: readonly string[];
+  /** verify_certificate_hash: SHA-256 of the certificate's DER, lowercase hex without colons. */
+  readonly verifyHash: readonly string[];
+  /** trust_chain_verification ACCEPT_UNTRUSTED (Istio's insecureSkipVerify): failed checks do not refuse. */
+  readonly acceptUntrusted: boolean;
+  /** The certificate revocation list (PEM) presented client certificates are checked against. */
+  readonly crl: string | undefined;
   readonly alpn: readonly string[];
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
 }
@@ -42,6 +54,7 @@ export function compileDownstreamTls(any: Any, path: string): Compiled<Downstrea
   const dvc = vc?.case === 'combinedValidationContext' ? vc.value.defaultValidationContext : vc?.case === 'validationContext' ? vc.value : undefined;
   const sdsValidation = vc?.case === 'combinedValidationContext' ? vc.value.validationContextSdsSecretConfig?.name : vc?.case === 'validationContextSdsSecretConfig' ? vc.value.name : undefined;
   const minV = c?.tlsParams?.tlsMinimumProtocolVersion;
+  const crl = dataSourceText(dvc?.crl, `${path}.validation_context.crl`, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -51,7 +64,15 @@ export function compileDownstreamTls(any: Any, path: string): Compiled<Downstrea
       inlineTrustedCa: data(dvc?.trustedCa, `${path}.validation_context.trusted_ca`, problems),
       sdsValidation,
       requireClientCertificate: t.requireClientCertificate ?? false,
-      subjectAltNames: dvc?.matchSubjectAltNames ?? [],
+      // match_typed_subject_alt_names wins when set; Istio sends the untyped list.
+      subjectAltNames:
+        (dvc?.matchTypedSubjectAltNames.length ?? 0) > 0
+          ? (dvc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? [])
+          : (dvc?.matchSubjectAltNames ?? []),
+      verifySpki: dvc?.verifyCertificateSpki ?? [],
+      verifyHash: (dvc?.verifyCertificateHash ?? []).map((h) => h.replaceAll(':', '').toLowerCase()),
+      acceptUntrusted: dvc?.trustChainVerification === TrustChain.ACCEPT_UNTRUSTED,
+      crl,
       alpn: c?.alpnProtocols ?? [],
       minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
     },

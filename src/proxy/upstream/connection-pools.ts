@@ -69,6 +69,8 @@ export function createPool(
     }
     // Without a validation context Envoy does not verify the upstream certificate.
     if (ca !== undefined) connect['ca'] = ca;
+    // With a CRL, OpenSSL checks the upstream's certificate chain against it.
+    if (transport.crl !== undefined) connect['crl'] = transport.crl;
     connect['rejectUnauthorized'] = ca !== undefined;
     const check = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
     if (identity === undefined) connect['checkServerIdentity'] = check;

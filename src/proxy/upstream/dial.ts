@@ -28,6 +28,7 @@ export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSo
     ...(t.sni !== '' ? { servername: t.sni } : {}),
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
+    ...(t.crl !== undefined ? { crl: t.crl } : {}),
     rejectUnauthorized: ca !== undefined,
     checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
     ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),

@@ -33,9 +33,12 @@ export function selfSigned(cn: string): TestCert {
 const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64');
 
 /** A Secret manifest with `data` (values base64-encoded here). */
-/** A certificate for `cn` issued by `issuer` (a self-signed CA from selfSigned), for client-certificate checks. */
-export function signedBy(cn: string, issuer: TestCert): TestCert {
-  const key = `${cn}|${issuer.cert.toString('base64').slice(-32)}`;
+/**
+ * A certificate for `cn` issued by `issuer` (a self-signed CA from selfSigned), for client-certificate checks;
+ * `sans` (e.g. `DNS:a.example.com`, `URI:spiffe://td/ns/a/sa/b`) go in its subjectAltName.
+ */
+export function signedBy(cn: string, issuer: TestCert, sans: readonly string[] = []): TestCert {
+  const key = `${cn}|${sans.join(',')}|${issuer.cert.toString('base64').slice(-32)}`;
   const have = made.get(key);
   if (have !== undefined) return have;
   const dir = mkdtempSync(join(tmpdir(), 'isthmus-cert-'));
@@ -44,10 +47,36 @@ export function signedBy(cn: string, issuer: TestCert): TestCert {
     writeFileSync(f('ca.crt'), issuer.cert);
     writeFileSync(f('ca.key'), issuer.key);
     execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f('tls.key'), '-out', f('tls.csr')], { stdio: 'pipe' });
-    execFileSync('openssl', ['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('tls.crt')], { stdio: 'pipe' });
+    if (sans.length > 0) writeFileSync(f('ext.cnf'), `subjectAltName=${sans.join(',')}\n`);
+    execFileSync('openssl', ['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('tls.crt'), ...(sans.length > 0 ? ['-extfile', f('ext.cnf')] : [])], { stdio: 'pipe' });
     const out = { cert: readFileSync(f('tls.crt')), key: readFileSync(f('tls.key')) };
     made.set(key, out);
     return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A CRL (PEM) signed by `issuer` that revokes `revoked` (certificates `issuer` issued), valid for a day. */
+export function crlRevoking(issuer: TestCert, revoked: readonly TestCert[]): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'isthmus-crl-'));
+  try {
+    const f = (n: string): string => join(dir, n);
+    writeFileSync(f('ca.crt'), issuer.cert);
+    writeFileSync(f('ca.key'), issuer.key);
+    writeFileSync(f('index.txt'), '');
+    writeFileSync(f('crlnumber'), '01\n');
+    writeFileSync(
+      f('ca.cnf'),
+      `[ca]\ndefault_ca = d\n[d]\ndatabase = ${f('index.txt')}\ncrlnumber = ${f('crlnumber')}\ndefault_md = sha256\ndefault_crl_days = 1\n`,
+    );
+    const ca = ['-config', f('ca.cnf'), '-keyfile', f('ca.key'), '-cert', f('ca.crt')];
+    revoked.forEach((r, i) => {
+      writeFileSync(f(`r${i}.crt`), r.cert);
+      execFileSync('openssl', ['ca', ...ca, '-revoke', f(`r${i}.crt`)], { stdio: 'pipe' });
+    });
+    execFileSync('openssl', ['ca', ...ca, '-gencrl', '-out', f('crl.pem')], { stdio: 'pipe' });
+    return readFileSync(f('crl.pem'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
