@@ -37,6 +37,7 @@ it('load balancing (DestinationRule loadBalancer and weighted routes through an 
     });
   });
   const rnd = await three(t, 'rnd');
+  const cookie = await three(t, 'cookie');
   const eps = (us: readonly TestUpstream[]) => us.map((u) => ({ port: u.port }));
 
   const gw = await startGateway(
@@ -55,6 +56,8 @@ it('load balancing (DestinationRule loadBalancer and weighted routes through an 
       'lr-dr.yaml': destinationRuleYaml('lr', lb('{simple: LEAST_REQUEST}')),
       'rnd.yaml': serviceEntryYaml('rnd', eps(rnd)),
       'rnd-dr.yaml': destinationRuleYaml('rnd', lb('{simple: RANDOM}')),
+      'cookie.yaml': serviceEntryYaml('cookie', eps(cookie)),
+      'cookie-dr.yaml': destinationRuleYaml('cookie', lb('{consistentHash: {httpCookie: {name: user, ttl: 60s, path: /}}}')),
       'vs.yaml': virtualServiceYaml(
         route('/rr', to('rr')) +
           route(
@@ -63,7 +66,8 @@ it('load balancing (DestinationRule loadBalancer and weighted routes through an 
           ) +
           route('/hash', to('hash')) +
           route('/lr', to('lr')) +
-          route('/rnd', to('rnd')),
+          route('/rnd', to('rnd')) +
+          route('/cookie', to('cookie')),
       ),
     }),
     { random: seededRandom(7) },
@@ -100,6 +104,25 @@ it('load balancing (DestinationRule loadBalancer and weighted routes through an 
     for (const [user, endpoints] of byUser) assert.equal(endpoints.size, 1, `${user} reached ${[...endpoints].join(', ')}`);
     const used = new Set([...byUser.values()].flatMap((s) => [...s]));
     assert.ok(used.size >= 2, `all users hashed to ${[...used].join(', ')}`);
+  });
+
+  await t.test('consistentHash on an httpCookie with a ttl: a client without the cookie is given one (Set-Cookie), and with it always reaches the endpoint that served it', async () => {
+    // Envoy's router makes the cookie (addDownstreamSetCookie): hex xxHash64 of the connection's addresses,
+    // `name="value"; Max-Age=<ttl>; Path=<path>; HttpOnly`, and hashes its value, so the client's next request
+    // carrying it reaches the same endpoint. https://istio.io/latest/docs/reference/config/networking/destination-rule/#LoadBalancerSettings-ConsistentHashLB-HTTPCookie
+    const used = new Set<string>();
+    for (let k = 0; k < 8; k++) {
+      const first = await gw.get('/cookie');
+      const m = /^user="([0-9a-f]{16})"; Max-Age=60; Path=\/; HttpOnly$/.exec(String(first.headers['set-cookie'] ?? ''));
+      assert.ok(m !== null, `set-cookie: ${String(first.headers['set-cookie'])}`);
+      used.add(first.body);
+      for (const sent of [`user="${m[1]}"`, `other=1; user=${m[1] ?? ''}`]) {
+        const again = await gw.get('/cookie', { headers: { cookie: sent } });
+        assert.equal(again.body, first.body, `cookie ${sent}`);
+        assert.equal(again.headers['set-cookie'], undefined, 'no new cookie when the request has one');
+      }
+    }
+    assert.ok(used.size >= 2, `every new client hashed to ${[...used].join(', ')}`);
   });
 
   await t.test('LEAST_REQUEST: an endpoint holding requests gets far fewer new ones than its share', async () => {

@@ -11,15 +11,38 @@ import { ResponseFlag } from './response-flags.js';
 import { Router } from './router.js';
 import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
+import { xxHash64 } from '../upstream/lb/xxhash64.js';
+import { hostPort } from '../lib/address.js';
 
+/** A request cookie's value as Envoy's parseCookieValue reads it: the first match, without surrounding double quotes. */
 function cookieValue(h: HeaderMap, name: string): string | undefined {
   const c = headerValue(h, 'cookie');
   if (c === undefined) return undefined;
   for (const part of c.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+    }
   }
   return undefined;
+}
+
+/**
+ * The cookie Envoy's router makes when a cookie hash policy with a ttl finds none (addDownstreamSetCookie,
+ * source/common/router/router.h): the value is the hex xxHash64 of the connection's remote and local
+ * addresses, so every stream of one connection gets the same one; it goes out as
+ * `name="value"; Max-Age=ttl; Path=path; attributes; HttpOnly` (Http::Utility::makeSetCookieValue).
+ */
+function generatedCookie(p: Extract<CompiledHashPolicy, { kind: 'cookie' }>, s: HttpStream, ttlMs: number): { value: string; header: string } {
+  const r = s.request;
+  const value = xxHash64(hostPort(r.remoteAddress, r.remotePort) + hostPort(r.localAddress, r.localPort)).toString(16).padStart(16, '0');
+  let header = `${p.name}="${value}"`;
+  const maxAge = Math.floor(ttlMs / 1000);
+  if (maxAge !== 0) header += `; Max-Age=${maxAge}`;
+  if (p.path !== '') header += `; Path=${p.path}`;
+  for (const a of p.attributes) header += a.value === '' ? `; ${a.name}` : `; ${a.name}=${a.value}`;
+  return { value, header: `${header}; HttpOnly` };
 }
 
 function queryValue(path: string, name: string): string | undefined {
@@ -28,7 +51,7 @@ function queryValue(path: string, name: string): string | undefined {
   return new URLSearchParams(path.slice(q + 1)).get(name) ?? undefined;
 }
 
-function requestHash(policies: readonly CompiledHashPolicy[], s: HttpStream): bigint | undefined {
+function requestHash(policies: readonly CompiledHashPolicy[], s: HttpStream, setCookies: string[]): bigint | undefined {
   if (policies.length === 0) return undefined;
   const h = s.request.headers;
   const inputs: HashInput[] = policies.map((p): HashInput => {
@@ -38,8 +61,15 @@ function requestHash(policies: readonly CompiledHashPolicy[], s: HttpStream): bi
         const values = v === undefined ? [] : typeof v === 'string' ? [v] : v;
         return { kind: 'header', values: p.rewrite !== undefined ? values.map(p.rewrite) : values, terminal: p.terminal };
       }
-      case 'cookie':
-        return { kind: 'cookie', value: cookieValue(h, p.name), terminal: p.terminal };
+      case 'cookie': {
+        let value = cookieValue(h, p.name);
+        if (value === undefined && p.ttlMs !== undefined) {
+          const made = generatedCookie(p, s, p.ttlMs);
+          value = made.value;
+          setCookies.push(made.header);
+        }
+        return { kind: 'cookie', value, terminal: p.terminal };
+      }
       case 'sourceIp':
         return { kind: 'source-ip', ip: s.request.remoteAddress, terminal: p.terminal };
       case 'queryParameter':
@@ -73,12 +103,15 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
   if (sel.host !== undefined) s.upstreamAuthority = sel.host;
   if (s.tunnel !== undefined) return s.tunnel(cluster);
   const a = sel.action;
+  const setCookies: string[] = [];
+  const hash = requestHash(a.hashPolicies, s, setCookies);
   new Router(s, {
     cluster,
     timeoutMs: a.timeoutMs,
     retry: a.retryPolicy,
     includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
-    hash: requestHash(a.hashPolicies, s),
+    hash,
+    ...(setCookies.length > 0 ? { setCookies } : {}),
     originalDestination: cluster.config.kind === 'original-dst' ? (headerValue(s.request.headers, 'x-envoy-original-dst-host') ?? withPort(s.request.authority, s.request.scheme)) : undefined,
     mirrors: mirrorTargets(a.mirrorPolicies, s.request.headers, s.random, (name) => env.cluster(name)),
   }).start();

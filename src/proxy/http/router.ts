@@ -34,6 +34,8 @@ export interface ForwardPlan {
   readonly originalDestination: string | undefined;
   /** Shadow copies to send (request_mirror_policies already sampled for this request). */
   readonly mirrors: readonly MirrorTarget[];
+  /** Set-Cookie values a cookie hash policy made for this request, added to the upstream's response head. */
+  readonly setCookies?: readonly string[];
 }
 
 interface Attempt {
@@ -418,6 +420,11 @@ export class Router {
     if (local !== undefined) s.info.upstreamLocalAddress = local;
     s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
     s.info.details = 'via_upstream';
+    const made = this.plan.setCookies;
+    if (made !== undefined) {
+      const had = h['set-cookie'];
+      h['set-cookie'] = had === undefined ? [...made] : [...(typeof had === 'string' ? [had] : had), ...made];
+    }
     s.writeUpstreamHead(status, h);
   }
 
