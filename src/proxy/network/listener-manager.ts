@@ -216,7 +216,10 @@ export class ListenerManager {
       sourceIp: s.remoteAddress ?? '',
       sourcePort: s.remotePort ?? 0,
     };
-    if (!l.inspect.tls && !l.inspect.http) {
+    // An inspector runs only where some chain needs what it finds and its filter_disabled does not exclude the port.
+    const inspectTls = l.inspect.tls && !l.inspectorDisabled.tls(destinationPort);
+    const inspectHttp = l.inspect.http && !l.inspectorDisabled.http(destinationPort);
+    if (!inspectTls && !inspectHttp) {
       this.#dispatch(socket, l, { ...base, transportProtocol: 'raw_buffer', serverName: '', applicationProtocols: [] }, originalDestination);
       return;
     }
@@ -231,10 +234,12 @@ export class ListenerManager {
       this.#dispatch(socket, l, facts, originalDestination);
     };
     const decide = (final: boolean): void => {
-      const hello = parseClientHello(buf);
-      if (hello.kind === 'incomplete' && !final && buf.length < MAX_CLIENT_HELLO) return;
-      if (hello.kind === 'tls') return done({ ...base, transportProtocol: 'tls', serverName: hello.sni, applicationProtocols: hello.alpn });
-      const http = l.inspect.http ? sniffHttp(buf) : 'unknown';
+      if (inspectTls) {
+        const hello = parseClientHello(buf);
+        if (hello.kind === 'incomplete' && !final && buf.length < MAX_CLIENT_HELLO) return;
+        if (hello.kind === 'tls') return done({ ...base, transportProtocol: 'tls', serverName: hello.sni, applicationProtocols: hello.alpn });
+      }
+      const http = inspectHttp ? sniffHttp(buf) : 'unknown';
       if (http === 'incomplete' && !final && buf.length < 8192) return;
       const alpn = http === 'h2c' ? ['h2c'] : http === 'http/1.1' || http === 'http/1.0' ? [http] : [];
       done({ ...base, transportProtocol: 'raw_buffer', serverName: '', applicationProtocols: alpn });
@@ -280,7 +285,11 @@ export class ListenerManager {
       const t = chain.tls;
       const tls = new TLSSocket(s, { isServer: true, secureContext: ctx, ALPNProtocols: alpn, requestCert: requestsClientCertificate(t), rejectUnauthorized: t.requireClientCertificate && !t.acceptUntrusted });
       tls.on('error', () => tls.destroy());
+      // transport_socket_connect_timeout (Istio: 15 s at gateways): a client that stalls in the handshake is cut off.
+      const handshake = chain.handshakeTimeoutMs > 0 ? setTimeout(() => tls.destroy(), chain.handshakeTimeoutMs) : undefined;
+      if (handshake !== undefined) tls.once('close', () => clearTimeout(handshake));
       tls.once('secure', () => {
+        if (handshake !== undefined) clearTimeout(handshake);
         // A missing certificate where one is required, or a presented one that fails the validation
         // context's checks (chain, CRL, SANs, pins), closes the connection after the handshake.
         const checked = checkClientCertificate(tls, t);

@@ -9,28 +9,38 @@ import type { DownstreamTls } from '../runtime/compile-downstream-tls.js';
 import { SDS_MISSING, type SecretSource } from '../upstream/connection-pools.js';
 
 /** Secret sources answer the same object while a secret is unchanged, so a new object means a rotation. */
-const cache = new WeakMap<DownstreamTls, { cert: object; ca: object | string | undefined; ctx: SecureContext }>();
+const cache = new WeakMap<DownstreamTls, { certs: readonly object[]; ca: object | string | undefined; ctx: SecureContext }>();
 
 /** The context for `tls`, or why there is none (a secret not yet supplied, a bad key). */
 export function secureContextFor(tls: DownstreamTls, secrets: SecretSource): SecureContext | string {
-  const cert = tls.sdsCertificate !== undefined ? secrets.certificate(tls.sdsCertificate) : tls.inlineCertificate;
-  if (cert === undefined) return SDS_MISSING;
+  const first = tls.sdsCertificate !== undefined ? secrets.certificate(tls.sdsCertificate) : tls.inlineCertificate;
+  if (first === undefined) return SDS_MISSING;
+  const certs: { readonly cert: string; readonly key: string }[] = [first, ...tls.moreInlineCertificates];
+  for (const name of tls.moreSdsCertificates) {
+    const c = secrets.certificate(name);
+    if (c === undefined) return SDS_MISSING;
+    certs.push(c);
+  }
   const validation = tls.sdsValidation !== undefined ? secrets.validation(tls.sdsValidation) : undefined;
   if (tls.sdsValidation !== undefined && validation === undefined) return SDS_MISSING;
   const ca = validation?.trustedCa ?? tls.inlineTrustedCa;
   const caKey = validation ?? tls.inlineTrustedCa;
   const hit = cache.get(tls);
-  if (hit !== undefined && hit.cert === cert && hit.ca === caKey) return hit.ctx;
+  if (hit !== undefined && hit.ca === caKey && hit.certs.length === certs.length && hit.certs.every((c, i) => c === certs[i])) return hit.ctx;
   try {
     const ctx = createSecureContext({
-      cert: cert.cert,
-      key: cert.key,
+      // Several certificates (RSA and ECDSA, say): OpenSSL picks the one the client's signature algorithms allow.
+      cert: certs.length === 1 ? first.cert : certs.map((c) => c.cert),
+      key: certs.length === 1 ? first.key : certs.map((c) => c.key),
       ...(ca !== undefined ? { ca } : {}),
       // With a CRL, OpenSSL checks the client's certificate against it during verification.
       ...(tls.crl !== undefined ? { crl: tls.crl } : {}),
       ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion } : {}),
+      ...(tls.maxVersion !== undefined ? { maxVersion: tls.maxVersion } : {}),
+      ...(tls.ciphers !== undefined ? { ciphers: tls.ciphers } : {}),
+      ...(tls.ecdhCurves !== undefined ? { ecdhCurve: tls.ecdhCurves } : {}),
     });
-    cache.set(tls, { cert, ca: caKey, ctx });
+    cache.set(tls, { certs, ca: caKey, ctx });
     return ctx;
   } catch (e) {
     return `TLS error: ${e instanceof Error ? e.message : String(e)}`;

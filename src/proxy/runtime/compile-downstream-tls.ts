@@ -10,11 +10,17 @@ import type { DataSource } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import type { Compiled } from './compile-cluster.js';
 import { dataSourceText } from './data-source.js';
+import { createSecureContext } from 'node:tls';
 import { CertificateValidationContext_TrustChainVerification as TrustChain } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 export interface DownstreamTls {
   readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
   readonly sdsCertificate: string | undefined;
+  /** Further certificates (an RSA and an ECDSA pair, say): OpenSSL serves the one the client supports. */
+  readonly moreInlineCertificates: readonly { readonly cert: string; readonly key: string }[];
+  readonly moreSdsCertificates: readonly string[];
   readonly inlineTrustedCa: string | undefined;
   readonly sdsValidation: string | undefined;
   readonly requireClientCertificate: boolean;
@@ -28,7 +34,19 @@ export interface DownstreamTls {
   /** The certificate revocation list (PEM) presented client certificates are checked against. */
   readonly crl: string | undefined;
   readonly alpn: readonly string[];
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  readonly minVersion: TlsVersion | undefined;
+  readonly maxVersion: TlsVersion | undefined;
+  /** tls_params.cipher_suites as an OpenSSL cipher list (TLS 1.0-1.2; Envoy's `[a|b]` groups flattened). */
+  readonly ciphers: string | undefined;
+  /** tls_params.ecdh_curves as an OpenSSL curve list. */
+  readonly ecdhCurves: string | undefined;
+}
+
+const VERSIONS: Readonly<Record<number, TlsVersion>> = { 1: 'TLSv1', 2: 'TLSv1.1', 3: 'TLSv1.2', 4: 'TLSv1.3' };
+
+/** Envoy's cipher_suites entries (BoringSSL syntax: `[A|B]` is a group of equal preference) as one OpenSSL list. */
+function cipherList(suites: readonly string[]): string {
+  return suites.flatMap((s) => s.replace(/^\[|\]$/g, '').split('|')).filter((s) => s !== '').join(':');
 }
 
 function data(ds: DataSource | undefined, path: string, problems: string[]): string | undefined {
@@ -53,7 +71,31 @@ export function compileDownstreamTls(any: Any, path: string): Compiled<Downstrea
   const vc = c?.validationContextType;
   const dvc = vc?.case === 'combinedValidationContext' ? vc.value.defaultValidationContext : vc?.case === 'validationContext' ? vc.value : undefined;
   const sdsValidation = vc?.case === 'combinedValidationContext' ? vc.value.validationContextSdsSecretConfig?.name : vc?.case === 'validationContextSdsSecretConfig' ? vc.value.name : undefined;
-  const minV = c?.tlsParams?.tlsMinimumProtocolVersion;
+  const params = c?.tlsParams;
+  const minV = params?.tlsMinimumProtocolVersion;
+  const maxV = params?.tlsMaximumProtocolVersion;
+  const ciphers = (params?.cipherSuites.length ?? 0) > 0 ? cipherList(params?.cipherSuites ?? []) : undefined;
+  const ecdhCurves = (params?.ecdhCurves.length ?? 0) > 0 ? (params?.ecdhCurves ?? []).join(':') : undefined;
+  // What OpenSSL cannot use is refused now, as Envoy refuses a context it cannot build.
+  if (ciphers !== undefined) {
+    try {
+      createSecureContext({ ciphers });
+    } catch {
+      problems.push(`${path}.common_tls_context.tls_params.cipher_suites: Failed to initialize cipher suites ${ciphers}`);
+    }
+  }
+  if (ecdhCurves !== undefined) {
+    try {
+      createSecureContext({ ecdhCurve: ecdhCurves });
+    } catch {
+      problems.push(`${path}.common_tls_context.tls_params.ecdh_curves: Failed to initialize ECDH curves ${ecdhCurves}`);
+    }
+  }
+  const more = (c?.tlsCertificates ?? []).slice(1).map((x, i) => {
+    const mc = data(x.certificateChain, `${path}.common_tls_context.tls_certificates[${i + 1}].certificate_chain`, problems);
+    const mk = data(x.privateKey, `${path}.common_tls_context.tls_certificates[${i + 1}].private_key`, problems);
+    return mc !== undefined && mk !== undefined ? { cert: mc, key: mk } : undefined;
+  });
   const crl = dataSourceText(dvc?.crl, `${path}.validation_context.crl`, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
@@ -74,7 +116,12 @@ export function compileDownstreamTls(any: Any, path: string): Compiled<Downstrea
       acceptUntrusted: dvc?.trustChainVerification === TrustChain.ACCEPT_UNTRUSTED,
       crl,
       alpn: c?.alpnProtocols ?? [],
-      minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
+      minVersion: minV === undefined ? undefined : VERSIONS[minV],
+      maxVersion: maxV === undefined ? undefined : VERSIONS[maxV],
+      ciphers,
+      ecdhCurves,
+      moreInlineCertificates: more.filter((x): x is { cert: string; key: string } => x !== undefined),
+      moreSdsCertificates: (c?.tlsCertificateSdsSecretConfigs ?? []).slice(1).map((x) => x.name),
     },
   };
 }

@@ -6,7 +6,7 @@
 // whole.
 
 import type { Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
-import type { FilterChain, ListenerFilter } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
+import type { FilterChain, ListenerFilter, ListenerFilterChainMatchPredicate } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { compileFilterChainMatch, inspectionNeeds, type CompiledMatch } from '../network/filter-chain-match.js';
 import { compileTcpProxy, type CompiledTcpProxy } from '../network/tcp-proxy.js';
@@ -29,6 +29,8 @@ export type NetworkFilter = { readonly kind: 'hcm'; readonly hcm: CompiledHcm } 
 export interface CompiledChain {
   readonly name: string;
   readonly tls: DownstreamTls | undefined;
+  /** transport_socket_connect_timeout: a TLS handshake not done by then closes the connection (0 = none). */
+  readonly handshakeTimeoutMs: number;
   /** envoy.filters.network.rbac filters before the terminal filter, in order. */
   readonly rbac: readonly NetworkRbacConfig[];
   /** envoy.filters.network.wasm filters before the terminal filter, in order (empty: no per-connection cost). */
@@ -50,6 +52,12 @@ export interface CompiledListener {
   readonly inspect: { readonly tls: boolean; readonly http: boolean };
   /** 0 = wait for the first bytes as long as it takes (Envoy: listener_filters_timeout 0 disables it). */
   readonly inspectTimeoutMs: number;
+  /**
+   * The inspectors' filter_disabled, by destination port: a disabled inspector does not look at a connection
+   * to that port (Istio turns them off on inbound ports whose chains need no SNI, ALPN or HTTP sniffing, so a
+   * server-first protocol such as MySQL is not held waiting for client bytes).
+   */
+  readonly inspectorDisabled: { readonly tls: (port: number) => boolean; readonly http: (port: number) => boolean };
   readonly continueOnInspectTimeout: boolean;
 }
 
@@ -119,13 +127,55 @@ function compileChain(fc: FilterChain, path: string, problems: string[], directi
     if (r.ok) tls = r.value;
     else problems.push(...r.problems);
   }
-  return { name: fc.name, tls, rbac, wasm, peerExchange, network };
+  return { name: fc.name, tls, handshakeTimeoutMs: durationMs(fc.transportSocketConnectTimeout, 0), rbac, wasm, peerExchange, network };
 }
 
 function listenerFilterProblems(lf: readonly ListenerFilter[], problems: string[]): void {
   lf.forEach((f, i) => {
     if (!KNOWN_LISTENER_FILTERS.has(f.name) && !f.name.startsWith('istio.')) problems.push(`listener_filters[${i}](${f.name}): unsupported listener filter`);
   });
+}
+
+const NEVER = (): boolean => false;
+
+/** ListenerFilterChainMatchPredicate over the destination port (Envoy's ListenerFilterMatcher). */
+function compilePredicate(p: ListenerFilterChainMatchPredicate, path: string, problems: string[]): (port: number) => boolean {
+  const r = p.rule;
+  switch (r.case) {
+    case 'anyMatch':
+      return () => true;
+    case 'destinationPortRange': {
+      const { start, end } = r.value;
+      return (port) => port >= start && port < end;
+    }
+    case 'notMatch': {
+      const inner = compilePredicate(r.value, `${path}.not_match`, problems);
+      return (port) => !inner(port);
+    }
+    case 'orMatch':
+    case 'andMatch': {
+      const key = r.case === 'orMatch' ? 'or_match' : 'and_match';
+      const rules = r.value.rules.map((x, i) => compilePredicate(x, `${path}.${key}.rules[${i}]`, problems));
+      if (rules.length < 2) problems.push(`${path}.${key}.rules: value must contain at least 2 item(s)`);
+      return r.case === 'orMatch' ? (port) => rules.some((f) => f(port)) : (port) => rules.every((f) => f(port));
+    }
+    case undefined:
+      problems.push(`${path}: one of or_match, and_match, not_match, any_match or destination_port_range must be set`);
+      return NEVER;
+  }
+}
+
+/** Where each inspector is disabled; an inspector the listener does not list is not consulted (chains decide). */
+function inspectorsDisabled(lf: readonly ListenerFilter[], problems: string[]): CompiledListener['inspectorDisabled'] {
+  let tls: (port: number) => boolean = NEVER;
+  let http: (port: number) => boolean = NEVER;
+  lf.forEach((f, i) => {
+    if (f.filterDisabled === undefined) return;
+    const d = compilePredicate(f.filterDisabled, `listener_filters[${i}](${f.name}).filter_disabled`, problems);
+    if (f.name === 'envoy.filters.listener.tls_inspector') tls = d;
+    else if (f.name === 'envoy.filters.listener.http_inspector') http = d;
+  });
+  return { tls, http };
 }
 
 export function compileListener(l: Listener): Compiled<CompiledListener> {
@@ -135,6 +185,7 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
   const sa = a?.case === 'socketAddress' ? a.value : undefined;
   if (sa === undefined && l.apiListener === undefined) problems.push('address.socket_address: must be set');
   listenerFilterProblems(l.listenerFilters, problems);
+  const inspectorDisabled = inspectorsDisabled(l.listenerFilters, problems);
   const direction: CompiledListener['direction'] = l.trafficDirection === TrafficDirection.INBOUND ? 'inbound' : l.trafficDirection === TrafficDirection.OUTBOUND ? 'outbound' : 'unspecified';
   const chains: CompiledMatch<CompiledChain>[] = [];
   l.filterChains.forEach((fc, i) => {
@@ -158,6 +209,7 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
       inspect,
       inspectTimeoutMs: durationMs(l.listenerFiltersTimeout, 15_000),
       continueOnInspectTimeout: l.continueOnListenerFiltersTimeout,
+      inspectorDisabled,
     },
   };
 }
