@@ -23,6 +23,7 @@ const CONNECT_REFUSED = 'remote connection failure, transport failure reason: de
 
 it('timeouts and faults (VirtualService timeout / fault through an ingress gateway)', async (t) => {
   const hangs = await startUpstream(t, 'hangs', '127.0.0.1', 0, () => undefined);
+  const deadline = await startUpstream(t, 'deadline', '127.0.0.1', 0, () => undefined);
   const app = await startUpstream(t, 'app');
   // Sends its response head and part of the body, then drops the connection.
   const cuts = await startUpstream(t, 'cuts', '127.0.0.1', 0, (req, res) => {
@@ -44,6 +45,7 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     t,
     () => ({
       'hangs.yaml': serviceEntryYaml('hangs', [{ port: hangs.port }]),
+      'deadline.yaml': serviceEntryYaml('deadline', [{ port: deadline.port }]),
       'app.yaml': serviceEntryYaml('app', [{ port: app.port }]),
       'cuts.yaml': serviceEntryYaml('cuts', [{ port: cuts.port }]),
       'garbage.yaml': serviceEntryYaml('garbage', [{ port: (garbage.address() as AddressInfo).port }]),
@@ -51,6 +53,7 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
       'empty.yaml': serviceEntryYaml('empty', []),
       'vs.yaml': virtualServiceYaml(
         route('/timeout', 'hangs', '    timeout: 0.5s\n') +
+          route('/grpc-deadline', 'deadline', '    timeout: 5s\n') +
           route('/cut', 'cuts') +
           route('/garbage', 'garbage') +
           route('/abort-all', 'app', '    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}\n') +
@@ -63,6 +66,23 @@ it('timeouts and faults (VirtualService timeout / fault through an ingress gatew
     }),
     { random: seededRandom(1) },
   );
+
+  await t.test('gRPC deadline: under the route timeout Istio sets as max_grpc_timeout, a gRPC request times out at its grpc-timeout (UNAVAILABLE, UT) and the upstream is told it', async () => {
+    // Envoy's finalTimeout with max_grpc_timeout (Istio: the VirtualService timeout): the client's deadline,
+    // capped at the maximum; the grpc-timeout sent upstream is the one enforced.
+    const start = performance.now();
+    const r = await gw.get('/grpc-deadline', { method: 'POST', headers: { 'content-type': 'application/grpc', 'grpc-timeout': '300m' }, body: '' });
+    const took = performance.now() - start;
+    assert.deepEqual([r.status, r.headers['grpc-status'], r.headers['grpc-message']], [200, '14', 'upstream%20request%20timeout']);
+    assert.ok(took >= 290 && took < 4000, `answered after ${took} ms`);
+    assert.equal(deadline.seen[0]?.headers['grpc-timeout'], '300m');
+    const log = await gw.logFor('/grpc-deadline');
+    assert.equal(log.flags, 'UT');
+    // A deadline past the route timeout is capped at it, and the upstream hears the cap.
+    void gw.get('/grpc-deadline', { method: 'POST', headers: { 'content-type': 'application/grpc', 'grpc-timeout': '1M' }, body: '' }).catch(() => undefined);
+    await waitFor(() => deadline.seen.length > 1, 'the second gRPC request upstream');
+    assert.equal(deadline.seen[1]?.headers['grpc-timeout'], '5000m');
+  });
 
   await t.test('route timeout: 504 upstream request timeout after at least the timeout, UT', async () => {
     const start = performance.now();

@@ -13,6 +13,7 @@ import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { xxHash64 } from '../upstream/lb/xxhash64.js';
 import { hostPort } from '../lib/address.js';
+import { routeTimeoutFor } from './grpc-timeout.js';
 
 /** A request cookie's value as Envoy's parseCookieValue reads it: the first match, without surrounding double quotes. */
 function cookieValue(h: HeaderMap, name: string): string | undefined {
@@ -107,7 +108,8 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
   const hash = requestHash(a.hashPolicies, s, setCookies);
   new Router(s, {
     cluster,
-    timeoutMs: a.timeoutMs,
+    // gRPC requests under max_grpc_timeout take the client's deadline (grpc-timeout.ts).
+    timeoutMs: routeTimeoutFor(a, s.request.headers, a.retryPolicy?.perTryTimeoutMs ?? 0),
     retry: a.retryPolicy,
     includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
     hash,
