@@ -21,6 +21,7 @@ import { serverIdentityCheck } from '../upstream/san-check.js';
 import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { TcpProxySchema } from '../../xds/gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
 import type { Random } from '../lib/random.js';
+import { hashKey } from '../upstream/lb/hash-policy.js';
 import { durationMs } from '../runtime/duration.js';
 import type { Compiled } from '../runtime/compile-cluster.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
@@ -41,6 +42,10 @@ export interface CompiledTcpProxy {
   readonly totalWeight: number;
   readonly idleTimeoutMs: number;
   readonly maxConnectAttempts: number;
+  /** max_downstream_connection_duration (ms; Istio: DestinationRule tcp.maxConnectionDuration): closed then, flag DT. */
+  readonly maxDurationMs: number | undefined;
+  /** hash_policy source_ip: consistent-hash clusters pick by the client's IP. */
+  readonly hashSourceIp: boolean;
   /** Istio's stats filter before tcp_proxy (istio.stats), counted when the connection closes. */
   readonly istioStats?: IstioStatsFilter;
 }
@@ -58,6 +63,10 @@ export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpPro
   const totalWeight = clusters.reduce((s, c) => s + c.weight, 0);
   if (clusters.length > 0 && totalWeight === 0) problems.push(`${path}.weighted_clusters: sum of weights is 0`);
   if (t.tunnelingConfig !== undefined) problems.push(`${path}.tunneling_config: tunneling TCP over HTTP is not supported`);
+  if (t.hashPolicy.length > 1) problems.push(`${path}.hash_policy: value must contain no more than 1 item(s)`);
+  const hp = t.hashPolicy[0]?.policySpecifier;
+  if (hp !== undefined && hp.case !== 'sourceIp') problems.push(`${path}.hash_policy[0]: only source_ip is supported`);
+  const maxDuration = durationMs(t.maxDownstreamConnectionDuration, 0);
   const accessLogs: CompiledAccessLog[] = [];
   t.accessLog.forEach((l, i) => {
     const c = compileAccessLog(l, `${path}.access_log[${i}]`, problems);
@@ -73,6 +82,8 @@ export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpPro
       totalWeight,
       idleTimeoutMs: durationMs(t.idleTimeout, 3_600_000),
       maxConnectAttempts: Math.max(1, t.maxConnectAttempts ?? 1),
+      maxDurationMs: maxDuration > 0 ? maxDuration : undefined,
+      hashSourceIp: hp?.case === 'sourceIp',
     },
   };
 }
@@ -272,10 +283,12 @@ export function runTcpProxy(
   });
   let reporting: NodeJS.Timeout | undefined;
   let idleWatch: NodeJS.Timeout | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     if (reporting !== undefined) clearInterval(reporting);
+    if (durationTimer !== undefined) clearTimeout(durationTimer);
     if (idleWatch !== undefined) clearInterval(idleWatch);
     downstream.destroy();
     upstream?.destroy();
@@ -284,6 +297,15 @@ export function runTcpProxy(
   };
   /** Istio's stats filter counts the connection open now, and its bytes every reporting interval. */
   const opened = (): void => {
+    // Envoy arms max_downstream_connection_duration once the upstream is connected (onUpstreamConnection).
+    if (p.maxDurationMs !== undefined) {
+      durationTimer = setTimeout(() => {
+        flags |= ResponseFlag.DT;
+        details = 'max_downstream_connection_duration_reached';
+        finish();
+      }, p.maxDurationMs);
+      durationTimer.unref();
+    }
     const every = p.istioStats?.config.tcpReportingMs ?? 0;
     if (p.istioStats === undefined || env.onSessionOpen === undefined) return;
     env.onSessionOpen(session());
@@ -317,7 +339,7 @@ export function runTcpProxy(
     const tried = new Set<string>();
     const attempt = (): void => {
       attempts++;
-      const host = cluster.pick({ hash: undefined, avoid: tried, originalDestination });
+      const host = cluster.pick({ hash: p.hashSourceIp ? hashKey([{ kind: 'source-ip', ip: downstream.remoteAddress ?? '' }]) : undefined, avoid: tried, originalDestination });
       if (host === undefined) {
         flags |= ResponseFlag.UH;
         details = 'no_healthy_upstream';
