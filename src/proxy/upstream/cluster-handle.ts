@@ -17,6 +17,8 @@ export interface PickedHost {
   readonly transport: TransportSettings;
   /** The address connections leave from (the cluster's bind config or the pod IP); undefined = the OS's choice. */
   readonly localAddress?: string;
+  /** `address` is a Unix domain socket's path (Envoy's pipe address; Istio's Sidecar `unix://` endpoints). */
+  readonly pipe?: true;
 }
 
 export interface PickContext {

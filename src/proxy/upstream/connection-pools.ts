@@ -29,14 +29,16 @@ export const SDS_MISSING = 'TLS error: Secret is not supplied by SDS';
 
 export type PoolResult = { readonly ok: true; readonly dispatcher: UpstreamDispatcher } | { readonly ok: false; readonly transportFailure: string };
 
+/** Where a pool connects: a host and port, or a Unix domain socket's path (no local address applies). */
+export type PoolTarget = { readonly host: string; readonly port: number } | { readonly path: string };
+
 export function createPool(
-  address: string,
-  port: number,
+  target: PoolTarget,
   cluster: CompiledCluster,
   transport: TransportSettings,
   protocol: WireProtocol,
   secrets: SecretSource,
-  localAddress = cluster.bindAddress,
+  bindAddress = cluster.bindAddress,
   /** auto_san_validation: the host name the upstream certificate must be valid for. */
   verifyHost?: string,
   /** Told the identities of TLS connections: the server's URI SAN after each verified handshake, and this proxy's certificate. */
@@ -47,6 +49,10 @@ export function createPool(
   events?: ConnectionEvents,
 ): PoolResult {
   const tls = transport.kind === 'tls';
+  const path = 'path' in target ? target.path : undefined;
+  const address = 'path' in target ? 'localhost' : target.host;
+  const port = 'path' in target ? 0 : target.port;
+  const localAddress = path !== undefined ? undefined : bindAddress;
   const host = address.includes(':') ? `[${address}]` : address;
   const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
   const connect: Record<string, unknown> = { timeout: cluster.connectTimeoutMs };
@@ -107,6 +113,7 @@ export function createPool(
       dispatcher: new Http2Upstream({
         host: address,
         port,
+        ...(path !== undefined ? { path } : {}),
         connectTimeoutMs: cluster.connectTimeoutMs,
         ...(localAddress !== undefined ? { localAddress } : {}),
         ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),
@@ -130,6 +137,7 @@ export function createPool(
       dispatcher: new Http1Pool({
         host: address,
         port,
+        ...(path !== undefined ? { path } : {}),
         connectTimeoutMs: cluster.connectTimeoutMs,
         ...(localAddress !== undefined ? { localAddress } : {}),
         ...(tlsOpts !== undefined ? { tls: tlsOpts } : {}),

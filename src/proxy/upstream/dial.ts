@@ -15,6 +15,11 @@ import { serverIdentityCheck } from './san-check.js';
  */
 export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSource, onread: { buffer: () => Buffer; callback: (n: number, b: Buffer) => boolean } | undefined): Socket | string {
   const t = host.transport;
+  if (host.pipe === true) {
+    // A Unix domain socket (Istio's Sidecar `unix://` endpoints): no address to leave from, no keepalive.
+    if (t.kind === 'raw') return onread !== undefined ? netConnect({ path: host.address, onread }) : netConnect({ path: host.address });
+    return 'TLS to a Unix domain socket endpoint is not supported';
+  }
   const local = host.localAddress ?? cluster.config.bindAddress;
   // upstream_connection_options.tcp_keepalive: SO_KEEPALIVE, with keepalive_time as the idle time.
   const ka = cluster.config.tcpKeepaliveMs;

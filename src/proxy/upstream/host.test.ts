@@ -61,7 +61,7 @@ test('hostKey: IPv6 addresses are bracketed as Envoy prints them', () => {
   assert.equal(hostKey('::1', 80), '[::1]:80');
 });
 
-test('hostSetFromAssignment: unusable endpoints are reported and skipped', () => {
+test('hostSetFromAssignment: unusable endpoints are reported and skipped; a pipe (Unix domain socket) is a host keyed by its path', () => {
   const cla = create(ClusterLoadAssignmentSchema, {
     clusterName: 'c',
     namedEndpoints: {
@@ -84,9 +84,9 @@ test('hostSetFromAssignment: unusable endpoints are reported and skipped', () =>
     ],
   });
   const set = hostSetFromAssignment(cla);
-  assert.deepEqual(set.hosts.map((h) => `${h.key}/${h.weight}`), ['10.0.0.9:9/1']);
+  assert.deepEqual(set.hosts.map((h) => `${h.key}/${h.weight}`), ['/tmp/s/1', '10.0.0.9:9/1']);
+  assert.equal(set.hosts[0]?.pipe, true);
   assert.deepEqual(set.problems, [
-    'endpoints[0].lb_endpoints[0]: only socket addresses are supported',
     'endpoints[0].lb_endpoints[1]: named ports are not supported',
     "endpoints[0].lb_endpoints[2]: endpoint_name 'missing' is not in named_endpoints",
     'endpoints[0].lb_endpoints[3]: load_balancing_weight must be at least 1; using 1',

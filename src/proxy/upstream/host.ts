@@ -41,6 +41,8 @@ export interface Host {
   readonly priority: number;
   readonly health: HostHealth;
   readonly metadata?: Metadata;
+  /** A Unix domain socket (Address.pipe): `address` is its path, `port` 0 and `key` the path, as Envoy prints it. */
+  readonly pipe?: true;
 }
 
 export interface LocalityHosts {
@@ -164,8 +166,30 @@ export function hostSetFromAssignment(cla: ClusterLoadAssignment): HostSet {
         return;
       }
       const addr = ep.address?.address;
+      if (addr?.case === 'pipe') {
+        let weight = lbe.loadBalancingWeight ?? 1;
+        if (weight < 1) {
+          problems.push(`${path}: load_balancing_weight must be at least 1; using 1`);
+          weight = 1;
+        }
+        const host: Host = Object.freeze({
+          address: addr.value.path,
+          port: 0,
+          key: addr.value.path,
+          hostname: ep.hostname,
+          weight,
+          locality,
+          priority,
+          health: healthFromProto(lbe.healthStatus),
+          pipe: true as const,
+          ...(lbe.metadata !== undefined ? { metadata: lbe.metadata } : {}),
+        });
+        level.hosts.push(host);
+        group.hosts.push(host);
+        return;
+      }
       if (addr?.case !== 'socketAddress') {
-        problems.push(`${path}: only socket addresses are supported`);
+        problems.push(`${path}: only socket addresses and pipes are supported`);
         return;
       }
       const sa = addr.value;

@@ -32,6 +32,8 @@ export interface Http1ConnectionOptions {
   readonly events?: ConnectionEvents;
   /** The cluster's tcp_keepalive: idle ms before the first probe (0: the kernel's). Undefined: 60 s. */
   readonly tcpKeepaliveMs?: number;
+  /** A Unix domain socket to connect to instead of host:port. */
+  readonly path?: string;
 }
 
 /** What a connection tells its pool. */
@@ -142,7 +144,7 @@ export class Http1Connection implements ParserCallbacks {
     const parser = HTTP1_PARSER;
     if (parser === undefined) throw new Error('no HTTP/1.1 parser');
     this.#parser = parser.response(o.maxHeaderSize, this);
-    const where = { host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) };
+    const where = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) };
     this.socket = o.tls !== undefined ? tlsConnect({ ...o.tls, ...where }) : netConnect(where);
     const s = this.socket;
     o.events?.opened();

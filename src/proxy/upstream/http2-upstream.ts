@@ -37,6 +37,8 @@ export interface Http2UpstreamOptions {
   readonly keepalive?: { readonly intervalMs: number; readonly timeoutMs: number; readonly jitterPercent: number };
   /** tcp_keepalive: idle ms before the first probe (0: the kernel's); undefined: none. */
   readonly tcpKeepaliveMs?: number;
+  /** A Unix domain socket to connect to instead of host:port. */
+  readonly path?: string;
   /** common max_requests_per_connection: a connection that started this many streams takes no more. */
   readonly maxRequestsPerConnection?: number;
   /** common idle_timeout (ms): a connection without streams this long is closed (0: never). */
@@ -76,7 +78,9 @@ export class Http2Upstream implements UpstreamDispatcher {
       createConnection: () =>
         o.tls !== undefined
           ? tlsConnect({ ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
-          : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
+          : o.path !== undefined
+            ? netConnect({ path: o.path })
+            : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
     });
     const live: Live = { session, active: 0, draining: false, lastFrameAt: 0, requests: 0, idle: undefined, timers: new Set() };
     const timer = (ms: number, f: () => void): void => {

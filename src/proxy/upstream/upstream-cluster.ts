@@ -219,6 +219,10 @@ export class UpstreamCluster implements ClusterHandle {
     this.#picked = new Map();
     const loopback = this.deps.loopbackAddress;
     for (const h of this.#hosts.hosts) {
+      if (h.pipe === true) {
+        this.#picked.set(h.key, { address: h.address, port: 0, key: h.key, transport: transportFor(this.config, socketMatchOf(h)), pipe: true });
+        continue;
+      }
       const local = h.address === '127.0.0.1';
       const address = loopback !== undefined && local ? loopback : h.address;
       const from = local ? undefined : this.#sourceFor(address);
@@ -382,7 +386,7 @@ export class UpstreamCluster implements ClusterHandle {
       void live.dispatcher.close().catch(() => undefined);
     }
     const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
-    const r = createPool(host.address, host.port, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.connectionEvents(host, protocol));
+    const r = createPool(host.pipe === true ? { path: host.address } : { host: host.address, port: host.port }, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.connectionEvents(host, protocol));
     if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
     return r;
   }

@@ -44,7 +44,8 @@ interface InboundInput {
 }
 
 function bindAddress(bind: string, port: number): Address {
-  if (bind.startsWith('unix://')) return create(AddressSchema, { address: { case: 'pipe', value: create(PipeSchema, { path: bind }) } });
+  // util.BuildAddress: the pipe's path is the bind without its `unix://` scheme.
+  if (bind.startsWith('unix://')) return create(AddressSchema, { address: { case: 'pipe', value: create(PipeSchema, { path: bind.slice('unix://'.length) }) } });
   return socketAddress(bind, port);
 }
 

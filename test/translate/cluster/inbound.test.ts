@@ -124,7 +124,7 @@ spec:
       inbound.map((c) => [c.name, Cluster_DiscoveryType[c.clusterDiscoveryType.value as Cluster_DiscoveryType], target(c)]),
       [
         ['inbound|7000||', 'STATIC', '10.0.0.5:7001'],
-        ['inbound|7100||', 'STATIC', 'unix:///var/run/app.sock'],
+        ['inbound|7100||', 'STATIC', '/var/run/app.sock'],
         ['inbound|7200||', 'ORIGINAL_DST', ''],
         ['inbound|8080||', 'STATIC', '127.0.0.1:18080'],
       ],
