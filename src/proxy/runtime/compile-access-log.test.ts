@@ -123,3 +123,15 @@ describe('passingLogs', () => {
     });
   }
 });
+
+describe('compileAccessLog: omit_empty_values (Istio Telemetry file provider omitEmptyValues)', () => {
+  it("empty operators print '' instead of '-' in text, and null keys are left out of JSON", () => {
+    const text = compile(logger({}, { path: '/tmp/x.log', logFormat: { textFormat: '[%REQ(X-MISSING)%] %RESPONSE_CODE%\n', omitEmptyValues: true } }));
+    assert.deepEqual(text.problems, []);
+    assert.equal(text.log?.format(ENTRY), '[] 503\n');
+    const plain = compile(logger({}, { path: '/tmp/x.log', logFormat: { textFormat: '[%REQ(X-MISSING)%] %RESPONSE_CODE%\n' } }));
+    assert.equal(plain.log?.format(ENTRY), '[-] 503\n');
+    const json = compile(logger({}, { path: '/tmp/x.log', logFormat: { jsonFormat: { missing: '%REQ(X-MISSING)%', code: '%RESPONSE_CODE%' }, omitEmptyValues: true } }));
+    assert.deepEqual(JSON.parse(json.log?.format(ENTRY) ?? ''), { code: 503 });
+  });
+});

@@ -36,15 +36,17 @@ function issuesText(r: Result<AccessLogFormatter>, path: string, problems: strin
 
 function formatOf(f: SubstitutionFormatString | undefined, path: string, problems: string[]): AccessLogFormatter | undefined {
   const fmt = f?.format;
+  // omit_empty_values (Istio: the Telemetry file provider's omitEmptyValues): '' instead of '-', null JSON keys left out.
+  const options = f?.omitEmptyValues === true ? { omitEmptyValues: true } : {};
   let r: Result<AccessLogFormatter> | undefined;
-  if (fmt === undefined || fmt.case === undefined) r = compileTextFormat(ENVOY_DEFAULT_FORMAT);
-  else if (fmt.case === 'textFormat') r = compileTextFormat(fmt.value);
+  if (fmt === undefined || fmt.case === undefined) r = compileTextFormat(ENVOY_DEFAULT_FORMAT, options);
+  else if (fmt.case === 'textFormat') r = compileTextFormat(fmt.value, options);
   else if (fmt.case === 'textFormatSource') {
     const s = fmt.value.specifier;
-    if (s.case === 'inlineString') r = compileTextFormat(s.value);
-    else if (s.case === 'inlineBytes') r = compileTextFormat(Buffer.from(s.value).toString('utf8'));
+    if (s.case === 'inlineString') r = compileTextFormat(s.value, options);
+    else if (s.case === 'inlineBytes') r = compileTextFormat(Buffer.from(s.value).toString('utf8'), options);
     else problems.push(`${path}.text_format_source: only inline formats are supported`);
-  } else if (fmt.case === 'jsonFormat') r = compileJsonFormat(fmt.value as unknown as JsonFormatSpec);
+  } else if (fmt.case === 'jsonFormat') r = compileJsonFormat(fmt.value as unknown as JsonFormatSpec, options);
   return r === undefined ? undefined : issuesText(r, path, problems);
 }
 
