@@ -11,4 +11,6 @@ export interface PeerCertificate {
   readonly hash: string;
   /** The URI SANs of this proxy's own certificate on the connection (XFCC `By`). */
   readonly localUriSans: readonly string[];
+  /** The certificate as PEM (XFCC `Cert`), made when asked. */
+  readonly pem?: () => string;
 }

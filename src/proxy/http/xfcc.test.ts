@@ -13,7 +13,7 @@ const PEER: PeerCertificate = {
   localUriSans: ['spiffe://cluster.local/ns/default/sa/server'],
 };
 const MINE = `By=spiffe://cluster.local/ns/default/sa/server;Hash=${'ab'.repeat(32)};Subject="CN=client,O=Acme";URI=spiffe://cluster.local/ns/default/sa/client;DNS=a.example;DNS=b.example`;
-const cfg = (mode: XfccMode): XfccConfig => ({ mode, subject: true, uri: true, dns: true });
+const cfg = (mode: XfccMode): XfccConfig => ({ mode, cert: false, subject: true, uri: true, dns: true });
 
 describe('x-forwarded-client-cert', () => {
   const cases: [XfccMode, boolean, string | undefined][] = [
@@ -36,7 +36,17 @@ describe('x-forwarded-client-cert', () => {
   }
   it('only the parts set_current_client_cert_details asks for', () => {
     const h: Record<string, string | string[] | undefined> = {};
-    mutateXfcc(h, { mode: 'sanitize_set', subject: false, uri: true, dns: false }, PEER);
+    mutateXfcc(h, { mode: 'sanitize_set', cert: false, subject: false, uri: true, dns: false }, PEER);
     assert.equal(h['x-forwarded-client-cert'], `By=spiffe://cluster.local/ns/default/sa/server;Hash=${'ab'.repeat(32)};URI=spiffe://cluster.local/ns/default/sa/client`);
+  });
+
+  it('cert (Istio gateways ask for it): Cert="<URL-encoded PEM>" first after Hash, as Envoy orders them; URI= stays when the certificate has none', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB+z/a=\n-----END CERTIFICATE-----\n';
+    const h: Record<string, string | string[] | undefined> = {};
+    mutateXfcc(h, { mode: 'sanitize_set', cert: true, subject: true, uri: true, dns: false }, { ...PEER, uriSans: [], localUriSans: [], pem: () => pem });
+    assert.equal(
+      h['x-forwarded-client-cert'],
+      `Hash=${'ab'.repeat(32)};Cert="-----BEGIN%20CERTIFICATE-----%0AMIIB%2Bz%2Fa%3D%0A-----END%20CERTIFICATE-----%0A";Subject="CN=client,O=Acme";URI=`,
+    );
   });
 });

@@ -66,6 +66,7 @@ export function peerCertificateOf(tls: TLSSocket): PeerCertificate | undefined {
     subject,
     hash: x.fingerprint256.replaceAll(':', '').toLowerCase(),
     localUriSans: sans(tls.getX509Certificate(), 'URI:'),
+    pem: () => x.toString(),
   };
 }
 

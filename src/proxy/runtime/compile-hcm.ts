@@ -285,6 +285,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
       xfcc: Object.freeze({
         mode: XFCC_MODES[h.forwardClientCertDetails] ?? 'sanitize',
+        cert: h.setCurrentClientCertDetails?.cert ?? false,
         subject: h.setCurrentClientCertDetails?.subject ?? false,
         uri: h.setCurrentClientCertDetails?.uri ?? false,
         dns: h.setCurrentClientCertDetails?.dns ?? false,
