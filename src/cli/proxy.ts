@@ -101,6 +101,8 @@ Readiness: /healthz/ready answers 200 once the first config is applied and its l
 Invalid config is NACKed with every problem listed; the last good config keeps serving.
 With --concurrency N, this process keeps the one xDS stream and the admin servers and relays config to N
 workers; /stats sums theirs and adds listener.<address>.worker_<id>.downstream_cx_total per worker.
+Outlier detection and circuit breaker limits are the whole proxy's, as with Envoy's workers: this process
+runs the detectors and keeps the breakers' ledger for all workers.
 
 Examples:
   # a sidecar: apps set HTTP_PROXY=http://127.0.0.11:15001; other proxies reach it on 127.0.0.11:<port>

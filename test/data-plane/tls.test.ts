@@ -44,6 +44,53 @@ function tlsGet(port: number, sni: string, path: string): Promise<string> {
   });
 }
 
+/**
+ * An ingress gateway on `port` that originates TLS (a DestinationRule `tls` per backend, as YAML) to HTTPS
+ * backends on 127.0.0.1: `/<name>...` reaches `<name>.example.com`, the last backend takes everything else;
+ * each request's host is its backend's name (what auto_sni and auto_san_validation check). Resolves once the
+ * gateway is ready.
+ */
+async function originatingGateway(t: import('node:test').TestContext, port: number, backends: readonly { name: string; port: number; tls: string }[]): Promise<void> {
+  const entry = (b: { name: string; port: number; tls: string }): string => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${b.name}, namespace: istio-system}
+spec:
+  hosts: [${b.name}.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: https, protocol: HTTPS}]
+  endpoints: [{address: 127.0.0.1, ports: {https: ${b.port}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${b.name}, namespace: istio-system}
+spec:
+  host: ${b.name}.example.com
+  trafficPolicy: {tls: ${b.tls}}
+---
+`;
+  const route = (b: { name: string }, match: boolean): string =>
+    `${match ? `  - match: [{uri: {prefix: /${b.name}}}]\n    route` : '  - route'}: [{destination: {host: ${b.name}.example.com, port: {number: 443}}}]\n    headers: {request: {set: {host: ${b.name}.example.com}}}\n`;
+  const mesh = await startMesh(t, {
+    'gw.yaml': `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+${backends.map(entry).join('')}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: istio-system}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+${backends.map((b, i) => route(b, i < backends.length - 1)).join('')}`,
+  });
+  await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+}
+
 describe('TLS through the gateway', () => {
   it('passes TLS through by SNI to the matching backend', async (t) => {
     const sni: string[] = [];
@@ -156,47 +203,8 @@ spec:
     const caFile = join(dir, 'ca.pem');
     await writeFile(caFile, selfSigned('secure.example.com').cert);
     const port = await freePort();
-    const entry = (name: string): string => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name.split('.')[0]}, namespace: istio-system}
-spec:
-  hosts: [${name}]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{number: 443, name: https, protocol: HTTPS}]
-  endpoints: [{address: 127.0.0.1, ports: {https: ${secure}}}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ${name.split('.')[0]}, namespace: istio-system}
-spec:
-  host: ${name}
-  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: ${caFile}}}
----
-`;
-    const mesh = await startMesh(t, {
-      'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-${entry('secure.example.com')}${entry('wrong.example.com')}apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http:
-  - match: [{uri: {prefix: /wrong}}]
-    route: [{destination: {host: wrong.example.com, port: {number: 443}}}]
-    headers: {request: {set: {host: wrong.example.com}}}
-  - route: [{destination: {host: secure.example.com, port: {number: 443}}}]
-    headers: {request: {set: {host: secure.example.com}}}
-`,
-    });
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const tls = `{mode: SIMPLE, caCertificates: ${caFile}}`;
+    await originatingGateway(t, port, [{ name: 'wrong', port: secure, tls }, { name: 'secure', port: secure, tls }]);
     const r = await waitFor(async () => {
       const x = await send('127.0.0.1', port, { path: '/verified' }).catch(() => undefined);
       return x?.status === 200 ? x : undefined;
@@ -220,47 +228,8 @@ spec:
     await writeFile(join(dir, 'ca.pem'), ca.cert);
     await writeFile(join(dir, 'ca.crl'), crlRevoking(ca, [revokedCert]));
     const port = await freePort();
-    const entry = (name: string, backend: number): string => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ${name}, namespace: istio-system}
-spec:
-  hosts: [${name}.example.com]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{number: 443, name: https, protocol: HTTPS}]
-  endpoints: [{address: 127.0.0.1, ports: {https: ${backend}}}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: ${name}, namespace: istio-system}
-spec:
-  host: ${name}.example.com
-  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: ${join(dir, 'ca.pem')}, caCrl: ${join(dir, 'ca.crl')}}}
----
-`;
-    const mesh = await startMesh(t, {
-      'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-${entry('kept', kept)}${entry('revoked', revoked)}apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http:
-  - match: [{uri: {prefix: /revoked}}]
-    route: [{destination: {host: revoked.example.com, port: {number: 443}}}]
-    headers: {request: {set: {host: revoked.example.com}}}
-  - route: [{destination: {host: kept.example.com, port: {number: 443}}}]
-    headers: {request: {set: {host: kept.example.com}}}
-`,
-    });
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    const tls = `{mode: SIMPLE, caCertificates: ${join(dir, 'ca.pem')}, caCrl: ${join(dir, 'ca.crl')}}`;
+    await originatingGateway(t, port, [{ name: 'revoked', port: revoked, tls }, { name: 'kept', port: kept, tls }]);
     const r = await waitFor(async () => {
       const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
       return x?.status === 200 ? x : undefined;

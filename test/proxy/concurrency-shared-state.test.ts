@@ -17,10 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import { freePort, send, startMesh, startUpstream } from '../support/data-plane.js';
-import { startIsthmus } from '../support/cli.js';
+import { startProxyChild } from '../support/proxy-child.js';
 import { waitFor } from '../support/wait.js';
 import { adminStats } from '../support/gateway-mesh.js';
-import { alive, childPids } from '../support/processes.js';
 import { destinationRuleYaml, gatewayYaml, serviceEntryYaml, virtualServiceYaml } from '../data-plane/resilience-mesh.js';
 
 it('--concurrency 2: outlier detection and circuit breakers are the whole proxyâ€™s, not each workerâ€™s', async (t) => {
@@ -59,19 +58,8 @@ it('--concurrency 2: outlier detection and circuit breakers are the whole proxyâ
     bootFile,
     JSON.stringify(envoyBootstrap({ node: 'ingressgateway', proxyless: false, xdsAddress: mesh.cp.xdsAddress, namespace: 'istio-system', type: 'router', ip: '127.0.0.1', labels: { istio: 'ingressgateway' }, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } })),
   );
-  const child = startIsthmus(['proxy', '--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  t.after(() => {
-    for (const pid of [...childPids(child.pid ?? 0), child.pid ?? 0]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  await waitFor(() => /readiness +(\S+)/.test(out), 'the proxy to start', 60_000).catch((e: Error) => {
-    throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${err}`);
-  });
-  const admin = /admin +(\S+)/.exec(out)?.[1] ?? '';
-  const readiness = /readiness +(\S+)/.exec(out)?.[1] ?? '';
+  const proxy = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
+  const { admin, readiness } = proxy;
   await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200', 60_000);
 
   const cx = (s: Map<string, number>): number[] => [0, 1].map((w) => s.get(`listener.0.0.0.0_${port}.worker_${w}.downstream_cx_total`) ?? 0);
@@ -97,7 +85,7 @@ it('--concurrency 2: outlier detection and circuit breakers are the whole proxyâ
       const s = await adminStats(admin);
       return stat(s, 'outlier_detection.ejections_active') === 1 ? s : undefined;
     }, 'the primary to eject the broken endpoint', 10_000, 50).catch((e: Error) => {
-      throw new Error(`${e.message}: ${JSON.stringify([...(broken.seen.map((x) => x.url))])}\nstderr: ${err}`);
+      throw new Error(`${e.message}: ${JSON.stringify([...(broken.seen.map((x) => x.url))])}\nstderr: ${proxy.err()}`);
     });
     assert.deepEqual(
       [stat(ejected, 'outlier_detection.ejections_enforced_total'), stat(ejected, 'outlier_detection.ejections_enforced_consecutive_5xx'), stat(ejected, 'outlier_detection.ejections_detected_consecutive_5xx')],

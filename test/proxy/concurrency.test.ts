@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import { freePort, send, startMesh, startTestProxy, startUpstream, viaSidecar } from '../support/data-plane.js';
-import { runIsthmus, startIsthmus } from '../support/cli.js';
+import { runIsthmus } from '../support/cli.js';
+import { startProxyChild } from '../support/proxy-child.js';
 import { waitFor } from '../support/wait.js';
 import { adminStats, gatewayToUpstream } from '../support/gateway-mesh.js';
 import { alive, childPids } from '../support/processes.js';
@@ -51,22 +52,9 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
         envoyBootstrap({ node: 'ingressgateway', proxyless: false, xdsAddress: mesh.cp.xdsAddress, namespace: 'istio-system', type: 'router', ip: '127.0.0.1', labels: { istio: 'ingressgateway' }, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } }),
       ),
     );
-    const child = startIsthmus(['proxy', '--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    t.after(() => {
-      for (const pid of [...childPids(child.pid ?? 0), child.pid ?? 0]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
-    });
-    await waitFor(() => /workers +2 \(pids (\d+) (\d+)\)/.test(out), 'the proxy to start', 60_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${err}`);
-    });
-    const admin = /admin +(\S+)/.exec(out)?.[1] ?? '';
-    const readiness = /readiness +(\S+)/.exec(out)?.[1] ?? '';
-    const prometheus = /prometheus +(\S+)/.exec(out)?.[1] ?? '';
-    const pids = (/workers +2 \(pids (\d+) (\d+)\)/.exec(out) ?? []).slice(1).map(Number);
+    const proxy = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0'], /workers +2 \(pids (\d+) (\d+)\)/);
+    const { child, admin, readiness, prometheus, exited } = proxy;
+    const pids = (/workers +2 \(pids (\d+) (\d+)\)/.exec(proxy.out()) ?? []).slice(1).map(Number);
     assert.equal(pids.length, 2);
     assert.ok(!pids.includes(child.pid ?? 0), 'workers are processes of their own');
 
@@ -123,7 +111,7 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
     // A worker that dies is logged and replaced in its slot; traffic keeps flowing meanwhile.
     const slot0Before = cx(await adminStats(admin))[0]!;
     process.kill(pids[0]!, 'SIGKILL');
-    await waitFor(() => /worker exited; starting another in its place/.test(err), 'the primary to log the dead worker', 20_000);
+    await waitFor(() => /worker exited; starting another in its place/.test(proxy.err()), 'the primary to log the dead worker', 20_000);
     await waitFor(async () => {
       await load(port, 20, 4);
       return ((await adminStats(admin)).get(`listener.0.0.0.0_${port}.worker_0.downstream_cx_total`) ?? 0) > slot0Before;
@@ -134,8 +122,8 @@ describe('isthmus proxy --concurrency (CLI, worker processes)', () => {
 
     // SIGTERM: the primary drains every worker and exits 0, leaving no process behind.
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
-    assert.match(out, /draining\n[^]*stopped\n/);
+    assert.equal(await exited, 0, proxy.err());
+    assert.match(proxy.out(), /draining\n[^]*stopped\n/);
     for (const pid of workersNow) assert.ok(!alive(pid), `worker ${pid} exited`);
   });
 
@@ -172,19 +160,7 @@ spec:
     const tokenFile = join(dir, 'reviews.token');
     await writeFile(bootFile, JSON.stringify(envoyBootstrap({ node: 'reviews-v1', proxyless: false, xdsAddress: mesh.cp.xdsAddress, namespace: 'default', type: 'sidecar', ip: '127.0.8.2', labels: { app: 'reviews' }, serviceAccount: 'reviews', locality: { region: '', zone: '', subZone: '' } })));
     await writeFile(tokenFile, await mesh.cp.ca.issueToken({ namespace: 'default', serviceAccount: 'reviews' }), { mode: 0o600 });
-    const child = startIsthmus(['proxy', '--bootstrap', bootFile, '--concurrency', '2', '--capture-address', '127.0.8.2', '--token-file', tokenFile, '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    t.after(() => {
-      for (const pid of [...childPids(child.pid ?? 0), child.pid ?? 0]) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
-    });
-    await waitFor(() => /readiness +(\S+)/.test(out), 'the proxy to start', 60_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${err}`);
-    });
-    const admin = /admin +(\S+)/.exec(out)?.[1] ?? '';
-    const readiness = /readiness +(\S+)/.exec(out)?.[1] ?? '';
+    const { admin, readiness } = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--capture-address', '127.0.8.2', '--token-file', tokenFile, '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
     await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200 (certificate and config in every worker)', 60_000);
     const dump = await (await fetch(`${admin}/config_dump`)).text();
     assert.match(dump, /"dynamic_active_secrets":\s*\[\s*\{\s*"name":\s*"default"/);
