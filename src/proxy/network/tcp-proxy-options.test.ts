@@ -113,7 +113,8 @@ describe('tcp_proxy connection options', () => {
   it('max_downstream_connection_duration: the proxy closes the connection when it is reached, with response flag DT', async () => {
     const r = await dialOnce(ports['dur'] ?? 0);
     assert.equal(r.name, 'one');
-    assert.ok(r.closedAfterMs !== undefined && r.closedAfterMs >= 280 && r.closedAfterMs < 5000, `closed after ${r.closedAfterMs} ms`);
+    // Closed by the proxy (undefined: still open when the client gave up after 3 s), and not before the duration.
+    assert.ok(r.closedAfterMs !== undefined && r.closedAfterMs >= 280, `closed after ${r.closedAfterMs} ms`);
     const deadline = Date.now() + 2000;
     while (!sessions.some((s) => s.proxy.statPrefix === 'dur') && Date.now() < deadline) await new Promise((x) => setTimeout(x, 10));
     const s = sessions.find((x) => x.proxy.statPrefix === 'dur');
