@@ -77,7 +77,7 @@ export class Http2Upstream implements UpstreamDispatcher {
     const session = h2connect(authority, {
       createConnection: () =>
         o.tls !== undefined
-          ? tlsConnect({ ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
+          ? tlsConnect(o.path !== undefined ? { ...o.tls, path: o.path } : { ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
           : o.path !== undefined
             ? netConnect({ path: o.path })
             : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),

@@ -17,7 +17,11 @@ import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createH2Server, type ServerHttp2Session } from 'node:http2';
+import { createServer as createH2Server, createSecureServer as createSecureH2Server, type ServerHttp2Session } from 'node:http2';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSigned } from '../../../test/translate/secret/certs.js';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
@@ -209,6 +213,26 @@ describe('upstream connection options from a DestinationRule', () => {
     await waitFor(() => ev.closed_ === 1, 'the idle connection to close', 3000);
     assert.equal((await get(p, '/c')).status, 200);
     assert.equal(up.sessions.length, 2);
+  });
+
+  it('HTTP/2 to a Unix domain socket endpoint (pipe address), cleartext and over TLS', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'isthmus-h2-uds-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const cert = selfSigned('uds.example.com');
+    const plain = createH2Server((_req, res) => res.end('plain'));
+    const secure = createSecureH2Server({ cert: cert.cert, key: cert.key }, (_req, res) => res.end('tls'));
+    await Promise.all([
+      new Promise<void>((r) => plain.listen(join(dir, 'plain.sock'), () => r())),
+      new Promise<void>((r) => secure.listen(join(dir, 'tls.sock'), () => r())),
+    ]);
+    t.after(() => {
+      plain.close();
+      secure.close();
+    });
+    const p1 = new Http2Upstream({ host: 'localhost', port: 0, path: join(dir, 'plain.sock'), connectTimeoutMs: 2000 });
+    const p2 = new Http2Upstream({ host: 'localhost', port: 0, path: join(dir, 'tls.sock'), connectTimeoutMs: 2000, tls: { rejectUnauthorized: false, ALPNProtocols: ['h2'] } });
+    t.after(() => Promise.all([p1.close(), p2.close()]));
+    assert.deepEqual([(await get(p1, '/')).body, (await get(p2, '/')).body], ['plain', 'tls']);
   });
 
   it('HTTP/2 connection_keepalive: PINGs every interval; an unanswered PING closes the connection after the timeout', async (t) => {
