@@ -153,6 +153,9 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
   await t.test('perTryTimeout on every attempt: 504 upstream request timeout, UT and URX', async () => {
     const r = await gw.get('/hung');
     assert.deepEqual([r.status, r.body], [504, 'upstream request timeout']);
+    // The second attempt was sent before the 504, but under load this process may handle the 504
+    // before the upstream server here has parsed that attempt: wait for it rather than race it.
+    await waitFor(() => (attemptsOf(hangs).length >= 2 ? true : undefined), 'the second attempt at the upstream');
     assert.deepEqual(attemptsOf(hangs), ['1', '2']);
     const log = await gw.logFor('/hung');
     assert.deepEqual([log.status, log.flags, log.details], [504, 'UT,URX', 'response_timeout']);
