@@ -60,6 +60,8 @@ const FILES = [
   'envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto',
   'envoy/extensions/filters/http/wasm/v3/wasm.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver.proto',
+  'envoy/extensions/network/dns_resolver/getaddrinfo/v3/getaddrinfo_dns_resolver.proto',
   'envoy/service/auth/v3/external_auth.proto',
   'envoy/service/secret/v3/sds.proto',
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',

@@ -26,6 +26,8 @@ import { TlsInspectorSchema } from './gen/envoy/extensions/filters/listener/tls_
 import { HttpInspectorSchema } from './gen/envoy/extensions/filters/listener/http_inspector/v3/http_inspector_pb.js';
 import { OriginalDstSchema } from './gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { CaresDnsResolverConfigSchema } from './gen/envoy/extensions/network/dns_resolver/cares/v3/cares_dns_resolver_pb.js';
+import { GetAddrInfoDnsResolverConfigSchema } from './gen/envoy/extensions/network/dns_resolver/getaddrinfo/v3/getaddrinfo_dns_resolver_pb.js';
 import { PreviousHostsPredicateSchema } from './gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import { PreviousPrioritiesConfigSchema } from './gen/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { FileAccessLogSchema } from './gen/envoy/extensions/access_loggers/file/v3/file_pb.js';
@@ -75,6 +77,9 @@ export const XDS_REGISTRY = createRegistry(
   HttpInspectorSchema,
   OriginalDstSchema,
   HttpProtocolOptionsSchema,
+  // A DNS cluster's typed_dns_resolver_config.
+  CaresDnsResolverConfigSchema,
+  GetAddrInfoDnsResolverConfigSchema,
   RawBufferSchema,
   PreviousHostsPredicateSchema,
   PreviousPrioritiesConfigSchema,

@@ -14,6 +14,7 @@ import { HttpProtocolOptionsSchema } from '../../xds/gen/envoy/extensions/upstre
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { durationMs } from './duration.js';
+import { compileDns, type CompiledDns } from './compile-dns.js';
 import { dataSourceText } from './data-source.js';
 import { typedStructOf } from './typed-struct.js';
 import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
@@ -90,6 +91,8 @@ export interface CompiledCluster {
   /** The cluster's `istio.metadata_exchange` upstream filter: TCP connections that negotiate its ALPN exchange metadata. */
   readonly peerExchange: PeerExchangeConfig | undefined;
   readonly lbPolicy: Cluster_LbPolicy;
+  /** STRICT_DNS and LOGICAL_DNS: how the endpoints' names are resolved (dns-discovery.ts). */
+  readonly dns: CompiledDns | undefined;
   readonly proto: Cluster;
 }
 
@@ -235,6 +238,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   };
   const tcpKa = c.upstreamConnectionOptions?.tcpKeepalive;
   const durationLimit = durationMs(maxConnectionDuration, 0);
+  const dns = compileDns(c, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -257,6 +261,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       bindAddress: bind?.address || undefined,
       peerExchange,
       lbPolicy: c.lbPolicy,
+      dns,
       proto: c,
     },
   };

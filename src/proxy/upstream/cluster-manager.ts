@@ -1,24 +1,34 @@
 // Envoy's cluster manager: the live UpstreamClusters by name, reconciled with each accepted CDS/EDS table.
 // A cluster whose config did not change keeps its pools, balancer state and outlier history; a changed
 // cluster is rebuilt and the old one closed after its in-flight requests; endpoints are applied per EDS
-// resource name.
+// resource name. A STRICT_DNS or LOGICAL_DNS cluster gets a DnsDiscovery (dns-discovery.ts) that hands it the
+// hosts its names resolve to, stopped with the cluster.
 
 import { equals } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import { UpstreamCluster, type UpstreamDeps } from './upstream-cluster.js';
+import { DnsDiscovery } from './dns-discovery.js';
+import { resolverFor, type DnsResolver } from './dns-resolver.js';
+import type { CompiledDns, DnsResolverSettings } from '../runtime/compile-dns.js';
 
 export interface AssignmentEntry {
   readonly message: ClusterLoadAssignment;
   readonly version: string;
 }
 
+export interface ClusterManagerDeps extends UpstreamDeps {
+  /** The resolver for a DNS cluster's settings (default: dns-resolver.ts's, system or c-ares). */
+  readonly dnsResolver?: (s: DnsResolverSettings) => DnsResolver;
+}
+
 export class ClusterManager {
   #clusters = new Map<string, UpstreamCluster>();
   readonly #assignmentSeen = new WeakSet<ClusterLoadAssignment>();
+  readonly #discovery = new WeakMap<UpstreamCluster, DnsDiscovery>();
 
-  constructor(private readonly deps: UpstreamDeps) {}
+  constructor(private readonly deps: ClusterManagerDeps) {}
 
   get(name: string): UpstreamCluster | undefined {
     return this.#clusters.get(name);
@@ -42,15 +52,45 @@ export class ClusterManager {
         }
         continue;
       }
-      const u = new UpstreamCluster(c, this.deps, a?.message);
-      if (a !== undefined) {
-        u.assignmentVersion = a.version;
-        this.#assignmentSeen.add(a.message);
-      }
-      next.set(name, u);
+      next.set(name, c.dns !== undefined ? this.#dnsCluster(c, c.dns) : this.#cluster(c, a));
     }
-    for (const [name, old] of this.#clusters) if (next.get(name) !== old) old.close();
+    for (const [name, old] of this.#clusters) if (next.get(name) !== old) this.#close(old);
     this.#clusters = next;
+  }
+
+  #cluster(c: CompiledCluster, a: AssignmentEntry | undefined): UpstreamCluster {
+    const u = new UpstreamCluster(c, this.deps, a?.message);
+    if (a !== undefined) {
+      u.assignmentVersion = a.version;
+      this.#assignmentSeen.add(a.message);
+    }
+    return u;
+  }
+
+  #dnsCluster(c: CompiledCluster, dns: CompiledDns): UpstreamCluster {
+    const cla = c.proto.loadAssignment;
+    if (cla === undefined) return new UpstreamCluster(c, this.deps, undefined);
+    let u: UpstreamCluster | undefined;
+    const d = new DnsDiscovery(
+      cla,
+      dns,
+      {
+        clock: this.deps.clock,
+        random: this.deps.random,
+        resolver: (this.deps.dnsResolver ?? resolverFor)(dns.resolver),
+        stats: this.deps.stats?.scope(`cluster.${c.proto.altStatName || c.name}`),
+      },
+      (hosts) => u?.setAssignment(hosts, ''),
+    );
+    u = new UpstreamCluster(c, this.deps, d.current());
+    this.#discovery.set(u, d);
+    d.start();
+    return u;
+  }
+
+  #close(u: UpstreamCluster): void {
+    this.#discovery.get(u)?.close();
+    u.close();
   }
 
   /** Brings each live cluster's state gauges (membership) up to date; the proxy calls it before its stats are read. */
@@ -59,7 +99,7 @@ export class ClusterManager {
   }
 
   close(): void {
-    for (const c of this.#clusters.values()) c.close();
+    for (const c of this.#clusters.values()) this.#close(c);
     this.#clusters = new Map();
   }
 }

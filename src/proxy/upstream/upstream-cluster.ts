@@ -168,7 +168,8 @@ export class UpstreamCluster implements ClusterHandle {
             config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
           )
         : undefined;
-    const a = config.kind === 'static' || config.kind === 'strict-dns' || config.kind === 'logical-dns' ? config.proto.loadAssignment : assignment;
+    // DNS clusters get their hosts from their DnsDiscovery (cluster-manager.ts); static ones from the config.
+    const a = config.kind === 'static' || (config.dns !== undefined && assignment === undefined) ? config.proto.loadAssignment : assignment;
     this.#hosts = hostSetFromAssignment(a ?? { ...EMPTY, clusterName: config.name });
     this.#checkSpecs = hostCheckSpecs(a);
     this.#lb = this.#build();
