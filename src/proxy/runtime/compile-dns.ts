@@ -6,7 +6,7 @@
 // dns_resolution_config, else dns_resolvers, else the system's. What the resolvers here cannot do is a
 // problem (NACK): TCP-only queries, another resolver extension, a nameserver that is not an IP socket address.
 // Also Envoy's checks of the endpoints: a LOGICAL_DNS cluster has exactly one, no endpoint names a custom
-// resolver, and every address is a socket address with a port number.
+// resolver, and every address is a socket address.
 
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { Cluster_DiscoveryType, Cluster_DnsLookupFamily, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -123,7 +123,7 @@ export function compileDns(c: Cluster, problems: string[]): CompiledDns | undefi
         return;
       }
       if (a.value.resolverName !== '') problems.push(`${path}.endpoint.address.socket_address.resolver_name: ${kind} clusters must NOT have a custom resolver name set`);
-      if (a.value.portSpecifier.case !== 'portValue') problems.push(`${path}.endpoint.address.socket_address: ${kind} cluster endpoints need a port_value`);
+      // A named port is refused for every cluster as the resource is checked (xds-client/validate.ts).
     }),
   );
   const refreshMs = durationMs(c.dnsRefreshRate, 5000);

@@ -7,7 +7,8 @@ import { anyPack } from '@bufbuild/protobuf/wkt';
 import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import { ClusterSchema, Cluster_LbPolicy } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
+import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../../xds/type-urls.js';
 import { decodeResource } from './validate.js';
 
 describe('proxy resource validation', () => {
@@ -74,5 +75,25 @@ describe('proxy resource validation', () => {
     const rc = create(RouteConfigurationSchema, { name: 'r', virtualHosts: [{ name: '', domains: ['a'] }] });
     const d = decodeResource(ROUTE_TYPE, anyPack(RouteConfigurationSchema, rc), 0);
     assert.deepEqual(d.ok ? [] : d.problems, ['r: virtual_hosts[0].name: value length must be at least 1 characters']);
+  });
+
+  it('refuses endpoints no connection could reach: a named port (as Envoy\'s IP resolver does) or an internal listener address', () => {
+    const cla = create(ClusterLoadAssignmentSchema, {
+      clusterName: 'outbound|80||a',
+      endpoints: [
+        {
+          lbEndpoints: [
+            { hostIdentifier: { case: 'endpoint', value: { address: { address: { case: 'socketAddress', value: { address: '10.0.0.1', portSpecifier: { case: 'namedPort', value: 'http' } } } } } } },
+            { hostIdentifier: { case: 'endpoint', value: { address: { address: { case: 'envoyInternalAddress', value: { addressNameSpecifier: { case: 'serverListenerName', value: 'connect_originate' } } } } } } },
+            { hostIdentifier: { case: 'endpoint', value: { address: { address: { case: 'socketAddress', value: { address: '10.0.0.2', portSpecifier: { case: 'portValue', value: 80 } } } } } } },
+          ],
+        },
+      ],
+    });
+    const d = decodeResource(ENDPOINT_TYPE, anyPack(ClusterLoadAssignmentSchema, cla), 0);
+    assert.deepEqual(d.ok ? [] : d.problems, [
+      "outbound|80||a: endpoints[0].lb_endpoints[0].endpoint.address.socket_address.named_port: IP resolver can't handle port specifier type named_port",
+      'outbound|80||a: endpoints[0].lb_endpoints[1].endpoint.address.envoy_internal_address: internal listeners are not supported',
+    ]);
   });
 });

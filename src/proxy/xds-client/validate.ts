@@ -51,10 +51,15 @@ function socketAddressProblems(a: Address | undefined, path: string, out: string
     out.push(`${path}: must be set`);
     return;
   }
-  if (a.address.case !== 'socketAddress') return; // pipes and internal addresses are checked where used
+  // An internal listener's address (Envoy's internal_upstream transport, ambient's HBONE): this proxy has no
+  // internal listeners, so such an endpoint could never be reached.
+  if (a.address.case === 'envoyInternalAddress') out.push(`${path}.envoy_internal_address: internal listeners are not supported`);
+  if (a.address.case !== 'socketAddress') return; // pipes are checked where used
   const s = a.address.value;
   if (s.address === '') out.push(`${path}.socket_address.address: must not be empty`);
   if (s.portSpecifier.case === 'portValue' && s.portSpecifier.value > 65535) out.push(`${path}.socket_address.port_value: ${s.portSpecifier.value} is not a port (0-65535)`);
+  // Envoy's IP resolver takes only port_value (IpResolver::resolve: "IP resolver can't handle port specifier type").
+  if (s.portSpecifier.case === 'namedPort') out.push(`${path}.socket_address.named_port: IP resolver can't handle port specifier type named_port`);
 }
 
 function clusterProblems(c: Cluster): string[] {
