@@ -79,6 +79,8 @@ export interface ProxySpec {
   readonly serviceAccount?: string;
   /** More node metadata (isthmus bootstrap --meta). */
   readonly metadata?: Record<string, string>;
+  /** The node's locality (none by default). */
+  readonly locality?: { readonly region: string; readonly zone: string; readonly subZone: string };
 }
 
 export async function startTestProxy(t: TestContext, mesh: TestMesh, spec: ProxySpec, extra: Partial<ProxyOptions> = {}): Promise<RunningProxy> {
@@ -92,7 +94,7 @@ export async function startTestProxy(t: TestContext, mesh: TestMesh, spec: Proxy
       ip: spec.ip ?? '127.0.0.1',
       labels: spec.labels ?? {},
       serviceAccount: spec.serviceAccount ?? 'default',
-      locality: { region: '', zone: '', subZone: '' },
+      locality: spec.locality ?? { region: '', zone: '', subZone: '' },
       ...(spec.metadata !== undefined ? { metadata: spec.metadata } : {}),
     }),
     'test bootstrap',

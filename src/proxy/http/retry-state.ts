@@ -16,6 +16,8 @@ export interface RetryPolicy {
   /** retry_host_predicate envoy.retry_host_predicates.previous_hosts */
   readonly avoidPreviousHosts: boolean;
   readonly hostSelectionMaxAttempts: number;
+  /** retry_priority envoy.retry_priorities.previous_priorities: its update_frequency (undefined: none). */
+  readonly previousPrioritiesUpdateFrequency?: number | undefined;
 }
 
 /** How one attempt ended. `reset` kinds are before any response header arrived. */

@@ -1,6 +1,6 @@
 // Envoy's router filter: forwards a request to the route's cluster and streams the response back, with the
 // route timeout, per-try timeout, retries (retry_on, num_retries, jittered back-off, previous-hosts
-// predicate, x-envoy-attempt-count), circuit breakers (x-envoy-overloaded) and outlier reporting. Every
+// predicate, previous_priorities, x-envoy-attempt-count), circuit breakers (x-envoy-overloaded) and outlier reporting. Every
 // failure becomes a local reply through local-reply.ts; nothing on this path throws.
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
 
@@ -10,17 +10,13 @@ import type { DispatchController, DispatchHandler, HeaderValues, HostRequestCoun
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
-import {
-  BODY_NO_HEALTHY_UPSTREAM,
-  BODY_UPSTREAM_TIMEOUT,
-  upstreamResetBody,
-  upstreamResetDetails,
-  type ResetReason,
-} from './local-reply.js';
+import { BODY_NO_HEALTHY_UPSTREAM, BODY_UPSTREAM_TIMEOUT, upstreamResetBody, upstreamResetDetails, type ResetReason } from './local-reply.js';
+import { flagFor, resetReasonOf } from './upstream-reset.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HttpStream } from './http-stream.js';
 import { sendShadow, type MirrorTarget } from './mirror.js';
 import { BodySource } from './request-body.js';
+import { PreviousPriorities } from '../upstream/previous-priorities.js';
 
 /** What the route decided for a request that goes upstream. */
 export interface ForwardPlan {
@@ -54,49 +50,6 @@ interface Attempt {
   counters: HostRequestCounters | undefined;
 }
 
-
-function resetReasonOf(err: Error): { reason: ResetReason; transport: string; kind: AttemptOutcome['kind'] } {
-  const code = (err as { code?: string }).code ?? '';
-  const cause = (err as { cause?: { code?: string } }).cause?.code ?? '';
-  const c = code === 'UND_ERR_SOCKET' && cause !== '' ? cause : code;
-  switch (c) {
-    case 'ECONNREFUSED':
-      return { reason: 'remote connection failure', transport: 'delayed connect error: Connection refused', kind: 'connect-failure' };
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return { reason: 'connection timeout', transport: '', kind: 'connect-failure' };
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return { reason: 'remote connection failure', transport: `delayed connect error: ${c}`, kind: 'connect-failure' };
-    case 'ERR_HTTP2_STREAM_ERROR':
-      return { reason: 'remote refused stream reset', transport: '', kind: 'refused-stream' };
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_HEADER_TOKEN':
-    case 'UND_ERR_INFO':
-      return { reason: 'protocol error', transport: '', kind: 'reset' };
-    default:
-      if (c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL') || /certificate|SSL|TLS/i.test(err.message)) return { reason: 'remote connection failure', transport: `TLS error: ${err.message}`, kind: 'connect-failure' };
-      if (c.startsWith('HPE_')) return { reason: 'protocol error', transport: '', kind: 'reset' };
-      return { reason: 'connection termination', transport: '', kind: 'reset' };
-  }
-}
-
-const FLAG_FOR_KIND: Record<AttemptOutcome['kind'], number> = {
-  'connect-failure': ResponseFlag.UF,
-  reset: ResponseFlag.UC,
-  'refused-stream': ResponseFlag.UR,
-  'per-try-timeout': ResponseFlag.UT,
-  response: 0,
-};
-
-/** Envoy's Filter::streamResetReasonToResponseFlag: a protocol error is UPE, other resets by their kind. */
-function flagFor(r: { reason: ResetReason; kind: AttemptOutcome['kind'] }): number {
-  return r.reason === 'protocol error' ? ResponseFlag.UPE : FLAG_FOR_KIND[r.kind];
-}
-
 /** Forwards one request; resolves when the response has been sent (or the stream reset). */
 export class Router {
   #attempt: Attempt | undefined;
@@ -104,6 +57,8 @@ export class Router {
   /** The hosts earlier attempts went to (the previous-hosts predicate): the first, then a Set once a retry needs one. */
   #firstTried: string | undefined;
   #tried: Set<string> | undefined;
+  /** The previous_priorities retry state (retryRemoteLocalities), made at the first pick of a route that has one. */
+  #priorities: PreviousPriorities | undefined;
   #globalTimer: NodeJS.Timeout | undefined;
   #finished = false;
   /** The upstream sent `100 Continue`: no retries after it. */
@@ -226,7 +181,10 @@ export class Router {
   #startAttempt(): void {
     const s = this.s;
     const { cluster, retry } = this.plan;
-    const host = cluster.pick({ hash: this.plan.hash, avoid: retry?.avoidPreviousHosts === true ? this.#triedHosts() : undefined, originalDestination: this.plan.originalDestination });
+    const every = retry?.previousPrioritiesUpdateFrequency;
+    const priorities = every !== undefined ? (this.#priorities ??= new PreviousPriorities(every)) : undefined;
+    const avoid = retry?.avoidPreviousHosts === true ? this.#triedHosts() : undefined;
+    const host = cluster.pick({ hash: this.plan.hash, avoid, selectionAttempts: (retry?.hostSelectionMaxAttempts ?? 1) + 1, originalDestination: this.plan.originalDestination, priorities });
     if (host === undefined) {
       this.#finish();
       s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });

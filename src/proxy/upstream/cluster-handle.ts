@@ -6,6 +6,7 @@ import type { ClusterStats, ConnectionEvents } from './cluster-stats.js';
 import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { SlotGrant } from './connection-slots.js';
+import type { PreviousPriorities } from './previous-priorities.js';
 
 export type { SlotGrant };
 
@@ -26,8 +27,15 @@ export interface PickContext {
   readonly hash: bigint | undefined;
   /** Hosts to avoid (previous_hosts retry predicate). */
   readonly avoid: ReadonlySet<string> | undefined;
+  /**
+   * Host selections to make while each picked host is one to avoid: Envoy's host_selection_retry_max_attempts
+   * plus the first (Istio sets 5, so 6); 6 when unset. The last one picked is used anyway.
+   */
+  readonly selectionAttempts?: number;
   /** ORIGINAL_DST clusters: the destination to connect to (host:port). */
   readonly originalDestination: string | undefined;
+  /** The request's previous_priorities retry state: levels it leaves out, and the picked host's level is recorded. */
+  readonly priorities?: PreviousPriorities | undefined;
 }
 
 /** The HTTP version spoken to an upstream. */

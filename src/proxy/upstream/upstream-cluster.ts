@@ -30,29 +30,7 @@ import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, HostRequestCounters, HostStatsCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 import type { ConnectionEvents } from './cluster-stats.js';
-
-/** The host key of a pool key `<protocol>|<host>[|<sni>][|alpn=...]`. */
-function poolHostKey(k: string): string {
-  return k.split('|')[1] ?? '';
-}
-
-/** `|alpn=a,b` for an override list (lists are config objects shared by every request: joined once). */
-const alpnKeys = new WeakMap<readonly string[], string>();
-function alpnKey(alpn: readonly string[]): string {
-  let k = alpnKeys.get(alpn);
-  if (k === undefined) {
-    k = `|alpn=${alpn.join(',')}`;
-    alpnKeys.set(alpn, k);
-  }
-  return k;
-}
-
-/** `example.com:443` -> `example.com`, `[::1]:80` -> `::1`. */
-function hostWithoutPort(authority: string): string {
-  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']'));
-  const i = authority.lastIndexOf(':');
-  return i > 0 && authority.indexOf(':') === i ? authority.slice(0, i) : authority;
-}
+import { alpnKey, hostWithoutPort, poolHostKey, socketMatchOf } from './pool-keys.js';
 
 export interface UpstreamDeps {
   readonly random: Random;
@@ -92,14 +70,6 @@ interface LivePool {
 const NO_REQUESTS: HostStatsCounters = Object.freeze({ rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0, cxTotal: 0, cxConnectFail: 0, activeConnections: 0 });
 
 const EMPTY: ClusterLoadAssignment = { $typeName: 'envoy.config.endpoint.v3.ClusterLoadAssignment', clusterName: '', endpoints: [], namedEndpoints: {} };
-
-function socketMatchOf(h: Host): Readonly<Record<string, string>> | undefined {
-  const m = h.metadata?.filterMetadata['envoy.transport_socket_match'];
-  if (m === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
 
 export class UpstreamCluster implements ClusterHandle {
   #hosts: HostSet;
@@ -334,10 +304,13 @@ export class UpstreamCluster implements ClusterHandle {
   pick(ctx: PickContext): PickedHost | undefined {
     if (this.config.kind === 'original-dst') return this.#originalDst(ctx.originalDestination);
     const avoid = ctx.avoid;
+    const excluded = ctx.priorities?.excluded();
     const h = this.#lb.pick({
       ...(ctx.hash !== undefined ? { hash: ctx.hash } : {}),
-      ...(avoid !== undefined && avoid.size > 0 ? { exclude: (x: Host) => avoid.has(x.key), maxSelectionAttempts: 5 } : {}),
+      ...(avoid !== undefined && avoid.size > 0 ? { exclude: (x: Host) => avoid.has(x.key), maxSelectionAttempts: ctx.selectionAttempts ?? 6 } : {}),
+      ...(excluded !== undefined ? { excludedPriorities: excluded } : {}),
     });
+    if (h !== undefined) ctx.priorities?.attempted(h.priority);
     return h === undefined ? undefined : this.#picked.get(h.key);
   }
 

@@ -63,7 +63,7 @@ test('retry policy: Istio-style policy', () => {
   assert.deepEqual(p.retryHostPredicates, ['envoy.retry_host_predicates.previous_hosts']);
   assert.equal(p.avoidPreviousHosts, true);
   assert.equal(p.hostSelectionMaxAttempts, 5);
-  assert.equal(p.retryPriority, 'envoy.retry_priorities.previous_priorities');
+  assert.equal(p.previousPrioritiesUpdateFrequency, 2);
 });
 
 const backOffCases: { name: string; backOff: JsonObject; base: number; max: number }[] = [
@@ -108,4 +108,21 @@ test('retry policy: max_interval below base_interval is a problem', () => {
   const r = compileRouteConfig(rc);
   assert.equal(r.ok, false);
   assert.deepEqual(r.ok ? [] : r.problems, ['virtual_hosts[0].routes[0].route.retry_policy.retry_back_off.max_interval: must be greater than or equal to the base_interval']);
+});
+
+test('retry policy: retry extensions this proxy has no implementation of are refused, as Envoy refuses them', () => {
+  const problems = (retry: JsonObject): string[] => {
+    const rc = fromJson(RouteConfigurationSchema, { name: 'r', virtualHosts: [{ name: 'vh', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: retry } }] }] }, { registry: XDS_REGISTRY });
+    const c = compileRouteConfig(rc);
+    return c.ok ? [] : [...c.problems];
+  };
+  const at = 'virtual_hosts[0].routes[0].route.retry_policy';
+  assert.deepEqual(problems({ retryOn: '5xx', retryHostPredicate: [{ name: 'envoy.retry_host_predicates.omit_canary_hosts' }] }), [
+    `${at}.retry_host_predicate[0]: unsupported retry host predicate envoy.retry_host_predicates.omit_canary_hosts; supported: envoy.retry_host_predicates.previous_hosts`,
+  ]);
+  assert.deepEqual(problems({ retryOn: '5xx', retryPriority: { name: 'custom.priority' } }), [`${at}.retry_priority: unsupported retry priority custom.priority; supported: envoy.retry_priorities.previous_priorities`]);
+  assert.deepEqual(
+    problems({ retryOn: '5xx', retryPriority: { name: 'envoy.retry_priorities.previous_priorities', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig' } } }),
+    [`${at}.retry_priority.typed_config.update_frequency: value must be greater than 0`],
+  );
 });

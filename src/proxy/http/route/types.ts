@@ -62,8 +62,8 @@ export interface CompiledRetryPolicy {
   /** envoy.retry_host_predicates.previous_hosts is among the predicates. */
   readonly avoidPreviousHosts: boolean;
   readonly hostSelectionMaxAttempts: number;
-  /** retry_priority name, e.g. envoy.retry_priorities.previous_priorities. */
-  readonly retryPriority: string | undefined;
+  /** The previous_priorities retry priority's update_frequency; undefined without one (retry_priority unset). */
+  readonly previousPrioritiesUpdateFrequency: number | undefined;
   /** Response headers that make a response retriable under `retriable-headers`. */
   readonly retriableHeaders: readonly HeaderPredicate[];
   /** The request must match all of these to be retried at all. */

@@ -13,7 +13,7 @@ import type { Host, HostSet } from '../host.js';
 import { normalizeWeights, type HashTable, type NormalizedWeights } from './hash-table.js';
 import { HealthTracker, type HealthView, type LevelView } from './health-view.js';
 import type { LbConfig } from './lb-config.js';
-import { choosePriority } from './priority-load.js';
+import { choosePriority, loadsExcluding } from './priority-load.js';
 import { random64, selectionAttempts, toHash64, type LbDeps, type LoadBalancer, type PickContext } from './types.js';
 
 export type TableBuilder = (weights: NormalizedWeights) => HashTable;
@@ -45,7 +45,8 @@ export class HashingLoadBalancer implements LoadBalancer {
       this.tables = view.levels.map(() => ({}));
     }
     const hash = ctx?.hash !== undefined ? toHash64(ctx.hash) : random64(this.deps.random);
-    const { priority, degraded } = choosePriority(Number(hash % 100n) + 1, view.loads);
+    const loads = ctx?.excludedPriorities !== undefined ? loadsExcluding(view.availability, ctx.excludedPriorities, view.loads) : view.loads;
+    const { priority, degraded } = choosePriority(Number(hash % 100n) + 1, loads);
     const level = view.levels[priority];
     const tables = this.tables[priority];
     if (level === undefined || tables === undefined) return undefined;

@@ -6,7 +6,7 @@
 
 import type { Host, HostSet } from '../host.js';
 import { healthClass } from '../host.js';
-import { computePriorityLoads, type LevelHealthInput, type PriorityLoads } from './priority-load.js';
+import { availability, computePriorityLoads, type Availability, type LevelHealthInput, type PriorityLoads } from './priority-load.js';
 
 export interface LevelView {
   readonly priority: number;
@@ -23,6 +23,8 @@ export interface LevelView {
 export interface HealthView {
   readonly levels: readonly LevelView[];
   readonly loads: PriorityLoads;
+  /** Each level's availability, for loads that leave levels out (previous_priorities retries). */
+  readonly availability: Availability;
   readonly overprovisioningFactor: number;
 }
 
@@ -81,7 +83,7 @@ export function buildHealthView(set: HostSet, isEjected: (h: Host) => boolean, p
     inputs.push({ hostCount: 0, healthyCount: 0, degradedCount: 0, totalWeight: 0, healthyWeight: 0, degradedWeight: 0 });
   }
   const loads = computePriorityLoads(inputs, set.overprovisioningFactor, panicThreshold, set.weightedPriorityHealth);
-  return { levels, loads, overprovisioningFactor: set.overprovisioningFactor };
+  return { levels, loads, availability: availability(inputs, set.overprovisioningFactor, set.weightedPriorityHealth), overprovisioningFactor: set.overprovisioningFactor };
 }
 
 export interface HealthSource {

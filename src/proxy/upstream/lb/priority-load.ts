@@ -31,7 +31,13 @@ export interface PriorityLoads {
   readonly panic: readonly boolean[];
 }
 
-function availability(levels: readonly LevelHealthInput[], op: number, weighted: boolean): { health: number[]; degraded: number[] } {
+/** Each level's healthy and degraded availability in percent (Envoy's per_priority_health_ and per_priority_degraded_). */
+export interface Availability {
+  readonly health: readonly number[];
+  readonly degraded: readonly number[];
+}
+
+export function availability(levels: readonly LevelHealthInput[], op: number, weighted: boolean): { health: number[]; degraded: number[] } {
   const health: number[] = [];
   const degraded: number[] = [];
   for (const l of levels) {
@@ -148,4 +154,35 @@ export function choosePriority(point: number, loads: PriorityLoads): { priority:
     if (point <= acc) return { priority: i, degraded: true };
   }
   return { priority: 0, degraded: false };
+}
+
+/**
+ * The loads with the `excluded` levels left out (Envoy's PreviousPrioritiesRetryPriority::
+ * adjustForAttemptedPriorities, source/extensions/retry/priority/previous_priorities): their availability
+ * counts as zero and the rest is distributed as computePriorityLoads distributes it. When nothing is left
+ * the original loads apply (Envoy then also falls back to them: its reset of the excluded levels does not
+ * take effect). Panic flags are the original ones.
+ */
+export function loadsExcluding(avail: Availability, excluded: readonly boolean[], original: PriorityLoads): PriorityLoads {
+  const n = original.healthy.length;
+  const health = new Array<number>(n).fill(0);
+  const degraded = new Array<number>(n).fill(0);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (excluded[i] === true) continue;
+    health[i] = avail.health[i] ?? 0;
+    degraded[i] = avail.degraded[i] ?? 0;
+    sum += (health[i] as number) + (degraded[i] as number);
+  }
+  const total = Math.min(100, sum);
+  if (total === 0) return original;
+  const healthyLoad = new Array<number>(n).fill(0);
+  const degradedLoad = new Array<number>(n).fill(0);
+  const h = distribute(healthyLoad, health, 100, total);
+  const d = distribute(degradedLoad, degraded, h.remaining, total);
+  if (d.remaining !== 0) {
+    if (h.first !== -1) healthyLoad[h.first] = (healthyLoad[h.first] as number) + d.remaining;
+    else if (d.first !== -1) degradedLoad[d.first] = (degradedLoad[d.first] as number) + d.remaining;
+  }
+  return { healthy: healthyLoad, degraded: degradedLoad, panic: original.panic };
 }

@@ -15,6 +15,11 @@ export interface PickContext {
    * used anyway, as Envoy does. Default 2 (RetryPolicy.host_selection_retry_max_attempts defaults to 1).
    */
   readonly maxSelectionAttempts?: number;
+  /**
+   * Priority levels a retry leaves out (the previous_priorities retry priority): the level is chosen from
+   * the loads without them (priority-load.ts loadsExcluding).
+   */
+  readonly excludedPriorities?: readonly boolean[];
 }
 
 export interface LoadBalancer {

@@ -16,7 +16,7 @@ import type { HostSet } from '../host.js';
 import { EdfScheduler } from './edf-scheduler.js';
 import { HealthTracker, type HealthView, type LevelView } from './health-view.js';
 import type { LbConfig } from './lb-config.js';
-import { choosePriority } from './priority-load.js';
+import { choosePriority, loadsExcluding, type PriorityLoads } from './priority-load.js';
 import { randomIndex, selectionAttempts, type LbDeps, type LoadBalancer, type PickContext } from './types.js';
 
 /** A per-source picking strategy: `init` runs once per host list per health change, `pick` per request. */
@@ -70,9 +70,10 @@ export class ZoneAwareLoadBalancer<S> implements LoadBalancer {
     const view = this.tracker.view();
     if (view !== this.view) this.reset(view);
     const attempts = selectionAttempts(ctx);
+    const loads = ctx?.excludedPriorities !== undefined ? loadsExcluding(view.availability, ctx.excludedPriorities, view.loads) : view.loads;
     let host: Host | undefined;
     for (let i = 0; i < attempts; i++) {
-      host = this.pickOnce(view);
+      host = this.pickOnce(view, loads);
       if (host === undefined || ctx?.exclude === undefined || !ctx.exclude(host)) return host;
     }
     return host;
@@ -112,8 +113,8 @@ export class ZoneAwareLoadBalancer<S> implements LoadBalancer {
     return { scheduler: EdfScheduler.create(indexes, weight, randomIndex(this.deps.random, indexes.length)), weight };
   }
 
-  private pickOnce(view: HealthView): Host | undefined {
-    const { priority, degraded } = choosePriority(randomIndex(this.deps.random, 100) + 1, view.loads);
+  private pickOnce(view: HealthView, loads: PriorityLoads): Host | undefined {
+    const { priority, degraded } = choosePriority(randomIndex(this.deps.random, 100) + 1, loads);
     const level = view.levels[priority];
     const state = this.levels[priority];
     if (level === undefined || state === undefined) return undefined;
