@@ -40,7 +40,7 @@ function get(port: number, cert?: TestCert): Promise<string> {
 
 describe('gateway client certificate checks', () => {
   it('MUTUAL and OPTIONAL_MUTUAL servers enforce subjectAltNames, certificate pins, the CRL and insecureSkipVerify as Envoy does', async (t) => {
-    const ports = { san: await freePort(), hash: await freePort(), spki: await freePort(), optional: await freePort(), skip: await freePort(), crl: await freePort() };
+    const ports = { san: await freePort(), hash: await freePort(), spki: await freePort(), optional: await freePort(), skip: await freePort(), crl: await freePort(), credentialCrl: await freePort() };
     // The CRL server uses files on the proxy (serverCertificate, privateKey, caCertificates, caCrl).
     const dir = await mkdtemp(join(tmpdir(), 'isthmus-gw-crl-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
@@ -49,6 +49,8 @@ describe('gateway client certificate checks', () => {
     const cred = (mode: string, extra = ''): string => `{mode: ${mode}, credentialName: gw-cred${extra}}`;
     const mesh = await startMesh(t, {
       'secrets.yaml': secretYaml('istio-system', 'gw-cred', { 'tls.crt': server.cert, 'tls.key': server.key, 'ca.crt': ca.cert }),
+      // A credential with a CRL (Istio reads `ca.crl` from the Secret): it reaches the proxy over SDS.
+      'secrets-crl.yaml': secretYaml('istio-system', 'gw-cred-crl', { 'tls.crt': server.cert, 'tls.key': server.key, 'ca.crt': ca.cert, 'ca.crl': crlRevoking(ca, [revoked]) }),
       'gw.yaml': `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: istio-system}
@@ -73,6 +75,9 @@ spec:
   - port: {number: ${ports.crl}, name: https-crl, protocol: HTTPS}
     hosts: ["*"]
     tls: {mode: MUTUAL, serverCertificate: ${f('tls.crt')}, privateKey: ${f('tls.key')}, caCertificates: ${f('ca.crt')}, caCrl: ${f('ca.crl')}}
+  - port: {number: ${ports.credentialCrl}, name: https-credential-crl, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: MUTUAL, credentialName: gw-cred-crl}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -97,5 +102,7 @@ spec:
     assert.deepEqual([await get(ports.skip, stranger), await get(ports.skip, good)], ['200', '200']);
     // caCrl: a revoked certificate is refused, its unrevoked sibling gets in.
     assert.deepEqual([await get(ports.crl, good), await get(ports.crl, revoked)], ['200', 'refused']);
+    // The same through a credential's `ca.crl`, which comes in the SDS validation secret.
+    assert.deepEqual([await get(ports.credentialCrl, good), await get(ports.credentialCrl, revoked)], ['200', 'refused']);
   });
 });

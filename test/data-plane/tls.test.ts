@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { crlRevoking, selfSigned, signedBy, type TestCert } from '../translate/secret/certs.js';
+import { crlRevoking, secretYaml, selfSigned, signedBy, type TestCert } from '../translate/secret/certs.js';
 import { freePort, send, startMesh, startTestProxy } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -50,7 +50,7 @@ function tlsGet(port: number, sni: string, path: string): Promise<string> {
  * each request's host is its backend's name (what auto_sni and auto_san_validation check). Resolves once the
  * gateway is ready.
  */
-async function originatingGateway(t: import('node:test').TestContext, port: number, backends: readonly { name: string; port: number; tls: string }[]): Promise<void> {
+async function originatingGateway(t: import('node:test').TestContext, port: number, backends: readonly { name: string; port: number; tls: string }[], files: Record<string, string> = {}): Promise<void> {
   const entry = (b: { name: string; port: number; tls: string }): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: ${b.name}, namespace: istio-system}
@@ -87,6 +87,7 @@ spec:
   gateways: [gw]
   http:
 ${backends.map((b, i) => route(b, i < backends.length - 1)).join('')}`,
+    ...files,
   });
   await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
 }
@@ -230,6 +231,25 @@ spec:
     const port = await freePort();
     const tls = `{mode: SIMPLE, caCertificates: ${join(dir, 'ca.pem')}, caCrl: ${join(dir, 'ca.crl')}}`;
     await originatingGateway(t, port, [{ name: 'revoked', port: revoked, tls }, { name: 'kept', port: kept, tls }]);
+    const r = await waitFor(async () => {
+      const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
+      return x?.status === 200 ? x : undefined;
+    }, 'the gateway to originate verified TLS', 10_000);
+    assert.equal(r.body, 'kept /kept');
+    const refused = await send('127.0.0.1', port, { path: '/revoked' });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body, /transport failure reason: TLS error: .*revoked/);
+  });
+  it('SIMPLE with credentialName: the CRL of the Secret (`ca.crl`, over SDS) refuses a revoked upstream too', async (t) => {
+    const ca = selfSigned('upstream-ca.example.com');
+    const okCert = signedBy('kept.example.com', ca, ['DNS:kept.example.com']);
+    const revokedCert = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
+    const kept = await httpsBackend(t, 'kept', [], okCert);
+    const revoked = await httpsBackend(t, 'revoked', [], revokedCert);
+    const port = await freePort();
+    const tls = '{mode: SIMPLE, credentialName: upstream-ca}';
+    const secret = secretYaml('istio-system', 'upstream-ca', { 'ca.crt': ca.cert, 'ca.crl': crlRevoking(ca, [revokedCert]) }, 'Opaque');
+    await originatingGateway(t, port, [{ name: 'revoked', port: revoked, tls }, { name: 'kept', port: kept, tls }], { 'secret.yaml': secret });
     const r = await waitFor(async () => {
       const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
       return x?.status === 200 ? x : undefined;

@@ -33,8 +33,9 @@ export function secureContextFor(tls: DownstreamTls, secrets: SecretSource): Sec
       cert: certs.length === 1 ? first.cert : certs.map((c) => c.cert),
       key: certs.length === 1 ? first.key : certs.map((c) => c.key),
       ...(ca !== undefined ? { ca } : {}),
-      // With a CRL, OpenSSL checks the client's certificate against it during verification.
-      ...(tls.crl !== undefined ? { crl: tls.crl } : {}),
+      // With a CRL, OpenSSL checks the client's certificate against it during verification; an SDS validation
+      // secret's (a credential's `ca.crl`) replaces the static one, as Envoy merges the SDS context over the default.
+      ...((validation?.crl ?? tls.crl) !== undefined ? { crl: validation?.crl ?? tls.crl } : {}),
       ...(tls.minVersion !== undefined ? { minVersion: tls.minVersion } : {}),
       ...(tls.maxVersion !== undefined ? { maxVersion: tls.maxVersion } : {}),
       ...(tls.ciphers !== undefined ? { ciphers: tls.ciphers } : {}),

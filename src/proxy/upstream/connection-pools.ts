@@ -19,7 +19,8 @@ export type { WireProtocol } from './cluster-handle.js';
 /** Secrets delivered over SDS (issue 6 fills this); a TLS context naming a missing secret cannot connect. */
 export interface SecretSource {
   certificate(name: string): { readonly cert: string; readonly key: string } | undefined;
-  validation(name: string): { readonly trustedCa: string } | undefined;
+  /** A validation_context Secret: its trusted CA, and its CRL when it has one (Istio's credential `ca.crl`). */
+  validation(name: string): { readonly trustedCa: string; readonly crl?: string } | undefined;
 }
 
 export const NO_SECRETS: SecretSource = { certificate: () => undefined, validation: () => undefined };
@@ -64,9 +65,13 @@ export function createPool(
       if (cert === undefined) return { ok: false, transportFailure: SDS_MISSING };
     }
     let ca = transport.inlineTrustedCa;
+    let crl = transport.crl;
     if (transport.sdsValidation !== undefined) {
-      ca = secrets.validation(transport.sdsValidation)?.trustedCa;
-      if (ca === undefined) return { ok: false, transportFailure: SDS_MISSING };
+      const v = secrets.validation(transport.sdsValidation);
+      if (v === undefined) return { ok: false, transportFailure: SDS_MISSING };
+      ca = v.trustedCa;
+      // The SDS validation context's CRL replaces the static one (Envoy merges the SDS context over the default).
+      crl = v.crl ?? crl;
     }
     if (transport.sni !== '') connect['servername'] = transport.sni;
     if (cert !== undefined) {
@@ -76,7 +81,7 @@ export function createPool(
     // Without a validation context Envoy does not verify the upstream certificate.
     if (ca !== undefined) connect['ca'] = ca;
     // With a CRL, OpenSSL checks the upstream's certificate chain against it.
-    if (transport.crl !== undefined) connect['crl'] = transport.crl;
+    if (crl !== undefined) connect['crl'] = crl;
     connect['rejectUnauthorized'] = ca !== undefined;
     const check = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
     if (identity === undefined) connect['checkServerIdentity'] = check;

@@ -26,14 +26,16 @@ export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSo
   const opts = { host: host.address, port: host.port, ...(local !== undefined ? { localAddress: local } : {}), ...(ka !== undefined ? { keepAlive: true, keepAliveInitialDelay: ka } : {}) };
   if (t.kind === 'raw') return onread !== undefined ? netConnect({ ...opts, onread }) : netConnect(opts);
   const cert = t.sdsCertificate !== undefined ? secrets.certificate(t.sdsCertificate) : t.inlineCertificate;
-  const ca = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation)?.trustedCa : t.inlineTrustedCa;
+  const v = t.sdsValidation !== undefined ? secrets.validation(t.sdsValidation) : undefined;
+  const ca = t.sdsValidation !== undefined ? v?.trustedCa : t.inlineTrustedCa;
+  const crl = v?.crl ?? t.crl;
   if ((t.sdsCertificate !== undefined && cert === undefined) || (t.sdsValidation !== undefined && ca === undefined)) return SDS_MISSING;
   return tlsConnect({
     ...opts,
     ...(t.sni !== '' ? { servername: t.sni } : {}),
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
-    ...(t.crl !== undefined ? { crl: t.crl } : {}),
+    ...(crl !== undefined ? { crl } : {}),
     rejectUnauthorized: ca !== undefined,
     checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
     ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),

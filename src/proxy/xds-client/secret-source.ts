@@ -1,6 +1,6 @@
 // The data plane's SecretSource over the ADS client's SDS table: a TLS context's SDS certificate name gives
-// the PEM chain and key of a `tls_certificate` Secret, its validation name the trusted CA of a
-// `validation_context` Secret. Lookups happen per connection, so they read the current table (an SDS
+// the PEM chain and key of a `tls_certificate` Secret, its validation name the trusted CA (and CRL, if
+// any) of a `validation_context` Secret. Lookups happen per connection, so they read the current table (an SDS
 // update is seen by the next handshake) and reuse one answer per accepted entry (entries are immutable).
 // A name the server has not supplied, or a Secret of the other kind, answers undefined: callers report
 // Envoy's "Secret is not supplied by SDS".
@@ -12,7 +12,7 @@ import type { AdsClient, ResourceEntry } from './ads-client.js';
 import { inlineText } from './validate-secret.js';
 
 type Certificate = { readonly cert: string; readonly key: string };
-type Validation = { readonly trustedCa: string };
+type Validation = { readonly trustedCa: string; readonly crl?: string };
 
 const certificates = new WeakMap<ResourceEntry<Secret>, Certificate | null>();
 const validations = new WeakMap<ResourceEntry<Secret>, Validation | null>();
@@ -34,7 +34,8 @@ function validationOf(e: ResourceEntry<Secret>): Validation | null {
   if (v === undefined) {
     const t = e.message.type;
     const trustedCa = t.case === 'validationContext' ? inlineText(t.value.trustedCa) : undefined;
-    v = trustedCa !== undefined ? { trustedCa } : null;
+    const crl = t.case === 'validationContext' ? inlineText(t.value.crl) : undefined;
+    v = trustedCa !== undefined ? { trustedCa, ...(crl !== undefined ? { crl } : {}) } : null;
     validations.set(e, v);
   }
   return v;
