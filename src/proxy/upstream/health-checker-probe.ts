@@ -8,6 +8,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { TransportSettings } from '../runtime/compile-cluster.js';
 import { SDS_MISSING, type SecretSource } from './connection-pools.js';
+import { serverIdentityCheck } from './san-check.js';
 
 /**
  * One check's result. `network` failures (connect error, reset, timeout) count toward unhealthy_threshold;
@@ -64,9 +65,12 @@ export function tlsOptions(t: ProbeTarget, defaultAlpn: readonly string[]): TlsR
     if (cert === undefined) return { ok: false, reason: SDS_MISSING };
   }
   let ca = tr.inlineTrustedCa;
+  let crl = tr.crl;
   if (tr.sdsValidation !== undefined) {
-    ca = t.secrets.validation(tr.sdsValidation)?.trustedCa;
-    if (ca === undefined) return { ok: false, reason: SDS_MISSING };
+    const v = t.secrets.validation(tr.sdsValidation);
+    if (v === undefined) return { ok: false, reason: SDS_MISSING };
+    ca = v.trustedCa;
+    crl = v.crl ?? crl;
   }
   const alpn = t.alpn ?? (tr.alpn.length > 0 ? tr.alpn : defaultAlpn);
   const o: ConnectionOptions = {
@@ -75,6 +79,10 @@ export function tlsOptions(t: ProbeTarget, defaultAlpn: readonly string[]): TlsR
     ...(tr.sni !== '' ? { servername: tr.sni } : {}),
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
+    // The cluster's CRL and SAN matchers apply to health check connections as to traffic (they use its
+    // transport socket): no host name check beyond them, as Envoy makes none.
+    ...(crl !== undefined ? { crl } : {}),
+    checkServerIdentity: serverIdentityCheck(tr.subjectAltNames),
     ...(tr.minVersion !== undefined ? { minVersion: tr.minVersion } : {}),
     ...(alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
   };

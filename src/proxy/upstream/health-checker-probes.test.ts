@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createH2Server, constants as h2, type Http2Server, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { fromJson, type JsonObject } from '@bufbuild/protobuf';
+import { createServer as createHttpsServer } from 'node:https';
+import { create, fromJson, type JsonObject } from '@bufbuild/protobuf';
+import { StringMatcherSchema, type StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import { HealthCheckSchema } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
 import { XDS_REGISTRY } from '../../xds/codec.js';
 import { NO_SECRETS } from './connection-pools.js';
@@ -13,6 +15,8 @@ import { compileHealthCheck, type CompiledHealthCheck } from './health-checker-c
 import { decodeServingStatus, encodeHealthCheckRequest, grpcTimeout, responseStatus } from './health-checker-grpc.js';
 import type { Probe, ProbeOutcome, ProbeTarget } from './health-checker-probe.js';
 import { createProbe } from './health-checker.js';
+import type { TlsSettings } from '../runtime/compile-cluster.js';
+import { crlRevoking, selfSigned, signedBy, type TestCert } from '../../../test/translate/secret/certs.js';
 
 const COMMON = { timeout: '1s', interval: '1s', unhealthy_threshold: 1, healthy_threshold: 1 };
 
@@ -301,5 +305,57 @@ describe('TCP probe', () => {
     p.run();
     assert.deepEqual(await next(), NETWORK);
     p.close();
+  });
+});
+
+describe('probes over the cluster\'s TLS', () => {
+  const ca = selfSigned('hc-ca.example.com');
+  const kept = signedBy('kept.example.com', ca, ['DNS:kept.example.com']);
+  const revoked = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
+  const https = (cert: TestCert): Promise<number> =>
+    listen(
+      createHttpsServer({ cert: cert.cert, key: cert.key }, (_req, res) => {
+        res.writeHead(200);
+        res.end();
+      }) as unknown as Server,
+    );
+  const tls = (extra: Partial<TlsSettings>): TlsSettings => ({
+    kind: 'tls',
+    sni: '',
+    alpn: [],
+    sdsCertificate: undefined,
+    sdsValidation: undefined,
+    inlineCertificate: undefined,
+    inlineTrustedCa: ca.cert.toString(),
+    subjectAltNames: [],
+    crl: undefined,
+    minVersion: undefined,
+    ...extra,
+  });
+  const check = async (port: number, transport: TlsSettings, secrets = NO_SECRETS): Promise<ProbeOutcome> => {
+    const { p, next } = probe(compile({ http_health_check: { path: '/healthz' } }), target(port, { transport, secrets }));
+    p.run();
+    const o = await next();
+    p.close();
+    return o;
+  };
+  const PASS: ProbeOutcome = { ok: true, degraded: false };
+  const exact = (v: string): StringMatcher => create(StringMatcherSchema, { matchPattern: { case: 'exact', value: v } });
+
+  it('verifies the host against the CA and the SAN matchers, not against the address it dials', async () => {
+    const port = await https(kept);
+    assert.deepEqual(await check(port, tls({})), PASS);
+    assert.deepEqual(await check(port, tls({ subjectAltNames: [exact('kept.example.com')] })), PASS);
+    assert.deepEqual(await check(port, tls({ subjectAltNames: [exact('other.example.com')] })), NETWORK);
+  });
+
+  it("fails a host whose certificate the cluster's CRL revokes, static or from the SDS validation secret", async () => {
+    const good = await https(kept);
+    const bad = await https(revoked);
+    const crl = crlRevoking(ca, [revoked]).toString();
+    assert.deepEqual([await check(good, tls({ crl })), await check(bad, tls({ crl }))], [PASS, NETWORK]);
+    const sds = { certificate: () => undefined, validation: () => ({ trustedCa: ca.cert.toString(), crl }) };
+    const viaSds = tls({ inlineTrustedCa: undefined, sdsValidation: 'root' });
+    assert.deepEqual([await check(good, viaSds, sds), await check(bad, viaSds, sds)], [PASS, NETWORK]);
   });
 });
