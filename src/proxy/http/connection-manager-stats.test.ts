@@ -203,4 +203,21 @@ describe('request_timeout', () => {
     req.close();
     session.close();
   });
+
+  it('over HTTP/2 a response before the request is all in is counted too (downstream_rq_response_before_rq_complete); a GET is complete with its headers', async () => {
+    const stat = (): number => rqStats.counter('http.slow.downstream_rq_response_before_rq_complete').value;
+    const session = connectHttp2(`http://127.0.0.1:${slowPort}`);
+    const atStart = stat();
+    const get = session.request({ ':method': 'GET', ':path': '/early' });
+    get.end();
+    assert.equal(await new Promise<number>((ok) => get.on('response', (h) => ok(Number(h[':status'])))), 200);
+    assert.equal(stat(), atStart, 'a GET with END_STREAM on its headers counted');
+    const before = stat();
+    const post = session.request({ ':method': 'POST', ':path': '/early', 'content-length': '10' });
+    post.write('abc');
+    assert.equal(await new Promise<number>((ok) => post.on('response', (h) => ok(Number(h[':status'])))), 200);
+    assert.equal(stat(), before + 1);
+    post.close();
+    session.close();
+  });
 });

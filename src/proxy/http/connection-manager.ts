@@ -489,6 +489,7 @@ export class HcmRuntime implements Http1ServerHost {
       peer: f.peer,
     };
     const res = new Http2Response(stream, method);
+    res.onResponseBeforeRequestComplete = this.#stats !== undefined ? () => this.onResponseBeforeRequestComplete() : undefined;
     const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
     res.onDone = (aborted) => this.#ended(s, aborted);
     if (r.hasBody && this.config.requestTimeoutMs > 0) armHttp2RequestTimeout(s, res, stream, this.config.requestTimeoutMs, this.#stats?.rqTimeout);

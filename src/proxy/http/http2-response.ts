@@ -65,6 +65,11 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
   headersSent = false;
   /** Called once, when the stream closes: aborted when the response had not been written to its end. */
   onDone: ((aborted: boolean) => void) | undefined;
+  /**
+   * The head is going out while the request's body has not all been read (Envoy's
+   * downstream_rq_response_before_rq_complete, counted for every protocol; HTTP/2 keeps the connection).
+   */
+  onResponseBeforeRequestComplete: (() => void) | undefined;
   #status = 200;
   #headers: HeaderMap = {};
   /** The head was given to node (stream.respond). */
@@ -160,6 +165,7 @@ export class Http2Response implements DownstreamResponse, StreamHooks {
     const chunks = this.#pending;
     this.#pending = undefined;
     if (s.destroyed || s.closed) return;
+    if (!s.endAfterHeaders && !s.readableEnded) this.onResponseBeforeRequestComplete?.();
     const head = h2Headers(this.#status, this.#headers);
     const trailers = !last || this.#trailers !== undefined;
     const headOnly = this.#noBody || (last && chunks === undefined && !trailers);
