@@ -17,6 +17,7 @@ import { RBACSchema as NetworkRBACSchema } from './gen/envoy/extensions/filters/
 import { RouterSchema } from './gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { HTTPFaultSchema } from './gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { CorsSchema, CorsPolicySchema } from './gen/envoy/extensions/filters/http/cors/v3/cors_pb.js';
+import { GrpcWebSchema } from './gen/envoy/extensions/filters/http/grpc_web/v3/grpc_web_pb.js';
 import { RBACSchema as HttpRBACSchema, RBACPerRouteSchema } from './gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { JwtAuthenticationSchema } from './gen/envoy/extensions/filters/http/jwt_authn/v3/config_pb.js';
 import { ExtAuthzSchema } from './gen/envoy/extensions/filters/http/ext_authz/v3/ext_authz_pb.js';
@@ -67,6 +68,7 @@ export const XDS_REGISTRY = createRegistry(
   HTTPFaultSchema,
   CorsSchema,
   CorsPolicySchema,
+  GrpcWebSchema,
   HttpRBACSchema,
   RBACPerRouteSchema,
   JwtAuthenticationSchema,

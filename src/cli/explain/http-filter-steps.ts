@@ -108,7 +108,7 @@ function corsStep(name: string, sel: RouteSelection | undefined, method: string,
   return undefined;
 }
 
-const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+const PASSIVE = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig']);
 
 /** Why the proxy does not run a configured filter. */
 function skipReason(f: HttpFilter): string {
@@ -188,6 +188,12 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
         const c = f.config;
         const lists = [c.http10 !== undefined ? `HTTP/1.0: ${c.http10.join(', ')}` : '', c.http11 !== undefined ? `HTTP/1.1: ${c.http11.join(', ')}` : '', c.http2 !== undefined ? `HTTP/2: ${c.http2.join(', ')}` : ''].filter((x) => x !== '');
         steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: `Istio's ALPN override: an mTLS connection upstream offers the list for the protocol the cluster speaks (${lists.join('; ') || 'none configured'}), unless the cluster originates its own TLS` });
+        break;
+      }
+      case 'grpc_web': {
+        const ct = headers['content-type'];
+        const web = typeof ct === 'string' && ct.startsWith('application/grpc-web');
+        steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: web ? 'a gRPC-Web request: it goes upstream as gRPC (application/grpc), and the response comes back as gRPC-Web' : 'not a gRPC-Web request (content-type): it goes on unchanged' });
         break;
       }
       case 'router':

@@ -21,8 +21,10 @@ import type { HcmEnv } from './hcm-env.js';
 import type { HttpStream } from './http-stream.js';
 import { ResponseFlag } from './response-flags.js';
 import { forward } from './forward.js';
+import { grpcMessage } from './local-reply.js';
 import { runPeerMetadataFilter } from '../telemetry/peer-metadata-filter.js';
 import { runAlpnFilter } from '../filters/alpn/filter.js';
+import { runGrpcWebFilter } from '../filters/grpc-web/filter.js';
 
 type FilterStatus = 'continue' | 'stop';
 
@@ -65,7 +67,7 @@ function faultFilter(f: Extract<CompiledHttpFilter, { kind: 'fault' }>, s: HttpS
     if (a === undefined) return resume();
     s.info.flags |= ResponseFlag.FI;
     if ('status' in a) s.localReply({ status: a.status, body: FAULT_ABORT_BODY, flag: ResponseFlag.FI, details: FAULT_ABORT_DETAILS });
-    else s.respond(200, { 'content-type': 'application/grpc', 'grpc-status': String(a.grpcStatus), 'grpc-message': encodeURIComponent(FAULT_ABORT_BODY) }, '', FAULT_ABORT_DETAILS);
+    else s.respond(200, { 'content-type': 'application/grpc', 'grpc-status': String(a.grpcStatus), 'grpc-message': grpcMessage(FAULT_ABORT_BODY) }, '', FAULT_ABORT_DETAILS);
   };
   if (d.delayMs !== undefined && d.delayMs > 0) {
     s.info.flags |= ResponseFlag.DI;
@@ -130,6 +132,9 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         break;
       case 'cors':
         st = corsFilter(s, sel);
+        break;
+      case 'grpc_web':
+        st = runGrpcWebFilter(s);
         break;
       case 'rbac':
         st = runRbacFilter(f.config, s, hcm, env.stats);

@@ -7,51 +7,19 @@
 // watermark backpressure, and a local reply meanwhile replaces the held response.
 
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
-import type { Readable } from 'node:stream';
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { Random } from '../lib/random.js';
 import type { StreamInfo } from './stream-info.js';
-import type { PeerCertificate } from './peer-certificate.js';
-import { grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
+import { grpcMessage, grpcStatusForHttp, isGrpcRequest, type LocalReply } from './local-reply.js';
 import { appendVia, isHopByHop, type HeaderMap, type ResponseHeaderPolicy } from './headers.js';
 
 export type { HeaderMap };
+export type { DownstreamRequest, DownstreamResponse, HttpProtocol } from './downstream.js';
 
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
-export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
 
 const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false, serverIfAbsent: '' });
-
-export interface DownstreamRequest {
-  readonly method: string;
-  /** :path as received (with the query), then as the connection manager normalized it (path-normalization.ts). */
-  path: string;
-  readonly authority: string;
-  readonly scheme: 'http' | 'https';
-  readonly protocol: HttpProtocol;
-  /** Lower-case names; mutable: HCM and filters edit it before it goes upstream. */
-  readonly headers: HeaderMap;
-  readonly hasBody: boolean;
-  readonly body: Readable;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly serverName: string;
-  /** The verified client certificate of the connection (mTLS), if any. */
-  readonly peer?: PeerCertificate | undefined;
-}
-
-export interface DownstreamResponse {
-  readonly headersSent: boolean;
-  /** Sends `100 Continue` (node's ServerResponse.writeContinue); nothing to an HTTP/1.0 client. */
-  writeContinue(): void;
-  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
-  write(chunk: Buffer | string): boolean;
-  end(chunk?: Buffer | string): unknown;
-  addTrailers(headers: OutgoingHttpHeaders): void;
-  once(event: 'drain', f: () => void): unknown;
-}
 
 /** Applied to every response head: route/vhost response header mutations and the HCM's own headers. */
 export type ResponseHeadHook = (status: number, headers: HeaderMap) => void;
@@ -170,7 +138,14 @@ export class HttpStream {
   proxy100Continue = false;
   /** An upgrade request's terminal (upgrade.ts): the router opens a tunnel to the route's cluster instead. */
   tunnel: ((cluster: ClusterHandle) => void) | undefined = undefined;
+  /** Envoy's is_grpc_request: decided from the request as it arrived (a gRPC-Web request is not gRPC). */
   #grpc: boolean;
+  /**
+   * The grpc_web filter took the request: a trailers-only gRPC response keeps its status in the head, and a
+   * local reply goes as grpc-status and grpc-message with its HTTP status and no body (the filter's
+   * transformation of a response that is not gRPC).
+   */
+  grpcWeb = false;
   #state = FLOWING;
   #held: HeldHead | HeldTrailers | undefined;
   /** Bumped when a head in the encode hooks is abandoned (replaced or reset), so its hook loop stops. */
@@ -274,18 +249,20 @@ export class HttpStream {
     const direct = this.#state === HEAD_PENDING;
     if (direct) this.#replaceHeld();
     const h: HeaderMap = {};
-    if (this.#grpc) {
-      h['content-type'] = 'application/grpc';
+    const grpc = this.#grpc;
+    if (grpc || this.grpcWeb) {
+      if (grpc) h['content-type'] = 'application/grpc';
+      else h['content-length'] = '0';
       h['grpc-status'] = String(grpcStatusForHttp(r.status));
-      if (r.body !== '') h['grpc-message'] = encodeURIComponent(r.body);
+      if (r.body !== '') h['grpc-message'] = grpcMessage(r.body);
     } else if (r.body !== '') {
       h['content-type'] = 'text/plain';
       h['content-length'] = String(Buffer.byteLength(r.body));
     } else h['content-length'] = '0';
     if (r.headers !== undefined) for (const k in r.headers) h[k] = r.headers[k];
-    const status = this.#grpc ? 200 : r.status;
+    const status = grpc ? 200 : r.status;
     info.responseCode = status;
-    const body = this.#grpc || r.body === '' ? undefined : r.body;
+    const body = grpc || this.grpcWeb || r.body === '' ? undefined : r.body;
     const st = this.#head(status, h, direct);
     if (st === HEAD_SENT) this.#endWith(body);
     else if (st === HEAD_HELD) (this.#held as HeldHead).end = { upstream: false, body };
@@ -404,7 +381,7 @@ export class HttpStream {
         break;
       }
     }
-    if (h['grpc-status'] !== undefined && this.request.protocol === 'HTTP/2') {
+    if (h['grpc-status'] !== undefined && this.request.protocol === 'HTTP/2' && !this.grpcWeb) {
       // A trailers-only gRPC response: the status goes out as trailers (the head is already on its way
       // when the end of stream arrives), which every gRPC client reads the same way.
       const t: HeaderMap = {};

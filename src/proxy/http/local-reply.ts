@@ -59,6 +59,26 @@ export function grpcStatusForHttp(status: number): number {
   }
 }
 
+/**
+ * A grpc-message value as Envoy's PercentEncoding::encode makes it (the gRPC spec's escaping): each UTF-8 byte
+ * below a space or from `~` up, and `%`, as %XX; the rest as is (`no healthy upstream` stays readable).
+ */
+export function grpcMessage(text: string): string {
+  let plain = true;
+  for (let i = 0; i < text.length && plain; i++) {
+    const c = text.charCodeAt(i);
+    plain = c >= 0x20 && c < 0x7e && c !== 0x25;
+  }
+  if (plain) return text;
+  let out = '';
+  for (const b of Buffer.from(text, 'utf8')) out += b < 0x20 || b >= 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+  return out;
+}
+
+/**
+ * Envoy's Grpc::Common::hasGrpcContentType: `application/grpc` exactly or followed by `+` (`+proto`, `+json`);
+ * `application/grpc-web` is not gRPC.
+ */
 export function isGrpcRequest(contentType: string | string[] | undefined): boolean {
-  return typeof contentType === 'string' && contentType.startsWith('application/grpc');
+  return typeof contentType === 'string' && contentType.startsWith('application/grpc') && (contentType.length === 16 || contentType.charCodeAt(16) === 43 /* + */);
 }

@@ -36,6 +36,7 @@ import { UuidRequestIdConfigSchema } from '../../xds/gen/envoy/extensions/reques
 export type CompiledHttpFilter =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
   | { readonly kind: 'cors'; readonly name: string }
+  | { readonly kind: 'grpc_web'; readonly name: string }
   | { readonly kind: 'rbac'; readonly name: string; readonly config: RbacFilterConfig }
   | { readonly kind: 'ext_authz'; readonly name: string; readonly config: ExtAuthzConfig }
   | { readonly kind: 'jwt_authn'; readonly name: string; readonly config: JwtAuthnConfig }
@@ -107,7 +108,7 @@ const ESCAPED_SLASHES: readonly EscapedSlashesAction[] = ['keep', 'keep', 'rejec
 const XFCC_MODES: readonly XfccMode[] = ['sanitize', 'forward_only', 'append_forward', 'sanitize_set', 'always_forward_only'];
 
 /** HTTP filters that are no-ops for this proxy's model (Istio emits them; nothing to enforce). */
-const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig', 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb']);
+const PASSIVE_FILTERS = new Set(['envoy.extensions.filters.http.grpc_stats.v3.FilterConfig']);
 
 function typeName(a: Any): string {
   return a.typeUrl.slice(a.typeUrl.lastIndexOf('/') + 1);
@@ -232,6 +233,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
         istioStats = { config, reporter: reporterFor(direction, config.serverGateway) };
       }
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
+    else if (t === 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb') httpFilters.push({ kind: 'grpc_web', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
       httpFilters.push({ kind: 'router', name: f.name });
       router = true;

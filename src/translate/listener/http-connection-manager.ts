@@ -17,7 +17,7 @@ import {
   RdsSchema,
   type HttpConnectionManager,
 } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
-import { alpnFilter, buildHttpFilters, type HttpFilterSlots, type ListenerClass } from './http-filters.js';
+import { alpnFilter, buildHttpFilters, grpcWebFilter, type HttpFilterSlots, type ListenerClass } from './http-filters.js';
 import { durationFromSeconds } from '../proto-values.js';
 import { metadataExchangeHttpFilter } from '../telemetry/metadata-exchange.js';
 
@@ -60,7 +60,8 @@ export function buildHttpConnectionManager(opts: HttpListenerOpts, statPrefix: s
   } else if (opts.routeConfig !== undefined) {
     hcm.routeSpecifier = { case: 'routeConfig', value: opts.routeConfig };
   }
-  hcm.httpFilters = buildHttpFilters({ metadataExchange: [metadataExchangeHttpFilter(opts.class)], ...(opts.class !== 'sidecar-inbound' ? { alpn: [alpnFilter()] } : {}), ...opts.filters });
+  const alpn = [...(opts.protocol === 'GRPC-Web' ? [grpcWebFilter()] : []), ...(opts.class !== 'sidecar-inbound' ? [alpnFilter()] : [])];
+  hcm.httpFilters = buildHttpFilters({ metadataExchange: [metadataExchangeHttpFilter(opts.class)], ...(alpn.length > 0 ? { alpn } : {}), ...opts.filters });
   hcm.proxy100Continue = true;
   return hcm;
 }

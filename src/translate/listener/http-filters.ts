@@ -1,7 +1,8 @@
 // The HCM's http_filters in Istio's order (listener_builder.go buildHTTPConnectionManager; grpcgen/lds.go for
 // proxyless). Istio's list is: metadata exchange, ext-authz, authn (jwt), authz (RBAC), WasmPlugins, grpc-web,
 // grpc_stats, alpn, fault, cors, telemetry stats, stateful session, router. Isthmus emits istio.metadata_exchange
-// first (translate/telemetry/metadata-exchange.ts), the security filters, istio.alpn on outbound and gateway HCMs
+// first (translate/telemetry/metadata-exchange.ts), the security filters, grpc_web on a port whose protocol is
+// GRPC-Web, istio.alpn on outbound and gateway HCMs
 // (not inbound: features.ALPNFilter), the standard Envoy filters the routes configure per route (fault, cors),
 // istio.stats in the telemetry slot (translate/telemetry/stats-filter.ts) and the router, which must be last
 // (Envoy and grpc-js-xds reject anything else). grpc_stats is not emitted.
@@ -24,13 +25,19 @@ import {
   FilterConfig_Protocol as AlpnProtocol,
   FilterConfigSchema as AlpnFilterConfigSchema,
 } from '../../xds/gen/istio/envoy/config/filter/http/alpn/v2alpha1/config_pb.js';
-import { CORS_FILTER, FAULT_FILTER, ROUTER_FILTER } from './well-known.js';
+import { GrpcWebSchema } from '../../xds/gen/envoy/extensions/filters/http/grpc_web/v3/grpc_web_pb.js';
+import { CORS_FILTER, FAULT_FILTER, GRPC_WEB_FILTER, ROUTER_FILTER } from './well-known.js';
 
 /** Istio's ListenerClass: which side of the proxy an HCM serves. */
 export type ListenerClass = 'sidecar-outbound' | 'sidecar-inbound' | 'gateway';
 
 export function faultFilter(): HttpFilter {
   return create(HttpFilterSchema, { name: FAULT_FILTER, configType: { case: 'typedConfig', value: pack(HTTPFaultSchema, create(HTTPFaultSchema)) } });
+}
+
+/** xdsfilters.GrpcWeb: Istio adds it to the connection manager of a GRPC-Web port (browsers' gRPC-Web to gRPC). */
+export function grpcWebFilter(): HttpFilter {
+  return create(HttpFilterSchema, { name: GRPC_WEB_FILTER, configType: { case: 'typedConfig', value: pack(GrpcWebSchema, create(GrpcWebSchema)) } });
 }
 
 export function corsFilter(): HttpFilter {
@@ -75,7 +82,7 @@ export interface HttpFilterSlots {
   /** First of all (Istio: istio.metadata_exchange, so that RBAC and stats see the peer). */
   readonly metadataExchange?: readonly HttpFilter[];
   readonly security?: readonly HttpFilter[];
-  /** After the security filters, before fault (Istio: grpc_stats, then istio.alpn on outbound and gateway HCMs). */
+  /** After the security filters, before fault (Istio: grpc-web on GRPC-Web ports, grpc_stats, then istio.alpn on outbound and gateway HCMs). */
   readonly alpn?: readonly HttpFilter[];
   /** After cors (Istio: telemetry stats). */
   readonly telemetry?: readonly HttpFilter[];

@@ -11,6 +11,7 @@ export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';
+export const GRPC_WEB_FILTER = 'envoy.filters.http.grpc_web';
 export const ROUTER_FILTER = 'envoy.filters.http.router';
 
 /** FilterChainMatch.transport_protocol values set by the TLS inspector (or left as the default). */

@@ -54,6 +54,13 @@ describe('gateway: port translation through the gateway Service', () => {
     assert.deepEqual(b.listeners.map((l) => l.name), ['0.0.0.0_8080']);
     expectRoute(b.resources, { port: 8080, protocol: 'http', callMode: 'gateway' }, { routeConfig: 'http.8080', error: 'no route config' }, NO_CLUSTERS);
   });
+
+  it('a GRPC-WEB server gets the grpc_web filter, after the security filters and before istio.alpn (as Istio orders it)', () => {
+    const yaml = example('ingress-gateway') + '\n---\n' + gateway('gw', `  - port: {number: 80, name: grpc-web, protocol: GRPC-WEB}
+    hosts: ["*"]`);
+    const r = expectRoute(buildFor(yaml, GW).resources, { port: 8080, protocol: 'http', callMode: 'gateway' }, { error: 'no route config' }, NO_CLUSTERS);
+    assert.deepEqual(r.httpFilters, ['istio.metadata_exchange', 'envoy.filters.http.grpc_web', 'istio.alpn', 'envoy.filters.http.fault', 'envoy.filters.http.cors', 'istio.stats', 'envoy.filters.http.router']);
+  });
 });
 
 describe('gateway: HTTPS termination', () => {
