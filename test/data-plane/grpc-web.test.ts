@@ -8,6 +8,8 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { request as httpRequest } from 'node:http';
+import { startUpstream } from '../support/data-plane.js';
 import { startGateway, virtualServiceYaml } from './resilience-mesh.js';
 
 const raw = { serialize: (b: Buffer): Buffer => b, deserialize: (b: Buffer): Buffer => b };
@@ -61,6 +63,11 @@ it('gRPC-Web to a gRPC upstream through a GRPC-WEB gateway port (grpc_web filter
   server.addService(SERVICE, impl);
   const grpcPort = await new Promise<number>((ok, fail) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))));
   t.after(() => server.forceShutdown());
+  // A plain HTTP upstream: its answers are not gRPC.
+  const plain = await startUpstream(t, 'plain', '127.0.0.1', 0, (req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end(req.url === '/plain/big' ? 'x'.repeat(20000) : 'nothing here');
+  });
 
   const gw = await startGateway(t, (port) => ({
     'gw.yaml': `apiVersion: networking.istio.io/v1
@@ -82,7 +89,20 @@ spec:
   ports: [{number: 80, name: grpc, protocol: GRPC}]
   endpoints: [{address: 127.0.0.1, ports: {grpc: ${grpcPort}}}]
 `,
-    'vs.yaml': virtualServiceYaml('  - route: [{destination: {host: echo.example.internal, port: {number: 80}}}]\n'),
+    'plain.yaml': `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: plain, namespace: default}
+spec:
+  hosts: [plain.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 127.0.0.1, ports: {http: ${plain.port}}}]
+`,
+    'vs.yaml': virtualServiceYaml(
+      '  - match: [{uri: {prefix: /plain}}]\n    route: [{destination: {host: plain.example.internal, port: {number: 80}}}]\n' +
+        '  - route: [{destination: {host: echo.example.internal, port: {number: 80}}}]\n',
+    ),
   }));
   const call = async (path: string, body: Buffer | string, text: boolean): Promise<{ status: number; type: string; body: Buffer; grpcStatus: string | null; grpcMessage: string | null }> => {
     const r = await fetch(`http://127.0.0.1:${gw.port}${path}`, {
@@ -113,6 +133,20 @@ spec:
   // A trailers-only error keeps its status in the head, readable without HTTP trailers.
   const err = await call('/test.Echo/Fail', frame(Buffer.from('x')), false);
   assert.deepEqual([err.status, err.type, err.grpcStatus, err.grpcMessage], [200, 'application/grpc-web+proto', '5', 'no%20such%20thing']);
+
+  // An upstream answer that is not gRPC keeps its status; its body becomes grpc-message (the first 16 KiB).
+  const notFound = await call('/plain/x', frame(Buffer.from('x')), false);
+  assert.deepEqual([notFound.status, notFound.type, notFound.grpcStatus, notFound.grpcMessage, notFound.body.length], [404, 'application/grpc-web+proto', '12', 'nothing here', 0]);
+  // (A 16 KiB header is past fetch's limit: node:http reads it with a larger one.)
+  const big = await new Promise<{ status: number; message: number }>((ok, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port: gw.port, method: 'POST', path: '/plain/big', maxHeaderSize: 65536, headers: { 'content-type': 'application/grpc-web+proto' } }, (res) => {
+      res.resume();
+      res.on('end', () => ok({ status: res.statusCode ?? 0, message: String(res.headers['grpc-message'] ?? '').length }));
+    });
+    req.on('error', fail);
+    req.end(frame(Buffer.from('x')));
+  });
+  assert.deepEqual([big.status, big.message], [404, 16384]);
 
   // A -text body that is not whole base64 groups: Envoy's 400 local reply, which the filter turns into a
   // status a gRPC-Web client reads (grpc-status INTERNAL, the text as grpc-message, no body); the upstream

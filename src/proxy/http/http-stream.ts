@@ -16,28 +16,12 @@ import { appendVia, isHopByHop, type HeaderMap, type ResponseHeaderPolicy } from
 
 export type { HeaderMap };
 export type { DownstreamRequest, DownstreamResponse, HttpProtocol } from './downstream.js';
+export { runBodyFilters, type BodyFilter, type EncodeHeadHook, type EncodeTrailersHook, type ResponseHeadHook } from './stream-hooks.js';
+import { runBodyFilters, type BodyFilter, type EncodeHeadHook, type EncodeTrailersHook, type ResponseHeadHook } from './stream-hooks.js';
 
 const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 
 const NO_RESPONSE_POLICY: ResponseHeaderPolicy = Object.freeze({ via: '', alwaysSetRequestId: false, serverIfAbsent: '' });
-
-/** Applied to every response head: route/vhost response header mutations and the HCM's own headers. */
-export type ResponseHeadHook = (status: number, headers: HeaderMap) => void;
-
-/** A filter's response head hook (Envoy's encodeHeaders): 'stop' holds the head until continueEncoding(). */
-export type EncodeHeadHook = (status: number, headers: HeaderMap) => void | 'stop';
-
-/** A filter's response trailers hook (Envoy's encodeTrailers): 'stop' holds the end of the stream until continueEncoding(). */
-export type EncodeTrailersHook = (trailers: HeaderMap) => void | 'stop';
-
-/**
- * A body filter (Envoy's decodeData/encodeData, used by Wasm plugins): sees each chunk in order and returns
- * what passes on now, or undefined while it holds the data back (StopIterationAndBuffer). It is called once
- * with `end` true, with an empty chunk when the body had already been seen, and must then return everything
- * it still holds. As in Envoy, a filter that changes a body's length removes its content-length header
- * itself (Wasm plugins do so in their headers callback).
- */
-export type BodyFilter = (chunk: Buffer, end: boolean) => Buffer | undefined;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -46,18 +30,6 @@ function hasEntries(h: HeaderMap): boolean {
   return false;
 }
 
-/** Runs `chunk` through `fs` in order; undefined when a filter holds it back. */
-export function runBodyFilters(fs: readonly BodyFilter[], chunk: Buffer, end: boolean): Buffer | undefined {
-  let c: Buffer = chunk;
-  for (let i = 0; i < fs.length; i++) {
-    const out = (fs[i] as BodyFilter)(c, end);
-    if (out === undefined) {
-      if (!end) return undefined;
-      c = EMPTY;
-    } else c = out;
-  }
-  return c;
-}
 
 /**
  * Body bytes queued behind a held head above which writeBody asks the caller to wait (Envoy's default stream
@@ -84,6 +56,8 @@ interface HeldHead {
   end: HeldEnd | undefined;
   /** The writer waiting for room (writeBody answered false). */
   drained: (() => void) | undefined;
+  /** holdHeadForBody: the body is kept (up to its limit) and handed over at the end, then the head goes on. */
+  collect?: { readonly limit: number; readonly finish: (body: Buffer) => void } | undefined;
 }
 
 /** The upstream's trailers held by an encode trailers hook. */
@@ -153,6 +127,7 @@ export class HttpStream {
   #watchingReset = false;
   #pendingTrailers: HeaderMap | undefined;
   #completion: (() => void)[] | undefined;
+  #collectNext: HeldHead['collect'];
 
   constructor(
     readonly request: DownstreamRequest,
@@ -217,6 +192,16 @@ export class HttpStream {
    * Envoy's continueEncoding: the hook that held the head (or trailers) lets it go on. The remaining hooks run
    * (one may hold it again), then the head and everything queued behind it are written in order.
    */
+  /**
+   * Called by an encode hook about to answer 'stop': the head then waits for the whole body (its first
+   * `limit` bytes kept, the rest dropped, no backpressure), which `finish` gets at the end, with the head
+   * still changeable; the head then goes on, without that body (Envoy's StopIteration, then
+   * StopIterationAndBuffer until end_stream).
+   */
+  holdHeadForBody(limit: number, finish: (body: Buffer) => void): void {
+    this.#collectNext = { limit, finish };
+  }
+
   continueEncoding(): void {
     const held = this.#held;
     if (held === undefined) return;
@@ -317,6 +302,10 @@ export class HttpStream {
       if (r === 'stop') {
         if (held === undefined) held = { kind: 'head', status, headers: h, next: i - 1, chunks: [], bytes: 0, end: undefined, drained: undefined };
         else held.next = i - 1;
+        if (this.#collectNext !== undefined) {
+          held.collect = this.#collectNext;
+          this.#collectNext = undefined;
+        }
         this.#held = held;
         this.#watchReset();
         return HEAD_HELD;
@@ -412,6 +401,14 @@ export class HttpStream {
   #queueBody(chunk: Buffer): boolean {
     const held = this.#held;
     if (held === undefined || held.kind !== 'head') return true;
+    const collect = held.collect;
+    if (collect !== undefined) {
+      // Envoy's grpc_web buffers a body it turns into grpc-message up to its limit and drops the rest.
+      const room = collect.limit - held.bytes;
+      if (room > 0) held.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      held.bytes += Math.min(room, chunk.length);
+      return true;
+    }
     held.chunks.push(chunk);
     held.bytes += chunk.length;
     return held.bytes < HELD_BODY_WATERMARK;
@@ -420,7 +417,18 @@ export class HttpStream {
   endResponse(upstreamTrailers: HeaderMap | undefined): void {
     if (this.#state !== FLOWING) {
       const held = this.#held;
-      if (held !== undefined && held.kind === 'head') held.end = { upstream: true, trailers: upstreamTrailers };
+      if (held !== undefined && held.kind === 'head') {
+        held.end = { upstream: true, trailers: upstreamTrailers };
+        const collect = held.collect;
+        if (collect !== undefined) {
+          held.collect = undefined;
+          const body = Buffer.concat(held.chunks);
+          held.chunks.length = 0;
+          held.bytes = 0;
+          collect.finish(body);
+          this.continueEncoding();
+        }
+      }
       return;
     }
     if (this.responseBodyFilters !== undefined) {

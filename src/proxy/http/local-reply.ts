@@ -63,15 +63,16 @@ export function grpcStatusForHttp(status: number): number {
  * A grpc-message value as Envoy's PercentEncoding::encode makes it (the gRPC spec's escaping): each UTF-8 byte
  * below a space or from `~` up, and `%`, as %XX; the rest as is (`no healthy upstream` stays readable).
  */
-export function grpcMessage(text: string): string {
+export function grpcMessage(text: string | Buffer): string {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let plain = true;
-  for (let i = 0; i < text.length && plain; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < bytes.length && plain; i++) {
+    const c = bytes[i] as number;
     plain = c >= 0x20 && c < 0x7e && c !== 0x25;
   }
-  if (plain) return text;
+  if (plain) return bytes.toString('latin1');
   let out = '';
-  for (const b of Buffer.from(text, 'utf8')) out += b < 0x20 || b >= 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+  for (const b of bytes) out += b < 0x20 || b >= 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
   return out;
 }
 

@@ -13,11 +13,12 @@
 //   trailers; a trailers-only response keeps its grpc-status in the head. A local reply (no healthy upstream,
 //   a bad base64 body) keeps its HTTP status and goes as grpc-status and grpc-message without a body, as the
 //   filter transforms a response that is not gRPC (http-stream.ts localReply, `grpcWeb`).
-// Not done: that transformation of an upstream's response that is not gRPC (say, a plain 404): Envoy holds
-// the head and makes grpc-message of its first 16 KiB; here such a response keeps its status and body.
+//   An upstream's response that is not gRPC (say, a plain 404) is transformed the same way: its head waits for
+//   its body, whose first 16 KiB become grpc-message (HttpStream.holdHeadForBody).
 
 import type { HttpStream } from '../../http/http-stream.js';
 import type { HeaderMap } from '../../http/headers.js';
+import { grpcMessage, grpcStatusForHttp, isGrpcRequest } from '../../http/local-reply.js';
 
 const WEB = 'application/grpc-web';
 const WEB_PROTO = 'application/grpc-web+proto';
@@ -27,6 +28,21 @@ const TYPES: ReadonlySet<string> = new Set([WEB, WEB_PROTO, WEB_TEXT, WEB_TEXT_P
 const TRAILER_FLAG = 0x80;
 const BASE64_GROUP = /^(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/;
 const BAD_BASE64 = 'Bad gRPC-web request, invalid base64 data.';
+/** Envoy's MAX_BUFFERED_PLAINTEXT_LENGTH: how much of a response that is not gRPC becomes grpc-message. */
+const MESSAGE_LIMIT = 16384;
+
+/**
+ * needsTransformationForNonProtoEncodedResponse, negated: a gRPC response (a status in the head, or 200 with
+ * gRPC's content-type) or a 200 already in gRPC-Web's proto encoding.
+ */
+function isGrpcOrWebResponse(status: number, h: HeaderMap): boolean {
+  if (h['grpc-status'] !== undefined) return true;
+  if (status !== 200) return false;
+  const ct = h['content-type'];
+  if (typeof ct !== 'string') return false;
+  const base = (ct.split(';')[0] ?? '').trim().toLowerCase();
+  return isGrpcRequest(ct) || base === WEB_PROTO || base === WEB;
+}
 
 /** The request's base64 body decoded four characters at a time; a bad group or length answers 400. */
 function base64Decoder(s: HttpStream): (chunk: Buffer, end: boolean) => Buffer | undefined {
@@ -102,11 +118,23 @@ export function runGrpcWebFilter(s: HttpStream): 'continue' {
   h['te'] = 'trailers';
   if (h['grpc-accept-encoding'] === undefined) h['grpc-accept-encoding'] = 'identity,deflate,gzip';
   if (textRequest && s.request.hasBody) (s.requestBodyFilters ??= []).push(base64Decoder(s));
-  s.encodeHooks.push((_status, rh) => {
+  s.encodeHooks.push((status, rh) => {
+    const grpc = isGrpcOrWebResponse(status, rh);
     rh['content-type'] = textResponse ? WEB_TEXT_PROTO : WEB_PROTO;
+    if (!grpc) {
+      // Not gRPC (a plain 404 from the upstream): the head waits for the body, whose first 16 KiB become
+      // grpc-message, with grpc-status from the HTTP status; the status stays and the body goes.
+      s.holdHeadForBody(MESSAGE_LIMIT, (body) => {
+        rh['grpc-message'] = grpcMessage(body);
+        rh['grpc-status'] = String(grpcStatusForHttp(status));
+        rh['content-length'] = '0';
+      });
+      return 'stop';
+    }
     // The body's length changes with the encoding (text) or the trailer frame added at its end; a response
     // with its status in the head (trailers-only, a local reply) has no body.
     if (rh['grpc-status'] === undefined) delete rh['content-length'];
+    return undefined;
   });
   if (textResponse) (s.responseBodyFilters ??= []).unshift(base64FrameEncoder());
   s.encodeTrailerHooks.push((t) => {
