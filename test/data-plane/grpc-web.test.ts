@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { request as httpRequest } from 'node:http';
 import { startUpstream } from '../support/data-plane.js';
-import { startGateway, virtualServiceYaml } from './resilience-mesh.js';
+import { gatewayYaml, serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
 
 const raw = { serialize: (b: Buffer): Buffer => b, deserialize: (b: Buffer): Buffer => b };
 const SERVICE = {
@@ -70,35 +70,9 @@ it('gRPC-Web to a gRPC upstream through a GRPC-WEB gateway port (grpc_web filter
   });
 
   const gw = await startGateway(t, (port) => ({
-    'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: ${port}, name: grpc-web, protocol: GRPC-WEB}
-    hosts: ["*"]
-`,
-    'se.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: echo, namespace: default}
-spec:
-  hosts: [echo.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: grpc, protocol: GRPC}]
-  endpoints: [{address: 127.0.0.1, ports: {grpc: ${grpcPort}}}]
-`,
-    'plain.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: plain, namespace: default}
-spec:
-  hosts: [plain.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1, ports: {http: ${plain.port}}}]
-`,
+    'gw.yaml': gatewayYaml(port, 'GRPC-WEB'),
+    'se.yaml': serviceEntryYaml('echo', [{ port: grpcPort }], { protocol: 'GRPC' }),
+    'plain.yaml': serviceEntryYaml('plain', [{ port: plain.port }]),
     'vs.yaml': virtualServiceYaml(
       '  - match: [{uri: {prefix: /plain}}]\n    route: [{destination: {host: plain.example.internal, port: {number: 80}}}]\n' +
         '  - route: [{destination: {host: echo.example.internal, port: {number: 80}}}]\n',

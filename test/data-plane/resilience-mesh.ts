@@ -14,14 +14,14 @@ import { waitFor } from '../support/wait.js';
 /** Every gateway VirtualService carries this route first, so tests know when their routes are served. */
 export const READY_PATH = '/__ready';
 
-export function gatewayYaml(port: number): string {
+export function gatewayYaml(port: number, protocol: 'HTTP' | 'GRPC-WEB' = 'HTTP'): string {
   return `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: istio-system}
 spec:
   selector: {istio: ingressgateway}
   servers:
-  - port: {number: ${port}, name: http, protocol: HTTP}
+  - port: {number: ${port}, name: ${protocol.toLowerCase()}, protocol: ${protocol}}
     hosts: ["*"]
 `;
 }
@@ -30,14 +30,26 @@ export interface EndpointSpec {
   readonly port: number;
   readonly address?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** `region/zone[/subzone]`. */
+  readonly locality?: string;
 }
 
-/** A MESH_INTERNAL ServiceEntry `<name>.example.internal:80` with STATIC endpoints (none: no endpoints at all). */
-export function serviceEntryYaml(name: string, endpoints: readonly EndpointSpec[]): string {
+export interface ServiceEntrySpec {
+  /** The port's protocol (HTTP by default); its name is the protocol in lower case. */
+  readonly protocol?: 'HTTP' | 'HTTP2' | 'GRPC';
+  readonly resolution?: 'STATIC' | 'DNS';
+  readonly location?: 'MESH_INTERNAL' | 'MESH_EXTERNAL';
+}
+
+/** A ServiceEntry `<name>.example.internal:80` (MESH_INTERNAL, STATIC, HTTP unless `spec` says otherwise) with these endpoints (none: no endpoints at all). */
+export function serviceEntryYaml(name: string, endpoints: readonly EndpointSpec[], spec: ServiceEntrySpec = {}): string {
+  const protocol = spec.protocol ?? 'HTTP';
+  const portName = protocol.toLowerCase();
   const eps = endpoints
     .map((e) => {
       const labels = e.labels !== undefined ? `, labels: {${Object.entries(e.labels).map(([k, v]) => `${k}: ${v}`).join(', ')}}` : '';
-      return `  - {address: ${e.address ?? '127.0.0.1'}, ports: {http: ${e.port}}${labels}}`;
+      const locality = e.locality !== undefined ? `, locality: ${e.locality}` : '';
+      return `  - {address: ${e.address ?? '127.0.0.1'}, ports: {${portName}: ${e.port}}${labels}${locality}}`;
     })
     .join('\n');
   return `apiVersion: networking.istio.io/v1
@@ -45,9 +57,9 @@ kind: ServiceEntry
 metadata: {name: ${name}, namespace: default}
 spec:
   hosts: [${name}.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
+  location: ${spec.location ?? 'MESH_INTERNAL'}
+  resolution: ${spec.resolution ?? 'STATIC'}
+  ports: [{number: 80, name: ${portName}, protocol: ${protocol}}]
 ${endpoints.length > 0 ? `  endpoints:\n${eps}\n` : '  endpoints: []\n'}`;
 }
 

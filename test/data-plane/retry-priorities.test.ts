@@ -8,7 +8,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startUpstream } from '../support/data-plane.js';
-import { startGateway, virtualServiceYaml } from './resilience-mesh.js';
+import { serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
 
 it('retries to other localities with retryRemoteLocalities (previous_priorities)', async (t) => {
   const near = await startUpstream(t, 'near', '127.0.0.1', 0, (_req, res) => {
@@ -19,18 +19,10 @@ it('retries to other localities with retryRemoteLocalities (previous_priorities)
   const gw = await startGateway(
     t,
     () => ({
-      'se.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: svc, namespace: default}
-spec:
-  hosts: [svc.example.internal]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 127.0.0.1, ports: {http: ${near.port}}, locality: region-a/zone-1}
-  - {address: 127.0.0.2, ports: {http: ${far.port}}, locality: region-b/zone-1}
-`,
+      'se.yaml': serviceEntryYaml('svc', [
+        { port: near.port, locality: 'region-a/zone-1' },
+        { address: '127.0.0.2', port: far.port, locality: 'region-b/zone-1' },
+      ]),
       // Locality failover needs outlier detection; it must not eject here (the test counts attempts).
       'dr.yaml': `apiVersion: networking.istio.io/v1
 kind: DestinationRule

@@ -92,6 +92,27 @@ ${backends.map((b, i) => route(b, i < backends.length - 1)).join('')}`,
   await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
 }
 
+/** Two HTTPS backends with certificates of one CA: `kept`, and `revoked`, which the tests' CRL revokes. */
+async function crlBackends(t: import('node:test').TestContext): Promise<{ ca: TestCert; revokedCert: TestCert; kept: number; revoked: number }> {
+  const ca = selfSigned('upstream-ca.example.com');
+  const revokedCert = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
+  const kept = await httpsBackend(t, 'kept', [], signedBy('kept.example.com', ca, ['DNS:kept.example.com']));
+  const revoked = await httpsBackend(t, 'revoked', [], revokedCert);
+  return { ca, revokedCert, kept, revoked };
+}
+
+/** Through the gateway on `port`: `/kept` reaches its backend over verified TLS, `/revoked` is refused (503, the TLS error). */
+async function expectRevokedRefused(port: number): Promise<void> {
+  const r = await waitFor(async () => {
+    const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
+    return x?.status === 200 ? x : undefined;
+  }, 'the gateway to originate verified TLS', 10_000);
+  assert.equal(r.body, 'kept /kept');
+  const refused = await send('127.0.0.1', port, { path: '/revoked' });
+  assert.equal(refused.status, 503);
+  assert.match(refused.body, /transport failure reason: TLS error: .*revoked/);
+}
+
 describe('TLS through the gateway', () => {
   it('passes TLS through by SNI to the matching backend', async (t) => {
     const sni: string[] = [];
@@ -219,11 +240,7 @@ spec:
   });
   it('SIMPLE with caCrl: an upstream whose certificate the CRL revokes is refused (503 UF), its unrevoked sibling is not', async (t) => {
     // DestinationRule tls.caCrl becomes the validation context's CRL (a file, read when the cluster arrives).
-    const ca = selfSigned('upstream-ca.example.com');
-    const okCert = signedBy('kept.example.com', ca, ['DNS:kept.example.com']);
-    const revokedCert = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
-    const kept = await httpsBackend(t, 'kept', [], okCert);
-    const revoked = await httpsBackend(t, 'revoked', [], revokedCert);
+    const { ca, revokedCert, kept, revoked } = await crlBackends(t);
     const dir = await mkdtemp(join(tmpdir(), 'isthmus-crl-file-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'ca.pem'), ca.cert);
@@ -231,32 +248,14 @@ spec:
     const port = await freePort();
     const tls = `{mode: SIMPLE, caCertificates: ${join(dir, 'ca.pem')}, caCrl: ${join(dir, 'ca.crl')}}`;
     await originatingGateway(t, port, [{ name: 'revoked', port: revoked, tls }, { name: 'kept', port: kept, tls }]);
-    const r = await waitFor(async () => {
-      const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
-      return x?.status === 200 ? x : undefined;
-    }, 'the gateway to originate verified TLS', 10_000);
-    assert.equal(r.body, 'kept /kept');
-    const refused = await send('127.0.0.1', port, { path: '/revoked' });
-    assert.equal(refused.status, 503);
-    assert.match(refused.body, /transport failure reason: TLS error: .*revoked/);
+    await expectRevokedRefused(port);
   });
   it('SIMPLE with credentialName: the CRL of the Secret (`ca.crl`, over SDS) refuses a revoked upstream too', async (t) => {
-    const ca = selfSigned('upstream-ca.example.com');
-    const okCert = signedBy('kept.example.com', ca, ['DNS:kept.example.com']);
-    const revokedCert = signedBy('revoked.example.com', ca, ['DNS:revoked.example.com']);
-    const kept = await httpsBackend(t, 'kept', [], okCert);
-    const revoked = await httpsBackend(t, 'revoked', [], revokedCert);
+    const { ca, revokedCert, kept, revoked } = await crlBackends(t);
     const port = await freePort();
     const tls = '{mode: SIMPLE, credentialName: upstream-ca}';
     const secret = secretYaml('istio-system', 'upstream-ca', { 'ca.crt': ca.cert, 'ca.crl': crlRevoking(ca, [revokedCert]) }, 'Opaque');
     await originatingGateway(t, port, [{ name: 'revoked', port: revoked, tls }, { name: 'kept', port: kept, tls }], { 'secret.yaml': secret });
-    const r = await waitFor(async () => {
-      const x = await send('127.0.0.1', port, { path: '/kept' }).catch(() => undefined);
-      return x?.status === 200 ? x : undefined;
-    }, 'the gateway to originate verified TLS', 10_000);
-    assert.equal(r.body, 'kept /kept');
-    const refused = await send('127.0.0.1', port, { path: '/revoked' });
-    assert.equal(refused.status, 503);
-    assert.match(refused.body, /transport failure reason: TLS error: .*revoked/);
+    await expectRevokedRefused(port);
   });
 });

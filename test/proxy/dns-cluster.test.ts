@@ -23,7 +23,7 @@ import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
-import { startGateway, virtualServiceYaml } from '../data-plane/resilience-mesh.js';
+import { serviceEntryYaml, startGateway, virtualServiceYaml } from '../data-plane/resilience-mesh.js';
 import { CLUSTER_TYPE } from '../../src/xds/type-urls.js';
 
 const CARES = 'type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig';
@@ -141,17 +141,7 @@ describe('a ServiceEntry with resolution DNS', () => {
     const up = await upstream(t, '127.0.0.1', 0);
     const port = (up.address() as AddressInfo).port;
     const gw = await startGateway(t, () => ({
-      'se.yaml': `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: local, namespace: default}
-spec:
-  hosts: [local.example.internal]
-  location: MESH_EXTERNAL
-  resolution: DNS
-  ports: [{number: 80, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: localhost, ports: {http: ${port}}}
-`,
+      'se.yaml': serviceEntryYaml('local', [{ address: 'localhost', port }], { resolution: 'DNS', location: 'MESH_EXTERNAL' }),
       'vs.yaml': virtualServiceYaml(`  - route: [{destination: {host: local.example.internal, port: {number: 80}}}]\n`),
     }));
     const cluster = 'outbound|80||local.example.internal';
