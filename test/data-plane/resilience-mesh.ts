@@ -3,7 +3,7 @@
 // YAML builders for the services and rules those suites use, upstreams that answer on cue, and the
 // gateway's access log read back as Istio's default text format.
 
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -141,6 +141,7 @@ export interface Gateway {
 export async function startGateway(t: TestContext, files: (port: number) => Record<string, string>, extra: Partial<ProxyOptions> = {}, spec: Partial<ProxySpec> = {}): Promise<Gateway> {
   const port = await freePort();
   const logDir = await mkdtemp(join(tmpdir(), 'isthmus-al-'));
+  t.after(() => rm(logDir, { recursive: true, force: true }));
   const logFile = join(logDir, 'access.log');
   const mesh = await startMesh(t, { 'gw.yaml': gatewayYaml(port), ...files(port) }, { accessLogFile: logFile });
   const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' }, ...spec }, extra);
