@@ -172,41 +172,7 @@ spec:
     const sni: string[] = [];
     const secure = await httpsBackend(t, 'secure', sni);
     const port = await freePort();
-    const mesh = await startMesh(t, {
-      'gw.yaml': `apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: istio-system}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: ${port}, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: secure, namespace: istio-system}
-spec:
-  hosts: [secure.example.com]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{number: 443, name: https, protocol: HTTPS}]
-  endpoints: [{address: 127.0.0.1, ports: {https: ${secure}}}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: secure, namespace: istio-system}
-spec:
-  host: secure.example.com
-  trafficPolicy: {tls: {mode: SIMPLE, sni: secure.example.com, insecureSkipVerify: true}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: vs, namespace: istio-system}
-spec:
-  hosts: ["*"]
-  gateways: [gw]
-  http: [{route: [{destination: {host: secure.example.com, port: {number: 443}}}]}]
-`,
-    });
-    await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' } });
+    await originatingGateway(t, port, [{ name: 'secure', port: secure, tls: '{mode: SIMPLE, sni: secure.example.com, insecureSkipVerify: true}' }]);
     const r = await waitFor(async () => {
       const x = await send('127.0.0.1', port, { path: '/over-tls' }).catch(() => undefined);
       return x?.status === 200 ? x : undefined;
