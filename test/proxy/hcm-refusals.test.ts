@@ -9,7 +9,9 @@ import { compileListener } from '../../src/proxy/runtime/compile-listener.js';
 import { filterChain, hcmFilter, listener, prefix, route, routeConfig, vhost, directResponse } from '../support/xds-fixtures.js';
 import { translate } from '../../src/translate/translate.js';
 import { meshFromYaml, testProxy } from '../support/mesh.js';
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { RouterSchema } from '../../src/xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
+import { HttpFilterSchema } from '../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { UuidRequestIdConfigSchema } from '../../src/xds/gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js';
 
@@ -68,6 +70,33 @@ describe('connection manager settings the proxy refuses', () => {
     // Istio's request id extension (UuidRequestIdConfig, sampling by request id): what the proxy does anyway.
     const uuid = anyPack(UuidRequestIdConfigSchema, create(UuidRequestIdConfigSchema, { useRequestIdForTraceSampling: true }));
     assert.deepEqual(problemsOf({ statPrefix: 'x', requestIdExtension: { typedConfig: uuid } }), []);
+  });
+
+  it("refuses the router filter's options it does not implement, and accepts Istio's (start_child_span, suppress_envoy_headers)", () => {
+    const routerWith = (r: MessageInitShape<typeof RouterSchema>): Parameters<typeof hcmFilter>[1] => ({
+      statPrefix: 'x',
+      httpFilters: [create(HttpFilterSchema, { name: 'envoy.filters.http.router', configType: { case: 'typedConfig', value: anyPack(RouterSchema, create(RouterSchema, r)) } })],
+    });
+    const problems = problemsOf(
+      routerWith({
+        dynamicStats: false,
+        upstreamLog: [{ name: 'envoy.access_loggers.stdout' }],
+        upstreamHttpFilters: [{ name: 'envoy.filters.http.upstream_codec' }],
+        suppressGrpcRequestFailureCodeStats: true,
+        strictCheckHeaders: ['x-envoy-max-retries', 'x-envoy-upstream-rq-timeout-alt-response'],
+      }),
+    );
+    assert.deepEqual(
+      problems.map((p) => p.replace(/^.*?\(envoy\.filters\.http\.router\)\.typed_config\./, '')),
+      [
+        'dynamic_stats: false is not supported',
+        'upstream_log: upstream access logs are not supported',
+        'upstream_http_filters: upstream HTTP filters are not supported',
+        'suppress_grpc_request_failure_code_stats: not supported',
+        'strict_check_headers[1]: value must be in list [x-envoy-upstream-rq-timeout-ms x-envoy-upstream-rq-per-try-timeout-ms x-envoy-max-retries x-envoy-retry-grpc-on x-envoy-retry-on]',
+      ],
+    );
+    assert.deepEqual(problemsOf(routerWith({ startChildSpan: true, suppressEnvoyHeaders: true, respectExpectedRqTimeout: true, dynamicStats: true })), []);
   });
 
   it('accepts what Istio sends: the connection managers of a sidecar and a gateway compile', () => {

@@ -3,7 +3,7 @@
 // they are told: no defaults beyond Envoy's own, no Istio conventions.
 
 import type { StatsScope } from '../../src/proxy/stats/stats-store.js';
-import { create, fromJson, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromJson, type JsonObject, type MessageInitShape } from '@bufbuild/protobuf';
 import type { ProxyResources } from '../../src/translate/resources.js';
 import { pack, XDS_REGISTRY } from '../../src/xds/codec.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -195,15 +195,29 @@ export function resources(parts: { listeners?: readonly Listener[]; routes?: rea
   };
 }
 
-/** A STATIC cluster `name` with the single endpoint 127.0.0.1:`port`. */
-export function staticCluster(name: string, port: number): Cluster {
+/** A STATIC cluster `name` with the single endpoint 127.0.0.1:`port`; `extra` adds Cluster fields (JSON). */
+export function staticCluster(name: string, port: number, extra: JsonObject = {}): Cluster {
   const json = {
     name,
     type: 'STATIC',
     connectTimeout: '1s',
     loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: port } } } }] }] },
+    ...extra,
   };
   return fromJson(ClusterSchema, json, { registry: XDS_REGISTRY });
+}
+
+/** A proxy's cluster manager holding `clusters`, compiled as the proxy compiles CDS. */
+export function clusterManagerOf(clusters: readonly Cluster[], stats?: StatsScope): ClusterManager {
+  const manager = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS, ...(stats !== undefined ? { stats } : {}) });
+  const compiled = new Map<string, CompiledCluster>();
+  for (const cluster of clusters) {
+    const c = compileCluster(cluster);
+    if (!c.ok) throw new Error(c.problems.join('; '));
+    compiled.set(cluster.name, c.value);
+  }
+  manager.apply(compiled, new Map());
+  return manager;
 }
 
 /**
@@ -211,9 +225,5 @@ export function staticCluster(name: string, port: number): Cluster {
  * compiled as the proxy compiles CDS (for tests that drive listeners and tcp_proxy directly).
  */
 export function staticClusterManager(name: string, port: number, stats?: StatsScope): ClusterManager {
-  const clusters = new ClusterManager({ random: seededRandom(1), clock: systemClock, secrets: NO_SECRETS, ...(stats !== undefined ? { stats } : {}) });
-  const c = compileCluster(staticCluster(name, port));
-  if (!c.ok) throw new Error(c.problems.join('; '));
-  clusters.apply(new Map<string, CompiledCluster>([[name, c.value]]), new Map());
-  return clusters;
+  return clusterManagerOf([staticCluster(name, port)], stats);
 }

@@ -20,6 +20,8 @@ import { ResponseFlag } from './response-flags.js';
 import type { HeaderMap, ResponseHeaderPolicy } from './headers.js';
 import type { CompiledRouteConfig } from './route/types.js';
 import { mutateRequestHeaders } from './request-headers.js';
+import { nodeRequest } from './node-request.js';
+import { StreamTimers, streamDurationMs } from './stream-timeouts.js';
 import type { CompletedStream, ConnectionFacts, HcmEnv } from './hcm-env.js';
 
 export type { CompletedStream, ConnectionFacts, HcmEnv };
@@ -73,6 +75,8 @@ export class HcmRuntime implements Http1ServerHost {
   readonly defaultHostForHttp10: string;
   /** via and always_set_request_id_in_response, for every response head; undefined when neither is set. */
   readonly #responsePolicy: ResponseHeaderPolicy | undefined;
+  /** The streams' idle and duration timers (stream-timeouts.ts). */
+  readonly #timers: StreamTimers;
 
   constructor(
     readonly config: CompiledHcm,
@@ -86,6 +90,7 @@ export class HcmRuntime implements Http1ServerHost {
         ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse, serverIfAbsent: config.serverNameIfAbsent }
         : undefined;
     this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
+    this.#timers = new StreamTimers(this.#stats);
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
   }
@@ -219,6 +224,13 @@ export class HcmRuntime implements Http1ServerHost {
     mutateRequestHeaders(r, this.config, table?.internalOnlyHeaders);
     const decision = table?.select(r, this.env.random);
     if (this.config.tracing !== undefined) s.info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
+    // The stream's idle and duration timers (stream-timeouts.ts), with the route's settings; none for tunnels.
+    if (s.tunnel === undefined) {
+      const action = decision?.kind === 'route' ? decision.action : undefined;
+      const idle = action?.idleTimeoutMs ?? this.config.streamIdleTimeoutMs;
+      const duration = streamDurationMs(action, this.config, r.headers);
+      if (idle > 0 || duration !== undefined) this.#timers.watch(s, idle, duration);
+    }
     runFilters(s, decision, this.config, this.env);
   }
 
@@ -359,42 +371,10 @@ export class HcmRuntime implements Http1ServerHost {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const r = this.#request(req, factsOf(req.socket));
+    const r = nodeRequest(req, factsOf(req.socket));
     if (!normalizeUpgradePath(r, socket, this.config.pathNormalization, this.#stats)) return;
     // node hands over its socket (a net.Socket, or a TLSSocket, which is one).
     this.#startUpgrade(r, socket as Socket, head);
-  }
-
-  /** A request of node's HTTP/1.1 server (the fallback codec and the sidecar's HTTP proxy requests). */
-  #request(req: IncomingMessage, f: ConnectionFacts): DownstreamRequest {
-    const h = req.headers as HeaderMap;
-    let path = req.url ?? '/';
-    let authority = (h['host'] ?? '') as string;
-    if (path.charCodeAt(0) !== 47 /* / */ && (path.startsWith('http://') || path.startsWith('https://'))) {
-      // absolute-form (proxy requests): the URI's authority wins (RFC 9112 §3.2.2)
-      const u = new URL(path);
-      authority = u.host;
-      path = `${u.pathname}${u.search}`;
-      h['host'] = authority;
-    }
-    const protocol: HttpProtocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
-    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
-    return {
-      method: req.method ?? 'GET',
-      path,
-      authority,
-      scheme: f.tls ? 'https' : 'http',
-      protocol,
-      headers: h,
-      hasBody,
-      body: req,
-      remoteAddress: f.remoteAddress,
-      remotePort: f.remotePort,
-      localAddress: f.localAddress,
-      localPort: f.localPort,
-      serverName: f.serverName,
-      peer: f.peer,
-    };
   }
 
   /** The route table: inline, or the RDS one as it is now. */
@@ -414,7 +394,7 @@ export class HcmRuntime implements Http1ServerHost {
     if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return void this.#codecError(Object.assign(new Error('unsupported transfer encoding'), { code: 'ISM_TRANSFER_ENCODING' }), req.socket);
     this.#streamStarted();
     const info = newStreamInfo(Date.now());
-    const r = this.#request(req, f);
+    const r = nodeRequest(req, f);
     const resetFns: (() => void)[] = [];
     const stream = new HttpStream(
       r,
@@ -424,6 +404,7 @@ export class HcmRuntime implements Http1ServerHost {
       {
         reset: () => req.socket.destroy(),
         onReset: (fn) => resetFns.push(fn),
+        cancelWork: () => resetFns.splice(0).forEach((fn) => fn()),
       },
       this.config.serverName,
       this.#responsePolicy,

@@ -157,7 +157,7 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
         st = 'continue';
         break;
       case 'router':
-        forward(s, sel, env);
+        forward(s, sel, env, f.config);
         return;
     }
     if (st === 'stop') return;

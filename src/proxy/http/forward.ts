@@ -13,7 +13,8 @@ import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { xxHash64 } from '../upstream/lb/xxhash64.js';
 import { hostPort } from '../lib/address.js';
-import { routeTimeoutFor } from './grpc-timeout.js';
+import { requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
+import { isGrpcRequest } from './local-reply.js';
 
 /** A request cookie's value as Envoy's parseCookieValue reads it: the first match, without surrounding double quotes. */
 function cookieValue(h: HeaderMap, name: string): string | undefined {
@@ -86,7 +87,7 @@ function formatContext(s: HttpStream): HeaderFormatContext {
   return { downstreamRemoteIp: s.request.remoteAddress, downstreamRemotePort: s.request.remotePort, protocol: s.request.protocol, requestHeaders: s.request.headers };
 }
 
-function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: HeaderFormatContext): void {
+function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: HeaderFormatContext, router: RouterConfig): void {
   const info = s.info;
   info.routeName = sel.route.name;
   const cluster = sel.cluster === '' ? undefined : env.cluster(sel.cluster);
@@ -95,6 +96,16 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     s.localReply({ status: sel.action.clusterNotFoundStatus, body: '', flag: ResponseFlag.NC, details: 'cluster_not_found' });
     return;
   }
+  if (router.strictCheckHeaders.length > 0) {
+    const bad = strictCheckFailure(s.request.headers, router.strictCheckHeaders);
+    if (bad !== undefined) {
+      s.localReply({ status: 400, body: `invalid header '${bad.name}' with value '${bad.value}'`, flag: ResponseFlag.IH, details: `request_headers_failed_strict_check{${bad.name}}` });
+      return;
+    }
+  }
+  // Before the route's own request headers are added, as Envoy's router consumes them (finalTimeout, then finalizeRequestHeaders).
+  const a = sel.action;
+  const controls = requestControls(a, a.retryPolicy, s.request.headers, isGrpcRequest(s.request.headers['content-type']), router);
   sel.applyRequestHeaders(s.request.headers, ctx);
   s.responseHooks.push((_status, h) => sel.applyResponseHeaders(h, ctx));
   if (sel.path !== undefined) {
@@ -103,14 +114,13 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
   }
   if (sel.host !== undefined) s.upstreamAuthority = sel.host;
   if (s.tunnel !== undefined) return s.tunnel(cluster);
-  const a = sel.action;
   const setCookies: string[] = [];
   const hash = requestHash(a.hashPolicies, s, setCookies);
   new Router(s, {
     cluster,
-    // gRPC requests under max_grpc_timeout take the client's deadline (grpc-timeout.ts).
-    timeoutMs: routeTimeoutFor(a, s.request.headers, a.retryPolicy?.perTryTimeoutMs ?? 0),
-    retry: a.retryPolicy,
+    // The route's timeouts and retries, as the request's x-envoy-* headers change them (router-controls.ts).
+    controls,
+    suppressEnvoyHeaders: router.suppressEnvoyHeaders,
     includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
     hash,
     ...(setCookies.length > 0 ? { setCookies } : {}),
@@ -124,7 +134,7 @@ function withPort(authority: string, scheme: 'http' | 'https'): string {
   return /:\d+$/.test(authority) && !authority.endsWith(']') ? authority : `${authority}:${scheme === 'https' ? 443 : 80}`;
 }
 
-export function forward(s: HttpStream, sel: RouteSelection | undefined, env: HcmEnv): void {
+export function forward(s: HttpStream, sel: RouteSelection | undefined, env: HcmEnv, router: RouterConfig): void {
   if (sel === undefined) {
     s.localReply({ status: 404, body: '', flag: ResponseFlag.NR, details: 'route_not_found' });
     return;
@@ -133,7 +143,7 @@ export function forward(s: HttpStream, sel: RouteSelection | undefined, env: Hcm
   const ctx = formatContext(s);
   switch (sel.kind) {
     case 'route':
-      return forwardRoute(s, sel, env, ctx);
+      return forwardRoute(s, sel, env, ctx, router);
     case 'redirect': {
       const h: HeaderMap = { location: sel.location };
       sel.applyResponseHeaders(h, ctx);

@@ -3,7 +3,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatGrpcTimeout, parseGrpcTimeout, routeTimeoutFor } from './grpc-timeout.js';
+import { formatGrpcTimeout, legacyGrpcTimeout, parseGrpcTimeout } from './grpc-timeout.js';
+import { requestControls, setTimeoutHeaders } from './router-controls.js';
+import { DEFAULT_ROUTER_CONFIG } from '../runtime/compile-router.js';
+import { isGrpcRequest } from './local-reply.js';
+import type { CompiledRetryPolicy } from './route/types.js';
 import type { HeaderMap } from './headers.js';
 
 test('grpc-timeout: 1-8 digits and a unit; micro- and nanoseconds round up to a millisecond', () => {
@@ -19,34 +23,49 @@ test('grpc-timeout written back: milliseconds while they fit 8 digits, then trun
 });
 
 const grpc = (t?: string): HeaderMap => ({ 'content-type': 'application/grpc', ...(t !== undefined ? { 'grpc-timeout': t } : {}) });
+const noRetry = undefined;
+
+const retryPolicy: CompiledRetryPolicy = {
+  retryOn: new Set(['5xx']), numRetries: 1, perTryTimeoutMs: 0, perTryIdleTimeoutMs: 0, baseIntervalMs: 25, maxIntervalMs: 250, retriableStatusCodes: new Set<number>(),
+  retryHostPredicates: [], avoidPreviousHosts: false, hostSelectionMaxAttempts: 1, previousPrioritiesUpdateFrequency: undefined, retriableHeaders: [], retriableRequestHeaders: [],
+};
+
+/** The route timeout a request gets and the headers its first attempt carries upstream. */
+function firstAttempt(route: { timeoutMs: number; maxGrpcTimeoutMs: number | undefined; grpcTimeoutOffsetMs: undefined | number }, h: HeaderMap, perTryTimeoutMs = 0): number {
+  const retry: CompiledRetryPolicy | undefined = perTryTimeoutMs > 0 ? { ...retryPolicy, perTryTimeoutMs } : noRetry;
+  const c = requestControls({ ...route, newTimeouts: false }, retry, h, isGrpcRequest(h['content-type']), DEFAULT_ROUTER_CONFIG);
+  setTimeoutHeaders(h, c, 0, false);
+  return c.timeoutMs;
+}
+
 
 test('under max_grpc_timeout a gRPC request takes its deadline, capped at the maximum (0: uncapped); the header carries what is enforced', () => {
   const istio = { timeoutMs: 5000, maxGrpcTimeoutMs: 5000, grpcTimeoutOffsetMs: undefined };
   let h = grpc('300m');
-  assert.equal(routeTimeoutFor(istio, h, 0), 300);
+  assert.equal(firstAttempt(istio, h), 300);
   assert.equal(h['grpc-timeout'], '300m');
   h = grpc('10S');
-  assert.equal(routeTimeoutFor(istio, h, 0), 5000, 'capped at the VirtualService timeout');
+  assert.equal(firstAttempt(istio, h), 5000, 'capped at the VirtualService timeout');
   assert.equal(h['grpc-timeout'], '5000m');
   h = grpc();
-  assert.equal(routeTimeoutFor(istio, h, 0), 5000, 'no deadline: the maximum');
+  assert.equal(firstAttempt(istio, h), 5000, 'no deadline: the maximum');
   const noVsTimeout = { timeoutMs: 0, maxGrpcTimeoutMs: 0, grpcTimeoutOffsetMs: undefined };
   h = grpc('2S');
-  assert.equal(routeTimeoutFor(noVsTimeout, h, 0), 2000, 'a max of 0 leaves the deadline uncapped');
+  assert.equal(firstAttempt(noVsTimeout, h), 2000, 'a max of 0 leaves the deadline uncapped');
   h = grpc();
-  assert.equal(routeTimeoutFor(noVsTimeout, h, 0), 0, 'no deadline and no max: no timeout');
+  assert.equal(firstAttempt(noVsTimeout, h), 0, 'no deadline and no max: no timeout');
   assert.equal(h['grpc-timeout'], undefined);
   h = grpc('2S');
-  assert.equal(routeTimeoutFor(noVsTimeout, h, 400), 2000);
+  assert.equal(firstAttempt(noVsTimeout, h, 400), 2000);
   assert.equal(h['grpc-timeout'], '400m', 'a shorter per-try timeout is what the server is told');
 });
 
 test('grpc_timeout_offset is taken off when something is left; non-gRPC requests and routes without max_grpc_timeout keep the route timeout', () => {
   const withOffset = { timeoutMs: 0, maxGrpcTimeoutMs: 0, grpcTimeoutOffsetMs: 100 };
-  assert.equal(routeTimeoutFor(withOffset, grpc('1S'), 0), 900);
-  assert.equal(routeTimeoutFor(withOffset, grpc('50m'), 0), 50);
+  assert.equal(legacyGrpcTimeout(withOffset, grpc('1S')), 900);
+  assert.equal(legacyGrpcTimeout(withOffset, grpc('50m')), 50);
   const plain: HeaderMap = { 'content-type': 'application/json', 'grpc-timeout': '1S' };
-  assert.equal(routeTimeoutFor({ timeoutMs: 5000, maxGrpcTimeoutMs: 5000, grpcTimeoutOffsetMs: undefined }, plain, 0), 5000);
+  assert.equal(firstAttempt({ timeoutMs: 5000, maxGrpcTimeoutMs: 5000, grpcTimeoutOffsetMs: undefined }, plain), 5000);
   assert.equal(plain['grpc-timeout'], '1S');
-  assert.equal(routeTimeoutFor({ timeoutMs: 15000, maxGrpcTimeoutMs: undefined, grpcTimeoutOffsetMs: undefined }, grpc('1S'), 0), 15000);
+  assert.equal(firstAttempt({ timeoutMs: 15000, maxGrpcTimeoutMs: undefined, grpcTimeoutOffsetMs: undefined }, grpc('1S')), 15000);
 });

@@ -2,11 +2,10 @@
 // Istio sets on every route (the VirtualService timeout, or 0 for none): the client's `grpc-timeout` header
 // (infinite when absent), less grpc_timeout_offset when that leaves something, capped at max_grpc_timeout
 // unless that is 0 (source/common/router/router.cc FilterUtility::finalTimeout). The header going upstream
-// then carries the timeout the proxy enforces (the per-try timeout when shorter), so the server knows its
-// real deadline. A route without max_grpc_timeout, and any non-gRPC request, keeps the route's timeout.
+// then carries the timeout the proxy enforces (router-controls.ts setTimeoutHeaders). A route without
+// max_grpc_timeout, and any non-gRPC request, keeps the route's timeout.
 
 import type { HeaderMap } from './headers.js';
-import { isGrpcRequest } from './local-reply.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 
@@ -45,15 +44,12 @@ export interface GrpcTimeoutRoute {
   readonly grpcTimeoutOffsetMs: number | undefined;
 }
 
-/** The request's global timeout (0 = none); rewrites `grpc-timeout` for a gRPC request under max_grpc_timeout. */
-export function routeTimeoutFor(a: GrpcTimeoutRoute, headers: HeaderMap, perTryTimeoutMs: number): number {
-  const max = a.maxGrpcTimeoutMs;
-  if (max === undefined || !isGrpcRequest(headers['content-type'])) return a.timeoutMs;
+/** The global timeout of a gRPC request on a route with max_grpc_timeout (0 = none); router-controls.ts decides when it applies. */
+export function legacyGrpcTimeout(a: GrpcTimeoutRoute, headers: HeaderMap): number {
+  const max = a.maxGrpcTimeoutMs ?? 0;
   let t = parseGrpcTimeout(headers['grpc-timeout']) ?? 0;
   const offset = a.grpcTimeoutOffsetMs;
   if (offset !== undefined && offset < t) t -= offset;
   if (max !== 0 && (t === 0 || t > max)) t = max;
-  const expected = perTryTimeoutMs > 0 && (t === 0 || perTryTimeoutMs < t) ? perTryTimeoutMs : t;
-  if (expected > 0) headers['grpc-timeout'] = formatGrpcTimeout(expected);
   return t;
 }

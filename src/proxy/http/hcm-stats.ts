@@ -31,6 +31,10 @@ export class HcmStats {
   readonly rqHeaderTimeout: Counter;
   /** 408 after request_timeout. */
   readonly rqTimeout: Counter;
+  /** Streams ended by stream_idle_timeout (or a route's idle_timeout). */
+  readonly rqIdleTimeout: Counter;
+  /** Streams ended at their maximum duration (max_stream_duration, or a gRPC deadline under grpc_timeout_header_max). */
+  readonly rqMaxDurationReached: Counter;
   /** HTTP/1.1 connections closed after the idle timeout. */
   readonly cxIdleTimeout: Counter;
   /** Requests answered 400 because their path could not be normalized (or carried a fragment). */
@@ -60,6 +64,8 @@ export class HcmStats {
     this.rqHeaderTimeout = s.counter('downstream_rq_header_timeout');
     this.rqTimeout = s.counter('downstream_rq_timeout');
     this.cxIdleTimeout = s.counter('downstream_cx_idle_timeout');
+    this.rqIdleTimeout = s.counter('downstream_rq_idle_timeout');
+    this.rqMaxDurationReached = s.counter('downstream_rq_max_duration_reached');
     this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');
     this.rqRedirectedWithNormalizedPath = s.counter('downstream_rq_redirected_with_normalized_path');
     this.rqResponseBeforeRqComplete = s.counter('downstream_rq_response_before_rq_complete');

@@ -84,6 +84,8 @@ export interface StreamHooks {
   /** Resets the downstream stream (HTTP/1: closes the connection; HTTP/2: RST_STREAM). */
   reset(): void;
   onReset(f: () => void): void;
+  /** Runs (once) what onReset registered, without resetting the stream. */
+  cancelWork?(): void;
 }
 
 export class HttpStream {
@@ -128,6 +130,13 @@ export class HttpStream {
   #pendingTrailers: HeaderMap | undefined;
   #completion: (() => void)[] | undefined;
   #collectNext: HeldHead['collect'];
+  /** Bumped by every read and write of the stream; the rest is the stream timers' state (stream-timeouts.ts). */
+  activity = 0;
+  idleMs = 0;
+  idleSeen = 0;
+  quietSince = 0;
+  durationTimer: NodeJS.Timeout | undefined = undefined;
+  timers: { release(s: HttpStream): void } | undefined = undefined;
 
   constructor(
     readonly request: DownstreamRequest,
@@ -150,6 +159,7 @@ export class HttpStream {
 
   /** Called once by the connection manager when the stream ends. */
   complete(): void {
+    this.timers?.release(this);
     const fs = this.#completion;
     if (fs === undefined) return;
     this.#completion = undefined;
@@ -158,6 +168,11 @@ export class HttpStream {
 
   onDownstreamReset(f: () => void): void {
     this.hooks.onReset(f);
+  }
+
+  /** Runs what waits for a downstream reset (the router's attempts, a held delay) without resetting: a local reply follows. */
+  cancelUpstream(): void {
+    this.hooks.cancelWork?.();
   }
 
   resetDownstream(terminationDetails: string): void {
@@ -238,7 +253,7 @@ export class HttpStream {
     if (grpc || this.grpcWeb) {
       if (grpc) h['content-type'] = 'application/grpc';
       else h['content-length'] = '0';
-      h['grpc-status'] = String(grpcStatusForHttp(r.status));
+      h['grpc-status'] = String(r.grpcStatus ?? grpcStatusForHttp(r.status));
       if (r.body !== '') h['grpc-message'] = grpcMessage(r.body);
     } else if (r.body !== '') {
       h['content-type'] = 'text/plain';
@@ -361,6 +376,7 @@ export class HttpStream {
 
   /** The upstream's response head (the map becomes the stream's), without hop-by-hop headers, with x-envoy-upstream-service-time. */
   writeUpstreamHead(status: number, upstream: HeaderMap): void {
+    this.activity++;
     // The dispatcher's map is this response's own: used as the head unless hop-by-hop headers need removing.
     let h = upstream;
     for (const k in upstream) {
@@ -387,6 +403,7 @@ export class HttpStream {
 
   /** Writes a chunk of the upstream's response body through the body filters; false asks the caller to wait for 'drain'. */
   writeBody(chunk: Buffer): boolean {
+    this.activity++;
     if (this.#state !== FLOWING) return this.#queueBody(chunk);
     let c: Buffer | undefined = chunk;
     if (this.responseBodyFilters !== undefined) {
@@ -415,6 +432,7 @@ export class HttpStream {
   }
 
   endResponse(upstreamTrailers: HeaderMap | undefined): void {
+    this.activity++;
     if (this.#state !== FLOWING) {
       const held = this.#held;
       if (held !== undefined && held.kind === 'head') {
@@ -469,21 +487,4 @@ export class HttpStream {
     this.response.end();
   }
 
-  /**
-   * The headers sent upstream: the downstream's minus hop-by-hop and pseudo headers, with the (rewritten)
-   * host, x-envoy-attempt-count when the virtual host asks for it and x-envoy-expected-rq-timeout-ms.
-   */
-  upstreamHeaders(attempt: number, timeoutMs: number): HeaderMap {
-    const src = this.request.headers;
-    const h: HeaderMap = {};
-    for (const k in src) {
-      if (k.charCodeAt(0) === 58 /* : */ || isHopByHop(k)) continue;
-      h[k] = src[k];
-    }
-    if (src['te'] === 'trailers') h['te'] = 'trailers';
-    h['host'] = this.upstreamAuthority;
-    if (attempt > 0) h['x-envoy-attempt-count'] = String(attempt);
-    if (timeoutMs > 0) h['x-envoy-expected-rq-timeout-ms'] = String(timeoutMs);
-    return h;
-  }
 }

@@ -209,6 +209,11 @@ export class Http1Response implements DownstreamResponse, StreamHooks {
     (this.#resets ??= []).push(f);
   }
 
+  /** Runs what waits for a reset without resetting (a local reply follows). */
+  cancelWork(): void {
+    this.aborted();
+  }
+
   /** The connection closed before the response ended. */
   aborted(): void {
     const fs = this.#resets;

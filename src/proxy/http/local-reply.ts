@@ -9,6 +9,8 @@ export interface LocalReply {
   readonly flag: number;
   readonly details: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The grpc-status of a gRPC request's reply when not the one the HTTP status maps to (Envoy's grpc_status argument). */
+  readonly grpcStatus?: number;
 }
 
 export const BODY_NO_HEALTHY_UPSTREAM = 'no healthy upstream';

@@ -20,6 +20,7 @@ export class BodySource {
     const req = s.request.body;
     const filters = s.requestBodyFilters;
     req.on('data', (raw: Buffer) => {
+      s.activity++;
       s.info.bytesReceived += raw.length;
       const c = filters === undefined ? raw : runBodyFilters(filters, raw, false);
       if (c === undefined || c.length === 0) return;
@@ -48,6 +49,16 @@ export class BodySource {
     const w = this.#waiters;
     this.#waiters = [];
     for (const f of w) f();
+  }
+
+  /** Calls `f` once the whole body has arrived (now, if it has). */
+  whenEnded(f: () => void): void {
+    if (this.ended) return f();
+    const wait = (): void => {
+      if (this.ended) f();
+      else this.#waiters.push(wait);
+    };
+    this.#waiters.push(wait);
   }
 
   /** Whether a new attempt can replay the whole body. */

@@ -40,3 +40,29 @@ const cases: { name: string; retryOn: string; codes?: number[]; outcome: Attempt
 for (const c of cases) {
   test(`retriable: ${c.name}`, () => assert.equal(isRetriable(policy(c.retryOn, c.codes), c.outcome), c.want));
 }
+
+// Conditions that need more than the status: reset-before-request (only while nothing reached the upstream),
+// envoy-ratelimited (a response an upstream Envoy rate limited: x-envoy-ratelimited, retried under no other
+// condition), retriable-headers (response headers matching retriable_headers).
+test('reset-before-request retries resets of requests that never reached the upstream, and connection failures', () => {
+  const p = policy('reset-before-request');
+  assert.equal(isRetriable(p, { kind: 'reset', started: false }), true);
+  assert.equal(isRetriable(p, { kind: 'reset', started: true }), false);
+  assert.equal(isRetriable(p, { kind: 'connect-failure' }), true);
+  assert.equal(isRetriable(p, response(503)), false);
+});
+
+test('a response with x-envoy-ratelimited is retried under envoy-ratelimited only, whatever its status', () => {
+  const limited: AttemptOutcome = { kind: 'response', status: 429, grpcStatus: undefined, headers: { 'x-envoy-ratelimited': 'true' } };
+  assert.equal(isRetriable(policy('envoy-ratelimited'), limited), true);
+  assert.equal(isRetriable(policy('retriable-status-codes', [429]), limited), false);
+  assert.equal(isRetriable(policy('5xx'), { ...limited, status: 503 }), false);
+  assert.equal(isRetriable(policy('envoy-ratelimited'), response(429)), false);
+});
+
+test('retriable-headers retries a response whose headers match one of retriable_headers', () => {
+  const p: RetryPolicy = { ...policy('retriable-headers'), retriableHeaders: [{ name: 'x-upstream-busy', matchesMap: (h) => h['x-upstream-busy'] !== undefined }] };
+  assert.equal(isRetriable(p, { kind: 'response', status: 200, grpcStatus: undefined, headers: { 'x-upstream-busy': '1' } }), true);
+  assert.equal(isRetriable(p, { kind: 'response', status: 200, grpcStatus: undefined, headers: {} }), false);
+  assert.equal(isRetriable(policy('5xx'), { kind: 'response', status: 200, grpcStatus: undefined, headers: { 'x-upstream-busy': '1' } }), false);
+});

@@ -17,38 +17,10 @@ import type { HttpStream } from './http-stream.js';
 import { sendShadow, type MirrorTarget } from './mirror.js';
 import { BodySource } from './request-body.js';
 import { PreviousPriorities } from '../upstream/previous-priorities.js';
+import { setTimeoutHeaders, upstreamHeaders } from './router-controls.js';
+import type { Attempt, ForwardPlan } from './forward-plan.js';
 
-/** What the route decided for a request that goes upstream. */
-export interface ForwardPlan {
-  readonly cluster: ClusterHandle;
-  /** Route timeout in ms, 0 = none. */
-  readonly timeoutMs: number;
-  readonly retry: RetryPolicy | undefined;
-  readonly includeAttemptCount: boolean;
-  readonly hash: bigint | undefined;
-  /** ORIGINAL_DST: host:port to connect to. */
-  readonly originalDestination: string | undefined;
-  /** Shadow copies to send (request_mirror_policies already sampled for this request). */
-  readonly mirrors: readonly MirrorTarget[];
-  /** Set-Cookie values a cookie hash policy made for this request, added to the upstream's response head. */
-  readonly setCookies?: readonly string[];
-}
-
-interface Attempt {
-  readonly host: PickedHost;
-  startNs: bigint;
-  controller: DispatchController | undefined;
-  perTryTimer: NodeJS.Timeout | undefined;
-  done: boolean;
-  /** HTTP/1.1: the callback the cluster's connection slots know this attempt by (granted or pending). */
-  slot: (() => void) | undefined;
-  /** Waiting for an HTTP/1.1 connection (Envoy's pending request): nothing was sent to the host yet. */
-  pending: boolean;
-  /** Sent to the host and not ended: counted in upstream_rq_active. */
-  active: boolean;
-  /** The host's request counters, once the attempt was sent (ClusterHandle.requestSent). */
-  counters: HostRequestCounters | undefined;
-}
+export type { ForwardPlan };
 
 /** Forwards one request; resolves when the response has been sent (or the stream reset). */
 export class Router {
@@ -66,6 +38,8 @@ export class Router {
   #body: BodySource | undefined;
   #protocol: WireProtocol;
   #holdsRetrySlot = false;
+  /** When the whole request had arrived (hrtime ns; 0 until then): Envoy's timeouts count from there. */
+  #requestCompleteNs = 0n;
 
   constructor(
     private readonly s: HttpStream,
@@ -78,13 +52,42 @@ export class Router {
   start(): void {
     const s = this.s;
     s.info.upstreamCluster = this.plan.cluster.config.name;
-    if (s.request.hasBody) this.#body = new BodySource(s);
-    if (this.plan.timeoutMs > 0) {
-      this.#globalTimer = setTimeout(() => this.#onGlobalTimeout(), this.plan.timeoutMs);
-    }
+    if (s.request.hasBody) {
+      const body = new BodySource(s);
+      this.#body = body;
+      body.whenEnded(() => this.#onRequestComplete());
+    } else this.#onRequestComplete();
     s.onDownstreamReset(() => this.#abortAll());
     this.#startAttempt();
     if (this.plan.mirrors.length > 0 && !this.#finished) this.#shadow();
+  }
+
+  /**
+   * Envoy's onRequestComplete: the route timeout starts once the whole request has arrived, and so does the
+   * per-try timeout of an attempt already sent (later ones start when sent).
+   */
+  #onRequestComplete(): void {
+    if (this.#finished || this.#requestCompleteNs !== 0n) return;
+    this.#requestCompleteNs = process.hrtime.bigint();
+    const t = this.plan.controls.timeoutMs;
+    if (t > 0) this.#globalTimer = setTimeout(() => this.#onGlobalTimeout(), t);
+    const a = this.#attempt;
+    if (a !== undefined && !a.done && !a.pending && a.perTryTimer === undefined && a.startNs !== 0n && !this.s.responseStarted) this.#armPerTry(a);
+  }
+
+  #armPerTry(a: Attempt): void {
+    const perTry = this.plan.controls.perTryTimeoutMs;
+    if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
+  }
+
+  /** An attempt's request headers, with the timeout it has left (setTimeoutHeaders). */
+  #attemptHeaders(attempt: number): Record<string, string | string[] | undefined> {
+    const h = upstreamHeaders(this.s, this.plan.includeAttemptCount ? attempt : 0);
+    // The first attempt is told the whole timeout (finalTimeout); a retry what is left since the request was complete (doRetry).
+    const done = this.#requestCompleteNs;
+    const elapsed = attempt <= 1 || done === 0n ? 0 : Number((process.hrtime.bigint() - done) / 1_000_000n);
+    setTimeoutHeaders(h, this.plan.controls, elapsed, this.plan.suppressEnvoyHeaders);
+    return h;
   }
 
   /** Envoy's shadowing: copies of the request, once per request (not per attempt), never awaited. */
@@ -94,10 +97,10 @@ export class Router {
     const req = {
       method: s.request.method,
       path: s.upstreamPath,
-      headers: s.upstreamHeaders(this.plan.includeAttemptCount ? 1 : 0, this.plan.timeoutMs),
+      headers: this.#attemptHeaders(1),
       downstreamHttp2: s.request.protocol === 'HTTP/2',
       body: body !== undefined ? () => body.copy() : undefined,
-      timeoutMs: this.plan.timeoutMs,
+      timeoutMs: this.plan.controls.timeoutMs,
     };
     for (const m of this.plan.mirrors) sendShadow(m, req);
   }
@@ -121,6 +124,7 @@ export class Router {
     this.#globalTimer = undefined;
     const a = this.#attempt;
     if (a?.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
+    if (a?.durationTimer !== undefined) clearTimeout(a.durationTimer);
   }
 
   #onGlobalTimeout(): void {
@@ -148,11 +152,18 @@ export class Router {
       s.resetDownstream('response_timeout');
       return;
     }
-    s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
+    this.#timeoutReply();
+  }
+
+  /** Envoy's onUpstreamTimeoutAbort: 504 `upstream request timeout`, or an empty 204 under x-envoy-upstream-rq-timeout-alt-response. */
+  #timeoutReply(): void {
+    const status = this.plan.controls.timeoutStatus;
+    this.s.localReply({ status, body: status === 504 ? BODY_UPSTREAM_TIMEOUT : '', flag: ResponseFlag.UT, details: 'response_timeout' });
   }
 
   #endAttempt(a: Attempt): void {
     if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
+    if (a.durationTimer !== undefined) clearTimeout(a.durationTimer);
     const cluster = this.plan.cluster;
     if (a.active) {
       a.active = false;
@@ -174,13 +185,14 @@ export class Router {
       body: upstreamResetBody('overflow', this.#retries > 0, ''),
       flag: ResponseFlag.UO,
       details: upstreamResetDetails('overflow', ''),
-      headers: { 'x-envoy-overloaded': 'true' },
+      ...(this.plan.suppressEnvoyHeaders ? {} : { headers: { 'x-envoy-overloaded': 'true' } }),
     });
   }
 
   #startAttempt(): void {
     const s = this.s;
-    const { cluster, retry } = this.plan;
+    const cluster = this.plan.cluster;
+    const retry = this.plan.controls.retry;
     const every = retry?.previousPrioritiesUpdateFrequency;
     const priorities = every !== undefined ? (this.#priorities ??= new PreviousPriorities(every)) : undefined;
     const avoid = retry?.avoidPreviousHosts === true ? this.#triedHosts() : undefined;
@@ -194,7 +206,7 @@ export class Router {
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, done: false, slot: undefined, pending: false, active: false, counters: undefined };
+    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, durationTimer: undefined, done: false, slot: undefined, pending: false, active: false, counters: undefined };
     this.#attempt = a;
     if (this.#firstTried === undefined) this.#firstTried = host.key;
     else this.#triedHosts()?.add(host.key);
@@ -245,10 +257,13 @@ export class Router {
   #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {
     const s = this.s;
     a.startNs = process.hrtime.bigint();
-    const headers = s.upstreamHeaders(this.plan.includeAttemptCount ? s.info.attempts : 0, this.plan.timeoutMs);
-    // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady).
-    const perTry = this.plan.retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
+    const headers = this.#attemptHeaders(s.info.attempts);
+    // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady)
+    // and the whole request has arrived (else at onRequestComplete).
+    if (this.#requestCompleteNs !== 0n) this.#armPerTry(a);
+    // UpstreamRequest::onPoolReady: the attempt's maximum duration, from the header or the cluster.
+    const limit = this.plan.controls.upstreamStreamDurationMs ?? this.plan.cluster.config.maxStreamDurationMs;
+    if (limit !== undefined) a.durationTimer = setTimeout(() => this.#onMaxDuration(a), limit);
     const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
     dispatcher.dispatch({ path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 }, new Router.#Callbacks(this, a));
   }
@@ -324,7 +339,29 @@ export class Router {
     // As Envoy (Filter::onPerTryTimeoutCommon): a retried attempt leaves no flag; UT only when this was the last.
     if (this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry();
     this.#finish();
-    this.s.localReply({ status: 504, body: BODY_UPSTREAM_TIMEOUT, flag: ResponseFlag.UT, details: 'response_timeout' });
+    this.#timeoutReply();
+  }
+
+  /**
+   * Envoy's Filter::onStreamMaxDurationReached: the attempt is reset and retried as a reset would be (not once
+   * the response started); else 408 (504 once the whole request had arrived) `upstream max stream duration
+   * reached`, flag UMSDR, or a reset when the response already started.
+   */
+  #onMaxDuration(a: Attempt): void {
+    if (a.done || this.#finished) return;
+    a.durationTimer = undefined;
+    a.done = true;
+    const stats = this.plan.cluster.envoyStats;
+    stats.rqMaxDurationReached.inc();
+    if (a.controller !== undefined) {
+      a.controller.abort(new Error('max stream duration'));
+      stats.rqTxReset.inc();
+    }
+    this.#endAttempt(a);
+    if (!this.s.responseStarted && this.#retryAllowed({ kind: 'reset', started: true })) return this.#scheduleRetry();
+    this.#finish();
+    const status = this.#requestCompleteNs !== 0n ? 504 : 408;
+    this.s.localReply({ status, body: 'upstream max stream duration reached', flag: ResponseFlag.UMSDR, details: 'upstream_max_stream_duration_reached' });
   }
 
   /**
@@ -352,7 +389,8 @@ export class Router {
       if (status >= 500) a.counters.rqError++;
       else a.counters.rqSuccess++;
     }
-    if (this.plan.retry !== undefined && this.#retryAllowed({ kind: 'response', status, grpcStatus })) {
+    const policy = this.plan.controls.retry;
+    if (policy !== undefined && this.#retryAllowed({ kind: 'response', status, grpcStatus, headers: h })) {
       a.done = true;
       controller.abort(new Error('retrying'));
       this.#endAttempt(a);
@@ -363,8 +401,7 @@ export class Router {
     stats.response(status);
     // Envoy's RetryStateImpl::shouldRetry: a retried request whose next outcome needs no retry succeeded (not
     // one whose retries ran out or overflowed).
-    const policy = this.plan.retry;
-    if (this.#retries > 0 && (policy === undefined || !isRetriable(policy, { kind: 'response', status, grpcStatus }))) stats.rqRetrySuccess.inc();
+    if (this.#retries > 0 && (policy === undefined || !isRetriable(policy, { kind: 'response', status, grpcStatus, headers: h }))) stats.rqRetrySuccess.inc();
     const id = upstreamIdentity(a.host);
     if (id !== undefined) {
       s.info.upstreamPeerPrincipal = id.peer;
@@ -376,7 +413,7 @@ export class Router {
     }
     const local = controller.localAddress;
     if (local !== undefined) s.info.upstreamLocalAddress = local;
-    s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
+    if (!this.plan.suppressEnvoyHeaders) s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
     s.info.details = 'via_upstream';
     const made = this.plan.setCookies;
     if (made !== undefined) {
@@ -411,7 +448,7 @@ export class Router {
     }
     s.info.upstreamTransportFailureReason = r.transport;
     // A retried reset leaves no response flag (Envoy's Filter::onUpstreamReset sets flags only on the final abort).
-    if (this.#retryAllowed({ kind: r.kind } as AttemptOutcome)) return this.#scheduleRetry();
+    if (this.#retryAllowed(r.kind === 'reset' || r.kind === 'refused-stream' ? { kind: r.kind, started: a.active || a.counters !== undefined } : ({ kind: r.kind } as AttemptOutcome))) return this.#scheduleRetry();
     this.#finish();
     const status = r.reason === 'protocol error' ? 502 : 503;
     s.localReply({ status, body: upstreamResetBody(r.reason, this.#retries > 0, r.transport), flag: flagFor(r), details: upstreamResetDetails(r.reason, r.transport) });
@@ -419,7 +456,7 @@ export class Router {
 
   /** Whether another attempt may start after `o` (policy, budget, breaker, replayable body). */
   #retryAllowed(o: AttemptOutcome): boolean {
-    const p = this.plan.retry;
+    const p = this.plan.controls.retry;
     if (p === undefined || this.#finished || this.#continued) return false;
     if (!isRetriable(p, o)) return false;
     if (this.#retries >= p.numRetries) {
@@ -436,7 +473,7 @@ export class Router {
   }
 
   #scheduleRetry(): void {
-    const p = this.plan.retry as RetryPolicy;
+    const p = this.plan.controls.retry as RetryPolicy;
     this.#retries++;
     this.plan.cluster.envoyStats.rqRetry.inc();
     const delay = backoffMs(p, this.#retries, this.s.random);

@@ -84,6 +84,8 @@ export interface CompiledCluster {
    * keepalive_time (ms) before the first probe (0: the kernel's setting). Undefined: no keepalive.
    */
   readonly tcpKeepaliveMs: number | undefined;
+  /** common_http_protocol_options.max_stream_duration (ms): an attempt still going then is reset (UMSDR). */
+  readonly maxStreamDurationMs: number | undefined;
   /** common_http_protocol_options.max_connection_duration (ms): connections older are drained and closed. */
   readonly maxConnectionDurationMs: number | undefined;
   readonly http2: CompiledHttp2Options;
@@ -187,6 +189,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   let autoSni = false;
   let autoSanValidation = false;
   let maxConnectionDuration = c.commonHttpProtocolOptions?.maxConnectionDuration;
+  let maxStreamDuration = c.commonHttpProtocolOptions?.maxStreamDuration;
   let h2 = c.http2ProtocolOptions;
   let h2Path = 'http2_protocol_options';
   const opts = c.typedExtensionProtocolOptions[HTTP_OPTIONS_KEY];
@@ -206,6 +209,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
         h2Path = `typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].use_downstream_protocol_config.http2_protocol_options`;
       }
       maxConnectionDuration = o.commonHttpProtocolOptions?.maxConnectionDuration ?? maxConnectionDuration;
+      maxStreamDuration = o.commonHttpProtocolOptions?.maxStreamDuration ?? maxStreamDuration;
       idleTimeoutMs = durationMs(o.commonHttpProtocolOptions?.idleTimeout, idleTimeoutMs);
       maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
       autoSni = o.upstreamHttpProtocolOptions?.autoSni ?? false;
@@ -238,6 +242,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   };
   const tcpKa = c.upstreamConnectionOptions?.tcpKeepalive;
   const durationLimit = durationMs(maxConnectionDuration, 0);
+  const streamLimit = durationMs(maxStreamDuration, 0);
   const dns = compileDns(c, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
@@ -257,6 +262,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       thresholds,
       tcpKeepaliveMs: tcpKa === undefined ? undefined : (tcpKa.keepaliveTime ?? 0) * 1000,
       maxConnectionDurationMs: durationLimit > 0 ? durationLimit : undefined,
+      maxStreamDurationMs: streamLimit > 0 ? streamLimit : undefined,
       http2,
       bindAddress: bind?.address || undefined,
       peerExchange,

@@ -31,6 +31,7 @@ import { compileTracing, type CompiledTracing } from '../tracing/tracing-config.
 import type { EscapedSlashesAction, PathNormalization } from '../http/path-normalization.js';
 import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
 import { compileCidr, type IpPredicate } from '../filters/rbac/cidr.js';
+import { compileRouterFilter, DEFAULT_ROUTER_CONFIG, type RouterConfig } from './compile-router.js';
 import { UuidRequestIdConfigSchema } from '../../xds/gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js';
 
 export type CompiledHttpFilter =
@@ -43,7 +44,7 @@ export type CompiledHttpFilter =
   | { readonly kind: 'wasm'; readonly name: string; readonly config: WasmFilterConfig }
   | { readonly kind: 'peer_metadata'; readonly name: string; readonly config: PeerMetadataConfig }
   | { readonly kind: 'alpn'; readonly name: string; readonly config: AlpnFilterConfig }
-  | { readonly kind: 'router'; readonly name: string };
+  | { readonly kind: 'router'; readonly name: string; readonly config: RouterConfig };
 
 
 export interface CompiledHcm {
@@ -89,6 +90,8 @@ export interface CompiledHcm {
   readonly requestTimeoutMs: number;
   readonly requestHeadersTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** common_http_protocol_options.max_stream_duration (0: none); a route's max_stream_duration replaces it. */
+  readonly maxStreamDurationMs: number;
   readonly idleTimeoutMs: number;
   readonly upgrades: ReadonlySet<string>;
   readonly accessLogs: readonly CompiledAccessLog[];
@@ -157,7 +160,6 @@ function unsupportedHcmSettings(h: HttpConnectionManager, path: string): string[
     if (c.headersWithUnderscoresAction !== 0) out.push(`${cp}.headers_with_underscores_action: only ALLOW is supported`);
     if (c.maxRequestsPerConnection !== undefined) out.push(`${cp}.max_requests_per_connection: not supported`);
     if (c.maxConnectionDuration !== undefined && durationMs(c.maxConnectionDuration, 0) > 0) out.push(`${cp}.max_connection_duration: not supported`);
-    if (c.maxStreamDuration !== undefined && durationMs(c.maxStreamDuration, 0) > 0) out.push(`${cp}.max_stream_duration: not supported (set it on the route)`);
   }
   return out;
 }
@@ -235,7 +237,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb') httpFilters.push({ kind: 'grpc_web', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {
-      httpFilters.push({ kind: 'router', name: f.name });
+      httpFilters.push({ kind: 'router', name: f.name, config: a !== undefined ? compileRouterFilter(a, `${fp}.typed_config`, problems) : DEFAULT_ROUTER_CONFIG });
       router = true;
     } else if (PASSIVE_FILTERS.has(t) || f.isOptional) return;
     else problems.push(`${fp}: unsupported HTTP filter ${t || '(no typed_config)'}; mark it is_optional to skip it`);
@@ -283,6 +285,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       // (node's headersTimeout), so a slowloris cannot hold a connection forever.
       requestHeadersTimeoutMs: durationMs(h.requestHeadersTimeout, 0) || 60_000,
       streamIdleTimeoutMs: durationMs(h.streamIdleTimeout, 300_000),
+      maxStreamDurationMs: durationMs(common?.maxStreamDuration, 0),
       idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
       xfcc: Object.freeze({

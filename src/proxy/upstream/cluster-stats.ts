@@ -65,6 +65,8 @@ export class ClusterStats {
   readonly rqCompleted: Counter;
   readonly rqTimeout: Counter;
   readonly rqPerTryTimeout: Counter;
+  /** Attempts ended at the cluster's max_stream_duration (or x-envoy-upstream-stream-duration-ms). */
+  readonly rqMaxDurationReached: Counter;
   readonly rqRxReset: Counter;
   readonly rqTxReset: Counter;
   readonly rqRetry: Counter;
@@ -95,6 +97,7 @@ export class ClusterStats {
     this.rqCompleted = s.counter('upstream_rq_completed');
     this.rqTimeout = s.counter('upstream_rq_timeout');
     this.rqPerTryTimeout = s.counter('upstream_rq_per_try_timeout');
+    this.rqMaxDurationReached = s.counter('upstream_rq_max_duration_reached');
     this.rqRxReset = s.counter('upstream_rq_rx_reset');
     this.rqTxReset = s.counter('upstream_rq_tx_reset');
     this.rqRetry = s.counter('upstream_rq_retry');

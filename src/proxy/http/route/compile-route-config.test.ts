@@ -286,6 +286,16 @@ const badConfigs: { name: string; json: JsonObject; problems: string[] }[] = [
     problems: ['virtual_hosts[0].routes[0].route.internal_redirect_policy: internal redirects are not supported'],
   },
   {
+    name: 'request hedging (Envoy sends a second request at the per-try timeout; not supported, so refused)',
+    json: {
+      virtualHosts: [
+        { name: 'vh', domains: ['*'], hedgePolicy: { hedgeOnPerTryTimeout: true }, routes: [{ match: { prefix: '/' }, route: { cluster: 'c', hedgePolicy: { hedgeOnPerTryTimeout: true } } }] },
+        { name: 'vh2', domains: ['b'], hedgePolicy: { initialRequests: 1 }, routes: [] },
+      ],
+    },
+    problems: ['virtual_hosts[0].hedge_policy.hedge_on_per_try_timeout: request hedging is not supported', 'virtual_hosts[0].routes[0].route.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported'],
+  },
+  {
     name: 'virtual host discovery',
     json: { vhds: { configSource: { ads: {} } } },
     problems: ['vhds: virtual host discovery is not supported'],

@@ -191,6 +191,7 @@ function compileVirtualHost(vh: VirtualHost, cs: ConfigScope, path: string, prob
   if (vh.name === '') problems.push(`${path}.name: value length must be at least 1 characters`);
   if (vh.matcher !== undefined) problems.push(`${path}.matcher: the matcher tree is not supported; use routes`);
   if (vh.retryPolicyTypedConfig !== undefined) problems.push(`${path}.retry_policy_typed_config: retry policy extensions are not supported`);
+  if (vh.hedgePolicy?.hedgeOnPerTryTimeout === true) problems.push(`${path}.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported`);
   const info: VirtualHostInfo = Object.freeze({
     name: vh.name,
     includeRequestAttemptCount: vh.includeRequestAttemptCount,

@@ -67,6 +67,7 @@ export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPol
     problems.push(`${path}.internal_redirect_policy: internal redirects are not supported`);
   }
   if (a.retryPolicyTypedConfig !== undefined) problems.push(`${path}.retry_policy_typed_config: retry policy extensions are not supported`);
+  if (a.hedgePolicy?.hedgeOnPerTryTimeout === true) problems.push(`${path}.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported`);
   const msd = a.maxStreamDuration;
   const timeout = optionalDurationMs(a.timeout, `${path}.timeout`, problems);
   const hostRewrite = a.hostRewriteSpecifier;
@@ -76,6 +77,7 @@ export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPol
     retryPolicy: a.retryPolicy !== undefined ? compileRetryPolicy(a.retryPolicy, `${path}.retry_policy`, problems) : inherited.retryPolicy,
     hashPolicies: compileHashPolicies(a.hashPolicy, `${path}.hash_policy`, problems),
     mirrorPolicies: a.requestMirrorPolicies.length > 0 ? compileMirrorPolicies(a.requestMirrorPolicies, `${path}.request_mirror_policies`, problems) : inherited.mirrorPolicies,
+    newTimeouts: msd !== undefined,
     maxStreamDurationMs: optionalDurationMs(msd?.maxStreamDuration, `${path}.max_stream_duration.max_stream_duration`, problems),
     grpcTimeoutHeaderMaxMs: optionalDurationMs(msd?.grpcTimeoutHeaderMax, `${path}.max_stream_duration.grpc_timeout_header_max`, problems),
     grpcTimeoutHeaderOffsetMs: optionalDurationMs(msd?.grpcTimeoutHeaderOffset, `${path}.max_stream_duration.grpc_timeout_header_offset`, problems),

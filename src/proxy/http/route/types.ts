@@ -112,6 +112,8 @@ export interface RouteActionPolicy {
   readonly hashPolicies: readonly CompiledHashPolicy[];
   /** The route's request_mirror_policies, else the virtual host's, else the route configuration's. */
   readonly mirrorPolicies: readonly CompiledMirrorPolicy[];
+  /** max_stream_duration is set (Envoy's "new timeouts"): the connection manager times the stream, and the router ignores `timeoutMs` and max_grpc_timeout. */
+  readonly newTimeouts: boolean;
   readonly maxStreamDurationMs: number | undefined;
   readonly grpcTimeoutHeaderMaxMs: number | undefined;
   readonly grpcTimeoutHeaderOffsetMs: number | undefined;
