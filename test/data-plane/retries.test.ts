@@ -158,7 +158,7 @@ it('retries (VirtualService retries through an ingress gateway)', async (t) => {
     await waitFor(() => (attemptsOf(hangs).length >= 2 ? true : undefined), 'the second attempt at the upstream');
     assert.deepEqual(attemptsOf(hangs), ['1', '2']);
     const log = await gw.logFor('/hung');
-    assert.deepEqual([log.status, log.flags, log.details], [504, 'UT,URX', 'response_timeout']);
+    assert.deepEqual([log.status, log.flags, log.details], [504, 'UT,URX', 'upstream_per_try_timeout']);
     // Both attempts hit the per-try timeout and were reset by the proxy; the route timeout never fired.
     const st = await gw.clusterStats('hangs');
     assert.deepEqual(

@@ -9,6 +9,8 @@
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { compileCluster, type CompiledCluster, type TransportSettings } from '../../proxy/runtime/compile-cluster.js';
 import { compileLbConfig } from '../../proxy/upstream/lb/lb-config.js';
+import { originalDestinationOf } from '../../proxy/upstream/original-dst.js';
+import type { HeaderMap } from '../../proxy/http/headers.js';
 import { buildHealthView } from '../../proxy/upstream/lb/health-view.js';
 import { hostSetFromAssignment, type Host } from '../../proxy/upstream/host.js';
 import { durationMs } from '../../proxy/runtime/duration.js';
@@ -94,11 +96,14 @@ function openBreakers(live: ReadonlyMap<string, number> | undefined, cc: Compile
   return parts.length === 0 ? undefined : `at their limit when the proxy's /stats was read: ${parts.join('; ')}`;
 }
 
-/**
- * Explains the cluster `name` and its endpoints. `originalDestination` is where an ORIGINAL_DST
- * cluster connects (x-envoy-original-dst-host, else the authority with the scheme's port).
- */
-export function explainCluster(cfg: ProxyConfig, name: string, originalDestination: string, steps: ExplainStep[], problems: string[]): ClusterOutcome {
+/** The request as an ORIGINAL_DST cluster reads it: its headers, and the destination it was sent to (authority and scheme's port). */
+export interface OriginalDstRequest {
+  readonly headers: HeaderMap;
+  readonly destination: string;
+}
+
+/** Explains the cluster `name` and its endpoints. */
+export function explainCluster(cfg: ProxyConfig, name: string, request: OriginalDstRequest, steps: ExplainStep[], problems: string[]): ClusterOutcome {
   const c = cfg.clusters.get(name);
   if (c === undefined) {
     steps.push({ step: 'cluster', resource: name, decision: 'missing', detail: `the proxy has no cluster ${name} (not sent by CDS, or removed): the router answers 503 (NC)` });
@@ -124,8 +129,16 @@ export function explainCluster(cfg: ProxyConfig, name: string, originalDestinati
   if (open !== undefined) steps.push({ step: 'circuit-breakers', resource: name, decision: 'open now', detail: open });
 
   if (cc.kind === 'original-dst') {
-    steps.push({ step: 'endpoints', resource: name, decision: 'original destination', detail: `an ORIGINAL_DST cluster connects to the request's own destination: ${originalDestination}` });
-    return { kind: 'ok', cluster: name, candidates: [originalDestination], panic: false };
+    const od = cc.originalDst;
+    const r = originalDestinationOf(od, request.headers, request.destination);
+    const port = od?.portOverride;
+    const dest = port === undefined ? r.destination : `${r.destination.slice(0, r.destination.lastIndexOf(':'))}:${port}`;
+    const how =
+      od?.headerName !== undefined && !r.invalidHeader && r.destination !== request.destination
+        ? `the address in the request's ${od.headerName} header`
+        : `the request's own destination${r.invalidHeader ? ` (its ${od?.headerName ?? ''} header is not an address and port: original_dst_host_invalid)` : ''}`;
+    steps.push({ step: 'endpoints', resource: name, decision: 'original destination', detail: `an ORIGINAL_DST cluster connects to ${how}: ${dest}${port !== undefined ? ` (upstream_port_override ${port})` : ''}` });
+    return { kind: 'ok', cluster: name, candidates: [dest], panic: false };
   }
   const cla = cc.kind === 'eds' ? cfg.endpoints.get(cc.edsName) : c.loadAssignment;
   if (cla === undefined) {

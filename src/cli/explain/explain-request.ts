@@ -10,7 +10,7 @@ import { normalizeRequestPath } from '../../proxy/http/path-normalization.js';
 import type { CompiledHcm } from '../../proxy/runtime/compile-hcm.js';
 import type { HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
-import { explainCluster, type ClusterOutcome } from './cluster-steps.js';
+import { explainCluster, type ClusterOutcome, type OriginalDstRequest } from './cluster-steps.js';
 import { explainHttpFilters } from './http-filter-steps.js';
 import { explainOutboundListener, HTTP_PROXY_PORT } from './outbound-listener.js';
 import type { ProxyConfig } from './proxy-config.js';
@@ -42,7 +42,7 @@ function failureVerdict(o: Exclude<ClusterOutcome, { kind: 'ok' }>, notFoundStat
 }
 
 /** Explains each cluster of a forward and decides the verdict for the whole split. */
-function forwardVerdict(cfg: ProxyConfig, targets: readonly WeightedTarget[], weighted: boolean, originalDestination: string, notFoundStatus: number, notes: readonly string[], steps: ExplainStep[], problems: string[]): Verdict {
+function forwardVerdict(cfg: ProxyConfig, targets: readonly WeightedTarget[], weighted: boolean, originalDestination: OriginalDstRequest, notFoundStatus: number, notes: readonly string[], steps: ExplainStep[], problems: string[]): Verdict {
   const live = targets.filter((t) => !weighted || t.weight > 0);
   const outcomes = live.map((t) => ({ t, o: explainCluster(cfg, t.cluster, originalDestination, steps, problems) }));
   const ok = outcomes.filter((x) => x.o.kind === 'ok');
@@ -126,7 +126,7 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   if (l.kind === 'rejected') return report(l.verdict);
   if (l.kind === 'tcp') {
     const targets = l.tcp.clusters.map((c) => ({ cluster: c.name, weight: c.weight }));
-    const v = forwardVerdict(cfg, targets, targets.length > 1, `${url.hostname}:${port}`, 503, [], steps, problems);
+    const v = forwardVerdict(cfg, targets, targets.length > 1, { headers: {}, destination: `${url.hostname}:${port}` }, 503, [], steps, problems);
     if (v.outcome === 'rejected') {
       const flag = v.responseFlag ?? 'UH';
       return report({ outcome: 'rejected', responseFlag: flag, ...(v.cluster !== undefined ? { cluster: v.cluster } : {}), summary: `tcp_proxy has nowhere to connect (${flag}${v.cluster !== undefined ? `, cluster ${v.cluster}` : ''}): the tunnel is closed without an HTTP answer` });
@@ -151,6 +151,6 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   const action = explainRouteAction(sel, r.route, r.label ?? sel.route.name, r.istioResource, normalized, steps);
   if (action.kind === 'answered') return report(action.verdict);
   const notFoundStatus = sel.kind === 'route' ? sel.action.clusterNotFoundStatus : 503;
-  const originalDestination = headers['x-envoy-original-dst-host'] ?? withPort(authority, input.scheme);
+  const originalDestination = { headers, destination: withPort(authority, input.scheme) };
   return report(forwardVerdict(cfg, action.clusters, action.weighted, originalDestination, notFoundStatus, filters.notes, steps, problems));
 }

@@ -18,7 +18,7 @@ import { HttpStream, type DownstreamRequest, type DownstreamResponse, type HttpP
 import { newStreamInfo } from './stream-info.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HeaderMap, ResponseHeaderPolicy } from './headers.js';
-import type { CompiledRouteConfig } from './route/types.js';
+import type { CompiledRouteConfig, RouteSelection } from './route/types.js';
 import { mutateRequestHeaders } from './request-headers.js';
 import { nodeRequest } from './node-request.js';
 import { StreamTimers, streamDurationMs } from './stream-timeouts.js';
@@ -224,6 +224,11 @@ export class HcmRuntime implements Http1ServerHost {
     mutateRequestHeaders(r, this.config, table?.internalOnlyHeaders);
     const decision = table?.select(r, this.env.random);
     if (this.config.tracing !== undefined) s.info.span = startStreamSpan(this.config.tracing, r, decision, this.env.random);
+    if (s.tunnel !== undefined && !this.#upgradeAllowed(s, decision)) {
+      // An upgrade neither the route nor the connection manager enables: Envoy's 403 local reply.
+      this.#stats?.rqWsOnNonWsRoute.inc();
+      return s.localReply({ status: 403, body: '', flag: 0, details: 'upgrade_failed' });
+    }
     // The stream's idle and duration timers (stream-timeouts.ts), with the route's settings; none for tunnels.
     if (s.tunnel === undefined) {
       const action = decision?.kind === 'route' ? decision.action : undefined;
@@ -256,11 +261,19 @@ export class HcmRuntime implements Http1ServerHost {
       // A client gone before any answer (local or the upstream's) cut the stream short.
       complete(!res.finished && info.responseCode === 0);
     });
-    const upgrade = r.headers['upgrade'];
-    if (typeof upgrade === 'string' && this.config.upgrades.has(upgrade.toLowerCase())) return this.#route(s);
-    // An upgrade the connection manager does not enable (upgrade_configs): Envoy's 403 local reply.
-    this.#stats?.rqWsOnNonWsRoute.inc();
-    s.localReply({ status: 403, body: '', flag: 0, details: 'upgrade_failed' });
+    this.#route(s);
+  }
+
+  /**
+   * Envoy's createUpgradeFilterChain: the route's upgrade_configs decide for its streams (disabled there: refused;
+   * enabled there: allowed even where the connection manager's are not), else the connection manager's.
+   */
+  #upgradeAllowed(s: HttpStream, decision: RouteSelection | undefined): boolean {
+    const upgrade = s.request.headers['upgrade'];
+    if (typeof upgrade !== 'string') return false;
+    const type = upgrade.toLowerCase();
+    const byRoute = decision?.kind === 'route' ? decision.action.upgrades.get(type) : undefined;
+    return byRoute ?? this.config.upgrades.has(type);
   }
 
   /**

@@ -3,16 +3,16 @@
 
 import type { ClusterHandle, DispatchController, HostRequestCounters, PickedHost } from '../upstream/cluster-handle.js';
 import type { MirrorTarget } from './mirror.js';
-import type { RequestControls } from './router-controls.js';
+import type { AttemptHeaderOptions } from './router-controls.js';
+import type { HttpStream } from './http-stream.js';
+import type { HeaderMap } from './headers.js';
+import { upstreamIdentity } from '../upstream/tls-identity.js';
 
 /** What the route decided for a request that goes upstream. */
-export interface ForwardPlan {
+export interface ForwardPlan extends AttemptHeaderOptions {
   readonly cluster: ClusterHandle;
-  /** Route and per-try timeouts, the timeout's status and the retry policy (router-controls.ts). */
-  readonly controls: RequestControls;
-  /** The router's suppress_envoy_headers. */
-  readonly suppressEnvoyHeaders: boolean;
-  readonly includeAttemptCount: boolean;
+  /** route.per_try_idle_timeout (ms, 0: none): an attempt with nothing from its host that long is abandoned. */
+  readonly perTryIdleTimeoutMs: number;
   readonly hash: bigint | undefined;
   /** ORIGINAL_DST: host:port to connect to. */
   readonly originalDestination: string | undefined;
@@ -28,6 +28,8 @@ export interface Attempt {
   startNs: bigint;
   controller: DispatchController | undefined;
   perTryTimer: NodeJS.Timeout | undefined;
+  /** per_try_idle_timeout: refreshed by every read from the host. */
+  idleTimer: NodeJS.Timeout | undefined;
   /** The cluster's max_stream_duration (or x-envoy-upstream-stream-duration-ms) for this attempt. */
   durationTimer: NodeJS.Timeout | undefined;
   done: boolean;
@@ -39,4 +41,25 @@ export interface Attempt {
   active: boolean;
   /** The host's request counters, once the attempt was sent (ClusterHandle.requestSent). */
   counters: HostRequestCounters | undefined;
+}
+
+/**
+ * What the stream learns from the response head an attempt got: the host's identity (mTLS), the connection's
+ * local address, x-envoy-upstream-service-time (unless suppress_envoy_headers), `via_upstream`; and the
+ * Set-Cookie values a cookie hash policy made join the head `h`.
+ */
+export function noteUpstreamResponse(s: HttpStream, plan: ForwardPlan, a: Attempt, localAddress: string | undefined, h: HeaderMap): void {
+  const id = upstreamIdentity(a.host);
+  if (id !== undefined) {
+    s.info.upstreamPeerPrincipal = id.peer;
+    s.info.upstreamLocalPrincipal = id.local;
+  }
+  if (localAddress !== undefined) s.info.upstreamLocalAddress = localAddress;
+  if (!plan.suppressEnvoyHeaders) s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
+  s.info.details = 'via_upstream';
+  const made = plan.setCookies;
+  if (made !== undefined) {
+    const had = h['set-cookie'];
+    h['set-cookie'] = had === undefined ? [...made] : [...(typeof had === 'string' ? [had] : had), ...made];
+  }
 }

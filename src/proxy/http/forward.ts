@@ -13,7 +13,9 @@ import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { xxHash64 } from '../upstream/lb/xxhash64.js';
 import { hostPort } from '../lib/address.js';
-import { requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
+import { originalDestinationOf } from '../upstream/original-dst.js';
+import type { ClusterHandle } from '../upstream/cluster-handle.js';
+import { appendForwardedHost, requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
 import { isGrpcRequest } from './local-reply.js';
 
 /** A request cookie's value as Envoy's parseCookieValue reads it: the first match, without surrounding double quotes. */
@@ -112,8 +114,14 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     if (s.request.headers['x-envoy-original-path'] === undefined) s.request.headers['x-envoy-original-path'] = s.request.path;
     s.upstreamPath = sel.path;
   }
-  if (sel.host !== undefined) s.upstreamAuthority = sel.host;
+  if (sel.host !== undefined) {
+    // append_x_forwarded_host: the authority being replaced is kept (Http::Utility::updateAuthority).
+    if (a.appendXForwardedHost) appendForwardedHost(s.request.headers, s.upstreamAuthority);
+    s.upstreamAuthority = sel.host;
+  }
   if (s.tunnel !== undefined) return s.tunnel(cluster);
+  // include_attempt_count_in_response: every answer from here on (the upstream's or the router's) says how many attempts it took.
+  if (sel.virtualHost.includeAttemptCountInResponse) s.responseHooks.push((_status, h) => void (h['x-envoy-attempt-count'] = String(info.attempts)));
   const setCookies: string[] = [];
   const hash = requestHash(a.hashPolicies, s, setCookies);
   new Router(s, {
@@ -122,11 +130,22 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     controls,
     suppressEnvoyHeaders: router.suppressEnvoyHeaders,
     includeAttemptCount: sel.virtualHost.includeRequestAttemptCount,
+    includeIsTimeoutRetry: sel.virtualHost.includeIsTimeoutRetryHeader,
+    autoHostRewrite: a.autoHostRewrite,
+    appendXForwardedHost: a.appendXForwardedHost,
+    perTryIdleTimeoutMs: a.retryPolicy?.perTryIdleTimeoutMs ?? 0,
     hash,
     ...(setCookies.length > 0 ? { setCookies } : {}),
-    originalDestination: cluster.config.kind === 'original-dst' ? (headerValue(s.request.headers, 'x-envoy-original-dst-host') ?? withPort(s.request.authority, s.request.scheme)) : undefined,
+    originalDestination: cluster.config.kind === 'original-dst' ? originalDestination(cluster, s) : undefined,
     mirrors: mirrorTargets(a.mirrorPolicies, s.request.headers, s.random, (name) => env.cluster(name)),
   }).start();
+}
+
+/** Where an ORIGINAL_DST cluster connects for this request (original-dst.ts). */
+function originalDestination(cluster: ClusterHandle, s: HttpStream): string {
+  const r = originalDestinationOf(cluster.config.originalDst, s.request.headers, withPort(s.request.authority, s.request.scheme));
+  if (r.invalidHeader) cluster.envoyStats.originalDstHostInvalid.inc();
+  return r.destination;
 }
 
 /** host[:port] with the scheme's default port added. */

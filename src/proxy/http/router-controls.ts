@@ -232,3 +232,39 @@ export function upstreamHeaders(s: HttpStream, attempt: number): HeaderMap {
   if (attempt > 0) h['x-envoy-attempt-count'] = String(attempt);
   return h;
 }
+
+/** Http::Utility::updateAuthority's append_xfh: the authority being replaced goes at the end of x-forwarded-host. */
+export function appendForwardedHost(h: HeaderMap, previous: string): void {
+  if (previous === '') return;
+  const xfh = joinedHeader(h, 'x-forwarded-host');
+  h['x-forwarded-host'] = xfh === undefined ? previous : `${xfh},${previous}`;
+}
+
+/** What an attempt's headers depend on besides the request (the ForwardPlan's fields). */
+export interface AttemptHeaderOptions {
+  readonly controls: RequestControls;
+  readonly suppressEnvoyHeaders: boolean;
+  readonly includeAttemptCount: boolean;
+  /** The virtual host's include_is_timeout_retry_header: retries say whether a per-try timeout caused them. */
+  readonly includeIsTimeoutRetry: boolean;
+  /** auto_host_rewrite: each attempt's host header is its host's hostname (when it has one). */
+  readonly autoHostRewrite: boolean;
+  /** append_x_forwarded_host: a rewritten host header leaves the original in x-forwarded-host. */
+  readonly appendXForwardedHost: boolean;
+}
+
+/**
+ * An attempt's request headers (attempt 1 is the first): the timeout it has left `elapsedMs` after the request
+ * was complete (setTimeoutHeaders), x-envoy-is-timeout-retry on a retry (`timeoutRetry`: a per-try timeout
+ * caused it), and with auto_host_rewrite the host's `hostname` as the host (UpstreamRequest's updateAuthority).
+ */
+export function attemptHeaders(s: HttpStream, o: AttemptHeaderOptions, attempt: number, hostname: string | undefined, timeoutRetry: boolean, elapsedMs: number): HeaderMap {
+  const h = upstreamHeaders(s, o.includeAttemptCount ? attempt : 0);
+  if (o.includeIsTimeoutRetry && attempt > 1) h['x-envoy-is-timeout-retry'] = timeoutRetry ? 'true' : 'false';
+  if (o.autoHostRewrite && hostname !== undefined) {
+    if (o.appendXForwardedHost) appendForwardedHost(h, s.upstreamAuthority);
+    h['host'] = hostname;
+  }
+  setTimeoutHeaders(h, o.controls, elapsedMs, o.suppressEnvoyHeaders);
+  return h;
+}

@@ -4,7 +4,6 @@
 // failure becomes a local reply through local-reply.ts; nothing on this path throws.
 // https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter
 
-import { upstreamIdentity } from '../upstream/tls-identity.js';
 import { Readable } from 'node:stream';
 import type { DispatchController, DispatchHandler, HeaderValues, HostRequestCounters, UpstreamDispatcher } from '../upstream/cluster-handle.js';
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
@@ -17,8 +16,8 @@ import type { HttpStream } from './http-stream.js';
 import { sendShadow, type MirrorTarget } from './mirror.js';
 import { BodySource } from './request-body.js';
 import { PreviousPriorities } from '../upstream/previous-priorities.js';
-import { setTimeoutHeaders, upstreamHeaders } from './router-controls.js';
-import type { Attempt, ForwardPlan } from './forward-plan.js';
+import { attemptHeaders } from './router-controls.js';
+import { noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
 
 export type { ForwardPlan };
 
@@ -38,6 +37,8 @@ export class Router {
   #body: BodySource | undefined;
   #protocol: WireProtocol;
   #holdsRetrySlot = false;
+  /** The last retry was for a per-try timeout. */
+  #timeoutRetry = false;
   /** When the whole request had arrived (hrtime ns; 0 until then): Envoy's timeouts count from there. */
   #requestCompleteNs = 0n;
 
@@ -78,16 +79,16 @@ export class Router {
   #armPerTry(a: Attempt): void {
     const perTry = this.plan.controls.perTryTimeoutMs;
     if (perTry > 0) a.perTryTimer = setTimeout(() => this.#onPerTryTimeout(a), perTry);
+    const idle = this.plan.perTryIdleTimeoutMs;
+    if (idle > 0) a.idleTimer = setTimeout(() => this.#onPerTryTimeout(a, true), idle);
   }
 
-  /** An attempt's request headers, with the timeout it has left (setTimeoutHeaders). */
-  #attemptHeaders(attempt: number): Record<string, string | string[] | undefined> {
-    const h = upstreamHeaders(this.s, this.plan.includeAttemptCount ? attempt : 0);
-    // The first attempt is told the whole timeout (finalTimeout); a retry what is left since the request was complete (doRetry).
+  /** An attempt's request headers (router-controls.ts attemptHeaders). */
+  #attemptHeaders(attempt: number, host?: PickedHost): Record<string, string | string[] | undefined> {
     const done = this.#requestCompleteNs;
+    // The first attempt is told the whole timeout (finalTimeout); a retry what is left since the request was complete (doRetry).
     const elapsed = attempt <= 1 || done === 0n ? 0 : Number((process.hrtime.bigint() - done) / 1_000_000n);
-    setTimeoutHeaders(h, this.plan.controls, elapsed, this.plan.suppressEnvoyHeaders);
-    return h;
+    return attemptHeaders(this.s, this.plan, attempt, host?.hostname, this.#timeoutRetry, elapsed);
   }
 
   /** Envoy's shadowing: copies of the request, once per request (not per attempt), never awaited. */
@@ -125,6 +126,7 @@ export class Router {
     const a = this.#attempt;
     if (a?.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
     if (a?.durationTimer !== undefined) clearTimeout(a.durationTimer);
+    if (a?.idleTimer !== undefined) clearTimeout(a.idleTimer);
   }
 
   #onGlobalTimeout(): void {
@@ -155,15 +157,19 @@ export class Router {
     this.#timeoutReply();
   }
 
-  /** Envoy's onUpstreamTimeoutAbort: 504 `upstream request timeout`, or an empty 204 under x-envoy-upstream-rq-timeout-alt-response. */
-  #timeoutReply(): void {
+  /**
+   * Envoy's onUpstreamTimeoutAbort: 504 `upstream request timeout`, or an empty 204 under
+   * x-envoy-upstream-rq-timeout-alt-response; `details` names the timeout (response_timeout for the route's).
+   */
+  #timeoutReply(details = 'response_timeout'): void {
     const status = this.plan.controls.timeoutStatus;
-    this.s.localReply({ status, body: status === 504 ? BODY_UPSTREAM_TIMEOUT : '', flag: ResponseFlag.UT, details: 'response_timeout' });
+    this.s.localReply({ status, body: status === 504 ? BODY_UPSTREAM_TIMEOUT : '', flag: ResponseFlag.UT, details });
   }
 
   #endAttempt(a: Attempt): void {
     if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
     if (a.durationTimer !== undefined) clearTimeout(a.durationTimer);
+    if (a.idleTimer !== undefined) clearTimeout(a.idleTimer);
     const cluster = this.plan.cluster;
     if (a.active) {
       a.active = false;
@@ -206,7 +212,7 @@ export class Router {
     cluster.requestStarted(host);
     s.info.attempts++;
     s.info.upstreamHost = host.key;
-    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, durationTimer: undefined, done: false, slot: undefined, pending: false, active: false, counters: undefined };
+    const a: Attempt = { host, startNs: 0n, controller: undefined, perTryTimer: undefined, idleTimer: undefined, durationTimer: undefined, done: false, slot: undefined, pending: false, active: false, counters: undefined };
     this.#attempt = a;
     if (this.#firstTried === undefined) this.#firstTried = host.key;
     else this.#triedHosts()?.add(host.key);
@@ -257,7 +263,7 @@ export class Router {
   #dispatch(a: Attempt, dispatcher: UpstreamDispatcher): void {
     const s = this.s;
     a.startNs = process.hrtime.bigint();
-    const headers = this.#attemptHeaders(s.info.attempts);
+    const headers = this.#attemptHeaders(s.info.attempts, a.host);
     // Envoy arms the per-try timeout once the pool hands the request a connection (UpstreamRequest::onPoolReady)
     // and the whole request has arrived (else at onRequestComplete).
     if (this.#requestCompleteNs !== 0n) this.#armPerTry(a);
@@ -298,6 +304,7 @@ export class Router {
 
     onResponseData(controller: DispatchController, chunk: Buffer): void {
       if (this.a.done) return;
+      this.a.idleTimer?.refresh();
       const s = this.router.s;
       if (!s.writeBody(chunk)) {
         controller.pause();
@@ -319,13 +326,19 @@ export class Router {
     }
   };
 
-  #onPerTryTimeout(a: Attempt): void {
+  /**
+   * Envoy's onPerTryTimeoutCommon, for the per-try timeout (until the response head arrives) and the per-try
+   * idle timeout (nothing from the host for that long, also while the response streams): the attempt is reset
+   * and retried as a timeout; the last one is answered 504 (UT), or its streaming response reset.
+   */
+  #onPerTryTimeout(a: Attempt, idle = false): void {
     if (a.done || this.#finished) return;
-    a.perTryTimer = undefined;
-    if (this.s.response.headersSent) return; // the response is streaming: only the route timeout applies now
+    if (idle) a.idleTimer = undefined;
+    else a.perTryTimer = undefined;
+    if (!idle && this.s.response.headersSent) return; // the response is streaming: only the route timeout applies now
     a.done = true;
     const stats = this.plan.cluster.envoyStats;
-    stats.rqPerTryTimeout.inc();
+    (idle ? stats.rqPerTryIdleTimeout : stats.rqPerTryTimeout).inc();
     if (a.controller !== undefined) {
       a.controller.abort(new Error('per try timeout'));
       stats.rqTxReset.inc();
@@ -337,9 +350,14 @@ export class Router {
     }
     this.#endAttempt(a);
     // As Envoy (Filter::onPerTryTimeoutCommon): a retried attempt leaves no flag; UT only when this was the last.
-    if (this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry();
+    const details = idle ? 'upstream_per_try_idle_timeout' : 'upstream_per_try_timeout';
+    if (!this.s.responseStarted && this.#retryAllowed({ kind: 'per-try-timeout' })) return this.#scheduleRetry(true);
     this.#finish();
-    this.#timeoutReply();
+    if (this.s.response.headersSent) {
+      this.s.info.flags |= ResponseFlag.UT;
+      return this.s.resetDownstream(details);
+    }
+    this.#timeoutReply(details);
   }
 
   /**
@@ -402,24 +420,12 @@ export class Router {
     // Envoy's RetryStateImpl::shouldRetry: a retried request whose next outcome needs no retry succeeded (not
     // one whose retries ran out or overflowed).
     if (this.#retries > 0 && (policy === undefined || !isRetriable(policy, { kind: 'response', status, grpcStatus, headers: h }))) stats.rqRetrySuccess.inc();
-    const id = upstreamIdentity(a.host);
-    if (id !== undefined) {
-      s.info.upstreamPeerPrincipal = id.peer;
-      s.info.upstreamLocalPrincipal = id.local;
-    }
     if (a.perTryTimer !== undefined) {
       clearTimeout(a.perTryTimer);
       a.perTryTimer = undefined;
     }
-    const local = controller.localAddress;
-    if (local !== undefined) s.info.upstreamLocalAddress = local;
-    if (!this.plan.suppressEnvoyHeaders) s.info.upstreamServiceTimeMs = Number((process.hrtime.bigint() - a.startNs) / 1_000_000n);
-    s.info.details = 'via_upstream';
-    const made = this.plan.setCookies;
-    if (made !== undefined) {
-      const had = h['set-cookie'];
-      h['set-cookie'] = had === undefined ? [...made] : [...(typeof had === 'string' ? [had] : had), ...made];
-    }
+    a.idleTimer?.refresh();
+    noteUpstreamResponse(s, this.plan, a, controller.localAddress, h);
     s.writeUpstreamHead(status, h);
   }
 
@@ -472,8 +478,10 @@ export class Router {
     return true;
   }
 
-  #scheduleRetry(): void {
+  /** `timeout`: a per-try timeout caused it (x-envoy-is-timeout-retry). */
+  #scheduleRetry(timeout = false): void {
     const p = this.plan.controls.retry as RetryPolicy;
+    this.#timeoutRetry = timeout;
     this.#retries++;
     this.plan.cluster.envoyStats.rqRetry.inc();
     const delay = backoffMs(p, this.#retries, this.s.random);

@@ -14,6 +14,7 @@ import type { ListenerManager } from '../network/listener-manager.js';
 import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { HttpFilterSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { RouteAction_UpgradeConfigSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -43,7 +44,19 @@ before(async () => {
   const rbac = fromJson(RBACSchema, {
     rules: { action: 'DENY', policies: { 'no-admin': { permissions: [{ urlPath: { path: { prefix: '/admin' } } }], principals: [{ any: true }] } } },
   });
-  const routes = routeConfig('inline', [vhost('all', ['*'], [route('up', prefix('/'), toCluster('upstream'))])]);
+  // A route's upgrade_configs decide for its streams: WebSocket off on /no-ws, spdy/3 on for /spdy.
+  const withUpgrades = (upgradeConfigs: { upgradeType: string; enabled: boolean }[]): ReturnType<typeof toCluster> => {
+    const a = toCluster('upstream');
+    if (a.case === 'route') a.value.upgradeConfigs = upgradeConfigs.map((u) => create(RouteAction_UpgradeConfigSchema, { upgradeType: u.upgradeType, enabled: u.enabled }));
+    return a;
+  };
+  const routes = routeConfig('inline', [
+    vhost('all', ['*'], [
+      route('no-ws', prefix('/no-ws'), withUpgrades([{ upgradeType: 'WebSocket', enabled: false }])),
+      route('spdy', prefix('/spdy'), withUpgrades([{ upgradeType: 'spdy/3', enabled: true }])),
+      route('up', prefix('/'), toCluster('upstream')),
+    ]),
+  ]);
   const l = await startHcmListener('ws', {
     routes,
     clusters,
@@ -109,6 +122,15 @@ describe('WebSocket upgrades through the HTTP filters', () => {
     assert.equal(upgrades.length, before);
     const refused = await waitFor(async () => completed.find((c) => c.info.details === 'upgrade_failed'), 'the refused upgrade completed', 3000);
     assert.equal(refused.info.responseCode, 403);
+  });
+
+  it("a route's upgrade_configs override the connection manager's: disabled there is refused, enabled there upgrades", async () => {
+    const before = upgrades.length;
+    assert.match(await upgrade('/no-ws/chat', 'hello'), /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.equal(upgrades.length, before);
+    const out = await upgrade('/spdy/chat', 'hello', '', 'spdy/3');
+    assert.match(out, /^HTTP\/1\.1 101 /);
+    assert.equal(upgrades.at(-1)?.url, '/spdy/chat');
   });
 
   // Envoy's router when the upstream goes before answering: 503, "reset reason: connection termination", UC.

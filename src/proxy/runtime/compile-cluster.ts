@@ -95,7 +95,38 @@ export interface CompiledCluster {
   readonly lbPolicy: Cluster_LbPolicy;
   /** STRICT_DNS and LOGICAL_DNS: how the endpoints' names are resolved (dns-discovery.ts). */
   readonly dns: CompiledDns | undefined;
+  /** ORIGINAL_DST: original_dst_lb_config (undefined for other kinds). */
+  readonly originalDst: OriginalDstSettings | undefined;
   readonly proto: Cluster;
+}
+
+/**
+ * An ORIGINAL_DST cluster's original_dst_lb_config (Envoy's OriginalDstCluster): with use_http_header the
+ * destination a request names in `headerName` (default x-envoy-original-dst-host) wins over the connection's;
+ * without it, no header is looked at. upstream_port_override replaces the destination's port.
+ */
+export interface OriginalDstSettings {
+  readonly headerName: string | undefined;
+  readonly portOverride: number | undefined;
+}
+
+const NO_ORIGINAL_DST_CONFIG: OriginalDstSettings = Object.freeze({ headerName: undefined, portOverride: undefined });
+
+/** original_dst_lb_config, with the checks Envoy's OriginalDstClusterFactory and the field's PGV rule make. */
+function originalDstOf(c: Cluster, kind: ClusterKind, problems: string[]): OriginalDstSettings | undefined {
+  if (kind !== 'original-dst') return undefined;
+  if (c.lbPolicy !== Cluster_LbPolicy.CLUSTER_PROVIDED) {
+    problems.push(`lb_policy: cluster: LB policy ${Cluster_LbPolicy[c.lbPolicy] ?? c.lbPolicy} is not valid for Cluster type ORIGINAL_DST. Only 'CLUSTER_PROVIDED' is allowed with cluster type 'ORIGINAL_DST'`);
+  }
+  if (c.loadAssignment !== undefined && c.loadAssignment.endpoints.length > 0) problems.push('load_assignment: ORIGINAL_DST clusters must have no load assignment configured');
+  const od = c.lbConfig.case === 'originalDstLbConfig' ? c.lbConfig.value : undefined;
+  if (od === undefined) return NO_ORIGINAL_DST_CONFIG;
+  if (!od.useHttpHeader && od.httpHeaderName !== '') {
+    problems.push(`original_dst_lb_config.http_header_name: ORIGINAL_DST cluster: invalid config http_header_name=${od.httpHeaderName} and use_http_header is false. Set use_http_header to true if http_header_name is desired.`);
+  }
+  const port = od.upstreamPortOverride;
+  if (port !== undefined && port > 65535) problems.push('original_dst_lb_config.upstream_port_override: value must be less than or equal to 65535');
+  return Object.freeze({ headerName: od.useHttpHeader ? od.httpHeaderName.toLowerCase() || 'x-envoy-original-dst-host' : undefined, portOverride: port });
 }
 
 const RAW: TransportSettings = { kind: 'raw' };
@@ -244,6 +275,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   const durationLimit = durationMs(maxConnectionDuration, 0);
   const streamLimit = durationMs(maxStreamDuration, 0);
   const dns = compileDns(c, problems);
+  const originalDst = originalDstOf(c, kind, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -268,6 +300,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       peerExchange,
       lbPolicy: c.lbPolicy,
       dns,
+      originalDst,
       proto: c,
     },
   };

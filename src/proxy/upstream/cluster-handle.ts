@@ -20,6 +20,8 @@ export interface PickedHost {
   readonly localAddress?: string;
   /** `address` is a Unix domain socket's path (Envoy's pipe address; Istio's Sidecar `unix://` endpoints). */
   readonly pipe?: true;
+  /** The endpoint's hostname (EDS Endpoint.hostname, or the DNS name it was resolved from); absent when none. */
+  readonly hostname?: string;
 }
 
 export interface PickContext {

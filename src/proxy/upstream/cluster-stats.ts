@@ -65,10 +65,13 @@ export class ClusterStats {
   readonly rqCompleted: Counter;
   readonly rqTimeout: Counter;
   readonly rqPerTryTimeout: Counter;
+  readonly rqPerTryIdleTimeout: Counter;
   /** Attempts ended at the cluster's max_stream_duration (or x-envoy-upstream-stream-duration-ms). */
   readonly rqMaxDurationReached: Counter;
   readonly rqRxReset: Counter;
   readonly rqTxReset: Counter;
+  /** ORIGINAL_DST: a request's destination header that was not an address and port. */
+  readonly originalDstHostInvalid: Counter;
   readonly rqRetry: Counter;
   readonly rqRetrySuccess: Counter;
   readonly rqRetryOverflow: Counter;
@@ -97,9 +100,11 @@ export class ClusterStats {
     this.rqCompleted = s.counter('upstream_rq_completed');
     this.rqTimeout = s.counter('upstream_rq_timeout');
     this.rqPerTryTimeout = s.counter('upstream_rq_per_try_timeout');
+    this.rqPerTryIdleTimeout = s.counter('upstream_rq_per_try_idle_timeout');
     this.rqMaxDurationReached = s.counter('upstream_rq_max_duration_reached');
     this.rqRxReset = s.counter('upstream_rq_rx_reset');
     this.rqTxReset = s.counter('upstream_rq_tx_reset');
+    this.originalDstHostInvalid = s.counter('original_dst_host_invalid');
     this.rqRetry = s.counter('upstream_rq_retry');
     this.rqRetrySuccess = s.counter('upstream_rq_retry_success');
     this.rqRetryOverflow = s.counter('upstream_rq_retry_overflow');

@@ -197,7 +197,14 @@ export class UpstreamCluster implements ClusterHandle {
       const local = h.address === '127.0.0.1';
       const address = loopback !== undefined && local ? loopback : h.address;
       const from = local ? undefined : this.#sourceFor(address);
-      this.#picked.set(h.key, { address, port: h.port, key: h.key, transport: transportFor(this.config, socketMatchOf(h)), ...(from !== undefined ? { localAddress: from } : {}) });
+      this.#picked.set(h.key, {
+        address,
+        port: h.port,
+        key: h.key,
+        transport: transportFor(this.config, socketMatchOf(h)),
+        ...(from !== undefined ? { localAddress: from } : {}),
+        ...(h.hostname !== '' ? { hostname: h.hostname } : {}),
+      });
     }
     this.#outlier?.setHosts(this.#hosts.hosts.map((h) => h.key));
     if (this.#ownDetector !== undefined) this.envoyStats.outlierActive(this.#ownDetector.ejectionCount());
@@ -319,7 +326,7 @@ export class UpstreamCluster implements ClusterHandle {
     const i = dest.lastIndexOf(':');
     if (i <= 0) return undefined;
     const address = dest.slice(0, i).replace(/^\[|\]$/g, '');
-    const port = Number(dest.slice(i + 1));
+    const port = this.config.originalDst?.portOverride ?? Number(dest.slice(i + 1));
     if (!Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
     const key = hostKey(address, port);
     let p = this.#picked.get(key);
