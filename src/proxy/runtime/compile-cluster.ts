@@ -16,6 +16,8 @@ import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_p
 import { durationMs } from './duration.js';
 import { compileDns, type CompiledDns } from './compile-dns.js';
 import { dataSourceText } from './data-source.js';
+import { cipherList, secureContextAccepts, TLS_VERSIONS, type TlsVersion } from './tls-params.js';
+import { CertificateValidationContext_TrustChainVerification } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { typedStructOf } from './typed-struct.js';
 import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
 import type { Filter as ClusterFilter } from '../../xds/gen/envoy/config/cluster/v3/filter_pb.js';
@@ -35,7 +37,17 @@ export interface TlsSettings {
   readonly subjectAltNames: readonly StringMatcher[];
   /** The validation context's CRL (PEM; Istio's DestinationRule caCrl, a file read at compile time). */
   readonly crl: string | undefined;
-  readonly minVersion: 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** verify_certificate_hash (lower-case hex, no colons) and verify_certificate_spki (base64): pins, either may match. */
+  readonly verifyHash: readonly string[];
+  readonly verifySpki: readonly string[];
+  /** trust_chain_verification ACCEPT_UNTRUSTED: the connection goes on whatever the checks found. */
+  readonly acceptUntrusted: boolean;
+  readonly minVersion: TlsVersion | undefined;
+  /** Envoy's client default is TLS 1.2. */
+  readonly maxVersion: TlsVersion;
+  /** tls_params.cipher_suites and ecdh_curves as OpenSSL lists. */
+  readonly ciphers: string | undefined;
+  readonly ecdhCurves: string | undefined;
 }
 export type TransportSettings = { readonly kind: 'raw' } | TlsSettings;
 
@@ -163,7 +175,15 @@ function transportOf(ts: TransportSocket | undefined, path: string, problems: st
   };
   const cert = dataOf(inlineCert?.certificateChain);
   const key = dataOf(inlineCert?.privateKey);
-  const minV = c?.tlsParams?.tlsMinimumProtocolVersion;
+  const params = c?.tlsParams;
+  const minV = params?.tlsMinimumProtocolVersion;
+  const maxV = params?.tlsMaximumProtocolVersion;
+  const pp = `${path}.typed_config.common_tls_context.tls_params`;
+  const ciphers = (params?.cipherSuites.length ?? 0) > 0 ? cipherList(params?.cipherSuites ?? []) : undefined;
+  const ecdhCurves = (params?.ecdhCurves.length ?? 0) > 0 ? (params?.ecdhCurves ?? []).join(':') : undefined;
+  // What OpenSSL cannot use is refused now, as Envoy refuses a context it cannot build.
+  if (ciphers !== undefined && !secureContextAccepts({ ciphers })) problems.push(`${pp}.cipher_suites: Failed to initialize cipher suites ${ciphers}`);
+  if (ecdhCurves !== undefined && !secureContextAccepts({ ecdhCurve: ecdhCurves })) problems.push(`${pp}.ecdh_curves: Failed to initialize ECDH curves ${ecdhCurves}`);
   return {
     kind: 'tls',
     sni: t.sni,
@@ -178,7 +198,13 @@ function transportOf(ts: TransportSocket | undefined, path: string, problems: st
         ? (defaultVc?.matchTypedSubjectAltNames.map((m) => m.matcher).filter((m): m is StringMatcher => m !== undefined) ?? [])
         : (defaultVc?.matchSubjectAltNames ?? []),
     crl: dataSourceText(defaultVc?.crl, `${path}.typed_config.common_tls_context.validation_context.crl`, problems),
-    minVersion: minV === 4 ? 'TLSv1.3' : minV === 3 ? 'TLSv1.2' : undefined,
+    verifyHash: (defaultVc?.verifyCertificateHash ?? []).map((h) => h.replaceAll(':', '').toLowerCase()),
+    verifySpki: defaultVc?.verifyCertificateSpki ?? [],
+    acceptUntrusted: defaultVc?.trustChainVerification === CertificateValidationContext_TrustChainVerification.ACCEPT_UNTRUSTED,
+    minVersion: minV === undefined ? undefined : TLS_VERSIONS[minV],
+    maxVersion: (maxV === undefined ? undefined : TLS_VERSIONS[maxV]) ?? 'TLSv1.2',
+    ciphers,
+    ecdhCurves,
   };
 }
 

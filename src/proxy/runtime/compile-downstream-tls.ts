@@ -9,11 +9,13 @@ import { DownstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/trans
 import type { DataSource } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { StringMatcher } from '../../xds/gen/envoy/type/matcher/v3/string_pb.js';
 import type { Compiled } from './compile-cluster.js';
+import { cipherList, TLS_VERSIONS, type TlsVersion } from './tls-params.js';
+
+export type { TlsVersion };
 import { dataSourceText } from './data-source.js';
 import { createSecureContext } from 'node:tls';
 import { CertificateValidationContext_TrustChainVerification as TrustChain } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 export interface DownstreamTls {
   readonly inlineCertificate: { readonly cert: string; readonly key: string } | undefined;
@@ -42,12 +44,6 @@ export interface DownstreamTls {
   readonly ecdhCurves: string | undefined;
 }
 
-const VERSIONS: Readonly<Record<number, TlsVersion>> = { 1: 'TLSv1', 2: 'TLSv1.1', 3: 'TLSv1.2', 4: 'TLSv1.3' };
-
-/** Envoy's cipher_suites entries (BoringSSL syntax: `[A|B]` is a group of equal preference) as one OpenSSL list. */
-function cipherList(suites: readonly string[]): string {
-  return suites.flatMap((s) => s.replace(/^\[|\]$/g, '').split('|')).filter((s) => s !== '').join(':');
-}
 
 function data(ds: DataSource | undefined, path: string, problems: string[]): string | undefined {
   const s = ds?.specifier;
@@ -116,8 +112,8 @@ export function compileDownstreamTls(any: Any, path: string): Compiled<Downstrea
       acceptUntrusted: dvc?.trustChainVerification === TrustChain.ACCEPT_UNTRUSTED,
       crl,
       alpn: c?.alpnProtocols ?? [],
-      minVersion: minV === undefined ? undefined : VERSIONS[minV],
-      maxVersion: maxV === undefined ? undefined : VERSIONS[maxV],
+      minVersion: minV === undefined ? undefined : TLS_VERSIONS[minV],
+      maxVersion: maxV === undefined ? undefined : TLS_VERSIONS[maxV],
       ciphers,
       ecdhCurves,
       moreInlineCertificates: more.filter((x): x is { cert: string; key: string } => x !== undefined),

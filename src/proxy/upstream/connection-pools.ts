@@ -11,7 +11,7 @@ import { Http2Upstream } from './http2-upstream.js';
 import { Http1Pool } from './http1-pool.js';
 import { HTTP1_PARSER } from '../http/http1-parser.js';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
-import { serverIdentityCheck } from './san-check.js';
+import { uncheckedChainOptions, upstreamCertificateCheck, upstreamTlsParams } from './upstream-tls-options.js';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 
 export type { WireProtocol } from './cluster-handle.js';
@@ -82,8 +82,8 @@ export function createPool(
     if (ca !== undefined) connect['ca'] = ca;
     // With a CRL, OpenSSL checks the upstream's certificate chain against it.
     if (crl !== undefined) connect['crl'] = crl;
-    connect['rejectUnauthorized'] = ca !== undefined;
-    const check = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : serverIdentityCheck(transport.subjectAltNames);
+    connect['rejectUnauthorized'] = ca !== undefined && !transport.acceptUntrusted;
+    const check = verifyHost !== undefined ? (_h: string, cert: PeerCertificate) => checkServerIdentity(verifyHost, cert) : upstreamCertificateCheck(transport);
     if (identity === undefined) connect['checkServerIdentity'] = check;
     else {
       if (cert !== undefined) identity.onLocal(cert.cert);
@@ -96,7 +96,7 @@ export function createPool(
         return err;
       };
     }
-    if (transport.minVersion !== undefined) connect['minVersion'] = transport.minVersion;
+    Object.assign(connect, upstreamTlsParams(transport), uncheckedChainOptions(transport, ca));
     const own = protocol === 'http2' ? ['h2'] : ['http/1.1'];
     const alpn = alpnOverride !== undefined ? (alpnOverride.length > 0 ? [...alpnOverride] : own) : transport.alpn.length > 0 ? [...transport.alpn] : own;
     connect['ALPNProtocols'] = alpn;

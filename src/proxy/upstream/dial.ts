@@ -4,10 +4,9 @@
 // connection was made (SDS_MISSING: a secret the cluster names has not arrived).
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import type { ClusterHandle, PickedHost } from './cluster-handle.js';
 import { SDS_MISSING, type SecretSource } from './connection-pools.js';
-import { serverIdentityCheck } from './san-check.js';
+import { tlsConnectUpstream, uncheckedChainOptions, upstreamCertificateCheck, upstreamTlsParams } from './upstream-tls-options.js';
 
 /**
  * `onread`: where a plaintext connection's reads go, straight from the socket (tcp_proxy relays them to the
@@ -30,14 +29,16 @@ export function dial(host: PickedHost, cluster: ClusterHandle, secrets: SecretSo
   const ca = t.sdsValidation !== undefined ? v?.trustedCa : t.inlineTrustedCa;
   const crl = v?.crl ?? t.crl;
   if ((t.sdsCertificate !== undefined && cert === undefined) || (t.sdsValidation !== undefined && ca === undefined)) return SDS_MISSING;
-  return tlsConnect({
+  return tlsConnectUpstream({
     ...opts,
     ...(t.sni !== '' ? { servername: t.sni } : {}),
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
     ...(crl !== undefined ? { crl } : {}),
-    rejectUnauthorized: ca !== undefined,
-    checkServerIdentity: serverIdentityCheck(t.subjectAltNames),
+    rejectUnauthorized: ca !== undefined && !t.acceptUntrusted,
+    checkServerIdentity: upstreamCertificateCheck(t),
+    ...upstreamTlsParams(t),
+    ...uncheckedChainOptions(t, ca),
     ...(t.alpn.length > 0 ? { ALPNProtocols: [...t.alpn] } : {}),
   });
 }

@@ -5,8 +5,8 @@
 
 import { connect as h2Connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { tlsOptions, type ProbeTarget } from './health-checker-probe.js';
+import { tlsConnectUpstream } from './upstream-tls-options.js';
 
 export class H2Connection {
   #session: ClientHttp2Session | undefined;
@@ -31,7 +31,7 @@ export class H2Connection {
     const base = { host: t.address, port: t.port, ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}) };
     const options = tls.options;
     const session = h2Connect(`${options !== undefined ? 'https' : 'http'}://${host}:${t.port}`, {
-      createConnection: () => (options !== undefined ? tlsConnect({ ...base, ...options, ALPNProtocols: options.ALPNProtocols ?? ['h2'] }) : netConnect(base)),
+      createConnection: () => (options !== undefined ? tlsConnectUpstream({ ...base, ...options, ALPNProtocols: options.ALPNProtocols ?? ['h2'] }) : netConnect(base)),
     });
     session.on('error', () => undefined);
     // New checks never start on a session going away; the one in flight may finish (NO_ERROR) or fails.

@@ -8,7 +8,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { TransportSettings } from '../runtime/compile-cluster.js';
 import { SDS_MISSING, type SecretSource } from './connection-pools.js';
-import { serverIdentityCheck } from './san-check.js';
+import { uncheckedChainOptions, upstreamCertificateCheck, upstreamTlsParams } from './upstream-tls-options.js';
 
 /**
  * One check's result. `network` failures (connect error, reset, timeout) count toward unhealthy_threshold;
@@ -75,15 +75,16 @@ export function tlsOptions(t: ProbeTarget, defaultAlpn: readonly string[]): TlsR
   const alpn = t.alpn ?? (tr.alpn.length > 0 ? tr.alpn : defaultAlpn);
   const o: ConnectionOptions = {
     // Without a validation context Envoy does not verify the upstream certificate.
-    rejectUnauthorized: ca !== undefined,
+    rejectUnauthorized: ca !== undefined && !tr.acceptUntrusted,
     ...(tr.sni !== '' ? { servername: tr.sni } : {}),
     ...(cert !== undefined ? { cert: cert.cert, key: cert.key } : {}),
     ...(ca !== undefined ? { ca } : {}),
     // The cluster's CRL and SAN matchers apply to health check connections as to traffic (they use its
     // transport socket): no host name check beyond them, as Envoy makes none.
     ...(crl !== undefined ? { crl } : {}),
-    checkServerIdentity: serverIdentityCheck(tr.subjectAltNames),
-    ...(tr.minVersion !== undefined ? { minVersion: tr.minVersion } : {}),
+    checkServerIdentity: upstreamCertificateCheck(tr),
+    ...upstreamTlsParams(tr),
+    ...uncheckedChainOptions(tr, ca),
     ...(alpn.length > 0 ? { ALPNProtocols: [...alpn] } : {}),
   };
   return { ok: true, options: o };

@@ -329,7 +329,13 @@ describe('probes over the cluster\'s TLS', () => {
     inlineTrustedCa: ca.cert.toString(),
     subjectAltNames: [],
     crl: undefined,
+    verifyHash: [],
+    verifySpki: [],
+    acceptUntrusted: false,
     minVersion: undefined,
+    maxVersion: 'TLSv1.2',
+    ciphers: undefined,
+    ecdhCurves: undefined,
     ...extra,
   });
   const check = async (port: number, transport: TlsSettings, secrets = NO_SECRETS): Promise<ProbeOutcome> => {

@@ -8,10 +8,10 @@
 // - with reuse_connection (the default) the connection stays open for the next check.
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import type { TcpProbeConfig } from './health-checker-config.js';
 import { payloadMatches } from './health-checker-payload.js';
 import { NETWORK_FAILURE, SUCCESS, tlsOptions, type Probe, type ProbeReport, type ProbeTarget } from './health-checker-probe.js';
+import { tlsConnectUpstream } from './upstream-tls-options.js';
 
 const PROXY_V2_LOCAL = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x20, 0x00, 0x00, 0x00]);
 
@@ -44,7 +44,7 @@ export class TcpProbe implements Probe {
       return;
     }
     const opts = { host: this.target.address, port: this.target.port, ...(this.target.localAddress !== undefined ? { localAddress: this.target.localAddress } : {}) };
-    const s = tls.options !== undefined ? tlsConnect({ ...opts, ...tls.options }) : netConnect(opts);
+    const s = tls.options !== undefined ? tlsConnectUpstream({ ...opts, ...tls.options }) : netConnect(opts);
     this.#socket = s;
     this.#connected = false;
     this.#buffer = Buffer.alloc(0);

@@ -9,7 +9,7 @@
 // connected, and llhttp's HPE_* for malformed responses.
 
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchController, DispatchHandler, DispatchRequest } from './cluster-handle.js';
 import { HTTP1_PARSER, startReading, stopReading, type Http1Parser, type ParserCallbacks, type ParserError } from '../http/http1-parser.js';
@@ -19,6 +19,7 @@ import { batchedWrite } from '../lib/write-batch.js';
 import { hostPort } from '../lib/address.js';
 import type { HeaderMap } from '../http/headers.js';
 import type { ConnectionEvents } from './cluster-stats.js';
+import { tlsConnectUpstream } from './upstream-tls-options.js';
 
 export interface Http1ConnectionOptions {
   readonly host: string;
@@ -145,7 +146,7 @@ export class Http1Connection implements ParserCallbacks {
     if (parser === undefined) throw new Error('no HTTP/1.1 parser');
     this.#parser = parser.response(o.maxHeaderSize, this);
     const where = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) };
-    this.socket = o.tls !== undefined ? tlsConnect({ ...o.tls, ...where }) : netConnect(where);
+    this.socket = o.tls !== undefined ? tlsConnectUpstream({ ...o.tls, ...where }) : netConnect(where);
     const s = this.socket;
     o.events?.opened();
     s.setNoDelay(true);

@@ -11,12 +11,13 @@
 
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import type { DispatchHandler, DispatchRequest, UpstreamDispatcher } from './cluster-handle.js';
 import type { ConnectionEvents } from './cluster-stats.js';
 import { hostPort } from '../lib/address.js';
 import { latin1WireValue } from '../http/http1-head.js';
+import { tlsConnectUpstream } from './upstream-tls-options.js';
 
 export interface Http2UpstreamOptions {
   readonly host: string;
@@ -77,7 +78,7 @@ export class Http2Upstream implements UpstreamDispatcher {
     const session = h2connect(authority, {
       createConnection: () =>
         o.tls !== undefined
-          ? tlsConnect(o.path !== undefined ? { ...o.tls, path: o.path } : { ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
+          ? tlsConnectUpstream(o.path !== undefined ? { ...o.tls, path: o.path } : { ...o.tls, ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
           : o.path !== undefined
             ? netConnect({ path: o.path })
             : netConnect({ ...keepAlive, host: o.host, port: o.port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) }),
