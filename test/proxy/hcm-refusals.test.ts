@@ -72,6 +72,35 @@ describe('connection manager settings the proxy refuses', () => {
     assert.deepEqual(problemsOf({ statPrefix: 'x', requestIdExtension: { typedConfig: uuid } }), []);
   });
 
+  it('refuses the HTTP/2 options it does not implement, and values outside their ranges', () => {
+    const problems = problemsOf({
+      statPrefix: 'x',
+      http2ProtocolOptions: {
+        maxConcurrentStreams: 0,
+        initialStreamWindowSize: 1024,
+        allowConnect: true,
+        allowMetadata: true,
+        customSettingsParameters: [{ identifier: 9, value: 1 }],
+        connectionKeepalive: { interval: { seconds: 10n } },
+        overrideStreamErrorOnInvalidHttpMessage: true,
+        maxOutboundFrames: 1000,
+      },
+    });
+    assert.deepEqual(
+      problems.map((p) => p.replace(/^.*?\.typed_config\./, '')),
+      [
+        'http2_protocol_options.max_concurrent_streams: value must be greater than or equal to 1',
+        'http2_protocol_options.initial_stream_window_size: value must be greater than or equal to 65535',
+        'http2_protocol_options.allow_connect: CONNECT over HTTP/2 is not supported',
+        'http2_protocol_options.allow_metadata: METADATA frames are not supported',
+        'http2_protocol_options.custom_settings_parameters: custom SETTINGS are not supported',
+        'http2_protocol_options.connection_keepalive: keepalive PINGs to clients are not supported',
+        'http2_protocol_options.override_stream_error_on_invalid_http_message: stream errors on invalid messages are not supported',
+      ],
+    );
+    assert.deepEqual(problemsOf({ statPrefix: 'x', http2ProtocolOptions: { maxConcurrentStreams: 100, initialStreamWindowSize: 65536, initialConnectionWindowSize: 1048576, maxOutboundFrames: 1000 } }), []);
+  });
+
   it("refuses the router filter's options it does not implement, and accepts Istio's (start_child_span, suppress_envoy_headers)", () => {
     const routerWith = (r: MessageInitShape<typeof RouterSchema>): Parameters<typeof hcmFilter>[1] => ({
       statPrefix: 'x',

@@ -311,12 +311,14 @@ export class HcmRuntime implements Http1ServerHost {
 
   #http2(): Http2Server {
     if (this.#h2 !== undefined) return this.#h2;
-    const h2 = createHttp2Server({ maxHeaderListPairs: this.config.maxHeadersCount, maxSessionMemory: 64 });
+    const o = this.config.http2;
+    const h2 = createHttp2Server({ maxHeaderListPairs: this.config.maxHeadersCount, maxSessionMemory: 64, settings: { ...o.settings } });
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.#onHttp2Stream(stream, headers));
     h2.on('session', (s: ServerHttp2Session) => {
       // The connection's facts, read once per session rather than through node's socket proxy per stream.
       (s as WithFacts)[kFacts] = factsOf(s.socket);
       this.#sessions.add(s);
+      if (o.connectionWindowSize !== undefined) s.once('connect', () => s.setLocalWindowSize(o.connectionWindowSize as number));
       s.on('close', () => this.#sessions.delete(s));
       if (this.#draining) s.goaway();
     });

@@ -120,9 +120,11 @@ export class ListenerManager {
         continue;
       }
       if (!l.bindToPort) continue;
-      const host = WILDCARDS.has(l.address) && this.o.bindAddress !== undefined ? this.o.bindAddress : l.address;
-      const port = this.o.portMap?.get(l.port) ?? l.port;
-      want.set(`${host}:${port}`, { host, port, role: { kind: 'listener', name: l.name } });
+      for (const a of [l, ...l.additionalAddresses]) {
+        const host = WILDCARDS.has(a.address) && this.o.bindAddress !== undefined ? this.o.bindAddress : a.address;
+        const port = this.o.portMap?.get(a.port) ?? a.port;
+        if (!want.has(`${host}:${port}`)) want.set(`${host}:${port}`, { host, port, role: { kind: 'listener', name: l.name } });
+      }
     }
     this.#byPort = byPort;
     const errors: string[] = [];

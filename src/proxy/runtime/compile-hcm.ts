@@ -32,6 +32,7 @@ import type { EscapedSlashesAction, PathNormalization } from '../http/path-norma
 import { ALPN_FILTER_TYPE, compileAlpnFilter, type AlpnFilterConfig } from '../filters/alpn/config.js';
 import { compileCidr, type IpPredicate } from '../filters/rbac/cidr.js';
 import { compileRouterFilter, DEFAULT_ROUTER_CONFIG, type RouterConfig } from './compile-router.js';
+import { compileDownstreamHttp2, type DownstreamHttp2 } from './compile-hcm-http2.js';
 import { UuidRequestIdConfigSchema } from '../../xds/gen/envoy/extensions/request_id/uuid/v3/uuid_pb.js';
 
 export type CompiledHttpFilter =
@@ -92,6 +93,8 @@ export interface CompiledHcm {
   readonly streamIdleTimeoutMs: number;
   /** common_http_protocol_options.max_stream_duration (0: none); a route's max_stream_duration replaces it. */
   readonly maxStreamDurationMs: number;
+  /** http2_protocol_options for HTTP/2 clients. */
+  readonly http2: DownstreamHttp2;
   readonly idleTimeoutMs: number;
   readonly upgrades: ReadonlySet<string>;
   readonly accessLogs: readonly CompiledAccessLog[];
@@ -250,6 +253,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
   });
   const tracing = h.tracing !== undefined ? compileTracing(h.tracing, `${path}.tracing`, direction, problems) : undefined;
   const internal = internalAddresses(h, path, problems);
+  const http2 = compileDownstreamHttp2(h.http2ProtocolOptions, `${path}.http2_protocol_options`, problems);
   if (problems.length > 0 || routes === undefined) return { ok: false, problems };
   const common = h.commonHttpProtocolOptions;
   return {
@@ -286,6 +290,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       requestHeadersTimeoutMs: durationMs(h.requestHeadersTimeout, 0) || 60_000,
       streamIdleTimeoutMs: durationMs(h.streamIdleTimeout, 300_000),
       maxStreamDurationMs: durationMs(common?.maxStreamDuration, 0),
+      http2,
       idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
       xfcc: Object.freeze({

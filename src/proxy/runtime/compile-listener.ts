@@ -44,6 +44,8 @@ export interface CompiledListener {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  /** additional_addresses: more addresses the listener is bound to (Istio sets one for dual-stack). */
+  readonly additionalAddresses: readonly { readonly address: string; readonly port: number }[];
   readonly bindToPort: boolean;
   readonly useOriginalDst: boolean;
   readonly direction: 'inbound' | 'outbound' | 'unspecified';
@@ -193,6 +195,13 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
     if (c !== undefined) chains.push(compileFilterChainMatch(fc.filterChainMatch, c, `filter_chains[${i}].filter_chain_match`, problems));
   });
   const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems, direction) : undefined;
+  const additionalAddresses: { address: string; port: number }[] = [];
+  l.additionalAddresses.forEach((x, i) => {
+    const xa = x.address?.address;
+    if (xa?.case !== 'socketAddress' || xa.value.portSpecifier.case !== 'portValue') return void problems.push(`additional_addresses[${i}].address: only socket addresses with a port value are supported`);
+    if (x.socketOptions !== undefined) problems.push(`additional_addresses[${i}].socket_options: not supported`);
+    additionalAddresses.push({ address: xa.value.address, port: xa.value.portSpecifier.value });
+  });
   if (problems.length > 0) return { ok: false, problems };
   const inspect = inspectionNeeds(chains);
   return {
@@ -201,6 +210,7 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
       name: l.name,
       address: sa?.address ?? '0.0.0.0',
       port: sa?.portSpecifier.case === 'portValue' ? sa.portSpecifier.value : 0,
+      additionalAddresses,
       bindToPort: l.bindToPort ?? true,
       useOriginalDst: l.useOriginalDst ?? false,
       direction,
