@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { BoolValueSchema } from '@bufbuild/protobuf/wkt';
@@ -13,6 +13,8 @@ import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/
 import { StatsStore } from '../stats/stats-store.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { ListenerManager } from '../network/listener-manager.js';
 import type { CompletedStream } from './hcm-env.js';
@@ -88,30 +90,11 @@ after(async () => {
   await new Promise((ok) => upstream.close(ok));
 });
 
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; complete: boolean }> {
-  return new Promise((ok, fail) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host: 'app.example', ...headers }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('error', () => undefined);
-      res.on('close', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body, complete: res.complete }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error(`no answer to ${path} within 5 s`)));
-    req.on('error', fail);
-    req.end();
-  });
-}
+const get = (path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> => ask(port, { path, headers, timeoutMs: 5000 });
 
 const attempts = (path: string): { path: string; headers: IncomingHttpHeaders }[] => seen.filter((s) => s.path === path);
 
-async function completedFor(path: string): Promise<CompletedStream> {
-  for (let i = 0; i < 100; i++) {
-    const s = completed.find((c) => c.request.path === path);
-    if (s !== undefined) return s;
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-  throw new Error(`the stream of ${path} never completed`);
-}
+const completedFor = (path: string): Promise<CompletedStream> => waitFor(() => completed.find((c) => c.request.path === path), `the stream of ${path} completed`, 2000);
 
 describe('host rewrites', () => {
   it("auto_host_rewrite: the upstream gets its endpoint's hostname as the host, and append_x_forwarded_host keeps the client's", async () => {

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request as httpRequest, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { pack } from '../../xds/codec.js';
@@ -17,6 +17,7 @@ import { HttpFilterSchema, type HttpFilter } from '../../xds/gen/envoy/extension
 import { StatsStore } from '../stats/stats-store.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
+import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { ResponseFlag } from './response-flags.js';
@@ -87,29 +88,9 @@ after(async () => {
   await new Promise((ok) => upstream.close(ok));
 });
 
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** One request on its own connection; `slowBody` sends the body in two halves that long apart. */
-function send(listener: string, path: string, headers: Record<string, string> = {}, slowBody?: { body: string; gapMs: number }): Promise<Reply> {
-  const port = listeners.ports[listener] ?? 0;
-  return new Promise((ok, fail) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: slowBody !== undefined ? 'POST' : 'GET', headers: { host: 'app.example', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.setTimeout(8000, () => req.destroy(new Error(`no answer to ${path} within 8 s`)));
-    req.on('error', fail);
-    if (slowBody === undefined) return void req.end();
-    const half = Math.floor(slowBody.body.length / 2);
-    req.setHeader('content-length', String(slowBody.body.length));
-    req.write(slowBody.body.slice(0, half));
-    setTimeout(() => req.end(slowBody.body.slice(half)), slowBody.gapMs);
-  });
+/** One request to the listener `listener`; `slowBody` sends the body in two halves that long apart. */
+function send(listener: string, path: string, headers: Record<string, string> = {}, slowBody?: { body: string; gapMs: number }): Promise<HttpAnswer> {
+  return ask(listeners.ports[listener] ?? 0, { path, headers, ...(slowBody !== undefined ? { slowBody } : {}) });
 }
 
 const attempts = (path: string): { path: string; headers: IncomingHttpHeaders }[] => seen.filter((s) => s.path === path);
@@ -264,18 +245,8 @@ describe('the maximum duration of an upstream attempt', () => {
   });
 
   it('a response already streaming when it passes is cut off', async () => {
-    const port = listeners.ports['internal'] ?? 0;
-    const outcome = await new Promise<{ status: number; body: string; complete: boolean }>((ok, fail) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/streaming/1', headers: { host: 'app.example', 'x-envoy-upstream-stream-duration-ms': '200' }, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('error', () => undefined);
-        res.on('close', () => ok({ status: res.statusCode ?? 0, body, complete: res.complete }));
-      });
-      req.setTimeout(8000, () => req.destroy(new Error('no end within 8 s')));
-      req.on('error', fail);
-      req.end();
-    });
+    const r = await send('internal', '/streaming/1', { 'x-envoy-upstream-stream-duration-ms': '200' });
+    const outcome = { status: r.status, body: r.body, complete: r.complete };
     assert.deepEqual(outcome, { status: 200, body: 'first', complete: false });
   });
 });

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request as httpRequest, createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect as connectHttp2 } from 'node:http2';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
@@ -15,6 +15,8 @@ import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/
 import { StatsStore } from '../stats/stats-store.js';
 import { prefix, route, routeConfig, staticClusterManager, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
+import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { ResponseFlag } from './response-flags.js';
@@ -83,45 +85,15 @@ after(async () => {
   await new Promise((ok) => upstream.close(ok));
 });
 
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  /** The response was cut off (the proxy reset the stream). */
-  readonly aborted: boolean;
-}
-
-/** One request on its own connection; `partialBody` sends part of a declared body and never the rest. */
-function send(listener: string, path: string, headers: Record<string, string> = {}, partialBody?: string): Promise<Reply> {
-  const port = listeners.ports[listener] ?? 0;
-  return new Promise((ok, fail) => {
-    const method = partialBody !== undefined ? 'POST' : 'GET';
-    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers: { host: 'app.example', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let aborted = false;
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('aborted', () => (aborted = true));
-      res.on('error', () => (aborted = true));
-      res.on('close', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), aborted: aborted || !res.complete }));
-    });
-    req.setTimeout(8000, () => req.destroy(new Error(`no answer to ${path} within 8 s`)));
-    req.on('error', fail);
-    if (partialBody === undefined) return void req.end();
-    req.setHeader('content-length', String(partialBody.length * 2));
-    req.write(partialBody);
-  });
+/** One request to the listener `listener`; `partialBody` sends part of a declared body and never the rest. */
+function send(listener: string, path: string, headers: Record<string, string> = {}, partialBody?: string): Promise<HttpAnswer> {
+  return ask(listeners.ports[listener] ?? 0, { path, headers, ...(partialBody !== undefined ? { partialBody } : {}) });
 }
 
 const last = (): CompletedStream => completed.at(-1) as CompletedStream;
 
-async function completedFor(path: string): Promise<CompletedStream> {
-  for (let i = 0; i < 100; i++) {
-    const s = completed.find((c) => c.request.path === path);
-    if (s !== undefined) return s;
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-  throw new Error(`the stream of ${path} never completed`);
-}
+/** The proxy's end of a reset connection closes on a later turn of the loop than the client sees it. */
+const completedFor = (path: string): Promise<CompletedStream> => waitFor(() => completed.find((c) => c.request.path === path), `the stream of ${path} completed`, 2000);
 const counter = (name: string): number => stats.counter(name).value;
 
 describe('stream_idle_timeout', () => {
@@ -145,15 +117,14 @@ describe('stream_idle_timeout', () => {
     const r = await send('idle', '/trickle');
     assert.equal(r.status, 200);
     assert.equal(r.body, '012345678');
-    assert.equal(r.aborted, false);
+    assert.equal(r.complete, true);
   });
 
   it('a response that stops after its head is reset', async () => {
     const r = await send('idle', '/stall');
     assert.equal(r.status, 200);
     assert.equal(r.body, 'first');
-    assert.equal(r.aborted, true);
-    // The proxy's end of the reset connection closes on a later turn of the loop than the client sees it.
+    assert.equal(r.complete, false);
     const s = await completedFor('/stall');
     assert.equal(s.info.flags & ResponseFlag.SI, ResponseFlag.SI);
     assert.equal(s.info.connectionTerminationDetails, 'stream_idle_timeout');

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, fromJson, type JsonObject } from '@bufbuild/protobuf';
 import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
@@ -15,6 +15,7 @@ import { StatsStore } from '../stats/stats-store.js';
 import { compileCluster } from '../runtime/compile-cluster.js';
 import { clusterManagerOf, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { ask } from '../../../test/support/http-ask.js';
 import type { ClusterManager } from './cluster-manager.js';
 import type { ListenerManager } from '../network/listener-manager.js';
 import { isAddressAndPort } from './original-dst.js';
@@ -62,38 +63,30 @@ after(async () => {
   for (const s of servers) await new Promise((ok) => s.close(ok));
 });
 
-/** A request for `authority` (the destination the application asked for) with `headers`; the upstream's name. */
-function ask(path: string, authority: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const req = httpRequest({ host: '127.0.0.1', port: ports.listener, path, headers: { host: authority, ...headers }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
-    req.on('error', fail);
-    req.end();
-  });
+/** A request for `authority` (the destination the application asked for) with `headers`: the status and the upstream's name. */
+async function get(path: string, authority: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const r = await ask(ports.listener, { path, authority, headers, timeoutMs: 5000 });
+  return { status: r.status, body: r.body };
 }
 
 describe('where an ORIGINAL_DST cluster connects', () => {
   it("the request's own destination; x-envoy-original-dst-host is not looked at without use_http_header", async () => {
-    assert.deepEqual(await ask('/plain', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': `127.0.0.1:${ports.b}` }), { status: 200, body: 'a' });
+    assert.deepEqual(await get('/plain', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': `127.0.0.1:${ports.b}` }), { status: 200, body: 'a' });
   });
 
   it('with use_http_header the header wins; one that is not an address and port is counted and passed over', async () => {
-    assert.deepEqual(await ask('/header', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': `127.0.0.1:${ports.b}` }), { status: 200, body: 'b' });
+    assert.deepEqual(await get('/header', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': `127.0.0.1:${ports.b}` }), { status: 200, body: 'b' });
     const before = stats.counter('cluster.by-header.original_dst_host_invalid').value;
-    assert.deepEqual(await ask('/header', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': 'b.example:80' }), { status: 200, body: 'a' });
+    assert.deepEqual(await get('/header', `127.0.0.1:${ports.a}`, { 'x-envoy-original-dst-host': 'b.example:80' }), { status: 200, body: 'a' });
     assert.equal(stats.counter('cluster.by-header.original_dst_host_invalid').value, before + 1);
   });
 
   it('http_header_name names another header', async () => {
-    assert.deepEqual(await ask('/own', `127.0.0.1:${ports.a}`, { 'x-dest': `127.0.0.1:${ports.b}`, 'x-envoy-original-dst-host': `127.0.0.1:${ports.a}` }), { status: 200, body: 'b' });
+    assert.deepEqual(await get('/own', `127.0.0.1:${ports.a}`, { 'x-dest': `127.0.0.1:${ports.b}`, 'x-envoy-original-dst-host': `127.0.0.1:${ports.a}` }), { status: 200, body: 'b' });
   });
 
   it("upstream_port_override replaces the destination's port", async () => {
-    assert.deepEqual(await ask('/port', `127.0.0.1:${ports.a}`), { status: 200, body: 'b' });
+    assert.deepEqual(await get('/port', `127.0.0.1:${ports.a}`), { status: 200, body: 'b' });
   });
 });
 

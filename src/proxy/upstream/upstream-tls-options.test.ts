@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { create, type JsonObject } from '@bufbuild/protobuf';
@@ -16,6 +15,7 @@ import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_com
 import { compileCluster } from '../runtime/compile-cluster.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { ask } from '../../../test/support/http-ask.js';
 import { selfSigned, signedBy } from '../../../test/translate/secret/certs.js';
 import type { ClusterManager } from './cluster-manager.js';
 import type { ListenerManager } from '../network/listener-manager.js';
@@ -81,17 +81,9 @@ after(async () => {
   await new Promise((ok) => upstream.close(ok));
 });
 
-function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host: 'app.example' }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('no answer within 5 s')));
-    req.on('error', fail);
-    req.end();
-  });
+async function get(path: string): Promise<{ status: number; body: string }> {
+  const r = await ask(port, { path, timeoutMs: 5000 });
+  return { status: r.status, body: r.body };
 }
 
 describe('upstream TLS parameters', () => {
