@@ -1,5 +1,7 @@
 // batchedWrite on real loopback sockets: bytes leave only after the loop iteration's I/O callbacks, in the
 // order they were written whoever wrote them, and an end() right after still sends them before the FIN.
+// A Buffer written to an idle socket waits outside node's stream and goes to the handle directly: the same
+// guarantees hold for it (later writes, end(), destroy(), bytesWritten, a failed write's error).
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -70,6 +72,61 @@ describe('batchedWrite', () => {
     s.end();
     await turn();
     assert.equal(await received.at(-1), 'last words');
+  });
+
+  it('sends a held Buffer before anything written after it in the same turn, and before the FIN', async () => {
+    const s = await dial();
+    assert.equal(batchedWrite(s, Buffer.from('HTTP/1.1 200 OK\r\n\r\n')), true);
+    assert.equal(s.writableLength, 0, 'the head waits outside the stream');
+    s.write('body;'); // through node's stream, behind the held head
+    batchedWrite(s, Buffer.from('more;')); // the socket is corked now: this one queues in the stream
+    s.end('end');
+    await turn();
+    assert.equal(await received.at(-1), 'HTTP/1.1 200 OK\r\n\r\nbody;more;end');
+    assert.equal(s.bytesWritten, 'HTTP/1.1 200 OK\r\n\r\nbody;more;end'.length, 'the handle counted the held bytes');
+  });
+
+  it('sends a held Buffer before the FIN of an end() with nothing else to write', async () => {
+    const s = await dial();
+    batchedWrite(s, Buffer.from('only the head'));
+    s.end();
+    assert.equal(await received.at(-1), 'only the head');
+  });
+
+  it('drops a held Buffer when the socket is destroyed first, as the stream drops what it buffered', async () => {
+    const s = await dial();
+    batchedWrite(s, Buffer.from('never sent'));
+    s.destroy();
+    await turn();
+    assert.equal(await received.at(-1), '');
+  });
+
+  it("destroys the socket with node's write error when the held write fails", async () => {
+    const resetter = createServer();
+    resetter.listen(0, '127.0.0.1');
+    await once(resetter, 'listening');
+    const port = (resetter.address() as { port: number }).port;
+    const accepted = once(resetter, 'connection') as Promise<[Socket]>;
+    const s = connect({ port, host: '127.0.0.1' });
+    sockets.push(s);
+    await once(s, 'connect');
+    s.pause(); // no reads: the reset is found by the write, not by a read
+    const [peer] = await accepted;
+    peer.resetAndDestroy();
+    const failed = once(s, 'error') as Promise<[NodeJS.ErrnoException]>;
+    // Each write to a reset connection fails (EPIPE or ECONNRESET); the first may still reach the kernel
+    // before the RST has arrived, so write until one fails.
+    for (let i = 0; i < 50 && !s.destroyed; i++) {
+      batchedWrite(s, Buffer.from('after the reset'));
+      await turn();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const [err] = await failed;
+    assert.ok(err.code === 'EPIPE' || err.code === 'ECONNRESET', String(err.code));
+    assert.equal(err.syscall, 'write');
+    assert.match(err.message, /^write E/);
+    assert.equal(s.destroyed, true);
+    resetter.close();
   });
 
   it("answers false above the socket's high-water mark, and 'drain' follows", async () => {
