@@ -23,6 +23,8 @@ export interface HcmListenerOptions {
   readonly clusters?: ClusterManager;
   readonly stats?: StatsStore;
   readonly onStreamComplete?: (s: CompletedStream) => void;
+  /** The listener's per_connection_buffer_limit_bytes (unset: Envoy's default). */
+  readonly bufferLimit?: number;
 }
 
 export interface HcmListener {
@@ -45,7 +47,9 @@ export async function startHcmListener(name: string, o: HcmListenerOptions): Pro
     logger: createLogger('error', () => undefined),
   });
   const hcm = hcmFilter({ routeConfig: o.routes }, { statPrefix: name, ...o.hcm });
-  const r = compileListener(listener({ name, address: '127.0.0.1', port: 0, chains: [filterChain({ name, filters: [hcm] })] }));
+  const l = listener({ name, address: '127.0.0.1', port: 0, chains: [filterChain({ name, filters: [hcm] })] });
+  if (o.bufferLimit !== undefined) l.perConnectionBufferLimitBytes = o.bufferLimit;
+  const r = compileListener(l);
   if (!r.ok) throw new Error(r.problems.join('; '));
   assert.deepEqual(await manager.apply(new Map<string, CompiledListener>([[name, r.value]])), []);
   return { port: manager.bound().find((b) => b.name === name)?.port ?? 0, manager };

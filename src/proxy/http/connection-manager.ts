@@ -208,6 +208,7 @@ export class HcmRuntime implements Http1ServerHost {
     // `Expect: 100-continue` itself, before path normalization and the filters, and removes the expectation
     // so the upstream does not answer it again (any 100 it sends anyway is dropped by the router). With it,
     // the expectation goes upstream and the upstream's 100 comes back. Envoy matches the value exactly.
+    s.bufferLimit = this.config.bufferLimit;
     if (this.config.proxy100Continue) s.proxy100Continue = true;
     else if (r.headers['expect'] === '100-continue') {
       s.sendContinue();

@@ -18,6 +18,11 @@ export interface ForwardPlan extends AttemptHeaderOptions {
   readonly originalDestination: string | undefined;
   /** Shadow copies to send (request_mirror_policies already sampled for this request). */
   readonly mirrors: readonly MirrorTarget[];
+  /**
+   * How much request body may be kept for retries and shadows (bodyBufferLimit): past it they are abandoned,
+   * as Envoy's router gives up on them (retry_or_shadow_abandoned).
+   */
+  readonly bodyLimit: number;
   /** Set-Cookie values a cookie hash policy made for this request, added to the upstream's response head. */
   readonly setCookies?: readonly string[];
 }
@@ -62,4 +67,15 @@ export function noteUpstreamResponse(s: HttpStream, plan: ForwardPlan, a: Attemp
     const had = h['set-cookie'];
     h['set-cookie'] = had === undefined ? [...made] : [...(typeof had === 'string' ? [had] : had), ...made];
   }
+}
+
+/**
+ * The request body the router may keep for retries and shadows: the stream's buffer limit (the listener's
+ * per_connection_buffer_limit_bytes; 0: none), capped by the route's or virtual host's
+ * per_request_buffer_limit_bytes (Envoy's Router::Filter: retry_shadow_buffer_limit_ is the decoder buffer
+ * limit when it is not 0, then the smaller of it and the route entry's retryShadowBufferLimit).
+ */
+export function bodyBufferLimit(streamLimit: number, routeLimit: number | undefined): number {
+  const limit = streamLimit === 0 ? Number.POSITIVE_INFINITY : streamLimit;
+  return routeLimit === undefined ? limit : Math.min(limit, routeLimit);
 }

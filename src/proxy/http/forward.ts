@@ -9,6 +9,7 @@ import type { CompiledHashPolicy, ForwardSelection, HeaderFormatContext, RouteSe
 import { hashKey, type HashInput } from '../upstream/lb/hash-policy.js';
 import { ResponseFlag } from './response-flags.js';
 import { Router } from './router.js';
+import { bodyBufferLimit } from './forward-plan.js';
 import { mirrorTargets } from './mirror.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { xxHash64 } from '../upstream/lb/xxhash64.js';
@@ -138,6 +139,7 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     ...(setCookies.length > 0 ? { setCookies } : {}),
     originalDestination: cluster.config.kind === 'original-dst' ? originalDestination(cluster, s) : undefined,
     mirrors: mirrorTargets(a.mirrorPolicies, s.request.headers, s.random, (name) => env.cluster(name)),
+    bodyLimit: bodyBufferLimit(s.bufferLimit, a.retryShadowBufferLimit),
   }).start();
 }
 

@@ -32,10 +32,10 @@ function hasEntries(h: HeaderMap): boolean {
 
 
 /**
- * Body bytes queued behind a held head above which writeBody asks the caller to wait (Envoy's default stream
- * buffer limit, per_connection_buffer_limit_bytes 1 MiB). Wasm plugins pause with StopAllIterationAndWatermark
- * (proxy-wasm-cpp-host src/context.cc converts StopIteration to it): the data waits with backpressure, the
- * stream does not fail.
+ * A stream's buffer limit unless its listener sets per_connection_buffer_limit_bytes (Envoy's default, 1 MiB).
+ * Body bytes queued behind a held head above the limit make writeBody ask the caller to wait. Wasm plugins
+ * pause with StopAllIterationAndWatermark (proxy-wasm-cpp-host src/context.cc converts StopIteration to it):
+ * the data waits with backpressure, the stream does not fail.
  */
 export const HELD_BODY_WATERMARK = 1024 * 1024;
 
@@ -112,6 +112,11 @@ export class HttpStream {
   readonly encodeTrailerHooks: EncodeTrailersHook[] = [];
   /** proxy_100_continue (set by the connection manager): the upstream's `100 Continue` goes downstream. */
   proxy100Continue = false;
+  /**
+   * The listener's per_connection_buffer_limit_bytes (set by the connection manager; 0: none): Envoy's
+   * decoder and encoder buffer limit of the stream (retry and shadow bodies, bodies behind a paused filter).
+   */
+  bufferLimit = HELD_BODY_WATERMARK;
   /** An upgrade request's terminal (upgrade.ts): the router opens a tunnel to the route's cluster instead. */
   tunnel: ((cluster: ClusterHandle) => void) | undefined = undefined;
   /** Envoy's is_grpc_request: decided from the request as it arrived (a gRPC-Web request is not gRPC). */
@@ -428,7 +433,7 @@ export class HttpStream {
     }
     held.chunks.push(chunk);
     held.bytes += chunk.length;
-    return held.bytes < HELD_BODY_WATERMARK;
+    return this.bufferLimit === 0 || held.bytes < this.bufferLimit;
   }
 
   endResponse(upstreamTrailers: HeaderMap | undefined): void {

@@ -5,9 +5,6 @@
 
 import { runBodyFilters, type HttpStream } from './http-stream.js';
 
-/** Request bodies are kept for retries up to this size (Envoy's per_request_buffer_limit_bytes default, 1 MiB... of the listener). */
-const RETRY_BUFFER_LIMIT = 1024 * 1024;
-
 /** The request body as a replayable source: chunks are kept while under the retry buffer limit. */
 export class BodySource {
   readonly chunks: Buffer[] = [];
@@ -16,7 +13,15 @@ export class BodySource {
   overflow = false;
   #waiters: (() => void)[] = [];
 
-  constructor(private readonly s: HttpStream) {
+  /**
+   * `limit`: the bytes kept for replays (forward-plan.ts bodyBufferLimit); `onOverflow` is told once when
+   * the body outgrows it.
+   */
+  constructor(
+    private readonly s: HttpStream,
+    private readonly limit: number,
+    private readonly onOverflow: () => void,
+  ) {
     const req = s.request.body;
     const filters = s.requestBodyFilters;
     req.on('data', (raw: Buffer) => {
@@ -24,11 +29,8 @@ export class BodySource {
       s.info.bytesReceived += raw.length;
       const c = filters === undefined ? raw : runBodyFilters(filters, raw, false);
       if (c === undefined || c.length === 0) return;
-      if (!this.overflow) {
-        this.chunks.push(c);
-        this.size += c.length;
-        if (this.size > RETRY_BUFFER_LIMIT) this.overflow = true;
-      } else this.chunks.push(c);
+      this.chunks.push(c);
+      this.#grow(c.length);
       this.#wake();
     });
     req.on('end', () => {
@@ -36,13 +38,19 @@ export class BodySource {
         const last = runBodyFilters(filters, Buffer.alloc(0), true);
         if (last !== undefined && last.length > 0) {
           this.chunks.push(last);
-          this.size += last.length;
-          if (this.size > RETRY_BUFFER_LIMIT) this.overflow = true;
+          this.#grow(last.length);
         }
       }
       this.ended = true;
       this.#wake();
     });
+  }
+
+  #grow(n: number): void {
+    this.size += n;
+    if (this.overflow || this.size <= this.limit) return;
+    this.overflow = true;
+    this.onOverflow();
   }
 
   #wake(): void {

@@ -41,6 +41,8 @@ export class Router {
   #timeoutRetry = false;
   /** When the whole request had arrived (hrtime ns; 0 until then): Envoy's timeouts count from there. */
   #requestCompleteNs = 0n;
+  /** A retry waiting for its back-off: no attempt is in flight. */
+  #backoff: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly s: HttpStream,
@@ -54,7 +56,7 @@ export class Router {
     const s = this.s;
     s.info.upstreamCluster = this.plan.cluster.config.name;
     if (s.request.hasBody) {
-      const body = new BodySource(s);
+      const body = new BodySource(s, this.plan.bodyLimit, () => this.#onBodyOverflow());
       this.#body = body;
       body.whenEnded(() => this.#onRequestComplete());
     } else this.#onRequestComplete();
@@ -486,14 +488,36 @@ export class Router {
     this.plan.cluster.envoyStats.rqRetry.inc();
     const delay = backoffMs(p, this.#retries, this.s.random);
     const t = setTimeout(() => {
+      this.#backoff = undefined;
       if (!this.#finished) this.#startAttempt();
     }, delay);
     t.unref?.();
+    this.#backoff = t;
+  }
+
+  /**
+   * The request body outgrew the limit: its retries and shadows are given up (Envoy's Router::decodeData),
+   * and a retry waiting for its back-off, which has no attempt to carry the rest, ends the request with 507.
+   */
+  #onBodyOverflow(): void {
+    const retrying = this.plan.controls.retry !== undefined && !this.#finished && !this.#continued;
+    if (!retrying && this.plan.mirrors.length === 0) return;
+    this.plan.cluster.envoyStats.retryOrShadowAbandoned.inc();
+    const t = this.#backoff;
+    if (t === undefined || this.#finished) return;
+    clearTimeout(t);
+    this.#backoff = undefined;
+    this.#finish();
+    this.s.localReply({ status: 507, body: 'exceeded request buffer limit while retrying upstream', flag: 0, details: 'request_payload_exceeded_retry_buffer_limit' });
   }
 
   #finish(): void {
     this.#finished = true;
     this.#clearTimers();
+    if (this.#backoff !== undefined) {
+      clearTimeout(this.#backoff);
+      this.#backoff = undefined;
+    }
     if (this.#holdsRetrySlot) {
       this.plan.cluster.release('retries');
       this.#holdsRetrySlot = false;

@@ -104,7 +104,17 @@ export interface CompiledHcm {
   readonly istioStats: IstioStatsFilter | undefined;
   /** HCM tracing (envoy.tracers.opentelemetry / zipkin); undefined: no spans, no per-request cost. */
   readonly tracing: CompiledTracing | undefined;
+  /**
+   * The listener's per_connection_buffer_limit_bytes (Envoy's default 1 MiB; 0: no limit), each stream's
+   * buffer limit: how much request body the router keeps for retries and shadows (with a route's
+   * per_request_buffer_limit_bytes below it), and how much body may wait behind a paused filter before the
+   * writer is asked to wait.
+   */
+  readonly bufferLimit: number;
 }
+
+/** Envoy's per_connection_buffer_limit_bytes when a listener does not set it (source/common/listener_manager). */
+export const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 
 
 /** HttpConnectionManager.PathWithEscapedSlashesAction by enum number. */
@@ -178,7 +188,7 @@ function internalAddresses(h: HttpConnectionManager, path: string, problems: str
   return (ip) => tests.some((t) => t(ip));
 }
 
-export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbound' | 'unspecified' = 'unspecified'): Compiled<CompiledHcm> {
+export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbound' | 'unspecified' = 'unspecified', bufferLimit = DEFAULT_BUFFER_LIMIT): Compiled<CompiledHcm> {
   const h = anyUnpack(any, HttpConnectionManagerSchema);
   if (h === undefined) return { ok: false, problems: [`${path}: cannot decode ${HttpConnectionManagerSchema.typeName}`] };
   const problems: string[] = unsupportedHcmSettings(h, path);
@@ -303,6 +313,7 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       accessLogs,
       istioStats,
       tracing,
+      bufferLimit,
     },
   };
 }

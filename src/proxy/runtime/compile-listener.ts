@@ -11,7 +11,7 @@ import { TrafficDirection } from '../../xds/gen/envoy/config/core/v3/base_pb.js'
 import { compileFilterChainMatch, inspectionNeeds, type CompiledMatch } from '../network/filter-chain-match.js';
 import { compileTcpProxy, type CompiledTcpProxy } from '../network/tcp-proxy.js';
 import { compileDownstreamTls, type DownstreamTls } from './compile-downstream-tls.js';
-import { compileHcm, reporterFor, type CompiledHcm } from './compile-hcm.js';
+import { compileHcm, DEFAULT_BUFFER_LIMIT, reporterFor, type CompiledHcm } from './compile-hcm.js';
 import { typedStructOf } from './typed-struct.js';
 import { compileStatsConfig, STATS_FILTER_TYPE } from '../telemetry/stats-config.js';
 import { compilePeerExchangeConfig, PEER_EXCHANGE_FILTER_TYPE, type PeerExchangeConfig } from '../telemetry/peer-exchange-config.js';
@@ -68,7 +68,7 @@ const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 /** Listener filters this proxy implements (inspection is done when chains need it). */
 const KNOWN_LISTENER_FILTERS = new Set(['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector', 'envoy.filters.listener.original_dst']);
 
-function compileChain(fc: FilterChain, path: string, problems: string[], direction: CompiledListener['direction']): CompiledChain | undefined {
+function compileChain(fc: FilterChain, path: string, problems: string[], direction: CompiledListener['direction'], bufferLimit: number): CompiledChain | undefined {
   let network: NetworkFilter | undefined;
   let istioStats: IstioStatsFilter | undefined;
   const rbac: NetworkRbacConfig[] = [];
@@ -87,7 +87,7 @@ function compileChain(fc: FilterChain, path: string, problems: string[], directi
       return;
     }
     if (type === HCM_TYPE) {
-      const r = compileHcm(any, `${fp}.typed_config`, direction);
+      const r = compileHcm(any, `${fp}.typed_config`, direction, bufferLimit);
       if (r.ok) network = { kind: 'hcm', hcm: r.value };
       else problems.push(...r.problems);
     } else if (type === TCP_PROXY_TYPE) {
@@ -190,11 +190,12 @@ export function compileListener(l: Listener): Compiled<CompiledListener> {
   const inspectorDisabled = inspectorsDisabled(l.listenerFilters, problems);
   const direction: CompiledListener['direction'] = l.trafficDirection === TrafficDirection.INBOUND ? 'inbound' : l.trafficDirection === TrafficDirection.OUTBOUND ? 'outbound' : 'unspecified';
   const chains: CompiledMatch<CompiledChain>[] = [];
+  const bufferLimit = l.perConnectionBufferLimitBytes ?? DEFAULT_BUFFER_LIMIT;
   l.filterChains.forEach((fc, i) => {
-    const c = compileChain(fc, `filter_chains[${i}]`, problems, direction);
+    const c = compileChain(fc, `filter_chains[${i}]`, problems, direction, bufferLimit);
     if (c !== undefined) chains.push(compileFilterChainMatch(fc.filterChainMatch, c, `filter_chains[${i}].filter_chain_match`, problems));
   });
-  const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems, direction) : undefined;
+  const defaultChain = l.defaultFilterChain !== undefined ? compileChain(l.defaultFilterChain, 'default_filter_chain', problems, direction, bufferLimit) : undefined;
   const additionalAddresses: { address: string; port: number }[] = [];
   l.additionalAddresses.forEach((x, i) => {
     const xa = x.address?.address;

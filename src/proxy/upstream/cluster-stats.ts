@@ -76,6 +76,8 @@ export class ClusterStats {
   readonly rqRetrySuccess: Counter;
   readonly rqRetryOverflow: Counter;
   readonly rqRetryLimitExceeded: Counter;
+  /** retry_or_shadow_abandoned: a request body outgrew the buffer limit, so its retries and shadows were given up. */
+  readonly retryOrShadowAbandoned: Counter;
   readonly cxConnectFail: Counter;
   readonly cxOverflow: Counter;
   /** Connection events per protocol, each feeding upstream_cx_total/active/destroy and its own _total. */
@@ -109,6 +111,7 @@ export class ClusterStats {
     this.rqRetrySuccess = s.counter('upstream_rq_retry_success');
     this.rqRetryOverflow = s.counter('upstream_rq_retry_overflow');
     this.rqRetryLimitExceeded = s.counter('upstream_rq_retry_limit_exceeded');
+    this.retryOrShadowAbandoned = s.counter('retry_or_shadow_abandoned');
     this.cxConnectFail = s.counter('upstream_cx_connect_fail');
     this.cxOverflow = s.counter('upstream_cx_overflow');
     const total = s.counter('upstream_cx_total');

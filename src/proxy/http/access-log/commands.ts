@@ -230,11 +230,19 @@ const COMMANDS: ReadonlyMap<string, CommandDef> = new Map<string, CommandDef>([
     {
       syntax: 'optional',
       create: (arg) => {
-        const keepSpaces = arg === 'ALLOW_WHITESPACES';
+        if (arg === 'ALLOW_WHITESPACES') return (e) => e.responseCodeDetails;
+        // Details are a few constant strings (via_upstream, ...): the last one's replacement is kept, so the
+        // regular expression runs once per different value rather than on every line.
+        let lastIn = '';
+        let lastOut = '';
         return (e) => {
           const d = e.responseCodeDetails;
           if (d === undefined) return undefined;
-          return keepSpaces ? d : d.replace(WHITESPACE, '_');
+          if (d !== lastIn) {
+            lastIn = d;
+            lastOut = d.replace(WHITESPACE, '_');
+          }
+          return lastOut;
         };
       },
     },

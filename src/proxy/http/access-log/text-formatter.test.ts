@@ -206,6 +206,15 @@ describe('format operators', () => {
     it(c.name, () => assert.equal(compile(c.format, c.options)(c.entry ?? upstreamOk), c.want));
   }
 
+  it('replaces the whitespace of each line\'s own details, line after line', () => {
+    const f = compile('%RESPONSE_CODE_DETAILS%');
+    const { responseCodeDetails: _, ...noDetails } = upstreamOk;
+    const lines = ['via_upstream', 'upstream_reset_before_response_started{remote connection failure}', 'via_upstream', 'a\tb c', undefined, 'a\tb c'].map((d) =>
+      f(d === undefined ? noDetails : { ...upstreamOk, responseCodeDetails: d }),
+    );
+    assert.deepEqual(lines, ['via_upstream', 'upstream_reset_before_response_started{remote_connection_failure}', 'via_upstream', 'a_b_c', '-', 'a_b_c']);
+  });
+
   it('prints gRPC status from trailers, or mapped from the HTTP status', () => {
     const grpc = { ...upstreamOk, requestHeaders: headers({ 'content-type': 'application/grpc' }) };
     const f = compile('%GRPC_STATUS% %GRPC_STATUS(SNAKE_STRING)% %GRPC_STATUS_NUMBER%');

@@ -127,9 +127,9 @@ class FixedRoute implements CompiledRoute {
   }
 }
 
-function compileForward(a: RouteAction, match: CompiledRouteMatch, info: RouteInfo, routeLevel: LevelConfig, scope: VirtualHostScope, path: string, problems: string[]): CompiledRoute {
+function compileForward(a: RouteAction, match: CompiledRouteMatch, info: RouteInfo, routeLevel: LevelConfig, scope: VirtualHostScope, path: string, problems: string[], bufferLimit: number | undefined): CompiledRoute {
   const spec = compileClusterSpecifier(a, scope.plugins, path, problems);
-  const policy = compileRouteActionPolicy(a, scope.inherited, path, problems);
+  const policy = compileRouteActionPolicy(a, scope.inherited, path, problems, bufferLimit);
   const pathRewrite = compileRoutePathRewrite(a, match, path, problems);
   const hostRewrite = compileHostRewrite(a, path, problems);
   const legacyCors: CorsSource | undefined = a.cors !== undefined ? Object.freeze({ kind: 'legacy', policy: a.cors }) : scope.legacyCors;
@@ -152,7 +152,7 @@ function compileRoute(r: Route, scope: VirtualHostScope, path: string, problems:
   const action = r.action;
   switch (action.case) {
     case 'route':
-      return compileForward(action.value, match, info, routeLevel, scope, `${path}.route`, problems);
+      return compileForward(action.value, match, info, routeLevel, scope, `${path}.route`, problems, r.perRequestBufferLimitBytes);
     case 'redirect':
       return new RedirectRoute(match, compileRedirect(action.value, `${path}.redirect`, problems), target());
     case 'directResponse': {
@@ -208,6 +208,7 @@ function compileVirtualHost(vh: VirtualHost, cs: ConfigScope, path: string, prob
     inherited: {
       retryPolicy: vh.retryPolicy !== undefined ? compileRetryPolicy(vh.retryPolicy, `${path}.retry_policy`, problems) : undefined,
       mirrorPolicies: own.length > 0 ? own : cs.mirrorPolicies,
+      bufferLimit: vh.perRequestBufferLimitBytes,
     },
     legacyCors: vh.cors !== undefined ? Object.freeze({ kind: 'legacy', policy: vh.cors }) : undefined,
     plugins: cs.plugins,

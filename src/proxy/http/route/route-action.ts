@@ -50,10 +50,12 @@ export interface InheritedPolicies {
   readonly retryPolicy: CompiledRetryPolicy | undefined;
   /** The virtual host's mirror policies, already falling back to the route configuration's. */
   readonly mirrorPolicies: readonly CompiledMirrorPolicy[];
+  /** The virtual host's per_request_buffer_limit_bytes (undefined: unset). */
+  readonly bufferLimit: number | undefined;
 }
 
-/** `path` is the RouteAction's field path. */
-export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPolicies, path: string, problems: string[]): RouteActionPolicy {
+/** `path` is the RouteAction's field path; `routeBufferLimit` the Route's per_request_buffer_limit_bytes. */
+export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPolicies, path: string, problems: string[], routeBufferLimit?: number): RouteActionPolicy {
   const upgrades = new Map<string, boolean>();
   a.upgradeConfigs.forEach((u, i) => {
     const type = asciiLower(u.upgradeType);
@@ -87,5 +89,6 @@ export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPol
     appendXForwardedHost: a.appendXForwardedHost,
     clusterNotFoundStatus: NOT_FOUND_STATUS[a.clusterNotFoundResponseCode] ?? 503,
     upgrades,
+    retryShadowBufferLimit: routeBufferLimit ?? inherited.bufferLimit,
   });
 }

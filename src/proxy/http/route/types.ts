@@ -127,6 +127,12 @@ export interface RouteActionPolicy {
   readonly clusterNotFoundStatus: number;
   /** upgrade_configs: lower-case upgrade type → enabled. */
   readonly upgrades: ReadonlyMap<string, boolean>;
+  /**
+   * per_request_buffer_limit_bytes of the route, else of its virtual host (undefined: neither set): caps the
+   * request body the router keeps for retries and shadows, below the listener's per_connection_buffer_limit_bytes
+   * (Envoy's RouteEntryImplBase::retryShadowBufferLimit).
+   */
+  readonly retryShadowBufferLimit: number | undefined;
 }
 
 export interface VirtualHostInfo {

@@ -1,0 +1,144 @@
+// How much request body the router keeps for retries and shadows, as Envoy's router decides it
+// (source/common/router/router.cc: retry_shadow_buffer_limit_ is the stream's decoder buffer limit, the
+// listener's per_connection_buffer_limit_bytes, capped by the route's or virtual host's
+// per_request_buffer_limit_bytes; a body that outgrows it gives up the retries and shadows and counts
+// retry_or_shadow_abandoned, and a retry waiting for its back-off ends the request with 507). Real listeners
+// and a real upstream on 127.0.0.1; the upstream counts the attempts it sees and the bytes each carried.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { StatsStore } from '../stats/stats-store.js';
+import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { startHcmListener, type HcmListener } from '../../../test/support/hcm-listener.js';
+import { ask } from '../../../test/support/http-ask.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+
+const stats = new StatsStore();
+/** The body length of every attempt the upstream saw, by path. */
+const attempts = new Map<string, number[]>();
+let upstream: Server;
+let clusters: ClusterManager;
+/** per_connection_buffer_limit_bytes 1,500 on the listener. */
+let small: HcmListener;
+/** The listener's default (1 MiB). */
+let roomy: HcmListener;
+
+function app(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '';
+  const seen = attempts.get(path) ?? [];
+  attempts.set(path, seen);
+  if (path.startsWith('/early')) {
+    // Fails before the request body has arrived, as a server that refuses an upload does.
+    seen.push(-1);
+    req.resume();
+    return void res.writeHead(503, { 'content-length': '4', connection: 'close' }).end('busy');
+  }
+  let bytes = 0;
+  req.on('data', (c: Buffer) => (bytes += c.length));
+  req.on('end', () => {
+    seen.push(bytes);
+    res.writeHead(path.startsWith('/ok') ? 200 : 503, { 'content-length': '4' }).end(path.startsWith('/ok') ? 'done' : 'busy');
+  });
+}
+
+const counter = (name: string): number => stats.counter(`cluster.upstream.${name}`).value;
+
+before(async () => {
+  upstream = createServer(app);
+  await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+  clusters = clusterManagerOf([staticCluster('upstream', (upstream.address() as AddressInfo).port)], stats);
+  const retries = { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { nanos: 10_000_000 } } };
+  const action = (extra: MessageInitShape<typeof RouteActionSchema> = { retryPolicy: retries }): { case: 'route'; value: RouteAction } => ({
+    case: 'route',
+    value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'upstream' }, ...extra }),
+  });
+  const limited = route('route-limit', prefix('/fail/route-limit'), action());
+  limited.perRequestBufferLimitBytes = 100;
+  const roomyRoute = route('roomy', prefix('/fail/tight-vhost/roomy'), action());
+  roomyRoute.perRequestBufferLimitBytes = 10_000;
+  const routes = routeConfig('inline', [
+    vhost('tight', ['tight.example'], [roomyRoute, route('tight', prefix('/'), action())], { perRequestBufferLimitBytes: 100 }),
+    vhost('all', ['*'], [
+      limited,
+      // A long back-off: the request body keeps arriving while the retry waits.
+      route('early', prefix('/early'), action({ retryPolicy: { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { seconds: 2n } } } })),
+      route('mirrored', prefix('/ok/mirrored'), action({ requestMirrorPolicies: [{ cluster: 'upstream' }] })),
+      route('all', prefix('/'), action()),
+    ]),
+  ]);
+  small = await startHcmListener('small', { routes, clusters, stats, bufferLimit: 1500 });
+  roomy = await startHcmListener('roomy', { routes, clusters, stats });
+});
+
+after(() => {
+  small.manager.close();
+  roomy.manager.close();
+  clusters.close();
+  upstream.close();
+});
+
+const body = (n: number): { body: string; gapMs: number } => ({ body: 'x'.repeat(n), gapMs: 0 });
+
+describe('request body buffer limits for retries and shadows', () => {
+  it('retries a body within the listener limit, replaying all of it each time', async () => {
+    const r = await ask(small.port, { path: '/fail/within', slowBody: body(1000) });
+    assert.equal(r.status, 503);
+    assert.deepEqual(attempts.get('/fail/within'), [1000, 1000, 1000], 'the first attempt and two retries, each with the whole body');
+  });
+
+  it('gives up the retries of a body past the listener limit, and counts retry_or_shadow_abandoned', async () => {
+    const abandoned = counter('retry_or_shadow_abandoned');
+    const retries = counter('upstream_rq_retry');
+    const r = await ask(small.port, { path: '/fail/past', slowBody: body(5000) });
+    assert.equal(r.status, 503, "the first attempt's answer");
+    assert.equal(r.body, 'busy');
+    assert.deepEqual(attempts.get('/fail/past'), [5000], 'one attempt, carrying the whole body');
+    assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
+    assert.equal(counter('upstream_rq_retry'), retries);
+  });
+
+  it('keeps 1 MiB by default: the same body is retried on a listener without a limit of its own', async () => {
+    await ask(roomy.port, { path: '/fail/default', slowBody: body(5000) });
+    assert.deepEqual(attempts.get('/fail/default'), [5000, 5000, 5000]);
+  });
+
+  it("caps the listener's limit with the route's per_request_buffer_limit_bytes", async () => {
+    const abandoned = counter('retry_or_shadow_abandoned');
+    await ask(roomy.port, { path: '/fail/route-limit', slowBody: body(500) });
+    assert.deepEqual(attempts.get('/fail/route-limit'), [500]);
+    assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
+  });
+
+  it("applies the virtual host's per_request_buffer_limit_bytes, unless the route sets its own", async () => {
+    await ask(roomy.port, { path: '/fail/tight-vhost/plain', authority: 'tight.example', slowBody: body(500) });
+    await ask(roomy.port, { path: '/fail/tight-vhost/roomy', authority: 'tight.example', slowBody: body(500) });
+    assert.deepEqual(attempts.get('/fail/tight-vhost/plain'), [500]);
+    assert.deepEqual(attempts.get('/fail/tight-vhost/roomy'), [500, 500, 500]);
+  });
+
+  it('answers 507 when the body outgrows the limit while a retry waits for its back-off', async () => {
+    const abandoned = counter('retry_or_shadow_abandoned');
+    const started = Date.now();
+    // 1,000 bytes, the upstream's 503 and a retry scheduled 2 s out, then 1,000 more: past the 1,500 limit.
+    const r = await ask(small.port, { path: '/early', slowBody: { body: 'y'.repeat(2000), gapMs: 300 } });
+    assert.equal(r.status, 507);
+    assert.equal(r.body, 'exceeded request buffer limit while retrying upstream');
+    assert.ok(Date.now() - started < 1900, 'answered when the body overflowed, not after the back-off');
+    assert.deepEqual(attempts.get('/early'), [-1], 'the waiting retry never went out');
+    assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
+  });
+
+  it('gives up a shadow of a body past the limit, while the request itself is served', async () => {
+    const abandoned = counter('retry_or_shadow_abandoned');
+    const r = await ask(small.port, { path: '/ok/mirrored', slowBody: body(5000) });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'done');
+    await new Promise((ok) => setTimeout(ok, 200));
+    assert.deepEqual(attempts.get('/ok/mirrored'), [5000], 'the request, and no shadow copy');
+    assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
+  });
+});
