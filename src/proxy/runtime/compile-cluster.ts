@@ -274,6 +274,9 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
     }
   }
   const th = c.circuitBreakers?.thresholds.find((t) => t.priority === RoutingPriority.DEFAULT);
+  // Envoy caps each host's connections with per_host_thresholds.max_connections; this proxy counts busy
+  // connections per cluster only, so a per-host limit is refused rather than left unenforced.
+  if ((c.circuitBreakers?.perHostThresholds.length ?? 0) > 0) problems.push('circuit_breakers.per_host_thresholds: per-host circuit breaker limits are not supported');
   const thresholds: Thresholds = {
     maxConnections: th?.maxConnections ?? DEFAULT_THRESHOLDS.maxConnections,
     maxPendingRequests: th?.maxPendingRequests ?? DEFAULT_THRESHOLDS.maxPendingRequests,

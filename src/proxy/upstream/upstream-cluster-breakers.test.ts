@@ -32,3 +32,10 @@ test('without a budget, max_retries is the limit', () => {
   assert.deepEqual([u.tryAcquire('retries'), u.tryAcquire('retries'), u.tryAcquire('requests'), u.tryAcquire('requests'), u.tryAcquire('requests')], [true, false, true, true, false]);
   u.close();
 });
+
+test('per_host_thresholds are refused: busy connections are counted per cluster, not per host', () => {
+  const c = compileCluster(fromJson(ClusterSchema, { name: 'c', type: 'STATIC', circuitBreakers: { thresholds: [{ maxConnections: 10 }], perHostThresholds: [{ maxConnections: 2 }] } }, { registry: XDS_REGISTRY }));
+  assert.deepEqual(c.ok ? [] : c.problems, ['circuit_breakers.per_host_thresholds: per-host circuit breaker limits are not supported']);
+  const withoutPerHost = compileCluster(fromJson(ClusterSchema, { name: 'c', type: 'STATIC', circuitBreakers: { thresholds: [{ maxConnections: 10 }] } }, { registry: XDS_REGISTRY }));
+  assert.equal(withoutPerHost.ok, true);
+});

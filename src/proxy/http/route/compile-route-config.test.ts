@@ -296,6 +296,22 @@ const badConfigs: { name: string; json: JsonObject; problems: string[] }[] = [
     problems: ['virtual_hosts[0].hedge_policy.hedge_on_per_try_timeout: request hedging is not supported', 'virtual_hosts[0].routes[0].route.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported'],
   },
   {
+    name: 'a HIGH priority route (the clusters\' HIGH breaker thresholds are not kept apart; DEFAULT is accepted)',
+    json: {
+      virtualHosts: [
+        {
+          name: 'vh',
+          domains: ['*'],
+          routes: [
+            { match: { prefix: '/a' }, route: { cluster: 'c', priority: 'HIGH' } },
+            { match: { prefix: '/' }, route: { cluster: 'c', priority: 'DEFAULT' } },
+          ],
+        },
+      ],
+    },
+    problems: ["virtual_hosts[0].routes[0].route.priority: HIGH routing priority (the clusters' HIGH circuit breaker thresholds) is not supported"],
+  },
+  {
     name: 'virtual host discovery',
     json: { vhds: { configSource: { ads: {} } } },
     problems: ['vhds: virtual host discovery is not supported'],

@@ -12,6 +12,7 @@ import {
   type RouteAction,
   type RouteAction_RequestMirrorPolicy,
 } from '../../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { RoutingPriority } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { asciiLower } from './ascii.js';
 import { compileHashPolicies } from './hash-policy.js';
 import { ALWAYS, compileFraction, optionalDurationMs } from './proto-values.js';
@@ -70,6 +71,9 @@ export function compileRouteActionPolicy(a: RouteAction, inherited: InheritedPol
   }
   if (a.retryPolicyTypedConfig !== undefined) problems.push(`${path}.retry_policy_typed_config: retry policy extensions are not supported`);
   if (a.hedgePolicy?.hedgeOnPerTryTimeout === true) problems.push(`${path}.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported`);
+  // HIGH priority routes use the clusters' HIGH circuit breaker thresholds and connection pools in Envoy;
+  // every request here counts against the DEFAULT ones, so such a route is refused rather than misjudged.
+  if (a.priority === RoutingPriority.HIGH) problems.push(`${path}.priority: HIGH routing priority (the clusters' HIGH circuit breaker thresholds) is not supported`);
   const msd = a.maxStreamDuration;
   const timeout = optionalDurationMs(a.timeout, `${path}.timeout`, problems);
   const hostRewrite = a.hostRewriteSpecifier;
