@@ -1,9 +1,10 @@
 // How much request body the router keeps for retries and shadows, as Envoy's router decides it
 // (source/common/router/router.cc: retry_shadow_buffer_limit_ is the stream's decoder buffer limit, the
 // listener's per_connection_buffer_limit_bytes, capped by the route's or virtual host's
-// per_request_buffer_limit_bytes; a body that outgrows it gives up the retries and shadows and counts
-// retry_or_shadow_abandoned, and a retry waiting for its back-off ends the request with 507). Real listeners
-// and a real upstream on 127.0.0.1; the upstream counts the attempts it sees and the bytes each carried.
+// per_request_buffer_limit_bytes; a body that outgrows it gives up the retries and counts
+// retry_or_shadow_abandoned, and a retry waiting for its back-off ends the request with 507). Shadows stream
+// the body and need no buffer (Envoy's streaming_shadow, the default since 1.31). Real listeners and a real
+// upstream on 127.0.0.1; the upstream counts the attempts it sees and the bytes each carried.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import { StatsStore } from '../stats/stats-store.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener, type HcmListener } from '../../../test/support/hcm-listener.js';
 import { ask } from '../../../test/support/http-ask.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 
 const stats = new StatsStore();
@@ -67,6 +69,7 @@ before(async () => {
       // A long back-off: the request body keeps arriving while the retry waits.
       route('early', prefix('/early'), action({ retryPolicy: { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { seconds: 2n } } } })),
       route('mirrored', prefix('/ok/mirrored'), action({ requestMirrorPolicies: [{ cluster: 'upstream' }] })),
+      route('retried-mirrored', prefix('/fail/mirrored'), action({ retryPolicy: retries, requestMirrorPolicies: [{ cluster: 'upstream' }] })),
       route('all', prefix('/'), action()),
     ]),
   ]);
@@ -132,13 +135,20 @@ describe('request body buffer limits for retries and shadows', () => {
     assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
   });
 
-  it('gives up a shadow of a body past the limit, while the request itself is served', async () => {
+  it('streams a shadow the whole body past the limit, as Envoy streams shadows (streaming_shadow), counting nothing', async () => {
     const abandoned = counter('retry_or_shadow_abandoned');
-    const r = await ask(small.port, { path: '/ok/mirrored', slowBody: body(5000) });
+    const r = await ask(small.port, { path: '/ok/mirrored', slowBody: { body: 'z'.repeat(5000), gapMs: 100 } });
     assert.equal(r.status, 200);
     assert.equal(r.body, 'done');
-    await new Promise((ok) => setTimeout(ok, 200));
-    assert.deepEqual(attempts.get('/ok/mirrored'), [5000], 'the request, and no shadow copy');
-    assert.equal(counter('retry_or_shadow_abandoned'), abandoned + 1);
+    await waitFor(() => (attempts.get('/ok/mirrored') ?? []).length === 2, 'the shadow copy', 3000);
+    assert.deepEqual(attempts.get('/ok/mirrored'), [5000, 5000], 'the request and its shadow, each with the whole body');
+    assert.equal(counter('retry_or_shadow_abandoned'), abandoned, 'a shadow needs no buffered body');
+  });
+
+  it('retries within the limit while a shadow streams alongside', async () => {
+    const r = await ask(small.port, { path: '/fail/mirrored', slowBody: body(1000) });
+    assert.equal(r.status, 503);
+    await waitFor(() => (attempts.get('/fail/mirrored') ?? []).length === 4, 'the shadow copy', 3000);
+    assert.deepEqual(attempts.get('/fail/mirrored'), [1000, 1000, 1000, 1000], 'three attempts and one shadow');
   });
 });

@@ -14,6 +14,7 @@ import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { sampleFraction } from './route/proto-values.js';
+import type { BodyReplay } from './request-body.js';
 import type { CompiledMirrorPolicy } from './route/types.js';
 
 export interface MirrorTarget {
@@ -28,8 +29,8 @@ export interface ShadowRequest {
   readonly headers: HeaderMap;
   /** The downstream protocol, for clusters that use the downstream's. */
   readonly downstreamHttp2: boolean;
-  /** A fresh replay of the request body for each call, or undefined without a body. */
-  readonly body: (() => AsyncIterable<Buffer>) | undefined;
+  /** This shadow's replay of the request body (request-body.ts), or undefined without a body. */
+  readonly body: BodyReplay | undefined;
   /** The route timeout, 0 = none. */
   readonly timeoutMs: number;
 }
@@ -63,17 +64,21 @@ export function mirrorTargets(
 
 const NONE: readonly MirrorTarget[] = Object.freeze([]);
 
-/** Sends one shadow copy. Never throws; every failure just ends the copy. */
+/**
+ * Sends one shadow copy. Never throws; every failure just ends the copy. However it ends, its body replay is
+ * closed, so the router's buffer does not keep chunks for a copy that will not read them.
+ */
 export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
+  const drop = (): void => void r.body?.return();
   const cluster = target.cluster;
   const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: undefined });
-  if (host === undefined || !cluster.tryAcquire('requests')) return;
+  if (host === undefined || !cluster.tryAcquire('requests')) return drop();
   const p = cluster.config.protocol;
   const protocol: WireProtocol = p === 'downstream' ? (r.downstreamHttp2 ? 'http2' : 'http1') : p;
   const pool = cluster.pool(host, protocol);
   if (!pool.ok) {
     cluster.release('requests');
-    return;
+    return drop();
   }
   const headers: HeaderMap = { ...r.headers };
   const authority = headerValue(headers, 'host') ?? '';
@@ -88,7 +93,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
     cluster.requestStarted(host);
     if (r.timeoutMs > 0) timer = setTimeout(() => controller?.abort(new Error('shadow timeout')), r.timeoutMs);
     pool.dispatcher.dispatch(
-      { path: r.path, method: r.method, headers, body: r.body !== undefined ? Readable.from(r.body(), { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
+      { path: r.path, method: r.method, headers, body: r.body !== undefined ? Readable.from(r.body, { objectMode: false }) : null, headersTimeout: 0, bodyTimeout: 0 },
       {
         onRequestStart: (c) => {
           controller = c;
@@ -104,6 +109,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
   const end = (dispatched: boolean): void => {
     if (ended) return;
     ended = true;
+    drop();
     if (timer !== undefined) clearTimeout(timer);
     if (dispatched) cluster.requestEnded(host);
     if (protocol === 'http1') cluster.releaseConnection(onReady);
@@ -113,7 +119,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
     const grant = cluster.acquireConnection(onReady);
     if (grant === 'overflow') {
       cluster.release('requests');
-      return;
+      return drop();
     }
     if (grant === 'pending') {
       // A shadow does not wait longer than the route would.

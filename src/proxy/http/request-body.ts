@@ -1,17 +1,31 @@
-// The downstream request body as the router's replayable source (Envoy buffers a request body for retries
-// and shadows up to the buffer limit): chunks are kept while the body stays under the limit, every attempt
-// replays it from the start, and once it outgrows the limit a retry is no longer possible and chunks
-// already sent are dropped.
+// The downstream request body as the router's replayable source. Envoy's router buffers a request body for
+// retries up to the stream's buffer limit (forward-plan.ts bodyBufferLimit) and streams it to shadows
+// (since Envoy 1.31's streaming_shadow, a shadow is sent alongside the request, bodies larger than the
+// buffer limit included). Here every attempt and every shadow is a replay from the first byte: chunks are
+// kept while the body stays under the limit, so a retry can replay it; once it outgrows the limit no new
+// replay can start (retries are given up) and each chunk is let go as soon as every replay in progress has
+// read it.
 
 import { runBodyFilters, type HttpStream } from './http-stream.js';
 
-/** The request body as a replayable source: chunks are kept while under the retry buffer limit. */
+const EMPTY = Buffer.alloc(0);
+
+/** A replay's read position. */
+export interface Cursor {
+  at: number;
+}
+
+/** The request body as a replayable source: chunks are kept while under the buffer limit. */
 export class BodySource {
   readonly chunks: Buffer[] = [];
   size = 0;
   ended = false;
   overflow = false;
   #waiters: (() => void)[] = [];
+  /** Replays in progress (attempts, shadows), by read position. */
+  readonly #cursors = new Set<Cursor>();
+  /** Chunks below this index were let go (past the limit, every replay had read them). */
+  #released = 0;
 
   /**
    * `limit`: the bytes kept for replays (forward-plan.ts bodyBufferLimit); `onOverflow` is told once when
@@ -35,7 +49,7 @@ export class BodySource {
     });
     req.on('end', () => {
       if (filters !== undefined) {
-        const last = runBodyFilters(filters, Buffer.alloc(0), true);
+        const last = runBodyFilters(filters, EMPTY, true);
         if (last !== undefined && last.length > 0) {
           this.chunks.push(last);
           this.#grow(last.length);
@@ -51,6 +65,7 @@ export class BodySource {
     if (this.overflow || this.size <= this.limit) return;
     this.overflow = true;
     this.onOverflow();
+    this.release();
   }
 
   #wake(): void {
@@ -74,24 +89,73 @@ export class BodySource {
     return !this.overflow;
   }
 
-  /** A replay for a shadow copy: it stops (the copy fails) once the body outgrows the buffer. */
-  async *copy(): AsyncGenerator<Buffer> {
-    for await (const c of this.iterate()) {
-      if (this.overflow) throw new Error('request body exceeds the buffer limit');
-      yield c;
+  /**
+   * A replay from the first byte, counted from now (so nothing it still needs is let go, even before its
+   * first read); end it with return() when it will not be read to the end. Undefined once the beginning
+   * was let go.
+   */
+  replay(): BodyReplay | undefined {
+    if (this.#released > 0) return undefined;
+    const c: Cursor = { at: 0 };
+    this.#cursors.add(c);
+    return new BodyReplay(this, c);
+  }
+
+  /** @internal The next chunk for `c`, once there is one; undefined at the end of the body. */
+  async read(c: Cursor): Promise<Buffer | undefined> {
+    for (;;) {
+      if (c.at < this.chunks.length) {
+        const chunk = this.chunks[c.at++] as Buffer;
+        if (this.overflow) this.release();
+        return chunk;
+      }
+      if (this.ended) return undefined;
+      await new Promise<void>((r) => this.#waiters.push(r));
     }
   }
 
-  async *iterate(): AsyncGenerator<Buffer> {
-    let i = 0;
-    for (;;) {
-      while (i < this.chunks.length) {
-        const c = this.chunks[i++] as Buffer;
-        if (this.overflow) this.chunks[i - 1] = Buffer.alloc(0); // not kept once retries are impossible
-        yield c;
-      }
-      if (this.ended) return;
-      await new Promise<void>((r) => this.#waiters.push(r));
+  /** @internal `c` reads no more. */
+  close(c: Cursor): void {
+    if (this.#cursors.delete(c) && this.overflow) this.release();
+  }
+
+  /** Past the limit: lets go of the chunks every replay in progress has read. */
+  release(): void {
+    let upTo = this.chunks.length;
+    for (const c of this.#cursors) if (c.at < upTo) upTo = c.at;
+    for (let i = this.#released; i < upTo; i++) this.chunks[i] = EMPTY;
+    if (upTo > this.#released) this.#released = upTo;
+  }
+}
+
+/** One replay of a BodySource, as an async iterator (what Readable.from takes); return() ends it. */
+export class BodyReplay implements AsyncIterableIterator<Buffer> {
+  #done = false;
+
+  constructor(
+    private readonly source: BodySource,
+    private readonly cursor: Cursor,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Buffer, undefined>> {
+    if (this.#done) return { done: true, value: undefined };
+    const chunk = await this.source.read(this.cursor);
+    if (chunk === undefined || this.#done) {
+      void this.return();
+      return { done: true, value: undefined };
     }
+    return { done: false, value: chunk };
+  }
+
+  return(): Promise<IteratorResult<Buffer, undefined>> {
+    if (!this.#done) {
+      this.#done = true;
+      this.source.close(this.cursor);
+    }
+    return Promise.resolve({ done: true, value: undefined });
   }
 }

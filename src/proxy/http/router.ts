@@ -102,10 +102,10 @@ export class Router {
       path: s.upstreamPath,
       headers: this.#attemptHeaders(1),
       downstreamHttp2: s.request.protocol === 'HTTP/2',
-      body: body !== undefined ? () => body.copy() : undefined,
       timeoutMs: this.plan.controls.timeoutMs,
     };
-    for (const m of this.plan.mirrors) sendShadow(m, req);
+    // Each shadow replays the body from its first byte, streamed as it arrives (past the buffer limit too).
+    for (const m of this.plan.mirrors) sendShadow(m, { ...req, body: body?.replay() });
   }
 
   #abortAll(): void {
@@ -272,7 +272,8 @@ export class Router {
     // UpstreamRequest::onPoolReady: the attempt's maximum duration, from the header or the cluster.
     const limit = this.plan.controls.upstreamStreamDurationMs ?? this.plan.cluster.config.maxStreamDurationMs;
     if (limit !== undefined) a.durationTimer = setTimeout(() => this.#onMaxDuration(a), limit);
-    const body = this.#body !== undefined ? Readable.from(this.#body.iterate(), { objectMode: false }) : null;
+    const replay = this.#body?.replay();
+    const body = replay !== undefined ? Readable.from(replay, { objectMode: false }) : null;
     dispatcher.dispatch({ path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 }, new Router.#Callbacks(this, a));
   }
 
@@ -500,8 +501,8 @@ export class Router {
    * and a retry waiting for its back-off, which has no attempt to carry the rest, ends the request with 507.
    */
   #onBodyOverflow(): void {
-    const retrying = this.plan.controls.retry !== undefined && !this.#finished && !this.#continued;
-    if (!retrying && this.plan.mirrors.length === 0) return;
+    // Shadows stream the body (Envoy's streaming_shadow): only retries need it kept.
+    if (this.plan.controls.retry === undefined || this.#finished || this.#continued) return;
     this.plan.cluster.envoyStats.retryOrShadowAbandoned.inc();
     const t = this.#backoff;
     if (t === undefined || this.#finished) return;
