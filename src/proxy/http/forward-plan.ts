@@ -79,3 +79,15 @@ export function bodyBufferLimit(streamLimit: number, routeLimit: number | undefi
   const limit = streamLimit === 0 ? Number.POSITIVE_INFINITY : streamLimit;
   return routeLimit === undefined ? limit : Math.min(limit, routeLimit);
 }
+
+/**
+ * What auto_sni and auto_san_validation take the upstream name from (Envoy's Router::Filter::decodeHeaders):
+ * the request header override_auto_sni_header names (`headerName`, lower case; '' unset) when the request has
+ * it and it is not empty, else the host as the route left it.
+ */
+export function autoSniSource(s: HttpStream, headerName: string): string {
+  if (headerName === '') return s.upstreamAuthority;
+  const v = s.request.headers[headerName];
+  const value = v === undefined ? '' : typeof v === 'string' ? v : v.join(',');
+  return value !== '' ? value : s.upstreamAuthority;
+}

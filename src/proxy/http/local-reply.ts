@@ -3,6 +3,8 @@
 // trailers-only response whose grpc-status Envoy derives from the HTTP status
 // (source/common/http/utility.cc: httpToGrpcStatus; local replies to gRPC requests via sendLocalReply).
 
+import { ResponseFlag } from './response-flags.js';
+
 export interface LocalReply {
   readonly status: number;
   readonly body: string;
@@ -38,6 +40,20 @@ export function upstreamResetBody(reason: ResetReason, retried: boolean, transpo
 export function upstreamResetDetails(reason: ResetReason, transportFailure: string, afterResponseStarted = false): string {
   const r = reason.replaceAll(' ', '_');
   return `upstream_reset_${afterResponseStarted ? 'after' : 'before'}_response_started{${transportFailure !== '' ? `${r}|${transportFailure.replaceAll(' ', '_')}` : r}}`;
+}
+
+/**
+ * The router's overflow reply: a circuit breaker is open (requests, or pending requests waiting for a
+ * connection): 503 with flag UO and `x-envoy-overloaded` unless the router suppresses Envoy's headers.
+ */
+export function overflowReply(retried: boolean, suppressEnvoyHeaders: boolean): LocalReply {
+  return {
+    status: 503,
+    body: upstreamResetBody('overflow', retried, ''),
+    flag: ResponseFlag.UO,
+    details: upstreamResetDetails('overflow', ''),
+    ...(suppressEnvoyHeaders ? {} : { headers: { 'x-envoy-overloaded': 'true' } }),
+  };
 }
 
 /** Envoy's httpToGrpcStatus. */

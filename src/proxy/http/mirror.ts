@@ -14,7 +14,8 @@ import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { sampleFraction } from './route/proto-values.js';
-import type { BodyReplay } from './request-body.js';
+import type { BodyReplay, BodySource } from './request-body.js';
+import type { HttpStream } from './http-stream.js';
 import type { CompiledMirrorPolicy } from './route/types.js';
 
 export interface MirrorTarget {
@@ -63,6 +64,15 @@ export function mirrorTargets(
 }
 
 const NONE: readonly MirrorTarget[] = Object.freeze([]);
+
+/**
+ * Envoy's shadowing of one request: a copy to each target, never awaited. Each copy replays the request body
+ * from its first byte as it arrives (Envoy's streaming_shadow: past the buffer limit too).
+ */
+export function sendShadows(targets: readonly MirrorTarget[], s: HttpStream, headers: HeaderMap, timeoutMs: number, body: BodySource | undefined): void {
+  const req = { method: s.request.method, path: s.upstreamPath, headers, downstreamHttp2: s.request.protocol === 'HTTP/2', timeoutMs };
+  for (const t of targets) sendShadow(t, { ...req, body: body?.replay() });
+}
 
 /**
  * Sends one shadow copy. Never throws; every failure just ends the copy. However it ends, its body replay is

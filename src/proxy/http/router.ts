@@ -9,15 +9,15 @@ import type { DispatchController, DispatchHandler, HeaderValues, HostRequestCoun
 import type { ClusterHandle, PickedHost } from '../upstream/cluster-handle.js';
 import type { WireProtocol } from '../upstream/connection-pools.js';
 import { backoffMs, isRetriable, type AttemptOutcome, type RetryPolicy } from './retry-state.js';
-import { BODY_NO_HEALTHY_UPSTREAM, BODY_UPSTREAM_TIMEOUT, upstreamResetBody, upstreamResetDetails, type ResetReason } from './local-reply.js';
+import { BODY_NO_HEALTHY_UPSTREAM, BODY_UPSTREAM_TIMEOUT, overflowReply, upstreamResetBody, upstreamResetDetails, type ResetReason } from './local-reply.js';
 import { flagFor, resetReasonOf } from './upstream-reset.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HttpStream } from './http-stream.js';
-import { sendShadow, type MirrorTarget } from './mirror.js';
+import { sendShadows, type MirrorTarget } from './mirror.js';
 import { BodySource } from './request-body.js';
 import { PreviousPriorities } from '../upstream/previous-priorities.js';
 import { attemptHeaders } from './router-controls.js';
-import { noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
+import { autoSniSource, noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
 
 export type { ForwardPlan };
 
@@ -95,17 +95,7 @@ export class Router {
 
   /** Envoy's shadowing: copies of the request, once per request (not per attempt), never awaited. */
   #shadow(): void {
-    const s = this.s;
-    const body = this.#body;
-    const req = {
-      method: s.request.method,
-      path: s.upstreamPath,
-      headers: this.#attemptHeaders(1),
-      downstreamHttp2: s.request.protocol === 'HTTP/2',
-      timeoutMs: this.plan.controls.timeoutMs,
-    };
-    // Each shadow replays the body from its first byte, streamed as it arrives (past the buffer limit too).
-    for (const m of this.plan.mirrors) sendShadow(m, { ...req, body: body?.replay() });
+    sendShadows(this.plan.mirrors, this.s, this.#attemptHeaders(1), this.plan.controls.timeoutMs, this.#body);
   }
 
   #abortAll(): void {
@@ -114,12 +104,16 @@ export class Router {
     const a = this.#attempt;
     if (a !== undefined && !a.done) {
       a.done = true;
-      if (a.controller !== undefined) {
-        a.controller.abort(new Error('downstream reset'));
-        this.plan.cluster.envoyStats.rqTxReset.inc();
-      }
+      this.#abortAttempt(a, 'downstream reset');
       this.#endAttempt(a);
     }
+  }
+
+  /** Resets what an attempt sent upstream, if anything (upstream_rq_tx_reset). */
+  #abortAttempt(a: Attempt, why: string): void {
+    if (a.controller === undefined) return;
+    a.controller.abort(new Error(why));
+    this.plan.cluster.envoyStats.rqTxReset.inc();
   }
 
   #clearTimers(): void {
@@ -137,14 +131,10 @@ export class Router {
     s.info.flags |= ResponseFlag.UT;
     const a = this.#attempt;
     this.#finished = true;
-    const stats = this.plan.cluster.envoyStats;
-    stats.rqTimeout.inc();
+    this.plan.cluster.envoyStats.rqTimeout.inc();
     if (a !== undefined && !a.done) {
       a.done = true;
-      if (a.controller !== undefined) {
-        a.controller.abort(new Error('route timeout'));
-        stats.rqTxReset.inc();
-      }
+      this.#abortAttempt(a, 'route timeout');
       if (!a.pending) this.plan.cluster.report(a.host, 'gateway');
       if (a.counters !== undefined) {
         a.counters.rqError++;
@@ -152,10 +142,7 @@ export class Router {
       }
       this.#endAttempt(a);
     }
-    if (s.response.headersSent) {
-      s.resetDownstream('response_timeout');
-      return;
-    }
+    if (s.response.headersSent) return s.resetDownstream('response_timeout');
     this.#timeoutReply();
   }
 
@@ -188,13 +175,7 @@ export class Router {
   /** Envoy's overflow local reply: a breaker is open (requests, or pending requests waiting for a connection). */
   #overflow(): void {
     this.#finish();
-    this.s.localReply({
-      status: 503,
-      body: upstreamResetBody('overflow', this.#retries > 0, ''),
-      flag: ResponseFlag.UO,
-      details: upstreamResetDetails('overflow', ''),
-      ...(this.plan.suppressEnvoyHeaders ? {} : { headers: { 'x-envoy-overloaded': 'true' } }),
-    });
+    this.s.localReply(overflowReply(this.#retries > 0, this.plan.suppressEnvoyHeaders));
   }
 
   #startAttempt(): void {
@@ -218,7 +199,7 @@ export class Router {
     this.#attempt = a;
     if (this.#firstTried === undefined) this.#firstTried = host.key;
     else this.#triedHosts()?.add(host.key);
-    const pool = cluster.pool(host, this.#protocol, s.upstreamAuthority, s.upstreamAlpn);
+    const pool = cluster.pool(host, this.#protocol, autoSniSource(s, cluster.config.overrideAutoSniHeader), s.upstreamAlpn);
     if (!pool.ok) {
       this.#onAttemptFailed(a, { reason: 'remote connection failure', transport: pool.transportFailure, kind: 'connect-failure' });
       return;
@@ -342,10 +323,7 @@ export class Router {
     a.done = true;
     const stats = this.plan.cluster.envoyStats;
     (idle ? stats.rqPerTryIdleTimeout : stats.rqPerTryTimeout).inc();
-    if (a.controller !== undefined) {
-      a.controller.abort(new Error('per try timeout'));
-      stats.rqTxReset.inc();
-    }
+    this.#abortAttempt(a, 'per try timeout');
     this.plan.cluster.report(a.host, 'gateway');
     if (a.counters !== undefined) {
       a.counters.rqError++;
@@ -372,12 +350,8 @@ export class Router {
     if (a.done || this.#finished) return;
     a.durationTimer = undefined;
     a.done = true;
-    const stats = this.plan.cluster.envoyStats;
-    stats.rqMaxDurationReached.inc();
-    if (a.controller !== undefined) {
-      a.controller.abort(new Error('max stream duration'));
-      stats.rqTxReset.inc();
-    }
+    this.plan.cluster.envoyStats.rqMaxDurationReached.inc();
+    this.#abortAttempt(a, 'max stream duration');
     this.#endAttempt(a);
     if (!this.s.responseStarted && this.#retryAllowed({ kind: 'reset', started: true })) return this.#scheduleRetry();
     this.#finish();
@@ -497,18 +471,14 @@ export class Router {
   }
 
   /**
-   * The request body outgrew the limit: its retries and shadows are given up (Envoy's Router::decodeData),
-   * and a retry waiting for its back-off, which has no attempt to carry the rest, ends the request with 507.
+   * The request body outgrew the limit: its retries are given up (Envoy's Router::decodeData; shadows stream
+   * it), and a retry waiting for its back-off, with no attempt to carry the rest, ends the request with 507.
    */
   #onBodyOverflow(): void {
-    // Shadows stream the body (Envoy's streaming_shadow): only retries need it kept.
     if (this.plan.controls.retry === undefined || this.#finished || this.#continued) return;
     this.plan.cluster.envoyStats.retryOrShadowAbandoned.inc();
-    const t = this.#backoff;
-    if (t === undefined || this.#finished) return;
-    clearTimeout(t);
-    this.#backoff = undefined;
-    this.#finish();
+    if (this.#backoff === undefined) return;
+    this.#finish(); // clears the back-off
     this.s.localReply({ status: 507, body: 'exceeded request buffer limit while retrying upstream', flag: 0, details: 'request_payload_exceeded_retry_buffer_limit' });
   }
 

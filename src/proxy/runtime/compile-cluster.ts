@@ -88,6 +88,11 @@ export interface CompiledCluster {
    */
   readonly autoSni: boolean;
   readonly autoSanValidation: boolean;
+  /**
+   * override_auto_sni_header (lower case; '' unset): the request header auto_sni and auto_san_validation take
+   * the name from instead of the host, when the request has it and it is not empty.
+   */
+  readonly overrideAutoSniHeader: string;
   readonly transport: TransportSettings;
   readonly transportMatches: readonly TransportSocketMatch[];
   readonly thresholds: Thresholds;
@@ -245,6 +250,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   let maxRequestsPerConnection = c.maxRequestsPerConnection;
   let autoSni = false;
   let autoSanValidation = false;
+  let overrideAutoSniHeader = '';
   let maxConnectionDuration = c.commonHttpProtocolOptions?.maxConnectionDuration;
   let maxStreamDuration = c.commonHttpProtocolOptions?.maxStreamDuration;
   let h2 = c.http2ProtocolOptions;
@@ -271,6 +277,11 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       maxRequestsPerConnection = o.commonHttpProtocolOptions?.maxRequestsPerConnection ?? maxRequestsPerConnection;
       autoSni = o.upstreamHttpProtocolOptions?.autoSni ?? false;
       autoSanValidation = o.upstreamHttpProtocolOptions?.autoSanValidation ?? false;
+      overrideAutoSniHeader = (o.upstreamHttpProtocolOptions?.overrideAutoSniHeader ?? '').toLowerCase();
+      // Upstream HTTP filters run between the router and the codec in Envoy; none run here. A chain of the
+      // codec alone (what Envoy uses when the field is empty) changes nothing.
+      const upstreamFilters = o.httpFilters.filter((f) => f.name !== 'envoy.filters.http.upstream_codec');
+      if (upstreamFilters.length > 0) problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].http_filters: upstream HTTP filters are not supported (${upstreamFilters.map((f) => f.name).join(', ')})`);
     }
   }
   const th = c.circuitBreakers?.thresholds.find((t) => t.priority === RoutingPriority.DEFAULT);
@@ -318,6 +329,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       maxRequestsPerConnection: maxRequestsPerConnection === 0 ? undefined : maxRequestsPerConnection,
       autoSni,
       autoSanValidation,
+      overrideAutoSniHeader,
       transport,
       transportMatches,
       thresholds,

@@ -30,6 +30,7 @@ import { healthFlagsText } from './health-checker-flags.js';
 import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, HostRequestCounters, HostStatsCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 import type { ConnectionEvents } from './cluster-stats.js';
+import { isIP } from 'node:net';
 import { alpnKey, hostWithoutPort, poolHostKey, socketMatchOf } from './pool-keys.js';
 
 export interface UpstreamDeps {
@@ -354,7 +355,8 @@ export class UpstreamCluster implements ClusterHandle {
       // One pool per upstream host name: its connections carry that SNI and are checked against it.
       const name = hostWithoutPort(authority);
       k += `|${name}`;
-      if (this.config.autoSni) transport = { ...transport, sni: name };
+      // Envoy sets no SNI for an IP address (Router::Filter::decodeHeaders: should_set_sni), but still checks SANs against it.
+      if (this.config.autoSni && isIP(name) === 0) transport = { ...transport, sni: name };
       if (this.config.autoSanValidation && transport.subjectAltNames.length === 0) verifyHost = name;
     }
     const live = this.#pools.get(k);
