@@ -251,6 +251,7 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
   let autoSni = false;
   let autoSanValidation = false;
   let overrideAutoSniHeader = '';
+  let autoConfig = false;
   let maxConnectionDuration = c.commonHttpProtocolOptions?.maxConnectionDuration;
   let maxStreamDuration = c.commonHttpProtocolOptions?.maxStreamDuration;
   let h2 = c.http2ProtocolOptions;
@@ -263,7 +264,12 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
       const u = o.upstreamProtocolOptions;
       if (u.case === 'explicitHttpConfig') protocol = u.value.protocolConfig.case === 'http2ProtocolOptions' ? 'http2' : u.value.protocolConfig.case === 'http3ProtocolOptions' ? (problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].explicit_http_config.http3_protocol_options: HTTP/3 upstreams are not supported`), 'http1') : 'http1';
       else if (u.case === 'useDownstreamProtocolConfig') protocol = 'downstream';
-      else if (u.case === 'autoConfig') protocol = 'http1';
+      else if (u.case === 'autoConfig') {
+        // Envoy picks HTTP/2 or HTTP/1.1 by ALPN; here the connection offers and speaks HTTP/1.1 alone (a
+        // server that offers h2 also takes http/1.1). Without TLS there is no ALPN: Envoy refuses it (below).
+        protocol = 'http1';
+        autoConfig = true;
+      }
       if (u.case === 'explicitHttpConfig' && u.value.protocolConfig.case === 'http2ProtocolOptions') {
         h2 = u.value.protocolConfig.value;
         h2Path = `typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].explicit_http_config.http2_protocol_options`;
@@ -300,6 +306,9 @@ export function compileCluster(c: Cluster): Compiled<CompiledCluster> {
     for (const [k, v] of Object.entries(m.match ?? {})) match[k] = typeof v === 'string' ? v : JSON.stringify(v);
     return { name: m.name, match, transport: transportOf(m.transportSocket, `transport_socket_matches[${i}].transport_socket`, problems) };
   });
+  // Envoy's ClusterImplBase: auto_config (USE_ALPN) needs a transport socket that negotiates ALPN.
+  if (autoConfig && transport.kind !== 'tls') problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].auto_config: ALPN configured for cluster ${c.name} which has a non-ALPN transport socket`);
+  else if (autoConfig && transportMatches.some((m) => m.transport.kind !== 'tls')) problems.push(`typed_extension_protocol_options["${HTTP_OPTIONS_KEY}"].auto_config: ALPN configured for cluster ${c.name} which has a non-ALPN transport socket matcher`);
   const bind = c.upstreamBindConfig?.sourceAddress;
   const peerExchange = upstreamFilters(c.filters, problems);
   const ka = h2?.connectionKeepalive;

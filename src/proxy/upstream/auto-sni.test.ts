@@ -2,7 +2,8 @@
 // decodeHeaders): the host, or the header override_auto_sni_header names when the request has it and it is
 // not empty; an IP address is checked against the certificate but never sent as SNI. Through a real listener
 // to a real HTTPS upstream on 127.0.0.1 that records the SNI of each connection. Upstream HTTP filters
-// (HttpProtocolOptions.http_filters), which the proxy does not run, are refused.
+// (HttpProtocolOptions.http_filters), which the proxy does not run, are refused, and so is auto_config
+// without TLS (no ALPN to negotiate with, as Envoy's ClusterImplBase refuses it).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -99,7 +100,7 @@ describe('auto_sni and override_auto_sni_header', () => {
   });
 });
 
-describe('upstream HTTP filters', () => {
+describe('cluster protocol options that are refused', () => {
   const compile = (httpFilters: JsonObject[]): readonly string[] => {
     const c = staticCluster('f', 1, { typedExtensionProtocolOptions: { [HTTP_OPTIONS]: { '@type': `type.googleapis.com/${HTTP_OPTIONS}`, explicitHttpConfig: { httpProtocolOptions: {} }, httpFilters } } });
     const r = compileCluster(c);
@@ -114,5 +115,15 @@ describe('upstream HTTP filters', () => {
     assert.deepEqual(compile([header, codec]), [
       `typed_extension_protocol_options["${HTTP_OPTIONS}"].http_filters: upstream HTTP filters are not supported (envoy.filters.http.header_mutation)`,
     ]);
+  });
+
+  it('auto_config needs TLS (ALPN), as Envoy requires', () => {
+    const auto = (extra: JsonObject): readonly string[] => {
+      const r = compileCluster(staticCluster('plain', 1, { typedExtensionProtocolOptions: { [HTTP_OPTIONS]: { '@type': `type.googleapis.com/${HTTP_OPTIONS}`, autoConfig: {} } }, ...extra }));
+      return r.ok ? [] : r.problems;
+    };
+    assert.deepEqual(auto({}), [`typed_extension_protocol_options["${HTTP_OPTIONS}"].auto_config: ALPN configured for cluster plain which has a non-ALPN transport socket`]);
+    const tls = { name: 'envoy.transport_sockets.tls', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' } };
+    assert.deepEqual(auto({ transportSocket: tls }), []);
   });
 });
