@@ -137,3 +137,23 @@ describe('tcp_proxy connection options', () => {
     assert.ok(used.size >= 2, `all IPs hashed to ${[...used].join(', ')}`);
   });
 });
+
+describe('tcp_proxy config Envoy acts on and this relay does not, refused', () => {
+  const problemsOf = (tcp: JsonObject): readonly string[] => {
+    const r = compileListener(fromJson(ListenerSchema, { name: 'x', address: { socketAddress: { address: '127.0.0.1', portValue: 1 } }, filterChains: [{ filters: [{ name: 'envoy.filters.network.tcp_proxy', typedConfig: { '@type': TCP_TYPE, statPrefix: 'x', ...tcp } }] }] }, { registry: XDS_REGISTRY }));
+    return r.ok ? [] : r.problems;
+  };
+  const at = 'filter_chains[0].filters[0](envoy.filters.network.tcp_proxy).typed_config';
+
+  it('periodic and on-connect access log entries, metadata_match and on_demand', () => {
+    assert.deepEqual(problemsOf({ cluster: 'a', accessLogOptions: { accessLogFlushInterval: '5s' } }), [`${at}.access_log_options: periodic and on-connect access log entries are not supported (one entry when the connection closes)`]);
+    assert.deepEqual(problemsOf({ cluster: 'a', accessLogOptions: { flushAccessLogOnConnected: true } }).length, 1);
+    assert.deepEqual(problemsOf({ cluster: 'a', metadataMatch: { filterMetadata: { 'envoy.lb': { version: 'v1' } } } }), [`${at}.metadata_match: endpoint subsets by metadata are not supported (use a cluster per subset, as Istio does)`]);
+    assert.deepEqual(problemsOf({ weightedClusters: { clusters: [{ name: 'a', weight: 1, metadataMatch: { filterMetadata: { 'envoy.lb': { v: '1' } } } }] } }).length, 1);
+    assert.deepEqual(problemsOf({ cluster: 'a', onDemand: {} }), [`${at}.on_demand: on-demand cluster discovery is not supported`]);
+  });
+
+  it('accepts what Istio sends (idle timeout, access log, max connect attempts)', () => {
+    assert.deepEqual(problemsOf({ cluster: 'a', idleTimeout: '3600s', maxConnectAttempts: 2, accessLog: [] }), []);
+  });
+});

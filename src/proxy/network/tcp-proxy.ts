@@ -63,6 +63,15 @@ export function compileTcpProxy(any: Any, path: string): Compiled<CompiledTcpPro
   const totalWeight = clusters.reduce((s, c) => s + c.weight, 0);
   if (clusters.length > 0 && totalWeight === 0) problems.push(`${path}.weighted_clusters: sum of weights is 0`);
   if (t.tunnelingConfig !== undefined) problems.push(`${path}.tunneling_config: tunneling TCP over HTTP is not supported`);
+  // Config that changes what Envoy does and that this relay does not do: refused rather than ignored.
+  if (t.onDemand !== undefined) problems.push(`${path}.on_demand: on-demand cluster discovery is not supported`);
+  if (t.metadataMatch !== undefined || (cs.case === 'weightedClusters' && cs.value.clusters.some((c) => c.metadataMatch !== undefined))) {
+    problems.push(`${path}.metadata_match: endpoint subsets by metadata are not supported (use a cluster per subset, as Istio does)`);
+  }
+  const alo = t.accessLogOptions;
+  if (t.accessLogFlushInterval !== undefined || t.flushAccessLogOnConnected || alo?.accessLogFlushInterval !== undefined || alo?.flushAccessLogOnConnected === true) {
+    problems.push(`${path}.access_log_options: periodic and on-connect access log entries are not supported (one entry when the connection closes)`);
+  }
   if (t.hashPolicy.length > 1) problems.push(`${path}.hash_policy: value must contain no more than 1 item(s)`);
   const hp = t.hashPolicy[0]?.policySpecifier;
   if (hp !== undefined && hp.case !== 'sourceIp') problems.push(`${path}.hash_policy[0]: only source_ip is supported`);
