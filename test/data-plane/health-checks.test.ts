@@ -208,3 +208,46 @@ it('health checks Envoy cannot run are rejected with the cluster (NACK)', () => 
   assert.equal(r.ok, false);
   if (!r.ok) assert.deepEqual(r.problems, ["health_checks[0].custom_health_check: custom health checker 'envoy.health_checkers.redis' is not supported"]);
 });
+
+it('a host outlier detection ejected comes back at its next passed health check (successful_active_health_check_uneject_host)', async (t) => {
+  // Envoy's default: the active check vouches for the host, whatever is left of its 300 s ejection.
+  const { a, b } = await twoUpstreams(t);
+  const make = (unejectOnCheck: boolean): UpstreamCluster => {
+    const json: JsonObject = {
+      name: 'svc',
+      connect_timeout: '1s',
+      lb_policy: 'ROUND_ROBIN',
+      load_assignment: endpoints([a.port, b.port]),
+      health_checks: [healthCheck()],
+      outlier_detection: { consecutive_5xx: 2, base_ejection_time: '300s', max_ejection_percent: 50, successful_active_health_check_uneject_host: unejectOnCheck },
+    };
+    const compiled = compileCluster(fromJson(ClusterSchema, json, { registry: XDS_REGISTRY }));
+    assert.ok(compiled.ok);
+    const c = new UpstreamCluster(compiled.value, { clock, random: seededRandom(7), secrets: NO_SECRETS, stats: new StatsStore() }, undefined);
+    t.after(() => c.close());
+    return c;
+  };
+  const clock = new FakeClock();
+  const keyB = `127.0.0.1:${b.port}`;
+  for (const unejectOnCheck of [true, false]) {
+    const cluster = make(unejectOnCheck);
+    assert.equal(cluster.tryAcquire('requests'), true); // traffic: checks run every interval, not no_traffic_interval
+    cluster.release('requests');
+    await waitFor(() => cluster.healthFlags(keyB) === 'healthy', 'the first checks');
+    const hostB = cluster.pick({ hash: undefined, avoid: new Set([`127.0.0.1:${a.port}`]), originalDestination: undefined });
+    assert.equal(hostB?.port, b.port);
+    if (hostB === undefined) return;
+    cluster.report(hostB, '5xx');
+    cluster.report(hostB, '5xx');
+    assert.equal(cluster.healthFlags(keyB), '/failed_outlier_check');
+    assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
+    await checkRound(cluster, clock, 2);
+    if (unejectOnCheck) {
+      assert.equal(cluster.healthFlags(keyB), 'healthy', 'the passed check brought it back');
+      assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
+    } else {
+      assert.equal(cluster.healthFlags(keyB), '/failed_outlier_check', 'ejected until its time is over');
+      assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
+    }
+  }
+});

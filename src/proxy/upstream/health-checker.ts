@@ -39,6 +39,8 @@ export interface HealthCheckerDeps {
   hasTraffic(): boolean;
   /** Called after a host's failed state flipped (isFailed and version already reflect it). */
   onHealthChange?(key: string, failed: boolean): void;
+  /** Called after every check a host passed while not failed by active checks (for outlier detection's uneject). */
+  onHealthyCheck?(key: string): void;
   /** How probes are built; the default talks HTTP, gRPC or TCP to the host. */
   readonly probeFactory?: ProbeFactory;
 }
@@ -166,6 +168,7 @@ class Session {
     this.parent.stats.success++;
     this.#first = false;
     if (flipped) this.parent.changed(this.key, false);
+    if (!this.failed) this.parent.deps.onHealthyCheck?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('healthy', t));
   }
 

@@ -255,3 +255,31 @@ test('outlier config: Envoy defaults and problems', () => {
   ]);
   assert.deepEqual(outlierDetectionProblems(create(OutlierDetectionSchema, {})), []);
 });
+
+// successful_active_health_check_uneject_host (default true): "If active health checking is enabled and a host
+// is ejected by outlier detection, a successful active health check unejects the host by default and considers
+// it as healthy. Unejection also clears all the outlier detection counters." (outlier_detection.proto)
+test('outlier: a passed active health check brings an ejected host back at once, its counters cleared', () => {
+  const { d, events } = detector({ baseEjectionTime: { seconds: 300n } });
+  d.reportResult(A, 'active-hc-success');
+  assert.equal(d.isEjected(A), false, 'nothing to do for a host that is not ejected');
+  assert.equal(events.length, 0);
+  report(d, A, '5xx', 5);
+  assert.equal(d.isEjected(A), true);
+  d.reportResult(A, 'active-hc-success');
+  assert.equal(d.isEjected(A), false, 'back long before the 300 s ejection is over');
+  assert.deepEqual(events.at(-1), { action: 'uneject', hostKey: A, numEjections: 1 });
+  report(d, A, '5xx', 4);
+  assert.equal(d.isEjected(A), false, 'the consecutive count started again from zero');
+  report(d, A, '5xx', 1);
+  assert.equal(d.isEjected(A), true);
+});
+
+test('outlier: with successful_active_health_check_uneject_host false, the ejection runs its time', () => {
+  const { d, clock } = detector({ baseEjectionTime: { seconds: 30n }, successfulActiveHealthCheckUnejectHost: false });
+  report(d, A, '5xx', 5);
+  d.reportResult(A, 'active-hc-success');
+  assert.equal(d.isEjected(A), true);
+  clock.advance(40_000);
+  assert.equal(d.isEjected(A), false, 'back at the first interval after its ejection time');
+});

@@ -11,7 +11,8 @@
 //   per ejection and shrinks by 1 per interval the host stays healthy after coming back;
 // - a host is ejected only while (ejected + 1) / hosts ≤ max_ejection_percent (default 10%), or as the
 //   first ejected host with always_eject_one_host; otherwise the ejection overflows;
-// - hosts come back only at interval ticks (default 10 s), as in Envoy.
+// - hosts come back at interval ticks (default 10 s), as in Envoy, or at once when they pass an active
+//   health check (successful_active_health_check_uneject_host, default true).
 // The detector owns every host's mutable outlier state, keyed by host key; hosts themselves stay immutable.
 // Not supported (reported by outlierDetectionProblems): outlier detection extension monitors.
 
@@ -20,7 +21,11 @@ import type { OutlierDetection } from '../../xds/gen/envoy/config/cluster/v3/out
 import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
 
-export type OutlierResult = '5xx' | 'gateway' | 'local-origin-failure' | 'success';
+/**
+ * A request's outcome, or `active-hc-success`: an active health check the host passed, which brings an
+ * ejected host back at once unless successful_active_health_check_uneject_host is false (Envoy's default: true).
+ */
+export type OutlierResult = '5xx' | 'gateway' | 'local-origin-failure' | 'success' | 'active-hc-success';
 
 /** Envoy's OutlierEjectionType, as its stat suffix. */
 export type EjectionType =
@@ -56,6 +61,8 @@ export interface OutlierConfig {
   readonly failurePercentageRequestVolume: number;
   /** Percent chance that a detection becomes an ejection, per type. */
   readonly enforcing: { readonly [T in EjectionType]: number };
+  /** successful_active_health_check_uneject_host: a passed active health check brings an ejected host back. */
+  readonly successfulActiveHealthCheckUnejectHost: boolean;
 }
 
 function ms(d: Duration | undefined, dflt: number): number {
@@ -83,6 +90,7 @@ export function compileOutlierConfig(p: OutlierDetection): OutlierConfig {
     failurePercentageThreshold: p.failurePercentageThreshold ?? 85,
     failurePercentageMinimumHosts: p.failurePercentageMinimumHosts ?? 5,
     failurePercentageRequestVolume: p.failurePercentageRequestVolume ?? 50,
+    successfulActiveHealthCheckUnejectHost: p.successfulActiveHealthCheckUnejectHost ?? true,
     enforcing: Object.freeze({
       consecutive_5xx: p.enforcingConsecutive5xx ?? 100,
       consecutive_gateway_failure: p.enforcingConsecutiveGatewayFailure ?? 0,
@@ -202,6 +210,12 @@ export class OutlierDetector implements HostOutlierState {
     const m = this.hosts.get(hostKey);
     if (m === undefined) return;
     const c = this.config;
+    if (kind === 'active-hc-success') {
+      // Envoy's DetectorImpl: a host that passes an active check while ejected comes back now, its counters
+      // cleared, whatever is left of its ejection time (it is not a request: no success-rate count).
+      if (m.ejected && c.successfulActiveHealthCheckUnejectHost) this.uneject(hostKey, m, this.clock.now());
+      return;
+    }
     if (kind === 'local-origin-failure' && c.splitExternalLocalOriginErrors) {
       m.local.current.total++;
       if (++m.consecutiveLocal === c.consecutiveLocalOriginFailure) this.onConsecutive(hostKey, m, 'consecutive_local_origin_failure');

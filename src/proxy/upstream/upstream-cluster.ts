@@ -135,6 +135,7 @@ export class UpstreamCluster implements ClusterHandle {
               secrets: deps.secrets,
               hasTraffic: () => this.#admitted > 0 || this.#pools.size > 0,
               onHealthChange: (key, failed) => this.#onHealthChange(key, failed),
+              onHealthyCheck: (key) => this.#outlier?.reportResult(key, 'active-hc-success'),
             },
             config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
           )

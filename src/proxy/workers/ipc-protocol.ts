@@ -96,7 +96,7 @@ export interface WireIdentity {
 }
 
 /** The order of OutlierResult kinds as numbers in WireOutlierResults.runs. */
-export const OUTLIER_RESULT_KINDS: readonly OutlierResult[] = ['success', '5xx', 'gateway', 'local-origin-failure'];
+export const OUTLIER_RESULT_KINDS: readonly OutlierResult[] = ['success', '5xx', 'gateway', 'local-origin-failure', 'active-hc-success'];
 
 /**
  * One host's request outcomes a worker saw since its last batch (outlier-relay.ts), in order, as runs:
