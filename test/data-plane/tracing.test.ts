@@ -98,7 +98,7 @@ interface Mesh {
   readonly collector: { port: number; received: Received[] };
 }
 
-async function tracedPair(t: TestContext, provider: ExtensionProvider, telemetrySpec: string): Promise<Mesh> {
+async function tracedPair(t: TestContext, provider: ExtensionProvider, telemetrySpec: string, files: Record<string, string> = {}): Promise<Mesh> {
   const collector = await startCollector(t);
   const target = await freePort();
   const app = await startUpstream(t, 'reviews', '127.0.0.1', target);
@@ -115,6 +115,7 @@ metadata: {name: mesh-default, namespace: istio-system}
 spec:
 ${telemetrySpec}
 `,
+      ...files,
     },
     meshConfig,
   );
@@ -198,5 +199,29 @@ describe('tracing over OTLP/HTTP between sidecars', () => {
     assert.ok(m.collector.received.every((x) => x.path === '/api/v2/spans'));
     const seen = m.seen.find((s) => s.url === '/b3');
     assert.deepEqual([seen?.headers['x-b3-traceid'], seen?.headers['x-b3-spanid'], seen?.headers['x-b3-parentspanid'], seen?.headers['x-b3-sampled']], [TID, server.id, client.id, '1']);
+  });
+
+  it("a mirrored request's shadow is not sampled (Istio's trace_sampled: false), the request itself is", async (t) => {
+    // A VirtualService mirror on productpage's outbound route to reviews sends the shadow to reviews too: the app
+    // sees both, the request continuing the sampled trace and the shadow with the same trace id, unsampled.
+    const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}}]
+    mirror: {host: reviews}
+    mirrorPercentage: {value: 100}
+`;
+    const m = await tracedPair(t, OTEL, '  tracing:\n  - providers: [{name: otel}]\n    randomSamplingPercentage: 0', { 'vs.yaml': vs });
+    const r = await viaSidecar('127.0.1.41', 'http://reviews:9080/mirrored', { headers: { traceparent: `00-${TID}-${SID}-01` } });
+    assert.equal(r.status, 200);
+    const both = await waitFor(() => {
+      const s = m.seen.filter((x) => x.url === '/mirrored');
+      return s.length >= 2 ? s : undefined;
+    }, 'the request and its shadow at the app', 15_000);
+    const flags = both.map((s) => String(s.headers['traceparent'])).map((tp) => [tp.slice(3, 35), tp.slice(53)]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    assert.deepEqual(flags, [[TID, '00'], [TID, '01']], 'the shadow in the same trace, unsampled; the request sampled');
   });
 });

@@ -15,12 +15,15 @@ import type { WireProtocol } from '../upstream/connection-pools.js';
 import { headerValue, type HeaderMap } from './headers.js';
 import { sampleFraction } from './route/proto-values.js';
 import type { BodyReplay, BodySource } from './request-body.js';
+import { setSampled } from '../tracing/span-context.js';
 import type { HttpStream } from './http-stream.js';
 import type { CompiledMirrorPolicy } from './route/types.js';
 
 export interface MirrorTarget {
   readonly cluster: ClusterHandle;
   readonly appendShadowSuffix: boolean;
+  /** The policy's trace_sampled: the shadow's sampling decision when the request is traced (unset: the request's). */
+  readonly traceSampled: boolean | undefined;
 }
 
 /** What a shadow copy sends; the headers are copied before the authority is changed. */
@@ -58,7 +61,7 @@ export function mirrorTargets(
     const name = p.cluster !== '' ? p.cluster : (headerValue(headers, p.clusterHeader) ?? '');
     const cluster = name === '' ? undefined : clusterByName(name);
     if (cluster === undefined) continue;
-    (out ??= []).push({ cluster, appendShadowSuffix: !p.disableShadowHostSuffixAppend });
+    (out ??= []).push({ cluster, appendShadowSuffix: !p.disableShadowHostSuffixAppend, traceSampled: p.traceSampled });
   }
   return out ?? NONE;
 }
@@ -71,7 +74,15 @@ const NONE: readonly MirrorTarget[] = Object.freeze([]);
  */
 export function sendShadows(targets: readonly MirrorTarget[], s: HttpStream, headers: HeaderMap, timeoutMs: number, body: BodySource | undefined): void {
   const req = { method: s.request.method, path: s.upstreamPath, headers, downstreamHttp2: s.request.protocol === 'HTTP/2', timeoutMs };
-  for (const t of targets) sendShadow(t, { ...req, body: body?.replay() });
+  for (const t of targets) {
+    // A traced request's shadow gets its policy's sampling decision (Istio sets trace_sampled false).
+    let h = headers;
+    if (t.traceSampled !== undefined && s.info.span !== undefined) {
+      h = { ...headers };
+      setSampled(h, t.traceSampled);
+    }
+    sendShadow(t, { ...req, headers: h, body: body?.replay() });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { injectB3, injectTraceparent, parseB3, parseTraceparent } from './span-context.js';
+import { injectB3, injectTraceparent, parseB3, parseTraceparent, setSampled } from './span-context.js';
 import type { HeaderMap } from '../http/headers.js';
 
 const TID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -50,5 +50,36 @@ describe('B3', () => {
     const h: HeaderMap = { b3: '1' };
     injectB3(h, TID, SID, 'aaaaaaaaaaaaaaaa', true);
     assert.deepEqual(h, { 'x-b3-traceid': TID, 'x-b3-spanid': SID, 'x-b3-parentspanid': 'aaaaaaaaaaaaaaaa', 'x-b3-sampled': '1' });
+  });
+});
+
+describe('setSampled (a request mirror policy trace_sampled)', () => {
+  const T = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const S = '00f067aa0ba902b7';
+  it('turns the sampled bit of traceparent off and on, keeping the other flags and the ids', () => {
+    const h: Record<string, string> = { traceparent: `00-${T}-${S}-03` };
+    setSampled(h, false);
+    assert.equal(h['traceparent'], `00-${T}-${S}-02`);
+    setSampled(h, true);
+    assert.equal(h['traceparent'], `00-${T}-${S}-03`);
+  });
+  it('sets x-b3-sampled (dropping the debug flag), and the single b3 header', () => {
+    const multi: Record<string, string> = { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '1', 'x-b3-flags': '1' };
+    setSampled(multi, false);
+    assert.deepEqual(multi, { 'x-b3-traceid': T, 'x-b3-spanid': S, 'x-b3-sampled': '0' });
+    const single: Record<string, string> = { b3: `${T}-${S}-1-${S}` };
+    setSampled(single, false);
+    assert.equal(single['b3'], `${T}-${S}-0-${S}`);
+    const decision: Record<string, string> = { b3: '1' };
+    setSampled(decision, false);
+    assert.equal(decision['b3'], '0');
+  });
+  it('leaves a request without trace context, or with a malformed one, as it is', () => {
+    const none: Record<string, string> = { host: 'x' };
+    setSampled(none, false);
+    assert.deepEqual(none, { host: 'x' });
+    const bad: Record<string, string> = { traceparent: 'garbage' };
+    setSampled(bad, false);
+    assert.deepEqual(bad, { traceparent: 'garbage' });
   });
 });

@@ -120,3 +120,27 @@ export function injectB3(h: HeaderMap, traceId: string, spanId: string, parentSp
   h['x-b3-sampled'] = sampled ? '1' : '0';
   delete h['b3'];
 }
+
+/**
+ * The same trace context with another sampling decision, in whichever of the propagation headers it travels
+ * (`traceparent` flags, `x-b3-sampled`, the single `b3` header's sampled field): for a request mirror policy's
+ * trace_sampled, the decision of the shadow's own span in Envoy (Router: RequestOptions.setSampled).
+ */
+export function setSampled(h: HeaderMap, sampled: boolean): void {
+  const tp = first(h, 'traceparent');
+  if (tp !== undefined && parseTraceparent(h) !== undefined) {
+    const t = tp.trim();
+    const flags = parseInt(t.slice(53, 55), 16);
+    h['traceparent'] = `${t.slice(0, 53)}${((sampled ? flags | 1 : flags & ~1) & 0xff).toString(16).padStart(2, '0')}${t.slice(55)}`;
+  }
+  if (first(h, 'x-b3-traceid') !== undefined) {
+    h['x-b3-sampled'] = sampled ? '1' : '0';
+    delete h['x-b3-flags'];
+  }
+  const b3 = first(h, 'b3');
+  if (b3 !== undefined) {
+    const parts = b3.trim().split('-');
+    if (parts.length === 1) h['b3'] = sampled ? '1' : '0';
+    else if (parts.length >= 2) h['b3'] = [parts[0], parts[1], sampled ? '1' : '0', ...parts.slice(3)].join('-');
+  }
+}
