@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { createLogger } from '../../src/lib/logger.js';
-import { seededRandom } from '../../src/proxy/lib/random.js';
+import { seededRandom, type Random } from '../../src/proxy/lib/random.js';
 import { compileListener, type CompiledListener } from '../../src/proxy/runtime/compile-listener.js';
 import { ListenerManager } from '../../src/proxy/network/listener-manager.js';
 import { NO_SECRETS } from '../../src/proxy/upstream/connection-pools.js';
@@ -25,6 +25,8 @@ export interface HcmListenerOptions {
   readonly onStreamComplete?: (s: CompletedStream) => void;
   /** The listener's per_connection_buffer_limit_bytes (unset: Envoy's default). */
   readonly bufferLimit?: number;
+  /** The proxy's randomness (retry back-off jitter, sampling); a fixed seed by default. */
+  readonly random?: Random;
 }
 
 export interface HcmListener {
@@ -38,7 +40,7 @@ export async function startHcmListener(name: string, o: HcmListenerOptions): Pro
     env: {
       routeTable: () => undefined,
       cluster: (n) => clusters?.get(n),
-      random: seededRandom(7),
+      random: o.random ?? seededRandom(7),
       secrets: NO_SECRETS,
       onStreamComplete: o.onStreamComplete ?? (() => undefined),
       ...(o.stats !== undefined ? { stats: o.stats } : {}),
