@@ -38,6 +38,12 @@ function app(req: IncomingMessage, res: ServerResponse): void {
   const path = req.url ?? '';
   const seen = attempts.get(path) ?? [];
   attempts.set(path, seen);
+  if (path.startsWith('/held')) {
+    // Holds the cluster's one connection for a while, answering only then.
+    seen.push(0);
+    req.resume();
+    return void setTimeout(() => res.writeHead(200, { 'content-length': '4' }).end('held'), 300);
+  }
   if (path.startsWith('/early')) {
     // Fails before the request body has arrived, as a server that refuses an upload does.
     seen.push(-1);
@@ -57,7 +63,9 @@ const counter = (name: string): number => stats.counter(`cluster.upstream.${name
 before(async () => {
   upstream = createServer(app);
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
-  clusters = clusterManagerOf([staticCluster('upstream', (upstream.address() as AddressInfo).port)], stats);
+  const upstreamPort = (upstream.address() as AddressInfo).port;
+  // `one` lets a single request at a time have a connection (max_connections 1): the next waits as pending.
+  clusters = clusterManagerOf([staticCluster('upstream', upstreamPort), staticCluster('one', upstreamPort, { circuitBreakers: { thresholds: [{ maxConnections: 1 }] } })], stats);
   const retries = { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { nanos: 10_000_000 } } };
   const action = (extra: MessageInitShape<typeof RouteActionSchema> = { retryPolicy: retries }): { case: 'route'; value: RouteAction } => ({
     case: 'route',
@@ -74,6 +82,8 @@ before(async () => {
       // A long back-off: the request body keeps arriving while the retry waits.
       route('early', prefix('/early'), action({ retryPolicy: { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { seconds: 2n } } } })),
       route('mirrored', prefix('/ok/mirrored'), action({ requestMirrorPolicies: [{ cluster: 'upstream' }] })),
+      route('held', prefix('/held'), { case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'one' } }) }),
+      route('one', prefix('/ok/one'), { case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'one' }, retryPolicy: retries }) }),
       route('retried-mirrored', prefix('/fail/mirrored'), action({ retryPolicy: retries, requestMirrorPolicies: [{ cluster: 'upstream' }] })),
       route('all', prefix('/'), action()),
     ]),
@@ -155,5 +165,15 @@ describe('request body buffer limits for retries and shadows', () => {
     assert.equal(r.status, 503);
     await waitFor(() => (attempts.get('/fail/mirrored') ?? []).length === 4, 'the shadow copy', 3000);
     assert.deepEqual(attempts.get('/fail/mirrored'), [1000, 1000, 1000, 1000], 'three attempts and one shadow');
+  });
+
+  it('sends the whole body of a request that waited for a connection while the body outgrew the limit', async () => {
+    // The first request holds the one connection; the second's 5,000 bytes (limit 1,500) arrive while it waits.
+    const held = ask(small.port, { path: '/held' });
+    await waitFor(() => attempts.get('/held')?.length === 1, 'the first request on the connection', 3000);
+    const r = await ask(small.port, { path: '/ok/one', slowBody: body(5000) });
+    assert.equal((await held).status, 200);
+    assert.equal(r.status, 200);
+    assert.deepEqual(attempts.get('/ok/one'), [5000], 'every byte, though no retry could replay it');
   });
 });

@@ -14,7 +14,7 @@ import { flagFor, resetReasonOf } from './upstream-reset.js';
 import { ResponseFlag } from './response-flags.js';
 import type { HttpStream } from './http-stream.js';
 import { sendShadows, type MirrorTarget } from './mirror.js';
-import { BodySource } from './request-body.js';
+import { BodySource, type BodyReplay } from './request-body.js';
 import { PreviousPriorities } from '../upstream/previous-priorities.js';
 import { attemptHeaders } from './router-controls.js';
 import { autoSniSource, noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
@@ -43,6 +43,8 @@ export class Router {
   #requestCompleteNs = 0n;
   /** A retry waiting for its back-off: no attempt is in flight. */
   #backoff: NodeJS.Timeout | undefined;
+  /** The first attempt's body, counted from the start: it may wait for a connection while the body outgrows the limit. */
+  #firstReplay: BodyReplay | undefined;
 
   constructor(
     private readonly s: HttpStream,
@@ -58,6 +60,7 @@ export class Router {
     if (s.request.hasBody) {
       const body = new BodySource(s, this.plan.bodyLimit, () => this.#onBodyOverflow());
       this.#body = body;
+      this.#firstReplay = body.replay();
       body.whenEnded(() => this.#onRequestComplete());
     } else this.#onRequestComplete();
     s.onDownstreamReset(() => this.#abortAll());
@@ -253,7 +256,8 @@ export class Router {
     // UpstreamRequest::onPoolReady: the attempt's maximum duration, from the header or the cluster.
     const limit = this.plan.controls.upstreamStreamDurationMs ?? this.plan.cluster.config.maxStreamDurationMs;
     if (limit !== undefined) a.durationTimer = setTimeout(() => this.#onMaxDuration(a), limit);
-    const replay = this.#body?.replay();
+    const replay = this.#firstReplay ?? this.#body?.replay();
+    this.#firstReplay = undefined;
     const body = replay !== undefined ? Readable.from(replay, { objectMode: false }) : null;
     dispatcher.dispatch({ path: s.upstreamPath, method: s.request.method, headers, body, headersTimeout: 0, bodyTimeout: 0 }, new Router.#Callbacks(this, a));
   }
@@ -485,10 +489,9 @@ export class Router {
   #finish(): void {
     this.#finished = true;
     this.#clearTimers();
-    if (this.#backoff !== undefined) {
-      clearTimeout(this.#backoff);
-      this.#backoff = undefined;
-    }
+    void this.#firstReplay?.return(); // never dispatched: its chunks need not wait for it
+    clearTimeout(this.#backoff);
+    this.#backoff = undefined;
     if (this.#holdsRetrySlot) {
       this.plan.cluster.release('retries');
       this.#holdsRetrySlot = false;
