@@ -74,3 +74,10 @@ export async function startHcmListeners(variants: Readonly<Record<string, Messag
   }
   return { ports, close: () => managers.forEach((m) => m.close()) };
 }
+
+/** The end of a listener test: its listeners and clusters, then its upstream server with the connections still open. */
+export async function closeAll(closables: readonly { close(): void }[], upstream: { closeAllConnections(): void; close(cb: (err?: Error) => void): unknown }): Promise<void> {
+  for (const c of closables) c.close();
+  upstream.closeAllConnections();
+  await new Promise<void>((ok) => upstream.close(() => ok()));
+}

@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
-import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListener, type HcmListener } from '../../../test/support/hcm-listener.js';
+import { clusterManagerOf, prefix, route, routeConfig, staticCluster, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { closeAll, startHcmListener, type HcmListener } from '../../../test/support/hcm-listener.js';
 import { ask } from '../../../test/support/http-ask.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -82,7 +82,7 @@ before(async () => {
       // A long back-off: the request body keeps arriving while the retry waits.
       route('early', prefix('/early'), action({ retryPolicy: { retryOn: '5xx', numRetries: 2, retryBackOff: { baseInterval: { seconds: 2n } } } })),
       route('mirrored', prefix('/ok/mirrored'), action({ requestMirrorPolicies: [{ cluster: 'upstream' }] })),
-      route('held', prefix('/held'), { case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'one' } }) }),
+      route('held', prefix('/held'), toCluster('one')),
       route('one', prefix('/ok/one'), { case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: 'one' }, retryPolicy: retries }) }),
       route('retried-mirrored', prefix('/fail/mirrored'), action({ retryPolicy: retries, requestMirrorPolicies: [{ cluster: 'upstream' }] })),
       route('all', prefix('/'), action()),
@@ -93,13 +93,7 @@ before(async () => {
   lateRetries = await startHcmListener('late-retries', { routes, clusters, stats, bufferLimit: 1500, random: { next: () => 0.999 } });
 });
 
-after(() => {
-  small.manager.close();
-  roomy.manager.close();
-  lateRetries.manager.close();
-  clusters.close();
-  upstream.close();
-});
+after(() => closeAll([small.manager, roomy.manager, lateRetries.manager, clusters], upstream));
 
 const body = (n: number): { body: string; gapMs: number } => ({ body: 'x'.repeat(n), gapMs: 0 });
 

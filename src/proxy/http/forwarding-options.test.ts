@@ -12,7 +12,7 @@ import { BoolValueSchema } from '@bufbuild/protobuf/wkt';
 import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { closeAll, startHcmListener } from '../../../test/support/hcm-listener.js';
 import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -83,12 +83,7 @@ before(async () => {
   port = l.port;
 });
 
-after(async () => {
-  manager.close();
-  clusters.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
-});
+after(() => closeAll([manager, clusters], upstream));
 
 const get = (path: string, headers: Record<string, string> = {}): Promise<HttpAnswer> => ask(port, { path, headers, timeoutMs: 5000 });
 

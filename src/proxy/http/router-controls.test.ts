@@ -16,7 +16,7 @@ import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router
 import { HttpFilterSchema, type HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
+import { closeAll, startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
 import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
@@ -81,12 +81,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  listeners.close();
-  clusters.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
-});
+after(() => closeAll([listeners, clusters], upstream));
 
 /** One request to the listener `listener`; `slowBody` sends the body in two halves that long apart. */
 function send(listener: string, path: string, headers: Record<string, string> = {}, slowBody?: { body: string; gapMs: number }): Promise<HttpAnswer> {

@@ -14,7 +14,7 @@ import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { prefix, route, routeConfig, staticClusterManager, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
+import { closeAll, startHcmListeners, type HcmListeners } from '../../../test/support/hcm-listener.js';
 import { ask, type HttpAnswer } from '../../../test/support/http-ask.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
@@ -78,12 +78,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  listeners.close();
-  clusters.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
-});
+after(() => closeAll([listeners, clusters], upstream));
 
 /** One request to the listener `listener`; `partialBody` sends part of a declared body and never the rest. */
 function send(listener: string, path: string, headers: Record<string, string> = {}, partialBody?: string): Promise<HttpAnswer> {

@@ -16,7 +16,7 @@ import { RouterSchema } from '../../xds/gen/envoy/extensions/filters/http/router
 import { HttpFilterSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RouteAction_UpgradeConfigSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { prefix, route, routeConfig, staticClusterManager, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { closeAll, startHcmListener } from '../../../test/support/hcm-listener.js';
 import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { CompletedStream } from './hcm-env.js';
 import { waitFor } from '../../../test/support/wait.js';
@@ -73,12 +73,7 @@ before(async () => {
   port = l.port;
 });
 
-after(async () => {
-  manager.close();
-  clusters.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
-});
+after(() => closeAll([manager, clusters], upstream));
 
 /** An upgrade request for `path`; after a 101 sends `message` on the tunnel. Everything the proxy sent back. */
 function upgrade(path: string, message: string, extra = '', protocol = 'websocket'): Promise<string> {

@@ -10,11 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { create, type JsonObject } from '@bufbuild/protobuf';
-import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { compileCluster } from '../runtime/compile-cluster.js';
-import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost, toCluster } from '../../../test/support/xds-fixtures.js';
+import { closeAll, startHcmListener } from '../../../test/support/hcm-listener.js';
 import { ask } from '../../../test/support/http-ask.js';
 import { selfSigned, signedBy } from '../../../test/translate/secret/certs.js';
 import type { ClusterManager } from './cluster-manager.js';
@@ -55,18 +54,13 @@ before(async () => {
     autoSniCluster('auto', upstreamPort, { autoSni: true, autoSanValidation: true }),
     autoSniCluster('override', upstreamPort, { autoSni: true, autoSanValidation: true, overrideAutoSniHeader: 'X-Upstream-Name' }),
   ]);
-  const to = (cluster: string): { case: 'route'; value: ReturnType<typeof create<typeof RouteActionSchema>> } => ({ case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: cluster } }) });
-  const routes = routeConfig('inline', [vhost('all', ['*'], [route('override', prefix('/override'), to('override')), route('auto', prefix('/'), to('auto'))])]);
+  const routes = routeConfig('inline', [vhost('all', ['*'], [route('override', prefix('/override'), toCluster('override')), route('auto', prefix('/'), toCluster('auto'))])]);
   const l = await startHcmListener('auto-sni', { routes, clusters });
   manager = l.manager;
   port = l.port;
 });
 
-after(() => {
-  manager.close();
-  clusters.close();
-  upstream.close();
-});
+after(() => closeAll([manager, clusters], upstream));
 
 describe('auto_sni and override_auto_sni_header', () => {
   it('sends the host as SNI and checks the certificate against it', async () => {

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { create, fromJson, type JsonObject } from '@bufbuild/protobuf';
-import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import { fromJson, type JsonObject } from '@bufbuild/protobuf';
 import { ClusterSchema, type Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { XDS_REGISTRY } from '../../xds/codec.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { compileCluster } from '../runtime/compile-cluster.js';
-import { clusterManagerOf, prefix, route, routeConfig, vhost } from '../../../test/support/xds-fixtures.js';
+import { clusterManagerOf, prefix, route, routeConfig, vhost, toCluster } from '../../../test/support/xds-fixtures.js';
 import { startHcmListener } from '../../../test/support/hcm-listener.js';
 import { ask } from '../../../test/support/http-ask.js';
 import type { ClusterManager } from './cluster-manager.js';
@@ -48,9 +47,8 @@ before(async () => {
     ],
     stats,
   );
-  const to = (cluster: string): { case: 'route'; value: ReturnType<typeof create<typeof RouteActionSchema>> } => ({ case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: cluster } }) });
   const routes = routeConfig('inline', [
-    vhost('all', ['*'], [route('plain', prefix('/plain'), to('plain')), route('header', prefix('/header'), to('by-header')), route('own', prefix('/own'), to('own-header')), route('port', prefix('/port'), to('port-override'))]),
+    vhost('all', ['*'], [route('plain', prefix('/plain'), toCluster('plain')), route('header', prefix('/header'), toCluster('by-header')), route('own', prefix('/own'), toCluster('own-header')), route('port', prefix('/port'), toCluster('port-override'))]),
   ]);
   const l = await startHcmListener('passthrough', { routes, clusters, stats });
   manager = l.manager;

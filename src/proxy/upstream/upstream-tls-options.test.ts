@@ -10,11 +10,10 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { create, type JsonObject } from '@bufbuild/protobuf';
-import { RouteActionSchema } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { compileCluster } from '../runtime/compile-cluster.js';
-import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost } from '../../../test/support/xds-fixtures.js';
-import { startHcmListener } from '../../../test/support/hcm-listener.js';
+import { clusterManagerOf, prefix, route, routeConfig, staticCluster, vhost, toCluster } from '../../../test/support/xds-fixtures.js';
+import { closeAll, startHcmListener } from '../../../test/support/hcm-listener.js';
 import { ask } from '../../../test/support/http-ask.js';
 import { selfSigned, signedBy } from '../../../test/translate/secret/certs.js';
 import type { ClusterManager } from './cluster-manager.js';
@@ -67,19 +66,13 @@ before(async () => {
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
   const upstreamPort = (upstream.address() as AddressInfo).port;
   clusters = clusterManagerOf(Object.entries(CASES).map(([name, c]) => tlsCluster(name, upstreamPort, c.trusted, c.validation, c.params)));
-  const to = (cluster: string): { case: 'route'; value: ReturnType<typeof create<typeof RouteActionSchema>> } => ({ case: 'route', value: create(RouteActionSchema, { clusterSpecifier: { case: 'cluster', value: cluster } }) });
-  const routes = routeConfig('inline', [vhost('all', ['*'], Object.keys(CASES).map((name) => route(name, prefix(`/${name}`), to(name))))]);
+  const routes = routeConfig('inline', [vhost('all', ['*'], Object.keys(CASES).map((name) => route(name, prefix(`/${name}`), toCluster(name))))]);
   const l = await startHcmListener('tls-options', { routes, clusters });
   manager = l.manager;
   port = l.port;
 });
 
-after(async () => {
-  manager.close();
-  clusters.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
-});
+after(() => closeAll([manager, clusters], upstream));
 
 async function get(path: string): Promise<{ status: number; body: string }> {
   const r = await ask(port, { path, timeoutMs: 5000 });
