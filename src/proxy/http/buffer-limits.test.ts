@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { connect as http2Connect } from 'node:http2';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
@@ -34,8 +35,22 @@ let roomy: HcmListener;
  */
 let lateRetries: HcmListener;
 
+/** Lets the upstream read the `/paused` request's body. */
+let unpause: () => void = () => undefined;
+
 function app(req: IncomingMessage, res: ServerResponse): void {
   const path = req.url ?? '';
+  if (path.startsWith('/paused')) {
+    // Reads nothing until the test says so: the proxy's upstream write backs up.
+    req.pause();
+    unpause = () => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-length': String(String(bytes).length) }).end(String(bytes)));
+      req.resume();
+    };
+    return;
+  }
   const seen = attempts.get(path) ?? [];
   attempts.set(path, seen);
   if (path.startsWith('/held')) {
@@ -169,5 +184,84 @@ describe('request body buffer limits for retries and shadows', () => {
     assert.equal((await held).status, 200);
     assert.equal(r.status, 200);
     assert.deepEqual(attempts.get('/ok/one'), [5000], 'every byte, though no retry could replay it');
+  });
+});
+
+describe('request body backpressure (the buffer limit as the downstream watermark)', () => {
+  it('stops reading a client whose body the upstream does not take, and sends all of it once the upstream reads', async () => {
+    // Envoy read-disables the downstream once a stream buffers past its limit (1 MiB here) and enables it below
+    // half of it. The client offers 96 MiB to an upstream that reads none: the proxy must not take it all.
+    const total = 96 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const sock = connect(roomy.port, '127.0.0.1');
+    await new Promise<void>((ok) => sock.once('connect', ok));
+    let reply = '';
+    sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    sock.write(`POST /paused HTTP/1.1\r\nhost: up.example\r\ncontent-length: ${total}\r\n\r\n`);
+    let accepted = 0;
+    let offered = 0;
+    const send = (): void => {
+      while (offered < total) {
+        offered += chunk.length;
+        if (!sock.write(chunk, () => (accepted += chunk.length))) return void sock.once('drain', send);
+      }
+    };
+    send();
+    // Wait for the client's writes to stall: nothing more accepted for half a second.
+    let last = -1;
+    await waitFor(
+      () => {
+        const still = accepted > 0 && accepted === last;
+        last = accepted;
+        return still;
+      },
+      'the client to stall',
+      20_000,
+      500,
+    );
+    // What the sockets between client and upstream can hold (kernel buffers on loopback are a few MiB each)
+    // plus the 1 MiB limit: far from the 96 MiB offered.
+    assert.ok(accepted < 48 * 1024 * 1024, `the proxy took ${accepted} bytes of a body nobody read`);
+    unpause();
+    await waitFor(() => reply.includes('\r\n\r\n') && reply.endsWith(String(total)), 'the response', 20_000);
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+    sock.destroy();
+  });
+
+  it('holds back an HTTP/2 client the same way (its stream window is not given back)', async () => {
+    const total = 96 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x62);
+    const session = http2Connect(`http://127.0.0.1:${roomy.port}`);
+    const req = session.request({ ':method': 'POST', ':path': '/paused/h2', 'content-length': String(total) });
+    let reply = '';
+    let status = 0;
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (d: Buffer) => (reply += d.toString()));
+    let accepted = 0;
+    let offered = 0;
+    const send = (): void => {
+      while (offered < total) {
+        offered += chunk.length;
+        if (!req.write(chunk, () => (accepted += chunk.length))) return void req.once('drain', send);
+      }
+      req.end();
+    };
+    send();
+    let last = -1;
+    await waitFor(
+      () => {
+        const still = accepted > 0 && accepted === last;
+        last = accepted;
+        return still;
+      },
+      'the client to stall',
+      20_000,
+      500,
+    );
+    assert.ok(accepted < 48 * 1024 * 1024, `the proxy took ${accepted} bytes of a body nobody read`);
+    unpause();
+    await waitFor(() => reply === String(total), 'the response', 20_000);
+    assert.equal(status, 200);
+    session.close();
   });
 });

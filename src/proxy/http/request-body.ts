@@ -5,6 +5,14 @@
 // kept while the body stays under the limit, so a retry can replay it; once it outgrows the limit no new
 // replay can start (retries are given up) and each chunk is let go as soon as every replay in progress has
 // read it.
+//
+// The limit is also the downstream's high watermark (Envoy's connection manager read-disables the downstream
+// when a stream's buffer passes its limit and enables it again below half of it): while more than `limit`
+// bytes are held because a replay reads slowly (an upstream or shadow that does not keep up, or the first
+// attempt waiting for a connection), the client's body is not read, so TCP or HTTP/2 flow control slows the
+// client instead of the proxy holding the difference. A shadow counts like an attempt: Envoy's router gives
+// each streaming shadow the stream's watermark callbacks (router.cc, setWatermarkCallbacks), so a shadow that
+// does not keep up slows the request too.
 
 import { runBodyFilters, type HttpStream } from './http-stream.js';
 
@@ -26,6 +34,10 @@ export class BodySource {
   readonly #cursors = new Set<Cursor>();
   /** Chunks below this index were let go (past the limit, every replay had read them). */
   #released = 0;
+  /** Bytes held (received and not let go). */
+  #held = 0;
+  /** The downstream body is paused: more than `limit` bytes are held. */
+  #paused = false;
 
   /**
    * `limit`: the bytes kept for replays (forward-plan.ts bodyBufferLimit); `onOverflow` is told once when
@@ -45,6 +57,10 @@ export class BodySource {
       if (c === undefined || c.length === 0) return;
       this.chunks.push(c);
       this.#grow(c.length);
+      if (this.#held > this.limit && !this.#paused) {
+        this.#paused = true;
+        req.pause();
+      }
       this.#wake();
     });
     req.on('end', () => {
@@ -62,6 +78,7 @@ export class BodySource {
 
   #grow(n: number): void {
     this.size += n;
+    this.#held += n;
     if (this.overflow || this.size <= this.limit) return;
     this.overflow = true;
     this.onOverflow();
@@ -123,8 +140,16 @@ export class BodySource {
   release(): void {
     let upTo = this.chunks.length;
     for (const c of this.#cursors) if (c.at < upTo) upTo = c.at;
-    for (let i = this.#released; i < upTo; i++) this.chunks[i] = EMPTY;
+    for (let i = this.#released; i < upTo; i++) {
+      this.#held -= (this.chunks[i] as Buffer).length;
+      this.chunks[i] = EMPTY;
+    }
     if (upTo > this.#released) this.#released = upTo;
+    // Envoy's low watermark: half the limit.
+    if (this.#paused && this.#held <= this.limit / 2) {
+      this.#paused = false;
+      this.s.request.body.resume();
+    }
   }
 }
 
