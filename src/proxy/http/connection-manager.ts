@@ -35,6 +35,8 @@ import { Http2Response } from './http2-response.js';
 import { armHttp2RequestTimeout } from './http2-request-timeout.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { HcmStats } from './hcm-stats.js';
+import { drainHttp2Session } from './http2-drain.js';
+import { endWithDelayedClose } from '../lib/delayed-close.js';
 
 const kFacts = Symbol('isthmus.connectionFacts');
 interface WithFacts {
@@ -73,6 +75,7 @@ export class HcmRuntime implements Http1ServerHost {
   readonly maxHeaderSize: number;
   readonly acceptHttp10: boolean;
   readonly defaultHostForHttp10: string;
+  readonly delayedCloseMs: number;
   /** via and always_set_request_id_in_response, for every response head; undefined when neither is set. */
   readonly #responsePolicy: ResponseHeaderPolicy | undefined;
   /** The streams' idle and duration timers (stream-timeouts.ts). */
@@ -85,6 +88,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.maxHeaderSize = config.maxRequestHeadersKb * 1024;
     this.acceptHttp10 = config.acceptHttp10;
     this.defaultHostForHttp10 = config.defaultHostForHttp10;
+    this.delayedCloseMs = config.delayedCloseTimeoutMs;
     this.#responsePolicy =
       config.via !== '' || config.alwaysSetRequestIdInResponse || config.serverNameIfAbsent !== ''
         ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse, serverIfAbsent: config.serverNameIfAbsent }
@@ -254,7 +258,7 @@ export class HcmRuntime implements Http1ServerHost {
       done = true;
       this.#ended(s, aborted);
     };
-    const res = new Http1Response({ socket, onResponseHead: () => undefined, onResponseEnd: () => void socket.end() }, r.method, false, false);
+    const res = new Http1Response({ socket, onResponseHead: () => undefined, onResponseEnd: () => endWithDelayedClose(socket, this.delayedCloseMs) }, r.method, false, false);
     const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
     s.tunnel = (cluster) => openTunnel(s, cluster, socket, head, this.env.secrets ?? NO_SECRETS);
     socket.once('close', () => {
@@ -321,7 +325,7 @@ export class HcmRuntime implements Http1ServerHost {
       this.#sessions.add(s);
       if (o.connectionWindowSize !== undefined) s.once('connect', () => s.setLocalWindowSize(o.connectionWindowSize as number));
       s.on('close', () => this.#sessions.delete(s));
-      if (this.#draining) s.goaway();
+      if (this.#draining) drainHttp2Session(s, this.config.drainTimeoutMs);
     });
     this.#h2 = h2;
     return h2;
@@ -339,7 +343,7 @@ export class HcmRuntime implements Http1ServerHost {
     if (!graceful) this.#h1?.closeIdleConnections();
     const until = graceful ? this.#clock.tick + Math.ceil(LISTENER_DRAIN_MS / SWEEP_MS) : undefined;
     for (const c of [...this.#conns]) c.drain(until);
-    for (const s of this.#sessions) s.goaway();
+    for (const s of this.#sessions) drainHttp2Session(s, this.config.drainTimeoutMs);
   }
 
   /** Closes every connection now. */
@@ -370,7 +374,7 @@ export class HcmRuntime implements Http1ServerHost {
     const reply = codecErrorReply(code, typeof err.reason === 'string' ? err.reason : err.message);
     const name = this.config.serverName ?? this.config.serverNameIfAbsent;
     const server = name !== '' ? `server: ${name}\r\n` : '';
-    socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\ncontent-length: ${reply.body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${reply.body}`);
+    endWithDelayedClose(socket, this.delayedCloseMs, `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\ncontent-length: ${reply.body.length}\r\ncontent-type: text/plain\r\ndate: ${new Date().toUTCString()}\r\n${server}connection: close\r\n\r\n${reply.body}`);
     const info = newStreamInfo(Date.now());
     info.flags |= reply.flags;
     info.responseCode = reply.status;

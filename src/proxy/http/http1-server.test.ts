@@ -27,6 +27,7 @@ async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Resp
     acceptHttp10: http10.accept,
     defaultHostForHttp10: http10.defaultHost ?? '',
     draining,
+    delayedCloseMs: 1000,
     ...(onEarly !== undefined ? { onResponseBeforeRequestComplete: onEarly } : {}),
     onRequest(req, res) {
       seen.requests.push(req);

@@ -19,6 +19,7 @@ import type { HeaderMap } from './headers.js';
 import { HTTP1_PARSER, HTTP_METHODS, startReading, stopReading, type Http1Parser, type ParserCallbacks, type ParserError } from './http1-parser.js';
 import { requestHeaderMap } from './http1-head.js';
 import { Http1Response, type ResponseOwner } from './http1-response.js';
+import { endWithDelayedClose } from '../lib/delayed-close.js';
 
 /** What the codec needs from its connection manager. */
 export interface Http1ServerHost {
@@ -29,6 +30,8 @@ export interface Http1ServerHost {
   readonly defaultHostForHttp10: string;
   /** Whether new responses should close their connection (the listener is draining). */
   readonly draining: boolean;
+  /** delayed_close_timeout: how long a connection this side ends waits for the client's close. */
+  readonly delayedCloseMs: number;
   onRequest(req: Http1Request, res: Http1Response): void;
   /** An upgrade request: the socket and the bytes after the head are the caller's now. */
   onUpgrade(req: Http1Request, rawHeaders: readonly string[], socket: Socket, head: Buffer): void;
@@ -294,7 +297,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     done?.(false);
     if (res.closeAfter || this.#draining) {
       this.#dead = true;
-      this.socket.end();
+      endWithDelayedClose(this.socket, this.host.delayedCloseMs);
       return;
     }
     if (this.#req?.complete === true) this.#next();
@@ -325,7 +328,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     if (this.#drainUntil >= 0 && now >= this.#drainUntil && this.#res === undefined && !this.#inMessage) {
       // The drain time of a replaced listener is over: an idle connection closes now.
       this.#dead = true;
-      this.socket.end();
+      endWithDelayedClose(this.socket, this.host.delayedCloseMs);
       return;
     }
     if (t.headersTicks > 0 && this.#headSince >= 0 && now - this.#headSince > t.headersTicks) {
@@ -355,7 +358,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     }
     if (res === undefined && !this.#inMessage) {
       this.#dead = true;
-      this.socket.end();
+      endWithDelayedClose(this.socket, this.host.delayedCloseMs);
     } else if (res !== undefined && !res.headersSent) res.closeAfter = true;
   }
 
@@ -378,7 +381,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     this.#requestSince = -1;
     if (res.finished) {
       this.#dead = true;
-      this.socket.end();
+      endWithDelayedClose(this.socket, this.host.delayedCloseMs);
     }
   }
 
@@ -404,7 +407,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     // be a second response nobody asked for. As Envoy, which replies only before a response starts, close.
     if (res !== undefined && res.finished) {
       this.host.onLateCodecError?.(err);
-      this.socket.end();
+      endWithDelayedClose(this.socket, this.host.delayedCloseMs);
     }
     // Bytes of a response already left: a codec reply would corrupt it, so the connection just closes.
     else if (res !== undefined && res.flushed) this.socket.destroy();

@@ -96,6 +96,10 @@ export interface CompiledHcm {
   /** http2_protocol_options for HTTP/2 clients. */
   readonly http2: DownstreamHttp2;
   readonly idleTimeoutMs: number;
+  /** drain_timeout: from an HTTP/2 shutdown notice to the final GOAWAY (Envoy's default 5 s). */
+  readonly drainTimeoutMs: number;
+  /** delayed_close_timeout: how long a connection this side closes waits for the client's close (default 1 s, 0: none). */
+  readonly delayedCloseTimeoutMs: number;
   readonly upgrades: ReadonlySet<string>;
   readonly accessLogs: readonly CompiledAccessLog[];
   /** forward_client_cert_details and set_current_client_cert_details. */
@@ -302,6 +306,8 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       maxStreamDurationMs: durationMs(common?.maxStreamDuration, 0),
       http2,
       idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
+      drainTimeoutMs: durationMs(h.drainTimeout, 5_000),
+      delayedCloseTimeoutMs: durationMs(h.delayedCloseTimeout, 1_000),
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
       xfcc: Object.freeze({
         mode: XFCC_MODES[h.forwardClientCertDetails] ?? 'sanitize',

@@ -1,0 +1,120 @@
+// How the connection manager ends connections, as Envoy's does: the delayed close (delayed_close_timeout, 1 s
+// by default) of a connection it ends, and the HTTP/2 drain sequence (a shutdown notice, then the final
+// GOAWAY drain_timeout later). Sources: the HttpConnectionManager proto's comments on both fields and
+// ConnectionManagerImpl::startDrainSequence. Real listeners, a real upstream and real clients on 127.0.0.1.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
+import { connect, type AddressInfo } from 'node:net';
+import { create } from '@bufbuild/protobuf';
+import { DurationSchema } from '@bufbuild/protobuf/wkt';
+import { StatsStore } from '../stats/stats-store.js';
+import { clusterManagerOf, directResponse, prefix, route, routeConfig, staticCluster, toCluster, vhost } from '../../../test/support/xds-fixtures.js';
+import { closeAll, startHcmListener, type HcmListener } from '../../../test/support/hcm-listener.js';
+import { waitFor } from '../../../test/support/wait.js';
+import type { ClusterManager } from '../upstream/cluster-manager.js';
+
+const ms = (n: number): ReturnType<typeof create<typeof DurationSchema>> => create(DurationSchema, { seconds: BigInt(Math.floor(n / 1000)), nanos: (n % 1000) * 1e6 });
+
+let upstream: Server;
+let clusters: ClusterManager;
+/** delayed_close_timeout 200 ms. */
+let shortClose: HcmListener;
+/** drain_timeout 300 ms. */
+let shortDrain: HcmListener;
+/** Lets the `/slow` request answer. */
+let release: () => void = () => undefined;
+let slowArrived = false;
+
+before(async () => {
+  upstream = createServer((req, res) => {
+    if (req.url === '/slow') {
+      slowArrived = true;
+      release = () => res.writeHead(200, { 'content-length': '4' }).end('slow');
+    }
+    else res.writeHead(200, { 'content-length': '2' }).end('ok');
+  });
+  await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+  const stats = new StatsStore();
+  clusters = clusterManagerOf([staticCluster('upstream', (upstream.address() as AddressInfo).port)], stats);
+  const routes = routeConfig('inline', [vhost('all', ['*'], [route('direct', prefix('/direct'), directResponse(200, 'hi')), route('all', prefix('/'), toCluster('upstream'))])]);
+  shortClose = await startHcmListener('short-close', { routes, clusters, stats, hcm: { delayedCloseTimeout: ms(200) } });
+  shortDrain = await startHcmListener('short-drain', { routes, clusters, stats, hcm: { drainTimeout: ms(300) } });
+});
+
+after(() => closeAll([shortClose.manager, shortDrain.manager, clusters], upstream));
+
+/** A client that never closes its side: after the proxy's FIN it keeps the connection half open. */
+async function halfOpenClient(port: number, request: string): Promise<{ reply: () => string; ended: () => boolean; reset: () => boolean; poke: () => void }> {
+  const sock = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise<void>((ok) => sock.once('connect', ok));
+  let reply = '';
+  let ended = false;
+  let reset = false;
+  sock.on('data', (d: Buffer) => (reply += d.toString()));
+  sock.on('end', () => (ended = true));
+  sock.on('error', () => (reset = true));
+  sock.write(request);
+  return { reply: () => reply, ended: () => ended, reset: () => reset || sock.destroyed, poke: () => void (sock.destroyed || sock.write('x')) };
+}
+
+describe('delayed close (delayed_close_timeout)', () => {
+  it('closes a connection it ended once the client has not closed within the timeout', async () => {
+    const c = await halfOpenClient(shortClose.port, 'GET /direct HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
+    await waitFor(() => c.ended(), "the proxy's FIN after the response");
+    assert.match(c.reply(), /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n\r\nhi$/);
+    // Until the proxy closes its socket, bytes the client sends are read and dropped; once it has closed
+    // it, the client's kernel gets a reset for them. Without the delayed close the socket stayed open for good.
+    await waitFor(
+      () => {
+        c.poke();
+        return c.reset();
+      },
+      'the proxy to close the socket the client left half open',
+      5000,
+      100,
+    );
+  });
+
+  it('closes the connection after a codec error the same way', async () => {
+    const c = await halfOpenClient(shortClose.port, 'GET /direct HTTP/1.1\r\nhost: a\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n');
+    await waitFor(() => c.ended(), "the proxy's FIN after the 400");
+    assert.match(c.reply(), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    await waitFor(
+      () => {
+        c.poke();
+        return c.reset();
+      },
+      'the proxy to close the socket',
+      5000,
+      100,
+    );
+  });
+});
+
+describe('HTTP/2 drain sequence (drain_timeout)', () => {
+  it('sends a shutdown notice, the final GOAWAY naming the last stream drain_timeout later, and finishes the stream in flight', async () => {
+    const session = http2Connect(`http://127.0.0.1:${shortDrain.port}`);
+    const goaways: number[] = [];
+    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
+    session.on('error', () => undefined);
+    const req = session.request({ ':path': '/slow' });
+    let status = 0;
+    let body = '';
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    const ended = new Promise<void>((ok) => req.on('end', ok));
+    // The request is at the upstream before the listener drains.
+    await waitFor(() => slowArrived, 'the slow request at the upstream');
+    shortDrain.manager.drain();
+    await waitFor(() => goaways.length === 2, 'the final GOAWAY', 5000);
+    assert.deepEqual(goaways, [2 ** 31 - 1, 1], 'first the shutdown notice (largest stream ID), then the last stream processed');
+    release();
+    await ended;
+    assert.equal(status, 200);
+    assert.equal(body, 'slow');
+    await waitFor(() => session.closed || session.destroyed, 'the connection to close after its last stream');
+  });
+});
