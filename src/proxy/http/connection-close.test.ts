@@ -27,10 +27,17 @@ let shortDrain: HcmListener;
 /** Lets the `/slow` request answer. */
 let release: () => void = () => undefined;
 let slowArrived = false;
+let releaseHeld: () => void = () => undefined;
+let heldArrived = false;
+/** idle_timeout 1 s, drain_timeout 100 ms. */
+let shortIdle: HcmListener;
 
 before(async () => {
   upstream = createServer((req, res) => {
-    if (req.url === '/slow') {
+    if (req.url === '/held') {
+      heldArrived = true;
+      releaseHeld = () => res.writeHead(200, { 'content-length': '4' }).end('held');
+    } else if (req.url === '/slow') {
       slowArrived = true;
       release = () => res.writeHead(200, { 'content-length': '4' }).end('slow');
     }
@@ -42,9 +49,12 @@ before(async () => {
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('direct', prefix('/direct'), directResponse(200, 'hi')), route('all', prefix('/'), toCluster('upstream'))])]);
   shortClose = await startHcmListener('short-close', { routes, clusters, stats, hcm: { delayedCloseTimeout: ms(200) } });
   shortDrain = await startHcmListener('short-drain', { routes, clusters, stats, hcm: { drainTimeout: ms(300) } });
+  shortIdle = await startHcmListener('short-idle', { routes, clusters, stats: idleStats, hcm: { drainTimeout: ms(100), commonHttpProtocolOptions: { idleTimeout: ms(1000) } } });
 });
 
-after(() => closeAll([shortClose.manager, shortDrain.manager, clusters], upstream));
+after(() => closeAll([shortClose.manager, shortDrain.manager, shortIdle.manager, clusters], upstream));
+
+const idleStats = new StatsStore();
 
 /** A client that never closes its side: after the proxy's FIN it keeps the connection half open. */
 async function halfOpenClient(port: number, request: string): Promise<{ reply: () => string; ended: () => boolean; reset: () => boolean; poke: () => void }> {
@@ -116,5 +126,31 @@ describe('HTTP/2 drain sequence (drain_timeout)', () => {
     assert.equal(status, 200);
     assert.equal(body, 'slow');
     await waitFor(() => session.closed || session.destroyed, 'the connection to close after its last stream');
+  });
+});
+
+describe('HTTP/2 idle timeout (common_http_protocol_options.idle_timeout)', () => {
+  it('drains a connection that has had no stream for the idle timeout, never one with a stream in progress', async () => {
+    const session = http2Connect(`http://127.0.0.1:${shortIdle.port}`);
+    const goaways: number[] = [];
+    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
+    session.on('error', () => undefined);
+    const closed = new Promise<void>((ok) => session.once('close', ok));
+    // A stream held open past the idle timeout (1 s; the check runs once a second) keeps the connection.
+    const req = session.request({ ':path': '/held' });
+    let status = 0;
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.resume();
+    await waitFor(() => heldArrived, 'the held request at the upstream');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(goaways, [], 'no GOAWAY while a stream is in progress');
+    releaseHeld();
+    await new Promise<void>((ok) => req.on('end', ok));
+    assert.equal(status, 200);
+    // Idle from now: the shutdown notice (node's client, with no stream left, closes on it at once).
+    await waitFor(() => goaways.length > 0, 'the drain sequence of an idle connection', 5000);
+    assert.equal(goaways[0], 2 ** 31 - 1);
+    await closed;
+    assert.equal(idleStats.counter('http.short-idle.downstream_cx_idle_timeout').value, 1);
   });
 });

@@ -31,11 +31,11 @@ import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { HTTP1_PARSER } from './http1-parser.js';
 import { Http1ServerConnection, type Http1Request, type Http1ServerHost, type Http1Timeouts } from './http1-server.js';
 import { Http1Response } from './http1-response.js';
-import { Http2Response } from './http2-response.js';
+import { Http2Response, refuseConnect } from './http2-response.js';
 import { armHttp2RequestTimeout } from './http2-request-timeout.js';
 import { startStreamSpan } from '../tracing/span.js';
 import { HcmStats } from './hcm-stats.js';
-import { drainHttp2Session } from './http2-drain.js';
+import { Http2Sessions } from './http2-sessions.js';
 import { endWithDelayedClose } from '../lib/delayed-close.js';
 
 const kFacts = Symbol('isthmus.connectionFacts');
@@ -50,7 +50,7 @@ function factsOf(socket: Socket | Duplex | Http2Session): ConnectionFacts {
   return { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, tls: false, serverName: '' };
 }
 
-/** How often HTTP/1.1 connections are checked for the headers, request and idle timeouts. */
+/** How often connections are checked for the headers, request and idle timeouts (HTTP/2: idle only). */
 const SWEEP_MS = 1_000;
 
 /**
@@ -62,7 +62,7 @@ export const LISTENER_DRAIN_MS = 45_000;
 export class HcmRuntime implements Http1ServerHost {
   #h1: Http1Server | undefined;
   #h2: Http2Server | undefined;
-  readonly #sessions = new Set<ServerHttp2Session>();
+  readonly #sessions: Http2Sessions;
   /** Connections of the purpose-built HTTP/1.1 codec. */
   readonly #conns = new Set<Http1ServerConnection>();
   /** Sweeps so far: the coarse clock of the HTTP/1.1 timeouts. */
@@ -97,6 +97,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.#timers = new StreamTimers(this.#stats);
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
     this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
+    this.#sessions = new Http2Sessions({ drainTimeoutMs: config.drainTimeoutMs, idleTicks: this.#timeouts.idleTicks, clock: this.#clock, onIdleTimeout: () => this.onIdleTimeout() });
   }
 
   #streamStarted(): void {
@@ -164,23 +165,22 @@ export class HcmRuntime implements Http1ServerHost {
     const conn = new Http1ServerConnection(socket, this, facts, this.#clock);
     if (socket.destroyed || conn.socket !== socket) return;
     this.#conns.add(conn);
-    if (this.#sweeper === undefined) {
-      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
-      this.#sweeper.unref();
-    }
+    this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
+  /** The connections' timeouts, once a second while there are connections. */
   #sweep(): void {
     const now = ++this.#clock.tick;
     for (const c of this.#conns) c.check(now, this.#timeouts);
+    this.#sessions.sweep(now);
+    if (this.#conns.size === 0 && this.#sessions.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
   }
 
   onClose(conn: Http1ServerConnection): void {
     this.#conns.delete(conn);
-    if (this.#conns.size === 0 && this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
   }
 
   /** A request from the HTTP/1.1 codec: the same path as handle(), without node's request/response objects. */
@@ -323,9 +323,8 @@ export class HcmRuntime implements Http1ServerHost {
       // The connection's facts, read once per session rather than through node's socket proxy per stream.
       (s as WithFacts)[kFacts] = factsOf(s.socket);
       this.#sessions.add(s);
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
       if (o.connectionWindowSize !== undefined) s.once('connect', () => s.setLocalWindowSize(o.connectionWindowSize as number));
-      s.on('close', () => this.#sessions.delete(s));
-      if (this.#draining) drainHttp2Session(s, this.config.drainTimeoutMs);
     });
     this.#h2 = h2;
     return h2;
@@ -343,14 +342,14 @@ export class HcmRuntime implements Http1ServerHost {
     if (!graceful) this.#h1?.closeIdleConnections();
     const until = graceful ? this.#clock.tick + Math.ceil(LISTENER_DRAIN_MS / SWEEP_MS) : undefined;
     for (const c of [...this.#conns]) c.drain(until);
-    for (const s of this.#sessions) drainHttp2Session(s, this.config.drainTimeoutMs);
+    this.#sessions.drain();
   }
 
   /** Closes every connection now. */
   close(): void {
     this.#h1?.closeAllConnections();
     for (const c of [...this.#conns]) c.close();
-    for (const s of this.#sessions) s.destroy();
+    this.#sessions.destroy();
   }
 
   /** A malformed rest of a request whose response is complete: Envoy counts every codec error. */
@@ -459,11 +458,7 @@ export class HcmRuntime implements Http1ServerHost {
    */
   #onHttp2Stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     const method = headers[':method'] ?? 'GET';
-    if (method === 'CONNECT') {
-      stream.on('error', () => {});
-      if (!stream.destroyed && !stream.closed) stream.respond({ ':status': 405 }, { endStream: true });
-      return;
-    }
+    if (method === 'CONNECT') return refuseConnect(stream);
     this.#streamStarted();
     const info = newStreamInfo(Date.now());
     // The session is there while its streams are (node types it as possibly gone).
@@ -489,10 +484,15 @@ export class HcmRuntime implements Http1ServerHost {
       serverName: f.serverName,
       peer: f.peer,
     };
+    const session = stream.session as ServerHttp2Session;
+    this.#sessions.streamStarted(session);
     const res = new Http2Response(stream, method);
     res.onResponseBeforeRequestComplete = this.#stats !== undefined ? () => this.onResponseBeforeRequestComplete() : undefined;
     const s = new HttpStream(r, res, info, this.env.random, res, this.config.serverName, this.#responsePolicy);
-    res.onDone = (aborted) => this.#ended(s, aborted);
+    res.onDone = (aborted) => {
+      this.#sessions.streamEnded(session);
+      this.#ended(s, aborted);
+    };
     if (r.hasBody && this.config.requestTimeoutMs > 0) armHttp2RequestTimeout(s, res, stream, this.config.requestTimeoutMs, this.#stats?.rqTimeout);
     this.#start(s);
   }

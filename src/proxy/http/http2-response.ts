@@ -61,6 +61,12 @@ function collapseRepeated(h: OutgoingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
+/** Answers a CONNECT stream 405, as node's compatibility server answered it. */
+export function refuseConnect(stream: ServerHttp2Stream): void {
+  stream.on('error', () => {});
+  if (!stream.destroyed && !stream.closed) stream.respond({ ':status': 405 }, { endStream: true });
+}
+
 export class Http2Response implements DownstreamResponse, StreamHooks {
   headersSent = false;
   /** Called once, when the stream closes: aborted when the response had not been written to its end. */
