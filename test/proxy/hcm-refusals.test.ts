@@ -37,8 +37,6 @@ describe('connection manager settings the proxy refuses', () => {
       'strip_matching_host_port',
       'strip_trailing_host_dot',
       'common_http_protocol_options.headers_with_underscores_action',
-      'common_http_protocol_options.max_requests_per_connection',
-      'common_http_protocol_options.max_connection_duration',
     ]);
   });
 

@@ -31,6 +31,11 @@ let releaseHeld: () => void = () => undefined;
 let heldArrived = false;
 /** idle_timeout 1 s, drain_timeout 100 ms. */
 let shortIdle: HcmListener;
+/** max_requests_per_connection 2. */
+let twoRequests: HcmListener;
+/** max_connection_duration 1 s, drain_timeout 100 ms. */
+let oneSecond: HcmListener;
+const limitStats = new StatsStore();
 
 before(async () => {
   upstream = createServer((req, res) => {
@@ -49,10 +54,12 @@ before(async () => {
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('direct', prefix('/direct'), directResponse(200, 'hi')), route('all', prefix('/'), toCluster('upstream'))])]);
   shortClose = await startHcmListener('short-close', { routes, clusters, stats, hcm: { delayedCloseTimeout: ms(200) } });
   shortDrain = await startHcmListener('short-drain', { routes, clusters, stats, hcm: { drainTimeout: ms(300) } });
+  twoRequests = await startHcmListener('two-requests', { routes, clusters, stats: limitStats, hcm: { commonHttpProtocolOptions: { maxRequestsPerConnection: 2 } } });
+  oneSecond = await startHcmListener('one-second', { routes, clusters, stats: limitStats, hcm: { drainTimeout: ms(100), commonHttpProtocolOptions: { maxConnectionDuration: ms(1000) } } });
   shortIdle = await startHcmListener('short-idle', { routes, clusters, stats: idleStats, hcm: { drainTimeout: ms(100), commonHttpProtocolOptions: { idleTimeout: ms(1000) } } });
 });
 
-after(() => closeAll([shortClose.manager, shortDrain.manager, shortIdle.manager, clusters], upstream));
+after(() => closeAll([shortClose.manager, shortDrain.manager, shortIdle.manager, twoRequests.manager, oneSecond.manager, clusters], upstream));
 
 const idleStats = new StatsStore();
 
@@ -152,5 +159,76 @@ describe('HTTP/2 idle timeout (common_http_protocol_options.idle_timeout)', () =
     assert.equal(goaways[0], 2 ** 31 - 1);
     await closed;
     assert.equal(idleStats.counter('http.short-idle.downstream_cx_idle_timeout').value, 1);
+  });
+});
+
+/** An HTTP/1.1 client on one connection: sends raw requests, collects what comes back and whether the proxy closed. */
+async function keepAliveClient(port: number): Promise<{ send: (r: string) => void; reply: () => string; ended: () => boolean }> {
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((ok) => sock.once('connect', ok));
+  let reply = '';
+  let ended = false;
+  sock.on('data', (d: Buffer) => (reply += d.toString()));
+  sock.on('end', () => (ended = true));
+  sock.on('error', () => (ended = true));
+  return { send: (r) => void sock.write(r), reply: () => reply, ended: () => ended };
+}
+
+const counter = (name: string): number => limitStats.counter(name).value;
+
+describe('connection limits (common_http_protocol_options max_requests_per_connection, max_connection_duration)', () => {
+  it('HTTP/1.1: the request that reaches max_requests_per_connection is answered with connection: close, then the connection closes', async () => {
+    const before = counter('http.two-requests.downstream_cx_max_requests_reached');
+    const c = await keepAliveClient(twoRequests.port);
+    c.send('GET /direct HTTP/1.1\r\nhost: a\r\n\r\n');
+    await waitFor(() => c.reply().endsWith('hi'), 'the first response');
+    assert.doesNotMatch(c.reply(), /connection: close/);
+    c.send('GET /direct HTTP/1.1\r\nhost: a\r\n\r\n');
+    await waitFor(() => c.ended(), 'the close after the second response');
+    assert.equal(c.reply().match(/HTTP\/1\.1 200/g)?.length, 2);
+    assert.match(c.reply().slice(c.reply().lastIndexOf('HTTP/1.1')), /connection: close\r\n/);
+    assert.equal(counter('http.two-requests.downstream_cx_max_requests_reached'), before + 1);
+  });
+
+  it('HTTP/2: the stream that reaches max_requests_per_connection is served and starts the drain sequence', async () => {
+    const session = http2Connect(`http://127.0.0.1:${twoRequests.port}`);
+    const goaways: number[] = [];
+    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
+    session.on('error', () => undefined);
+    const get = (): Promise<string> =>
+      new Promise((ok, fail) => {
+        const r = session.request({ ':path': '/direct' });
+        let b = '';
+        r.on('data', (d: Buffer) => (b += d.toString()));
+        r.on('end', () => ok(b));
+        r.on('error', fail);
+      });
+    assert.equal(await get(), 'hi');
+    assert.deepEqual(goaways, []);
+    assert.equal(await get(), 'hi');
+    await waitFor(() => goaways.length > 0, 'the shutdown notice');
+    assert.equal(goaways[0], 2 ** 31 - 1);
+    await waitFor(() => session.closed || session.destroyed, 'the connection to close');
+  });
+
+  it('HTTP/1.1: an idle connection older than max_connection_duration is closed after the drain timeout', async () => {
+    const before = counter('http.one-second.downstream_cx_max_duration_reached');
+    const c = await keepAliveClient(oneSecond.port);
+    c.send('GET /direct HTTP/1.1\r\nhost: a\r\n\r\n');
+    await waitFor(() => c.reply().endsWith('hi'), 'the response');
+    assert.doesNotMatch(c.reply(), /connection: close/, 'a young connection is kept');
+    await waitFor(() => c.ended(), 'the close of the aged connection', 6000);
+    assert.equal(counter('http.one-second.downstream_cx_max_duration_reached'), before + 1);
+  });
+
+  it('HTTP/2: a connection older than max_connection_duration gets the drain sequence', async () => {
+    const session = http2Connect(`http://127.0.0.1:${oneSecond.port}`);
+    const goaways: number[] = [];
+    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
+    session.on('error', () => undefined);
+    await new Promise<void>((ok) => session.once('connect', () => ok()));
+    await waitFor(() => goaways.length > 0, 'the shutdown notice of an aged connection', 6000);
+    assert.equal(goaways[0], 2 ** 31 - 1);
+    await waitFor(() => session.closed || session.destroyed, 'the connection to close');
   });
 });

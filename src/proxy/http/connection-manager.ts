@@ -37,18 +37,7 @@ import { startStreamSpan } from '../tracing/span.js';
 import { HcmStats } from './hcm-stats.js';
 import { Http2Sessions } from './http2-sessions.js';
 import { endWithDelayedClose } from '../lib/delayed-close.js';
-
-const kFacts = Symbol('isthmus.connectionFacts');
-interface WithFacts {
-  [kFacts]?: ConnectionFacts;
-}
-
-function factsOf(socket: Socket | Duplex | Http2Session): ConnectionFacts {
-  const f = (socket as WithFacts)[kFacts];
-  if (f !== undefined) return f;
-  const s = socket as Socket;
-  return { remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0, localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, tls: false, serverName: '' };
-}
+import { factsOf, keepFacts } from './connection-facts.js';
 
 /** How often connections are checked for the headers, request and idle timeouts (HTTP/2: idle only). */
 const SWEEP_MS = 1_000;
@@ -76,6 +65,7 @@ export class HcmRuntime implements Http1ServerHost {
   readonly acceptHttp10: boolean;
   readonly defaultHostForHttp10: string;
   readonly delayedCloseMs: number;
+  readonly maxRequestsPerConnection: number;
   /** via and always_set_request_id_in_response, for every response head; undefined when neither is set. */
   readonly #responsePolicy: ResponseHeaderPolicy | undefined;
   /** The streams' idle and duration timers (stream-timeouts.ts). */
@@ -89,6 +79,7 @@ export class HcmRuntime implements Http1ServerHost {
     this.acceptHttp10 = config.acceptHttp10;
     this.defaultHostForHttp10 = config.defaultHostForHttp10;
     this.delayedCloseMs = config.delayedCloseTimeoutMs;
+    this.maxRequestsPerConnection = config.maxRequestsPerConnection;
     this.#responsePolicy =
       config.via !== '' || config.alwaysSetRequestIdInResponse || config.serverNameIfAbsent !== ''
         ? { via: config.via, alwaysSetRequestId: config.alwaysSetRequestIdInResponse, serverIfAbsent: config.serverNameIfAbsent }
@@ -96,8 +87,8 @@ export class HcmRuntime implements Http1ServerHost {
     this.#stats = env.stats !== undefined ? new HcmStats(env.stats, config.statPrefix) : undefined;
     this.#timers = new StreamTimers(this.#stats);
     const ticks = (ms: number): number => (ms > 0 ? Math.ceil(ms / SWEEP_MS) : 0);
-    this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs) };
-    this.#sessions = new Http2Sessions({ drainTimeoutMs: config.drainTimeoutMs, idleTicks: this.#timeouts.idleTicks, clock: this.#clock, onIdleTimeout: () => this.onIdleTimeout() });
+    const t = (this.#timeouts = { headersTicks: ticks(config.requestHeadersTimeoutMs), requestTicks: ticks(config.requestTimeoutMs), idleTicks: ticks(config.idleTimeoutMs), maxDurationTicks: ticks(config.maxConnectionDurationMs), drainTicks: ticks(config.drainTimeoutMs) });
+    this.#sessions = new Http2Sessions({ drainTimeoutMs: config.drainTimeoutMs, idleTicks: t.idleTicks, maxDurationTicks: t.maxDurationTicks, maxRequests: config.maxRequestsPerConnection, clock: this.#clock, events: this });
   }
 
   #streamStarted(): void {
@@ -145,7 +136,7 @@ export class HcmRuntime implements Http1ServerHost {
 
   /** Takes a connection whose protocol the listener determined (inspected bytes already unshifted). */
   accept(socket: Socket | Duplex, facts: ConnectionFacts, h2: boolean): void {
-    (socket as WithFacts)[kFacts] = facts;
+    keepFacts(socket, facts);
     const st = this.#stats;
     if (st !== undefined) {
       st.cxTotal.inc();
@@ -310,6 +301,14 @@ export class HcmRuntime implements Http1ServerHost {
     this.#stats?.cxIdleTimeout.inc();
   }
 
+  onMaxRequestsReached(): void {
+    this.#stats?.cxMaxRequestsReached.inc();
+  }
+
+  onMaxDurationReached(): void {
+    this.#stats?.cxMaxDurationReached.inc();
+  }
+
   onResponseBeforeRequestComplete(): void {
     this.#stats?.rqResponseBeforeRqComplete.inc();
   }
@@ -321,7 +320,7 @@ export class HcmRuntime implements Http1ServerHost {
     h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.#onHttp2Stream(stream, headers));
     h2.on('session', (s: ServerHttp2Session) => {
       // The connection's facts, read once per session rather than through node's socket proxy per stream.
-      (s as WithFacts)[kFacts] = factsOf(s.socket);
+      keepFacts(s, factsOf(s.socket));
       this.#sessions.add(s);
       this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
       if (o.connectionWindowSize !== undefined) s.once('connect', () => s.setLocalWindowSize(o.connectionWindowSize as number));

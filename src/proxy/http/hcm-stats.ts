@@ -37,6 +37,8 @@ export class HcmStats {
   readonly rqMaxDurationReached: Counter;
   /** HTTP/1.1 connections closed after the idle timeout. */
   readonly cxIdleTimeout: Counter;
+  readonly cxMaxDurationReached: Counter;
+  readonly cxMaxRequestsReached: Counter;
   /** Requests answered 400 because their path could not be normalized (or carried a fragment). */
   readonly rqFailedPathNormalization: Counter;
   /** Requests redirected to their path with escaped slashes unescaped (UNESCAPE_AND_REDIRECT). */
@@ -64,6 +66,8 @@ export class HcmStats {
     this.rqHeaderTimeout = s.counter('downstream_rq_header_timeout');
     this.rqTimeout = s.counter('downstream_rq_timeout');
     this.cxIdleTimeout = s.counter('downstream_cx_idle_timeout');
+    this.cxMaxDurationReached = s.counter('downstream_cx_max_duration_reached');
+    this.cxMaxRequestsReached = s.counter('downstream_cx_max_requests_reached');
     this.rqIdleTimeout = s.counter('downstream_rq_idle_timeout');
     this.rqMaxDurationReached = s.counter('downstream_rq_max_duration_reached');
     this.rqFailedPathNormalization = s.counter('downstream_rq_failed_path_normalization');

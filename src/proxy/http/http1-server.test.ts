@@ -28,6 +28,7 @@ async function serve(t: TestContext, respond: (req: Http1Request, res: Http1Resp
     defaultHostForHttp10: http10.defaultHost ?? '',
     draining,
     delayedCloseMs: 1000,
+    maxRequestsPerConnection: 0,
     ...(onEarly !== undefined ? { onResponseBeforeRequestComplete: onEarly } : {}),
     onRequest(req, res) {
       seen.requests.push(req);
@@ -267,7 +268,7 @@ describe('HTTP/1.1 server codec', () => {
 
   it('timeouts: a head that does not arrive is a codec error; an idle keep-alive connection is closed', async (t) => {
     const { port, seen } = await serve(t, reply('ok'));
-    const timeouts = { headersTicks: 2, requestTicks: 0, idleTicks: 3 };
+    const timeouts = { headersTicks: 2, requestTicks: 0, idleTicks: 3, maxDurationTicks: 0, drainTicks: 0 };
     const slow = connect(port, '127.0.0.1');
     slow.on('error', () => undefined);
     slow.write('GET / HTTP/1.1\r\n');
@@ -319,7 +320,7 @@ describe('HTTP/1.1 server codec', () => {
 
   it('drain with a drain time: an idle connection stays open until its tick, then closes; without one it closes now', async (t) => {
     const { port, seen } = await serve(t, reply('ok'));
-    const timeouts = { headersTicks: 0, requestTicks: 0, idleTicks: 0 };
+    const timeouts = { headersTicks: 0, requestTicks: 0, idleTicks: 0, maxDurationTicks: 0, drainTicks: 0 };
     const open = async (): Promise<{ closed: () => boolean }> => {
       const s = connect(port, '127.0.0.1');
       let closed = false;

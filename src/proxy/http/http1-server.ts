@@ -32,6 +32,12 @@ export interface Http1ServerHost {
   readonly draining: boolean;
   /** delayed_close_timeout: how long a connection this side ends waits for the client's close. */
   readonly delayedCloseMs: number;
+  /** max_requests_per_connection (0: none): the last one's response says `connection: close`. */
+  readonly maxRequestsPerConnection: number;
+  /** A request at or past max_requests_per_connection (downstream_cx_max_requests_reached). */
+  onMaxRequestsReached?(): void;
+  /** The connection reached max_connection_duration and drains (downstream_cx_max_duration_reached). */
+  onMaxDurationReached?(): void;
   onRequest(req: Http1Request, res: Http1Response): void;
   /** An upgrade request: the socket and the bytes after the head are the caller's now. */
   onUpgrade(req: Http1Request, rawHeaders: readonly string[], socket: Socket, head: Buffer): void;
@@ -53,6 +59,10 @@ export interface Http1Timeouts {
   readonly requestTicks: number;
   /** Sweeps a connection may stay idle between requests; 0 = none. */
   readonly idleTicks: number;
+  /** Sweeps a connection may live (max_connection_duration) before it drains; 0 = none. */
+  readonly maxDurationTicks: number;
+  /** Sweeps from a drain's start to an idle connection's close (drain_timeout). */
+  readonly drainTicks: number;
 }
 
 /** A request body: chunks pushed as llhttp delivers them; reading it on demand releases backpressure. */
@@ -128,6 +138,9 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
   #headSince: number;
   #requestSince = -1;
   #idleSince = -1;
+  /** Sweep tick the connection was accepted at (max_connection_duration), and its requests so far. */
+  readonly #born: number;
+  #requests = 0;
 
   constructor(
     readonly socket: Socket,
@@ -138,6 +151,7 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
     const make = HTTP1_PARSER;
     if (make === undefined) throw new Error('no HTTP/1.1 parser');
     this.#parser = make.request(host.maxHeaderSize, this);
+    this.#born = clock.tick;
     this.#headSince = clock.tick; // a silent new connection is cut at the headers timeout (as node does)
     socket.on('error', noop);
     socket.on('end', this.#onEnd);
@@ -237,6 +251,12 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       this.#parsing = req;
       this.#requestSince = this.clock.tick;
     } else req.complete = true;
+    // Envoy's max_requests_per_connection: the request that reaches it is the last (ConnectionManagerImpl::newStream).
+    const max = this.host.maxRequestsPerConnection;
+    if (max > 0 && ++this.#requests >= max) {
+      this.#draining = true;
+      this.host.onMaxRequestsReached?.();
+    }
     const res = new Http1Response(this, name, !http11, shouldKeepAlive && !this.#draining && !this.host.draining);
     if (this.#res === undefined) this.#dispatch(req, res);
     else {
@@ -330,6 +350,12 @@ export class Http1ServerConnection implements ParserCallbacks, ResponseOwner {
       this.#dead = true;
       endWithDelayedClose(this.socket, this.host.delayedCloseMs);
       return;
+    }
+    if (t.maxDurationTicks > 0 && this.#drainUntil < 0 && now - this.#born >= t.maxDurationTicks) {
+      // Envoy's max_connection_duration starts the drain sequence: responses close the connection after them,
+      // an idle one closes at the drain timeout's end (onDrainTimeout).
+      this.host.onMaxDurationReached?.();
+      this.drain(now + t.drainTicks);
     }
     if (t.headersTicks > 0 && this.#headSince >= 0 && now - this.#headSince > t.headersTicks) {
       this.#codecError(Object.assign(new Error('headers timeout'), { code: 'HPE_HEADERS_TIMEOUT' }));

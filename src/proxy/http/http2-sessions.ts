@@ -6,7 +6,10 @@
 // (5 s by default) the final GOAWAY names the last stream processed, streams above it are refused, and the
 // connection closes once its streams are done. It starts when the listener drains, and when a connection
 // has had no stream for the idle timeout (common_http_protocol_options.idle_timeout, 1 h by default;
-// ConnectionManagerImpl::onIdleTimeout, counted in downstream_cx_idle_timeout), as Envoy's does.
+// ConnectionManagerImpl::onIdleTimeout, counted in downstream_cx_idle_timeout), at
+// common_http_protocol_options.max_connection_duration (onConnectionDurationTimeout,
+// downstream_cx_max_duration_reached) and with the stream that reaches max_requests_per_connection
+// (newStream, downstream_cx_max_requests_reached, counted for that stream and every later one), as Envoy's does.
 // Idleness is checked on the connection manager's one-second sweep, not with a timer per connection.
 
 import { constants, type ServerHttp2Session } from 'node:http2';
@@ -29,19 +32,26 @@ export function drainHttp2Session(s: ServerHttp2Session, drainTimeoutMs: number)
 
 const draining = new WeakSet<ServerHttp2Session>();
 
-/** A session's streams in progress, and the sweep tick since which it has had none (-1: it has some). */
+/** A session's streams in progress, the sweep tick since which it has had none (-1: it has some), its streams so far and when it started. */
 interface SessionState {
   active: number;
   idleSince: number;
+  requests: number;
+  readonly born: number;
 }
 
 export interface Http2SessionsOptions {
   readonly drainTimeoutMs: number;
   /** Sweeps a session may go without a stream before it drains; 0: never. */
   readonly idleTicks: number;
+  /** Sweeps a session may live before it drains (max_connection_duration); 0: no limit. */
+  readonly maxDurationTicks: number;
+  /** Streams after which a session drains (max_requests_per_connection); 0: no limit. */
+  readonly maxRequests: number;
   /** The sweep clock. */
   readonly clock: { readonly tick: number };
-  onIdleTimeout?(): void;
+  /** Told why a session drains (the connection manager's stats). */
+  readonly events: { onIdleTimeout(): void; onMaxDurationReached(): void; onMaxRequestsReached(): void };
 }
 
 /** The open sessions of one connection manager. */
@@ -56,7 +66,7 @@ export class Http2Sessions {
   }
 
   add(s: ServerHttp2Session): void {
-    this.#live.set(s, { active: 0, idleSince: this.o.clock.tick });
+    this.#live.set(s, { active: 0, idleSince: this.o.clock.tick, requests: 0, born: this.o.clock.tick });
     s.once('close', () => this.#live.delete(s));
     if (this.#draining) drainHttp2Session(s, this.o.drainTimeoutMs);
   }
@@ -67,6 +77,11 @@ export class Http2Sessions {
     if (st === undefined) return;
     st.active++;
     st.idleSince = -1;
+    const max = this.o.maxRequests;
+    if (max > 0 && ++st.requests >= max) {
+      this.o.events.onMaxRequestsReached();
+      drainHttp2Session(s, this.o.drainTimeoutMs);
+    }
   }
 
   streamEnded(s: ServerHttp2Session): void {
@@ -75,13 +90,16 @@ export class Http2Sessions {
     if (--st.active === 0) st.idleSince = this.o.clock.tick;
   }
 
-  /** Drains the sessions idle for the idle timeout. */
+  /** Drains the sessions idle for the idle timeout, or as old as max_connection_duration. */
   sweep(now: number): void {
     const t = this.o.idleTicks;
-    if (t === 0) return;
+    const d = this.o.maxDurationTicks;
+    if (t === 0 && d === 0) return;
     for (const [s, st] of this.#live) {
-      if (st.idleSince < 0 || now - st.idleSince <= t || draining.has(s)) continue;
-      this.o.onIdleTimeout?.();
+      if (draining.has(s)) continue;
+      if (d > 0 && now - st.born >= d) this.o.events.onMaxDurationReached();
+      else if (t > 0 && st.idleSince >= 0 && now - st.idleSince > t) this.o.events.onIdleTimeout();
+      else continue;
       drainHttp2Session(s, this.o.drainTimeoutMs);
     }
   }

@@ -96,6 +96,10 @@ export interface CompiledHcm {
   /** http2_protocol_options for HTTP/2 clients. */
   readonly http2: DownstreamHttp2;
   readonly idleTimeoutMs: number;
+  /** common_http_protocol_options.max_connection_duration (0: none): then the connection drains. */
+  readonly maxConnectionDurationMs: number;
+  /** common_http_protocol_options.max_requests_per_connection (0: none): the last request's response closes or drains the connection. */
+  readonly maxRequestsPerConnection: number;
   /** drain_timeout: from an HTTP/2 shutdown notice to the final GOAWAY (Envoy's default 5 s). */
   readonly drainTimeoutMs: number;
   /** delayed_close_timeout: how long a connection this side closes waits for the client's close (default 1 s, 0: none). */
@@ -175,8 +179,6 @@ function unsupportedHcmSettings(h: HttpConnectionManager, path: string): string[
   if (c !== undefined) {
     const cp = `${path}.common_http_protocol_options`;
     if (c.headersWithUnderscoresAction !== 0) out.push(`${cp}.headers_with_underscores_action: only ALLOW is supported`);
-    if (c.maxRequestsPerConnection !== undefined) out.push(`${cp}.max_requests_per_connection: not supported`);
-    if (c.maxConnectionDuration !== undefined && durationMs(c.maxConnectionDuration, 0) > 0) out.push(`${cp}.max_connection_duration: not supported`);
   }
   return out;
 }
@@ -306,6 +308,8 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
       maxStreamDurationMs: durationMs(common?.maxStreamDuration, 0),
       http2,
       idleTimeoutMs: durationMs(common?.idleTimeout, 3_600_000),
+      maxConnectionDurationMs: durationMs(common?.maxConnectionDuration, 0),
+      maxRequestsPerConnection: common?.maxRequestsPerConnection ?? 0,
       drainTimeoutMs: durationMs(h.drainTimeout, 5_000),
       delayedCloseTimeoutMs: durationMs(h.delayedCloseTimeout, 1_000),
       upgrades: new Set(h.upgradeConfigs.filter((u) => u.enabled !== false).map((u) => u.upgradeType.toLowerCase())),
