@@ -22,6 +22,8 @@ let upstream: Server;
 let clusters: ClusterManager;
 /** delayed_close_timeout 200 ms. */
 let shortClose: HcmListener;
+/** delayed_close_timeout 0: no delayed close. */
+let noDelay: HcmListener;
 /** drain_timeout 300 ms. */
 let shortDrain: HcmListener;
 /** Lets the `/slow` request answer. */
@@ -53,13 +55,14 @@ before(async () => {
   clusters = clusterManagerOf([staticCluster('upstream', (upstream.address() as AddressInfo).port)], stats);
   const routes = routeConfig('inline', [vhost('all', ['*'], [route('direct', prefix('/direct'), directResponse(200, 'hi')), route('all', prefix('/'), toCluster('upstream'))])]);
   shortClose = await startHcmListener('short-close', { routes, clusters, stats, hcm: { delayedCloseTimeout: ms(200) } });
+  noDelay = await startHcmListener('no-delay', { routes, clusters, stats, hcm: { delayedCloseTimeout: ms(0) } });
   shortDrain = await startHcmListener('short-drain', { routes, clusters, stats, hcm: { drainTimeout: ms(300) } });
   twoRequests = await startHcmListener('two-requests', { routes, clusters, stats: limitStats, hcm: { commonHttpProtocolOptions: { maxRequestsPerConnection: 2 } } });
   oneSecond = await startHcmListener('one-second', { routes, clusters, stats: limitStats, hcm: { drainTimeout: ms(100), commonHttpProtocolOptions: { maxConnectionDuration: ms(1000) } } });
   shortIdle = await startHcmListener('short-idle', { routes, clusters, stats: idleStats, hcm: { drainTimeout: ms(100), commonHttpProtocolOptions: { idleTimeout: ms(1000) } } });
 });
 
-after(() => closeAll([shortClose.manager, shortDrain.manager, shortIdle.manager, twoRequests.manager, oneSecond.manager, clusters], upstream));
+after(() => closeAll([noDelay.manager, shortClose.manager, shortDrain.manager, shortIdle.manager, twoRequests.manager, oneSecond.manager, clusters], upstream));
 
 const idleStats = new StatsStore();
 
@@ -92,6 +95,21 @@ describe('delayed close (delayed_close_timeout)', () => {
       'the proxy to close the socket the client left half open',
       5000,
       100,
+    );
+  });
+
+  it('with delayed_close_timeout 0, closes the socket as soon as the response has been written', async () => {
+    const c = await halfOpenClient(noDelay.port, 'GET /direct HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
+    await waitFor(() => c.ended(), "the proxy's FIN after the response");
+    assert.match(c.reply(), /\r\n\r\nhi$/);
+    await waitFor(
+      () => {
+        c.poke();
+        return c.reset();
+      },
+      'the proxy to close the socket',
+      2000,
+      50,
     );
   });
 
