@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { connect as http2Connect } from 'node:http2';
+import type { Writable } from 'node:stream';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { RouteActionSchema, type RouteAction } from '../../xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { StatsStore } from '../stats/stats-store.js';
@@ -187,38 +188,47 @@ describe('request body buffer limits for retries and shadows', () => {
   });
 });
 
+/**
+ * Writes up to `total` bytes to `out` as fast as it takes them (an HTTP/2 stream is ended after the last) and
+ * returns how many it had taken once it stalled: nothing more accepted for half a second.
+ */
+async function offerUntilStalled(out: Writable, total: number, endAfter: boolean): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let accepted = 0;
+  let offered = 0;
+  const send = (): void => {
+    while (offered < total) {
+      offered += chunk.length;
+      if (!out.write(chunk, () => (accepted += chunk.length))) return void out.once('drain', send);
+    }
+    if (endAfter) out.end();
+  };
+  send();
+  let last = -1;
+  await waitFor(
+    () => {
+      const still = accepted > 0 && accepted === last;
+      last = accepted;
+      return still;
+    },
+    'the client to stall',
+    20_000,
+    500,
+  );
+  return accepted;
+}
+
 describe('request body backpressure (the buffer limit as the downstream watermark)', () => {
   it('stops reading a client whose body the upstream does not take, and sends all of it once the upstream reads', async () => {
     // Envoy read-disables the downstream once a stream buffers past its limit (1 MiB here) and enables it below
     // half of it. The client offers 96 MiB to an upstream that reads none: the proxy must not take it all.
     const total = 96 * 1024 * 1024;
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
     const sock = connect(roomy.port, '127.0.0.1');
     await new Promise<void>((ok) => sock.once('connect', ok));
     let reply = '';
     sock.on('data', (d: Buffer) => (reply += d.toString('latin1')));
     sock.write(`POST /paused HTTP/1.1\r\nhost: up.example\r\ncontent-length: ${total}\r\n\r\n`);
-    let accepted = 0;
-    let offered = 0;
-    const send = (): void => {
-      while (offered < total) {
-        offered += chunk.length;
-        if (!sock.write(chunk, () => (accepted += chunk.length))) return void sock.once('drain', send);
-      }
-    };
-    send();
-    // Wait for the client's writes to stall: nothing more accepted for half a second.
-    let last = -1;
-    await waitFor(
-      () => {
-        const still = accepted > 0 && accepted === last;
-        last = accepted;
-        return still;
-      },
-      'the client to stall',
-      20_000,
-      500,
-    );
+    const accepted = await offerUntilStalled(sock, total, false);
     // What the sockets between client and upstream can hold (kernel buffers on loopback are a few MiB each)
     // plus the 1 MiB limit: far from the 96 MiB offered.
     assert.ok(accepted < 48 * 1024 * 1024, `the proxy took ${accepted} bytes of a body nobody read`);
@@ -230,34 +240,13 @@ describe('request body backpressure (the buffer limit as the downstream watermar
 
   it('holds back an HTTP/2 client the same way (its stream window is not given back)', async () => {
     const total = 96 * 1024 * 1024;
-    const chunk = Buffer.alloc(64 * 1024, 0x62);
     const session = http2Connect(`http://127.0.0.1:${roomy.port}`);
     const req = session.request({ ':method': 'POST', ':path': '/paused/h2', 'content-length': String(total) });
     let reply = '';
     let status = 0;
     req.on('response', (h) => (status = Number(h[':status'])));
     req.on('data', (d: Buffer) => (reply += d.toString()));
-    let accepted = 0;
-    let offered = 0;
-    const send = (): void => {
-      while (offered < total) {
-        offered += chunk.length;
-        if (!req.write(chunk, () => (accepted += chunk.length))) return void req.once('drain', send);
-      }
-      req.end();
-    };
-    send();
-    let last = -1;
-    await waitFor(
-      () => {
-        const still = accepted > 0 && accepted === last;
-        last = accepted;
-        return still;
-      },
-      'the client to stall',
-      20_000,
-      500,
-    );
+    const accepted = await offerUntilStalled(req, total, true);
     assert.ok(accepted < 48 * 1024 * 1024, `the proxy took ${accepted} bytes of a body nobody read`);
     unpause();
     await waitFor(() => reply === String(total), 'the response', 20_000);

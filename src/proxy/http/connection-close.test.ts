@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:http';
-import { connect as http2Connect } from 'node:http2';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
@@ -80,61 +80,58 @@ async function halfOpenClient(port: number, request: string): Promise<{ reply: (
   return { reply: () => reply, ended: () => ended, reset: () => reset || sock.destroyed, poke: () => void (sock.destroyed || sock.write('x')) };
 }
 
+/** An HTTP/2 client session, with the last-stream IDs of the GOAWAY frames it receives, in order. */
+function h2Client(port: number): { session: ClientHttp2Session; goaways: number[] } {
+  const session = http2Connect(`http://127.0.0.1:${port}`);
+  const goaways: number[] = [];
+  session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
+  session.on('error', () => undefined);
+  return { session, goaways };
+}
+
+/**
+ * Waits until the proxy has closed the socket of a half-open client: until then, bytes the client sends are
+ * read and dropped; once it is closed, the client's kernel gets a reset for them.
+ */
+async function proxyClosed(c: { poke: () => void; reset: () => boolean }, what: string): Promise<void> {
+  await waitFor(
+    () => {
+      c.poke();
+      return c.reset();
+    },
+    what,
+    5000,
+    100,
+  );
+}
+
 describe('delayed close (delayed_close_timeout)', () => {
   it('closes a connection it ended once the client has not closed within the timeout', async () => {
     const c = await halfOpenClient(shortClose.port, 'GET /direct HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
     await waitFor(() => c.ended(), "the proxy's FIN after the response");
     assert.match(c.reply(), /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n\r\nhi$/);
-    // Until the proxy closes its socket, bytes the client sends are read and dropped; once it has closed
-    // it, the client's kernel gets a reset for them. Without the delayed close the socket stayed open for good.
-    await waitFor(
-      () => {
-        c.poke();
-        return c.reset();
-      },
-      'the proxy to close the socket the client left half open',
-      5000,
-      100,
-    );
+    // Without the delayed close the socket stayed open for good.
+    await proxyClosed(c, 'the proxy to close the socket the client left half open');
   });
 
-  it('with delayed_close_timeout 0, closes the socket as soon as the response has been written', async () => {
+  it('with delayed_close_timeout 0 (no delay, not "never"), closes the socket once the response has been written', async () => {
     const c = await halfOpenClient(noDelay.port, 'GET /direct HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n');
     await waitFor(() => c.ended(), "the proxy's FIN after the response");
     assert.match(c.reply(), /\r\n\r\nhi$/);
-    await waitFor(
-      () => {
-        c.poke();
-        return c.reset();
-      },
-      'the proxy to close the socket',
-      2000,
-      50,
-    );
+    await proxyClosed(c, 'the proxy to close the socket');
   });
 
   it('closes the connection after a codec error the same way', async () => {
     const c = await halfOpenClient(shortClose.port, 'GET /direct HTTP/1.1\r\nhost: a\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n');
     await waitFor(() => c.ended(), "the proxy's FIN after the 400");
     assert.match(c.reply(), /^HTTP\/1\.1 400 Bad Request\r\n/);
-    await waitFor(
-      () => {
-        c.poke();
-        return c.reset();
-      },
-      'the proxy to close the socket',
-      5000,
-      100,
-    );
+    await proxyClosed(c, 'the proxy to close the socket');
   });
 });
 
 describe('HTTP/2 drain sequence (drain_timeout)', () => {
   it('sends a shutdown notice, the final GOAWAY naming the last stream drain_timeout later, and finishes the stream in flight', async () => {
-    const session = http2Connect(`http://127.0.0.1:${shortDrain.port}`);
-    const goaways: number[] = [];
-    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
-    session.on('error', () => undefined);
+    const { session, goaways } = h2Client(shortDrain.port);
     const req = session.request({ ':path': '/slow' });
     let status = 0;
     let body = '';
@@ -156,10 +153,7 @@ describe('HTTP/2 drain sequence (drain_timeout)', () => {
 
 describe('HTTP/2 idle timeout (common_http_protocol_options.idle_timeout)', () => {
   it('drains a connection that has had no stream for the idle timeout, never one with a stream in progress', async () => {
-    const session = http2Connect(`http://127.0.0.1:${shortIdle.port}`);
-    const goaways: number[] = [];
-    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
-    session.on('error', () => undefined);
+    const { session, goaways } = h2Client(shortIdle.port);
     const closed = new Promise<void>((ok) => session.once('close', ok));
     // A stream held open past the idle timeout (1 s; the check runs once a second) keeps the connection.
     const req = session.request({ ':path': '/held' });
@@ -209,10 +203,7 @@ describe('connection limits (common_http_protocol_options max_requests_per_conne
   });
 
   it('HTTP/2: the stream that reaches max_requests_per_connection is served and starts the drain sequence', async () => {
-    const session = http2Connect(`http://127.0.0.1:${twoRequests.port}`);
-    const goaways: number[] = [];
-    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
-    session.on('error', () => undefined);
+    const { session, goaways } = h2Client(twoRequests.port);
     const get = (): Promise<string> =>
       new Promise((ok, fail) => {
         const r = session.request({ ':path': '/direct' });
@@ -240,10 +231,7 @@ describe('connection limits (common_http_protocol_options max_requests_per_conne
   });
 
   it('HTTP/2: a connection older than max_connection_duration gets the drain sequence', async () => {
-    const session = http2Connect(`http://127.0.0.1:${oneSecond.port}`);
-    const goaways: number[] = [];
-    session.on('goaway', (_code: number, lastStreamID: number) => goaways.push(lastStreamID));
-    session.on('error', () => undefined);
+    const { session, goaways } = h2Client(oneSecond.port);
     await new Promise<void>((ok) => session.once('connect', () => ok()));
     await waitFor(() => goaways.length > 0, 'the shutdown notice of an aged connection', 6000);
     assert.equal(goaways[0], 2 ** 31 - 1);
