@@ -60,6 +60,8 @@ export interface DataPlaneOptions {
   readonly outlier?: UpstreamDeps['outlier'];
   /** Circuit breaker limits kept for several processes (a `--concurrency` worker; see UpstreamDeps.breakerLedger). */
   readonly breakerLedger?: UpstreamDeps['breakerLedger'];
+  /** DNS clusters' hosts come from the primary (a `--concurrency` worker; see ClusterManagerDeps.dnsFromPrimary). */
+  readonly dnsFromPrimary?: boolean;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
@@ -161,6 +163,7 @@ export class DataPlane {
       stats: o.stats,
       ...(o.outlier !== undefined ? { outlier: o.outlier } : {}),
       ...(o.breakerLedger !== undefined ? { breakerLedger: o.breakerLedger } : {}),
+      ...(o.dnsFromPrimary === true ? { dnsFromPrimary: true } : {}),
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),
     });

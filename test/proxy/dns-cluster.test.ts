@@ -20,13 +20,11 @@ import type { ProxyResources } from '../../src/translate/resources.js';
 import { startHarness } from '../support/xds-server/harness.js';
 import { fakeSnapshot } from '../support/xds-server/fake-mesh.js';
 import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { dnsCluster, startDnsServer } from '../support/dns-server.js';
 import { freePort } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 import { serviceEntryYaml, startGateway, virtualServiceYaml } from '../data-plane/resilience-mesh.js';
 import { CLUSTER_TYPE } from '../../src/xds/type-urls.js';
-
-const CARES = 'type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig';
 
 /** An HTTP server on `address` answering with that address. */
 async function upstream(t: TestContext, address: string, port: number): Promise<Server> {
@@ -34,23 +32,6 @@ async function upstream(t: TestContext, address: string, port: number): Promise<
   await new Promise<void>((resolve) => s.listen(port, address, resolve));
   t.after(() => new Promise<void>((resolve) => s.close(() => resolve())));
   return s;
-}
-
-function dnsCluster(dns: TestDnsServer, port: number, extra: Record<string, unknown> = {}, resolverOptions: Record<string, unknown> = {}): Cluster {
-  return fromJson(
-    ClusterSchema,
-    {
-      name: 'shop',
-      type: 'STRICT_DNS',
-      connectTimeout: '1s',
-      dnsLookupFamily: 'V4_ONLY',
-      respectDnsTtl: true,
-      typedDnsResolverConfig: { name: 'envoy.network.dns_resolver.cares', typedConfig: { '@type': CARES, resolvers: [{ socketAddress: { address: '127.0.0.1', portValue: dns.port } }], ...resolverOptions } },
-      loadAssignment: { clusterName: 'shop', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: 'shop.test', portValue: port } } } }] }] },
-      ...extra,
-    } as never,
-    { registry: XDS_REGISTRY },
-  );
 }
 
 interface Rig {

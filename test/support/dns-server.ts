@@ -6,6 +6,9 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import * as packet from 'dns-packet';
+import { fromJson } from '@bufbuild/protobuf';
+import { ClusterSchema, type Cluster } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { XDS_REGISTRY } from '../../src/xds/codec.js';
 
 export interface DnsRecord {
   readonly address: string;
@@ -66,4 +69,24 @@ export async function startDnsServer(t: TestContext): Promise<TestDnsServer> {
   Object.assign(server, { address: `127.0.0.1:${port}`, port });
   t.after(() => new Promise<void>((resolve) => socket.close(() => resolve())));
   return server;
+}
+
+const CARES = 'type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig';
+
+/** A STRICT_DNS cluster `shop` whose endpoint `shop.test:<port>` this server resolves (c-ares pointed at it). */
+export function dnsCluster(dns: TestDnsServer, port: number, extra: Record<string, unknown> = {}, resolverOptions: Record<string, unknown> = {}): Cluster {
+  return fromJson(
+    ClusterSchema,
+    {
+      name: 'shop',
+      type: 'STRICT_DNS',
+      connectTimeout: '1s',
+      dnsLookupFamily: 'V4_ONLY',
+      respectDnsTtl: true,
+      typedDnsResolverConfig: { name: 'envoy.network.dns_resolver.cares', typedConfig: { '@type': CARES, resolvers: [{ socketAddress: { address: '127.0.0.1', portValue: dns.port } }], ...resolverOptions } },
+      loadAssignment: { clusterName: 'shop', endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: 'shop.test', portValue: port } } } }] }] },
+      ...extra,
+    } as never,
+    { registry: XDS_REGISTRY },
+  );
 }

@@ -21,12 +21,19 @@ export interface AssignmentEntry {
 export interface ClusterManagerDeps extends UpstreamDeps {
   /** The resolver for a DNS cluster's settings (default: dns-resolver.ts's, system or c-ares). */
   readonly dnsResolver?: (s: DnsResolverSettings) => DnsResolver;
+  /**
+   * A `--concurrency` worker: DNS clusters take their hosts from the primary's resolution (setDnsHosts,
+   * workers/dns-hub.ts) instead of resolving for themselves.
+   */
+  readonly dnsFromPrimary?: boolean;
 }
 
 export class ClusterManager {
   #clusters = new Map<string, UpstreamCluster>();
   readonly #assignmentSeen = new WeakSet<ClusterLoadAssignment>();
   readonly #discovery = new WeakMap<UpstreamCluster, DnsDiscovery>();
+  /** With dnsFromPrimary: each DNS cluster's hosts as the primary last sent them. */
+  readonly #dnsHosts = new Map<string, ClusterLoadAssignment>();
 
   constructor(private readonly deps: ClusterManagerDeps) {}
 
@@ -55,6 +62,7 @@ export class ClusterManager {
       next.set(name, c.dns !== undefined ? this.#dnsCluster(c, c.dns) : this.#cluster(c, a));
     }
     for (const [name, old] of this.#clusters) if (next.get(name) !== old) this.#close(old);
+    for (const name of this.#dnsHosts.keys()) if (!clusters.has(name)) this.#dnsHosts.delete(name);
     this.#clusters = next;
   }
 
@@ -67,9 +75,17 @@ export class ClusterManager {
     return u;
   }
 
+  /** The hosts the primary resolved for a DNS cluster (dnsFromPrimary): the cluster balances over them from now on. */
+  setDnsHosts(cluster: string, hosts: ClusterLoadAssignment): void {
+    this.#dnsHosts.set(cluster, hosts);
+    const u = this.#clusters.get(cluster);
+    if (u?.config.dns !== undefined) u.setAssignment(hosts, '');
+  }
+
   #dnsCluster(c: CompiledCluster, dns: CompiledDns): UpstreamCluster {
     const cla = c.proto.loadAssignment;
-    if (cla === undefined) return new UpstreamCluster(c, this.deps, undefined);
+    // Until the primary's first answer the endpoints are used by name, as before a first resolution.
+    if (cla === undefined || this.deps.dnsFromPrimary === true) return new UpstreamCluster(c, this.deps, this.#dnsHosts.get(c.name));
     let u: UpstreamCluster | undefined;
     const d = new DnsDiscovery(
       cla,

@@ -15,7 +15,8 @@
 // while a host stays, outlier and health state). Where Envoy keeps a new cluster warming until its names are
 // resolved, an endpoint here serves by its name (each connection resolving it) until its first resolution
 // completes; after that only resolved addresses are used (a first resolution that fails leaves no hosts, as
-// in Envoy). With `--concurrency` each worker resolves for itself (and /stats shows one worker's counts).
+// in Envoy). With `--concurrency` the primary resolves for every worker (workers/dns-hub.ts), as Envoy's main
+// thread does.
 
 import { clone, create } from '@bufbuild/protobuf';
 import { isIP } from 'node:net';
@@ -78,7 +79,7 @@ export class DnsDiscovery {
   ) {
     const s = deps.stats;
     this.#stats = { attempt: s?.counter('update_attempt'), success: s?.counter('update_success'), failure: s?.counter('update_failure'), noRebuild: s?.counter('update_no_rebuild') };
-    // Every --concurrency worker resolves alike: merged as the largest, not summed.
+    // One resolver per proxy (with --concurrency, the primary's): merged as the largest, never summed.
     for (const c of Object.values(this.#stats)) if (c !== undefined) c.shared = true;
     this.#backoffMs = dns.failureBackoff?.baseMs ?? dns.refreshMs;
     assignment.endpoints.forEach((l, li) =>

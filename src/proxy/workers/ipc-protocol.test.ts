@@ -22,6 +22,8 @@ describe('IPC messages are checked on arrival', () => {
     ['drain without a timeout', { t: 'drain' }, false],
     ['outlier state', { t: 'outlier-state', cluster: 'outbound|80||a', ejected: ['127.0.0.1:8080'] }, true],
     ['outlier state with a host that is not a string', { t: 'outlier-state', cluster: 'outbound|80||a', ejected: [8080] }, false],
+    ['DNS hosts', { t: 'dns-hosts', cluster: 'outbound|443||api.example.com', assignment: new Uint8Array([10, 3, 97, 112, 105]) }, true],
+    ['DNS hosts as base64 rather than bytes', { t: 'dns-hosts', cluster: 'outbound|443||api.example.com', assignment: 'CgNhcGk=' }, false],
     ['unknown kind', { t: 'reboot' }, false],
     ['not an object', 'drain', false],
   ];

@@ -121,7 +121,9 @@ export type ToWorker =
   /** A shared queue a VM of this worker registered last has data (proxy_on_queue_ready). */
   | { readonly t: 'queue-ready'; readonly token: number }
   /** The hosts of a cluster the primary's outlier detector has ejected now (outlier-hub.ts). */
-  | { readonly t: 'outlier-state'; readonly cluster: string; readonly ejected: readonly string[] };
+  | { readonly t: 'outlier-state'; readonly cluster: string; readonly ejected: readonly string[] }
+  /** A DNS cluster's hosts as the primary last resolved them (dns-hub.ts): a ClusterLoadAssignment's bytes. */
+  | { readonly t: 'dns-hosts'; readonly cluster: string; readonly assignment: Uint8Array };
 
 /** Worker -> primary. */
 export type FromWorker =
@@ -256,6 +258,8 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
       return Number.isInteger(m['token']) ? (m as ToWorker) : undefined;
     case 'outlier-state':
       return isString(m['cluster']) && Array.isArray(m['ejected']) && m['ejected'].every(isString) ? (m as ToWorker) : undefined;
+    case 'dns-hosts':
+      return isString(m['cluster']) && m['assignment'] instanceof Uint8Array ? (m as ToWorker) : undefined;
     case 'identity': {
       const i = m['identity'];
       return isObject(i) && ['certChainPem', 'keyPem', 'rootPem', 'serial', 'spiffeId'].every((k) => isString(i[k])) && ['notBefore', 'notAfter', 'receivedAt'].every((k) => isNumber(i[k])) ? (m as ToWorker) : undefined;

@@ -15,10 +15,11 @@
 // every worker to stop accepting and finish in-flight requests, waits for them to exit, then closes.
 // Wasm shared data and shared queues are the proxy's, not a worker's (Envoy: one store per process for all
 // worker threads): the primary owns them and each worker's VMs ask it (wasm-shared-server.ts), and the
-// same channel answers host_env_keys from the primary's environment.
+// same channel answers host_env_keys from the primary's environment. Outlier detection (outlier-hub.ts) and
+// DNS resolution (dns-hub.ts) run here once for all workers, as on Envoy's main thread.
 
 import { ownWorkload } from '../telemetry/istio-metrics.js';
-import { clone } from '@bufbuild/protobuf';
+import { clone, toBinary } from '@bufbuild/protobuf';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,9 @@ import { OutlierHub } from './outlier-hub.js';
 import { BreakerLedger } from './breaker-ledger.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
-import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { DnsHub } from './dns-hub.js';
+import type { ToWorker } from './ipc-protocol.js';
 import { healthFlagsText } from '../upstream/health-checker-flags.js';
 import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
 
@@ -127,7 +130,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     source: { table: xds.servingTables().table, initialized: () => xds.initialized() },
     logger,
     shared,
-    greeting: () => outliers.ejections().map((e) => ({ t: 'outlier-state', cluster: e.cluster, ejected: e.ejected })),
+    greeting: () => [
+      ...outliers.ejections().map((e): ToWorker => ({ t: 'outlier-state', cluster: e.cluster, ejected: e.ejected })),
+      ...dns.hosts().map((h): ToWorker => ({ t: 'dns-hosts', cluster: h.cluster, assignment: toBinary(ClusterLoadAssignmentSchema, h.hosts) })),
+    ],
     onOutlierResults: (results) => outliers.report(results),
   });
   // Outlier detection for the whole proxy, fed by every worker (Envoy's main-thread detectors).
@@ -137,13 +143,21 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     stats: own,
     publish: (cluster, ejected) => pool.broadcast({ t: 'outlier-state', cluster, ejected }),
   });
-  const applyOutliers = (): void => {
+  // DNS clusters' names resolved once for the whole proxy (Envoy's main thread), their hosts sent to every worker.
+  const dns = new DnsHub({
+    clock: systemClock,
+    random: mathRandom,
+    stats: own,
+    publish: (cluster, hosts) => pool.broadcast({ t: 'dns-hosts', cluster, assignment: toBinary(ClusterLoadAssignmentSchema, hosts) }),
+  });
+  const applyClusterState = (): void => {
     const table = xds.servingTables().table;
     const clusters = new Map<string, CompiledCluster>();
     for (const [n, e] of table(CLUSTER_TYPE)) if (e.compiled !== undefined) clusters.set(n, e.compiled as CompiledCluster);
     const assignments = new Map<string, ClusterLoadAssignment>();
     for (const [n, e] of table(ENDPOINT_TYPE)) assignments.set(n, e.message);
     outliers.apply(clusters, assignments);
+    dns.apply(clusters);
   };
   const agent =
     o.identity === undefined
@@ -216,7 +230,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
   node.metadata = { ...(node.metadata ?? {}), ISTHMUS_ADMIN_ADDRESS: new URL(admin.url).host };
   xds.onUpdate(() => {
     pool.publish();
-    applyOutliers();
+    applyClusterState();
   });
   pool.start();
   agent?.start();
@@ -228,6 +242,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       await pool.drain(timeoutMs);
       agent?.close();
       outliers.close();
+      dns.close();
       xds.close();
       await Promise.all(opened.map((l) => l.close()));
     })());

@@ -15,6 +15,8 @@
 import { createSwitchableLogger, type Logger } from '../../lib/logger.js';
 import { systemClock } from '../../lib/clock.js';
 import { LISTENER_TYPE } from '../../xds/type-urls.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { DataPlane } from '../data-plane.js';
 import { wasmSetup } from '../filters/wasm/proxy-wasm-options.js';
 import { mathRandom } from '../lib/random.js';
@@ -95,6 +97,8 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
     outlier: outliers.forCluster,
     // Circuit breaker limits are the whole proxy's: units come from the primary's ledger.
     ...(shared !== undefined && (settings.concurrency ?? 1) > 1 ? { breakerLedger: { client: ledgerClient(shared.channel), workers: settings.concurrency ?? 1 } } : {}),
+    // DNS clusters take the hosts the primary resolves (dns-hub.ts).
+    dnsFromPrimary: true,
     logger,
     clock: systemClock,
     random: mathRandom,
@@ -160,6 +164,9 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
         return;
       case 'outlier-state':
         r.outliers.apply(m.cluster, m.ejected);
+        return;
+      case 'dns-hosts':
+        r.dataPlane.clusters.setDnsHosts(m.cluster, fromBinary(ClusterLoadAssignmentSchema, m.assignment));
         return;
       case 'drain':
         if (draining) return;
