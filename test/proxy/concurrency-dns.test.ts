@@ -67,4 +67,8 @@ it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy
   );
   const stats = await adminStats(admin);
   assert.equal(stats.get('cluster.shop.update_success'), 1, 'the resolution counted once, in the primary');
+  // The primary's /clusters lists the resolved host with the name as hostname, as a single process does.
+  const clusters = await (await fetch(`${admin}/clusters`)).text();
+  assert.ok(clusters.includes(`shop::127.0.0.2:${(up.address() as AddressInfo).port}::hostname::shop.test`), clusters);
+  assert.ok(!clusters.includes('shop::shop.test:'), 'not the unresolved name');
 });

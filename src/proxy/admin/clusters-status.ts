@@ -133,7 +133,7 @@ function clusterRows(src: DumpSource): ClusterRow[] {
       continue;
     }
     const eds = c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS;
-    const cla = eds ? endpoints.get(c.edsClusterConfig?.serviceName || name)?.message : c.loadAssignment;
+    const cla = eds ? endpoints.get(c.edsClusterConfig?.serviceName || name)?.message : (src.dnsHosts?.(name) ?? c.loadAssignment);
     rows.push(row(c, true, assignmentHosts(cla, (host, eds) => src.hostHealthFlags?.(name, host, eds))));
   }
   return rows;

@@ -10,6 +10,7 @@ import type { ProxyTypeUrl, ResourceByType } from '../xds-client/validate.js';
 import type { Host } from '../upstream/host.js';
 import type { HostStatsCounters } from '../upstream/cluster-handle.js';
 import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 
 export interface LoadedBootstrap {
   /** The Bootstrap as parsed from its file. */
@@ -51,6 +52,8 @@ export interface DumpSource {
    * come from it); undefined falls back to the EDS health.
    */
   hostHealthFlags?(cluster: string, host: string, eds: HealthStatus): string | undefined;
+  /** A DNS cluster's hosts as resolved, for sources without `liveCluster` (a multi-worker primary's dns-hub.ts). */
+  dnsHosts?(cluster: string): ClusterLoadAssignment | undefined;
   /**
    * Listener and cluster versions serving traffic (ListenersConfigDump active_state, dynamic_active_clusters);
    * with `warming`, those still warming (warming_state, dynamic_warming_clusters). Absent: every accepted

@@ -71,6 +71,11 @@ export class DnsHub {
     this.#watched = next;
   }
 
+  /** A DNS cluster's hosts now (the primary's /clusters), undefined for any other cluster. */
+  hostsOf(cluster: string): ClusterLoadAssignment | undefined {
+    return this.#watched.get(cluster)?.hosts;
+  }
+
   /** Every DNS cluster's hosts now: what a (re)started worker is told first. */
   hosts(): { cluster: string; hosts: ClusterLoadAssignment }[] {
     return [...this.#watched].map(([cluster, w]) => ({ cluster, hosts: w.hosts }));

@@ -198,6 +198,8 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
         failedEdsHealth: eds === HealthStatus.UNHEALTHY || eds === HealthStatus.DRAINING || eds === HealthStatus.TIMEOUT,
         degradedEdsHealth: eds === HealthStatus.DEGRADED,
       }),
+    // /clusters: a DNS cluster's hosts as the primary resolved them for the workers.
+    dnsHosts: (cluster: string) => dns.hostsOf(cluster),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
