@@ -9,9 +9,9 @@ import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import { UpstreamCluster, type UpstreamDeps } from './upstream-cluster.js';
-import { DnsDiscovery } from './dns-discovery.js';
-import { resolverFor, type DnsResolver } from './dns-resolver.js';
-import type { CompiledDns, DnsResolverSettings } from '../runtime/compile-dns.js';
+import { clusterDnsDiscovery, type DnsDiscovery } from './dns-discovery.js';
+import type { DnsResolver } from './dns-resolver.js';
+import type { DnsResolverSettings } from '../runtime/compile-dns.js';
 
 export interface AssignmentEntry {
   readonly message: ClusterLoadAssignment;
@@ -59,7 +59,7 @@ export class ClusterManager {
         }
         continue;
       }
-      next.set(name, c.dns !== undefined ? this.#dnsCluster(c, c.dns) : this.#cluster(c, a));
+      next.set(name, c.dns !== undefined ? this.#dnsCluster(c) : this.#cluster(c, a));
     }
     for (const [name, old] of this.#clusters) if (next.get(name) !== old) this.#close(old);
     for (const name of this.#dnsHosts.keys()) if (!clusters.has(name)) this.#dnsHosts.delete(name);
@@ -82,22 +82,11 @@ export class ClusterManager {
     if (u?.config.dns !== undefined) u.setAssignment(hosts, '');
   }
 
-  #dnsCluster(c: CompiledCluster, dns: CompiledDns): UpstreamCluster {
-    const cla = c.proto.loadAssignment;
-    // Until the primary's first answer the endpoints are used by name, as before a first resolution.
-    if (cla === undefined || this.deps.dnsFromPrimary === true) return new UpstreamCluster(c, this.deps, this.#dnsHosts.get(c.name));
+  #dnsCluster(c: CompiledCluster): UpstreamCluster {
     let u: UpstreamCluster | undefined;
-    const d = new DnsDiscovery(
-      cla,
-      dns,
-      {
-        clock: this.deps.clock,
-        random: this.deps.random,
-        resolver: (this.deps.dnsResolver ?? resolverFor)(dns.resolver),
-        stats: this.deps.stats?.scope(`cluster.${c.proto.altStatName || c.name}`),
-      },
-      (hosts) => u?.setAssignment(hosts, ''),
-    );
+    // Until the primary's first answer the endpoints are used by name, as before a first resolution.
+    const d = this.deps.dnsFromPrimary === true ? undefined : clusterDnsDiscovery(c, { ...this.deps, resolver: this.deps.dnsResolver }, (hosts) => u?.setAssignment(hosts, ''));
+    if (d === undefined) return new UpstreamCluster(c, this.deps, this.#dnsHosts.get(c.name));
     u = new UpstreamCluster(c, this.deps, d.current());
     this.#discovery.set(u, d);
     d.start();

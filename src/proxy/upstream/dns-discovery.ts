@@ -24,10 +24,11 @@ import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../x
 import { LbEndpointSchema, LocalityLbEndpointsSchema, type LbEndpoint } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
-import type { CompiledDns } from '../runtime/compile-dns.js';
+import type { CompiledDns, DnsResolverSettings } from '../runtime/compile-dns.js';
+import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import type { Counter } from '../stats/metric.js';
 import type { StatsScope } from '../stats/stats-store.js';
-import type { DnsResolver } from './dns-resolver.js';
+import { resolverFor, type DnsResolver } from './dns-resolver.js';
 
 interface Target {
   readonly locality: number;
@@ -45,6 +46,23 @@ export interface DnsDiscoveryDeps {
   readonly resolver: DnsResolver;
   /** The cluster's stats scope (`cluster.<stat name>`). */
   readonly stats: StatsScope | undefined;
+}
+
+/**
+ * The discovery of a DNS cluster's load_assignment (not started), with the resolver its settings name
+ * (`resolver`, default dns-resolver.ts's) and its update_* stats under `cluster.<stat name>` of `stats`;
+ * undefined for a cluster that is not a DNS cluster with endpoints. Used by a cluster manager and, with
+ * `--concurrency`, by the primary (workers/dns-hub.ts).
+ */
+export function clusterDnsDiscovery(
+  c: CompiledCluster,
+  deps: { readonly clock: Clock; readonly random: Random; readonly resolver?: ((s: DnsResolverSettings) => DnsResolver) | undefined; readonly stats?: StatsScope | undefined },
+  onHosts: (cla: ClusterLoadAssignment) => void,
+): DnsDiscovery | undefined {
+  const cla = c.proto.loadAssignment;
+  if (c.dns === undefined || cla === undefined) return undefined;
+  const resolver = (deps.resolver ?? resolverFor)(c.dns.resolver);
+  return new DnsDiscovery(cla, c.dns, { clock: deps.clock, random: deps.random, resolver, stats: deps.stats?.scope(`cluster.${c.proto.altStatName || c.name}`) }, onHosts);
 }
 
 interface UpdateStats {

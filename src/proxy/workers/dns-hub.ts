@@ -16,8 +16,8 @@ import type { Random } from '../lib/random.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import type { DnsResolverSettings } from '../runtime/compile-dns.js';
 import type { StatsScope } from '../stats/stats-store.js';
-import { DnsDiscovery } from '../upstream/dns-discovery.js';
-import { resolverFor, type DnsResolver } from '../upstream/dns-resolver.js';
+import { clusterDnsDiscovery, type DnsDiscovery } from '../upstream/dns-discovery.js';
+import type { DnsResolver } from '../upstream/dns-resolver.js';
 
 export interface DnsHubOptions {
   readonly clock: Clock;
@@ -45,23 +45,18 @@ export class DnsHub {
   apply(clusters: ReadonlyMap<string, CompiledCluster>): void {
     const next = new Map<string, Watched>();
     for (const [name, c] of clusters) {
-      const cla = c.proto.loadAssignment;
-      if (c.dns === undefined || cla === undefined) continue;
+      if (c.dns === undefined) continue;
       const old = this.#watched.get(name);
       if (old !== undefined && (old.config === c || equals(ClusterSchema, old.config.proto, c.proto))) {
         next.set(name, old);
         continue;
       }
       const o = this.o;
-      const discovery = new DnsDiscovery(
-        cla,
-        c.dns,
-        { clock: o.clock, random: o.random, resolver: (o.resolver ?? resolverFor)(c.dns.resolver), stats: o.stats.scope(`cluster.${c.proto.altStatName || name}`) },
-        (hosts) => {
-          w.hosts = hosts;
-          o.publish(name, hosts);
-        },
-      );
+      const discovery = clusterDnsDiscovery(c, o, (hosts) => {
+        w.hosts = hosts;
+        o.publish(name, hosts);
+      });
+      if (discovery === undefined) continue;
       const w: Watched = { config: c, discovery, hosts: discovery.current() };
       next.set(name, w);
       o.publish(name, w.hosts);
