@@ -6,9 +6,10 @@
 // Up-to-date check: each output has a `<name>.stamp` holding a sha256 over the compiler and SDK
 // versions, the compile flags, the plugin source and every shared helper it may import
 // (test/wasm-plugins/common/**, <sdk>/lib/**); a matching stamp means nothing is compiled, so
-// repeated test runs cost a few file reads. Compilations run two at a time, each in its own
-// `node asc` process; outputs are written to a temporary name and renamed, and a lock directory
-// serialises concurrent callers (node --test runs test files in parallel processes).
+// repeated test runs cost a few file reads. The stale plugins are compiled in batches, two batches at a
+// time, each batch one process running one SDK's compiler over several plugins (compile-wasm-batch.mjs:
+// the compiler starts once, not once per plugin); outputs are written to a temporary name and renamed,
+// and a lock directory serialises concurrent callers (node --test runs test files in parallel processes).
 // Usage: node scripts/build-wasm-plugins.mjs [--quiet]   (exit 1 with the compiler's message)
 // API:   import { buildWasmPlugins } from './build-wasm-plugins.mjs'; await buildWasmPlugins({ quiet: true })
 import { createHash } from 'node:crypto';
@@ -29,13 +30,13 @@ const PARALLEL = Math.max(1, Math.min(2, availableParallelism()));
 // more CPU per plugin for no difference the host can observe. Changing flags changes every stamp.
 const OPTIMIZE = ['-O1'];
 
-/** @typedef {{ sdk: string, compilerPackage: string, compiler: string, packages: string[], shared: string[], args: (src: string, out: string) => string[] }} Sdk */
+/** @typedef {{ sdk: string, compilerPackage: string, compiler: 'asc-0.17' | 'asc', packages: string[], shared: string[], args: (src: string, out: string) => string[] }} Sdk */
 /** @type {Sdk[]} */
 const SDKS = [
   {
     sdk: 'solo-io',
     compilerPackage: 'assemblyscript-0.17',
-    compiler: 'node_modules/assemblyscript-0.17/bin/asc',
+    compiler: 'asc-0.17',
     packages: ['@solo-io/proxy-runtime'],
     shared: ['test/wasm-plugins/common', 'test/wasm-plugins/solo-io/lib'],
     // 0.1.8 needs its abort (logs via proxy_log, then wasi_unstable.proc_exit(255)).
@@ -44,7 +45,7 @@ const SDKS = [
   {
     sdk: 'gcore',
     compilerPackage: 'assemblyscript',
-    compiler: 'node_modules/assemblyscript/bin/asc.js',
+    compiler: 'asc',
     packages: ['@gcoredev/proxy-wasm-sdk-as', '@assemblyscript/wasi-shim'],
     shared: ['test/wasm-plugins/common', 'test/wasm-plugins/gcore/lib'],
     // The SDK logs through WASI (fd_write): the shim maps console/process/abort to WASI and
@@ -71,21 +72,23 @@ export async function buildWasmPlugins({ quiet = false } = {}) {
   try {
     const todo = planJobs().filter((j) => !j.fresh); // re-check: another process may have built
     const compiled = new Set();
+    const batches = planBatches(todo);
     let next = 0;
     let failure = null;
     const worker = async () => {
-      while (failure === null && next < todo.length) {
-        const job = todo[next++];
+      while (failure === null && next < batches.length) {
+        const batch = batches[next++];
         try {
-          const ms = await compile(job);
-          compiled.add(job.wasm);
-          if (!quiet) console.log(`wasm-plugins: compiled ${job.sdk}/${job.name}.wasm in ${(ms / 1000).toFixed(1)}s`);
+          await compileBatch(batch, (job, ms) => {
+            compiled.add(job.wasm);
+            if (!quiet) console.log(`wasm-plugins: compiled ${job.sdk}/${job.name}.wasm in ${(ms / 1000).toFixed(1)}s`);
+          });
         } catch (err) {
           failure ??= err;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, batches.length) }, worker));
     if (failure !== null) throw failure;
     return summary(planJobs(), compiled);
   } finally {
@@ -128,26 +131,62 @@ function planJobs() {
   return jobs;
 }
 
-function compile(job) {
-  const started = Date.now();
-  mkdirSync(join(BUILD_DIR, job.sdk), { recursive: true });
-  const tmp = `${job.wasm}.${process.pid}.tmp`;
-  const args = [join(ROOT, job.compiler), ...job.args(job.src, relative(ROOT, tmp))];
+/** One SDK's stale plugins in up to PARALLEL batches of alternating plugins, the largest batches first. */
+function planBatches(todo) {
+  const batches = [];
+  for (const sdk of SDKS) {
+    const jobs = todo.filter((j) => j.sdk === sdk.sdk);
+    const n = Math.min(PARALLEL, jobs.length);
+    for (let b = 0; b < n; b++) batches.push(jobs.filter((_, i) => i % n === b));
+  }
+  return batches.sort((a, b) => b.length - a.length);
+}
+
+/** Compiles a batch in one compile-wasm-batch.mjs process; rejects with the compiler's output at the first failure. */
+function compileBatch(batch, onCompiled) {
+  const tmps = batch.map((job) => `${job.wasm}.${process.pid}.tmp`);
+  for (const job of batch) mkdirSync(join(BUILD_DIR, job.sdk), { recursive: true });
+  const request = {
+    compiler: batch[0].compiler,
+    jobs: batch.map((job, i) => ({ args: job.args(job.src, relative(ROOT, tmps[i])) })),
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', 'compile-wasm-batch.mjs'), JSON.stringify(request)], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let pending = '';
+    let stderr = '';
+    let failure = null;
+    const done = new Set();
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      pending += d;
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const result = JSON.parse(line);
+        const job = batch[result.index];
+        const tmp = tmps[result.index];
+        done.add(result.index);
+        if (!result.ok || !existsSync(tmp)) {
+          rmSync(tmp, { force: true });
+          failure ??= new Error(`wasm-plugins: compiling ${job.src} failed:\n${result.output.trim()}`);
+          continue;
+        }
+        renameSync(tmp, job.wasm);
+        writeFileSync(job.stampFile, job.stamp);
+        onCompiled(job, result.ms);
+      }
+    });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 || !existsSync(tmp)) {
-        rmSync(tmp, { force: true });
-        reject(new Error(`wasm-plugins: compiling ${job.src} failed (exit ${code}):\n${output.trim()}`));
-        return;
+      for (const tmp of tmps) rmSync(tmp, { force: true });
+      const missed = batch.find((_, i) => !done.has(i));
+      if (failure === null && (code !== 0 || missed !== undefined)) {
+        failure = new Error(`wasm-plugins: the ${batch[0].sdk} compiler exited (${code}) before compiling ${missed?.src ?? 'every plugin'}:\n${stderr.trim()}`);
       }
-      renameSync(tmp, job.wasm);
-      writeFileSync(job.stampFile, job.stamp);
-      resolve(Date.now() - started);
+      if (failure !== null) reject(failure);
+      else resolve();
     });
   });
 }
