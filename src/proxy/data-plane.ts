@@ -60,6 +60,8 @@ export interface DataPlaneOptions {
   readonly outlier?: UpstreamDeps['outlier'];
   /** Circuit breaker limits kept for several processes (a `--concurrency` worker; see UpstreamDeps.breakerLedger). */
   readonly breakerLedger?: UpstreamDeps['breakerLedger'];
+  /** Active health checks run outside the clusters (a `--concurrency` worker's relay; see UpstreamDeps.healthChecks). */
+  readonly healthChecks?: UpstreamDeps['healthChecks'];
   /** DNS clusters' hosts come from the primary (a `--concurrency` worker; see ClusterManagerDeps.dnsFromPrimary). */
   readonly dnsFromPrimary?: boolean;
   readonly logger: Logger;
@@ -163,6 +165,7 @@ export class DataPlane {
       stats: o.stats,
       ...(o.outlier !== undefined ? { outlier: o.outlier } : {}),
       ...(o.breakerLedger !== undefined ? { breakerLedger: o.breakerLedger } : {}),
+      ...(o.healthChecks !== undefined ? { healthChecks: o.healthChecks } : {}),
       ...(o.dnsFromPrimary === true ? { dnsFromPrimary: true } : {}),
       ...(o.appAddress !== undefined ? { loopbackAddress: o.appAddress } : {}),
       ...(o.captureAddress !== undefined && o.captureAddress !== '127.0.0.1' ? { sourceAddress: o.captureAddress } : {}),

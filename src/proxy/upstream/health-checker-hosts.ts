@@ -8,7 +8,7 @@
 
 import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Endpoint } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
-import { hostKey, type Host, type HostLocality, type HostSet, type LocalityHosts, type PriorityLevel } from './host.js';
+import { healthClass, hostKey, type Host, type HostLocality, type HostSet, type LocalityHosts, type PriorityLevel } from './host.js';
 
 /** What the health checker needs to know about one endpoint, keyed like its Host. */
 export interface HostCheckSpec {
@@ -57,6 +57,18 @@ export function hostCheckSpecs(cla: ClusterLoadAssignment | undefined): Map<stri
     }
   }
   return out;
+}
+
+/**
+ * The hosts of `previous` an update leaves out that stay (Envoy's updateDynamicHostList): checked (a spec, not
+ * disabled), not failed by their checks, and not marked unhealthy by EDS.
+ */
+export function retainedHosts(previous: HostSet, previousSpecs: ReadonlyMap<string, HostCheckSpec>, next: HostSet, isFailed: (key: string) => boolean): Host[] {
+  const present = new Set(next.hosts.map((h) => h.key));
+  return previous.hosts.filter((h) => {
+    const spec = previousSpecs.get(h.key);
+    return !present.has(h.key) && spec !== undefined && !spec.disabled && !isFailed(h.key) && healthClass(h.health) !== 'unhealthy';
+  });
 }
 
 function localityId(l: HostLocality): string {

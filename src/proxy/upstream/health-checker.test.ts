@@ -10,7 +10,8 @@ import { NO_SECRETS } from './connection-pools.js';
 import { compileHealthCheck, healthCheckProblems, type CompiledHealthCheck } from './health-checker-config.js';
 import { healthFlagsText } from './health-checker-flags.js';
 import type { HostCheckSpec } from './health-checker-hosts.js';
-import type { Probe, ProbeOutcome, ProbeReport, ProbeTarget } from './health-checker-probe.js';
+import type { ProbeOutcome } from './health-checker-probe.js';
+import { BAD, NET, PASS, RETRY, ScriptedProbes } from '../../../test/support/scripted-probes.js';
 import { HealthChecker } from './health-checker.js';
 import type { Random } from '../lib/random.js';
 
@@ -34,39 +35,6 @@ function cluster(json: JsonObject): Cluster {
   return fromJson(ClusterSchema, { name: 'c', connect_timeout: '1s', ...json }, { registry: XDS_REGISTRY });
 }
 
-const PASS: ProbeOutcome = { ok: true, degraded: false };
-const NET: ProbeOutcome = { ok: false, type: 'network', retriable: false, excludeImmediately: false };
-const BAD: ProbeOutcome = { ok: false, type: 'active', retriable: false, excludeImmediately: false };
-const RETRY: ProbeOutcome = { ok: false, type: 'active', retriable: true, excludeImmediately: false };
-
-/** Probes the test answers by hand: `runs` counts checks started per host, `answer` reports one. */
-class ScriptedProbes {
-  readonly runs = new Map<string, number>();
-  readonly closed = new Set<string>();
-  readonly aborted = new Map<string, number>();
-  readonly #report = new Map<string, ProbeReport>();
-  readonly targets = new Map<string, ProbeTarget>();
-
-  readonly factory = (_c: CompiledHealthCheck, t: ProbeTarget, report: ProbeReport): Probe => {
-    const key = `${t.address}:${t.port}`;
-    this.#report.set(key, report);
-    this.targets.set(key, t);
-    this.closed.delete(key);
-    return {
-      run: () => void this.runs.set(key, (this.runs.get(key) ?? 0) + 1),
-      abort: () => void this.aborted.set(key, (this.aborted.get(key) ?? 0) + 1),
-      close: () => void this.closed.add(key),
-    };
-  };
-
-  answer(key: string, o: ProbeOutcome): void {
-    (this.#report.get(key) as ProbeReport)(o);
-  }
-
-  count(key: string): number {
-    return this.runs.get(key) ?? 0;
-  }
-}
 
 function spec(key: string, extra: Partial<HostCheckSpec> = {}): HostCheckSpec {
   const i = key.lastIndexOf(':');

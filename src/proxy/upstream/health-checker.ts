@@ -41,8 +41,28 @@ export interface HealthCheckerDeps {
   onHealthChange?(key: string, failed: boolean): void;
   /** Called after every check a host passed while not failed by active checks (for outlier detection's uneject). */
   onHealthyCheck?(key: string): void;
+  /** Called after every check's result was taken (flags() reflects it), passed or failed. */
+  onChecked?(key: string): void;
   /** How probes are built; the default talks HTTP, gRPC or TCP to the host. */
   readonly probeFactory?: ProbeFactory;
+}
+
+/**
+ * What a cluster asks of active health checking: the checker itself (HealthChecker) in a single process, or
+ * a `--concurrency` worker's view of the primary's checker (workers/health-relay.ts).
+ */
+export interface ActiveHealth {
+  /** Whether active health checking currently fails the host (FAILED_ACTIVE_HC). */
+  isFailed(key: string): boolean;
+  /** The host's active-HC flags; undefined for hosts not checked. */
+  flags(key: string): HostHealthFlags | undefined;
+  /** Changes whenever any host's failed state or the checked host list changes. */
+  version(): number;
+  /** The cluster's hosts to check (those with disable_active_health_check are not). */
+  setHosts(specs: Iterable<HostCheckSpec>): void;
+  /** The cluster carried its first request or connection (no_traffic_interval no longer applies). */
+  noteTraffic?(): void;
+  close(): void;
 }
 
 /** Envoy's health_check.* cluster stats. */
@@ -169,6 +189,7 @@ class Session {
     this.#first = false;
     if (flipped) this.parent.changed(this.key, false);
     if (!this.failed) this.parent.deps.onHealthyCheck?.(this.key);
+    this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('healthy', t));
   }
 
@@ -193,6 +214,7 @@ class Session {
     if (type !== 'active') this.parent.stats.network_failure++;
     this.#first = false;
     if (flipped) this.parent.changed(this.key, true);
+    this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('unhealthy', t));
   }
 
@@ -204,7 +226,7 @@ class Session {
   }
 }
 
-export class HealthChecker {
+export class HealthChecker implements ActiveHealth {
   readonly #sessions = new Map<string, Session>();
   readonly #factory: ProbeFactory;
   #version = 0;

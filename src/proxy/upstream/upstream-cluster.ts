@@ -24,10 +24,10 @@ import { ClusterStats } from './cluster-stats.js';
 import type { StatsScope } from '../stats/stats-store.js';
 import { ConnectionSlots, type SlotGrant } from './connection-slots.js';
 import { createPool, type SecretSource, type WireProtocol } from './connection-pools.js';
-import { HealthChecker } from './health-checker.js';
+import { HealthChecker, type ActiveHealth } from './health-checker.js';
 import { compileClusterHealthCheck } from './health-checker-config.js';
 import { healthFlagsText } from './health-checker-flags.js';
-import { hostCheckSpecs, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
+import { hostCheckSpecs, retainedHosts, withoutHosts, withRetainedHosts, type HostCheckSpec } from './health-checker-hosts.js';
 import type { BreakerKind, ClusterHandle, HostRequestCounters, HostStatsCounters, PickContext, PickedHost, ResultKind } from './cluster-handle.js';
 import type { ConnectionEvents } from './cluster-stats.js';
 import { isIP } from 'node:net';
@@ -60,6 +60,12 @@ export interface UpstreamDeps {
    * then the whole proxy's (shared-breakers.ts). Absent: each cluster's limits are this process's.
    */
   readonly breakerLedger?: { readonly client: BreakerLedgerClient; readonly workers: number };
+  /**
+   * Active health checking kept outside the cluster: a `--concurrency` worker's view of the primary's checker
+   * (workers/health-relay.ts), told the cluster's hosts and first traffic, calling back on each host's change
+   * of failed state. Absent: each cluster with health_checks runs its own HealthChecker.
+   */
+  readonly healthChecks?: (cluster: CompiledCluster, onHealthChange: (key: string, failed: boolean) => void) => ActiveHealth;
 }
 
 interface LivePool {
@@ -85,7 +91,7 @@ export class UpstreamCluster implements ClusterHandle {
   readonly #outlier: HostOutlierState | undefined;
   /** The local detector, whose events and ejections_active this cluster counts (undefined with deps.outlier). */
   readonly #ownDetector: OutlierDetector | undefined;
-  readonly #hc: HealthChecker | undefined;
+  readonly #hc: ActiveHealth | undefined;
   #checkSpecs = new Map<string, HostCheckSpec>();
   /** Hosts EDS removed that stay while they pass active health checks (/pending_dynamic_removal). */
   #pendingRemoval = new Set<string>();
@@ -125,8 +131,11 @@ export class UpstreamCluster implements ClusterHandle {
     }
     const hc = config.kind !== 'original-dst' && config.proto.healthChecks.length > 0 ? compileClusterHealthCheck(config.proto) : undefined;
     this.#hc =
-      hc?.ok === true && hc.value !== undefined
-        ? new HealthChecker(
+      hc?.ok !== true || hc.value === undefined
+        ? undefined
+        : deps.healthChecks !== undefined
+          ? deps.healthChecks(config, (key, failed) => this.#onHealthChange(key, failed))
+          : new HealthChecker(
             hc.value,
             config,
             {
@@ -138,8 +147,7 @@ export class UpstreamCluster implements ClusterHandle {
               onHealthyCheck: (key) => this.#outlier?.reportResult(key, 'active-hc-success'),
             },
             config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
-          )
-        : undefined;
+          );
     // DNS clusters get their hosts from their DnsDiscovery (cluster-manager.ts); static ones from the config.
     const a = config.kind === 'static' || (config.dns !== undefined && assignment === undefined) ? config.proto.loadAssignment : assignment;
     this.#hosts = hostSetFromAssignment(a ?? { ...EMPTY, clusterName: config.name });
@@ -241,11 +249,7 @@ export class UpstreamCluster implements ClusterHandle {
     const hc = this.#hc;
     this.#pendingRemoval = new Set();
     if (hc !== undefined && !this.config.proto.ignoreHealthOnHostRemoval) {
-      const present = new Set(next.hosts.map((h) => h.key));
-      const retained = this.#hosts.hosts.filter((h) => {
-        const spec = this.#checkSpecs.get(h.key);
-        return !present.has(h.key) && spec !== undefined && !spec.disabled && !hc.isFailed(h.key) && healthClass(h.health) !== 'unhealthy';
-      });
+      const retained = retainedHosts(this.#hosts, this.#checkSpecs, next, (k) => hc.isFailed(k));
       for (const h of retained) {
         specs.set(h.key, this.#checkSpecs.get(h.key) as HostCheckSpec);
         this.#pendingRemoval.add(h.key);
@@ -305,9 +309,9 @@ export class UpstreamCluster implements ClusterHandle {
     });
   }
 
-  /** The active health checker, when the cluster has health_checks. */
+  /** The active health checker, when the cluster has health_checks and runs its own (not a worker's relay). */
   get healthChecker(): HealthChecker | undefined {
-    return this.#hc;
+    return this.#hc instanceof HealthChecker ? this.#hc : undefined;
   }
 
   pick(ctx: PickContext): PickedHost | undefined {
@@ -371,7 +375,10 @@ export class UpstreamCluster implements ClusterHandle {
     }
     const identity = transport.kind === 'tls' ? { onPeer: (san: string) => recordPeerIdentity(host, san), onLocal: (pem: string) => recordLocalIdentity(host, pem) } : undefined;
     const r = createPool(host.pipe === true ? { path: host.address } : { host: host.address, port: host.port }, this.config, transport, protocol, this.deps.secrets, host.localAddress, verifyHost, identity, alpnOverride, this.connectionEvents(host, protocol));
-    if (r.ok) this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
+    if (r.ok) {
+      if (this.#pools.size === 0 && this.#admitted === 0) this.#hc?.noteTraffic?.();
+      this.#pools.set(k, { dispatcher: r.dispatcher, ...(secrets !== undefined ? { secrets } : {}) });
+    }
     return r;
   }
 
@@ -401,7 +408,7 @@ export class UpstreamCluster implements ClusterHandle {
   tryAcquire(kind: BreakerKind): boolean {
     const ok = this.#breakers.tryAcquire(kind);
     if (ok) {
-      if (kind === 'requests') this.#admitted++;
+      if (kind === 'requests' && this.#admitted++ === 0) this.#hc?.noteTraffic?.();
     } else if (kind === 'requests') this.envoyStats.rqPendingOverflow.inc();
     else if (kind === 'retries') this.envoyStats.rqRetryOverflow.inc();
     return ok;

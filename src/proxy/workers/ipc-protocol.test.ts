@@ -24,6 +24,9 @@ describe('IPC messages are checked on arrival', () => {
     ['outlier state with a host that is not a string', { t: 'outlier-state', cluster: 'outbound|80||a', ejected: [8080] }, false],
     ['DNS hosts', { t: 'dns-hosts', cluster: 'outbound|443||api.example.com', assignment: new Uint8Array([10, 3, 97, 112, 105]) }, true],
     ['DNS hosts as base64 rather than bytes', { t: 'dns-hosts', cluster: 'outbound|443||api.example.com', assignment: 'CgNhcGk=' }, false],
+    ['health state', { t: 'health-state', cluster: 'outbound|80||a', hosts: [['127.0.0.1:8080', 1], ['127.0.0.2:8080', 0]] }, true],
+    ['health state with flags past the known bits', { t: 'health-state', cluster: 'outbound|80||a', hosts: [['127.0.0.1:8080', 64]] }, false],
+    ['health state with a host without flags', { t: 'health-state', cluster: 'outbound|80||a', hosts: [['127.0.0.1:8080']] }, false],
     ['unknown kind', { t: 'reboot' }, false],
     ['not an object', 'drain', false],
   ];
@@ -43,6 +46,8 @@ describe('IPC messages are checked on arrival', () => {
     ['outlier results with an unknown kind', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [9, 1] }] }, false],
     ['outlier results with a run of none', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [0, 0] }] }, false],
     ['outlier results with a kind and no count', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [1] }] }, false],
+    ['health traffic', { t: 'health-traffic', cluster: 'outbound|80||a' }, true],
+    ['health traffic without a cluster', { t: 'health-traffic' }, false],
     ['null', null, false],
   ];
   for (const [name, m, ok] of fromWorker) {

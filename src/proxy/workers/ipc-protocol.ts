@@ -12,6 +12,7 @@ import type { ProxyTypeUrl } from '../xds-client/validate.js';
 import { PROXY_TYPES } from '../xds-client/validate.js';
 import type { FamilyMembership } from '../stats/metric.js';
 import type { OutlierResult } from '../upstream/outlier-detector.js';
+import type { HostHealthFlags } from '../upstream/health-checker-flags.js';
 
 /** One accepted resource as the primary's ADS client holds it, re-encoded as the proto's binary form. */
 export interface WireEntry {
@@ -108,6 +109,26 @@ export interface WireOutlierResults {
   readonly runs: readonly number[];
 }
 
+/** A host's active health check flags as the primary's checker holds them: `[host key, bits of HEALTH_FLAG_BITS]`. */
+export type WireHostHealth = readonly [key: string, flags: number];
+
+/** The active-HC flags of HostHealthFlags, one bit each (in this order). */
+export const HEALTH_FLAG_BITS = ['failedActiveHc', 'degradedActiveHc', 'pendingActiveHc', 'excludedViaImmediateHcFail', 'activeHcTimeout'] as const satisfies readonly (keyof HostHealthFlags)[];
+
+export function encodeHealthFlags(f: HostHealthFlags): number {
+  let bits = 0;
+  HEALTH_FLAG_BITS.forEach((k, i) => {
+    if (f[k] === true) bits |= 1 << i;
+  });
+  return bits;
+}
+
+export function decodeHealthFlags(bits: number): HostHealthFlags {
+  const f: Partial<Record<(typeof HEALTH_FLAG_BITS)[number], boolean>> = {};
+  HEALTH_FLAG_BITS.forEach((k, i) => (f[k] = (bits & (1 << i)) !== 0));
+  return f;
+}
+
 /** Primary -> worker. */
 export type ToWorker =
   | { readonly t: 'init'; readonly settings: WorkerSettings }
@@ -123,7 +144,9 @@ export type ToWorker =
   /** The hosts of a cluster the primary's outlier detector has ejected now (outlier-hub.ts). */
   | { readonly t: 'outlier-state'; readonly cluster: string; readonly ejected: readonly string[] }
   /** A DNS cluster's hosts as the primary last resolved them (dns-hub.ts): a ClusterLoadAssignment's bytes. */
-  | { readonly t: 'dns-hosts'; readonly cluster: string; readonly assignment: Uint8Array };
+  | { readonly t: 'dns-hosts'; readonly cluster: string; readonly assignment: Uint8Array }
+  /** Every host the primary's active health checker checks for a cluster, with its flags (health-hub.ts). */
+  | { readonly t: 'health-state'; readonly cluster: string; readonly hosts: readonly WireHostHealth[] };
 
 /** Worker -> primary. */
 export type FromWorker =
@@ -132,7 +155,9 @@ export type FromWorker =
   | { readonly t: 'applied'; readonly generation: number; readonly initialized: boolean }
   | { readonly t: 'stats'; readonly id: number; readonly snapshot: StatsSnapshot }
   /** Request outcomes for the primary's outlier detectors. */
-  | { readonly t: 'outlier-results'; readonly results: readonly WireOutlierResults[] };
+  | { readonly t: 'outlier-results'; readonly results: readonly WireOutlierResults[] }
+  /** A cluster of this worker carried its first request or connection (for the health checker's no_traffic_interval). */
+  | { readonly t: 'health-traffic'; readonly cluster: string };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -240,6 +265,10 @@ function isOutlierResults(v: unknown): v is WireOutlierResults {
   return true;
 }
 
+function isHostHealth(v: unknown): v is WireHostHealth {
+  return Array.isArray(v) && v.length === 2 && isString(v[0]) && Number.isInteger(v[1]) && (v[1] as number) >= 0 && (v[1] as number) < 1 << HEALTH_FLAG_BITS.length;
+}
+
 /** The message if it is one a primary sends, else undefined. */
 export function parseToWorker(m: unknown): ToWorker | undefined {
   if (!isObject(m)) return undefined;
@@ -260,6 +289,8 @@ export function parseToWorker(m: unknown): ToWorker | undefined {
       return isString(m['cluster']) && Array.isArray(m['ejected']) && m['ejected'].every(isString) ? (m as ToWorker) : undefined;
     case 'dns-hosts':
       return isString(m['cluster']) && m['assignment'] instanceof Uint8Array ? (m as ToWorker) : undefined;
+    case 'health-state':
+      return isString(m['cluster']) && Array.isArray(m['hosts']) && m['hosts'].every(isHostHealth) ? (m as ToWorker) : undefined;
     case 'identity': {
       const i = m['identity'];
       return isObject(i) && ['certChainPem', 'keyPem', 'rootPem', 'serial', 'spiffeId'].every((k) => isString(i[k])) && ['notBefore', 'notAfter', 'receivedAt'].every((k) => isNumber(i[k])) ? (m as ToWorker) : undefined;
@@ -281,6 +312,8 @@ export function parseFromWorker(m: unknown): FromWorker | undefined {
       return isNumber(m['id']) && isSnapshot(m['snapshot']) ? (m as FromWorker) : undefined;
     case 'outlier-results':
       return Array.isArray(m['results']) && m['results'].every(isOutlierResults) ? (m as FromWorker) : undefined;
+    case 'health-traffic':
+      return isString(m['cluster']) ? (m as FromWorker) : undefined;
     default:
       return undefined;
   }

@@ -100,6 +100,11 @@ export class OutlierHub {
     }
   }
 
+  /** A host passed an active health check (health-hub.ts): as the worker's cluster would report it to a local detector. */
+  activeHealthCheckPassed(cluster: string, host: string): void {
+    this.#clusters.get(cluster)?.detector.reportResult(host, 'active-hc-success');
+  }
+
   isEjected(cluster: string, host: string): boolean {
     return this.#clusters.get(cluster)?.detector.isEjected(host) ?? false;
   }

@@ -15,8 +15,9 @@
 // every worker to stop accepting and finish in-flight requests, waits for them to exit, then closes.
 // Wasm shared data and shared queues are the proxy's, not a worker's (Envoy: one store per process for all
 // worker threads): the primary owns them and each worker's VMs ask it (wasm-shared-server.ts), and the
-// same channel answers host_env_keys from the primary's environment. Outlier detection (outlier-hub.ts) and
-// DNS resolution (dns-hub.ts) run here once for all workers, as on Envoy's main thread.
+// same channel answers host_env_keys from the primary's environment. Outlier detection (outlier-hub.ts), DNS
+// resolution (dns-hub.ts) and active health checks (health-hub.ts) run here once for all workers, as on Envoy's
+// main thread.
 
 import { ownWorkload } from '../telemetry/istio-metrics.js';
 import { clone, toBinary } from '@bufbuild/protobuf';
@@ -37,7 +38,10 @@ import { adsSources, installServerStats } from '../stats/server-stats.js';
 import { WASM_SHARED_STDIO_FD } from './wasm-shared-channel.js';
 import { WasmSharedServer } from './wasm-shared-server.js';
 import { workloadAgentFor, type ProxyIdentityOptions } from '../identity/workload-agent.js';
-import { agentSecrets } from '../identity/agent-secrets.js';
+import { agentSecretSource, agentSecrets } from '../identity/agent-secrets.js';
+import { fileSecretSource } from '../identity/file-secrets.js';
+import { secretSourceOf } from '../xds-client/secret-source.js';
+import type { SecretSource } from '../upstream/connection-pools.js';
 import { systemClock } from '../../lib/clock.js';
 import { mathRandom } from '../lib/random.js';
 import { OutlierHub } from './outlier-hub.js';
@@ -46,6 +50,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import { DnsHub } from './dns-hub.js';
+import { HealthHub } from './health-hub.js';
 import type { ToWorker } from './ipc-protocol.js';
 import { healthFlagsText } from '../upstream/health-checker-flags.js';
 import { HealthStatus } from '../../xds/gen/envoy/config/core/v3/health_check_pb.js';
@@ -133,8 +138,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     greeting: () => [
       ...outliers.ejections().map((e): ToWorker => ({ t: 'outlier-state', cluster: e.cluster, ejected: e.ejected })),
       ...dns.hosts().map((h): ToWorker => ({ t: 'dns-hosts', cluster: h.cluster, assignment: toBinary(ClusterLoadAssignmentSchema, h.hosts) })),
+      ...health.states().map((h): ToWorker => ({ t: 'health-state', cluster: h.cluster, hosts: h.hosts })),
     ],
     onOutlierResults: (results) => outliers.report(results),
+    onHealthTraffic: (cluster) => health.traffic(cluster),
   });
   // Outlier detection for the whole proxy, fed by every worker (Envoy's main-thread detectors).
   const outliers = new OutlierHub({
@@ -148,16 +155,44 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     clock: systemClock,
     random: mathRandom,
     stats: own,
-    publish: (cluster, hosts) => pool.broadcast({ t: 'dns-hosts', cluster, assignment: toBinary(ClusterLoadAssignmentSchema, hosts) }),
+    publish: (cluster, hosts) => {
+      pool.broadcast({ t: 'dns-hosts', cluster, assignment: toBinary(ClusterLoadAssignmentSchema, hosts) });
+      health.apply(...healthInputs());
+    },
   });
-  const applyClusterState = (): void => {
+  // Active health checks for the whole proxy (Envoy's main-thread checkers), their hosts' flags sent to every worker.
+  // Checks over TLS use the secrets the workers use: the agent's workload certificate, files, then ADS's.
+  const adsSecrets = fileSecretSource(secretSourceOf(xds), systemClock);
+  let secrets: SecretSource | undefined;
+  const healthSecrets = (): SecretSource => (secrets ??= agent !== undefined ? agentSecretSource(agent, adsSecrets) : adsSecrets);
+  const health = new HealthHub({
+    clock: systemClock,
+    random: mathRandom,
+    secrets: {
+      certificate: (name) => healthSecrets().certificate(name),
+      validation: (name) => healthSecrets().validation(name),
+    },
+    publish: (cluster, hosts) => pool.broadcast({ t: 'health-state', cluster, hosts }),
+    onHealthyCheck: (cluster, key) => outliers.activeHealthCheckPassed(cluster, key),
+  });
+  const served = (): { clusters: Map<string, CompiledCluster>; assignments: Map<string, ClusterLoadAssignment> } => {
     const table = xds.servingTables().table;
     const clusters = new Map<string, CompiledCluster>();
     for (const [n, e] of table(CLUSTER_TYPE)) if (e.compiled !== undefined) clusters.set(n, e.compiled as CompiledCluster);
     const assignments = new Map<string, ClusterLoadAssignment>();
     for (const [n, e] of table(ENDPOINT_TYPE)) assignments.set(n, e.message);
+    return { clusters, assignments };
+  };
+  // The hosts each checked cluster's workers balance over: EDS's, the primary's DNS answer, or the static ones.
+  const healthInputs = (): Parameters<HealthHub['apply']> => {
+    const { clusters, assignments } = served();
+    return [clusters, (c) => (c.kind === 'eds' ? assignments.get(c.edsName) : c.dns !== undefined ? dns.hostsOf(c.name) : c.proto.loadAssignment)];
+  };
+  const applyClusterState = (): void => {
+    const { clusters, assignments } = served();
     outliers.apply(clusters, assignments);
     dns.apply(clusters);
+    health.apply(...healthInputs());
   };
   const agent =
     o.identity === undefined
@@ -194,6 +229,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     // /clusters: the workers balance with the hub's ejections, so the primary shows them.
     hostHealthFlags: (cluster: string, host: string, eds: HealthStatus) =>
       healthFlagsText({
+        ...health.flags(cluster, host),
         failedOutlierCheck: outliers.isEjected(cluster, host),
         failedEdsHealth: eds === HealthStatus.UNHEALTHY || eds === HealthStatus.DRAINING || eds === HealthStatus.TIMEOUT,
         degradedEdsHealth: eds === HealthStatus.DEGRADED,
@@ -245,6 +281,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       agent?.close();
       outliers.close();
       dns.close();
+      health.close();
       xds.close();
       await Promise.all(opened.map((l) => l.close()));
     })());

@@ -42,6 +42,8 @@ export interface WorkerPoolOptions {
   readonly greeting?: () => readonly ToWorker[];
   /** A worker's request outcomes for the primary's outlier detectors (outlier-hub.ts). */
   readonly onOutlierResults?: (results: readonly WireOutlierResults[]) => void;
+  /** A worker's cluster carried its first traffic (for the primary's health checkers). */
+  readonly onHealthTraffic?: (cluster: string) => void;
 }
 
 interface Slot {
@@ -224,6 +226,9 @@ export class WorkerPool {
           return;
         case 'outlier-results':
           this.o.onOutlierResults?.(m.results);
+          return;
+        case 'health-traffic':
+          this.o.onHealthTraffic?.(m.cluster);
           return;
       }
     });

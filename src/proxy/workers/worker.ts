@@ -37,6 +37,7 @@ import { snapshotStats } from './stats-merge.js';
 import { WorkerListenerStats } from './worker-listener-stats.js';
 import { WorkerTables } from './worker-tables.js';
 import { OutlierRelay } from './outlier-relay.js';
+import { HealthRelay } from './health-relay.js';
 import { ledgerClient } from './breaker-ledger.js';
 import { BlockingFdChannel } from './wasm-shared-channel.js';
 import { RemoteSharedData, RemoteSharedQueues, remoteHostEnv } from '../wasm/remote-shared-store.js';
@@ -61,6 +62,8 @@ interface Running {
   readonly queues: RemoteSharedQueues | undefined;
   /** Request outcomes to the primary's outlier detectors, and their ejections back. */
   readonly outliers: OutlierRelay;
+  /** The primary's active health check flags, and the clusters' first traffic to it. */
+  readonly health: HealthRelay;
 }
 
 /** This process's plugin VMs use the primary's stores from now on; answers the environment lookup too. */
@@ -92,9 +95,12 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   const fd = settings.wasm?.sharedStoreFd;
   const shared = fd === undefined ? undefined : connectSharedStores(fd, logger);
   const outliers = new OutlierRelay((results) => proc.send({ t: 'outlier-results', results }));
+  const health = new HealthRelay((cluster) => proc.send({ t: 'health-traffic', cluster }));
   const dataPlane = new DataPlane({
     xds: tables,
     outlier: outliers.forCluster,
+    // Active health checks run in the primary (health-hub.ts): clusters balance by the flags it sends.
+    healthChecks: health.forCluster,
     // Circuit breaker limits are the whole proxy's: units come from the primary's ledger.
     ...(shared !== undefined && (settings.concurrency ?? 1) > 1 ? { breakerLedger: { client: ledgerClient(shared.channel), workers: settings.concurrency ?? 1 } } : {}),
     // DNS clusters take the hosts the primary resolves (dns-hub.ts).
@@ -114,7 +120,7 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   const listenerStats = new WorkerListenerStats(stats, settings.slot, (a, p) => listenerStatName({ tables, dataPlane }, a, p));
   listenerStats.start();
   dataPlane.start();
-  return { settings, logger, tables, dataPlane, stats, listenerStats, queues: shared?.queues, outliers };
+  return { settings, logger, tables, dataPlane, stats, listenerStats, queues: shared?.queues, outliers, health };
 }
 
 async function drain(r: Running, timeoutMs: number): Promise<void> {
@@ -164,6 +170,9 @@ export function runWorker(proc: WorkerProcess, writeLog: (line: string) => void)
         return;
       case 'outlier-state':
         r.outliers.apply(m.cluster, m.ejected);
+        return;
+      case 'health-state':
+        r.health.apply(m.cluster, m.hosts);
         return;
       case 'dns-hosts':
         r.dataPlane.clusters.setDnsHosts(m.cluster, fromBinary(ClusterLoadAssignmentSchema, m.assignment));
