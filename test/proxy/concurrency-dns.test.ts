@@ -2,9 +2,10 @@
 // worker processes, fed by a real xDS server): Envoy resolves a DNS cluster's names on its main thread and
 // hands the hosts to every worker, so a name is asked once per refresh whatever the concurrency. The
 // cluster's c-ares resolver points at a real DNS server on 127.0.0.1, which counts the questions. When each
-// worker resolved for itself, the name was asked once per worker.
+// worker resolved for itself, the name was asked once per worker. The primary's outlier detector watches the
+// resolved addresses, which the workers report on.
 
-import { it } from 'node:test';
+import { it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import type { ProxyResources } from '../../src/translate/resources.js';
+import type { Cluster } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { startHarness } from '../support/xds-server/harness.js';
 import { fakeSnapshot } from '../support/xds-server/fake-mesh.js';
 import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
@@ -22,20 +24,15 @@ import { startProxyChild } from '../support/proxy-child.js';
 import { adminStats } from '../support/gateway-mesh.js';
 import { waitFor } from '../support/wait.js';
 
-it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy and every worker balances over the answer', async (t) => {
-  const dns = await startDnsServer(t);
-  const up = createServer((_req, res) => res.end('shop'));
-  await new Promise<void>((ok) => up.listen(0, '127.0.0.2', ok));
-  t.after(() => new Promise<void>((ok) => up.close(() => ok())));
-  // A long TTL: one resolution per name for the whole test.
-  dns.set('shop.test', 'A', [{ address: '127.0.0.2', ttl: 300 }]);
+/** `isthmus proxy --concurrency 2` (a CLI child) serving `cluster` on a listener at the returned port. */
+async function proxyOf(t: TestContext, cluster: Cluster): Promise<{ admin: string; port: number }> {
   const port = await freePort();
   const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster('shop'))])]);
   const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcmFilter({ routeConfig: routes })] })] });
-  const resources: ProxyResources = { listeners: [l], routes: [], clusters: [dnsCluster(dns, (up.address() as AddressInfo).port)], endpoints: [], secrets: [], issues: [] };
+  const resources: ProxyResources = { listeners: [l], routes: [], clusters: [cluster], endpoints: [], secrets: [], issues: [] };
   const harness = await startHarness({ translate: () => resources, snapshot: fakeSnapshot('1', []) });
   t.after(() => harness.close());
-  const bootFile = join(tmpdir(), `isthmus-concurrency-dns-${process.pid}.json`);
+  const bootFile = join(tmpdir(), `isthmus-concurrency-dns-${process.pid}-${port}.json`);
   t.after(() => rm(bootFile, { force: true }));
   await writeFile(
     bootFile,
@@ -43,22 +40,46 @@ it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy
   );
   const { admin, readiness } = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
   await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200', 60_000);
+  return { admin, port };
+}
+
+/** An HTTP server on `host`:`port` (0: any) answering `status` and `body`. */
+async function serve(t: TestContext, host: string, port: number, status: number, body: string): Promise<number> {
+  const up = createServer((_req, res) => {
+    res.writeHead(status);
+    res.end(body);
+  });
+  await new Promise<void>((ok) => up.listen(port, host, ok));
+  t.after(() => new Promise<void>((ok) => up.close(() => ok())));
+  return (up.address() as AddressInfo).port;
+}
+
+/** downstream_cx_total of each worker's listener on `port`. */
+function cx(s: Map<string, number>, port: number): number[] {
+  return [0, 1].map((w) => s.get(`listener.127.0.0.1_${port}.worker_${w}.downstream_cx_total`) ?? 0);
+}
+
+it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy and every worker balances over the answer', async (t) => {
+  const dns = await startDnsServer(t);
+  const upPort = await serve(t, '127.0.0.2', 0, 200, 'shop');
+  // A long TTL: one resolution per name for the whole test.
+  dns.set('shop.test', 'A', [{ address: '127.0.0.2', ttl: 300 }]);
+  const { admin, port } = await proxyOf(t, dnsCluster(dns, upPort));
 
   // Requests on new connections (the kernel hands each to a worker) until both workers have served some:
   // only the DNS server knows shop.test, so every answer came through hosts resolved from it.
-  const cx = (s: Map<string, number>): number[] => [0, 1].map((w) => s.get(`listener.127.0.0.1_${port}.worker_${w}.downstream_cx_total`) ?? 0);
   const replies: string[] = [];
   await waitFor(
     async () => {
       const r = await send('127.0.0.1', port, { path: '/' });
       replies.push(`${r.status} ${r.body}`);
-      return cx(await adminStats(admin)).every((n) => n > 0) && replies.slice(-4).every((x) => x === '200 shop');
+      return cx(await adminStats(admin), port).every((n) => n > 0) && replies.slice(-4).every((x) => x === '200 shop');
     },
     'both workers to answer through the resolved host',
     20_000,
     50,
   );
-  const served = cx(await adminStats(admin));
+  const served = cx(await adminStats(admin), port);
   assert.ok(served.every((n) => n > 0), `connections per worker: ${served.join(', ')}`);
   assert.deepEqual(
     dns.queries.filter((q) => q === 'A shop.test'),
@@ -69,6 +90,46 @@ it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy
   assert.equal(stats.get('cluster.shop.update_success'), 1, 'the resolution counted once, in the primary');
   // The primary's /clusters lists the resolved host with the name as hostname, as a single process does.
   const clusters = await (await fetch(`${admin}/clusters`)).text();
-  assert.ok(clusters.includes(`shop::127.0.0.2:${(up.address() as AddressInfo).port}::hostname::shop.test`), clusters);
+  assert.ok(clusters.includes(`shop::127.0.0.2:${upPort}::hostname::shop.test`), clusters);
   assert.ok(!clusters.includes('shop::shop.test:'), 'not the unresolved name');
+});
+
+// Istio's DestinationRule outlierDetection on a ServiceEntry with `resolution: DNS`: the primary's detector must
+// watch the resolved hosts the workers report on, not the name. It watched `shop.test:<port>`, so no outcome
+// counted and the failing address was never ejected.
+it('--concurrency 2: outlier detection ejects a DNS cluster’s failing address for every worker', async (t) => {
+  const dns = await startDnsServer(t);
+  const upPort = await serve(t, '127.0.0.2', 0, 200, 'good');
+  await serve(t, '127.0.0.3', upPort, 503, 'bad');
+  dns.set('shop.test', 'A', [
+    { address: '127.0.0.2', ttl: 300 },
+    { address: '127.0.0.3', ttl: 300 },
+  ]);
+  const od = { outlierDetection: { consecutive5xx: 2, interval: '1s', baseEjectionTime: '60s', maxEjectionPercent: 100 } };
+  const { admin, port } = await proxyOf(t, dnsCluster(dns, upPort, od));
+  const bad = `shop::127.0.0.3:${upPort}::health_flags::`;
+  await waitFor(
+    async () => {
+      await send('127.0.0.1', port, { path: '/' });
+      return (await (await fetch(`${admin}/clusters`)).text()).includes(`${bad}/failed_outlier_check`);
+    },
+    "the primary to eject 127.0.0.3 (its /clusters' /failed_outlier_check)",
+    20_000,
+    20,
+  );
+  // Every worker now sends everything to the good address, on new connections until both have served some.
+  const start = cx(await adminStats(admin), port);
+  const after: string[] = [];
+  await waitFor(
+    async () => {
+      const r = await send('127.0.0.1', port, { path: '/' });
+      after.push(`${r.status} ${r.body}`);
+      return after.length >= 10 && cx(await adminStats(admin), port).every((n, i) => n > (start[i] ?? 0));
+    },
+    'both workers to serve after the ejection',
+    20_000,
+    20,
+  );
+  assert.deepEqual(new Set(after), new Set(['200 good']), 'no worker sends to the ejected address');
+  assert.equal((await adminStats(admin)).get('cluster.shop.outlier_detection.ejections_enforced_consecutive_5xx'), 1, 'one ejection, for the whole proxy');
 });

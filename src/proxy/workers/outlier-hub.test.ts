@@ -62,7 +62,7 @@ function mesh(c: CompiledCluster, cla: ClusterLoadAssignment, n = 2) {
       }, 1_000_000),
     );
   }
-  hub.apply(new Map([[c.name, c]]), new Map([['svc', cla]]));
+  hub.apply(new Map([[c.name, c]]), () => cla);
   const views = relays.map((r) => r.forCluster(c));
   const stat = (name: string): number => {
     const full = `cluster.outbound|80||svc.outlier_detection.${name}`;
@@ -135,10 +135,10 @@ describe('outlier detection shared by worker processes', () => {
     const m = mesh(c, assignment(A, B));
     (m.views[0] as (typeof m.views)[0]).reportResult(A, '5xx');
     (m.relays[0] as OutlierRelay).flush();
-    m.hub.apply(new Map([[c.name, cluster({ consecutive5xx: 1, maxEjectionPercent: 100 })]]), new Map([['svc', assignment(A, B)]]));
+    m.hub.apply(new Map([[c.name, cluster({ consecutive5xx: 1, maxEjectionPercent: 100 })]]), () => assignment(A, B));
     assert.equal(m.hub.isEjected(c.name, A), true, 'same config: same detector');
     const changed = cluster({ consecutive5xx: 2, maxEjectionPercent: 100 });
-    m.hub.apply(new Map([[c.name, changed]]), new Map([['svc', assignment(A, B)]]));
+    m.hub.apply(new Map([[c.name, changed]]), () => assignment(A, B));
     assert.equal(m.hub.isEjected(c.name, A), false);
     assert.deepEqual(m.views.map((v) => v.isEjected(A)), [false, false]);
     assert.deepEqual(m.hub.ejections(), []);
@@ -150,7 +150,7 @@ describe('outlier detection shared by worker processes', () => {
     (m.views[0] as (typeof m.views)[0]).reportResult(A, '5xx');
     (m.relays[0] as OutlierRelay).flush();
     assert.deepEqual(m.hub.ejections(), [{ cluster: c.name, ejected: [A] }]);
-    m.hub.apply(new Map([[c.name, c]]), new Map([['svc', assignment(B)]]));
+    m.hub.apply(new Map([[c.name, c]]), () => assignment(B));
     assert.deepEqual(m.views.map((v) => v.isEjected(A)), [false, false]);
     assert.equal(m.stat('ejections_active'), 0);
   });

@@ -48,13 +48,16 @@ export class OutlierHub {
 
   constructor(private readonly o: OutlierHubOptions) {}
 
-  /** Reconciles with the served clusters and endpoint assignments (keyed by EDS service name). */
-  apply(clusters: ReadonlyMap<string, CompiledCluster>, assignments: ReadonlyMap<string, ClusterLoadAssignment>): void {
+  /**
+   * Reconciles with the served clusters; `assignmentOf` gives a cluster's hosts as the workers have them (EDS's,
+   * the primary's DNS answer for a DNS cluster, or the static ones; undefined: none yet).
+   */
+  apply(clusters: ReadonlyMap<string, CompiledCluster>, assignmentOf: (c: CompiledCluster) => ClusterLoadAssignment | undefined): void {
     const next = new Map<string, Watched>();
     for (const [name, c] of clusters) {
       const od = c.proto.outlierDetection;
       if (od === undefined || c.kind === 'original-dst') continue;
-      const cla = c.kind === 'eds' ? assignments.get(c.edsName) : c.proto.loadAssignment;
+      const cla = assignmentOf(c);
       const old = this.#clusters.get(name);
       if (old !== undefined && (old.config === c || equals(ClusterSchema, old.config.proto, c.proto))) {
         next.set(name, old);

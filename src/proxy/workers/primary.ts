@@ -157,7 +157,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     stats: own,
     publish: (cluster, hosts) => {
       pool.broadcast({ t: 'dns-hosts', cluster, assignment: toBinary(ClusterLoadAssignmentSchema, hosts) });
-      health.apply(...healthInputs());
+      // The checked and outlier-detected clusters' hosts follow the answer.
+      const [clusters, hostsOf] = clusterInputs();
+      outliers.apply(clusters, hostsOf);
+      health.apply(clusters, hostsOf);
     },
   });
   // Active health checks for the whole proxy (Envoy's main-thread checkers), their hosts' flags sent to every worker.
@@ -175,24 +178,21 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     publish: (cluster, hosts) => pool.broadcast({ t: 'health-state', cluster, hosts }),
     onHealthyCheck: (cluster, key) => outliers.activeHealthCheckPassed(cluster, key),
   });
-  const served = (): { clusters: Map<string, CompiledCluster>; assignments: Map<string, ClusterLoadAssignment> } => {
+  // The served clusters, and the hosts each one's workers balance over: EDS's, the primary's DNS answer for a DNS
+  // cluster (its config's hosts are names), or the static ones.
+  const clusterInputs = (): [Map<string, CompiledCluster>, (c: CompiledCluster) => ClusterLoadAssignment | undefined] => {
     const table = xds.servingTables().table;
     const clusters = new Map<string, CompiledCluster>();
     for (const [n, e] of table(CLUSTER_TYPE)) if (e.compiled !== undefined) clusters.set(n, e.compiled as CompiledCluster);
     const assignments = new Map<string, ClusterLoadAssignment>();
     for (const [n, e] of table(ENDPOINT_TYPE)) assignments.set(n, e.message);
-    return { clusters, assignments };
-  };
-  // The hosts each checked cluster's workers balance over: EDS's, the primary's DNS answer, or the static ones.
-  const healthInputs = (): Parameters<HealthHub['apply']> => {
-    const { clusters, assignments } = served();
     return [clusters, (c) => (c.kind === 'eds' ? assignments.get(c.edsName) : c.dns !== undefined ? dns.hostsOf(c.name) : c.proto.loadAssignment)];
   };
   const applyClusterState = (): void => {
-    const { clusters, assignments } = served();
-    outliers.apply(clusters, assignments);
+    const [clusters, hostsOf] = clusterInputs();
     dns.apply(clusters);
-    health.apply(...healthInputs());
+    outliers.apply(clusters, hostsOf);
+    health.apply(clusters, hostsOf);
   };
   const agent =
     o.identity === undefined
