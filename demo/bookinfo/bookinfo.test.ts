@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from '../../test/support/ts-import.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
@@ -27,7 +28,7 @@ function startApp(name: string, env: Record<string, string>): Promise<App> {
   const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const v of PROXY_VARS) delete childEnv[v];
   Object.assign(childEnv, { HOST: '127.0.0.1', PORT: '0' }, env);
-  const child = spawn(process.execPath, ['--import', 'tsx', `demo/bookinfo/${name}.ts`], { cwd: ROOT, env: childEnv });
+  const child = spawn(process.execPath, [...tsImport(), `demo/bookinfo/${name}.ts`], { cwd: ROOT, env: childEnv });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
@@ -53,7 +54,7 @@ function stopChild(child: ChildProcess, exited: Promise<number | null>, signal: 
 
 /** Runs a service that is expected to refuse to start; resolves with its exit code and stderr. */
 function runToExit(name: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `demo/bookinfo/${name}.ts`], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env } });
+  const child = spawn(process.execPath, [...tsImport(), `demo/bookinfo/${name}.ts`], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startHeapGovernor } from './heap-governor.js';
+import { tsImport } from '../../test/support/ts-import.js';
 
 const GROWTH_OFF = '--semi-space-growth-factor=1';
 
@@ -26,7 +27,7 @@ describe('startHeapGovernor', () => {
     // per-second timer to start; then it has nothing left to do. Were either timer holding it, it would run
     // on until killed.
     const program = `import(${JSON.stringify(module)}).then((m) => { m.startHeapGovernor([${JSON.stringify(GROWTH_OFF)}]); setTimeout(() => console.log('done'), 6_000); });`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', program], { encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(process.execPath, [...tsImport(), '-e', program], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(out.trim(), 'done');
   });
 });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { WasmResult } from '../wasm/abi.js';
 import { WASM_SHARED_STDIO_FD, WORKER_STDIO } from './wasm-shared-channel.js';
 import { WasmSharedServer } from './wasm-shared-server.js';
+import { tsImport } from '../../../test/support/ts-import.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
@@ -79,7 +80,7 @@ after(() => {
 });
 
 async function startChild(server: WasmSharedServer): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { stdio: WORKER_STDIO });
+  const proc = spawn(process.execPath, [...tsImport(), '--input-type=module', '-e', CHILD], { stdio: WORKER_STDIO });
   children.push(proc);
   const channel = proc.stdio[WASM_SHARED_STDIO_FD];
   assert.ok(channel instanceof Socket);

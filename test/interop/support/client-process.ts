@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from '../../support/ts-import.js';
 
 export interface CallSummary {
   readonly servers: Record<string, number>;
@@ -24,7 +25,7 @@ export function startClient(kind: ClientKind, bootstrap: unknown): ClientProcess
   const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
   const child: ChildProcessWithoutNullStreams =
     kind === 'grpc-js-xds'
-      ? spawn(process.execPath, ['--import', 'tsx', here('./grpc-js-xds-client.ts')], { env })
+      ? spawn(process.execPath, [...tsImport(), here('./grpc-js-xds-client.ts')], { env })
       : spawn('/usr/bin/python3', [here('./grpcio_client.py')], { env });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
