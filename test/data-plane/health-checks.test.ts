@@ -166,6 +166,16 @@ it('active HTTP health checks take a failing host out of load balancing and brin
     assert.deepEqual(pickedPorts(cluster), new Set([a.port, b.port]));
     assert.match(clustersText(admin), new RegExp(`svc::127\\.0\\.0\\.1:${b.port}::health_flags::healthy\\n`));
   });
+
+  await t.test("Envoy's health_check.* stats count the checks: 2 hosts x 5 rounds, b's 2 failures, 2 hosts healthy", () => {
+    const hc = (n: string): number => store.counter(`cluster.svc.health_check.${n}`).value;
+    assert.deepEqual(
+      { attempt: hc('attempt'), success: hc('success'), failure: hc('failure'), network_failure: hc('network_failure') },
+      { attempt: 10, success: 8, failure: 2, network_failure: 0 },
+    );
+    assert.equal(store.gauge('cluster.svc.health_check.healthy').value, 2);
+    assert.equal(store.gauge('cluster.svc.health_check.degraded').value, 0);
+  });
 });
 
 it('an EDS host removed by discovery stays while it passes its checks and leaves when it fails one', async (t) => {

@@ -110,4 +110,10 @@ it('--concurrency 2: a cluster’s hosts are health-checked once for the whole p
   await waitFor(async () => (await flags(b.port)).endsWith('::healthy'), "the primary's /clusters to show b healthy again", 20_000);
   await bothWorkers((xs) => xs.includes('200 b'), 'both workers to send to b again');
   assert.equal(b.state.from.size, 1, 'still one checker');
+  // Envoy's health_check.* are counted once, by the primary's checker: two hosts healthy, not one per worker.
+  const stats = await adminStats(admin);
+  assert.equal(stats.get('cluster.shop.health_check.healthy'), 2);
+  assert.ok((stats.get('cluster.shop.health_check.failure') ?? 0) >= 1, "b's failed checks counted");
+  const attempts = stats.get('cluster.shop.health_check.attempt') ?? 0;
+  assert.ok(attempts <= a.state.checks + b.state.checks + 2, `attempts ${attempts}: no more than the upstreams saw (${a.state.checks + b.state.checks}, and two in flight)`);
 });

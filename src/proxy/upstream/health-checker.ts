@@ -28,6 +28,8 @@ import type { HostCheckSpec } from './health-checker-hosts.js';
 import { Http1Probe, Http2Probe } from './health-checker-http.js';
 import type { Probe, ProbeOutcome, ProbeReport, ProbeTarget } from './health-checker-probe.js';
 import { TcpProbe } from './health-checker-tcp.js';
+import type { Counter, Gauge } from '../stats/metric.js';
+import type { StatsScope } from '../stats/stats-store.js';
 
 export type ProbeFactory = (config: CompiledHealthCheck, target: ProbeTarget, report: ProbeReport) => Probe;
 
@@ -45,6 +47,8 @@ export interface HealthCheckerDeps {
   onChecked?(key: string): void;
   /** How probes are built; the default talks HTTP, gRPC or TCP to the host. */
   readonly probeFactory?: ProbeFactory;
+  /** The cluster's stats scope (`cluster.<stat name>`): Envoy's `health_check.*` are counted under it. */
+  readonly stats?: StatsScope;
 }
 
 /**
@@ -134,7 +138,7 @@ class Session {
   #check(): void {
     if (this.#closed) return;
     this.#inFlight = true;
-    this.parent.stats.attempt++;
+    this.parent.count('attempt');
     // The timeout is armed first so that a probe answering synchronously cancels it.
     this.#timeoutTimer = this.parent.deps.clock.setTimeout(() => this.#onTimeout(), this.parent.config.timeoutMs);
     this.probe.run();
@@ -185,10 +189,11 @@ class Session {
       this.degraded = degraded;
       if (t === 'unchanged') t = 'changed';
     }
-    this.parent.stats.success++;
+    this.parent.count('success');
     this.#first = false;
     if (flipped) this.parent.changed(this.key, false);
     if (!this.failed) this.parent.deps.onHealthyCheck?.(this.key);
+    this.parent.refreshGauges();
     this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('healthy', t));
   }
@@ -210,10 +215,11 @@ class Session {
     // A failed host that keeps timing out shows /active_hc_timeout; any other failure clears it.
     this.timedOut = type === 'timeout' && this.failed;
     t = this.#clearPending(t);
-    this.parent.stats.failure++;
-    if (type !== 'active') this.parent.stats.network_failure++;
+    this.parent.count('failure');
+    if (type !== 'active') this.parent.count('network_failure');
     this.#first = false;
     if (flipped) this.parent.changed(this.key, true);
+    this.parent.refreshGauges();
     this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('unhealthy', t));
   }
@@ -232,6 +238,8 @@ export class HealthChecker implements ActiveHealth {
   #version = 0;
   #closed = false;
   readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0 };
+  /** Envoy's health_check.* in the proxy's store (HealthCheckerStats: the counters, and the healthy and degraded gauges). */
+  readonly #envoy: { readonly counters: Record<keyof HealthCheckStats, Counter>; readonly healthy: Gauge; readonly degraded: Gauge } | undefined;
 
   constructor(
     readonly config: CompiledHealthCheck,
@@ -241,6 +249,36 @@ export class HealthChecker implements ActiveHealth {
     private readonly warmHosts = false,
   ) {
     this.#factory = deps.probeFactory ?? createProbe;
+    const st = deps.stats?.scope('health_check');
+    this.#envoy =
+      st === undefined
+        ? undefined
+        : {
+            counters: { attempt: st.counter('attempt'), success: st.counter('success'), failure: st.counter('failure'), network_failure: st.counter('network_failure') },
+            healthy: st.gauge('healthy'),
+            degraded: st.gauge('degraded'),
+          };
+  }
+
+  /** @internal Counts a check's attempt or result. */
+  count(what: keyof HealthCheckStats): void {
+    this.stats[what]++;
+    this.#envoy?.counters[what].inc();
+  }
+
+  /** @internal The healthy and degraded gauges, after a check or a change of hosts: hosts passing, and passing as degraded. */
+  refreshGauges(): void {
+    const e = this.#envoy;
+    if (e === undefined) return;
+    let healthy = 0;
+    let degraded = 0;
+    for (const s of this.#sessions.values()) {
+      if (s.failed) continue;
+      if (s.degraded) degraded++;
+      else healthy++;
+    }
+    e.healthy.set(healthy);
+    e.degraded.set(degraded);
   }
 
   /** Reconciles sessions with the cluster's hosts: new ones start failed and are checked, gone ones stop. */
@@ -265,6 +303,7 @@ export class HealthChecker implements ActiveHealth {
       this.#sessions.delete(key);
     }
     this.#version++;
+    this.refreshGauges();
     for (const s of started) s.start();
   }
 

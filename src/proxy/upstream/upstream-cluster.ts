@@ -145,6 +145,7 @@ export class UpstreamCluster implements ClusterHandle {
               hasTraffic: () => this.#admitted > 0 || this.#pools.size > 0,
               onHealthChange: (key, failed) => this.#onHealthChange(key, failed),
               onHealthyCheck: (key) => this.#outlier?.reportResult(key, 'active-hc-success'),
+              ...(deps.stats !== undefined ? { stats: deps.stats.scope(`cluster.${statName}`) } : {}),
             },
             config.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
           );

@@ -19,6 +19,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import type { SecretSource } from '../upstream/connection-pools.js';
+import type { StatsScope } from '../stats/stats-store.js';
 import { HealthChecker, type ProbeFactory } from '../upstream/health-checker.js';
 import { compileClusterHealthCheck } from '../upstream/health-checker-config.js';
 import type { HostHealthFlags } from '../upstream/health-checker-flags.js';
@@ -35,6 +36,8 @@ export interface HealthHubOptions {
   readonly publish: (cluster: string, hosts: readonly WireHostHealth[]) => void;
   /** A check a host of `cluster` passed while not failed (for the primary's outlier detector). */
   readonly onHealthyCheck?: (cluster: string, key: string) => void;
+  /** The primary's stats store: `cluster.<stat name>.health_check.*` are counted here, once for the proxy. */
+  readonly stats?: StatsScope;
   /** How probes are built (tests); the default talks HTTP, gRPC or TCP to the host. */
   readonly probeFactory?: ProbeFactory;
 }
@@ -92,6 +95,7 @@ export class HealthHub {
           onHealthyCheck: (key) => this.o.onHealthyCheck?.(name, key),
           onChecked: () => this.#publish(name, w),
           ...(this.o.probeFactory !== undefined ? { probeFactory: this.o.probeFactory } : {}),
+          ...(this.o.stats !== undefined ? { stats: this.o.stats.scope(`cluster.${c.proto.altStatName || c.name}`) } : {}),
         },
         c.proto.commonLbConfig?.ignoreNewHostsUntilFirstHc ?? false,
       );

@@ -175,6 +175,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       certificate: (name) => healthSecrets().certificate(name),
       validation: (name) => healthSecrets().validation(name),
     },
+    stats: own,
     publish: (cluster, hosts) => pool.broadcast({ t: 'health-state', cluster, hosts }),
     onHealthyCheck: (cluster, key) => outliers.activeHealthCheckPassed(cluster, key),
   });
