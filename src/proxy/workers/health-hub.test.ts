@@ -15,6 +15,8 @@ import { NO_SECRETS } from '../upstream/connection-pools.js';
 import { UpstreamCluster } from '../upstream/upstream-cluster.js';
 import { healthFlagsText } from '../upstream/health-checker-flags.js';
 import { HealthHub } from './health-hub.js';
+import { OutlierHub } from './outlier-hub.js';
+import { StatsStore } from '../stats/stats-store.js';
 import { HealthRelay } from './health-relay.js';
 import { parseFromWorker, parseToWorker } from './ipc-protocol.js';
 
@@ -164,5 +166,42 @@ describe('active health checks run in the primary for every worker', () => {
     m.probes.answer(A, PASS);
     m.clock.advance(5_000);
     assert.equal(m.probes.count(A), 3, 'after the first request: interval');
+  });
+
+  it('the outlier detector watches a host kept after EDS removed it, until it fails its check and leaves', () => {
+    const config = cluster({
+      type: 'EDS',
+      eds_cluster_config: { eds_config: { ads: {} } },
+      outlier_detection: { consecutive_5xx: 1, max_ejection_percent: 100, base_ejection_time: '60s' },
+    });
+    const clock = new FakeClock();
+    const probes = new ScriptedProbes();
+    let current = cla([A, B]);
+    const outliers = new OutlierHub({ clock, random: { next: () => 0 }, stats: new StatsStore(), publish: () => undefined });
+    const apply = (): void => {
+      health.apply(new Map([['svc', config]]), () => current);
+      outliers.apply(new Map([['svc', config]]), () => current, (n) => health.retained(n));
+    };
+    const health: HealthHub = new HealthHub({
+      clock,
+      random: { next: () => 0 },
+      secrets: NO_SECRETS,
+      probeFactory: probes.factory,
+      publish: () => undefined,
+      onRetainedChange: () => outliers.apply(new Map([['svc', config]]), () => current, (n) => health.retained(n)),
+    });
+    apply();
+    probes.answer(A, PASS);
+    probes.answer(B, PASS);
+    current = cla([B]);
+    apply();
+    assert.deepEqual(health.retained('svc'), [A]);
+    // A worker still sends to A (it passes its checks) and sees a 5xx: one in a row ejects it.
+    outliers.report([{ cluster: 'svc', host: A, runs: [1, 1] }]);
+    assert.equal(outliers.isEjected('svc', A), true, 'the 5xx of a kept host counts');
+    clock.advance(60_000);
+    probes.answer(A, BAD);
+    assert.deepEqual(health.retained('svc'), [], 'A failed its check and left');
+    assert.equal(outliers.isEjected('svc', A), false, 'no longer watched');
   });
 });

@@ -38,6 +38,8 @@ export interface HealthHubOptions {
   readonly onHealthyCheck?: (cluster: string, key: string) => void;
   /** The primary's stats store: `cluster.<stat name>.health_check.*` are counted here, once for the proxy. */
   readonly stats?: StatsScope;
+  /** A host kept after EDS removed it failed a check and left (`retained` changed outside apply()). */
+  readonly onRetainedChange?: (cluster: string) => void;
   /** How probes are built (tests); the default talks HTTP, gRPC or TCP to the host. */
   readonly probeFactory?: ProbeFactory;
 }
@@ -123,6 +125,11 @@ export class HealthHub {
     return f === undefined ? undefined : { ...f, pendingDynamicRemoval: w?.pendingRemoval.has(key) ?? false };
   }
 
+  /** The hosts of a cluster EDS removed that stay while they pass their checks (/pending_dynamic_removal). */
+  retained(cluster: string): string[] {
+    return [...(this.#clusters.get(cluster)?.pendingRemoval ?? [])];
+  }
+
   /** Every checked cluster's flags now: what a (re)started worker is told first. */
   states(): { readonly cluster: string; readonly hosts: readonly WireHostHealth[] }[] {
     return [...this.#clusters].map(([cluster, w]) => ({ cluster, hosts: this.#wire(w) }));
@@ -159,6 +166,7 @@ export class HealthHub {
     w.hosts = withoutHosts(w.hosts, new Set([key]));
     w.specs.delete(key);
     w.checker.setHosts(w.specs.values());
+    this.o.onRetainedChange?.(w.config.name);
   }
 
   #wire(w: Watched): WireHostHealth[] {

@@ -7,8 +7,9 @@
 // every worker on each ejection and return. The hub watches the clusters and endpoints the workers serve
 // (the ADS client's serving tables) and keeps a detector, with its history, while its cluster's config
 // does not change, as a cluster manager keeps a cluster.
-// Not seen by the hub: hosts a worker keeps after EDS removed them because they pass active health checks
-// (their outcomes are ignored, as for any host the detector does not watch).
+// Hosts a worker keeps after EDS removed them because they pass active health checks are watched too: the
+// primary's health hub keeps the same ones (`extraHosts`), as a single process's detector watches its cluster's
+// whole host set.
 
 import { equals } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -36,7 +37,8 @@ interface Watched {
   readonly detector: OutlierDetector;
   /** `cluster.<stat name>` in the primary's store. */
   readonly scope: StatsScope;
-  assignment: ClusterLoadAssignment | undefined;
+  /** The watched host keys, joined: what the detector was last given. */
+  keys: string;
 }
 
 function hostKeys(cla: ClusterLoadAssignment | undefined): string[] {
@@ -52,19 +54,25 @@ export class OutlierHub {
    * Reconciles with the served clusters; `assignmentOf` gives a cluster's hosts as the workers have them (EDS's,
    * the primary's DNS answer for a DNS cluster, or the static ones; undefined: none yet).
    */
-  apply(clusters: ReadonlyMap<string, CompiledCluster>, assignmentOf: (c: CompiledCluster) => ClusterLoadAssignment | undefined): void {
+  apply(
+    clusters: ReadonlyMap<string, CompiledCluster>,
+    assignmentOf: (c: CompiledCluster) => ClusterLoadAssignment | undefined,
+    /** Hosts of a cluster kept beyond its assignment (EDS removed them; they pass their health checks). */
+    extraHosts?: (cluster: string) => readonly string[],
+  ): void {
     const next = new Map<string, Watched>();
     for (const [name, c] of clusters) {
       const od = c.proto.outlierDetection;
       if (od === undefined || c.kind === 'original-dst') continue;
-      const cla = assignmentOf(c);
+      const hosts = [...hostKeys(assignmentOf(c)), ...(extraHosts?.(name) ?? [])];
+      const keys = hosts.join(',');
       const old = this.#clusters.get(name);
       if (old !== undefined && (old.config === c || equals(ClusterSchema, old.config.proto, c.proto))) {
         next.set(name, old);
-        if (old.assignment !== cla) {
-          old.assignment = cla;
+        if (old.keys !== keys) {
+          old.keys = keys;
           const before = old.detector.ejectionCount();
-          old.detector.setHosts(hostKeys(cla));
+          old.detector.setHosts(hosts);
           if (old.detector.ejectionCount() !== before) {
             setEjectionsActive(old.scope, old.detector.ejectionCount());
             this.o.publish(name, old.detector.ejectedHosts());
@@ -77,9 +85,9 @@ export class OutlierHub {
         countOutlierEvent(scope, e, detector.ejectionCount());
         if (e.action === 'uneject' || (e.action === 'eject' && e.enforced)) this.o.publish(name, detector.ejectedHosts());
       });
-      detector.setHosts(hostKeys(cla));
+      detector.setHosts(hosts);
       setEjectionsActive(scope, 0);
-      next.set(name, { config: c, detector, scope, assignment: cla });
+      next.set(name, { config: c, detector, scope, keys });
     }
     for (const [name, old] of this.#clusters) {
       if (next.get(name) === old) continue;

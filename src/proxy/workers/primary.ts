@@ -158,9 +158,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     publish: (cluster, hosts) => {
       pool.broadcast({ t: 'dns-hosts', cluster, assignment: toBinary(ClusterLoadAssignmentSchema, hosts) });
       // The checked and outlier-detected clusters' hosts follow the answer.
-      const [clusters, hostsOf] = clusterInputs();
-      outliers.apply(clusters, hostsOf);
-      health.apply(clusters, hostsOf);
+      applyHosts(...clusterInputs());
     },
   });
   // Active health checks for the whole proxy (Envoy's main-thread checkers), their hosts' flags sent to every worker.
@@ -178,6 +176,10 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     stats: own,
     publish: (cluster, hosts) => pool.broadcast({ t: 'health-state', cluster, hosts }),
     onHealthyCheck: (cluster, key) => outliers.activeHealthCheckPassed(cluster, key),
+    onRetainedChange: () => {
+      const [clusters, hostsOf] = clusterInputs();
+      outliers.apply(clusters, hostsOf, (name) => health.retained(name));
+    },
   });
   // The served clusters, and the hosts each one's workers balance over: EDS's, the primary's DNS answer for a DNS
   // cluster (its config's hosts are names), or the static ones.
@@ -189,11 +191,15 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     for (const [n, e] of table(ENDPOINT_TYPE)) assignments.set(n, e.message);
     return [clusters, (c) => (c.kind === 'eds' ? assignments.get(c.edsName) : c.dns !== undefined ? dns.hostsOf(c.name) : c.proto.loadAssignment)];
   };
+  // The health checkers first: the outlier detectors also watch the hosts they keep after EDS removed them.
+  const applyHosts = (clusters: Map<string, CompiledCluster>, hostsOf: (c: CompiledCluster) => ClusterLoadAssignment | undefined): void => {
+    health.apply(clusters, hostsOf);
+    outliers.apply(clusters, hostsOf, (name) => health.retained(name));
+  };
   const applyClusterState = (): void => {
     const [clusters, hostsOf] = clusterInputs();
     dns.apply(clusters);
-    outliers.apply(clusters, hostsOf);
-    health.apply(clusters, hostsOf);
+    applyHosts(clusters, hostsOf);
   };
   const agent =
     o.identity === undefined
