@@ -9,39 +9,12 @@ import { it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { envoyBootstrap } from '../../src/cli/bootstrap.js';
-import type { ProxyResources } from '../../src/translate/resources.js';
 import type { Cluster } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import { startHarness } from '../support/xds-server/harness.js';
-import { fakeSnapshot } from '../support/xds-server/fake-mesh.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
 import { dnsCluster, startDnsServer } from '../support/dns-server.js';
-import { freePort, send } from '../support/data-plane.js';
-import { startProxyChild } from '../support/proxy-child.js';
+import { send } from '../support/data-plane.js';
+import { startRoutingProxy } from '../support/proxy-child.js';
 import { adminStats } from '../support/gateway-mesh.js';
 import { waitFor } from '../support/wait.js';
-
-/** `isthmus proxy --concurrency 2` (a CLI child) serving `cluster` on a listener at the returned port. */
-async function proxyOf(t: TestContext, cluster: Cluster): Promise<{ admin: string; port: number }> {
-  const port = await freePort();
-  const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster('shop'))])]);
-  const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcmFilter({ routeConfig: routes })] })] });
-  const resources: ProxyResources = { listeners: [l], routes: [], clusters: [cluster], endpoints: [], secrets: [], issues: [] };
-  const harness = await startHarness({ translate: () => resources, snapshot: fakeSnapshot('1', []) });
-  t.after(() => harness.close());
-  const bootFile = join(tmpdir(), `isthmus-concurrency-dns-${process.pid}-${port}.json`);
-  t.after(() => rm(bootFile, { force: true }));
-  await writeFile(
-    bootFile,
-    JSON.stringify(envoyBootstrap({ node: 'gw', proxyless: false, xdsAddress: harness.ads.address, namespace: 'default', type: 'router', ip: '127.0.0.1', labels: {}, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } })),
-  );
-  const { admin, readiness } = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
-  await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200', 60_000);
-  return { admin, port };
-}
 
 /** An HTTP server on `host`:`port` (0: any) answering `status` and `body`. */
 async function serve(t: TestContext, host: string, port: number, status: number, body: string): Promise<number> {
@@ -64,7 +37,7 @@ it('--concurrency 2: a DNS cluster’s name is resolved once for the whole proxy
   const upPort = await serve(t, '127.0.0.2', 0, 200, 'shop');
   // A long TTL: one resolution per name for the whole test.
   dns.set('shop.test', 'A', [{ address: '127.0.0.2', ttl: 300 }]);
-  const { admin, port } = await proxyOf(t, dnsCluster(dns, upPort));
+  const { admin, port } = await startRoutingProxy(t, dnsCluster(dns, upPort));
 
   // Requests on new connections (the kernel hands each to a worker) until both workers have served some:
   // only the DNS server knows shop.test, so every answer came through hosts resolved from it.
@@ -106,7 +79,7 @@ it('--concurrency 2: outlier detection ejects a DNS cluster’s failing address 
     { address: '127.0.0.3', ttl: 300 },
   ]);
   const od = { outlierDetection: { consecutive5xx: 2, interval: '1s', baseEjectionTime: '60s', maxEjectionPercent: 100 } };
-  const { admin, port } = await proxyOf(t, dnsCluster(dns, upPort, od));
+  const { admin, port } = await startRoutingProxy(t, dnsCluster(dns, upPort, od));
   const bad = `shop::127.0.0.3:${upPort}::health_flags::`;
   await waitFor(
     async () => {

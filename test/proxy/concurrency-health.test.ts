@@ -7,19 +7,11 @@
 
 import { it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fromJson } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { XDS_REGISTRY } from '../../src/xds/codec.js';
-import { envoyBootstrap } from '../../src/cli/bootstrap.js';
-import type { ProxyResources } from '../../src/translate/resources.js';
-import { startHarness } from '../support/xds-server/harness.js';
-import { fakeSnapshot } from '../support/xds-server/fake-mesh.js';
-import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
-import { freePort, send, startUpstream } from '../support/data-plane.js';
-import { startProxyChild } from '../support/proxy-child.js';
+import { send, startUpstream } from '../support/data-plane.js';
+import { startRoutingProxy } from '../support/proxy-child.js';
 import { adminStats } from '../support/gateway-mesh.js';
 import { waitFor } from '../support/wait.js';
 
@@ -42,9 +34,6 @@ async function checkedUpstream(t: TestContext, name: string) {
 it('--concurrency 2: a cluster’s hosts are health-checked once for the whole proxy and every worker balances by the result', async (t) => {
   const a = await checkedUpstream(t, 'a');
   const b = await checkedUpstream(t, 'b');
-  const port = await freePort();
-  const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster('shop'))])]);
-  const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcmFilter({ routeConfig: routes })] })] });
   const endpoint = (p: number) => ({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } } });
   // Checks every 200 ms, traffic or not; one failure fails a host, one pass brings it back.
   const shop = fromJson(
@@ -58,17 +47,7 @@ it('--concurrency 2: a cluster’s hosts are health-checked once for the whole p
     },
     { registry: XDS_REGISTRY },
   );
-  const resources: ProxyResources = { listeners: [l], routes: [], clusters: [shop], endpoints: [], secrets: [], issues: [] };
-  const harness = await startHarness({ translate: () => resources, snapshot: fakeSnapshot('1', []) });
-  t.after(() => harness.close());
-  const bootFile = join(tmpdir(), `isthmus-concurrency-health-${process.pid}.json`);
-  t.after(() => rm(bootFile, { force: true }));
-  await writeFile(
-    bootFile,
-    JSON.stringify(envoyBootstrap({ node: 'gw', proxyless: false, xdsAddress: harness.ads.address, namespace: 'default', type: 'router', ip: '127.0.0.1', labels: {}, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } })),
-  );
-  const { admin, readiness } = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', '2', '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
-  await waitFor(async () => (await fetch(readiness)).status === 200, 'readiness 200', 60_000);
+  const { admin, port } = await startRoutingProxy(t, shop);
 
   // Requests on new connections (the kernel hands each to a worker) until both workers have served some since
   // `start` and the last 20 answers are `ok`.

@@ -7,6 +7,16 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startIsthmus } from './cli.js';
 import { alive, childPids } from './processes.js';
 import { waitFor } from './wait.js';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envoyBootstrap } from '../../src/cli/bootstrap.js';
+import type { ProxyResources } from '../../src/translate/resources.js';
+import type { Cluster } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { startHarness } from './xds-server/harness.js';
+import { fakeSnapshot } from './xds-server/fake-mesh.js';
+import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from './xds-fixtures.js';
+import { freePort } from './data-plane.js';
 
 export interface ProxyChild {
   readonly child: ChildProcessWithoutNullStreams;
@@ -43,4 +53,26 @@ export async function startProxyChild(t: TestContext, args: readonly string[], s
     err: () => err,
     exited,
   };
+}
+
+/**
+ * `isthmus proxy --concurrency <n>` (a CLI child, fed by a real xDS server) with one listener on 127.0.0.1 routing
+ * everything to `cluster`; resolves once the proxy is ready, with the listener's port.
+ */
+export async function startRoutingProxy(t: TestContext, cluster: Cluster, concurrency = 2): Promise<ProxyChild & { readonly port: number }> {
+  const port = await freePort();
+  const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster(cluster.name))])]);
+  const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcmFilter({ routeConfig: routes })] })] });
+  const resources: ProxyResources = { listeners: [l], routes: [], clusters: [cluster], endpoints: [], secrets: [], issues: [] };
+  const harness = await startHarness({ translate: () => resources, snapshot: fakeSnapshot('1', []) });
+  t.after(() => harness.close());
+  const bootFile = join(tmpdir(), `isthmus-routing-proxy-${process.pid}-${port}.json`);
+  t.after(() => rm(bootFile, { force: true }));
+  await writeFile(
+    bootFile,
+    JSON.stringify(envoyBootstrap({ node: 'gw', proxyless: false, xdsAddress: harness.ads.address, namespace: 'default', type: 'router', ip: '127.0.0.1', labels: {}, serviceAccount: 'default', locality: { region: '', zone: '', subZone: '' } })),
+  );
+  const proxy = await startProxyChild(t, ['--bootstrap', bootFile, '--concurrency', String(concurrency), '--bind-address', '127.0.0.1', '--admin-port', '0', '--readiness-port', '0', '--prometheus-port', '0']);
+  await waitFor(async () => (await fetch(proxy.readiness)).status === 200, 'readiness 200', 60_000);
+  return { ...proxy, port };
 }
