@@ -15,18 +15,34 @@ function io(): { io: CliIO; out: () => string } {
 const registry = createKindRegistry(ALL_KINDS);
 
 describe('the isthmus command tree', () => {
-  it('loads only the verb the first word names (its aliases too), none for --version, all otherwise', () => {
-    const all = verbsFor([]).length;
+  it('loads only the verb the first word names (its aliases too), none for --version, a verb a later word names, else only summaries', () => {
     for (const [argv, n] of [
       [['validate', '-f', 'x'], 1],
       [['pc', 'routes'], 1],
       [['x', 'metrics', 'a'], 5],
       [['--version'], 0],
-      [['--help'], all],
-      [['valdate'], all],
+      [['help', 'analyze'], 1],
+      [['--help'], 'summaries'],
+      [['valdate'], 'summaries'],
+      [[], 'summaries'],
     ] as const) {
-      assert.equal(verbsFor(argv).length, n, argv.join(' '));
+      const verbs = verbsFor(argv);
+      assert.equal(verbs === 'summaries' ? verbs : verbs.length, n, argv.join(' '));
     }
+  });
+
+  it('prints top-level help from the verbs’ summaries exactly as the verbs themselves list (verb-summaries.ts)', async () => {
+    const fast = io();
+    assert.equal(await runCli(['--help'], { io: fast.io, registry }), 0);
+    const full = await createProgram({ io: io().io, registry });
+    assert.equal(fast.out(), full.helpInformation(), 'a verb changed its name, arguments or description: update its entry in verb-summaries.ts');
+  });
+
+  it('help <verb> prints that verb’s own help', async () => {
+    const out = io();
+    assert.equal(await runCli(['help', 'analyze'], { io: out.io, registry }), 0);
+    assert.match(out.out(), /^Usage: isthmus analyze \[options\] <paths\.\.\.>/);
+    assert.match(out.out(), /--output/);
   });
 
   it('registers the named verb with its real options', async () => {

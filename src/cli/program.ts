@@ -3,14 +3,16 @@
 //
 // Verbs are loaded on demand: `isthmus validate` loads validate's module (and what it imports), not the
 // translator, the proxy or every Envoy descriptor the other verbs need, so a short command starts in a fraction
-// of the time. The whole tree is loaded only when the first word names no verb (top-level help, a typo that
-// commander answers with a suggestion).
+// of the time. When the first word names no verb, the verbs a later word names are loaded (`help validate`);
+// when no word names one (top-level help, a typo that commander answers with a suggestion), the tree is made of
+// the verbs' summaries (verb-summaries.ts): their names, terms and descriptions, and nothing to run.
 
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import type { KindRegistry } from '../api/kind.js';
 import { runCommand } from './run-command.js';
 import { VERSION } from './version.js';
 import type { CliIO } from './output.js';
+import { VERB_SUMMARIES } from './verb-summaries.js';
 
 export { VERSION };
 
@@ -128,12 +130,25 @@ const VERBS: readonly Verb[] = [
   }),
 ];
 
-/** The verbs `argv` needs: those its first word names, none for `--version`, or all when it names none. */
-export function verbsFor(argv: readonly string[]): readonly Verb[] {
+/**
+ * The verbs `argv` needs: those its first word names, none for `--version`, else those a later word names
+ * (`help validate`), else none: 'summaries' (every verb's summary, for top-level help and suggestions).
+ */
+export function verbsFor(argv: readonly string[]): readonly Verb[] | 'summaries' {
   const first = argv[0];
   if (first === '--version') return [];
   const named = first === undefined ? [] : VERBS.filter((v) => v.words.includes(first));
-  return named.length > 0 ? named : VERBS;
+  if (named.length > 0) return named;
+  const later = VERBS.filter((v) => argv.some((w) => v.words.includes(w)));
+  return later.length > 0 ? later : 'summaries';
+}
+
+/** Every verb as a command with its summary's name, aliases and description, listed with its summary's term. */
+function registerSummaries(program: Command): void {
+  const terms = new Map<Command, string>();
+  for (const s of VERB_SUMMARIES) terms.set(program.command(s.name).aliases([...s.aliases]).description(s.description), s.term);
+  const standard = new Help();
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd) ?? standard.subcommandTerm(cmd) });
 }
 
 /** The command tree with the verbs `argv` uses (every verb when `argv` is omitted). */
@@ -146,7 +161,12 @@ export async function createProgram(deps: CliDeps, argv?: readonly string[]): Pr
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const full: RegisterDeps = { io, registry: deps.registry, stopSignal: deps.stopSignal ?? (() => new Promise<void>(() => undefined)) };
-  const registers = await Promise.all((argv === undefined ? VERBS : verbsFor(argv)).map((v) => v.load()));
+  const verbs = argv === undefined ? VERBS : verbsFor(argv);
+  if (verbs === 'summaries') {
+    registerSummaries(program);
+    return program;
+  }
+  const registers = await Promise.all(verbs.map((v) => v.load()));
   for (const register of registers) register(program, full);
   return program;
 }
