@@ -23,6 +23,9 @@ import { StatsStore } from '../../src/proxy/stats/stats-store.js';
 import { FakeClock } from '../support/xds-server/fake-clock.js';
 import { startUpstream } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
+import { clusterManagerOf, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
+import { startHcmListener } from '../support/hcm-listener.js';
+import { ask } from '../support/http-ask.js';
 
 const INTERVAL_MS = 2000;
 
@@ -260,4 +263,42 @@ it('a host outlier detection ejected comes back at its next passed health check 
       assert.deepEqual(pickedPorts(cluster), new Set([a.port]));
     }
   }
+});
+
+// Envoy's "active health checking fast failure" (arch_overview/upstream/health_checking; router.cc onUpstreamHeaders):
+// a response carrying x-envoy-immediate-health-check-fail, on any request, fails the host's active check at once
+// and excludes it, without waiting for its next check (60 s away here), counted in health_check.passive_failure.
+it('a response with x-envoy-immediate-health-check-fail takes its host out at once (through the router)', async (t) => {
+  let failing = false;
+  const a = await startUpstream(t, 'a');
+  const b = await startUpstream(t, 'b', '127.0.0.1', 0, (req, res) => {
+    res.writeHead(200, req.url !== '/healthz' && failing ? { 'x-envoy-immediate-health-check-fail': 'true' } : {});
+    res.end('b');
+  });
+  const cluster = fromJson(
+    ClusterSchema,
+    { name: 'svc', connect_timeout: '1s', type: 'STATIC', lb_policy: 'ROUND_ROBIN', load_assignment: endpoints([a.port, b.port]), health_checks: [{ ...healthCheck(), interval: '60s' }] },
+    { registry: XDS_REGISTRY },
+  );
+  const store = new StatsStore();
+  const clusters = clusterManagerOf([cluster], store);
+  const svc = clusters.get('svc') as UpstreamCluster;
+  const { port, manager } = await startHcmListener('gw', { routes: routeConfig('r', [vhost('all', ['*'], [route('all', prefix('/'), toCluster('svc'))])]), clusters, stats: store });
+  t.after(() => {
+    manager.close();
+    clusters.close();
+  });
+  const keyB = `127.0.0.1:${b.port}`;
+  await waitFor(() => svc.healthFlags(keyB) === 'healthy' && svc.healthFlags(`127.0.0.1:${a.port}`) === 'healthy', 'both hosts healthy after their first checks');
+  failing = true;
+  const bodies: string[] = [];
+  await waitFor(async () => {
+    bodies.push((await ask(port, { path: '/' })).body);
+    return bodies.includes('b');
+  }, 'b to answer once');
+  assert.equal(svc.healthFlags(keyB), '/failed_active_hc/excluded_via_immediate_hc_fail');
+  const after = await Promise.all(Array.from({ length: 10 }, () => ask(port, { path: '/' })));
+  assert.deepEqual(new Set(after.map((r) => r.body)), new Set(['a']), 'no request reaches b any more');
+  assert.equal(store.counter('cluster.svc.health_check.passive_failure').value, 1);
+  assert.equal(store.counter('cluster.svc.health_check.failure').value, 1);
 });

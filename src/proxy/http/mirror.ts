@@ -120,7 +120,7 @@ export function sendShadow(target: MirrorTarget, r: ShadowRequest): void {
           controller = c;
           if (ended) c.abort(new Error('shadow abandoned'));
         },
-        onResponseStart: (_c, status) => cluster.report(host, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway' : '5xx') : 'success'),
+        onResponseStart: (_c, status, headers) => cluster.reportResponse(host, status, headers),
         onResponseData: () => undefined,
         onResponseEnd: () => end(true),
         onResponseError: () => end(true),

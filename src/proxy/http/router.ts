@@ -383,7 +383,7 @@ export class Router {
     const s = this.s;
     const grpcRaw = h['grpc-status'];
     const grpcStatus = typeof grpcRaw === 'string' ? Number(grpcRaw) : undefined;
-    this.plan.cluster.report(a.host, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway' : '5xx') : 'success');
+    this.plan.cluster.reportResponse(a.host, status, h);
     if (a.counters !== undefined) {
       if (status >= 500) a.counters.rqError++;
       else a.counters.rqSuccess++;

@@ -106,7 +106,7 @@ export function streamCluster(cluster: ClusterHandle, req: ClusterStreamRequest,
           if (released) c.abort(new Error('side call abandoned'));
         },
         onResponseStart: (_c, st, h) => {
-          cluster.report(host as NonNullable<typeof host>, st >= 500 ? (st === 502 || st === 503 || st === 504 ? 'gateway' : '5xx') : 'success');
+          cluster.reportResponse(host as NonNullable<typeof host>, st, h);
           if (!finished) events.onResponseStart(st, h);
         },
         onResponseData: (_c, chunk) => {

@@ -131,6 +131,12 @@ export interface ClusterHandle {
   releaseConnection(onReady: () => void): void;
   report(host: PickedHost, kind: ResultKind): void;
   /**
+   * An upstream response's status and headers, as Envoy's router takes them: the outcome for outlier detection
+   * (5xx, gateway error or success), and `x-envoy-immediate-health-check-fail`, which fails the host's active
+   * health check at once when the cluster has one.
+   */
+  reportResponse(host: PickedHost, status: number, headers: Readonly<Record<string, string | string[] | undefined>>): void;
+  /**
    * An HTTP attempt handed to the host's pool: counts the host's rq_total and returns its counters, which the
    * router moves as the attempt ends (rq_success, rq_error, rq_timeout; Envoy's per-host stats in /clusters).
    */

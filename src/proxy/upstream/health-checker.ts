@@ -66,6 +66,8 @@ export interface ActiveHealth {
   setHosts(specs: Iterable<HostCheckSpec>): void;
   /** The cluster carried its first request or connection (no_traffic_interval no longer applies). */
   noteTraffic?(): void;
+  /** An upstream response said x-envoy-immediate-health-check-fail: the host fails at once (a passive failure). */
+  failImmediately?(key: string): void;
   close(): void;
 }
 
@@ -75,6 +77,7 @@ export interface HealthCheckStats {
   success: number;
   failure: number;
   network_failure: number;
+  passive_failure: number;
 }
 
 type Transition = 'unchanged' | 'pending' | 'changed';
@@ -224,6 +227,23 @@ class Session {
     if (!this.#closed) this.#schedule(this.parent.nextInterval('unhealthy', t));
   }
 
+  /** Envoy's setUnhealthy(PASSIVE, retriable=false), without rescheduling the next check. */
+  failPassively(): void {
+    if (this.#closed) return;
+    this.excluded = true;
+    this.#healthyRun = 0;
+    const flipped = !this.failed;
+    this.failed = true;
+    this.timedOut = false;
+    this.pending = false;
+    this.parent.count('failure');
+    this.parent.count('passive_failure');
+    this.#first = false;
+    if (flipped) this.parent.changed(this.key, true);
+    this.parent.refreshGauges();
+    this.parent.deps.onChecked?.(this.key);
+  }
+
   close(): void {
     this.#closed = true;
     this.#intervalTimer?.cancel();
@@ -237,7 +257,7 @@ export class HealthChecker implements ActiveHealth {
   readonly #factory: ProbeFactory;
   #version = 0;
   #closed = false;
-  readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0 };
+  readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0, passive_failure: 0 };
   /** Envoy's health_check.* in the proxy's store (HealthCheckerStats: the counters, and the healthy and degraded gauges). */
   readonly #envoy: { readonly counters: Record<keyof HealthCheckStats, Counter>; readonly healthy: Gauge; readonly degraded: Gauge } | undefined;
 
@@ -254,7 +274,13 @@ export class HealthChecker implements ActiveHealth {
       st === undefined
         ? undefined
         : {
-            counters: { attempt: st.counter('attempt'), success: st.counter('success'), failure: st.counter('failure'), network_failure: st.counter('network_failure') },
+            counters: {
+              attempt: st.counter('attempt'),
+              success: st.counter('success'),
+              failure: st.counter('failure'),
+              network_failure: st.counter('network_failure'),
+              passive_failure: st.counter('passive_failure'),
+            },
             healthy: st.gauge('healthy'),
             degraded: st.gauge('degraded'),
           };
@@ -326,6 +352,15 @@ export class HealthChecker implements ActiveHealth {
   /** Whether active health checking currently fails the host (FAILED_ACTIVE_HC). */
   isFailed(key: string): boolean {
     return this.#sessions.get(key)?.failed ?? false;
+  }
+
+  /**
+   * x-envoy-immediate-health-check-fail on an upstream response (Envoy's setUnhealthyCrossThread): the host is
+   * excluded and fails at once, counted as a passive failure; its next check keeps its time. A host not checked
+   * is left alone, as Envoy does.
+   */
+  failImmediately(key: string): void {
+    this.#sessions.get(key)?.failPassively();
   }
 
   /** The host's active-HC flags; undefined for hosts not checked. */

@@ -438,6 +438,13 @@ export class UpstreamCluster implements ClusterHandle {
     this.#outlier?.reportResult(host.key, kind);
   }
 
+  reportResponse(host: PickedHost, status: number, headers: Readonly<Record<string, string | string[] | undefined>>): void {
+    this.report(host, status >= 500 ? (status === 502 || status === 503 || status === 504 ? 'gateway' : '5xx') : 'success');
+    // Envoy's router (onUpstreamHeaders): the health check filter of an upstream Envoy failing its checks
+    // (/healthcheck/fail) sets this on every response, so the host fails its active check without waiting for one.
+    if (headers['x-envoy-immediate-health-check-fail'] !== undefined) this.#hc?.failImmediately?.(host.key);
+  }
+
   /** Counts a host's connections in the cluster's upstream_cx_* and the host's cx_total and cx_active. */
   connectionEvents(host: PickedHost, protocol: 'http1' | 'http2' | 'tcp'): ConnectionEvents {
     const cluster = this.envoyStats.connections[protocol];

@@ -70,10 +70,11 @@ function mesh(config: CompiledCluster, eds?: ClusterLoadAssignment) {
     },
   });
   const workers = [0, 1].map(() => {
-    const relay = new HealthRelay((name) => {
-      const m = parseFromWorker(structuredClone({ t: 'health-traffic', cluster: name }));
-      assert.ok(m?.t === 'health-traffic');
-      hub.traffic(m.cluster);
+    const relay = new HealthRelay((msg) => {
+      const m = parseFromWorker(structuredClone(msg));
+      if (m?.t === 'health-traffic') hub.traffic(m.cluster);
+      else if (m?.t === 'health-fail') hub.failImmediately(m.cluster, m.host);
+      else assert.fail(`not a health message: ${JSON.stringify(msg)}`);
     });
     relays.push(relay);
     return new UpstreamCluster(config, { clock, random: { next: () => 0 }, secrets: NO_SECRETS, healthChecks: relay.forCluster }, eds);
@@ -116,6 +117,21 @@ describe('active health checks run in the primary for every worker', () => {
       assert.equal(w.healthFlags(B), 'healthy');
     }
     assert.equal(healthFlagsText(m.hub.flags('svc', A) ?? {}), '/failed_active_hc', "the primary's /clusters shows it too");
+  });
+
+  it('x-envoy-immediate-health-check-fail on one worker fails the host for every worker at once', () => {
+    const m = mesh(cluster({ type: 'STATIC', load_assignment: assignment([A, B]) }));
+    m.probes.answer(A, PASS);
+    m.probes.answer(B, PASS);
+    const w0 = m.workers[0] as UpstreamCluster;
+    const a = w0.pick({ hash: undefined, avoid: new Set([B]), originalDestination: undefined });
+    assert.equal(a?.key, A);
+    w0.reportResponse(a, 200, { 'x-envoy-immediate-health-check-fail': 'true' });
+    for (const w of m.workers) {
+      assert.deepEqual(picked(w), [B], 'no worker sends to A');
+      assert.equal(w.healthFlags(A), '/failed_active_hc/excluded_via_immediate_hc_fail');
+    }
+    assert.equal(m.probes.count(A), 1, 'no check was started for it: its next one keeps its time');
   });
 
   it('sends the flags only when they change', () => {

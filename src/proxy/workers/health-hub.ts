@@ -118,6 +118,11 @@ export class HealthHub {
     this.#traffic.add(cluster);
   }
 
+  /** A worker saw x-envoy-immediate-health-check-fail on a response of `key`: it fails at once. */
+  failImmediately(cluster: string, key: string): void {
+    this.#clusters.get(cluster)?.checker.failImmediately(key);
+  }
+
   /** A host's active-HC flags (with /pending_dynamic_removal), for the primary's /clusters; undefined when not checked. */
   flags(cluster: string, key: string): HostHealthFlags | undefined {
     const w = this.#clusters.get(cluster);

@@ -9,14 +9,19 @@
 //   ignore_new_hosts_until_first_hc); a host that is not checked is never failed;
 // - a change of a host's failed state calls the cluster back, as the checker would (a failing host that EDS
 //   removed leaves, pools may be closed);
-// - the cluster's first request or connection is told to the primary once, for no_traffic_interval.
+// - the cluster's first request or connection is told to the primary once, for no_traffic_interval;
+// - an upstream response with x-envoy-immediate-health-check-fail is told to the primary, whose checker fails the
+//   host at once (Envoy's router posts it to the main thread the same way).
 // State is kept per cluster name, across a cluster's rebuild, until the primary sends the new checker's.
 
 import type { CompiledCluster } from '../runtime/compile-cluster.js';
 import type { ActiveHealth } from '../upstream/health-checker.js';
 import type { HostHealthFlags } from '../upstream/health-checker-flags.js';
 import type { HostCheckSpec } from '../upstream/health-checker-hosts.js';
-import { decodeHealthFlags, type WireHostHealth } from './ipc-protocol.js';
+import { decodeHealthFlags, type FromWorker, type WireHostHealth } from './ipc-protocol.js';
+
+/** What a worker's clusters tell the primary's health checkers. */
+export type HealthRelayMessage = Extract<FromWorker, { t: 'health-traffic' | 'health-fail' }>;
 
 const FAILED = 1; // HEALTH_FLAG_BITS[0]: failedActiveHc
 
@@ -60,7 +65,11 @@ class RelayedHealth implements ActiveHealth {
   noteTraffic(): void {
     if (this.#trafficTold) return;
     this.#trafficTold = true;
-    this.relay.tellTraffic(this.cluster);
+    this.relay.tell({ t: 'health-traffic', cluster: this.cluster });
+  }
+
+  failImmediately(key: string): void {
+    if (this.#checked.has(key)) this.relay.tell({ t: 'health-fail', cluster: this.cluster, host: key });
   }
 
   close(): void {
@@ -89,8 +98,8 @@ export class HealthRelay {
   readonly #flags = new Map<string, ReadonlyMap<string, number>>();
   readonly #views = new Map<string, Set<RelayedHealth>>();
 
-  /** `tellTraffic` sends the primary a cluster's first traffic (a `health-traffic` message). */
-  constructor(private readonly tell: (cluster: string) => void) {}
+  /** `send` sends the primary a cluster's first traffic and its hosts' immediate failures. */
+  constructor(private readonly send: (m: HealthRelayMessage) => void) {}
 
   /** UpstreamDeps.healthChecks for a worker's clusters. */
   readonly forCluster = (config: CompiledCluster, onHealthChange: (key: string, failed: boolean) => void): ActiveHealth => {
@@ -116,8 +125,8 @@ export class HealthRelay {
   }
 
   /** @internal */
-  tellTraffic(cluster: string): void {
-    this.tell(cluster);
+  tell(m: HealthRelayMessage): void {
+    this.send(m);
   }
 
   /** @internal A closed cluster's view. */

@@ -48,6 +48,8 @@ describe('IPC messages are checked on arrival', () => {
     ['outlier results with a kind and no count', { t: 'outlier-results', results: [{ cluster: 'c', host: '127.0.0.1:1', runs: [1] }] }, false],
     ['health traffic', { t: 'health-traffic', cluster: 'outbound|80||a' }, true],
     ['health traffic without a cluster', { t: 'health-traffic' }, false],
+    ['health fail', { t: 'health-fail', cluster: 'outbound|80||a', host: '127.0.0.1:8080' }, true],
+    ['health fail without a host', { t: 'health-fail', cluster: 'outbound|80||a' }, false],
     ['null', null, false],
   ];
   for (const [name, m, ok] of fromWorker) {

@@ -157,7 +157,9 @@ export type FromWorker =
   /** Request outcomes for the primary's outlier detectors. */
   | { readonly t: 'outlier-results'; readonly results: readonly WireOutlierResults[] }
   /** A cluster of this worker carried its first request or connection (for the health checker's no_traffic_interval). */
-  | { readonly t: 'health-traffic'; readonly cluster: string };
+  | { readonly t: 'health-traffic'; readonly cluster: string }
+  /** An upstream response of `host` said x-envoy-immediate-health-check-fail (the primary's checker fails it at once). */
+  | { readonly t: 'health-fail'; readonly cluster: string; readonly host: string };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -314,6 +316,8 @@ export function parseFromWorker(m: unknown): FromWorker | undefined {
       return Array.isArray(m['results']) && m['results'].every(isOutlierResults) ? (m as FromWorker) : undefined;
     case 'health-traffic':
       return isString(m['cluster']) ? (m as FromWorker) : undefined;
+    case 'health-fail':
+      return isString(m['cluster']) && isString(m['host']) ? (m as FromWorker) : undefined;
     default:
       return undefined;
   }

@@ -142,6 +142,7 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
     ],
     onOutlierResults: (results) => outliers.report(results),
     onHealthTraffic: (cluster) => health.traffic(cluster),
+    onHealthFail: (cluster, host) => health.failImmediately(cluster, host),
   });
   // Outlier detection for the whole proxy, fed by every worker (Envoy's main-thread detectors).
   const outliers = new OutlierHub({

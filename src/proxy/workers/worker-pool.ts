@@ -44,6 +44,8 @@ export interface WorkerPoolOptions {
   readonly onOutlierResults?: (results: readonly WireOutlierResults[]) => void;
   /** A worker's cluster carried its first traffic (for the primary's health checkers). */
   readonly onHealthTraffic?: (cluster: string) => void;
+  /** A worker saw x-envoy-immediate-health-check-fail from a host (for the primary's health checkers). */
+  readonly onHealthFail?: (cluster: string, host: string) => void;
 }
 
 interface Slot {
@@ -229,6 +231,9 @@ export class WorkerPool {
           return;
         case 'health-traffic':
           this.o.onHealthTraffic?.(m.cluster);
+          return;
+        case 'health-fail':
+          this.o.onHealthFail?.(m.cluster, m.host);
           return;
       }
     });

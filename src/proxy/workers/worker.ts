@@ -95,7 +95,7 @@ function start(settings: WorkerSettings, writeLog: (line: string) => void, ident
   const fd = settings.wasm?.sharedStoreFd;
   const shared = fd === undefined ? undefined : connectSharedStores(fd, logger);
   const outliers = new OutlierRelay((results) => proc.send({ t: 'outlier-results', results }));
-  const health = new HealthRelay((cluster) => proc.send({ t: 'health-traffic', cluster }));
+  const health = new HealthRelay((m) => proc.send(m));
   const dataPlane = new DataPlane({
     xds: tables,
     outlier: outliers.forCluster,
