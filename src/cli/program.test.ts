@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ALL_KINDS } from '../api/kinds.js';
 import { createKindRegistry } from '../api/kind.js';
 import { createProgram, runCli, verbsFor } from './program.js';
+import { VERB_SUMMARIES } from './verb-summaries.js';
 import type { CliIO } from './output.js';
 
 function io(): { io: CliIO; out: () => string } {
@@ -36,6 +37,15 @@ describe('the isthmus command tree', () => {
     assert.equal(await runCli(['--help'], { io: fast.io, registry }), 0);
     const full = await createProgram({ io: io().io, registry });
     assert.equal(fast.out(), full.helpInformation(), 'a verb changed its name, arguments or description: update its entry in verb-summaries.ts');
+  });
+
+  it('every command top-level help lists loads its verb when a command line names it (its name or an alias)', () => {
+    for (const s of VERB_SUMMARIES) {
+      for (const word of [s.name, ...s.aliases]) {
+        const verbs = verbsFor([word, '--help']);
+        assert.ok(verbs !== 'summaries' && verbs.length > 0, `isthmus ${word}: no verb is loaded for it`);
+      }
+    }
   });
 
   it('help <verb> prints that verb’s own help', async () => {

@@ -72,7 +72,7 @@ const VERBS: readonly Verb[] = [
     const m = await import('./proxy.js');
     return (p, d) => m.registerProxy(p, d);
   }),
-  verb(['apply'], async () => {
+  verb(['apply', 'delete'], async () => {
     const m = await import('./apply.js');
     return (p, d) => m.registerApply(p, d.io);
   }),

@@ -227,6 +227,7 @@ describe('a Wasm plugin gRPC stream (the proxy side, without a VM)', () => {
       acquireConnection: () => 'ready',
       releaseConnection: () => undefined,
       report: () => undefined,
+      reportResponse: () => undefined,
       requestStarted: () => undefined,
       requestEnded: () => undefined,
     } as unknown as ClusterHandle;
