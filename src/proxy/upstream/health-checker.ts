@@ -196,7 +196,7 @@ class Session {
     this.#first = false;
     if (flipped) this.parent.changed(this.key, false);
     if (!this.failed) this.parent.deps.onHealthyCheck?.(this.key);
-    this.parent.refreshGauges();
+    if (t === 'changed') this.parent.refreshGauges(); // the gauges count failed and degraded: only a change moves them
     this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('healthy', t));
   }
@@ -221,8 +221,10 @@ class Session {
     this.parent.count('failure');
     if (type !== 'active') this.parent.count('network_failure');
     this.#first = false;
-    if (flipped) this.parent.changed(this.key, true);
-    this.parent.refreshGauges();
+    if (flipped) {
+      this.parent.changed(this.key, true);
+      this.parent.refreshGauges();
+    }
     this.parent.deps.onChecked?.(this.key);
     if (!this.#closed) this.#schedule(this.parent.nextInterval('unhealthy', t));
   }
@@ -239,8 +241,10 @@ class Session {
     this.parent.count('failure');
     this.parent.count('passive_failure');
     this.#first = false;
-    if (flipped) this.parent.changed(this.key, true);
-    this.parent.refreshGauges();
+    if (flipped) {
+      this.parent.changed(this.key, true);
+      this.parent.refreshGauges();
+    }
     this.parent.deps.onChecked?.(this.key);
   }
 
