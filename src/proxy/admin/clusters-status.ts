@@ -22,6 +22,7 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
 import { breakerLimits, type BreakerLimits } from '../upstream/circuit-breakers.js';
 import { formatAddress } from './address-text.js';
 import type { DumpSource, LiveCluster } from './dump-source.js';
+import type { Host } from '../upstream/host.js';
 
 interface HostRow {
   readonly address: Address;
@@ -71,8 +72,8 @@ function hostStats(live: LiveCluster, key: string): HostRow['stats'] {
   ];
 }
 
-function liveHosts(live: LiveCluster): HostRow[] {
-  return live.hosts.hosts.map((h) => ({
+function hostRow(h: Host, flags: string | undefined, stats: HostRow['stats']): HostRow {
+  return {
     address: socketAddress(h.address, h.port),
     text: h.key,
     hostname: h.hostname,
@@ -80,9 +81,13 @@ function liveHosts(live: LiveCluster): HostRow[] {
     priority: h.priority,
     locality: h.locality,
     eds: HealthStatus[h.health],
-    flags: live.healthFlags(h.key),
-    stats: hostStats(live, h.key),
-  }));
+    flags,
+    stats,
+  };
+}
+
+function liveHosts(live: LiveCluster): HostRow[] {
+  return live.hosts.hosts.map((h) => hostRow(h, live.healthFlags(h.key), hostStats(live, h.key)));
 }
 
 function assignmentHosts(cla: ClusterLoadAssignment | undefined, flags: (host: string, eds: HealthStatus) => string | undefined): HostRow[] {
@@ -134,7 +139,11 @@ function clusterRows(src: DumpSource): ClusterRow[] {
     }
     const eds = c.clusterDiscoveryType.case === 'type' && c.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS;
     const cla = eds ? endpoints.get(c.edsClusterConfig?.serviceName || name)?.message : (src.dnsHosts?.(name) ?? c.loadAssignment);
-    rows.push(row(c, true, assignmentHosts(cla, (host, eds) => src.hostHealthFlags?.(name, host, eds))));
+    const hosts = assignmentHosts(cla, (host, eds) => src.hostHealthFlags?.(name, host, eds));
+    for (const h of src.retainedHosts?.(name) ?? []) {
+      if (!hosts.some((r) => r.text === h.key)) hosts.push(hostRow(h, src.hostHealthFlags?.(name, h.key, HealthStatus[h.health]), []));
+    }
+    rows.push(row(c, true, hosts));
   }
   return rows;
 }

@@ -55,6 +55,11 @@ export interface DumpSource {
   /** A DNS cluster's hosts as resolved, for sources without `liveCluster` (a multi-worker primary's dns-hub.ts). */
   dnsHosts?(cluster: string): ClusterLoadAssignment | undefined;
   /**
+   * Hosts discovery removed that the workers still balance over while they pass their health checks
+   * (/pending_dynamic_removal), for sources without `liveCluster` (a multi-worker primary's health-hub.ts).
+   */
+  retainedHosts?(cluster: string): readonly Host[];
+  /**
    * Listener and cluster versions serving traffic (ListenersConfigDump active_state, dynamic_active_clusters);
    * with `warming`, those still warming (warming_state, dynamic_warming_clusters). Absent: every accepted
    * resource is listed as active.

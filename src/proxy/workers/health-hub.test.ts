@@ -19,6 +19,9 @@ import { OutlierHub } from './outlier-hub.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { HealthRelay } from './health-relay.js';
 import { parseFromWorker, parseToWorker } from './ipc-protocol.js';
+import { clustersText } from '../admin/clusters-status.js';
+import type { DumpSource } from '../admin/dump-source.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE } from '../../xds/type-urls.js';
 
 const A = '10.0.0.1:80';
 const B = '10.0.0.2:80';
@@ -86,6 +89,22 @@ function mesh(config: CompiledCluster, eds?: ClusterLoadAssignment) {
   };
   apply();
   return { clock, probes, hub, workers, sent, apply };
+}
+
+/** The primary's /clusters text for `config` with EDS `eds`, its health flags and retained hosts from the hub. */
+function primaryClusters(config: CompiledCluster, eds: ClusterLoadAssignment, hub: HealthHub): string {
+  const entry = (message: unknown) => ({ message, compiled: undefined, version: '1', lastUpdated: '' });
+  const tables = new Map<string, Map<string, unknown>>([
+    [CLUSTER_TYPE, new Map([['svc', entry(config.proto)]])],
+    [ENDPOINT_TYPE, new Map([['svc', entry(eds)]])],
+  ]);
+  const src: DumpSource = {
+    table: ((type: string) => tables.get(type) ?? new Map()) as DumpSource['table'],
+    typeState: () => ({ version: '1', received: true, names: [] }) as unknown as ReturnType<DumpSource['typeState']>,
+    hostHealthFlags: (c, host) => healthFlagsText(hub.flags(c, host) ?? {}),
+    retainedHosts: (c) => hub.retainedHosts(c),
+  };
+  return clustersText(src);
 }
 
 /** The ports of every host a cluster picks in 20 tries. */
@@ -158,6 +177,10 @@ describe('active health checks run in the primary for every worker', () => {
       assert.equal(w.healthFlags(A), '/pending_dynamic_removal');
     }
     assert.equal(healthFlagsText(m.hub.flags('svc', A) ?? {}), '/pending_dynamic_removal');
+    // The primary's /clusters lists A too, as the workers balance over it (a single process's lists it).
+    const primary = primaryClusters(config, next, m.hub);
+    assert.match(primary, /^svc::10\.0\.0\.1:80::health_flags::\/pending_dynamic_removal$/m);
+    assert.match(primary, /^svc::10\.0\.0\.2:80::health_flags::healthy$/m);
     m.clock.advance(60_000);
     m.probes.answer(A, BAD);
     assert.ok(m.probes.closed.has(A), 'the primary stopped checking A');

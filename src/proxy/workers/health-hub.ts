@@ -24,7 +24,7 @@ import { HealthChecker, type ProbeFactory } from '../upstream/health-checker.js'
 import { compileClusterHealthCheck } from '../upstream/health-checker-config.js';
 import type { HostHealthFlags } from '../upstream/health-checker-flags.js';
 import { hostCheckSpecs, retainedHosts, withoutHosts, withRetainedHosts, type HostCheckSpec } from '../upstream/health-checker-hosts.js';
-import { hostSetFromAssignment, type HostSet } from '../upstream/host.js';
+import { hostSetFromAssignment, type Host, type HostSet } from '../upstream/host.js';
 import { encodeHealthFlags, type WireHostHealth } from './ipc-protocol.js';
 
 export interface HealthHubOptions {
@@ -133,6 +133,12 @@ export class HealthHub {
   /** The hosts of a cluster EDS removed that stay while they pass their checks (/pending_dynamic_removal). */
   retained(cluster: string): string[] {
     return [...(this.#clusters.get(cluster)?.pendingRemoval ?? [])];
+  }
+
+  /** The same hosts as the workers balance over them (address, weight, locality...), for the primary's /clusters. */
+  retainedHosts(cluster: string): readonly Host[] {
+    const w = this.#clusters.get(cluster);
+    return w === undefined || w.pendingRemoval.size === 0 ? [] : w.hosts.hosts.filter((h) => w.pendingRemoval.has(h.key));
   }
 
   /** Every checked cluster's flags now: what a (re)started worker is told first. */

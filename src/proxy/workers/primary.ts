@@ -244,6 +244,8 @@ export async function startPrimary(o: PrimaryOptions): Promise<RunningPrimary> {
       }),
     // /clusters: a DNS cluster's hosts as the primary resolved them for the workers.
     dnsHosts: (cluster: string) => dns.hostsOf(cluster),
+    // /clusters: hosts EDS removed that the workers keep while they pass their checks.
+    retainedHosts: (cluster: string) => health.retainedHosts(cluster),
     logLevel: () => level,
     setLogLevel: (l: string) => {
       const ok = o.setLogLevel?.(l) ?? false;
