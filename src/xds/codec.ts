@@ -40,6 +40,9 @@ import { RawBufferSchema } from './gen/envoy/extensions/transport_sockets/raw_bu
 import { TypedStructSchema as UdpaTypedStructSchema } from './gen/udpa/type/v1/typed_struct_pb.js';
 import { OpenTelemetryConfigSchema } from './gen/envoy/config/trace/v3/opentelemetry_pb.js';
 import { ZipkinConfigSchema } from './gen/envoy/config/trace/v3/zipkin_pb.js';
+import { StatefulSessionSchema, StatefulSessionPerRouteSchema } from './gen/envoy/extensions/filters/http/stateful_session/v3/stateful_session_pb.js';
+import { CookieBasedSessionStateSchema } from './gen/envoy/extensions/http/stateful_session/cookie/v3/cookie_pb.js';
+import { HeaderBasedSessionStateSchema } from './gen/envoy/extensions/http/stateful_session/header/v3/header_pb.js';
 import { FilterConfigSchema as AlpnFilterConfigSchema } from './gen/istio/envoy/config/filter/http/alpn/v2alpha1/config_pb.js';
 
 export const XDS_REGISTRY = createRegistry(
@@ -92,6 +95,11 @@ export const XDS_REGISTRY = createRegistry(
   ZipkinConfigSchema,
   // Istio's istio.alpn HTTP filter, which istiod packs as its own proto (not a TypedStruct).
   AlpnFilterConfigSchema,
+  // Persistent sessions (envoy.filters.http.stateful_session and its cookie and header session states).
+  StatefulSessionSchema,
+  StatefulSessionPerRouteSchema,
+  CookieBasedSessionStateSchema,
+  HeaderBasedSessionStateSchema,
 );
 
 /** Any with `type.googleapis.com/<full name>`. */

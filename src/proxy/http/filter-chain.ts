@@ -25,6 +25,7 @@ import { grpcMessage } from './local-reply.js';
 import { runPeerMetadataFilter } from '../telemetry/peer-metadata-filter.js';
 import { runAlpnFilter } from '../filters/alpn/filter.js';
 import { runGrpcWebFilter } from '../filters/grpc-web/filter.js';
+import { runStatefulSessionFilter } from '../filters/stateful-session/filter.js';
 
 type FilterStatus = 'continue' | 'stop';
 
@@ -155,6 +156,9 @@ export function runFilters(s: HttpStream, sel: RouteSelection | undefined, hcm: 
       case 'alpn':
         runAlpnFilter(f.config, s, sel, env);
         st = 'continue';
+        break;
+      case 'stateful_session':
+        st = runStatefulSessionFilter(f.name, f.config, s, sel);
         break;
       case 'router':
         forward(s, sel, env, f.config);

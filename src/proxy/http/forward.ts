@@ -11,27 +11,14 @@ import { ResponseFlag } from './response-flags.js';
 import { Router } from './router.js';
 import { bodyBufferLimit } from './forward-plan.js';
 import { mirrorTargets } from './mirror.js';
-import { headerValue, type HeaderMap } from './headers.js';
+import type { HeaderMap } from './headers.js';
+import { cookieValue, setCookieValue } from './cookies.js';
 import { xxHash64 } from '../upstream/lb/xxhash64.js';
 import { hostPort } from '../lib/address.js';
 import { originalDestinationOf } from '../upstream/original-dst.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import { appendForwardedHost, requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
 import { isGrpcRequest } from './local-reply.js';
-
-/** A request cookie's value as Envoy's parseCookieValue reads it: the first match, without surrounding double quotes. */
-function cookieValue(h: HeaderMap, name: string): string | undefined {
-  const c = headerValue(h, 'cookie');
-  if (c === undefined) return undefined;
-  for (const part of c.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const v = part.slice(eq + 1).trim();
-      return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
-    }
-  }
-  return undefined;
-}
 
 /**
  * The cookie Envoy's router makes when a cookie hash policy with a ttl finds none (addDownstreamSetCookie,
@@ -42,12 +29,7 @@ function cookieValue(h: HeaderMap, name: string): string | undefined {
 function generatedCookie(p: Extract<CompiledHashPolicy, { kind: 'cookie' }>, s: HttpStream, ttlMs: number): { value: string; header: string } {
   const r = s.request;
   const value = xxHash64(hostPort(r.remoteAddress, r.remotePort) + hostPort(r.localAddress, r.localPort)).toString(16).padStart(16, '0');
-  let header = `${p.name}="${value}"`;
-  const maxAge = Math.floor(ttlMs / 1000);
-  if (maxAge !== 0) header += `; Max-Age=${maxAge}`;
-  if (p.path !== '') header += `; Path=${p.path}`;
-  for (const a of p.attributes) header += a.value === '' ? `; ${a.name}` : `; ${a.name}=${a.value}`;
-  return { value, header: `${header}; HttpOnly` };
+  return { value, header: setCookieValue(p.name, value, p.path, Math.floor(ttlMs / 1000), true, p.attributes) };
 }
 
 function queryValue(path: string, name: string): string | undefined {

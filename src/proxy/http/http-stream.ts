@@ -7,6 +7,7 @@
 // watermark backpressure, and a local reply meanwhile replaces the held response.
 
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
+import type { OverrideHost } from '../upstream/override-host.js';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { DownstreamRequest, DownstreamResponse } from './downstream.js';
 import type { Random } from '../lib/random.js';
@@ -117,6 +118,8 @@ export class HttpStream {
    * decoder and encoder buffer limit of the stream (retry and shadow bodies, bodies behind a paused filter).
    */
   bufferLimit = HELD_BODY_WATERMARK;
+  /** The host a filter asks the router for (Envoy's setUpstreamOverrideHost; the stateful session filter). */
+  upstreamOverrideHost: OverrideHost | undefined = undefined;
   /** An upgrade request's terminal (upgrade.ts): the router opens a tunnel to the route's cluster instead. */
   tunnel: ((cluster: ClusterHandle) => void) | undefined = undefined;
   /** Envoy's is_grpc_request: decided from the request as it arrived (a gRPC-Web request is not gRPC). */

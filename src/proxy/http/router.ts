@@ -188,7 +188,7 @@ export class Router {
     const every = retry?.previousPrioritiesUpdateFrequency;
     const priorities = every !== undefined ? (this.#priorities ??= new PreviousPriorities(every)) : undefined;
     const avoid = retry?.avoidPreviousHosts === true ? this.#triedHosts() : undefined;
-    const host = cluster.pick({ hash: this.plan.hash, avoid, selectionAttempts: (retry?.hostSelectionMaxAttempts ?? 1) + 1, originalDestination: this.plan.originalDestination, priorities });
+    const host = cluster.pick({ hash: this.plan.hash, avoid, selectionAttempts: (retry?.hostSelectionMaxAttempts ?? 1) + 1, originalDestination: this.plan.originalDestination, priorities, override: s.upstreamOverrideHost });
     if (host === undefined) {
       this.#finish();
       s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });

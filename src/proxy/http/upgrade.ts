@@ -27,7 +27,7 @@ export function openTunnel(s: HttpStream, cluster: ClusterHandle, socket: Duplex
   const info = s.info;
   const r = s.request;
   info.upstreamCluster = cluster.config.name;
-  const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: cluster.config.kind === 'original-dst' ? r.authority : undefined });
+  const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: cluster.config.kind === 'original-dst' ? r.authority : undefined, override: s.upstreamOverrideHost });
   if (host === undefined) return s.localReply({ status: 503, body: BODY_NO_HEALTHY_UPSTREAM, flag: ResponseFlag.UH, details: 'no_healthy_upstream' });
   info.upstreamHost = host.key;
   info.attempts = 1;

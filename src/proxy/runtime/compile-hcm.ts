@@ -7,6 +7,8 @@ import { anyUnpack, type Any } from '@bufbuild/protobuf/wkt';
 import { HttpConnectionManagerSchema, type HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { HTTPFaultSchema } from '../../xds/gen/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 import { compileFault, type FaultConfig } from '../filters/fault/config.js';
+import { compileStatefulSessionFilter, type StatefulSessionConfig } from '../filters/stateful-session/config.js';
+import { StatefulSessionSchema } from '../../xds/gen/envoy/extensions/filters/http/stateful_session/v3/stateful_session_pb.js';
 import type { XfccConfig, XfccMode } from '../http/xfcc.js';
 import { RBACSchema } from '../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { compileRbacFilter, type RbacFilterConfig } from '../filters/rbac/config.js';
@@ -45,6 +47,7 @@ export type CompiledHttpFilter =
   | { readonly kind: 'wasm'; readonly name: string; readonly config: WasmFilterConfig }
   | { readonly kind: 'peer_metadata'; readonly name: string; readonly config: PeerMetadataConfig }
   | { readonly kind: 'alpn'; readonly name: string; readonly config: AlpnFilterConfig }
+  | { readonly kind: 'stateful_session'; readonly name: string; readonly config: StatefulSessionConfig }
   | { readonly kind: 'router'; readonly name: string; readonly config: RouterConfig };
 
 
@@ -253,6 +256,10 @@ export function compileHcm(any: Any, path: string, direction: 'inbound' | 'outbo
         const config = compileStatsConfig(ts.value, `${fp}.typed_config.value`, problems);
         istioStats = { config, reporter: reporterFor(direction, config.serverGateway) };
       }
+    } else if (t === StatefulSessionSchema.typeName && a !== undefined) {
+      const r = compileStatefulSessionFilter(a, `${fp}.typed_config`);
+      if (r.ok) httpFilters.push({ kind: 'stateful_session', name: f.name, config: r.value });
+      else problems.push(...r.problems);
     } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') httpFilters.push({ kind: 'cors', name: f.name });
     else if (t === 'envoy.extensions.filters.http.grpc_web.v3.GrpcWeb') httpFilters.push({ kind: 'grpc_web', name: f.name });
     else if (t === 'envoy.extensions.filters.http.router.v3.Router') {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { CompiledCluster, TransportSettings } from '../runtime/compile-cluster.js';
 import type { SlotGrant } from './connection-slots.js';
 import type { PreviousPriorities } from './previous-priorities.js';
+import type { OverrideHost } from './override-host.js';
 
 export type { SlotGrant };
 
@@ -38,6 +39,8 @@ export interface PickContext {
   readonly originalDestination: string | undefined;
   /** The request's previous_priorities retry state: levels it leaves out, and the picked host's level is recorded. */
   readonly priorities?: PreviousPriorities | undefined;
+  /** The host the request asks for (a stateful session's cookie or header), chosen before the balancer when it may be. */
+  readonly override?: OverrideHost | undefined;
 }
 
 /** The HTTP version spoken to an upstream. */

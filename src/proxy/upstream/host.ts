@@ -284,3 +284,11 @@ export class HostCountersTable {
     }
   }
 }
+
+/** Whether `after` adds or removes hosts of `before` (a change of health or weight is not one). */
+export function membershipChanged(before: HostSet, after: HostSet): boolean {
+  const was = new Set(before.hosts.map((h) => h.key));
+  if (was.size !== after.hosts.length) return true;
+  for (const h of after.hosts) if (!was.has(h.key)) return true;
+  return false;
+}

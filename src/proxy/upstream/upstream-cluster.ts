@@ -14,7 +14,8 @@ import type { ClusterLoadAssignment } from '../../xds/gen/envoy/config/endpoint/
 import type { Clock } from '../../lib/clock.js';
 import type { Random } from '../lib/random.js';
 import { transportFor, type CompiledCluster, type TransportSettings } from '../runtime/compile-cluster.js';
-import { healthClass, hostKey, hostSetFromAssignment, HostCountersTable, type Host, type HostSet } from './host.js';
+import { healthClass, hostKey, hostSetFromAssignment, HostCountersTable, membershipChanged, type Host, type HostSet } from './host.js';
+import { hostHealthStatus, OverrideHostSelector, overrideHostStatuses } from './override-host.js';
 import { createLoadBalancer } from './lb/create-load-balancer.js';
 import type { LoadBalancer } from './lb/types.js';
 import { OutlierDetector, type HostOutlierState } from './outlier-detector.js';
@@ -81,6 +82,8 @@ const EMPTY: ClusterLoadAssignment = { $typeName: 'envoy.config.endpoint.v3.Clus
 export class UpstreamCluster implements ClusterHandle {
   #hosts: HostSet;
   #lb: LoadBalancer;
+  /** Requests naming their host (stateful sessions) go there first (override-host.ts). */
+  #override!: OverrideHostSelector;
   #picked = new Map<string, PickedHost>();
   readonly #pools = new Map<string, LivePool>();
   /** A transport's ALPN list without the metadata exchange's protocol, per list (null: use the list as is). */
@@ -181,14 +184,6 @@ export class UpstreamCluster implements ClusterHandle {
     this.envoyStats.membership({ total: this.#hosts.hosts.length, healthy, degraded, excluded });
   }
 
-  /** membership_change: counted when an update adds or removes hosts (not for a change of health or weight). */
-  #countMembershipChange(before: HostSet, after: HostSet): void {
-    const was = new Set(before.hosts.map((h) => h.key));
-    let changed = was.size !== after.hosts.length;
-    for (let i = 0; !changed && i < after.hosts.length; i++) changed = !was.has((after.hosts[i] as Host).key);
-    if (changed) this.envoyStats.membershipChange.inc();
-  }
-
   /** The local address for connections to `address`: the cluster's bind config, else the pod IP for IPv4 peers. */
   #sourceFor(address: string): string | undefined {
     if (this.config.bindAddress !== undefined) return this.config.bindAddress;
@@ -221,6 +216,8 @@ export class UpstreamCluster implements ClusterHandle {
     if (this.#ownDetector !== undefined) this.envoyStats.outlierActive(this.#ownDetector.ejectionCount());
     const outlier = this.#outlier;
     const hc = this.#hc;
+    const statuses = overrideHostStatuses(this.config.proto.commonLbConfig);
+    this.#override = new OverrideHostSelector(this.#hosts, statuses, (h) => hostHealthStatus(h, hc?.flags(h.key), outlier?.isEjected(h.key) ?? false));
     // A host failing active health checks is unhealthy for balancing, as an ejected one is; both
     // versions only grow, so their sum changes whenever either does.
     return createLoadBalancer(this.config.proto, this.#hosts, {
@@ -257,7 +254,8 @@ export class UpstreamCluster implements ClusterHandle {
       }
       next = withRetainedHosts(next, retained, this.#hosts);
     }
-    this.#countMembershipChange(this.#hosts, next);
+    // membership_change: counted when an update adds or removes hosts (not for a change of health or weight).
+    if (membershipChanged(this.#hosts, next)) this.envoyStats.membershipChange.inc();
     this.#hosts = next;
     this.#checkSpecs = specs;
     this.assignmentVersion = version;
@@ -319,6 +317,8 @@ export class UpstreamCluster implements ClusterHandle {
     if (this.config.kind === 'original-dst') return this.#originalDst(ctx.originalDestination);
     const avoid = ctx.avoid;
     const excluded = ctx.priorities?.excluded();
+    const o = ctx.override !== undefined ? this.#override.select(ctx.override) : 'balance';
+    if (o !== 'balance') return o === undefined ? undefined : this.#picked.get(o.key);
     const h = this.#lb.pick({
       ...(ctx.hash !== undefined ? { hash: ctx.hash } : {}),
       ...(avoid !== undefined && avoid.size > 0 ? { exclude: (x: Host) => avoid.has(x.key), maxSelectionAttempts: ctx.selectionAttempts ?? 6 } : {}),

@@ -21,6 +21,7 @@ import { applyHostRewrite, applyPathRewrite, compileHostRewrite, compileRoutePat
 import { DirectResponseSelectionImpl, EMPTY_LEVEL, ForwardSelectionImpl, RedirectSelectionImpl, Target, type LevelConfig } from './selection.js';
 import { buildVirtualHostIndex, type VirtualHostIndex } from './virtual-host-index.js';
 import type { CompileResult, CompiledRouteConfig, CorsSource, RouteActionPolicy, RouteInfo, RouteInput, RouteSelection, VirtualHostInfo } from './types.js';
+import { isStatefulSessionPerRoute, perRouteStatefulSession } from '../../filters/stateful-session/config.js';
 
 const DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES = 4096;
 
@@ -61,6 +62,13 @@ function level(
   problems: string[],
 ): LevelConfig {
   const at = (f: string): string => (path === '' ? f : `${path}.${f}`);
+  // A per-filter config of a kind this proxy compiles is checked here, so a bad one refuses the update (Envoy
+  // builds every route's per-filter configs when it accepts RDS); the request path reuses the compiled one.
+  for (const [name, a] of Object.entries(holder.typedPerFilterConfig)) {
+    if (!isStatefulSessionPerRoute(a)) continue;
+    const r = perRouteStatefulSession(a, at(`typed_per_filter_config[${name}]`));
+    if (!r.ok) problems.push(...r.problems);
+  }
   return Object.freeze({
     request: compileHeaderMutationLevel(holder.requestHeadersToAdd, holder.requestHeadersToRemove, at('request_headers_to_add'), at('request_headers_to_remove'), problems),
     response: compileHeaderMutationLevel(holder.responseHeadersToAdd, holder.responseHeadersToRemove, at('response_headers_to_add'), at('response_headers_to_remove'), problems),
