@@ -7,7 +7,8 @@
 // - a status outside expected_statuses (default [200, 201)) fails: retriably (counting toward
 //   unhealthy_threshold) when inside retriable_statuses, else at once; with
 //   x-envoy-immediate-health-check-fail the host is also excluded (EXCLUDED_VIA_IMMEDIATE_HC_FAIL);
-// - with service_name_matcher, x-envoy-upstream-healthchecked-cluster must match;
+// - with service_name_matcher, x-envoy-upstream-healthchecked-cluster must match (each such comparison is
+//   counted in health_check.verify_cluster);
 // - x-envoy-degraded marks a passing host degraded.
 // HTTP/1.1 keeps one keep-alive connection per host with reuse_connection (the default), else opens a
 // fresh one per check; HTTP/2 (codec_client_type) multiplexes checks on one session (health-checker-h2.ts).
@@ -35,10 +36,13 @@ export function evaluateHttpResponse(c: HttpProbeConfig, status: number, header:
   const excludeImmediately = header('x-envoy-immediate-health-check-fail') !== undefined;
   if (c.receive.length > 0 && !payloadMatches(c.receive, body)) return { ok: false, type: 'active', retriable: false, excludeImmediately };
   if (!inRanges(status, c.expected)) return { ok: false, type: 'active', retriable: inRanges(status, c.retriable), excludeImmediately };
-  if (c.serviceName !== undefined && !c.serviceName(header('x-envoy-upstream-healthchecked-cluster') ?? '')) {
-    return { ok: false, type: 'active', retriable: false, excludeImmediately: false };
+  const degraded = header('x-envoy-degraded') !== undefined;
+  if (c.serviceName !== undefined) {
+    // Counted in verify_cluster whatever the answer (HttpActiveHealthCheckSession::healthCheckResult).
+    if (!c.serviceName(header('x-envoy-upstream-healthchecked-cluster') ?? '')) return { ok: false, type: 'active', retriable: false, excludeImmediately: false, verifiedCluster: true };
+    return { ok: true, degraded, verifiedCluster: true };
   }
-  return { ok: true, degraded: header('x-envoy-degraded') !== undefined };
+  return { ok: true, degraded };
 }
 
 /** The request headers of one check (Host/:authority and user-agent, then the configured mutations). */

@@ -14,9 +14,10 @@ import { uncheckedChainOptions, upstreamCertificateCheck, upstreamTlsParams } fr
  * One check's result. `network` failures (connect error, reset, timeout) count toward unhealthy_threshold;
  * `active` failures (a bad status or payload) mark the host unhealthy at once unless `retriable`.
  */
+/** `verifiedCluster`: the HTTP check compared x-envoy-upstream-healthchecked-cluster with service_name_matcher (Envoy's verify_cluster stat). */
 export type ProbeOutcome =
-  | { readonly ok: true; readonly degraded: boolean }
-  | { readonly ok: false; readonly type: 'network' | 'timeout' | 'active'; readonly retriable: boolean; readonly excludeImmediately: boolean };
+  | { readonly ok: true; readonly degraded: boolean; readonly verifiedCluster?: true }
+  | { readonly ok: false; readonly type: 'network' | 'timeout' | 'active'; readonly retriable: boolean; readonly excludeImmediately: boolean; readonly verifiedCluster?: true };
 
 export const NETWORK_FAILURE: ProbeOutcome = Object.freeze({ ok: false, type: 'network', retriable: false, excludeImmediately: false });
 export const ACTIVE_FAILURE: ProbeOutcome = Object.freeze({ ok: false, type: 'active', retriable: false, excludeImmediately: false });

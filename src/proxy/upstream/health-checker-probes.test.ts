@@ -86,8 +86,10 @@ describe('HTTP/1.1 probe', () => {
     { name: 'x-envoy-degraded passes degraded', check: {}, status: 200, headers: { 'x-envoy-degraded': '1' }, want: { ok: true, degraded: true } },
     { name: 'the body contains the receive segments in order', check: { receive: [{ text: '6f6b' }, { binary: Buffer.from('!').toString('base64') }] }, status: 200, body: 'all ok!', want: { ok: true, degraded: false } },
     { name: 'a body missing a receive segment fails', check: { receive: [{ text: '6f6b' }] }, status: 200, body: 'nope', want: { ok: false, type: 'active', retriable: false, excludeImmediately: false } },
-    { name: 'service_name_matcher matches x-envoy-upstream-healthchecked-cluster', check: { service_name_matcher: { prefix: 'back' } }, status: 200, headers: { 'x-envoy-upstream-healthchecked-cluster': 'backend' }, want: { ok: true, degraded: false } },
-    { name: 'a service name mismatch fails', check: { service_name_matcher: { exact: 'backend' } }, status: 200, headers: { 'x-envoy-upstream-healthchecked-cluster': 'other' }, want: { ok: false, type: 'active', retriable: false, excludeImmediately: false } },
+    { name: 'service_name_matcher matches x-envoy-upstream-healthchecked-cluster', check: { service_name_matcher: { prefix: 'back' } }, status: 200, headers: { 'x-envoy-upstream-healthchecked-cluster': 'backend' }, want: { ok: true, degraded: false, verifiedCluster: true } },
+    { name: 'a service name mismatch fails', check: { service_name_matcher: { exact: 'backend' } }, status: 200, headers: { 'x-envoy-upstream-healthchecked-cluster': 'other' }, want: { ok: false, type: 'active', retriable: false, excludeImmediately: false, verifiedCluster: true } },
+    // The status is checked first: a failing status is not a cluster verification (Envoy counts verify_cluster after it).
+    { name: 'a failing status is not compared with service_name_matcher', check: { service_name_matcher: { exact: 'backend' } }, status: 503, want: { ok: false, type: 'active', retriable: false, excludeImmediately: false } },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -119,6 +119,14 @@ describe('health checker: host state', () => {
     assert.equal(s.checker.stats.network_failure, 1);
   });
 
+  it('checks that compared the healthchecked cluster header are counted in verify_cluster, passing or not', () => {
+    const s = setup(hc({ unhealthy_threshold: 1 }));
+    step(s, { ok: true, degraded: false, verifiedCluster: true });
+    step(s, { ok: false, type: 'active', retriable: false, excludeImmediately: false, verifiedCluster: true });
+    step(s, BAD);
+    assert.deepEqual([s.checker.stats.verify_cluster, s.checker.stats.success, s.checker.stats.failure], [2, 1, 2]);
+  });
+
   it('x-envoy-immediate-health-check-fail excludes the host until it passes again', () => {
     const s = setup(hc({ healthy_threshold: 1 }));
     step(s, PASS);

@@ -78,6 +78,7 @@ export interface HealthCheckStats {
   failure: number;
   network_failure: number;
   passive_failure: number;
+  verify_cluster: number;
 }
 
 type Transition = 'unchanged' | 'pending' | 'changed';
@@ -160,6 +161,7 @@ class Session {
     this.#timeoutTimer?.cancel();
     this.#timeoutTimer = undefined;
     this.#inFlight = false;
+    if (o.verifiedCluster === true) this.parent.count('verify_cluster');
     if (o.ok) this.#success(o.degraded);
     else this.#failure(o.type, o.retriable, o.excludeImmediately);
   }
@@ -261,7 +263,7 @@ export class HealthChecker implements ActiveHealth {
   readonly #factory: ProbeFactory;
   #version = 0;
   #closed = false;
-  readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0, passive_failure: 0 };
+  readonly stats: HealthCheckStats = { attempt: 0, success: 0, failure: 0, network_failure: 0, passive_failure: 0, verify_cluster: 0 };
   /** Envoy's health_check.* in the proxy's store (HealthCheckerStats: the counters, and the healthy and degraded gauges). */
   readonly #envoy: { readonly counters: Record<keyof HealthCheckStats, Counter>; readonly healthy: Gauge; readonly degraded: Gauge } | undefined;
 
@@ -284,6 +286,7 @@ export class HealthChecker implements ActiveHealth {
               failure: st.counter('failure'),
               network_failure: st.counter('network_failure'),
               passive_failure: st.counter('passive_failure'),
+              verify_cluster: st.counter('verify_cluster'),
             },
             healthy: st.gauge('healthy'),
             degraded: st.gauge('degraded'),
