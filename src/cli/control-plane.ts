@@ -5,6 +5,9 @@
 // It also scrapes the Istio metrics of every connected proxy that tells its admin address
 // (ISTHMUS_ADMIN_ADDRESS) and serves them as JSON under /api/metrics (src/dashboard/server), and runs the
 // dashboard (graph, config, proxies; token login) on a port of its own when asked to.
+// istiod's feature flags that change translation (PILOT_ENABLE_PERSISTENT_SESSION_FILTER and the persistent
+// session label names) are read once from the environment when the command starts (pilotFeaturesFromEnv) and
+// given to every snapshot.
 
 import type { Command } from 'commander';
 import { createServer, type Server } from 'node:http';
@@ -18,6 +21,7 @@ import type { Logger } from '../lib/logger.js';
 import { silentLogger } from '../lib/logger.js';
 import { snapshotFromConfig } from '../model/build-snapshot.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/mesh-config.js';
+import { pilotFeaturesFromEnv, type PilotFeatures } from '../model/pilot-features.js';
 import type { MeshSnapshot } from '../model/snapshot.js';
 import { LocalWorkloads } from '../registry/local-workloads.js';
 import { autoRegisteredName, autoRegisteredWorkload } from '../registry/auto-register.js';
@@ -58,6 +62,8 @@ export interface ControlPlaneOptions {
   readonly monitoringPort: number;
   readonly debounceMs?: number;
   readonly mesh?: MeshConfig;
+  /** istiod's feature flags (PILOT_* variables), read once; Istio's defaults when absent. One object for every rebuild. */
+  readonly features?: PilotFeatures;
   readonly logger?: Logger;
   /** Called with each invalid resource row after a (re)load, to report it. */
   readonly onProblem?: (line: string) => void;
@@ -113,7 +119,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const rebuild = (): MeshSnapshot => {
     const entries = store.list();
     const jwks = jwksResolver.resolve(jwksSourcesOf(entries.flatMap((e) => (isKind(e.resource, REQUEST_AUTHENTICATION) ? [e.resource] : []))));
-    current = snapshotFromConfig(entries, { version: String(++version), mesh, localWorkloads: workloads.list(), jwks });
+    current = snapshotFromConfig(entries, { version: String(++version), mesh, ...(o.features !== undefined ? { features: o.features } : {}), localWorkloads: workloads.list(), jwks });
     for (const p of current.problems) logger.warn('config skipped', { path: p.path, message: p.message });
     return current;
   };
@@ -309,6 +315,8 @@ export interface ControlPlaneDeps {
   readonly registry: KindRegistry;
   readonly stopSignal: () => Promise<void>;
   readonly logger?: Logger;
+  /** Where istiod's PILOT_* feature variables are read from, once at start; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export function registerControlPlane(program: Command, deps: ControlPlaneDeps): void {
@@ -344,6 +352,11 @@ The CA signs workload certificates for proxies started with --token-file (a toke
 
 Invalid resources are reported and skipped; the last good version of each keeps serving.
 
+Environment, read once at start (istiod's feature flags; docs/control-plane.md):
+  PILOT_ENABLE_PERSISTENT_SESSION_FILTER  persistent sessions (stateful_session filter); default false
+  PILOT_PERSISTENT_SESSION_LABEL          cookie session label; default istio.io/persistent-session
+  PILOT_PERSISTENT_SESSION_HEADER_LABEL   header session label; default istio.io/persistent-session-header
+
 Examples:
   isthmus control-plane --config examples/
   isthmus bootstrap --proxyless --node client > bootstrap.json`,
@@ -357,10 +370,13 @@ Examples:
       const metricsScrapeIntervalMs = Number(opts.metricsInterval);
       if (!Number.isFinite(metricsScrapeIntervalMs) || metricsScrapeIntervalMs <= 0) throw new IsthmusError('ISM_USAGE', `invalid --metrics-interval "${opts.metricsInterval}": must be a number of milliseconds > 0`);
       const mesh = await readMeshConfigFile(opts.meshConfig !== undefined ? resolve(io.cwd, opts.meshConfig) : undefined);
+      const { features, problems } = pilotFeaturesFromEnv(deps.env ?? process.env);
+      for (const p of problems) io.stderr(`  ! ${p.path}: ${p.message}\n`);
       const stopped = deps.stopSignal();
       const cp = await startControlPlane({
         configDir: dir,
         mesh,
+        features,
         ...(opts.cacerts !== undefined ? { cacertsDir: resolve(io.cwd, opts.cacerts) } : {}),
         registry: deps.registry,
         host: opts.host,

@@ -13,12 +13,15 @@ import { defaultLauncher, type Launcher } from './up/launch.js';
 import { startLocalMesh, type RunningLocalMesh } from './up/local-mesh.js';
 import { readMeshConfigFile } from './mesh-config-file.js';
 import { DEFAULT_DASHBOARD_PORT } from '../dashboard/server/dashboard-server.js';
+import { pilotFeaturesFromEnv } from '../model/pilot-features.js';
 
 export interface UpDeps {
   readonly io: CliIO;
   readonly registry: KindRegistry;
   readonly stopSignal: () => Promise<void>;
   readonly launcher?: Launcher;
+  /** Where the control plane's PILOT_* feature variables are read from, once at start; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 function port(name: string, v: string): number {
@@ -63,6 +66,9 @@ sidecar proxy, each pod on a loopback address of its own (127.10.0.N) so ports s
 Apps reach other services by name through their sidecar (HTTP_PROXY is set for them) and listen on
 $HOST:$PORT. A pod that crashes is restarted and reported. Config changes in the folder apply live.
 
+The control plane reads istiod's PILOT_ENABLE_PERSISTENT_SESSION_FILTER, PILOT_PERSISTENT_SESSION_LABEL
+and PILOT_PERSISTENT_SESSION_HEADER_LABEL from the environment once at start (control-plane --help).
+
 Examples:
   isthmus up                                  # the Bookinfo demo: http://127.0.0.1:8080/productpage
                                               # and its dashboard: http://127.0.0.1:20001 (token printed)
@@ -86,6 +92,9 @@ Examples:
       const t0 = Date.now();
       const say = (line: string): void => io.stderr(line + '\n');
       say(`isthmus up: ${folder ?? 'the Bookinfo demo'} (${dir})`);
+      // istiod's feature flags (persistent sessions), read once; a refused value keeps the default, reported.
+      const { features, problems } = pilotFeaturesFromEnv(deps.env ?? process.env);
+      for (const p of problems) say(`  ! ${p.path}: ${p.message}`);
       const mesh = await startLocalMesh({
         configDir: dir,
         registry: deps.registry,
@@ -99,6 +108,7 @@ Examples:
         metricsScrapeIntervalMs,
         report: say,
         mesh: meshConfig,
+        features,
         ...(opts.cacerts !== undefined ? { cacertsDir: resolve(io.cwd, opts.cacerts) } : {}),
         ...(opts.isolateProxies === true ? { isolateProxies: true } : {}),
         ...(opts.logs === true ? { onLine: (name: string, line: string) => io.stderr(`[${name}] ${line}\n`) } : {}),

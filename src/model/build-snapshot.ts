@@ -21,6 +21,7 @@ import { resolveTargetPort } from '../registry/kubernetes.js';
 import type { Endpoint, Service, Workload } from '../registry/types.js';
 import { DestinationRuleIndex } from './destination-rules.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from './mesh-config.js';
+import { DEFAULT_PILOT_FEATURES, type PilotFeatures } from './pilot-features.js';
 import type {
   DestinationRuleView,
   GatewayView,
@@ -38,6 +39,8 @@ import { convertGatewayApi } from './gateway-api/convert.js';
 export interface SnapshotInput {
   readonly version: string;
   readonly mesh: MeshConfig;
+  /** istiod's feature flags; DEFAULT_PILOT_FEATURES when absent. Pass the same object to every rebuild. */
+  readonly features?: PilotFeatures;
   readonly entries: readonly ResourceEntry[];
   readonly registry: RegistrySnapshot;
   /** JWKS documents by jwksUri, as the control plane's resolver last fetched them. */
@@ -93,6 +96,7 @@ class Snapshot implements MeshSnapshot {
   constructor(
     readonly version: string,
     readonly mesh: MeshConfig,
+    readonly features: PilotFeatures,
     readonly services: readonly Service[],
     readonly workloads: readonly Workload[],
     readonly problems: readonly Issue[],
@@ -359,6 +363,7 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
   const snapshot = new Snapshot(
     input.version,
     input.mesh,
+    input.features ?? DEFAULT_PILOT_FEATURES,
     input.registry.services,
     input.registry.workloads,
     Object.freeze(problems),
@@ -377,6 +382,8 @@ export function buildMeshSnapshot(input: SnapshotInput): MeshSnapshot {
 export interface ConfigSnapshotOptions {
   readonly version?: string;
   readonly mesh?: MeshConfig;
+  /** istiod's feature flags (read once by the control plane); DEFAULT_PILOT_FEATURES when absent. */
+  readonly features?: PilotFeatures;
   /** Workloads registered at run time (LocalWorkloads.list()). */
   readonly localWorkloads?: readonly Workload[];
   /** JWKS documents by jwksUri (the control plane's resolver). */
@@ -389,6 +396,7 @@ export function snapshotFromConfig(entries: readonly ResourceEntry[], opts: Conf
   return buildMeshSnapshot({
     version: opts.version ?? '1',
     mesh,
+    ...(opts.features !== undefined ? { features: opts.features } : {}),
     entries,
     registry: buildRegistry(entries, opts.localWorkloads ?? [], mesh.domainSuffix),
     ...(opts.jwks !== undefined ? { jwks: opts.jwks } : {}),

@@ -13,6 +13,7 @@ import type { Server } from '../api/networking/gateway.js';
 import type { SidecarSpec } from '../api/networking/sidecar.js';
 import type { Endpoint, Labels, Service, ServicePort, Workload } from '../registry/types.js';
 import type { MeshConfig } from './mesh-config.js';
+import type { PilotFeatures } from './pilot-features.js';
 import type { AuthorizationPolicy } from '../api/security/authorization-policy.js';
 import type { PeerAuthentication } from '../api/security/peer-authentication.js';
 import type { RequestAuthentication } from '../api/security/request-authentication.js';
@@ -113,6 +114,8 @@ export interface MeshSnapshot {
   /** Grows with every rebuild; pushed proxies are tagged with it. */
   readonly version: string;
   readonly mesh: MeshConfig;
+  /** istiod's feature flags (PILOT_* variables); the same object for every snapshot of one control plane. */
+  readonly features: PilotFeatures;
   /** Every service, sorted by hostname then namespace. */
   readonly services: readonly Service[];
   readonly workloads: readonly Workload[];

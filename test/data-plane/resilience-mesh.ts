@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { ProxyOptions, RunningProxy } from '../../src/proxy/proxy.js';
+import type { ControlPlaneOptions } from '../../src/cli/control-plane.js';
 import { freePort, send, startMesh, startTestProxy, type ProxySpec, type Reply, type TestMesh } from '../support/data-plane.js';
 import { waitFor } from '../support/wait.js';
 
@@ -138,12 +139,18 @@ export interface Gateway {
  * access log file, and waits until the gateway answers READY_PATH (the VirtualService must include it:
  * use virtualServiceYaml).
  */
-export async function startGateway(t: TestContext, files: (port: number) => Record<string, string>, extra: Partial<ProxyOptions> = {}, spec: Partial<ProxySpec> = {}): Promise<Gateway> {
+export async function startGateway(
+  t: TestContext,
+  files: (port: number) => Record<string, string>,
+  extra: Partial<ProxyOptions> = {},
+  spec: Partial<ProxySpec> = {},
+  controlPlane: Partial<ControlPlaneOptions> = {},
+): Promise<Gateway> {
   const port = await freePort();
   const logDir = await mkdtemp(join(tmpdir(), 'isthmus-al-'));
   t.after(() => rm(logDir, { recursive: true, force: true }));
   const logFile = join(logDir, 'access.log');
-  const mesh = await startMesh(t, { 'gw.yaml': gatewayYaml(port), ...files(port) }, { accessLogFile: logFile });
+  const mesh = await startMesh(t, { 'gw.yaml': gatewayYaml(port), ...files(port) }, { accessLogFile: logFile }, controlPlane);
   const proxy = await startTestProxy(t, mesh, { node: 'ingressgateway', namespace: 'istio-system', type: 'router', labels: { istio: 'ingressgateway' }, ...spec }, extra);
   await waitFor(async () => (await send('127.0.0.1', port, { path: READY_PATH }).catch(() => undefined))?.status === 200, 'the gateway to serve its routes', 10_000);
   const logLines = async (): Promise<AccessLogLine[]> => {

@@ -24,6 +24,8 @@ import { startUpstream, type TestUpstream } from '../support/data-plane.js';
 import { clusterManagerOf, filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
 import { startHcmListener } from '../support/hcm-listener.js';
 import { ask, type HttpAnswer } from '../support/http-ask.js';
+import { startGateway, virtualServiceYaml } from './resilience-mesh.js';
+import { pilotFeaturesFromEnv } from '../../src/model/pilot-features.js';
 
 const FILTER = 'envoy.filters.http.stateful_session';
 
@@ -196,4 +198,47 @@ it('bad stateful session configs are refused with the field and Envoy\'s reason'
   const l = compileListener(listener({ name: 'l', address: '127.0.0.1', port: 0, chains: [filterChain({ name: 'c', filters: [hcm] })] }));
   assert.equal(l.ok, false);
   assert.match(l.ok ? '' : l.problems.join('\n'), /http_filters\[0\]\(envoy\.filters\.http\.stateful_session\)\.typed_config\.session_state\.typed_config: unsupported session state envoy\.extensions\.filters\.http\.router\.v3\.Router/);
+});
+
+/** A ServiceEntry `shop.example.internal` labelled as `labels` say, with one endpoint per upstream (`draining`: Istio's istio.io/draining label). */
+function shopEntry(labels: string, endpoints: readonly { port: number; draining?: boolean }[]): string {
+  const eps = endpoints.map((e) => `  - {address: 127.0.0.1, ports: {http: ${e.port}}${e.draining === true ? ', labels: {istio.io/draining: "true"}' : ''}}`).join('\n');
+  return `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: shop, namespace: default, labels: {${labels}}}
+spec:
+  hosts: [shop.example.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints:
+${eps}
+`;
+}
+
+it('Istio end to end: PILOT_ENABLE_PERSISTENT_SESSION_FILTER and istio.io/persistent-session keep a client on its endpoint, a draining one included', async (t) => {
+  const a = await startUpstream(t, 'a');
+  const b = await startUpstream(t, 'b');
+  const c = await startUpstream(t, 'c');
+  const files = () => ({
+    'shop.yaml': shopEntry('istio.io/persistent-session: shop-session', [{ port: a.port }, { port: b.port }, { port: c.port, draining: true }]),
+    'vs.yaml': virtualServiceYaml('  - route: [{destination: {host: shop.example.internal, port: {number: 80}}}]\n'),
+  });
+  const on = pilotFeaturesFromEnv({ PILOT_ENABLE_PERSISTENT_SESSION_FILTER: 'true' });
+  assert.deepEqual(on.problems, []);
+  const gw = await startGateway(t, files, {}, {}, { features: on.features });
+  const first = await gw.get('/');
+  assert.ok(first.body === 'a' || first.body === 'b', `the draining endpoint takes no new session: ${first.body}`);
+  const cookie = /^shop-session="([^"]+)"; Path=\/; HttpOnly$/.exec(String(first.headers['set-cookie'] ?? ''));
+  assert.ok(cookie !== null, `a session cookie: ${String(first.headers['set-cookie'])}`);
+  const again = await Promise.all(Array.from({ length: 10 }, () => gw.get('/', { headers: { cookie: `shop-session="${cookie[1]}"` } })));
+  assert.deepEqual(new Set(again.map((r) => r.body)), new Set([first.body]));
+  const toDraining = await gw.get('/', { headers: { cookie: `shop-session="${cookieForAddress(`127.0.0.1:${c.port}`, 0, 0)}"` } });
+  assert.equal(toDraining.body, 'c', 'a session on the draining endpoint stays there (override_host_status)');
+
+  // Without the flag (Istio's default) the label only keeps draining endpoints in EDS: no sessions.
+  const off = await startGateway(t, files);
+  const plain = await off.get('/', { headers: { cookie: `shop-session="${cookieForAddress(`127.0.0.1:${c.port}`, 0, 0)}"` } });
+  assert.notEqual(plain.body, 'c');
+  assert.equal(plain.headers['set-cookie'], undefined);
 });

@@ -22,6 +22,7 @@ import type { KindRegistry } from '../../api/kind.js';
 import { IsthmusError } from '../../lib/errors.js';
 import { startControlPlane, type DashboardSettings, type RunningControlPlane } from '../control-plane.js';
 import type { MeshConfig } from '../../model/mesh-config.js';
+import type { PilotFeatures } from '../../model/pilot-features.js';
 import type { Launcher } from './launch.js';
 import { planPods, type PodPlan } from './pod-plan.js';
 import { placementOf, podProcesses, podWorkload, waitPodReady, type PodPlacement } from './pod-processes.js';
@@ -43,6 +44,8 @@ export interface LocalMeshOptions {
   readonly addressBase?: number;
   /** Mesh-wide settings (`--mesh-config`); Istio's defaults otherwise. */
   readonly mesh?: MeshConfig;
+  /** istiod's feature flags (PILOT_* variables, read once by `isthmus up`); Istio's defaults otherwise. */
+  readonly features?: PilotFeatures;
   /** Istio's cacerts folder for the CA (`--cacerts`); a self-signed root otherwise. */
   readonly cacertsDir?: string;
   readonly readyTimeoutMs?: number;
@@ -108,6 +111,7 @@ export async function startLocalMesh(o: LocalMeshOptions): Promise<RunningLocalM
     monitoringPort: o.monitoringPort,
     onProblem: (line) => o.report(`  ! ${line}`),
     ...(o.mesh !== undefined ? { mesh: o.mesh } : {}),
+    ...(o.features !== undefined ? { features: o.features } : {}),
     ...(o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {}),
     ...(o.dashboard !== undefined ? { dashboard: o.dashboard } : {}),
     ...(o.metricsScrapeIntervalMs !== undefined ? { metricsScrapeIntervalMs: o.metricsScrapeIntervalMs } : {}),

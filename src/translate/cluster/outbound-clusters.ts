@@ -127,7 +127,7 @@ function portClusters(ctx: ProxyContext, service: Service, port: ServicePort, ac
   const name = subsetKey('outbound', undefined, service.hostname, port.port);
   const mc = baseClusterFor(scope, name, discoveryTypeFor(ctx.proxy.type, service), undefined);
   if (mc === undefined) return [];
-  if (sendsDrainingEndpoints(service) && mc.cluster.commonLbConfig !== undefined) {
+  if (sendsDrainingEndpoints(ctx.snapshot.features, service) && mc.cluster.commonLbConfig !== undefined) {
     // Persistent sessions may still pick DRAINING endpoints explicitly (override_host_status).
     mc.cluster.commonLbConfig.overrideHostStatus = create(HealthStatusSetSchema, {
       statuses: [HealthStatus.HEALTHY, HealthStatus.DRAINING, HealthStatus.UNKNOWN, HealthStatus.DEGRADED],

@@ -97,7 +97,7 @@ export function buildProxylessServiceClusters(ctx: ProxyContext, service: Servic
   for (const port of service.ports) {
     if (port.protocol === 'UDP') continue;
     const c = edsCluster(subsetKey('outbound', undefined, service.hostname, port.port));
-    if (sendsDrainingEndpoints(service)) {
+    if (sendsDrainingEndpoints(ctx.snapshot.features, service)) {
       c.commonLbConfig = create(Cluster_CommonLbConfigSchema, {
         overrideHostStatus: create(HealthStatusSetSchema, {
           statuses: [HealthStatus.HEALTHY, HealthStatus.DRAINING, HealthStatus.UNKNOWN, HealthStatus.DEGRADED],

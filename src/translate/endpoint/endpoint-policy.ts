@@ -4,10 +4,9 @@
 // that decides whether endpoints keep their `tlsMode: istio` transport-socket metadata.
 
 import { subsetTrafficPolicy, type ClientTLSMode, type DestinationRuleSpec, type TrafficPolicy } from '../../api/networking/destination-rule.js';
+import type { PilotFeatures } from '../../model/pilot-features.js';
 import type { Labels, Service } from '../../registry/types.js';
 
-/** Istio's PILOT_PERSISTENT_SESSION_LABEL / _HEADER_LABEL: services whose DRAINING endpoints stay in EDS. */
-export const PERSISTENT_SESSION_LABELS = ['istio.io/persistent-session', 'istio.io/persistent-session-header'] as const;
 /** Istio's PILOT_DRAINING_LABEL: an endpoint carrying it is sent as DRAINING. */
 export const DRAINING_LABEL = 'istio.io/draining';
 
@@ -53,7 +52,13 @@ export function sendsUnhealthyEndpoints(policy: TrafficPolicy | undefined): bool
   return !((policy?.outlierDetection?.minHealthPercent ?? 0) > 0);
 }
 
-/** Service.SupportsDrainingEndpoints: the service opts into persistent sessions. */
-export function sendsDrainingEndpoints(service: Service): boolean {
-  return PERSISTENT_SESSION_LABELS.some((l) => (service.labels[l] ?? '') !== '');
+/**
+ * Service.SupportsDrainingEndpoints (pilot/pkg/model/service.go): the service carries a non-empty
+ * PILOT_PERSISTENT_SESSION_LABEL or PILOT_PERSISTENT_SESSION_HEADER_LABEL label, so its DRAINING endpoints stay
+ * in EDS. It depends on the label names only, not on PILOT_ENABLE_PERSISTENT_SESSION_FILTER; a label name set
+ * to '' turns that kind off.
+ */
+export function sendsDrainingEndpoints(features: PilotFeatures, service: Service): boolean {
+  const has = (label: string): boolean => label !== '' && Object.hasOwn(service.labels, label) && (service.labels[label] ?? '') !== '';
+  return has(features.persistentSessionLabel) || has(features.persistentSessionHeaderLabel);
 }

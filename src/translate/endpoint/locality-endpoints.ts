@@ -96,7 +96,7 @@ export function selectEndpoints(snapshot: MeshSnapshot, input: ClusterEndpointsI
   const { service, port, subset, destinationRule: dr } = input;
   const labels = subsetLabels(dr, subset);
   const unhealthy = sendsUnhealthyEndpoints(clusterTrafficPolicy(dr, subset, port));
-  const draining = sendsDrainingEndpoints(service);
+  const draining = sendsDrainingEndpoints(snapshot.features, service);
   return snapshot.endpoints(service.hostname, port).filter((ep) => {
     if (ep.address === '') return false;
     if (input.requireIp && ep.port !== 0 && isIP(ep.address) === 0) return false;

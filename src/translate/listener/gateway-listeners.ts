@@ -4,7 +4,8 @@
 // their DownstreamTlsContext and RDS `https.<port>.<portName>.<gateway>.<namespace>`; TCP, TLS-terminating TCP,
 // PASSTHROUGH and AUTO_PASSTHROUGH servers get network chains (gateway-tcp-chains). A port left with no chain
 // gets no listener, and that is reported. Every chain gets the CLIENT-side istio.stats filters (gateways report
-// as clients: MetricsForClass), in the HCM or before tcp_proxy, and then its WasmPlugins.
+// as clients: MetricsForClass), in the HCM or before tcp_proxy, and then its WasmPlugins; HCM chains also get the
+// empty stateful_session filter when persistent sessions are on (httpfilter/stateful-session.ts).
 
 import { create } from '@bufbuild/protobuf';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -29,6 +30,7 @@ import { delimitedStatPrefix } from './well-known.js';
 import { securityHttpFilters } from '../httpfilter/security-filters.js';
 import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
 import { chainWithStats } from '../telemetry/stats-filter.js';
+import { chainWithSession } from '../httpfilter/stateful-session.js';
 import type { HttpFilter } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 
 const WILDCARD = '0.0.0.0';
@@ -118,7 +120,7 @@ export function buildGatewayListeners(ctx: ProxyContext, issues: Issue[]): Liste
       }
     }
     // WasmPlugins for this server port (gateways select CLIENT mode, as Istio's workloadModeForListenerClass).
-    chains = chains.map((c) => chainWithWasm(ctx, 'gateway', sp.number, chainWithStats(ctx, 'gateway', c)));
+    chains = chains.map((c) => chainWithWasm(ctx, 'gateway', sp.number, chainWithSession(ctx, 'gateway', chainWithStats(ctx, 'gateway', c))));
     const name = listenerName(bind, sp.number);
     const cur = pending.get(name);
     if (cur === undefined) pending.set(name, { bind, port: sp.number, chains });

@@ -2,7 +2,8 @@
 // path normalization (MeshConfig DEFAULT: normalize_path, escaped slashes kept), websocket upgrades, no
 // stream idle timeout, RDS over ADS with no initial fetch timeout or an inline route config, http filters in
 // Istio's order with istio.metadata_exchange first for the listener's class (appendMxFilter) and istio.alpn on
-// every class but sidecar inbound (features.ALPNFilter). Access logs are
+// every class but sidecar inbound (features.ALPNFilter); callers fill the other slots (security, telemetry, and
+// the stateful_session filter of httpfilter/stateful-session.ts). Access logs are
 // left empty (Istio's accessLogBuilder adds them later; so will Isthmus'), and tracing and the request-id
 // extension are not set.
 

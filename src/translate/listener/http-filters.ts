@@ -4,8 +4,9 @@
 // first (translate/telemetry/metadata-exchange.ts), the security filters, grpc_web on a port whose protocol is
 // GRPC-Web, istio.alpn on outbound and gateway HCMs
 // (not inbound: features.ALPNFilter), the standard Envoy filters the routes configure per route (fault, cors),
-// istio.stats in the telemetry slot (translate/telemetry/stats-filter.ts) and the router, which must be last
-// (Envoy and grpc-js-xds reject anything else). grpc_stats is not emitted.
+// istio.stats in the telemetry slot (translate/telemetry/stats-filter.ts), the empty stateful_session filter in
+// the session slot when PILOT_ENABLE_PERSISTENT_SESSION_FILTER is on (translate/httpfilter/stateful-session.ts)
+// and the router, which must be last (Envoy and grpc-js-xds reject anything else). grpc_stats is not emitted.
 // istio.alpn (xds/filters Alpn) replaces an in-mesh mTLS cluster's ALPN (`istio-peer-exchange`, `istio`) per
 // request with the upstream protocol's (`istio-http/1.1`, `istio`, `http/1.1` ...), so HTTP lands on the
 // server's HTTP filter chains and never negotiates the TCP metadata exchange. It is Istio's own proto packed as
@@ -86,11 +87,22 @@ export interface HttpFilterSlots {
   readonly alpn?: readonly HttpFilter[];
   /** After cors (Istio: telemetry stats). */
   readonly telemetry?: readonly HttpFilter[];
+  /** After telemetry, right before the router (Istio: EmptySessionFilter, not on sidecar inbound). */
+  readonly session?: readonly HttpFilter[];
 }
 
-/** Envoy proxies (sidecars and gateways): [metadata exchange..., security..., alpn..., fault, cors, telemetry..., router]. */
+/** Envoy proxies (sidecars and gateways): [metadata exchange..., security..., alpn..., fault, cors, telemetry..., session..., router]. */
 export function buildHttpFilters(slots: HttpFilterSlots = {}): HttpFilter[] {
-  return [...(slots.metadataExchange ?? []), ...(slots.security ?? []), ...(slots.alpn ?? []), faultFilter(), corsFilter(), ...(slots.telemetry ?? []), routerFilter()];
+  return [
+    ...(slots.metadataExchange ?? []),
+    ...(slots.security ?? []),
+    ...(slots.alpn ?? []),
+    faultFilter(),
+    corsFilter(),
+    ...(slots.telemetry ?? []),
+    ...(slots.session ?? []),
+    routerFilter(),
+  ];
 }
 
 /** Proxyless gRPC (grpcgen supportedFilters): fault and router; gRPC supports nothing else on the client. */

@@ -5,7 +5,8 @@
 // undeclared protocols are sniffed (http_inspector picks the HCM chain, else the TCP chain). Listeners built
 // for the same address and port merge as Istio does, turning into sniffed listeners when HTTP meets TCP;
 // clashes Istio refuses (MySQL/Mongo beside anything else, duplicate TCP matches) are reported, not applied.
-// Every chain gets the CLIENT-side istio.stats filters (in the HCM, or before tcp_proxy) and then its WasmPlugins.
+// Every chain gets the CLIENT-side istio.stats filters (in the HCM, or before tcp_proxy) and then its WasmPlugins;
+// HCM chains also get the empty stateful_session filter when persistent sessions are on (stateful-session.ts).
 
 import { isIP } from 'node:net';
 import { warning, type Issue } from '../../lib/issue.js';
@@ -21,6 +22,7 @@ import { buildOutboundTcpChains, buildOutboundTlsChains, serviceAddress, virtual
 import { outboundCatchAllFilters } from './virtual-outbound.js';
 import { chainWithWasm } from '../extensions/wasm-filter-placement.js';
 import { chainWithStats } from '../telemetry/stats-filter.js';
+import { chainWithSession } from '../httpfilter/stateful-session.js';
 import { PLAINTEXT_HTTP_ALPNS, RAW_BUFFER_TRANSPORT, RESERVED_PROXY_PORTS } from './well-known.js';
 
 const WILDCARD = '0.0.0.0';
@@ -197,7 +199,11 @@ export function buildSidecarOutboundListeners(ctx: ProxyContext, issues: Issue[]
   // and buildCompleteNetworkFilters place them.
   return [...b.entries.values()].map((e) =>
     buildOutboundListener(
-      { bind: e.bind, port: e.port.port, chains: e.chains.map((c) => chainWithWasm(ctx, 'sidecar-outbound', e.port.port, chainWithStats(ctx, 'sidecar-outbound', c))) },
+      {
+        bind: e.bind,
+        port: e.port.port,
+        chains: e.chains.map((c) => chainWithWasm(ctx, 'sidecar-outbound', e.port.port, chainWithSession(ctx, 'sidecar-outbound', chainWithStats(ctx, 'sidecar-outbound', c)))),
+      },
       fallthrough,
     ),
   );

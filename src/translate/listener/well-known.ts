@@ -13,6 +13,8 @@ export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';
 export const GRPC_WEB_FILTER = 'envoy.filters.http.grpc_web';
 export const ROUTER_FILTER = 'envoy.filters.http.router';
+/** util.StatefulSessionFilter: the HCM filter, and the key of its per-route / per-virtual-host config. */
+export const STATEFUL_SESSION_FILTER = 'envoy.filters.http.stateful_session';
 
 /** FilterChainMatch.transport_protocol values set by the TLS inspector (or left as the default). */
 export const TLS_TRANSPORT = 'tls';

@@ -10,6 +10,9 @@
 // - virtual hosts with identical routes are collapsed into the first by host specificity;
 // - nothing at all: `blackhole:<port>` for every authority with no routes, so Envoy answers 404.
 // Destinations without a port take the service's only port, else the server port.
+// With PILOT_ENABLE_PERSISTENT_SESSION_FILTER on, routes carry the persistent-session config of their
+// destination services, and a virtual host whose host is one of the VirtualService's destination or mirror
+// hosts carries that service's (gateway.go: nameToServiceMap; httpfilter/stateful-session.ts).
 
 import { create } from '@bufbuild/protobuf';
 import { namesForNamespace } from '../../api/host.js';
@@ -31,6 +34,7 @@ import type { RouteOptions } from './route-action.js';
 import { MAX_DIRECT_RESPONSE_BODY_BYTES, sortVirtualHosts } from './sidecar-routes.js';
 import { buildVirtualServiceRoutes } from './translate-route.js';
 import { domainName } from './virtual-host-domains.js';
+import { virtualHostSessionConfig } from '../httpfilter/stateful-session.js';
 
 /** host.Name.SubsetOf: `a` is covered by `b`. */
 function subsetOf(a: string, b: string): boolean {
@@ -65,10 +69,26 @@ function bySpecificity(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** buildNameToServiceMapForHTTPRoutes: a destination host's service, preferring the VirtualService's namespace. */
+/** The hosts buildNameToServiceMapForHTTPRoutes keys its map by: every HTTP rule's mirror, mirrors and route destinations. */
+function nameToServiceHosts(vs: VirtualServiceView): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const http of vs.spec.http ?? []) {
+    if (http.mirror !== undefined) out.add(http.mirror.host ?? '');
+    for (const m of http.mirrors ?? []) if (m.destination !== undefined) out.add(m.destination.host ?? '');
+    for (const r of http.route ?? []) if (r.destination !== undefined) out.add(r.destination.host ?? '');
+  }
+  return out;
+}
+
+/**
+ * buildNameToServiceMapForHTTPRoutes as a lookup: for a destination or mirror host of the VirtualService, its
+ * service, preferring the VirtualService's namespace; undefined for any other host (not in Istio's map).
+ */
 function serviceLookup(ctx: ProxyContext, vs: VirtualServiceView): (host: string) => Service | undefined {
   const memo = new Map<string, Service | undefined>();
+  const hosts = nameToServiceHosts(vs);
   return (host) => {
+    if (!hosts.has(host)) return undefined;
     if (!memo.has(host)) {
       const local = ctx.snapshot.services.find(
         (s) => s.hostname === host && s.namespace === vs.namespace && (s.namespace === ctx.proxy.namespace || s.exportTo.includes('*') || s.exportTo.includes(ctx.proxy.namespace)),
@@ -118,14 +138,15 @@ function buildGatewayRouteConfig(ctx: ProxyContext, routeName: string, servers: 
       const hosts = intersection(namesForNamespace(server.hosts, vs.namespace), vs.hosts);
       if (hosts.length === 0) continue;
       const cacheKey = `${gateway}|${vs.namespace}/${vs.name}`;
+      const lookup = serviceLookup(ctx, vs);
       let routes = routeCache.get(cacheKey);
       if (routes === undefined) {
-        const lookup = serviceLookup(ctx, vs);
         const opts: RouteOptions = {
           isTls: server.tls !== undefined,
           proxyless: false,
           servicePorts: (h) => lookup(h)?.ports.map((p) => p.port),
           hash: (d) => hashForDestination(ctx, d),
+          lookupService: lookup,
         };
         routes = buildVirtualServiceRoutes(ctx, vs, port, new Set([gateway]), opts);
         if (routes.length === 0) continue;
@@ -143,6 +164,8 @@ function buildGatewayRouteConfig(ctx: ProxyContext, routeName: string, servers: 
           name: domainName(h, port),
           domains: [h],
           routes: [...routes],
+          // Only when the virtual host is first made: later VirtualServices for the host add routes, not this.
+          typedPerFilterConfig: virtualHostSessionConfig(ctx, lookup(h)),
           includeRequestAttemptCount: true,
           requireTls: redirect ? TlsRequirement.ALL : TlsRequirement.NONE,
         }));

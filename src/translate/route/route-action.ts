@@ -8,7 +8,8 @@
 // - rewrite: uri -> prefix_rewrite, uriRegexRewrite -> regex_rewrite, authority -> host_rewrite_literal
 //   (also from a request `:authority`/`Host` header operation);
 // - mirror / mirrors -> request_mirror_policies with their fraction (100% when unset, none at 0%);
-// - retries (retry.ts) and the consistent hash policy (hash-policy.ts) of the destinations.
+// - retries (retry.ts) and the consistent hash policy (hash-policy.ts) of the destinations;
+// - the destination hosts are returned for the route's persistent-session config (translate-route.ts).
 // Gateway semantics (VirtualServices generated from the Gateway API): a cluster that does not exist answers
 // 500 instead of 503 (cluster_not_found_response_code; the Gateway API asks 500 for invalid backends), and a
 // uri rewrite to `/` removes the matched path-separated prefix with a regex_rewrite `^<prefix>(/?)(.*)` ->
@@ -19,6 +20,7 @@ import { DurationSchema, type Duration } from '@bufbuild/protobuf/wkt';
 import type { ConsistentHashLB } from '../../api/networking/load-balancer.js';
 import type { Destination, HTTPMirrorPolicy, HTTPRoute, HTTPRouteDestination } from '../../api/networking/virtual-service.js';
 import type { VirtualServiceView } from '../../model/snapshot.js';
+import type { Service } from '../../registry/types.js';
 import type { RuntimeFractionalPercent } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import {
   RouteActionSchema,
@@ -52,6 +54,12 @@ export interface RouteOptions {
   servicePorts(hostname: string): readonly number[] | undefined;
   /** The consistent hash the destination's DestinationRule asks for. */
   hash(destination: Destination | undefined): ConsistentHashLB | undefined;
+  /**
+   * Istio's LookupService: the service a destination host names in this context (sidecar: the services on the
+   * port; gateway: buildNameToServiceMapForHTTPRoutes). Used for persistent sessions; absent where they never
+   * apply (proxyless gRPC).
+   */
+  readonly lookupService?: (hostname: string) => Service | undefined;
 }
 
 /** The cluster a destination names when nothing resolves it (GetDestinationCluster without a host). */
@@ -140,6 +148,8 @@ function stripPrefixRewrite(out: Route): RegexMatchAndSubstitute {
 /**
  * applyHTTPRouteDestination: sets `out.action` to the RouteAction. `authority` is the authority a route-level
  * header operation asked for ('' for none); `semantics` is the VirtualService's (gateway semantics or none).
+ * Returns the destination hosts, as Istio does: the one destination's, else those of the destinations with a
+ * non-zero weight, in order.
  */
 export function applyRouteDestination(
   out: Route,
@@ -148,7 +158,7 @@ export function applyRouteDestination(
   authority: string,
   listenPort: number,
   semantics: VirtualServiceView['semantics'] = undefined,
-): void {
+): string[] {
   const gateway = semantics === 'gateway';
   const action = create(RouteActionSchema);
   setTimeout(action, in_.timeout, opts.proxyless);
@@ -170,8 +180,10 @@ export function applyRouteDestination(
 
   const routes = in_.route ?? [];
   let consistentHash = false;
+  let hostnames: string[];
   const only = routes.length === 1 ? routes[0] : undefined;
   if (only !== undefined) {
+    hostnames = [only.destination?.host ?? ''];
     action.clusterSpecifier = { case: 'cluster', value: destinationCluster(only.destination, opts.servicePorts(only.destination?.host ?? ''), listenPort) };
     if (only.headers !== undefined) {
       const ops = translateHeaderOperations(only.headers);
@@ -186,9 +198,12 @@ export function applyRouteDestination(
     if (hp !== undefined) action.hashPolicy.push(hp);
     consistentHash = hash !== undefined;
   } else {
-    const clusters = routes.filter((d) => (d.weight ?? 0) !== 0).map((d) => weightedDestination(d, opts, listenPort, action));
+    const weighted = routes.filter((d) => (d.weight ?? 0) !== 0);
+    hostnames = weighted.map((d) => d.destination?.host ?? '');
+    const clusters = weighted.map((d) => weightedDestination(d, opts, listenPort, action));
     action.clusterSpecifier = { case: 'weightedClusters', value: create(WeightedClusterSchema, { clusters }) };
   }
   const retry = convertRetryPolicy(in_.retries, consistentHash);
   if (retry !== undefined) action.retryPolicy = retry;
+  return hostnames;
 }

@@ -10,6 +10,9 @@
 // - VirtualService hosts that name no service get a virtual host only next to a service on the same port,
 //   or on port 80.
 // A wildcard VirtualService host covers the services it is the most specific wildcard for.
+// With PILOT_ENABLE_PERSISTENT_SESSION_FILTER on, a service's virtual host carries its persistent-session
+// config (httproute.go buildVirtualHost) and routes look destination services up for theirs; never for
+// proxyless gRPC (httpfilter/stateful-session.ts).
 
 import { create } from '@bufbuild/protobuf';
 import { isHttpProtocol, type Protocol } from '../../api/networking/protocol.js';
@@ -24,6 +27,7 @@ import { defaultOutboundRoute, traceOperation } from './default-routes.js';
 import { hashForDestination, hashForServicePort, hashPolicyOf } from './hash-policy.js';
 import type { RouteOptions } from './route-action.js';
 import { buildVirtualServiceRoutes } from './translate-route.js';
+import { virtualHostSessionConfig } from '../httpfilter/stateful-session.js';
 import { domainName, ipv6Compliant, virtualHostDomains } from './virtual-host-domains.js';
 
 const MESH_GATEWAYS: ReadonlySet<string> = new Set([MESH_GATEWAY]);
@@ -121,11 +125,13 @@ export function buildSidecarOutboundVirtualHosts(ctx: ProxyContext, listenPort: 
   }
   const vss = listenPort !== 80 ? selectVirtualServices(ctx.meshVirtualServices, byName) : ctx.meshVirtualServices;
   const index = wildcardIndex(ctx.meshVirtualServices, ctx.services);
+  const proxyless = ctx.proxy.type === 'proxyless';
   const opts: RouteOptions = {
     isTls: false,
-    proxyless: ctx.proxy.type === 'proxyless',
+    proxyless,
     servicePorts: (h) => byName.get(h)?.ports.map((p) => p.port),
     hash: (d) => hashForDestination(ctx, d),
+    ...(proxyless ? {} : { lookupService: (h: string) => byName.get(h) }),
   };
 
   const wrappers: Wrapper[] = [];
@@ -167,7 +173,7 @@ export function buildSidecarOutboundVirtualHosts(ctx: ProxyContext, listenPort: 
       usedDomains.add(d.toLowerCase());
     }
     if (domains.length === 0) return undefined;
-    return create(VirtualHostSchema, { name, domains, routes: [...w.routes], includeRequestAttemptCount: true });
+    return create(VirtualHostSchema, { name, domains, routes: [...w.routes], includeRequestAttemptCount: true, typedPerFilterConfig: virtualHostSessionConfig(ctx, svc) });
   };
   const out: VirtualHost[] = [];
   for (const w of wrappers) {

@@ -8,7 +8,8 @@
 // - route name `<rule name>` or `<rule name>.<match name>`; metadata names the VirtualService; a decorator
 //   names the operation for tracing;
 // - redirect, direct response or forwarding (route-action.ts); route-level header operations; fault and
-//   CORS as per-filter configs;
+//   CORS as per-filter configs, and the persistent-session config of the destination services when
+//   PILOT_ENABLE_PERSISTENT_SESSION_FILTER is on (never for proxyless gRPC: httpfilter/stateful-session.ts);
 // - a VirtualService generated from the Gateway API (`semantics: 'gateway'`) translates its matches and
 //   forwarding with gateway semantics (match.ts, route-action.ts).
 
@@ -28,6 +29,8 @@ import { translateHeaderOperations } from './headers.js';
 import { isCatchAllMatch, translateRouteMatch } from './match.js';
 import { applyDirectResponse, applyRedirect } from './redirect.js';
 import { applyRouteDestination, type RouteOptions } from './route-action.js';
+import { routeStatefulSession, statefulSessionPerRoute } from '../httpfilter/stateful-session.js';
+import { STATEFUL_SESSION_FILTER } from '../listener/well-known.js';
 
 export const FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';
@@ -84,12 +87,18 @@ export function translateRoute(
     out.responseHeadersToRemove = ops.responseHeadersToRemove;
     authority = ops.authority;
   }
+  let hostnames: readonly string[] = [];
   if (in_.redirect !== undefined) applyRedirect(out, in_.redirect, listenPort, opts.isTls);
   else if (in_.directResponse !== undefined) applyDirectResponse(out, in_.directResponse);
-  else applyRouteDestination(out, in_, opts, authority, listenPort, vs.semantics);
+  else hostnames = applyRouteDestination(out, in_, opts, authority, listenPort, vs.semantics);
   out.decorator = create(DecoratorSchema, { operation: routeOperation(out, vs.name, listenPort) });
   if (in_.fault !== undefined) out.typedPerFilterConfig[FAULT_FILTER] = pack(HTTPFaultSchema, translateFault(in_.fault));
   if (in_.corsPolicy !== undefined) out.typedPerFilterConfig[CORS_FILTER] = pack(CorsPolicySchema, translateCorsPolicy(in_.corsPolicy));
+  // Proxyless gRPC never gets it (its options carry no lookupService; see stateful-session.ts).
+  if (!opts.proxyless && opts.lookupService !== undefined) {
+    const session = routeStatefulSession(ctx.snapshot.features, hostnames, opts.lookupService);
+    if (session !== undefined) out.typedPerFilterConfig[STATEFUL_SESSION_FILTER] = statefulSessionPerRoute(session);
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import type { MeshSnapshot } from '../../../src/model/snapshot.js';
 import type { Proxy } from '../../../src/model/proxy.js';
 import { DEFAULT_MESH_CONFIG } from '../../../src/model/mesh-config.js';
+import { DEFAULT_PILOT_FEATURES } from '../../../src/model/pilot-features.js';
 import type { Endpoint, Service } from '../../../src/registry/types.js';
 import { NO_LOCALITY } from '../../../src/registry/types.js';
 import type { ProxyResources } from '../../../src/translate/resources.js';
@@ -72,6 +73,7 @@ export function fakeSnapshot(version: string, fakes: readonly FakeService[], opt
   return {
     version,
     mesh: DEFAULT_MESH_CONFIG,
+    features: DEFAULT_PILOT_FEATURES,
     services,
     workloads: [],
     problems: [],

@@ -14,6 +14,9 @@ import { VirtualHostSchema } from '../../../src/xds/gen/envoy/config/route/v3/ro
 import { toDumpJson } from '../../../src/xds/codec.js';
 import type { MeshConfig } from '../../../src/model/mesh-config.js';
 import { DEFAULT_MESH_CONFIG } from '../../../src/model/mesh-config.js';
+import type { PilotFeatures } from '../../../src/model/pilot-features.js';
+import type { ResourceEntry } from '../../../src/api/entry.js';
+import { snapshotFromConfig } from '../../../src/model/build-snapshot.js';
 import { dumpResources } from '../../support/golden.js';
 import { meshFromYaml, testProxy, type TestProxyOptions } from '../../support/mesh.js';
 import { expectRoute, type Call, type Expectation, type Result } from '../../support/simulate.js';
@@ -33,6 +36,13 @@ export interface RouteWorld {
 
 export interface WorldOptions {
   readonly mesh?: Partial<MeshConfig>;
+  /** istiod's feature flags (PILOT_* variables); Istio's defaults when absent. */
+  readonly features?: PilotFeatures;
+  /**
+   * Changes the validated entries before the snapshot is built: for input validation refuses but Istio's
+   * translation still handles (e.g. a label value Kubernetes would not accept).
+   */
+  readonly editEntries?: (entries: readonly ResourceEntry[]) => readonly ResourceEntry[];
 }
 
 function listenersFor(routes: readonly RouteConfiguration[], vipOf: (host: string) => string | undefined, type: string): ProxyResources['listeners'] {
@@ -66,7 +76,9 @@ function listenersFor(routes: readonly RouteConfiguration[], vipOf: (host: strin
 
 /** Translates `yaml` for the proxy and wraps the routes in minimal listeners. */
 export function routeWorld(yaml: string, proxy: TestProxyOptions, opts: WorldOptions = {}): RouteWorld {
-  const { snapshot } = meshFromYaml(yaml, { mesh: { ...DEFAULT_MESH_CONFIG, ...opts.mesh } });
+  const snapOpts = { mesh: { ...DEFAULT_MESH_CONFIG, ...opts.mesh }, ...(opts.features !== undefined ? { features: opts.features } : {}) };
+  const built = meshFromYaml(yaml, snapOpts);
+  const snapshot = opts.editEntries !== undefined ? snapshotFromConfig(opts.editEntries(built.entries), snapOpts) : built.snapshot;
   const p = testProxy(proxy);
   const routes = buildRoutes(buildProxyContext(snapshot, p)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const vipOf = (host: string): string | undefined => snapshot.services.find((s) => s.hostname === host)?.addresses[0];
@@ -103,7 +115,7 @@ export function routeWorld(yaml: string, proxy: TestProxyOptions, opts: WorldOpt
 }
 
 /** A Kubernetes Service with a ClusterIP and a Deployment behind it, `ports` as `name:port`. */
-export function service(name: string, opts: { namespace?: string; ip?: string; ports?: readonly string[]; versions?: readonly string[] } = {}): string {
+export function service(name: string, opts: { namespace?: string; ip?: string; ports?: readonly string[]; versions?: readonly string[]; labels?: Readonly<Record<string, string>> } = {}): string {
   const ns = opts.namespace ?? 'default';
   const ports = (opts.ports ?? ['http:9080']).map((p) => {
     const [pn, num] = p.split(':');
@@ -124,7 +136,7 @@ spec:
   return `---
 apiVersion: v1
 kind: Service
-metadata: {name: ${name}, namespace: ${ns}, labels: {app: ${name}}}
+metadata: {name: ${name}, namespace: ${ns}, labels: ${JSON.stringify({ app: name, ...opts.labels })}}
 spec:
   ${opts.ip !== undefined ? `clusterIP: ${opts.ip}\n  ` : ''}selector: {app: ${name}}
   ports:
