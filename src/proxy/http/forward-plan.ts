@@ -7,10 +7,15 @@ import type { AttemptHeaderOptions } from './router-controls.js';
 import type { HttpStream } from './http-stream.js';
 import type { HeaderMap } from './headers.js';
 import { upstreamIdentity } from '../upstream/tls-identity.js';
+import type { RouteStats, RouterStats } from './route-stats.js';
 
 /** What the route decided for a request that goes upstream. */
 export interface ForwardPlan extends AttemptHeaderOptions {
   readonly cluster: ClusterHandle;
+  /** What the router counts for the cluster and, with a stat_prefix, the route (route-stats.ts). */
+  readonly stats: RouterStats;
+  /** The route's own stats (stat_prefix), for what only the route counts here (retry overflow). */
+  readonly routeStats: RouteStats | undefined;
   /** route.per_try_idle_timeout (ms, 0: none): an attempt with nothing from its host that long is abandoned. */
   readonly perTryIdleTimeoutMs: number;
   readonly hash: bigint | undefined;
@@ -90,4 +95,11 @@ export function autoSniSource(s: HttpStream, headerName: string): string {
   const v = s.request.headers[headerName];
   const value = v === undefined ? '' : typeof v === 'string' ? v : v.join(',');
   return value !== '' ? value : s.upstreamAuthority;
+}
+
+/** Stops an attempt's per-try, stream duration and idle timers. */
+export function clearAttemptTimers(a: Attempt): void {
+  if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
+  if (a.durationTimer !== undefined) clearTimeout(a.durationTimer);
+  if (a.idleTimer !== undefined) clearTimeout(a.idleTimer);
 }

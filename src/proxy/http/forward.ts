@@ -19,6 +19,7 @@ import { originalDestinationOf } from '../upstream/original-dst.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import { appendForwardedHost, requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
 import { isGrpcRequest } from './local-reply.js';
+import { routerStats, routeStatsOf } from './route-stats.js';
 
 /**
  * The cookie Envoy's router makes when a cookie hash policy with a ttl finds none (addDownstreamSetCookie,
@@ -107,8 +108,11 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
   if (sel.virtualHost.includeAttemptCountInResponse) s.responseHooks.push((_status, h) => void (h['x-envoy-attempt-count'] = String(info.attempts)));
   const setCookies: string[] = [];
   const hash = requestHash(a.hashPolicies, s, setCookies);
+  const routeStats = routeStatsOf(sel.virtualHost, sel.route, env.stats);
   new Router(s, {
     cluster,
+    stats: routerStats(cluster.envoyStats, routeStats),
+    routeStats,
     // The route's timeouts and retries, as the request's x-envoy-* headers change them (router-controls.ts).
     controls,
     suppressEnvoyHeaders: router.suppressEnvoyHeaders,

@@ -17,7 +17,7 @@ import { sendShadows, type MirrorTarget } from './mirror.js';
 import { BodySource, type BodyReplay } from './request-body.js';
 import { PreviousPriorities } from '../upstream/previous-priorities.js';
 import { attemptHeaders } from './router-controls.js';
-import { autoSniSource, noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
+import { autoSniSource, clearAttemptTimers, noteUpstreamResponse, type Attempt, type ForwardPlan } from './forward-plan.js';
 
 export type { ForwardPlan };
 
@@ -122,10 +122,7 @@ export class Router {
   #clearTimers(): void {
     if (this.#globalTimer !== undefined) clearTimeout(this.#globalTimer);
     this.#globalTimer = undefined;
-    const a = this.#attempt;
-    if (a?.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
-    if (a?.durationTimer !== undefined) clearTimeout(a.durationTimer);
-    if (a?.idleTimer !== undefined) clearTimeout(a.idleTimer);
+    if (this.#attempt !== undefined) clearAttemptTimers(this.#attempt);
   }
 
   #onGlobalTimeout(): void {
@@ -134,7 +131,7 @@ export class Router {
     s.info.flags |= ResponseFlag.UT;
     const a = this.#attempt;
     this.#finished = true;
-    this.plan.cluster.envoyStats.rqTimeout.inc();
+    this.plan.stats.rqTimeout.inc();
     if (a !== undefined && !a.done) {
       a.done = true;
       this.#abortAttempt(a, 'route timeout');
@@ -159,9 +156,7 @@ export class Router {
   }
 
   #endAttempt(a: Attempt): void {
-    if (a.perTryTimer !== undefined) clearTimeout(a.perTryTimer);
-    if (a.durationTimer !== undefined) clearTimeout(a.durationTimer);
-    if (a.idleTimer !== undefined) clearTimeout(a.idleTimer);
+    clearAttemptTimers(a);
     const cluster = this.plan.cluster;
     if (a.active) {
       a.active = false;
@@ -234,9 +229,8 @@ export class Router {
    */
   #sent(a: Attempt): void {
     if (a.done || a.active) return;
-    const stats = this.plan.cluster.envoyStats;
-    stats.rqTotal.inc();
-    stats.rqActive.inc();
+    this.plan.stats.rqTotal.inc();
+    this.plan.cluster.envoyStats.rqActive.inc();
     a.active = true;
     a.counters = this.plan.cluster.requestSent(a.host);
   }
@@ -396,7 +390,7 @@ export class Router {
       this.#scheduleRetry();
       return;
     }
-    const stats = this.plan.cluster.envoyStats;
+    const stats = this.plan.stats;
     stats.response(status);
     // Envoy's RetryStateImpl::shouldRetry: a retried request whose next outcome needs no retry succeeded (not
     // one whose retries ran out or overflowed).
@@ -448,12 +442,15 @@ export class Router {
     if (!isRetriable(p, o)) return false;
     if (this.#retries >= p.numRetries) {
       this.s.info.flags |= ResponseFlag.URX;
-      this.plan.cluster.envoyStats.rqRetryLimitExceeded.inc();
+      this.plan.stats.rqRetryLimitExceeded.inc();
       return false;
     }
     if (this.#body !== undefined && !this.#body.replayable()) return false;
     if (!this.#holdsRetrySlot) {
-      if (!this.plan.cluster.tryAcquire('retries')) return false; // upstream_rq_retry_overflow
+      if (!this.plan.cluster.tryAcquire('retries')) {
+        this.plan.routeStats?.rqRetryOverflow.inc(); // the cluster's upstream_rq_retry_overflow is counted by tryAcquire
+        return false;
+      }
       this.#holdsRetrySlot = true;
     }
     return true;
@@ -464,7 +461,7 @@ export class Router {
     const p = this.plan.controls.retry as RetryPolicy;
     this.#timeoutRetry = timeout;
     this.#retries++;
-    this.plan.cluster.envoyStats.rqRetry.inc();
+    this.plan.stats.rqRetry.inc();
     const delay = backoffMs(p, this.#retries, this.s.random);
     const t = setTimeout(() => {
       this.#backoff = undefined;

@@ -154,7 +154,7 @@ function compileForward(a: RouteAction, match: CompiledRouteMatch, info: RouteIn
 
 function compileRoute(r: Route, scope: VirtualHostScope, path: string, problems: string[]): CompiledRoute | undefined {
   const match = compileRouteMatch(r.match, `${path}.match`, problems);
-  const info: RouteInfo = Object.freeze({ name: r.name, metadata: r.metadata, decorator: r.decorator });
+  const info: RouteInfo = Object.freeze({ name: r.name, statPrefix: r.statPrefix, metadata: r.metadata, decorator: r.decorator });
   const routeLevel = level(r, path, problems);
   const target = (): Target => Target.build(scope.info, info, { config: scope.config, vhost: scope.vhost, route: routeLevel, cluster: EMPTY_LEVEL }, scope.mostSpecificWins, scope.legacyCors);
   const action = r.action;
@@ -227,7 +227,7 @@ function compileVirtualHost(vh: VirtualHost, cs: ConfigScope, path: string, prob
     const c = compileRoute(r, scope, `${path}.routes[${i}]`, problems);
     if (c !== undefined) routes.push(c);
   });
-  const tlsInfo: RouteInfo = Object.freeze({ name: '', metadata: undefined, decorator: undefined });
+  const tlsInfo: RouteInfo = Object.freeze({ name: '', statPrefix: '', metadata: undefined, decorator: undefined });
   const tlsTarget = Target.build(info, tlsInfo, { config: EMPTY_LEVEL, vhost: EMPTY_LEVEL, route: EMPTY_LEVEL, cluster: EMPTY_LEVEL }, false, undefined);
   return Object.freeze({ routes: Object.freeze(routes), requireTls: vh.requireTls, tlsTarget });
 }

@@ -145,6 +145,8 @@ export interface VirtualHostInfo {
 
 export interface RouteInfo {
   readonly name: string;
+  /** Route.stat_prefix: '' for none; else the route's stats are kept (route-stats.ts). */
+  readonly statPrefix: string;
   readonly metadata: Metadata | undefined;
   readonly decorator: Decorator | undefined;
 }
