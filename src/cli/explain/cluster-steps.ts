@@ -3,7 +3,8 @@
 // TLS) and named after the DestinationRule and subset Istio records in its metadata; its endpoints
 // come from the config dump's EDS assignment (or the cluster's own load_assignment), with the live
 // health flags of admin /clusters, and go through the proxy's buildHealthView: priority loads and panic
-// mode decide which hosts can be picked. None can be: 503 `no healthy upstream`, flag UH.
+// mode decide which hosts can be picked. None can be: 503 `no healthy upstream`, flag UH. A request whose
+// persistent session names a host (the stateful session filter) goes to it first when the cluster accepts it.
 // https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold
 
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -17,10 +18,11 @@ import { durationMs } from '../../proxy/runtime/duration.js';
 import { describeIstioConfig, istioConfigOf, istioServicesOf, istioSubsetOf } from './istio-resource.js';
 import type { ProxyConfig } from './proxy-config.js';
 import type { ExplainStep } from './types.js';
+import { hostHealthStatus, overrideHostStatuses, type OverrideHost } from '../../proxy/upstream/override-host.js';
 
 export type ClusterOutcome =
   | { readonly kind: 'missing'; readonly cluster: string }
-  | { readonly kind: 'no-healthy'; readonly cluster: string; readonly hosts: number }
+  | { readonly kind: 'no-healthy'; readonly cluster: string; readonly hosts: number; readonly reason?: string }
   | { readonly kind: 'ok'; readonly cluster: string; readonly candidates: readonly string[]; readonly panic: boolean };
 
 const KIND_TEXT: Record<CompiledCluster['kind'], string> = {
@@ -75,6 +77,21 @@ function hostText(h: Host, flags: string | undefined, candidate: boolean): strin
 }
 
 /**
+ * Whether a session's host is taken (override-host.ts): one of the cluster's endpoints, its health status (from
+ * EDS and the live /clusters flags) one the cluster's override_host_status accepts.
+ */
+function sessionHost(c: Cluster, hosts: readonly Host[], live: ReadonlyMap<string, string> | undefined, o: OverrideHost): { host?: Host; status?: string; accepted: string; why: string } {
+  const statuses = overrideHostStatuses(c.commonLbConfig);
+  const accepted = statuses.size === 0 ? 'empty: sessions are ignored' : [...statuses].join(', ');
+  const h = hosts.find((x) => x.key === o.address);
+  if (h === undefined) return { accepted, why: "is not one of the cluster's endpoints" };
+  const f = live?.get(h.key) ?? '';
+  const status = hostHealthStatus(h, { failedActiveHc: f.includes('/failed_active_hc'), degradedActiveHc: f.includes('/degraded_active_hc') }, f.includes('/failed_outlier_check'));
+  if (statuses.has(status)) return { host: h, status, accepted, why: '' };
+  return { status, accepted, why: `is ${status}, which the cluster's override_host_status (${accepted}) does not accept` };
+}
+
+/**
  * The cluster's breakers at their limit right now (admin /stats), and what that does to this request; undefined
  * when none is. Only the proxy's state at the moment it was read: the next request may find room.
  */
@@ -103,7 +120,7 @@ export interface OriginalDstRequest {
 }
 
 /** Explains the cluster `name` and its endpoints. */
-export function explainCluster(cfg: ProxyConfig, name: string, request: OriginalDstRequest, steps: ExplainStep[], problems: string[]): ClusterOutcome {
+export function explainCluster(cfg: ProxyConfig, name: string, request: OriginalDstRequest, steps: ExplainStep[], problems: string[], override?: OverrideHost): ClusterOutcome {
   const c = cfg.clusters.get(name);
   if (c === undefined) {
     steps.push({ step: 'cluster', resource: name, decision: 'missing', detail: `the proxy has no cluster ${name} (not sent by CDS, or removed): the router answers 503 (NC)` });
@@ -166,6 +183,19 @@ export function explainCluster(cfg: ProxyConfig, name: string, request: Original
     if ((view.loads.degraded[i] ?? 0) > 0) for (const h of level.degraded) candidates.add(h);
   });
   const hosts = set.hosts.map((h) => hostText(h, live?.get(h.key), candidates.has(h)));
+  if (override !== undefined) {
+    const s = sessionHost(c, set.hosts, live, override);
+    if (s.host !== undefined) {
+      steps.push({ step: 'endpoints', resource: cc.edsName, decision: 'session host', detail: `the session's host ${s.host.key} (${s.status}) is taken before the balancer (override_host_status ${s.accepted}): ${hosts.join(', ')}` });
+      return { kind: 'ok', cluster: name, candidates: [s.host.key], panic: false };
+    }
+    if (override.strict) {
+      const reason = `the session's host ${override.address} ${s.why}, and the session is strict`;
+      steps.push({ step: 'endpoints', resource: cc.edsName, decision: 'none', detail: `${reason}: 503 no healthy upstream (UH); endpoints: ${hosts.join(', ')}` });
+      return { kind: 'no-healthy', cluster: name, hosts: set.hosts.length, reason };
+    }
+    steps.push({ step: 'endpoints', resource: cc.edsName, decision: 'session host unavailable', detail: `the session's host ${override.address} ${s.why}: the balancer picks, and the response names the host that answers` });
+  }
   const healthy = set.hosts.filter((h) => !ejected(h) && (h.health === 'HEALTHY' || h.health === 'UNKNOWN')).length;
   if (candidates.size === 0) {
     const why =

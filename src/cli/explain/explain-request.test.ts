@@ -289,9 +289,71 @@ describe('explainRequest: the RBAC filter, decided by the proxy\'s engine', () =
     assert.match(r.verdict.summary, /RBAC: access denied \(rbac_access_denied_matched_policy\[none\]\)/);
   });
 
+  it('rules on the path and the authority see the request\'s own', () => {
+    const filter: Json = {
+      name: 'envoy.filters.http.rbac',
+      typed_config: {
+        '@type': `${T}envoy.extensions.filters.http.rbac.v3.RBAC`,
+        rules: { action: 'DENY', policies: { admin: { permissions: [{ and_rules: { rules: [{ url_path: { path: { prefix: '/admin' } } }, { header: { name: ':authority', string_match: { exact: 'reviews:9080' } } }] } }], principals: [{ any: true }] } } },
+      },
+    };
+    assert.equal(run(cfgWith(filter), 'http://reviews:9080/admin/x').verdict.status, 403);
+    assert.equal(run(cfgWith(filter), 'http://reviews:9080/public').verdict.outcome, 'routed');
+  });
+
   it('a DENY policy that matches denies and names the policy', () => {
     const r = run(cfgWith(rbac('DENY', 'mallory')), 'http://reviews:9080/', { 'x-user': 'mallory' });
     assert.equal(r.verdict.status, 403);
     assert.match(r.verdict.summary, /rbac_access_denied_matched_policy\[ns\[default\]-policy\[only-alice\]-rule\[0\]\]/);
+  });
+});
+
+describe('explainRequest: persistent sessions (the stateful session filter and the cluster\'s override_host_status)', () => {
+  const SESSION = 'envoy.filters.http.stateful_session';
+  const cookieSession = (strict = false): Json => ({
+    '@type': `${T}envoy.extensions.filters.http.stateful_session.v3.StatefulSessionPerRoute`,
+    stateful_session: {
+      session_state: { name: 'envoy.http.stateful_session.cookie', typed_config: { '@type': `${T}envoy.extensions.http.stateful_session.cookie.v3.CookieBasedSessionState`, cookie: { name: 'sid', path: '/' } } },
+      ...(strict ? { strict: true } : {}),
+    },
+  });
+  /** As Istio sends it: the empty filter on the listener, the session on the service's virtual host. */
+  const cfgWith = (strict = false): ProxyConfig => {
+    extraHttpFilters = [{ name: SESSION, typed_config: { '@type': `${T}envoy.extensions.filters.http.stateful_session.v3.StatefulSession` } }];
+    try {
+      return config(
+        [routeConfig([{ match: { prefix: '/' }, route: { cluster: C1 } }], { typed_per_filter_config: { [SESSION]: cookieSession(strict) } })],
+        [edsCluster(C1, { common_lb_config: { healthy_panic_threshold: { value: 0 }, override_host_status: { statuses: ['HEALTHY', 'DRAINING', 'UNKNOWN', 'DEGRADED'] } } })],
+        [cla(C1, [['10.0.0.1', 9080], ['10.0.0.2', 9080], ['10.0.0.3', 9080, 'DRAINING']])],
+        'outbound|9080|v1|reviews.default.svc.cluster.local::10.0.0.2:9080::health_flags::/failed_outlier_check\n',
+      );
+    } finally {
+      extraHttpFilters = [];
+    }
+  };
+  const cookie = (address: string): string => `sid=${Buffer.from(address).toString('base64')}`;
+
+  it('a session cookie naming a draining endpoint: that endpoint is the verdict, and the steps say why', () => {
+    const r = run(cfgWith(), 'http://reviews:9080/', { cookie: cookie('10.0.0.3:9080') });
+    assert.deepEqual([r.verdict.outcome, r.verdict.endpoint], ['routed', '10.0.0.3:9080']);
+    assert.match(r.steps.find((s) => s.resource === SESSION)?.detail ?? '', /the request's cookie sid names 10\.0\.0\.3:9080/);
+    const ep = r.steps.find((s) => s.step === 'endpoints');
+    assert.equal(ep?.decision, 'session host');
+    assert.match(ep?.detail ?? '', /the session's host 10\.0\.0\.3:9080 \(DRAINING\) is taken before the balancer/);
+  });
+
+  it('no cookie: the balancer picks, and the response will start the session', () => {
+    const r = run(cfgWith(), 'http://reviews:9080/');
+    assert.equal(r.verdict.endpoint, '10.0.0.1:9080', 'the ejected and the draining endpoint are not picked');
+    assert.match(r.steps.find((s) => s.resource === SESSION)?.detail ?? '', /which the request does not carry/);
+  });
+
+  it('a session on an ejected endpoint is balanced; strict, it is 503 UH with the reason', () => {
+    const loose = run(cfgWith(), 'http://reviews:9080/', { cookie: cookie('10.0.0.2:9080') });
+    assert.equal(loose.verdict.endpoint, '10.0.0.1:9080');
+    assert.match(loose.steps.find((s) => s.decision === 'session host unavailable')?.detail ?? '', /is UNHEALTHY, which the cluster's override_host_status \(HEALTHY, DRAINING, UNKNOWN, DEGRADED\) does not accept/);
+    const strict = run(cfgWith(true), 'http://reviews:9080/', { cookie: cookie('10.9.9.9:9080') });
+    assert.deepEqual([strict.verdict.status, strict.verdict.responseFlag], [503, 'UH']);
+    assert.match(strict.verdict.summary, /the session's host 10\.9\.9\.9:9080 is not one of the cluster's endpoints, and the session is strict/);
   });
 });

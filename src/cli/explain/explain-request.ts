@@ -11,7 +11,7 @@ import type { CompiledHcm } from '../../proxy/runtime/compile-hcm.js';
 import type { HttpConnectionManager } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { explainCluster, type ClusterOutcome, type OriginalDstRequest } from './cluster-steps.js';
-import { explainHttpFilters } from './http-filter-steps.js';
+import { explainHttpFilters, type FilterOutcome } from './http-filter-steps.js';
 import { explainOutboundListener, HTTP_PROXY_PORT } from './outbound-listener.js';
 import type { ProxyConfig } from './proxy-config.js';
 import { explainRouteAction } from './route-action-step.js';
@@ -38,13 +38,14 @@ function portOf(url: URL): number {
 function failureVerdict(o: Exclude<ClusterOutcome, { kind: 'ok' }>, notFoundStatus: number): Verdict {
   return o.kind === 'missing'
     ? { outcome: 'rejected', status: notFoundStatus, responseFlag: 'NC', cluster: o.cluster, summary: `cluster ${o.cluster} does not exist in the proxy: ${notFoundStatus} NC` }
-    : { outcome: 'rejected', status: 503, responseFlag: 'UH', cluster: o.cluster, summary: `no healthy upstream in cluster ${o.cluster}${o.hosts === 0 ? ' (it has no endpoints)' : ` (none of its ${o.hosts} endpoints is healthy)`}: 503 UH` };
+    : { outcome: 'rejected', status: 503, responseFlag: 'UH', cluster: o.cluster, summary: `no healthy upstream in cluster ${o.cluster}${o.reason !== undefined ? ` (${o.reason})` : o.hosts === 0 ? ' (it has no endpoints)' : ` (none of its ${o.hosts} endpoints is healthy)`}: 503 UH` };
 }
 
 /** Explains each cluster of a forward and decides the verdict for the whole split. */
-function forwardVerdict(cfg: ProxyConfig, targets: readonly WeightedTarget[], weighted: boolean, originalDestination: OriginalDstRequest, notFoundStatus: number, notes: readonly string[], steps: ExplainStep[], problems: string[]): Verdict {
+function forwardVerdict(cfg: ProxyConfig, targets: readonly WeightedTarget[], weighted: boolean, originalDestination: OriginalDstRequest, notFoundStatus: number, filters: FilterOutcome, steps: ExplainStep[], problems: string[]): Verdict {
+  const notes = filters.notes;
   const live = targets.filter((t) => !weighted || t.weight > 0);
-  const outcomes = live.map((t) => ({ t, o: explainCluster(cfg, t.cluster, originalDestination, steps, problems) }));
+  const outcomes = live.map((t) => ({ t, o: explainCluster(cfg, t.cluster, originalDestination, steps, problems, filters.override) }));
   const ok = outcomes.filter((x) => x.o.kind === 'ok');
   const failed = outcomes.filter((x) => x.o.kind !== 'ok');
   const noteText = notes.length > 0 ? `; ${notes.join('; ')}` : '';
@@ -126,7 +127,7 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   if (l.kind === 'rejected') return report(l.verdict);
   if (l.kind === 'tcp') {
     const targets = l.tcp.clusters.map((c) => ({ cluster: c.name, weight: c.weight }));
-    const v = forwardVerdict(cfg, targets, targets.length > 1, { headers: {}, destination: `${url.hostname}:${port}` }, 503, [], steps, problems);
+    const v = forwardVerdict(cfg, targets, targets.length > 1, { headers: {}, destination: `${url.hostname}:${port}` }, 503, { answered: undefined, notes: [] }, steps, problems);
     if (v.outcome === 'rejected') {
       const flag = v.responseFlag ?? 'UH';
       return report({ outcome: 'rejected', responseFlag: flag, ...(v.cluster !== undefined ? { cluster: v.cluster } : {}), summary: `tcp_proxy has nowhere to connect (${flag}${v.cluster !== undefined ? `, cluster ${v.cluster}` : ''}): the tunnel is closed without an HTTP answer` });
@@ -144,7 +145,7 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   // Without a route only the listener-level filter config applies (Istio leaves it empty): its steps are
   // shown only when a filter answers before the router's 404.
   const filterSteps: ExplainStep[] = [];
-  const filters = explainHttpFilters(l.hcm, l.hcmProto, sel, req.method, headers, r.istioResource, filterSteps);
+  const filters = explainHttpFilters(l.hcm, l.hcmProto, sel, req.method, normalized, headers, r.istioResource, filterSteps);
   if (sel !== undefined || filters.answered !== undefined) steps.push(...filterSteps);
   if (filters.answered !== undefined) return report(filters.answered);
   if (sel === undefined) return report(r.notFound ?? { outcome: 'rejected', status: 404, responseFlag: 'NR', summary: 'no route: 404 NR' });
@@ -152,5 +153,5 @@ export function explainRequest(cfg: ProxyConfig, proxy: ProxyInfo, req: ExplainR
   if (action.kind === 'answered') return report(action.verdict);
   const notFoundStatus = sel.kind === 'route' ? sel.action.clusterNotFoundStatus : 503;
   const originalDestination = { headers, destination: withPort(authority, input.scheme) };
-  return report(forwardVerdict(cfg, action.clusters, action.weighted, originalDestination, notFoundStatus, filters.notes, steps, problems));
+  return report(forwardVerdict(cfg, action.clusters, action.weighted, originalDestination, notFoundStatus, filters, steps, problems));
 }

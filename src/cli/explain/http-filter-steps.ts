@@ -24,13 +24,42 @@ import { describeIstioConfig } from './istio-resource.js';
 import { percent } from './route-match-reasons.js';
 import { ZERO_RANDOM } from './route-steps.js';
 import type { ExplainStep, Verdict } from './types.js';
+import type { OverrideHost } from '../../proxy/upstream/override-host.js';
+import { perRouteStatefulSession } from '../../proxy/filters/stateful-session/config.js';
+import { monotonicSeconds, sessionAddress } from '../../proxy/filters/stateful-session/session-state.js';
 
 export interface FilterOutcome {
   /** A filter answers the request itself (fault abort at 100%, CORS preflight). */
   readonly answered: Verdict | undefined;
   /** Notes for the verdict: faults that hit only a share of requests. */
   readonly notes: readonly string[];
+  /** The host the stateful session filter asks the cluster for (the request's session cookie or header). */
+  readonly override?: OverrideHost;
 }
+
+/**
+ * The stateful session filter (filters/stateful-session): the route's config or the listener's, and the host
+ * the request's cookie or header names, which the cluster step then looks for.
+ */
+function sessionStep(f: Extract<CompiledHttpFilter, { kind: 'stateful_session' }>, sel: RouteSelection | undefined, path: string, headers: HeaderMap, steps: ExplainStep[]): OverrideHost | undefined {
+  const a = sel?.perFilterConfig(f.name);
+  const r = a !== undefined ? perRouteStatefulSession(a) : undefined;
+  const base = { step: 'http-filter' as const, resource: f.name };
+  if (r?.ok === true && r.value.disabled) return void steps.push({ ...base, decision: 'passed', detail: 'persistent sessions are disabled for this route' });
+  const config = r?.ok === true && !r.value.disabled ? r.value.config : f.config;
+  const state = config.state;
+  if (state === undefined) return void steps.push({ ...base, decision: 'passed', detail: "no session for this route: the listener's filter is empty (as Istio sends it), and no route or virtual host configures one (a service labelled istio.io/persistent-session does)" });
+  const what = state.kind === 'cookie' ? `cookie ${state.name}` : `header ${state.name}`;
+  if (state.kind === 'cookie' && !state.matchesPath(path)) return void steps.push({ ...base, decision: 'passed', detail: `a cookie session (${state.name}) for paths under ${state.path}; ${path} is not one` });
+  const address = sessionAddress(state, headers, monotonicSeconds());
+  if (address === undefined) {
+    steps.push({ ...base, decision: 'passed', detail: `a session by ${what}, which the request does not carry (or which names no host, or has expired): the balancer picks, and the response sets the ${what} to the host that answered` });
+    return undefined;
+  }
+  steps.push({ ...base, decision: 'session', detail: `the request's ${what} names ${address}: the cluster sends it there when that host is one of its own in a status the cluster accepts for sessions${config.strict ? ' (strict: that host or 503)' : ', else the balancer picks'}` });
+  return { address, strict: config.strict };
+}
+
 
 function perRouteFault(sel: RouteSelection | undefined, name: string): FaultConfig | undefined {
   const a = sel?.perFilterConfig(name);
@@ -126,7 +155,7 @@ function skipReason(f: HttpFilter): string {
  * authority, headers). The peer's identity and addresses are those of the sending sidecar, which this
  * outbound view does not model, so rules on them are reported as not matching.
  */
-function rbacStep(name: string, cfg: RbacFilterConfig, method: string, headers: HeaderMap, steps: ExplainStep[]): Verdict | undefined {
+function rbacStep(name: string, cfg: RbacFilterConfig, method: string, path: string, headers: HeaderMap, steps: ExplainStep[]): Verdict | undefined {
   const one = (k: string): string | undefined => {
     const v = headers[k];
     return Array.isArray(v) ? v.join(',') : v;
@@ -135,7 +164,7 @@ function rbacStep(name: string, cfg: RbacFilterConfig, method: string, headers: 
     steps.push({ step: 'http-filter', resource: name, decision: 'passed', detail: 'no enforced rules (shadow rules only count)' });
     return undefined;
   }
-  const d = evaluateRbac(cfg.rules, { method, path: one(':path') ?? '/', host: one(':authority') ?? '', headers: one, directRemoteIp: '', remoteIp: '', sourcePort: 0, destinationIp: '', destinationPort: 0, sni: '', metadata: {} });
+  const d = evaluateRbac(cfg.rules, { method, path, host: one(':authority') ?? one('host') ?? '', headers: one, directRemoteIp: '', remoteIp: '', sourcePort: 0, destinationIp: '', destinationPort: 0, sni: '', metadata: {} });
   const which = d.matchedPolicy !== undefined ? `policy ${d.matchedPolicy}` : 'no policy';
   const detail = `${d.action} rules: ${which} matches (peer identity and addresses are not known in this view)`;
   if (d.allowed) {
@@ -146,8 +175,9 @@ function rbacStep(name: string, cfg: RbacFilterConfig, method: string, headers: 
   return { outcome: 'rejected', status: 403, summary: `RBAC: access denied (${rbacDeniedDetails(d.matchedPolicy)})` };
 }
 
-export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManager | undefined, sel: RouteSelection | undefined, method: string, headers: HeaderMap, istio: string | undefined, steps: ExplainStep[]): FilterOutcome {
+export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManager | undefined, sel: RouteSelection | undefined, method: string, path: string, headers: HeaderMap, istio: string | undefined, steps: ExplainStep[]): FilterOutcome {
   const notes: string[] = [];
+  let override: OverrideHost | undefined;
   const compiled = [...hcm.httpFilters];
   const order: readonly { readonly name: string; readonly proto?: HttpFilter }[] = proto?.httpFilters.map((p) => ({ name: p.name, proto: p })) ?? compiled.map((f) => ({ name: f.name }));
   for (const p of order) {
@@ -169,7 +199,7 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
         break;
       }
       case 'rbac': {
-        const v = rbacStep(f.name, f.config, method, headers, steps);
+        const v = rbacStep(f.name, f.config, method, path, headers, steps);
         if (v !== undefined) return { answered: v, notes };
         break;
       }
@@ -196,6 +226,9 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
         steps.push({ step: 'http-filter', resource: f.name, decision: 'passed', detail: web ? 'a gRPC-Web request: it goes upstream as gRPC (application/grpc), and the response comes back as gRPC-Web' : 'not a gRPC-Web request (content-type): it goes on unchanged' });
         break;
       }
+      case 'stateful_session':
+        override = sessionStep(f, sel, path, headers, steps);
+        break;
       case 'router':
         // With no route, the route steps already say why the router answers 404 (NR).
         if (sel !== undefined) {
@@ -206,8 +239,8 @@ export function explainHttpFilters(hcm: CompiledHcm, proto: HttpConnectionManage
             detail: sel.kind === 'route' ? 'the router forwards the request with the route action below' : sel.kind === 'redirect' ? 'the route is a redirect: the router answers it' : 'the route is a direct response: the router answers it',
           });
         }
-        return { answered: undefined, notes };
+        return { answered: undefined, notes, ...(override !== undefined ? { override } : {}) };
     }
   }
-  return { answered: undefined, notes };
+  return { answered: undefined, notes, ...(override !== undefined ? { override } : {}) };
 }
