@@ -325,6 +325,7 @@ export class DataPlane {
     if (info.upstreamLocalAddress !== '') entry.upstreamLocalAddress = info.upstreamLocalAddress;
     if (r.serverName !== '') entry.requestedServerName = r.serverName;
     if (info.routeName !== '') entry.routeName = info.routeName;
+    if (info.virtualClusterName !== '') entry.virtualClusterName = info.virtualClusterName;
     // %DYNAMIC_METADATA(...)% (jwt_authn payload, RBAC shadow results of dry-run policies) and the peer identity.
     for (const _ in info.dynamicMetadata) {
       entry.dynamicMetadata = info.dynamicMetadata as Metadata;

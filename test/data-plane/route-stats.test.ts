@@ -8,6 +8,14 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startUpstream } from '../support/data-plane.js';
 import { serviceEntryYaml, startGateway, virtualServiceYaml } from './resilience-mesh.js';
+import { fromJson } from '@bufbuild/protobuf';
+import { ClusterSchema } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { XDS_REGISTRY } from '../../src/xds/codec.js';
+import { StatsStore } from '../../src/proxy/stats/stats-store.js';
+import { compileRouteConfig } from '../../src/proxy/http/route/compile-route-config.js';
+import { clusterManagerOf, prefix, route, routeConfig, toCluster, vhost } from '../support/xds-fixtures.js';
+import { startHcmListener } from '../support/hcm-listener.js';
+import { ask } from '../support/http-ask.js';
 
 it('a VirtualService statPrefix counts its route: requests, response codes, retries and their limit', async (t) => {
   const ok = await startUpstream(t, 'ok');
@@ -57,4 +65,52 @@ it('a VirtualService statPrefix counts its route: requests, response codes, retr
   assert.equal((await gw.clusterStats('ok'))['upstream_rq_total'], 4);
   const vhost = json.stats.find((s) => s.name?.endsWith('.route.shop.upstream_rq_total') === true)?.name ?? '';
   assert.match(vhost, /^vhost\..+\.route\.shop\.upstream_rq_total$/);
+});
+
+// Virtual clusters (a virtual host's virtual_clusters, which Istio does not set; other xDS servers do): each
+// request counts in the first whose header matchers all hold, else in Envoy's catch-all `other`, through a
+// real listener and router with hand-written xDS.
+it('virtual clusters count each request in the first that matches, else in other, and name it in the access log', async (t) => {
+  const up = await startUpstream(t, 'up', '127.0.0.1', 0, (req, res) => {
+    res.writeHead(req.url === '/missing' ? 404 : 200);
+    res.end('up');
+  });
+  const cluster = fromJson(
+    ClusterSchema,
+    { name: 'svc', connect_timeout: '1s', type: 'STATIC', load_assignment: { cluster_name: 'svc', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: up.port } } } }] }] } },
+    { registry: XDS_REGISTRY },
+  );
+  const store = new StatsStore();
+  const clusters = clusterManagerOf([cluster], store);
+  const completed: string[] = [];
+  const routes = routeConfig('r', [
+    vhost('shop', ['*'], [route('all', prefix('/'), toCluster('svc'))], {
+      virtualClusters: [
+        { name: 'writes', headers: [{ name: ':method', headerMatchSpecifier: { case: 'stringMatch', value: { matchPattern: { case: 'exact', value: 'POST' } } } }] },
+        { name: 'api', headers: [{ name: ':path', headerMatchSpecifier: { case: 'stringMatch', value: { matchPattern: { case: 'prefix', value: '/api/' } } } }] },
+      ],
+    }),
+  ]);
+  const { port, manager } = await startHcmListener('gw', { routes, clusters, stats: store, onStreamComplete: (s) => completed.push(s.info.virtualClusterName) });
+  t.after(() => {
+    manager.close();
+    clusters.close();
+  });
+  await ask(port, { path: '/api/items' });
+  await ask(port, { path: '/api/items', slowBody: { body: 'x', gapMs: 1 } }); // a POST: `writes` comes first
+  await ask(port, { path: '/missing' });
+  await ask(port, { path: '/home' });
+  const v = (vc: string, stat: string): number => store.counter(`vhost.shop.vcluster.${vc}.${stat}`).value;
+  assert.deepEqual(
+    ['api', 'writes', 'other'].map((vc) => [vc, v(vc, 'upstream_rq_total'), v(vc, 'upstream_rq_2xx'), v(vc, 'upstream_rq_404')]),
+    [
+      ['api', 1, 1, 0],
+      ['writes', 1, 1, 0],
+      ['other', 2, 1, 1],
+    ],
+  );
+  assert.deepEqual(completed, ['api', 'writes', 'other', 'other']);
+  // Bad input: a virtual cluster without a name refuses the route table, with the field.
+  const bad = compileRouteConfig(routeConfig('r', [vhost('v', ['*'], [route('all', prefix('/'), toCluster('svc'))], { virtualClusters: [{ name: '' }] })]));
+  assert.deepEqual(bad.ok ? [] : bad.problems, ['virtual_hosts[0].virtual_clusters[0].name: value length must be at least 1 characters']);
 });

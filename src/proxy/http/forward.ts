@@ -19,7 +19,8 @@ import { originalDestinationOf } from '../upstream/original-dst.js';
 import type { ClusterHandle } from '../upstream/cluster-handle.js';
 import { appendForwardedHost, requestControls, strictCheckFailure, type RouterConfig } from './router-controls.js';
 import { isGrpcRequest } from './local-reply.js';
-import { routerStats, routeStatsOf } from './route-stats.js';
+import { routerStats, routeStatsOf, virtualClusterOf, virtualClusterStatsOf } from './route-stats.js';
+import { joinedHeader } from './route/request-view.js';
 
 /**
  * The cookie Envoy's router makes when a cookie hash policy with a ttl finds none (addDownstreamSetCookie,
@@ -109,9 +110,11 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
   const setCookies: string[] = [];
   const hash = requestHash(a.hashPolicies, s, setCookies);
   const routeStats = routeStatsOf(sel.virtualHost, sel.route, env.stats);
+  const vcluster = sel.virtualHost.virtualClusters.length > 0 ? virtualClusterOf(sel.virtualHost, requestHeaders(s)) : undefined;
+  if (vcluster !== undefined) info.virtualClusterName = vcluster;
   new Router(s, {
     cluster,
-    stats: routerStats(cluster.envoyStats, routeStats),
+    stats: routerStats(cluster.envoyStats, routeStats, vcluster !== undefined ? virtualClusterStatsOf(sel.virtualHost, vcluster, env.stats) : undefined),
     routeStats,
     // The route's timeouts and retries, as the request's x-envoy-* headers change them (router-controls.ts).
     controls,
@@ -127,6 +130,14 @@ function forwardRoute(s: HttpStream, sel: ForwardSelection, env: HcmEnv, ctx: He
     mirrors: mirrorTargets(a.mirrorPolicies, s.request.headers, s.random, (name) => env.cluster(name)),
     bodyLimit: bodyBufferLimit(s.bufferLimit, a.retryShadowBufferLimit),
   }).start();
+}
+
+/** The request's headers as the router sees them (pseudo-headers included), for virtual cluster matchers. */
+function requestHeaders(s: HttpStream): { header(name: string): string | undefined } {
+  const r = s.request;
+  return {
+    header: (name) => (name === ':path' ? r.path : name === ':method' ? r.method : name === ':authority' || name === 'host' ? r.authority : name === ':scheme' ? r.scheme : joinedHeader(r.headers, name)),
+  };
 }
 
 /** Where an ORIGINAL_DST cluster connects for this request (original-dst.ts). */

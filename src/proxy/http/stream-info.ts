@@ -16,6 +16,8 @@ export interface StreamInfo {
   upstreamTransportFailureReason: string;
   responseCode: number;
   routeName: string;
+  /** The virtual host's virtual cluster the request counted in (Envoy's catch-all `other`); '' when it has none. */
+  virtualClusterName: string;
   upstreamCluster: string;
   upstreamHost: string;
   upstreamLocalAddress: string;
@@ -55,6 +57,7 @@ export function newStreamInfo(nowMs: number): StreamInfo {
     upstreamTransportFailureReason: '',
     responseCode: 0,
     routeName: '',
+    virtualClusterName: '',
     upstreamCluster: '',
     upstreamHost: '',
     upstreamLocalAddress: '',

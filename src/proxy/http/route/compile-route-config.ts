@@ -22,6 +22,7 @@ import { DirectResponseSelectionImpl, EMPTY_LEVEL, ForwardSelectionImpl, Redirec
 import { buildVirtualHostIndex, type VirtualHostIndex } from './virtual-host-index.js';
 import type { CompileResult, CompiledRouteConfig, CorsSource, RouteActionPolicy, RouteInfo, RouteInput, RouteSelection, VirtualHostInfo } from './types.js';
 import { isStatefulSessionPerRoute, perRouteStatefulSession } from '../../filters/stateful-session/config.js';
+import { compileHeaderMatchers } from './header-matcher.js';
 
 const DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES = 4096;
 
@@ -202,6 +203,13 @@ function compileVirtualHost(vh: VirtualHost, cs: ConfigScope, path: string, prob
   if (vh.hedgePolicy?.hedgeOnPerTryTimeout === true) problems.push(`${path}.hedge_policy.hedge_on_per_try_timeout: request hedging is not supported`);
   const info: VirtualHostInfo = Object.freeze({
     name: vh.name,
+    virtualClusters: Object.freeze(
+      vh.virtualClusters.map((v, i) => {
+        const at = `${path}.virtual_clusters[${i}]`;
+        if (v.name === '') problems.push(`${at}.name: value length must be at least 1 characters`);
+        return Object.freeze({ name: v.name, headers: compileHeaderMatchers(v.headers, `${at}.headers`, problems) });
+      }),
+    ),
     includeRequestAttemptCount: vh.includeRequestAttemptCount,
     includeAttemptCountInResponse: vh.includeAttemptCountInResponse,
     includeIsTimeoutRetryHeader: vh.includeIsTimeoutRetryHeader,

@@ -135,8 +135,21 @@ export interface RouteActionPolicy {
   readonly retryShadowBufferLimit: number | undefined;
 }
 
+/** VirtualHost.virtual_clusters[i]: requests whose headers all match count in its stats (route-stats.ts). */
+export interface CompiledVirtualCluster {
+  readonly name: string;
+  readonly headers: readonly HeaderPredicateLike[];
+}
+
+/** A compiled HeaderMatcher as virtual clusters use it (header-matcher.ts CompiledHeaderMatcher). */
+export interface HeaderPredicateLike {
+  matches(headers: { header(name: string): string | undefined }): boolean;
+}
+
 export interface VirtualHostInfo {
   readonly name: string;
+  /** virtual_clusters in order; empty: none (and no `other` catch-all). */
+  readonly virtualClusters: readonly CompiledVirtualCluster[];
   readonly includeRequestAttemptCount: boolean;
   readonly includeAttemptCountInResponse: boolean;
   readonly includeIsTimeoutRetryHeader: boolean;
