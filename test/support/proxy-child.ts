@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { envoyBootstrap } from '../../src/cli/bootstrap.js';
 import type { ProxyResources } from '../../src/translate/resources.js';
 import type { Cluster } from '../../src/xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { HttpFilter } from '../../src/xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { VirtualHostSchema } from '../../src/xds/gen/envoy/config/route/v3/route_components_pb.js';
 import { startHarness } from './xds-server/harness.js';
 import { fakeSnapshot } from './xds-server/fake-mesh.js';
 import { filterChain, hcmFilter, listener, prefix, route, routeConfig, toCluster, vhost } from './xds-fixtures.js';
@@ -55,14 +58,22 @@ export async function startProxyChild(t: TestContext, args: readonly string[], s
   };
 }
 
+/** What the routing proxy's connection manager has besides its one route: its HTTP filters, the virtual host's other fields. */
+export interface RoutingOptions {
+  /** The HTTP filters, the router last (default: the router alone). */
+  readonly httpFilters?: readonly HttpFilter[];
+  readonly virtualHost?: MessageInitShape<typeof VirtualHostSchema>;
+}
+
 /**
  * `isthmus proxy --concurrency <n>` (a CLI child, fed by a real xDS server) with one listener on 127.0.0.1 routing
  * everything to `cluster`; resolves once the proxy is ready, with the listener's port.
  */
-export async function startRoutingProxy(t: TestContext, cluster: Cluster, concurrency = 2): Promise<ProxyChild & { readonly port: number }> {
+export async function startRoutingProxy(t: TestContext, cluster: Cluster, concurrency = 2, http: RoutingOptions = {}): Promise<ProxyChild & { readonly port: number }> {
   const port = await freePort();
-  const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster(cluster.name))])]);
-  const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcmFilter({ routeConfig: routes })] })] });
+  const routes = routeConfig('local', [vhost('all', ['*'], [route('all', prefix('/'), toCluster(cluster.name))], http.virtualHost ?? {})]);
+  const hcm = hcmFilter({ routeConfig: routes }, http.httpFilters !== undefined ? { httpFilters: [...http.httpFilters] } : {});
+  const l = listener({ name: 'gw', address: '127.0.0.1', port, chains: [filterChain({ name: 'gw', filters: [hcm] })] });
   const resources: ProxyResources = { listeners: [l], routes: [], clusters: [cluster], endpoints: [], secrets: [], issues: [] };
   const harness = await startHarness({ translate: () => resources, snapshot: fakeSnapshot('1', []) });
   t.after(() => harness.close());
