@@ -40,6 +40,11 @@ export interface MeshConfig {
   /** Where mesh-wide config lives (Istio's `istio-system`). */
   readonly rootNamespace: string;
   readonly trustDomain: string;
+  /**
+   * Other trust domains the mesh's identities may carry (a trust domain migration): AuthorizationPolicy
+   * principals, the SANs a client expects of a server and the client certificates a server accepts cover them too.
+   */
+  readonly trustDomainAliases: readonly string[];
   /** Cluster DNS suffix: `cluster.local`. */
   readonly domainSuffix: string;
   readonly outboundTrafficPolicy: OutboundTrafficPolicyMode;
@@ -77,6 +82,7 @@ const PATH_NORMALIZATION_MODES: readonly PathNormalizationMode[] = ['DEFAULT', '
 export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   rootNamespace: 'istio-system',
   trustDomain: 'cluster.local',
+  trustDomainAliases: [],
   domainSuffix: 'cluster.local',
   outboundTrafficPolicy: 'ALLOW_ANY',
   connectTimeoutMs: 10_000,
@@ -125,6 +131,7 @@ export function parseMeshConfig(input: unknown): Result<MeshConfig> {
   const value: MeshConfig = Object.freeze({
     rootNamespace: r.str(input, 'rootNamespace', '', d.rootNamespace),
     trustDomain: r.str(input, 'trustDomain', '', d.trustDomain),
+    trustDomainAliases: Object.freeze(r.strings(input, 'trustDomainAliases', '')),
     domainSuffix: r.str(input, 'domainSuffix', '', d.domainSuffix),
     outboundTrafficPolicy: outbound,
     connectTimeoutMs: r.duration(input, 'connectTimeout', '') ?? d.connectTimeoutMs,

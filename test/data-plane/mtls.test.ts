@@ -24,6 +24,7 @@ import type { RunningProxy } from '../../src/proxy/proxy.js';
 import { secretItems } from '../../src/cli/proxy-config/secrets.js';
 import { parseConfigDump } from '../../src/cli/proxy-config/config-dump.js';
 import { serviceYaml, STRICT_MTLS } from '../support/mesh-yaml.js';
+import type { MeshConfig } from '../../src/model/mesh-config.js';
 
 
 
@@ -39,10 +40,10 @@ interface Pair {
  * productpage (127.0.1.11) -> reviews (127.0.1.12, app on 127.0.0.1:<target>), both sidecars with identities.
  * `serverAccount` is the identity the reviews proxy's token names (the registry says bookinfo-reviews).
  */
-async function pair(t: TestContext, files: Record<string, string>, o: { serverAccount?: string; certTtlSeconds?: number; cacertsDir?: string } = {}): Promise<Pair> {
+async function pair(t: TestContext, files: Record<string, string>, o: { serverAccount?: string; certTtlSeconds?: number; cacertsDir?: string; mesh?: Partial<MeshConfig> } = {}): Promise<Pair> {
   const target = await freePort();
   const app = await startUpstream(t, 'reviews', '127.0.0.1', target);
-  const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080), ...files }, {}, o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {});
+  const mesh = await startMesh(t, { 'svc.yaml': serviceYaml('reviews', 9080, target) + serviceYaml('productpage', 9080, 9080), ...files }, o.mesh ?? {}, o.cacertsDir !== undefined ? { cacertsDir: o.cacertsDir } : {});
   mesh.cp.workloads.register({ name: 'reviews-v1', namespace: 'default', address: '127.0.1.12', labels: { app: 'reviews' }, serviceAccount: 'bookinfo-reviews', ports: { http: target }, tlsMode: 'istio' });
   mesh.cp.workloads.register({ name: 'productpage-v1', namespace: 'default', address: '127.0.1.11', labels: { app: 'productpage' }, serviceAccount: 'bookinfo-productpage', tlsMode: 'istio' });
   const identity = (sa: string) => ({
@@ -189,6 +190,26 @@ spec:
 
     const none = await tlsRequest(p.target, {});
     assert.equal(none.ok, false, 'TLS without a client certificate is refused');
+  });
+
+  it('trustDomainAliases: STRICT also takes a mesh certificate of an alias trust domain, and sidecars in the new domain talk mTLS', async (t) => {
+    const caDir = await mkdtemp(join(tmpdir(), 'isthmus-cacerts-'));
+    t.after(() => rm(caDir, { recursive: true, force: true }));
+    const root = await createSelfSignedRoot({ trustDomain: 'new.example' });
+    await writeCaFiles(caDir, { ...root, rootPem: root.certPem });
+    const p = await pair(t, { 'pa.yaml': STRICT_MTLS }, { cacertsDir: caDir, mesh: { trustDomain: 'new.example', trustDomainAliases: ['cluster.local'] } });
+    await ok200(p, 'mTLS between the sidecars in trust domain new.example');
+    const signer = await loadCacerts(caDir);
+    assert.ok(signer.ok);
+    const issue = async (trustDomain: string): Promise<{ cert: string; key: string }> => {
+      const csr = await createCsr({ uri: `spiffe://${trustDomain}/ns/default/sa/legacy` });
+      const s = await new WorkloadCa(signer.value, { now: () => Date.now(), setTimeout: () => ({ cancel() {} }) }, { trustDomain }).signCsr(csr.csrPem, { namespace: 'default', serviceAccount: 'legacy' });
+      assert.ok(s.ok);
+      return { cert: s.certChainPem, key: csr.keyPem };
+    };
+    // A workload not yet moved to the new trust domain (the alias) is let in; one of a domain that is neither is not.
+    assert.deepEqual(await tlsRequest(p.target, await issue('cluster.local')), { ok: true, status: 200 });
+    assert.equal((await tlsRequest(p.target, await issue('other.example'))).ok, false);
   });
 
   it('PERMISSIVE (the default) takes plaintext and mTLS on the same port', async (t) => {

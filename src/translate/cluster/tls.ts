@@ -42,12 +42,18 @@ export function rawBufferTransportSocket(): TransportSocket {
   return create(TransportSocketSchema, { name: RAW_BUFFER_TRANSPORT_SOCKET, configType: { case: 'typedConfig', value: pack(RawBufferSchema, create(RawBufferSchema, {})) } });
 }
 
-/** `spiffe://<trust domain>/ns/<namespace>/sa/<account>` of every endpoint of the service, sorted (PushContext.ServiceAccounts). */
+/**
+ * `spiffe://<trust domain>/ns/<namespace>/sa/<account>` of every endpoint of the service, and the same identity
+ * in each of the mesh's trust domain aliases, sorted (PushContext.addServiceAccounts with
+ * spiffe.ExpandWithTrustDomains): a server whose certificate still names an old trust domain is accepted.
+ */
 export function serviceAccounts(snapshot: MeshSnapshot, service: Service): string[] {
   const out = new Set<string>();
+  const domains = [snapshot.mesh.trustDomain, ...snapshot.mesh.trustDomainAliases];
   for (const p of service.ports) {
     for (const ep of snapshot.endpoints(service.hostname, p.port)) {
-      if (ep.serviceAccount !== '') out.add(`spiffe://${snapshot.mesh.trustDomain}/ns/${ep.namespace}/sa/${ep.serviceAccount}`);
+      if (ep.serviceAccount === '') continue;
+      for (const td of domains) out.add(`spiffe://${td}/ns/${ep.namespace}/sa/${ep.serviceAccount}`);
     }
   }
   return [...out].sort();

@@ -46,8 +46,8 @@ export function workloadAuthorizationPolicies(ctx: ProxyContext): WorkloadPolici
   return m.policies;
 }
 
-function rbacOptions(ctx: ProxyContext): { trustDomain: string } {
-  return { trustDomain: ctx.snapshot.mesh.trustDomain };
+function rbacOptions(ctx: ProxyContext): { trustDomain: string; trustDomainAliases: readonly string[] } {
+  return { trustDomain: ctx.snapshot.mesh.trustDomain, trustDomainAliases: ctx.snapshot.mesh.trustDomainAliases };
 }
 
 function bucket(p: WorkloadPolicies, a: RbacAction): readonly AuthorizationPolicy[] {

@@ -90,7 +90,7 @@ export interface InboundAuthn {
 export function inboundAuthnFor(ctx: ProxyContext): InboundAuthn {
   return {
     peer: peerAuthenticationForWorkload(ctx.snapshot, ctx.proxy.namespace, ctx.proxy.labels),
-    trustDomains: trustDomainsForValidation(ctx.snapshot.mesh.trustDomain),
+    trustDomains: trustDomainsForValidation(ctx.snapshot.mesh.trustDomain, ctx.snapshot.mesh.trustDomainAliases),
   };
 }
 
