@@ -36,6 +36,8 @@ export interface ClusterStreamRequest {
   readonly timeoutMs: number;
   /** The wire protocol; by default the cluster's (HTTP/1.1 when it follows the downstream's). */
   readonly protocol?: WireProtocol;
+  /** The TLS ALPN list for the connection, in a pool of its own (ClusterHandle.pool); default the cluster's. */
+  readonly alpn?: readonly string[];
 }
 
 /** The response of a streamed call. After onEnd or onError nothing more is called. */
@@ -62,7 +64,7 @@ export function streamCluster(cluster: ClusterHandle, req: ClusterStreamRequest,
     return () => undefined;
   }
   const protocol: WireProtocol = req.protocol ?? (cluster.config.protocol === 'http2' ? 'http2' : 'http1');
-  const pool = cluster.pool(host, protocol);
+  const pool = cluster.pool(host, protocol, undefined, req.alpn);
   if (!pool.ok) {
     cluster.release('requests');
     finished = true;

@@ -31,13 +31,13 @@ import { StatsStore } from '../../stats/stats-store.js';
 import { compileExtAuthz, type ExtAuthzConfig } from './config.js';
 import { runExtAuthzFilter } from './filter.js';
 import { AUTHORIZATION_SERVICE } from './authorization-service.js';
-import { closeExtAuthzGrpcClients } from './grpc-client.js';
 import { RBACSchema } from '../../../xds/gen/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import { compileRbacFilter } from '../rbac/config.js';
 import { HttpConnectionManagerSchema } from '../../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { pack } from '../../../xds/codec.js';
 import { compileHcm } from '../../runtime/compile-hcm.js';
 import { runRbacFilter } from '../rbac/filter.js';
+import { selfSigned, signedBy } from '../../../../test/translate/secret/certs.js';
 
 function config(json: JsonObject): ExtAuthzConfig {
   const r = compileExtAuthz(fromJson(ExtAuthzSchema, { transportApiVersion: 'V3', ...json }, { registry: XDS_REGISTRY }), 'typed_config');
@@ -184,7 +184,6 @@ before(async () => {
 
 after(async () => {
   for (const c of clusters.values()) (c as UpstreamCluster).close();
-  closeExtAuthzGrpcClients();
   grpcAuthz.forceShutdown();
   await new Promise<void>((r) => httpAuthz.close(() => r()));
 });
@@ -353,6 +352,64 @@ describe('ext_authz filter with a gRPC authorizer', () => {
       assert.equal(o.kind, failOpen ? 'continued' : 'answered');
       if (!failOpen) assert.equal(o.status, 403);
     });
+});
+
+// The authorizer's cluster originates TLS (as an Istio cluster does to an authorizer with a sidecar, with
+// mTLS): the check goes over the cluster's own transport, its CA and SAN check included.
+describe('ext_authz filter with a gRPC authorizer over TLS', () => {
+  const ca = selfSigned('authz-test-ca');
+  const serverCert = signedBy('authz', ca, ['DNS:authz.example']);
+  let tlsServer: GrpcServer;
+  let tlsPort = 0;
+  before(async () => {
+    tlsServer = new GrpcServer();
+    tlsServer.addService(AUTHORIZATION_SERVICE, {
+      Check: (_call: ServerUnaryCall<CheckRequest, CheckResponse>, cb: sendUnaryData<CheckResponse>) =>
+        cb(null, create(CheckResponseSchema, { status: { code: GrpcStatus.OK }, httpResponse: { case: 'okResponse', value: { headers: [{ header: { key: 'x-user', value: 'over-tls' } }] } } })),
+    });
+    tlsPort = await new Promise<number>((ok, fail) => tlsServer.bindAsync('127.0.0.1:0', ServerCredentials.createSsl(null, [{ private_key: serverCert.key, cert_chain: serverCert.cert }]), (e, p) => (e ? fail(e) : ok(p))));
+  });
+  after(() => tlsServer.forceShutdown());
+  const tlsCluster = (name: string, san: string): UpstreamCluster => {
+    const proto = fromJson(
+      ClusterSchema,
+      {
+        name,
+        type: 'STATIC',
+        connectTimeout: '1s',
+        http2ProtocolOptions: {},
+        loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: { socketAddress: { address: '127.0.0.1', portValue: tlsPort } } } }] }] },
+        transportSocket: {
+          name: 'envoy.transport_sockets.tls',
+          typedConfig: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+            sni: 'authz.example',
+            commonTlsContext: { validationContext: { trustedCa: { inlineBytes: ca.cert.toString('base64') }, matchSubjectAltNames: [{ exact: san }] } },
+          },
+        },
+      },
+      { registry: XDS_REGISTRY },
+    );
+    const c = compileCluster(proto);
+    if (!c.ok) assert.fail(c.problems.join('; '));
+    return new UpstreamCluster(c.value, { clock: systemClock, random: seededRandom(1), secrets: NO_SECRETS }, undefined);
+  };
+
+  it('the check goes over TLS and is answered; a server failing the SAN check is an error', async () => {
+    const good = tlsCluster('tls-grpc', 'authz.example');
+    const wrong = tlsCluster('tls-grpc-wrong-san', 'someone-else.example');
+    const tls = new Map<string, ClusterHandle>([['tls-grpc', good], ['tls-grpc-wrong-san', wrong]]);
+    try {
+      const o = await run(config(grpcService({}, 'tls-grpc')), tls, { headers: { 'x-decision': 'allow' } });
+      assert.equal(o.kind, 'continued');
+      assert.equal(o.s.request.headers['x-user'], 'over-tls');
+      const bad = await run(config(grpcService({}, 'tls-grpc-wrong-san')), tls, { headers: { 'x-decision': 'allow' } });
+      assert.deepEqual([bad.kind, bad.status, bad.s.info.details], ['answered', 403, 'ext_authz_error']);
+    } finally {
+      good.close();
+      wrong.close();
+    }
+  });
 });
 
 describe('ext_authz filter_enabled_metadata (Istio CUSTOM)', () => {

@@ -3,40 +3,23 @@
 // grpc_service timeout as the deadline. Status OK allows (ok_response headers: append=true appends,
 // otherwise overwrites; headers_to_remove; response_headers_to_add); any other status denies with
 // denied_response (status default 403, headers, body); an RPC failure (unreachable, deadline, bad
-// message) is an error. The host is picked from the cluster like the router does; @grpc/grpc-js keeps one
-// channel per host and authority, reused across requests.
-// Not modelled: TLS to the authorizer (the channel is plaintext), initial_metadata, retry_policy.
+// message) is an error. The call goes through the cluster as any side call does (upstream/grpc-unary.ts): a
+// host picked as the router picks, HTTP/2 from the cluster's pool with its transport (TLS, the workload
+// certificate over SDS for an in-mesh authorizer behind a sidecar), circuit breakers and outlier reporting.
+// Not modelled: initial_metadata, retry_policy.
 // Envoy: source/extensions/filters/common/ext_authz/ext_authz_grpc_impl.cc, check_request_utils.cc.
 
-import { Client, credentials, Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { CheckRequestSchema, type CheckRequest, type CheckResponse } from '../../../xds/gen/envoy/service/auth/v3/external_auth_pb.js';
 import type { HeaderValueOption } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { ClusterHandle } from '../../upstream/cluster-handle.js';
+import { grpcUnary } from '../../upstream/grpc-unary.js';
+import { GRPC_OK } from '../../upstream/grpc-framing.js';
 import { headerValue } from '../../http/headers.js';
 import type { GrpcAuthzService } from './config.js';
 import type { CancelCheck, CheckCallback, CheckInput, CheckResult, HeaderPair } from './check.js';
 import { AUTHORIZATION_SERVICE } from './authorization-service.js';
-
-const clients = new Map<string, Client>();
-
-function clientFor(address: string, port: number, authority: string): Client {
-  const target = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-  const key = `${target}|${authority}`;
-  let c = clients.get(key);
-  if (c === undefined) {
-    c = new Client(target, credentials.createInsecure(), { 'grpc.default_authority': authority });
-    clients.set(key, c);
-  }
-  return c;
-}
-
-/** Closes every authorizer channel (proxy shutdown, tests). */
-export function closeExtAuthzGrpcClients(): void {
-  for (const c of clients.values()) c.close();
-  clients.clear();
-}
 
 function peer(address: string, port: number, principal: string) {
   return { address: { address: { case: 'socketAddress' as const, value: { address, portSpecifier: { case: 'portValue' as const, value: port } } } }, principal };
@@ -96,7 +79,7 @@ function allPairs(opts: readonly HeaderValueOption[]): HeaderPair[] {
 /** GrpcClientImpl::onSuccess. */
 export function checkResultOf(r: CheckResponse): CheckResult {
   const md = r.dynamicMetadata !== undefined ? (r.dynamicMetadata as Record<string, unknown>) : undefined;
-  if ((r.status?.code ?? 0) === GrpcStatus.OK) {
+  if ((r.status?.code ?? 0) === GRPC_OK) {
     const ok = r.httpResponse.case === 'okResponse' ? r.httpResponse.value : undefined;
     return {
       kind: 'ok',
@@ -114,31 +97,15 @@ export function checkResultOf(r: CheckResponse): CheckResult {
 
 /** Runs one gRPC check against a host of `cluster`; `done` is called exactly once unless cancelled. */
 export function checkGrpc(svc: GrpcAuthzService, cluster: ClusterHandle, input: CheckInput, done: CheckCallback): CancelCheck {
-  const host = cluster.pick({ hash: undefined, avoid: undefined, originalDestination: undefined });
-  if (host === undefined) {
-    done({ kind: 'error', reason: 'no healthy upstream' });
-    return () => undefined;
-  }
-  const client = clientFor(host.address, host.port, svc.authority);
   const m = AUTHORIZATION_SERVICE.Check;
-  let finished = false;
-  cluster.requestStarted(host);
-  const call = client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, buildCheckRequest(input), new Metadata(), { deadline: Date.now() + svc.timeoutMs }, (err, res) => {
-    if (finished) return;
-    finished = true;
-    cluster.requestEnded(host);
-    if (err !== null || res === undefined) {
-      cluster.report(host, err?.code === GrpcStatus.UNAVAILABLE ? 'local-origin-failure' : 'success');
-      done({ kind: 'error', reason: err?.details ?? 'no response' });
-      return;
+  return grpcUnary(cluster, { path: m.path, authority: svc.authority, message: m.requestSerialize(buildCheckRequest(input)), timeoutMs: svc.timeoutMs }, (r) => {
+    if (!r.ok) return done({ kind: 'error', reason: r.message !== '' ? r.message : `gRPC status ${r.status}` });
+    let res: CheckResponse;
+    try {
+      res = m.responseDeserialize(r.reply);
+    } catch (e) {
+      return done({ kind: 'error', reason: `bad CheckResponse: ${(e as Error).message}` });
     }
-    cluster.report(host, 'success');
     done(checkResultOf(res));
   });
-  return () => {
-    if (finished) return;
-    finished = true;
-    cluster.requestEnded(host);
-    call.cancel();
-  };
 }

@@ -27,11 +27,10 @@ import { responsePairs } from '../../wasm/call-head.js';
 import type { WasmCallStart, WasmGrpcHandlers, WasmGrpcRequest, WasmGrpcStreamStart } from '../../wasm/host-types.js';
 import type { HeaderPairs } from '../../wasm/pairs.js';
 
-export const GRPC_OK = 0;
-export const GRPC_UNKNOWN = 2;
-export const GRPC_DEADLINE_EXCEEDED = 4;
-export const GRPC_INTERNAL = 13;
-export const GRPC_UNAVAILABLE = 14;
+import { encodeGrpcFrame, GRPC_DEADLINE_EXCEEDED, GRPC_INTERNAL, GRPC_OK, GRPC_UNAVAILABLE, GrpcFrameDecoder, grpcMessageOf, grpcStatusOf, grpcTimeoutValue } from '../../upstream/grpc-framing.js';
+
+export { encodeGrpcFrame, GrpcFrameDecoder, grpcStatusOf, grpcTimeoutValue };
+export { GRPC_DEADLINE_EXCEEDED, GRPC_INTERNAL, GRPC_OK, GRPC_UNAVAILABLE, GRPC_UNKNOWN } from '../../upstream/grpc-framing.js';
 
 /** Where a plugin's call goes. */
 export type GrpcTarget =
@@ -81,63 +80,6 @@ export function resolveGrpcTarget(upstream: Uint8Array, lookup: (name: string) =
   if (cluster === undefined) return { ok: false, status: WasmResult.INTERNAL_FAILURE, reason: `unknown cluster "${t.value.clusterName}"` };
   const metadata = svc.initialMetadata.map((h) => [h.key.toLowerCase(), h.value !== '' ? h.value : Buffer.from(h.rawValue).toString('latin1')] as const);
   return { ok: true, cluster, clusterName: t.value.clusterName, authority: t.value.authority !== '' ? t.value.authority : defaultGrpcAuthority(t.value.clusterName), metadata };
-}
-
-/** One gRPC message on the wire: flag 0 (uncompressed), 4-byte big-endian length, the bytes. */
-export function encodeGrpcFrame(message: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + message.byteLength);
-  out[0] = 0;
-  out.writeUInt32BE(message.byteLength, 1);
-  out.set(message, 5);
-  return out;
-}
-
-/** Splits response data into messages, across chunk boundaries. */
-export class GrpcFrameDecoder {
-  #buf: Buffer = Buffer.alloc(0);
-
-  /** The messages completed by `chunk`, or an error text for a frame we cannot read (compressed). */
-  push(chunk: Buffer): Buffer[] | string {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    const out: Buffer[] = [];
-    while (this.#buf.length >= 5) {
-      const flag = this.#buf[0] as number;
-      if (flag !== 0) return flag === 1 ? 'compressed message without negotiated encoding' : `bad frame flag ${flag}`;
-      const len = this.#buf.readUInt32BE(1);
-      if (this.#buf.length < 5 + len) break;
-      out.push(this.#buf.subarray(5, 5 + len));
-      this.#buf = this.#buf.subarray(5 + len);
-    }
-    return out;
-  }
-
-  /** Bytes of an incomplete frame left over. */
-  get pending(): number {
-    return this.#buf.length;
-  }
-}
-
-/** gRPC's Timeout header value: at most 8 digits (PROTOCOL-HTTP2.md). */
-export function grpcTimeoutValue(ms: number): string {
-  return ms <= 99_999_999 ? `${ms}m` : `${Math.min(Math.ceil(ms / 1000), 99_999_999)}S`;
-}
-
-/** grpc-status as a number: missing, unparsable or out of range -> UNKNOWN (Envoy's getGrpcStatus). */
-export function grpcStatusOf(v: string | string[] | undefined): number {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (s === undefined || !/^\d{1,2}$/.test(s)) return GRPC_UNKNOWN;
-  const n = Number(s);
-  return n <= 16 ? n : GRPC_UNKNOWN;
-}
-
-function grpcMessageOf(v: string | string[] | undefined): string {
-  const s = Array.isArray(v) ? v[0] : v;
-  if (s === undefined) return '';
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 /** Names the call sets itself; the plugin's metadata may not replace them. */
