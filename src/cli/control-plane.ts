@@ -5,8 +5,8 @@
 // It also scrapes the Istio metrics of every connected proxy that tells its admin address
 // (ISTHMUS_ADMIN_ADDRESS) and serves them as JSON under /api/metrics (src/dashboard/server), and runs the
 // dashboard (graph, config, proxies; token login) on a port of its own when asked to.
-// istiod's feature flags that change translation (PILOT_ENABLE_PERSISTENT_SESSION_FILTER and the persistent
-// session label names) are read once from the environment when the command starts (pilotFeaturesFromEnv) and
+// istiod's feature flags that change translation (PILOT_ENABLE_PERSISTENT_SESSION_FILTER, the persistent
+// session label names, PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS) are read once from the environment when the command starts (pilotFeaturesFromEnv) and
 // given to every snapshot.
 
 import type { Command } from 'commander';
@@ -356,6 +356,8 @@ Environment, read once at start (istiod's feature flags; docs/control-plane.md):
   PILOT_ENABLE_PERSISTENT_SESSION_FILTER  persistent sessions (stateful_session filter); default false
   PILOT_PERSISTENT_SESSION_LABEL          cookie session label; default istio.io/persistent-session
   PILOT_PERSISTENT_SESSION_HEADER_LABEL   header session label; default istio.io/persistent-session-header
+  PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS
+                                          several CUSTOM authorization providers per workload; default false
 
 Examples:
   isthmus control-plane --config examples/

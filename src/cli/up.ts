@@ -66,8 +66,9 @@ sidecar proxy, each pod on a loopback address of its own (127.10.0.N) so ports s
 Apps reach other services by name through their sidecar (HTTP_PROXY is set for them) and listen on
 $HOST:$PORT. A pod that crashes is restarted and reported. Config changes in the folder apply live.
 
-The control plane reads istiod's PILOT_ENABLE_PERSISTENT_SESSION_FILTER, PILOT_PERSISTENT_SESSION_LABEL
-and PILOT_PERSISTENT_SESSION_HEADER_LABEL from the environment once at start (control-plane --help).
+The control plane reads istiod's PILOT_ENABLE_PERSISTENT_SESSION_FILTER, PILOT_PERSISTENT_SESSION_LABEL,
+PILOT_PERSISTENT_SESSION_HEADER_LABEL and PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS from the environment
+once at start (control-plane --help).
 
 Examples:
   isthmus up                                  # the Bookinfo demo: http://127.0.0.1:8080/productpage

@@ -10,7 +10,7 @@ describe('pilotFeaturesFromEnv', () => {
   it('no variable set: the defaults object itself (off, istio.io/persistent-session, istio.io/persistent-session-header)', () => {
     const r = pilotFeaturesFromEnv({ PATH: '/bin' });
     assert.equal(r.features, DEFAULT_PILOT_FEATURES);
-    assert.deepEqual(r.features, { enablePersistentSessionFilter: false, persistentSessionLabel: 'istio.io/persistent-session', persistentSessionHeaderLabel: 'istio.io/persistent-session-header' });
+    assert.deepEqual(r.features, { enablePersistentSessionFilter: false, persistentSessionLabel: 'istio.io/persistent-session', persistentSessionHeaderLabel: 'istio.io/persistent-session-header', enableMultipleCustomAuthzProviders: false });
     assert.deepEqual(r.problems, []);
     assert.ok(Object.isFrozen(DEFAULT_PILOT_FEATURES));
   });
@@ -31,9 +31,16 @@ describe('pilotFeaturesFromEnv', () => {
     assert.equal(parseGoBool('yes'), undefined);
   });
 
+  it('PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS: parsed the same way, reported the same way', () => {
+    assert.equal(pilotFeaturesFromEnv({ PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS: 'true' }).features.enableMultipleCustomAuthzProviders, true);
+    const bad = pilotFeaturesFromEnv({ PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS: 'yes' });
+    assert.equal(bad.features, DEFAULT_PILOT_FEATURES);
+    assert.deepEqual(bad.problems.map((p) => p.path), ['PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS']);
+  });
+
   it('label names are taken as given; set to "" they are kept "" (that kind of session off)', () => {
     const r = pilotFeaturesFromEnv({ PILOT_ENABLE_PERSISTENT_SESSION_FILTER: 'true', PILOT_PERSISTENT_SESSION_LABEL: 'example.com/sticky', PILOT_PERSISTENT_SESSION_HEADER_LABEL: '' });
-    assert.deepEqual(r.features, { enablePersistentSessionFilter: true, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: '' });
+    assert.deepEqual(r.features, { enablePersistentSessionFilter: true, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: '', enableMultipleCustomAuthzProviders: false });
     assert.deepEqual(r.problems, []);
     assert.ok(Object.isFrozen(r.features));
   });

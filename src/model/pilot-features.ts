@@ -26,17 +26,25 @@ export interface PilotFeatures {
    * label uses header sessions, the value naming the header. '' turns header sessions off.
    */
   readonly persistentSessionHeaderLabel: string;
+  /**
+   * PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS (default false): a workload's CUSTOM AuthorizationPolicies may
+   * name several providers, each getting its own RBAC shadow and ext_authz filter pair; without it such a
+   * workload gets deny-all filters (pilot/pkg/features/security.go).
+   */
+  readonly enableMultipleCustomAuthzProviders: boolean;
 }
 
 export const ENABLE_PERSISTENT_SESSION_FILTER_ENV = 'PILOT_ENABLE_PERSISTENT_SESSION_FILTER';
 export const PERSISTENT_SESSION_LABEL_ENV = 'PILOT_PERSISTENT_SESSION_LABEL';
 export const PERSISTENT_SESSION_HEADER_LABEL_ENV = 'PILOT_PERSISTENT_SESSION_HEADER_LABEL';
+export const ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS_ENV = 'PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS';
 
 /** istiod's defaults (pilot/pkg/features/experimental.go). */
 export const DEFAULT_PILOT_FEATURES: PilotFeatures = Object.freeze({
   enablePersistentSessionFilter: false,
   persistentSessionLabel: 'istio.io/persistent-session',
   persistentSessionHeaderLabel: 'istio.io/persistent-session-header',
+  enableMultipleCustomAuthzProviders: false,
 });
 
 /** Go's strconv.ParseBool: exactly these spellings, nothing trimmed; undefined for anything else. */
@@ -77,18 +85,21 @@ export interface PilotFeaturesFromEnv {
 export function pilotFeaturesFromEnv(env: Readonly<Record<string, string | undefined>>): PilotFeaturesFromEnv {
   const problems: Issue[] = [];
   const d = DEFAULT_PILOT_FEATURES;
-  let enable = d.enablePersistentSessionFilter;
-  const rawEnable = env[ENABLE_PERSISTENT_SESSION_FILTER_ENV];
-  if (rawEnable !== undefined) {
-    const b = parseGoBool(rawEnable);
-    if (b !== undefined) enable = b;
-    else problems.push(warning(ENABLE_PERSISTENT_SESSION_FILTER_ENV, `Invalid environment variable value \`${rawEnable}\`, expecting true/false, defaulting to ${String(d.enablePersistentSessionFilter)}`));
-  }
-  const label = env[PERSISTENT_SESSION_LABEL_ENV] ?? d.persistentSessionLabel;
-  const headerLabel = env[PERSISTENT_SESSION_HEADER_LABEL_ENV] ?? d.persistentSessionHeaderLabel;
-  const same = enable === d.enablePersistentSessionFilter && label === d.persistentSessionLabel && headerLabel === d.persistentSessionHeaderLabel;
-  const features = same
-    ? d
-    : Object.freeze({ enablePersistentSessionFilter: enable, persistentSessionLabel: label, persistentSessionHeaderLabel: headerLabel });
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined) return fallback;
+    const b = parseGoBool(raw);
+    if (b !== undefined) return b;
+    problems.push(warning(name, `Invalid environment variable value \`${raw}\`, expecting true/false, defaulting to ${String(fallback)}`));
+    return fallback;
+  };
+  const read: PilotFeatures = {
+    enablePersistentSessionFilter: bool(ENABLE_PERSISTENT_SESSION_FILTER_ENV, d.enablePersistentSessionFilter),
+    persistentSessionLabel: env[PERSISTENT_SESSION_LABEL_ENV] ?? d.persistentSessionLabel,
+    persistentSessionHeaderLabel: env[PERSISTENT_SESSION_HEADER_LABEL_ENV] ?? d.persistentSessionHeaderLabel,
+    enableMultipleCustomAuthzProviders: bool(ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS_ENV, d.enableMultipleCustomAuthzProviders),
+  };
+  const same = (Object.keys(d) as (keyof PilotFeatures)[]).every((k) => read[k] === d[k]);
+  const features = same ? d : Object.freeze(read);
   return { features, problems: Object.freeze(problems) };
 }

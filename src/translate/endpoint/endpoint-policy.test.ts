@@ -22,7 +22,7 @@ describe('sendsDrainingEndpoints', () => {
   });
 
   it('custom label names replace the defaults; a name set to "" turns that kind off', () => {
-    const f: PilotFeatures = { enablePersistentSessionFilter: false, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: '' };
+    const f: PilotFeatures = { ...DEFAULT_PILOT_FEATURES, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: '' };
     assert.equal(sendsDrainingEndpoints(f, svc({ 'example.com/sticky': 'c' })), true);
     assert.equal(sendsDrainingEndpoints(f, svc({ 'istio.io/persistent-session': 'sid' })), false);
     assert.equal(sendsDrainingEndpoints(f, svc({ 'istio.io/persistent-session-header': 'x-s', '': 'x' })), false);

@@ -53,7 +53,7 @@ describe('statefulSessionConfig (MaybeBuildStatefulSessionFilterConfig)', () => 
   });
 
   it('custom label names (PILOT_PERSISTENT_SESSION_LABEL / _HEADER_LABEL); the default names then mean nothing', () => {
-    const f: PilotFeatures = { enablePersistentSessionFilter: true, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: 'example.com/sticky-header' };
+    const f: PilotFeatures = { ...DEFAULT_PILOT_FEATURES, enablePersistentSessionFilter: true, persistentSessionLabel: 'example.com/sticky', persistentSessionHeaderLabel: 'example.com/sticky-header' };
     assert.equal(describeSession(statefulSessionConfig(f, svc('a', { 'example.com/sticky': 'c' }))), 'cookie c /');
     assert.equal(describeSession(statefulSessionConfig(f, svc('a', { 'example.com/sticky-header': 'x-h' }))), 'header x-h');
     assert.equal(statefulSessionConfig(f, svc('a', { 'istio.io/persistent-session': 'sid' })), undefined);

@@ -15,6 +15,7 @@ import { buildProxyContext } from '../../context.js';
 import type { ListenerClass } from '../../listener/http-filters.js';
 import { meshFromYaml, testProxy, type TestProxyOptions } from '../../../../test/support/mesh.js';
 import { buildCustomAuthzFilters } from './ext-authz-filter.js';
+import { pilotFeaturesFromEnv, type PilotFeatures } from '../../../model/pilot-features.js';
 
 const SERVICES = `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -63,8 +64,8 @@ interface FilterJson {
   readonly config: unknown;
 }
 
-function filters(yaml: string, meshConfig: MeshConfig, o: { proxy?: TestProxyOptions; cls?: ListenerClass } = {}): FilterJson[] {
-  const { snapshot } = meshFromYaml(yaml, { mesh: meshConfig });
+function filters(yaml: string, meshConfig: MeshConfig, o: { proxy?: TestProxyOptions; cls?: ListenerClass; features?: PilotFeatures } = {}): FilterJson[] {
+  const { snapshot } = meshFromYaml(yaml, { mesh: meshConfig, ...(o.features !== undefined ? { features: o.features } : {}) });
   const fs = buildCustomAuthzFilters(buildProxyContext(snapshot, testProxy({ namespace: 'foo', labels: { app: 'httpbin' }, ...o.proxy })), o.cls ?? 'sidecar-inbound');
   return fs.map((f) => {
     const a = f.configType.case === 'typedConfig' ? f.configType.value : undefined;
@@ -196,6 +197,23 @@ describe('CUSTOM authorization translation: who gets the filters', () => {
         c.want,
       );
     });
+
+  it('two providers for one workload: deny-all filters, unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS gives each its own pair', () => {
+    const providers = mesh([
+      { name: 'alpha', envoyExtAuthzHttp: { service: 'ext-authz.foo.svc.cluster.local', port: 8000 } },
+      { name: 'zeta', envoyExtAuthzGrpc: { service: 'ext-authz.foo.svc.cluster.local', port: 9000 } },
+    ]);
+    const yaml = SERVICES + CUSTOM_POLICY.replace('PROVIDER', 'alpha') + CUSTOM_POLICY.replace('PROVIDER', 'zeta').replace('name: ext-authz\n', 'name: ext-authz-2\n');
+    const off = filters(yaml, providers);
+    assert.deepEqual(off.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.rbac'], 'each provider a deny-all RBAC filter');
+    assert.ok(off.every((f) => JSON.stringify(f.config).includes('-deny-due-to-bad-CUSTOM-action')));
+    const on = pilotFeaturesFromEnv({ PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS: 'true' });
+    assert.deepEqual(on.problems, []);
+    const pairs = filters(yaml, providers, { features: on.features });
+    assert.deepEqual(pairs.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.ext_authz', 'envoy.filters.http.rbac', 'envoy.filters.http.ext_authz']);
+    assert.match(JSON.stringify(pairs[1]?.config), /"prefix":"istio-ext-authz-alpha"/);
+    assert.match(JSON.stringify(pairs[3]?.config), /"prefix":"istio-ext-authz-zeta"/);
+  });
 
   it('no CUSTOM policy: no filters, whatever the providers', () => {
     assert.deepEqual(filters(SERVICES, m), []);

@@ -52,7 +52,12 @@ export function buildCustomAuthzFilters(ctx: ProxyContext, cls: ListenerClass): 
   const custom = policiesForWorkload(candidatePolicies(ctx), { namespace: ctx.proxy.namespace, labels: ctx.proxy.labels }, mesh.rootNamespace).custom;
   if (custom.length === 0) return [];
   const providers = resolvedProviders(ctx);
-  const built = buildCustomHttpRbac(custom, { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases, knownProviders: new Set(providers.keys()) });
+  const built = buildCustomHttpRbac(custom, {
+    trustDomain: mesh.trustDomain,
+    trustDomainAliases: mesh.trustDomainAliases,
+    knownProviders: new Set(providers.keys()),
+    allowMultipleProviders: ctx.snapshot.features.enableMultipleCustomAuthzProviders,
+  });
   const filters: HttpFilter[] = [];
   for (const plan of built.plans) {
     filters.push(create(HttpFilterSchema, { name: HTTP_RBAC_FILTER_NAME, configType: { case: 'typedConfig', value: pack(HttpRBACSchema, plan.rbac) } }));
