@@ -219,7 +219,7 @@ describe('a Wasm plugin gRPC stream (the proxy side, without a VM)', () => {
     t.after(() => pool.close());
     const host = { address: '127.0.0.1', port, key: `127.0.0.1:${port}` };
     const cluster = {
-      config: { protocol: 'http1' },
+      config: { protocol: 'http1', transport: { kind: 'raw' } },
       pick: () => host,
       pool: () => ({ ok: true, dispatcher: pool }),
       tryAcquire: () => true,

@@ -49,6 +49,19 @@ export interface ClusterStreamEvents {
   onError(reason: string): void;
 }
 
+/** Istio's ALPN for HTTP/2 to an in-mesh mTLS upstream (xds/filters Alpn, HTTP2). */
+const ISTIO_H2_ALPN: readonly string[] = Object.freeze(['istio-h2', 'istio', 'h2']);
+
+/**
+ * The ALPN of an HTTP/2 side call (a gRPC call a filter makes): to an Istio mTLS cluster (its TLS offers
+ * `istio`), what an HTTP/2 request through a sidecar offers (Istio's istio.alpn filter: istio-h2, istio, h2),
+ * so a sidecar's inbound mTLS chain takes it; else the pool's own (h2).
+ */
+export function http2SideCallAlpn(cluster: ClusterHandle): readonly string[] | undefined {
+  const t = cluster.config.transport;
+  return t.kind === 'tls' && t.alpn.includes('istio') ? ISTIO_H2_ALPN : undefined;
+}
+
 /** Sends `req` to a host of `cluster`, streaming both ways; exactly one of onEnd/onError unless cancelled. */
 export function streamCluster(cluster: ClusterHandle, req: ClusterStreamRequest, events: ClusterStreamEvents): CancelCall {
   let finished = false;

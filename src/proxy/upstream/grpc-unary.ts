@@ -2,12 +2,11 @@
 // gRPC check. It goes through the cluster like any side call (cluster-call.ts streamCluster: a host picked as
 // the router picks, the circuit breakers, outlier reporting, the cluster's transport: TLS and SDS
 // certificates included), always over HTTP/2 as gRPC needs, with gRPC's framing and status (grpc-framing.ts).
-// To an Istio mTLS cluster (ALPN `istio`) it offers the ALPN an HTTP/2 request through a sidecar offers
-// (Istio's istio.alpn filter: istio-h2, istio, h2), so a sidecar's inbound mTLS chain takes it.
+// To an Istio mTLS cluster it offers the ALPN an HTTP/2 request through a sidecar offers (http2SideCallAlpn).
 // Envoy: source/common/grpc/async_client_impl.cc.
 
 import { Readable } from 'node:stream';
-import { streamCluster, type CancelCall } from './cluster-call.js';
+import { http2SideCallAlpn, streamCluster, type CancelCall } from './cluster-call.js';
 import type { ClusterHandle, HeaderValues } from './cluster-handle.js';
 import { encodeGrpcFrame, GRPC_DEADLINE_EXCEEDED, GRPC_INTERNAL, GRPC_OK, GRPC_UNAVAILABLE, GrpcFrameDecoder, grpcMessageOf, grpcStatusOf, grpcTimeoutValue } from './grpc-framing.js';
 import { grpcStatusForHttp } from '../http/local-reply.js';
@@ -24,9 +23,6 @@ export interface GrpcUnaryRequest {
 /** OK with the reply, or the call's gRPC status (a transport failure is UNAVAILABLE, our deadline DEADLINE_EXCEEDED). */
 export type GrpcUnaryResult = { readonly ok: true; readonly reply: Buffer } | { readonly ok: false; readonly status: number; readonly message: string };
 
-/** Istio's ALPN for HTTP/2 to an in-mesh mTLS upstream (xds/filters Alpn, HTTP2). */
-const ISTIO_H2_ALPN: readonly string[] = Object.freeze(['istio-h2', 'istio', 'h2']);
-
 /** Calls `req` on a host of `cluster`; `done` exactly once unless cancelled. */
 export function grpcUnary(cluster: ClusterHandle, req: GrpcUnaryRequest, done: (r: GrpcUnaryResult) => void): CancelCall {
   let finished = false;
@@ -42,8 +38,7 @@ export function grpcUnary(cluster: ClusterHandle, req: GrpcUnaryRequest, done: (
   let head: HeaderValues = {};
   let httpStatus = 0;
   let cancel: CancelCall = () => undefined;
-  const t = cluster.config.transport;
-  const alpn = t.kind === 'tls' && t.alpn.includes('istio') ? ISTIO_H2_ALPN : undefined;
+  const alpn = http2SideCallAlpn(cluster);
   cancel = streamCluster(
     cluster,
     { method: 'POST', path: req.path, headers, body: Readable.from([encodeGrpcFrame(req.message)], { objectMode: false }), timeoutMs: req.timeoutMs, protocol: 'http2', ...(alpn !== undefined ? { alpn } : {}) },

@@ -4,7 +4,8 @@
 // or a serialized GrpcService with envoy_grpc), the request head (POST /<service>/<method>, te: trailers,
 // grpc-timeout, the plugin's metadata), gRPC's length-prefixed framing both ways, and turning the response
 // into the plugin's events. It always speaks HTTP/2, whatever the cluster's protocol options, because
-// gRPC needs it. It must not call back into the plugin before the start returned, nor after a cancel.
+// gRPC needs it (to an Istio mTLS cluster with Istio's HTTP/2 ALPN, cluster-call.ts http2SideCallAlpn). It must
+// not call back into the plugin before the start returned, nor after a cancel.
 //
 // What the plugin sees, following Envoy:
 // - a stream: initial metadata (the response headers; empty for a trailers-only answer), each message as
@@ -20,7 +21,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { GrpcServiceSchema } from '../../../xds/gen/envoy/config/core/v3/grpc_service_pb.js';
 import { grpcStatusForHttp } from '../../http/local-reply.js';
 import type { HeaderMap } from '../../http/headers.js';
-import { streamCluster, type CancelCall } from '../../upstream/cluster-call.js';
+import { http2SideCallAlpn, streamCluster, type CancelCall } from '../../upstream/cluster-call.js';
 import type { ClusterHandle, HeaderValues } from '../../upstream/cluster-handle.js';
 import { WasmResult } from '../../wasm/abi.js';
 import { responsePairs } from '../../wasm/call-head.js';
@@ -101,6 +102,12 @@ function requestHead(target: Extract<GrpcTarget, { ok: true }>, req: WasmGrpcReq
   return h;
 }
 
+/** The call's ALPN field: Istio's HTTP/2 list to an in-mesh mTLS cluster, else none (the pool's h2). */
+function sideCallAlpn(cluster: ClusterHandle): { alpn?: readonly string[] } {
+  const alpn = http2SideCallAlpn(cluster);
+  return alpn !== undefined ? { alpn } : {};
+}
+
 interface Exchange {
   readonly cancel: CancelCall;
 }
@@ -138,7 +145,7 @@ function exchange(target: Extract<GrpcTarget, { ok: true }>, req: WasmGrpcReques
 
   cancelUpstream = streamCluster(
     target.cluster,
-    { method: 'POST', path: `/${req.service}/${req.method}`, headers: requestHead(target, req), body, timeoutMs: req.timeoutMs, protocol: 'http2' },
+    { method: 'POST', path: `/${req.service}/${req.method}`, headers: requestHead(target, req), body, timeoutMs: req.timeoutMs, protocol: 'http2', ...sideCallAlpn(target.cluster) },
     {
       onResponseStart: (status, h) => {
         if (closed) return;
